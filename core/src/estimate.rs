@@ -1,0 +1,283 @@
+//! A workload on a device (or N of them): per-phase time, throughput, bottlenecks and memory fit.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::hardware::Hardware;
+use crate::memory::{self, Footprint};
+use crate::ops::Operation;
+use crate::roofline::{self, Basis, Bound, Ceilings, Evaluation, Measurement, OpEstimate, RidgePoint, RooflineError, RooflineOptions};
+use crate::workload::{Family, PassShape, Scenario, SplitError, Workload};
+
+/// A phase of a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// Processing the prompt (decoders).
+    Prefill,
+    /// Generating tokens one step at a time (decoders).
+    Decode,
+    /// One batch of an encoder or recommender, or one training step.
+    Step,
+}
+
+/// What to estimate.
+#[derive(Debug, Clone, Copy)]
+pub struct EstimateRequest<'a> {
+    /// The workload.
+    pub workload: &'a Workload,
+    /// The device.
+    pub hardware: &'a Hardware,
+    /// Measured ceilings of that device, which take precedence over its datasheet.
+    pub measurement: Option<&'a Measurement>,
+    /// Devices, tensor parallel (transformers) or table sharded (recommenders).
+    pub devices: u32,
+    /// Batch, lengths and precisions.
+    pub scenario: Scenario,
+    /// Roofline knobs.
+    pub options: RooflineOptions,
+}
+
+/// Why an estimate cannot be made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EstimateError {
+    /// The scenario is not valid for the workload.
+    #[error("{0}")]
+    Scenario(String),
+    /// The workload does not split over the devices.
+    #[error(transparent)]
+    Split(#[from] SplitError),
+    /// The device lacks a ceiling the workload needs.
+    #[error(transparent)]
+    Roofline(#[from] RooflineError),
+}
+
+/// One phase's estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseEstimate {
+    /// Which phase.
+    pub phase: Phase,
+    /// Seconds for the whole phase (all decode steps; one training step; one batch).
+    pub seconds: f64,
+    /// Steps the phase takes (decode: output tokens; training: 1).
+    pub steps: f64,
+    /// Seconds per step.
+    pub seconds_per_step: f64,
+    /// Throughput of all devices together.
+    pub throughput_per_s: f64,
+    /// Unit of `throughput_per_s`: `tokens/s` or `samples/s`.
+    pub throughput_unit: String,
+    /// The bound with the largest share of time.
+    pub bound: Option<Bound>,
+    /// Share of time per bound.
+    pub time_share: BTreeMap<Bound, f64>,
+    /// FLOPs per device for the whole phase.
+    pub flops: f64,
+    /// Device-memory bytes (read + write) per device for the whole phase.
+    pub bytes: f64,
+    /// What one device holds at the phase's peak.
+    pub memory_bytes: f64,
+    /// Whether it fits.
+    pub fits: bool,
+    /// The footprint in detail.
+    pub footprint: Footprint,
+    /// Time to train the run's token budget, in seconds (training only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_to_train_s: Option<f64>,
+    /// One step's operations on one device.
+    pub operations: Vec<OpEstimate>,
+}
+
+/// A workload's estimate on a device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Workload id.
+    pub workload: String,
+    /// Workload family.
+    pub family: Family,
+    /// Device id.
+    pub hardware: String,
+    /// Device count.
+    pub devices: u32,
+    /// The scenario estimated.
+    pub scenario: Scenario,
+    /// Total parameters.
+    pub parameters: f64,
+    /// Parameters used per token.
+    pub active_parameters: f64,
+    /// `measured` when any ceiling used comes from a measurement, else `datasheet`.
+    pub basis: Basis,
+    /// The ceilings used.
+    pub ceilings: Ceilings,
+    /// Ridge points per precision.
+    pub ridge_points: Vec<RidgePoint>,
+    /// Per phase.
+    pub phases: Vec<PhaseEstimate>,
+    /// Remarks: fallbacks, assumptions, warnings.
+    pub notes: Vec<String>,
+}
+
+impl Estimate {
+    /// The estimate of one phase.
+    pub fn phase(&self, phase: Phase) -> Option<&PhaseEstimate> {
+        self.phases.iter().find(|p| p.phase == phase)
+    }
+}
+
+/// What every phase of one estimate shares.
+struct PhaseContext<'a> {
+    ceilings: &'a Ceilings,
+    options: RooflineOptions,
+    unit: &'static str,
+    notes: Vec<String>,
+}
+
+impl PhaseContext<'_> {
+    /// Places one step's `ops` on the roofline; the phase runs `steps` such steps, each producing
+    /// `units_per_step` tokens or samples.
+    fn phase(&mut self, phase: Phase, ops: &[Operation], steps: f64, units_per_step: f64, footprint: Footprint) -> Result<PhaseEstimate, EstimateError> {
+        let Evaluation { operations, seconds, flops, bytes, time_share, bound, notes } =
+            roofline::evaluate(ops, self.ceilings, self.options)?;
+        for n in notes {
+            if !self.notes.contains(&n) {
+                self.notes.push(n);
+            }
+        }
+        Ok(PhaseEstimate {
+            phase,
+            seconds: seconds * steps,
+            steps,
+            seconds_per_step: seconds,
+            throughput_per_s: if seconds > 0.0 { units_per_step / seconds } else { 0.0 },
+            throughput_unit: self.unit.to_string(),
+            bound,
+            time_share,
+            flops: flops * steps,
+            bytes: bytes * steps,
+            memory_bytes: footprint.per_device_bytes,
+            fits: footprint.fits,
+            footprint,
+            time_to_train_s: None,
+            operations,
+        })
+    }
+}
+
+/// Estimates a workload on a device.
+pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
+    let s = req.scenario;
+    let w = req.workload;
+    let n = req.devices;
+    if n == 0 {
+        return Err(EstimateError::Scenario("devices must be at least 1".into()));
+    }
+    if s.batch == 0 {
+        return Err(EstimateError::Scenario("batch must be at least 1".into()));
+    }
+    let mut ceilings = Ceilings::from_datasheet(req.hardware);
+    if let Some(m) = req.measurement {
+        ceilings.apply_measured(m);
+    }
+    let capacity = req.hardware.memory_capacity_bytes();
+    let family = w.family();
+    let mut ctx = PhaseContext { ceilings: &ceilings, options: req.options, unit: family.throughput_unit(), notes: Vec::new() };
+    if let Some(ic) = &req.hardware.interconnect
+        && n > ic.domain_devices
+    {
+        ctx.notes.push(format!(
+            "{n} devices exceed the {}-device scale-up domain of {}: collectives are modelled on its scale-up link anyway; multi-node layouts are not modelled yet",
+            ic.domain_devices, req.hardware.id
+        ));
+    }
+    let mut phases = Vec::new();
+    match (&w.transformer, &w.dlrm, &w.training) {
+        (Some(t), _, Some(training)) => {
+            t.check_split(n)?;
+            if s.prompt_tokens == 0 {
+                return Err(EstimateError::Scenario("training needs a sequence length (prompt tokens)".into()));
+            }
+            let micro = training.micro_batch_sequences.max(1);
+            if s.batch % micro != 0 {
+                return Err(EstimateError::Scenario(format!(
+                    "the global batch ({}) must be a multiple of the micro-batch ({micro} sequences)",
+                    s.batch
+                )));
+            }
+            let ops = t.training_ops(&s, training, n);
+            let footprint = memory::transformer_training(t, &s, training, n, capacity);
+            let tokens = f64::from(s.batch) * f64::from(s.prompt_tokens);
+            let mut p = ctx.phase(Phase::Step, &ops, 1.0, tokens, footprint)?;
+            p.time_to_train_s = training.total_tokens.filter(|_| p.throughput_per_s > 0.0).map(|total| total / p.throughput_per_s);
+            phases.push(p);
+        }
+        (Some(t), _, None) if family == Family::Encoder => {
+            t.check_split(n)?;
+            if s.prompt_tokens == 0 {
+                return Err(EstimateError::Scenario("an encoder needs a sequence length (prompt tokens)".into()));
+            }
+            let seq = f64::from(s.prompt_tokens);
+            let shape = PassShape { batch: f64::from(s.batch), new_tokens: seq, past_tokens: 0.0, logits_rows: 0.0 };
+            let ops = t.forward_ops(shape, &s, n);
+            let footprint = memory::transformer_inference(t, &s, 0.0, seq, n, capacity);
+            phases.push(ctx.phase(Phase::Step, &ops, 1.0, f64::from(s.batch), footprint)?);
+        }
+        (Some(t), _, None) => {
+            t.check_split(n)?;
+            if s.prompt_tokens == 0 || s.output_tokens == 0 {
+                return Err(EstimateError::Scenario("a decoder needs prompt tokens and output tokens of at least 1".into()));
+            }
+            let (prompt, output) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
+            let batch = f64::from(s.batch);
+            if s.prompt_tokens.saturating_add(s.output_tokens) > t.max_context {
+                ctx.notes.push(format!(
+                    "prompt + output ({}) exceed the model's trained context ({})",
+                    s.prompt_tokens.saturating_add(s.output_tokens),
+                    t.max_context
+                ));
+            }
+            let prefill = PassShape { batch, new_tokens: prompt, past_tokens: 0.0, logits_rows: batch };
+            let ops = t.forward_ops(prefill, &s, n);
+            let footprint = memory::transformer_inference(t, &s, prompt, prompt, n, capacity);
+            phases.push(ctx.phase(Phase::Prefill, &ops, 1.0, batch * prompt, footprint)?);
+
+            // Each decode step attends to the prompt plus the tokens generated so far; every
+            // operation's cost is linear in the context, so the mean context gives the mean step.
+            let mean_past = prompt + (output - 1.0) / 2.0;
+            let decode = PassShape { batch, new_tokens: 1.0, past_tokens: mean_past, logits_rows: batch };
+            let ops = t.forward_ops(decode, &s, n);
+            let footprint = memory::transformer_inference(t, &s, prompt + output, 1.0, n, capacity);
+            phases.push(ctx.phase(Phase::Decode, &ops, output, batch, footprint)?);
+        }
+        (None, Some(d), _) => {
+            let ops = d.inference_ops(&s, n);
+            let footprint = memory::dlrm_inference(d, &s, n, capacity);
+            phases.push(ctx.phase(Phase::Step, &ops, 1.0, f64::from(s.batch), footprint)?);
+        }
+        (None, None, _) => return Err(EstimateError::Scenario(format!("workload `{}` has no model", w.id))),
+    }
+    let mut notes = ctx.notes;
+    if phases.iter().any(|p| !p.fits) {
+        let need = phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
+        notes.push(format!(
+            "does not fit: {} needs at least {need} device(s) of {:.0} GB at {:.0}% usable memory",
+            w.id,
+            capacity / crate::units::GB,
+            memory::USABLE_MEMORY_FRACTION * 100.0
+        ));
+    }
+    Ok(Estimate {
+        workload: w.id.clone(),
+        family,
+        hardware: req.hardware.id.clone(),
+        devices: n,
+        scenario: s,
+        parameters: w.parameters(),
+        active_parameters: w.active_parameters(),
+        basis: if ceilings.any_measured() { Basis::Measured } else { Basis::Datasheet },
+        ridge_points: ceilings.ridge_points(),
+        ceilings,
+        phases,
+        notes,
+    })
+}

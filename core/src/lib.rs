@@ -1,0 +1,42 @@
+//! # ridge-core
+//!
+//! The model behind ridge: hardware specifications with provenance, workloads as operations with
+//! exact FLOP and byte counts, the roofline that times them, and the memory footprint that says
+//! whether they fit.
+//!
+//! This crate is pure: it reads no file, network, clock, environment or GPU, and it builds for
+//! `wasm32-unknown-unknown`, so the command line and the browser compute the same answers. Data
+//! comes in as text ([`data::Catalog::load`]) and goes out as serde types.
+//!
+//! Units: GB = 1e9 bytes, TFLOP/s = 1e12 FLOP/s, FLOPs count 2 per multiply-add, bytes are read
+//! plus write. Field names carry their unit (`bandwidth_gb_per_s`, `tdp_w`, `seconds`).
+//!
+//! ```
+//! use ridge_core::units::Precision;
+//! use ridge_core::ops::OpKind;
+//!
+//! // A square bf16 GEMM of 8192: 2·8192³ FLOPs over three 8192² matrices of 2 bytes.
+//! let gemm = OpKind::Gemm {
+//!     m: 8192.0, n: 8192.0, k: 8192.0,
+//!     a: Precision::Bf16, b: Precision::Bf16, c: Precision::Bf16, compute: Precision::Bf16,
+//! };
+//! let intensity = gemm.flops() / gemm.memory_bytes();
+//! assert!((intensity - 2730.67).abs() < 0.01);
+//! ```
+
+pub mod data;
+pub mod estimate;
+pub mod hardware;
+pub mod memory;
+pub mod ops;
+pub mod provenance;
+pub mod roofline;
+pub mod units;
+pub mod workload;
+
+pub use data::{Catalog, DataError, DataErrors, SourceFile, SourceFiles};
+pub use estimate::{Estimate, EstimateError, EstimateRequest, Phase, PhaseEstimate, estimate};
+pub use hardware::{Hardware, Node};
+pub use roofline::{Basis, Bound, Ceilings, Measurement, RooflineOptions};
+pub use units::Precision;
+pub use workload::{Family, Scenario, Workload};

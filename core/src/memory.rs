@@ -1,0 +1,122 @@
+//! Memory footprint: weights, KV cache, activations, gradients and optimizer state, and whether
+//! they fit on N devices.
+
+use serde::{Deserialize, Serialize};
+
+use crate::units::Precision;
+use crate::workload::{Dlrm, FfnKind, Recompute, Scenario, Training, Transformer};
+
+/// Share of a device's memory a workload may use; the rest goes to the runtime (context,
+/// allocator fragmentation, communication buffers).
+pub const USABLE_MEMORY_FRACTION: f64 = 0.9;
+
+/// Bytes a phase keeps in device memory, per device and in total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Footprint {
+    /// Weights (and embedding tables) on each device.
+    pub weights_bytes: f64,
+    /// KV cache on each device.
+    pub kv_cache_bytes: f64,
+    /// Live activations on each device (the largest block's buffers at inference; what the
+    /// backward pass keeps in training).
+    pub activation_bytes: f64,
+    /// Gradients on each device (training).
+    pub gradient_bytes: f64,
+    /// Optimizer state (fp32 master weights, Adam moments) on each device (training).
+    pub optimizer_bytes: f64,
+    /// Sum of the above: what one device holds.
+    pub per_device_bytes: f64,
+    /// Memory of one device.
+    pub capacity_bytes: f64,
+    /// The part of it a workload may use ([`USABLE_MEMORY_FRACTION`]).
+    pub usable_bytes: f64,
+    /// Whether `per_device_bytes` fits in `usable_bytes`.
+    pub fits: bool,
+    /// Devices needed at least, dividing the total evenly (ignores what must be replicated).
+    pub min_devices: u32,
+}
+
+impl Footprint {
+    fn new(weights: f64, kv: f64, activations: f64, gradients: f64, optimizer: f64, capacity: f64, devices: u32) -> Footprint {
+        let per_device = weights + kv + activations + gradients + optimizer;
+        let usable = capacity * USABLE_MEMORY_FRACTION;
+        let total = per_device * f64::from(devices);
+        Footprint {
+            weights_bytes: weights,
+            kv_cache_bytes: kv,
+            activation_bytes: activations,
+            gradient_bytes: gradients,
+            optimizer_bytes: optimizer,
+            per_device_bytes: per_device,
+            capacity_bytes: capacity,
+            usable_bytes: usable,
+            fits: per_device <= usable,
+            min_devices: if usable > 0.0 { (total / usable).ceil().max(1.0) as u32 } else { u32::MAX },
+        }
+    }
+}
+
+fn kv_heads_per_device(t: &Transformer, tp: u32) -> f64 {
+    (f64::from(t.kv_heads()) / f64::from(tp)).max(1.0)
+}
+
+/// Inference on `tp` tensor-parallel devices with `context` tokens cached per sequence and
+/// `in_flight` tokens per sequence in the current pass.
+pub fn transformer_inference(t: &Transformer, s: &Scenario, context: f64, in_flight: f64, tp: u32, capacity: f64) -> Footprint {
+    let n = f64::from(tp);
+    let batch = f64::from(s.batch);
+    let hd = f64::from(t.head_dim());
+    let weights = t.parameters() * s.weights.bytes() / n;
+    let kv = 2.0 * f64::from(t.layers) * kv_heads_per_device(t, tp) * hd * batch * context * s.kv_cache.bytes();
+    let tokens = batch * in_flight;
+    let h = f64::from(t.hidden);
+    let ffn = f64::from(t.ffn) / n * t.moe.map_or(1.0, |m| f64::from(m.top_k));
+    let ffn_buffers = match t.ffn_kind {
+        FfnKind::Gated => 3.0 * ffn,
+        FfnKind::Standard => 2.0 * ffn,
+    };
+    let qkv = (f64::from(t.heads) / n + 2.0 * kv_heads_per_device(t, tp)) * hd;
+    let mut activations = tokens * (2.0 * h + qkv + ffn_buffers) * s.activations.bytes();
+    if !s.fused_attention {
+        activations += batch * f64::from(t.heads) / n * in_flight * (context.max(in_flight)) * s.activations.bytes();
+    }
+    // fp32 logits of the last token of each sequence.
+    activations += batch * f64::from(t.vocab) / n * Precision::Fp32.bytes();
+    Footprint::new(weights, kv, activations, 0.0, 0.0, capacity, tp)
+}
+
+/// One training step on `tp` tensor-parallel devices with Adam in mixed precision.
+///
+/// Activations follow Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large
+/// Transformer Models"), per block `s·b·h·(10 + 24/t + 5·a·s/(h·t))` bytes at 16-bit; a fused
+/// attention kernel does not keep the `5·a·s/(h·t)` score term, selective recomputation drops it
+/// too, and full recomputation keeps only each block's input.
+pub fn transformer_training(t: &Transformer, s: &Scenario, training: &Training, tp: u32, capacity: f64) -> Footprint {
+    let n = f64::from(tp);
+    let params = t.parameters() / n;
+    let a = s.activations.bytes();
+    let master = if a < 4.0 { 4.0 } else { 0.0 };
+    let seq = f64::from(s.prompt_tokens);
+    let micro = f64::from(training.micro_batch_sequences.max(1));
+    let h = f64::from(t.hidden);
+    let sbh = seq * micro * h;
+    let scores = 5.0 * f64::from(t.heads) * seq / (h * n);
+    let per_block_16bit = match training.recompute {
+        Recompute::Full => 2.0 * sbh,
+        Recompute::Selective => sbh * (10.0 + 24.0 / n),
+        Recompute::None if s.fused_attention => sbh * (10.0 + 24.0 / n),
+        Recompute::None => sbh * (10.0 + 24.0 / n + scores),
+    };
+    let logits = seq * micro * f64::from(t.vocab) / n * Precision::Fp32.bytes();
+    let activations = f64::from(t.layers) * per_block_16bit * (a / 2.0) + logits;
+    Footprint::new(params * a, 0.0, activations, params * a, params * (master + 8.0), capacity, tp)
+}
+
+/// Recommender inference: tables sharded over `devices`, dense layers replicated.
+pub fn dlrm_inference(d: &Dlrm, s: &Scenario, devices: u32, capacity: f64) -> Footprint {
+    let n = f64::from(devices);
+    let weights = d.embedding_params() * s.weights.bytes() / n + d.dense_params() * s.weights.bytes();
+    let widest = d.bottom_mlp.iter().chain(&d.top_mlp).map(|&w| f64::from(w)).fold(d.interaction_width(), f64::max);
+    let activations = f64::from(s.batch) / n * 2.0 * widest * s.activations.bytes();
+    Footprint::new(weights, 0.0, activations, 0.0, 0.0, capacity, devices)
+}

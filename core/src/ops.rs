@@ -1,0 +1,375 @@
+//! Operations with exact FLOP and byte counts: the vocabulary every workload is written in.
+//!
+//! Counts are per instance; an [`Operation`] repeats its kind `count` times (once per layer, per
+//! expert, per micro-batch). FLOPs count 2 per multiply-add. Bytes are the compulsory device-memory
+//! traffic, **read plus write**: each operand read once and each result written once, as a
+//! kernel that keeps its tiles on chip achieves. Link bytes are what crosses the scale-up,
+//! scale-out or host link.
+
+use serde::{Deserialize, Serialize};
+
+use crate::units::Precision;
+
+/// Which link a collective or transfer uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Link {
+    /// The scale-up interconnect inside a node (NVLink, Infinity Fabric), or PCIe where the
+    /// devices have none.
+    ScaleUp,
+    /// The node's network to other nodes.
+    ScaleOut,
+    /// The device's link to its host CPU.
+    Host,
+}
+
+/// A collective communication pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CollectiveKind {
+    /// Every device ends with the sum of all devices' buffers.
+    AllReduce,
+    /// Every device ends with the concatenation of all devices' buffers.
+    AllGather,
+    /// Every device ends with its slice of the sum.
+    ReduceScatter,
+    /// Every device sends a distinct slice to every other device.
+    AllToAll,
+}
+
+impl CollectiveKind {
+    /// Bytes each device sends over its link per payload byte on a ring of `group` devices
+    /// (the algorithm bandwidth factor): `2(n-1)/n` for all-reduce, `(n-1)/n` otherwise.
+    pub fn bus_factor(self, group: f64) -> f64 {
+        if group <= 1.0 {
+            return 0.0;
+        }
+        let base = (group - 1.0) / group;
+        match self {
+            CollectiveKind::AllReduce => 2.0 * base,
+            CollectiveKind::AllGather | CollectiveKind::ReduceScatter | CollectiveKind::AllToAll => base,
+        }
+    }
+
+    /// Sequential latency-bound steps of the ring algorithm.
+    pub fn latency_steps(self, group: f64) -> f64 {
+        if group <= 1.0 {
+            return 0.0;
+        }
+        match self {
+            CollectiveKind::AllReduce => 2.0 * (group - 1.0),
+            _ => group - 1.0,
+        }
+    }
+}
+
+/// Direction of a host transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// Host memory to device memory.
+    HostToDevice,
+    /// Device memory to host memory.
+    DeviceToHost,
+}
+
+/// What an operation does, with the sizes that determine its cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum OpKind {
+    /// `C[m,n] = A[m,k] · B[k,n]`; `b` is usually the weight.
+    Gemm {
+        /// Rows of A and C (tokens, batch).
+        m: f64,
+        /// Columns of B and C.
+        n: f64,
+        /// Shared dimension.
+        k: f64,
+        /// Precision of A.
+        a: Precision,
+        /// Precision of B.
+        b: Precision,
+        /// Precision of C.
+        c: Precision,
+        /// Precision of the arithmetic.
+        compute: Precision,
+    },
+    /// Scaled dot-product attention over a KV cache (per sequence: `q_len` queries against
+    /// `kv_len` keys, the last `q_len` of which are new).
+    Attention {
+        /// Sequences.
+        batch: f64,
+        /// Query heads.
+        heads: f64,
+        /// Key/value heads (fewer than `heads` under grouped-query attention).
+        kv_heads: f64,
+        /// Queries per sequence.
+        q_len: f64,
+        /// Keys per sequence (cached plus new).
+        kv_len: f64,
+        /// Dimension per head.
+        head_dim: f64,
+        /// Causal masking (decoders) or full (encoders).
+        causal: bool,
+        /// Flash-style fused kernel (scores stay on chip) or unfused (scores go through memory).
+        fused: bool,
+        /// The gradient pass (FlashAttention-2's backward: 5 matmuls for the forward's 2).
+        backward: bool,
+        /// Precision of queries, outputs and arithmetic.
+        act: Precision,
+        /// Precision of the cached keys and values.
+        kv: Precision,
+    },
+    /// Element-wise or normalisation work over `elements` elements.
+    Elementwise {
+        /// Elements processed.
+        elements: f64,
+        /// Bytes read per element.
+        read_bytes: f64,
+        /// Bytes written per element.
+        write_bytes: f64,
+        /// Floating-point operations per element.
+        flops_per_element: f64,
+        /// Precision of the arithmetic.
+        compute: Precision,
+    },
+    /// Embedding-bag gather with sum pooling: `lookups` random rows pooled into `outputs` vectors.
+    EmbeddingBag {
+        /// Rows read.
+        lookups: f64,
+        /// Pooled vectors written.
+        outputs: f64,
+        /// Elements per row.
+        dim: f64,
+        /// Precision of the table.
+        table: Precision,
+        /// Precision of the pooled outputs.
+        out: Precision,
+    },
+    /// A collective over `group` devices; `bytes` is each device's payload.
+    Collective {
+        /// Pattern.
+        kind: CollectiveKind,
+        /// Payload per device in bytes.
+        bytes: f64,
+        /// Devices taking part.
+        group: f64,
+        /// Link used.
+        link: Link,
+    },
+    /// A copy between host and device memory.
+    HostTransfer {
+        /// Bytes copied.
+        bytes: f64,
+        /// Direction.
+        direction: Direction,
+    },
+}
+
+/// A named operation repeated `count` times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Operation {
+    /// What it is in the model, e.g. `attn.qkv`.
+    pub name: String,
+    /// Times it runs in the phase.
+    pub count: f64,
+    /// What it does.
+    #[serde(flatten)]
+    pub kind: OpKind,
+}
+
+impl Operation {
+    /// An operation run `count` times.
+    pub fn new(name: impl Into<String>, count: f64, kind: OpKind) -> Operation {
+        Operation { name: name.into(), count, kind }
+    }
+
+    /// FLOPs of all `count` instances.
+    pub fn flops(&self) -> f64 {
+        self.count * self.kind.flops()
+    }
+
+    /// Device-memory bytes (read + write) of all instances.
+    pub fn memory_bytes(&self) -> f64 {
+        self.count * self.kind.memory_bytes()
+    }
+}
+
+impl OpKind {
+    /// (query, key) pairs scored per sequence and head, with causal masking applied exactly.
+    fn attention_pairs(q_len: f64, kv_len: f64, causal: bool) -> f64 {
+        if !causal {
+            return q_len * kv_len;
+        }
+        // Query i (0-based among the q_len new ones) sees the kv_len - q_len cached keys plus
+        // i + 1 new ones.
+        q_len * (kv_len - q_len) + q_len * (q_len + 1.0) / 2.0
+    }
+
+    /// FLOPs of one instance (2 per multiply-add).
+    pub fn flops(&self) -> f64 {
+        match *self {
+            OpKind::Gemm { m, n, k, .. } => 2.0 * m * n * k,
+            OpKind::Attention { batch, heads, q_len, kv_len, head_dim, causal, backward, .. } => {
+                // QK^T and PV: 2 * head_dim multiply-adds per scored pair.
+                let forward = 4.0 * batch * heads * head_dim * Self::attention_pairs(q_len, kv_len, causal);
+                if backward { 2.5 * forward } else { forward }
+            }
+            OpKind::Elementwise { elements, flops_per_element, .. } => elements * flops_per_element,
+            OpKind::EmbeddingBag { lookups, outputs, dim, .. } => (lookups - outputs).max(0.0) * dim,
+            OpKind::Collective { .. } | OpKind::HostTransfer { .. } => 0.0,
+        }
+    }
+
+    /// Device-memory bytes of one instance, read + write.
+    pub fn memory_bytes(&self) -> f64 {
+        match *self {
+            OpKind::Gemm { m, n, k, a, b, c, .. } => m * k * a.bytes() + k * n * b.bytes() + m * n * c.bytes(),
+            OpKind::Attention {
+                batch, heads, kv_heads, q_len, kv_len, head_dim, causal, fused, backward, act, kv,
+            } => {
+                let q_sized = batch * heads * q_len * head_dim * act.bytes();
+                let kv_sized = batch * kv_heads * kv_len * head_dim * kv.bytes();
+                let new_kv = batch * kv_heads * q_len * head_dim * kv.bytes();
+                let scores = if fused {
+                    0.0
+                } else {
+                    // Scores written, read by softmax, probabilities written, read by PV.
+                    4.0 * batch * heads * Self::attention_pairs(q_len, kv_len, causal) * act.bytes()
+                };
+                if backward {
+                    // Read Q, O, dO and K, V; write dQ and dK, dV.
+                    4.0 * q_sized + 4.0 * kv_sized + 2.0 * scores
+                } else {
+                    // Read Q and the whole K, V cache; append the new K, V; write O.
+                    2.0 * q_sized + 2.0 * kv_sized + 2.0 * new_kv + scores
+                }
+            }
+            OpKind::Elementwise { elements, read_bytes, write_bytes, .. } => elements * (read_bytes + write_bytes),
+            OpKind::EmbeddingBag { lookups, outputs, dim, table, out } => {
+                lookups * dim * table.bytes() + outputs * dim * out.bytes()
+            }
+            OpKind::Collective { .. } | OpKind::HostTransfer { .. } => 0.0,
+        }
+    }
+
+    /// Bytes this instance sends over a link, and which link.
+    pub fn link_bytes(&self) -> Option<(Link, f64)> {
+        match *self {
+            OpKind::Collective { kind, bytes, group, link } => Some((link, bytes * kind.bus_factor(group))),
+            OpKind::HostTransfer { bytes, .. } => Some((Link::Host, bytes)),
+            _ => None,
+        }
+    }
+
+    /// The precision whose peak times the arithmetic, if any.
+    pub fn compute_precision(&self) -> Option<Precision> {
+        match *self {
+            OpKind::Gemm { compute, .. } => Some(compute),
+            OpKind::Attention { act, .. } => Some(act),
+            OpKind::Elementwise { compute, .. } => Some(compute),
+            OpKind::EmbeddingBag { out, .. } => Some(out),
+            OpKind::Collective { .. } | OpKind::HostTransfer { .. } => None,
+        }
+    }
+
+    /// A short label: `gemm`, `attention`, ...
+    pub fn label(&self) -> &'static str {
+        match self {
+            OpKind::Gemm { .. } => "gemm",
+            OpKind::Attention { .. } => "attention",
+            OpKind::Elementwise { .. } => "elementwise",
+            OpKind::EmbeddingBag { .. } => "embedding-bag",
+            OpKind::Collective { .. } => "collective",
+            OpKind::HostTransfer { .. } => "host-transfer",
+        }
+    }
+
+    /// The operations that compute this one's gradients (training's backward pass).
+    ///
+    /// A GEMM needs two of the same size (input gradient and weight gradient); attention uses
+    /// the fused backward; element-wise work reads what it read and wrote and writes its inputs'
+    /// gradients; a gather scatters its gradients back; a collective repeats.
+    pub fn backward(&self) -> Vec<(&'static str, OpKind)> {
+        match *self {
+            OpKind::Gemm { m, n, k, a, b, c, compute } => vec![
+                ("dgrad", OpKind::Gemm { m, n: k, k: n, a: c, b, c: a, compute }),
+                ("wgrad", OpKind::Gemm { m: k, n, k: m, a, b: c, c: b, compute }),
+            ],
+            OpKind::Attention { batch, heads, kv_heads, q_len, kv_len, head_dim, causal, fused, act, kv, .. } => {
+                vec![(
+                    "grad",
+                    OpKind::Attention {
+                        batch, heads, kv_heads, q_len, kv_len, head_dim, causal, fused, backward: true, act, kv,
+                    },
+                )]
+            }
+            OpKind::Elementwise { elements, read_bytes, write_bytes, flops_per_element, compute } => vec![(
+                "grad",
+                OpKind::Elementwise {
+                    elements,
+                    read_bytes: read_bytes + write_bytes,
+                    write_bytes: read_bytes,
+                    flops_per_element: 2.0 * flops_per_element,
+                    compute,
+                },
+            )],
+            OpKind::EmbeddingBag { .. } | OpKind::Collective { .. } => vec![("grad", self.clone())],
+            OpKind::HostTransfer { .. } => Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Precision::*;
+
+    fn gemm(m: f64, n: f64, k: f64, p: Precision) -> OpKind {
+        OpKind::Gemm { m, n, k, a: p, b: p, c: p, compute: p }
+    }
+
+    #[test]
+    fn gemm_counts() {
+        let g = gemm(8192.0, 8192.0, 8192.0, Bf16);
+        assert_eq!(g.flops(), 2.0 * 8192f64.powi(3));
+        assert_eq!(g.memory_bytes(), 3.0 * 8192f64.powi(2) * 2.0);
+        let grads = g.backward();
+        assert_eq!(grads.len(), 2);
+        assert!(grads.iter().all(|(_, b)| b.flops() == g.flops()));
+    }
+
+    #[test]
+    fn causal_attention_counts_each_pair_once() {
+        // Prefill of 4 tokens: pairs 1 + 2 + 3 + 4 = 10.
+        assert_eq!(OpKind::attention_pairs(4.0, 4.0, true), 10.0);
+        // Decode of 1 token over a cache of 9: sees 10 keys.
+        assert_eq!(OpKind::attention_pairs(1.0, 10.0, true), 10.0);
+        assert_eq!(OpKind::attention_pairs(4.0, 4.0, false), 16.0);
+        let a = OpKind::Attention {
+            batch: 1.0,
+            heads: 2.0,
+            kv_heads: 1.0,
+            q_len: 1.0,
+            kv_len: 10.0,
+            head_dim: 64.0,
+            causal: true,
+            fused: true,
+            backward: false,
+            act: Bf16,
+            kv: Fp8,
+        };
+        assert_eq!(a.flops(), 4.0 * 2.0 * 64.0 * 10.0);
+        // Q and O: 2 * (2 heads * 64 * 2 B); K and V cache: 2 * (10 * 64 * 1 B); new K, V: 2 * 64.
+        assert_eq!(a.memory_bytes(), 2.0 * 256.0 + 2.0 * 640.0 + 2.0 * 64.0);
+    }
+
+    #[test]
+    fn ring_factors() {
+        assert_eq!(CollectiveKind::AllReduce.bus_factor(8.0), 2.0 * 7.0 / 8.0);
+        assert_eq!(CollectiveKind::AllGather.bus_factor(4.0), 0.75);
+        assert_eq!(CollectiveKind::AllReduce.bus_factor(1.0), 0.0);
+        let c = OpKind::Collective { kind: CollectiveKind::AllReduce, bytes: 100.0, group: 2.0, link: Link::ScaleUp };
+        assert_eq!(c.link_bytes(), Some((Link::ScaleUp, 100.0)));
+    }
+}

@@ -1,0 +1,419 @@
+//! The roofline: per operation the compute time, memory time and link time, which bounds it,
+//! and the whole workload's time with each bottleneck's share.
+//!
+//! Ceilings come from the datasheet or from measurements ([`Measurement`]); measured ones take
+//! precedence and every ceiling says which it is. A measured figure above the datasheet peak is
+//! kept and reported (a finding, not an error).
+//!
+//! Zero cases: an operation with no FLOPs has no compute time; one with no bytes has no
+//! arithmetic intensity (`None`, not infinity); an empty workload takes zero seconds and has no
+//! dominant bound.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::hardware::{Hardware, HostLink};
+use crate::ops::{Link, OpKind, Operation};
+use crate::provenance::Figure;
+use crate::units::{GB, MICRO, Precision, TERA};
+
+/// Per-message latency of a scale-up link when the catalog gives none (NVLink-class).
+pub const DEFAULT_SCALE_UP_LATENCY_S: f64 = 3.0 * MICRO;
+/// Per-message latency over PCIe when devices talk through the host.
+pub const DEFAULT_HOST_LATENCY_S: f64 = 5.0 * MICRO;
+
+/// Whether a ceiling is a vendor figure or was measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Basis {
+    /// From the vendor's datasheet (see the catalog entry's confidence).
+    Datasheet,
+    /// Measured on a real device.
+    Measured,
+}
+
+/// One ceiling: a rate and where it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ceiling {
+    /// FLOP/s or bytes/s.
+    pub per_s: f64,
+    /// Datasheet or measured.
+    pub basis: Basis,
+    /// The catalog entry or measurement it comes from.
+    pub source: String,
+}
+
+/// Measured ceilings of one device, as `ridge run` derives them or a reference file records them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measurement {
+    /// Lowercase slug.
+    pub id: String,
+    /// Catalog id of the device measured.
+    pub hardware: String,
+    /// Date measured, `YYYY-MM-DD`.
+    pub date: String,
+    /// Where the figures are recorded.
+    pub source: String,
+    /// How they were measured (tool, timing method).
+    pub method: String,
+    /// Sustained device-memory bandwidth, GB/s, bytes read + written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_gb_per_s: Option<Figure>,
+    /// Achieved compute per precision, TFLOP/s.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub compute_tflops: BTreeMap<Precision, Figure>,
+    /// Host to device, GB/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_to_device_gb_per_s: Option<Figure>,
+    /// Device to host, GB/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_to_host_gb_per_s: Option<Figure>,
+    /// Free-form remarks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The ceilings an estimate runs against: the hierarchical roofline of one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ceilings {
+    /// Catalog id of the device.
+    pub hardware: String,
+    /// Peak arithmetic per precision, FLOP/s.
+    pub compute_flops_per_s: BTreeMap<Precision, Ceiling>,
+    /// Device-memory bandwidth, bytes/s.
+    pub memory_bytes_per_s: Ceiling,
+    /// Host to device, bytes/s.
+    pub host_to_device_bytes_per_s: Option<Ceiling>,
+    /// Device to host, bytes/s.
+    pub device_to_host_bytes_per_s: Option<Ceiling>,
+    /// Scale-up interconnect per direction, bytes/s.
+    pub scale_up_bytes_per_s: Option<Ceiling>,
+    /// Scale-up per-message latency, seconds.
+    pub scale_up_latency_s: f64,
+}
+
+fn datasheet(per_s: f64, hw: &Hardware) -> Ceiling {
+    Ceiling { per_s, basis: Basis::Datasheet, source: format!("catalog:{}", hw.id) }
+}
+
+impl Ceilings {
+    /// The datasheet roofline of a catalog device.
+    pub fn from_datasheet(hw: &Hardware) -> Ceilings {
+        let compute = hw.dense_tflops.iter().map(|(&p, f)| (p, datasheet(f.value * TERA, hw))).collect();
+        let host = hw.host_link.as_ref().and_then(HostLink::bytes_per_s_per_direction).map(|b| datasheet(b, hw));
+        Ceilings {
+            hardware: hw.id.clone(),
+            compute_flops_per_s: compute,
+            memory_bytes_per_s: datasheet(hw.memory_bytes_per_s(), hw),
+            host_to_device_bytes_per_s: host.clone(),
+            device_to_host_bytes_per_s: host,
+            scale_up_bytes_per_s: hw.interconnect_bytes_per_s().map(|b| datasheet(b, hw)),
+            scale_up_latency_s: hw
+                .interconnect
+                .as_ref()
+                .and_then(|i| i.latency_us)
+                .map_or(DEFAULT_SCALE_UP_LATENCY_S, |us| us * MICRO),
+        }
+    }
+
+    /// Replaces datasheet ceilings with the measured ones a measurement has.
+    pub fn apply_measured(&mut self, m: &Measurement) {
+        let measured = |gb: f64, scale: f64| Ceiling { per_s: gb * scale, basis: Basis::Measured, source: format!("measurement:{}", m.id) };
+        if let Some(f) = &m.memory_gb_per_s {
+            self.memory_bytes_per_s = measured(f.value, GB);
+        }
+        for (&p, f) in &m.compute_tflops {
+            self.compute_flops_per_s.insert(p, measured(f.value, TERA));
+        }
+        if let Some(f) = &m.host_to_device_gb_per_s {
+            self.host_to_device_bytes_per_s = Some(measured(f.value, GB));
+        }
+        if let Some(f) = &m.device_to_host_gb_per_s {
+            self.device_to_host_bytes_per_s = Some(measured(f.value, GB));
+        }
+    }
+
+    /// True when any ceiling is measured.
+    pub fn any_measured(&self) -> bool {
+        self.compute_flops_per_s.values().any(|c| c.basis == Basis::Measured)
+            || self.memory_bytes_per_s.basis == Basis::Measured
+            || [&self.host_to_device_bytes_per_s, &self.device_to_host_bytes_per_s]
+                .iter()
+                .any(|c| c.as_ref().is_some_and(|c| c.basis == Basis::Measured))
+    }
+
+    /// The ceiling that times arithmetic requested at `p`: `p` itself or the first wider format
+    /// the device has (see [`Precision::compute_fallbacks`]).
+    pub fn compute_for(&self, p: Precision) -> Option<(Precision, &Ceiling)> {
+        p.compute_fallbacks().iter().find_map(|q| self.compute_flops_per_s.get(q).map(|c| (*q, c)))
+    }
+
+    /// Ridge point at a precision the device has: peak FLOP/s divided by memory bytes/s, in
+    /// FLOP/byte. Kernels below it are memory-bound.
+    pub fn ridge_point(&self, p: Precision) -> Option<f64> {
+        let peak = self.compute_flops_per_s.get(&p)?;
+        Some(peak.per_s / self.memory_bytes_per_s.per_s)
+    }
+
+    /// Ridge points of every precision the device has, against memory and against the host link.
+    pub fn ridge_points(&self) -> Vec<RidgePoint> {
+        self.compute_flops_per_s
+            .iter()
+            .map(|(&p, c)| RidgePoint {
+                precision: p,
+                memory_flop_per_byte: c.per_s / self.memory_bytes_per_s.per_s,
+                host_link_flop_per_byte: self.host_to_device_bytes_per_s.as_ref().map(|h| c.per_s / h.per_s),
+                scale_up_flop_per_byte: self.scale_up_bytes_per_s.as_ref().map(|l| c.per_s / l.per_s),
+            })
+            .collect()
+    }
+}
+
+/// Where arithmetic stops being starved by a data path, for one precision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RidgePoint {
+    /// Precision.
+    pub precision: Precision,
+    /// Against device memory, FLOP/byte.
+    pub memory_flop_per_byte: f64,
+    /// Against the host link (data streamed from host memory), FLOP/byte.
+    pub host_link_flop_per_byte: Option<f64>,
+    /// Against the scale-up link, FLOP/byte.
+    pub scale_up_flop_per_byte: Option<f64>,
+}
+
+/// What limits an operation (or the workload) most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bound {
+    /// Arithmetic throughput.
+    Compute,
+    /// Device-memory bandwidth.
+    Memory,
+    /// The scale-up or scale-out link between devices.
+    Interconnect,
+    /// The link between device and host.
+    HostLink,
+    /// Fixed per-kernel overhead (launch and synchronisation).
+    Overhead,
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Bound::Compute => "compute",
+            Bound::Memory => "memory",
+            Bound::Interconnect => "interconnect",
+            Bound::HostLink => "host-link",
+            Bound::Overhead => "overhead",
+        })
+    }
+}
+
+/// One operation placed on the roofline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpEstimate {
+    /// Operation name.
+    pub name: String,
+    /// Operation kind (`gemm`, `attention`, ...).
+    pub op: String,
+    /// Instances.
+    pub count: f64,
+    /// Precision whose peak timed the arithmetic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timed_at: Option<Precision>,
+    /// FLOPs of all instances.
+    pub flops: f64,
+    /// Device-memory bytes (read + write) of all instances.
+    pub bytes: f64,
+    /// Bytes over a link of all instances.
+    pub link_bytes: f64,
+    /// FLOP per device-memory byte; `None` when the operation moves no bytes.
+    pub arithmetic_intensity: Option<f64>,
+    /// Seconds at the compute ceiling.
+    pub compute_s: f64,
+    /// Seconds at the memory ceiling.
+    pub memory_s: f64,
+    /// Seconds on the link, latency included.
+    pub link_s: f64,
+    /// Fixed overhead of all instances.
+    pub overhead_s: f64,
+    /// Estimated seconds: the largest of compute, memory and link, plus overhead.
+    pub seconds: f64,
+    /// What bounds it.
+    pub bound: Bound,
+}
+
+/// Knobs of the roofline evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct RooflineOptions {
+    /// Fixed seconds added per kernel instance (launch, synchronisation).
+    pub kernel_overhead_s: f64,
+}
+
+/// Why a workload cannot be placed on a device's roofline.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RooflineError {
+    /// The device has no peak for the precision or any wider one.
+    #[error("{hardware} has no published {precision} (or wider) peak, needed by `{op}`")]
+    NoPeak {
+        /// Device.
+        hardware: String,
+        /// Precision asked for.
+        precision: Precision,
+        /// First operation that needs it.
+        op: String,
+    },
+    /// The operation needs a link the device does not have.
+    #[error("{hardware} has no {link} link figure, needed by `{op}`")]
+    NoLink {
+        /// Device.
+        hardware: String,
+        /// Link.
+        link: &'static str,
+        /// Operation.
+        op: String,
+    },
+}
+
+/// A workload phase placed on the roofline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Per operation.
+    pub operations: Vec<OpEstimate>,
+    /// Total seconds (operations run one after another).
+    pub seconds: f64,
+    /// Total FLOPs.
+    pub flops: f64,
+    /// Total device-memory bytes, read + write.
+    pub bytes: f64,
+    /// Share of time per bound (sums to 1 unless the phase is empty).
+    pub time_share: BTreeMap<Bound, f64>,
+    /// The bound with the largest share; `None` for an empty phase.
+    pub bound: Option<Bound>,
+    /// Remarks (precision fallbacks, links substituted).
+    pub notes: Vec<String>,
+}
+
+fn note(notes: &mut Vec<String>, text: String) {
+    if !notes.contains(&text) {
+        notes.push(text);
+    }
+}
+
+/// Places operations on a device's roofline.
+pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Result<Evaluation, RooflineError> {
+    let mut notes = Vec::new();
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        let flops = op.flops();
+        let bytes = op.memory_bytes();
+        let (compute_s, timed_at) = match op.kind.compute_precision() {
+            Some(p) if flops > 0.0 => {
+                let (q, ceiling) = match c.compute_for(p) {
+                    Some(found) => found,
+                    None if matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) => {
+                        // Vector work: time it at the slowest peak the device publishes.
+                        let slowest = c.compute_flops_per_s.iter().min_by(|a, b| a.1.per_s.total_cmp(&b.1.per_s));
+                        let Some((&q, ceiling)) = slowest else {
+                            return Err(RooflineError::NoPeak { hardware: c.hardware.clone(), precision: p, op: op.name.clone() });
+                        };
+                        note(&mut notes, format!("{} publishes no {p} peak: vector work timed at its {q} peak", c.hardware));
+                        (q, ceiling)
+                    }
+                    None => {
+                        return Err(RooflineError::NoPeak { hardware: c.hardware.clone(), precision: p, op: op.name.clone() });
+                    }
+                };
+                if q != p && !matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) {
+                    note(&mut notes, format!("{} has no {p} peak: {p} arithmetic timed at its {q} peak", c.hardware));
+                }
+                (flops / ceiling.per_s, Some(q))
+            }
+            _ => (0.0, None),
+        };
+        let memory_s = bytes / c.memory_bytes_per_s.per_s;
+        let (link_s, link_bytes, link_bound) = match op.kind.link_bytes() {
+            None => (0.0, 0.0, Bound::Interconnect),
+            Some((link, per_instance)) => {
+                let (rate, latency, bound) = link_rate(op, link, c, &mut notes)?;
+                let steps = match op.kind {
+                    OpKind::Collective { kind, group, .. } => kind.latency_steps(group),
+                    _ => 1.0,
+                };
+                let total = op.count * per_instance;
+                (total / rate + op.count * steps * latency, total, bound)
+            }
+        };
+        let overhead_s = op.count * opts.kernel_overhead_s;
+        let (busy, mut bound) = [(compute_s, Bound::Compute), (memory_s, Bound::Memory), (link_s, link_bound)]
+            .into_iter()
+            .fold((0.0, Bound::Memory), |best, x| if x.0 > best.0 { x } else { best });
+        if overhead_s > busy {
+            bound = Bound::Overhead;
+        }
+        out.push(OpEstimate {
+            name: op.name.clone(),
+            op: op.kind.label().to_string(),
+            count: op.count,
+            timed_at,
+            flops,
+            bytes,
+            link_bytes,
+            arithmetic_intensity: (bytes > 0.0).then(|| flops / bytes),
+            compute_s,
+            memory_s,
+            link_s,
+            overhead_s,
+            seconds: busy + overhead_s,
+            bound,
+        });
+    }
+    Ok(summarise(out, notes))
+}
+
+fn link_rate(op: &Operation, link: Link, c: &Ceilings, notes: &mut Vec<String>) -> Result<(f64, f64, Bound), RooflineError> {
+    let host = |direction: Option<&Ceiling>| {
+        direction.map(|h| (h.per_s, DEFAULT_HOST_LATENCY_S, Bound::HostLink)).ok_or_else(|| RooflineError::NoLink {
+            hardware: c.hardware.clone(),
+            link: "host",
+            op: op.name.clone(),
+        })
+    };
+    match (link, &op.kind) {
+        (Link::Host, OpKind::HostTransfer { direction: crate::ops::Direction::DeviceToHost, .. }) => {
+            host(c.device_to_host_bytes_per_s.as_ref())
+        }
+        (Link::Host, _) => host(c.host_to_device_bytes_per_s.as_ref()),
+        (Link::ScaleUp, _) => match &c.scale_up_bytes_per_s {
+            Some(l) => Ok((l.per_s, c.scale_up_latency_s, Bound::Interconnect)),
+            None => {
+                note(notes, format!("{} has no scale-up link: collectives cross PCIe", c.hardware));
+                host(c.host_to_device_bytes_per_s.as_ref()).map(|(r, l, _)| (r, l, Bound::Interconnect))
+            }
+        },
+        (Link::ScaleOut, _) => Err(RooflineError::NoLink { hardware: c.hardware.clone(), link: "scale-out", op: op.name.clone() }),
+    }
+}
+
+fn summarise(operations: Vec<OpEstimate>, notes: Vec<String>) -> Evaluation {
+    let seconds: f64 = operations.iter().map(|o| o.seconds).sum();
+    let mut time_share: BTreeMap<Bound, f64> = BTreeMap::new();
+    if seconds > 0.0 {
+        for o in &operations {
+            *time_share.entry(o.bound).or_default() += o.seconds / seconds;
+        }
+    }
+    let bound = time_share.iter().max_by(|a, b| a.1.total_cmp(b.1)).map(|(&b, _)| b);
+    Evaluation {
+        flops: operations.iter().map(|o| o.flops).sum(),
+        bytes: operations.iter().map(|o| o.bytes).sum(),
+        operations,
+        seconds,
+        time_share,
+        bound,
+        notes,
+    }
+}
