@@ -194,9 +194,13 @@ fn parse_entries<T: DeserializeOwned>(file: SourceFile<'_>, key: &str, errors: &
         match serde_path_to_error::deserialize::<_, T>(item.clone()) {
             Ok(v) => out.push(v),
             Err(e) => {
+                // An unknown map key shows as `?` in the path: name the map instead.
                 let path = e.path().to_string();
-                let field = (path != ".").then_some(path);
-                errors.push(err(Some(entry), field, e.into_inner().to_string().trim_end().to_string()));
+                let path = path.trim_end_matches(".?").to_string();
+                let field = (path != "." && path != "?").then_some(path);
+                let message = e.into_inner().to_string();
+                let message = message.lines().next().unwrap_or_default().trim_end().to_string();
+                errors.push(err(Some(entry), field, message));
             }
         }
     }

@@ -1,0 +1,472 @@
+//! The command line: argument parsing, dispatch, and the text and JSON reports.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use ridge_core::estimate::{EstimateRequest, estimate};
+use ridge_core::hardware::{Hardware, HostLink};
+use ridge_core::units::{GB, MICRO};
+use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
+use serde::Serialize;
+
+use crate::format::{self, gb, percent, seconds, si, sig3};
+
+/// Version of the JSON documents ridge prints; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success; 2 usage or input error (unknown flag or id, invalid datasets, a scenario
+the workload cannot run).
+
+Units: GB = 1e9 bytes; TFLOP/s = 1e12 FLOP/s; FLOPs count 2 per multiply-add; bytes are read +
+write. Datasheet figures are dense (not 2:4 sparse) peaks.
+
+Examples:
+  ridge catalog
+  ridge workloads --json
+  ridge estimate --workload llama-2-70b --hardware h100-sxm --devices 4
+  ridge estimate --workload llama-3.1-8b --hardware l4 --precision fp8 --batch 16 --json";
+
+/// ridge: what AI hardware really delivers, and what it costs.
+///
+/// Estimates how a workload (an LLM, a mixture-of-experts, an encoder, a recommender or a training
+/// run) performs on an accelerator from its roofline: compute, memory bandwidth, interconnect and
+/// host link, using measured ceilings where the datasets have them and datasheet peaks otherwise.
+#[derive(Debug, Parser)]
+#[command(name = "ridge", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Load datasets from DIR (hardware.toml, nodes.toml, workloads.toml, measurements.toml)
+    /// instead of the copies built into ridge; validates them first.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub datasets: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the hardware catalog: peaks, memory, links, power and prices, with confidence.
+    Catalog(CatalogArgs),
+    /// List the workload presets with their parameter counts and default scenarios.
+    Workloads(ListArgs),
+    /// Estimate a workload on one or more devices: time, throughput, bottleneck, memory fit.
+    Estimate(EstimateArgs),
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// Print JSON (with `schema_version`) instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct CatalogArgs {
+    /// Print JSON (with `schema_version`): hardware, nodes and reference measurements in full.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct EstimateArgs {
+    /// Workload preset id (see `ridge workloads`), e.g. llama-2-70b.
+    #[arg(long, short = 'w', value_name = "ID")]
+    workload: String,
+    /// Hardware id (see `ridge catalog`), e.g. h100-sxm.
+    #[arg(long = "hardware", short = 'H', value_name = "ID")]
+    hardware: String,
+    /// Devices: tensor parallel for transformers, table-sharded for recommenders.
+    #[arg(long, short = 'n', default_value_t = 1, value_name = "N")]
+    devices: u32,
+    /// Sequences (or samples) per batch; the global batch for training.
+    #[arg(long, short = 'b', value_name = "B")]
+    batch: Option<u32>,
+    /// Prompt tokens per sequence (the sequence length for encoders and training).
+    #[arg(long, short = 'p', value_name = "P", visible_alias = "seq-len")]
+    prompt_tokens: Option<u32>,
+    /// Generated tokens per sequence (decoders).
+    #[arg(long, short = 'o', value_name = "O")]
+    output_tokens: Option<u32>,
+    /// Precision of weights, activations and KV cache at once: fp32, bf16, fp16, fp8, int8, int4.
+    #[arg(long, value_name = "P")]
+    precision: Option<Precision>,
+    /// Precision of the weights (overrides --precision).
+    #[arg(long, value_name = "P")]
+    weights: Option<Precision>,
+    /// Precision of activations and arithmetic (overrides --precision).
+    #[arg(long, value_name = "P")]
+    activations: Option<Precision>,
+    /// Precision of the KV cache (overrides --precision).
+    #[arg(long, value_name = "P")]
+    kv_cache: Option<Precision>,
+    /// Model attention without a fused (flash-style) kernel: scores go through memory.
+    #[arg(long)]
+    unfused_attention: bool,
+    /// Fixed overhead per kernel launch, in microseconds.
+    #[arg(long, default_value_t = 0.0, value_name = "US")]
+    kernel_overhead_us: f64,
+    /// Use datasheet ceilings even where the datasets hold a measurement of the device.
+    #[arg(long)]
+    datasheet: bool,
+    /// List every operation of each phase, not only the five slowest.
+    #[arg(long)]
+    ops: bool,
+    /// Print JSON (with `schema_version`) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs ridge with `args` (the first is the program name), writing to `out` and `err`; returns
+/// the exit code.
+pub fn main_with<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let target: &mut dyn Write = if e.use_stderr() { err } else { out };
+            let _ = write!(target, "{}", e.render());
+            return code;
+        }
+    };
+    match run(&cli, out) {
+        Ok(()) => 0,
+        // A reader that went away (`ridge catalog | head`) is not an error.
+        Err(e) if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e:#}");
+            2
+        }
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
+    let catalog = crate::datasets::load(cli.datasets.as_deref())?;
+    match &cli.command {
+        Command::Catalog(a) => catalog_cmd(&catalog, a, out),
+        Command::Workloads(a) => workloads_cmd(&catalog, a, out),
+        Command::Estimate(a) => estimate_cmd(&catalog, a, out),
+    }
+}
+
+#[derive(Serialize)]
+struct Versioned<T: Serialize> {
+    schema_version: u32,
+    #[serde(flatten)]
+    body: T,
+}
+
+fn print_json<T: Serialize>(out: &mut dyn Write, body: T) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Versioned { schema_version: SCHEMA_VERSION, body })?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn unknown(kind: &str, id: &str, known: impl Iterator<Item = String>, list_cmd: &str) -> anyhow::Error {
+    let known: Vec<String> = known.collect();
+    let needle = id.to_ascii_lowercase();
+    let close: Vec<&String> = known
+        .iter()
+        .filter(|k| k.contains(&needle) || needle.contains(k.as_str()) || k.split('-').next() == needle.split('-').next())
+        .take(5)
+        .collect();
+    if close.is_empty() {
+        anyhow::anyhow!("unknown {kind} `{id}`; `ridge {list_cmd}` lists them")
+    } else {
+        let close: Vec<&str> = close.iter().map(|s| s.as_str()).collect();
+        anyhow::anyhow!("unknown {kind} `{id}`; did you mean {}? (`ridge {list_cmd}` lists them)", close.join(", "))
+    }
+}
+
+fn catalog_cmd(catalog: &Catalog, a: &CatalogArgs, out: &mut dyn Write) -> Result<()> {
+    if a.json {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            hardware: &'a [Hardware],
+            nodes: &'a [ridge_core::Node],
+            measurements: &'a [ridge_core::Measurement],
+        }
+        return print_json(out, Body { hardware: &catalog.hardware, nodes: &catalog.nodes, measurements: &catalog.measurements });
+    }
+    let mut t = format::table(&[
+        "id", "memory", "GB/s", "fp32", "bf16", "fp8", "int8", "TDP W", "scale-up GB/s/dir", "host link", "cheapest $/h", "confidence",
+    ]);
+    let peak = |hw: &Hardware, p: Precision| hw.dense_tflops.get(&p).map_or("—".to_string(), |f| sig3(f.value));
+    for hw in &catalog.hardware {
+        let price = hw
+            .cheapest_cloud_price(None)
+            .map_or("—".to_string(), |p| format!("{:.2} ({}, {})", p.usd_per_device_hour, p.provider, p.checked));
+        let host = hw.host_link.as_ref().map_or("—".to_string(), HostLink::describe);
+        let link = hw.interconnect.as_ref().map_or("—".to_string(), |i| format!("{} ({} devices)", sig3(i.gb_per_s_per_direction.value), i.domain_devices));
+        t.add_row(vec![
+            hw.id.clone(),
+            format!("{} GB {}", sig3(hw.memory.capacity_gb.value), hw.memory.kind),
+            sig3(hw.memory.bandwidth_gb_per_s.value),
+            peak(hw, Precision::Fp32),
+            peak(hw, Precision::Bf16),
+            peak(hw, Precision::Fp8),
+            peak(hw, Precision::Int8),
+            hw.power.tdp_w.as_ref().map_or("—".to_string(), |f| sig3(f.value)),
+            link,
+            host,
+            price,
+            hw.confidence.to_string(),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    writeln!(
+        out,
+        "{} accelerators, {} node presets, {} reference measurements. Peaks are dense TFLOP/s (TOPS for int8); \
+         — means unsupported or unpublished. `ridge catalog --json` has every figure with its source and confidence.",
+        catalog.hardware.len(),
+        catalog.nodes.len(),
+        catalog.measurements.len()
+    )?;
+    Ok(())
+}
+
+fn workloads_cmd(catalog: &Catalog, a: &ListArgs, out: &mut dyn Write) -> Result<()> {
+    if a.json {
+        #[derive(Serialize)]
+        struct Row<'a> {
+            #[serde(flatten)]
+            workload: &'a ridge_core::Workload,
+            family: ridge_core::Family,
+            parameters: f64,
+            active_parameters: f64,
+        }
+        #[derive(Serialize)]
+        struct Body<'a> {
+            workloads: Vec<Row<'a>>,
+        }
+        let workloads = catalog
+            .workloads
+            .iter()
+            .map(|w| Row { workload: w, family: w.family(), parameters: w.parameters(), active_parameters: w.active_parameters() })
+            .collect();
+        return print_json(out, Body { workloads });
+    }
+    let mut t = format::table(&["id", "family", "parameters", "active", "shape", "default scenario"]);
+    for w in &catalog.workloads {
+        let shape = match (&w.transformer, &w.dlrm) {
+            (Some(t), _) => {
+                let mut s = format!("{} layers x {}, {} heads", t.layers, t.hidden, t.heads);
+                if t.kv_heads() != t.heads {
+                    s.push_str(&format!(" ({} kv)", t.kv_heads()));
+                }
+                if let Some(m) = t.moe {
+                    s.push_str(&format!(", {} experts top-{}", m.experts, m.top_k));
+                }
+                s
+            }
+            (None, Some(d)) => format!("{} tables x {}, {} rows", d.table_rows.len(), d.embedding_dim, si(d.total_rows())),
+            (None, None) => String::new(),
+        };
+        let d = &w.defaults;
+        let mut scenario = format!("batch {}", d.batch);
+        if d.prompt_tokens > 0 {
+            scenario.push_str(&format!(", {} in", d.prompt_tokens));
+        }
+        if d.output_tokens > 0 {
+            scenario.push_str(&format!(", {} out", d.output_tokens));
+        }
+        scenario.push_str(&format!(", {}", d.weights));
+        t.add_row(vec![
+            w.id.clone(),
+            w.family().to_string(),
+            si(w.parameters()),
+            si(w.active_parameters()),
+            shape,
+            scenario,
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    Ok(())
+}
+
+fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Result<()> {
+    let workload = catalog
+        .workload(&a.workload)
+        .ok_or_else(|| unknown("workload", &a.workload, catalog.workloads.iter().map(|w| w.id.clone()), "workloads"))?;
+    let hardware = catalog
+        .hardware(&a.hardware)
+        .ok_or_else(|| unknown("hardware", &a.hardware, catalog.hardware.iter().map(|h| h.id.clone()), "catalog"))?;
+    if !(a.kernel_overhead_us.is_finite() && a.kernel_overhead_us >= 0.0) {
+        bail!("--kernel-overhead-us must be a non-negative number");
+    }
+    let mut s = workload.defaults;
+    if let Some(b) = a.batch {
+        s.batch = b;
+    }
+    if let Some(p) = a.prompt_tokens {
+        s.prompt_tokens = p;
+    }
+    if let Some(o) = a.output_tokens {
+        s.output_tokens = o;
+    }
+    if let Some(p) = a.precision {
+        (s.weights, s.activations, s.kv_cache) = (p, p, p);
+    }
+    s.weights = a.weights.unwrap_or(s.weights);
+    s.activations = a.activations.unwrap_or(s.activations);
+    s.kv_cache = a.kv_cache.unwrap_or(s.kv_cache);
+    if a.unfused_attention {
+        s.fused_attention = false;
+    }
+    let req = EstimateRequest {
+        workload,
+        hardware,
+        measurement: if a.datasheet { None } else { catalog.measurement_for(&hardware.id) },
+        devices: a.devices,
+        scenario: s,
+        options: RooflineOptions { kernel_overhead_s: a.kernel_overhead_us * MICRO },
+    };
+    let e = estimate(&req).with_context(|| format!("cannot estimate {} on {}", workload.id, hardware.id))?;
+    if a.json {
+        return print_json(out, &e);
+    }
+    print_estimate(&e, hardware, a.ops, out)
+}
+
+fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Write) -> Result<()> {
+    let s = &e.scenario;
+    writeln!(out, "{} on {}x {} ({}) — {} ceilings", e.workload, e.devices, hw.name, hw.id, e.basis_word())?;
+    let mut scenario = format!("batch {}", s.batch);
+    if s.prompt_tokens > 0 {
+        scenario.push_str(&format!(", prompt {}", s.prompt_tokens));
+    }
+    if s.output_tokens > 0 && e.phases.iter().any(|p| p.phase == ridge_core::Phase::Decode) {
+        scenario.push_str(&format!(", output {}", s.output_tokens));
+    }
+    writeln!(
+        out,
+        "scenario: {scenario}; weights {}, activations {}, KV cache {}{}",
+        s.weights,
+        s.activations,
+        s.kv_cache,
+        if s.fused_attention { "" } else { "; unfused attention" }
+    )?;
+    writeln!(out, "parameters: {} (active per token {})", si(e.parameters), si(e.active_parameters))?;
+    writeln!(out)?;
+
+    let mut t = format::table(&["phase", "time", "per step", "throughput", "bound", "time share", "memory/device", "fits"]);
+    for p in &e.phases {
+        let mut shares: Vec<_> = p.time_share.iter().collect();
+        shares.sort_by(|a, b| b.1.total_cmp(a.1));
+        let shares: Vec<String> = shares.iter().map(|(b, v)| format!("{b} {}", percent(**v))).collect();
+        t.add_row(vec![
+            format!("{:?}", p.phase).to_lowercase(),
+            seconds(p.seconds),
+            seconds(p.seconds_per_step),
+            format!("{} {}", si(p.throughput_per_s), p.throughput_unit),
+            p.bound.map_or("—".into(), |b| b.to_string()),
+            shares.join(", "),
+            format!("{} of {}", gb(p.memory_bytes), gb(p.footprint.usable_bytes)),
+            if p.fits { "yes".into() } else { "NO".into() },
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    if let Some(p) = e.phases.iter().max_by(|a, b| a.memory_bytes.total_cmp(&b.memory_bytes)) {
+        let f = &p.footprint;
+        let mut parts = vec![format!("weights {}", gb(f.weights_bytes))];
+        for (name, v) in [("KV cache", f.kv_cache_bytes), ("activations", f.activation_bytes), ("gradients", f.gradient_bytes), ("optimizer", f.optimizer_bytes)] {
+            if v > 0.0 {
+                parts.push(format!("{name} {}", gb(v)));
+            }
+        }
+        writeln!(
+            out,
+            "memory per device at peak: {} = {} of {} usable ({} x {})",
+            parts.join(" + "),
+            gb(f.per_device_bytes),
+            gb(f.usable_bytes),
+            gb(f.capacity_bytes),
+            percent(ridge_core::memory::USABLE_MEMORY_FRACTION)
+        )?;
+    }
+    if let Some(ttt) = e.phases.iter().find_map(|p| p.time_to_train_s) {
+        writeln!(out, "time to train the token budget: {}", seconds(ttt))?;
+    }
+
+    let c = &e.ceilings;
+    let mut ceilings: Vec<String> = Vec::new();
+    let precisions: Vec<Precision> = [s.activations, s.weights].into_iter().collect();
+    for p in precisions {
+        if let Some((q, ceiling)) = c.compute_for(p)
+            && !ceilings.iter().any(|x| x.starts_with(q.as_str()))
+        {
+            let ridge = c.ridge_point(q).map_or(String::new(), |r| format!(", ridge point {} FLOP/byte", sig3(r)));
+            ceilings.push(format!("{q} {} TFLOP/s ({}){ridge}", sig3(ceiling.per_s / 1e12), basis(ceiling.basis)));
+        }
+    }
+    ceilings.push(format!("memory {} GB/s ({})", sig3(c.memory_bytes_per_s.per_s / GB), basis(c.memory_bytes_per_s.basis)));
+    if let Some(l) = &c.scale_up_bytes_per_s {
+        ceilings.push(format!("scale-up {} GB/s per direction ({})", sig3(l.per_s / GB), basis(l.basis)));
+    }
+    if let Some(h) = &c.host_to_device_bytes_per_s {
+        ceilings.push(format!("host to device {} GB/s ({})", sig3(h.per_s / GB), basis(h.basis)));
+    }
+    writeln!(out, "ceilings: {}", ceilings.join("; "))?;
+
+    for p in &e.phases {
+        writeln!(out)?;
+        let mut ops: Vec<_> = p.operations.iter().collect();
+        ops.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+        let shown = if all_ops { ops.len() } else { ops.len().min(5) };
+        writeln!(
+            out,
+            "{} — {} of {} operations per step{}:",
+            format!("{:?}", p.phase).to_lowercase(),
+            shown,
+            ops.len(),
+            if all_ops { "" } else { ", slowest first (--ops lists all)" }
+        )?;
+        let mut t = format::table(&["operation", "count", "time/step", "share", "FLOP/byte", "bound"]);
+        for o in ops.iter().take(shown) {
+            t.add_row(vec![
+                o.name.clone(),
+                format::count(o.count),
+                seconds(o.seconds),
+                percent(if p.seconds_per_step > 0.0 { o.seconds / p.seconds_per_step } else { 0.0 }),
+                o.arithmetic_intensity.map_or("—".into(), sig3),
+                o.bound.to_string(),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    if !e.notes.is_empty() {
+        writeln!(out)?;
+        for n in &e.notes {
+            writeln!(out, "note: {n}")?;
+        }
+    }
+    Ok(())
+}
+
+fn basis(b: ridge_core::Basis) -> &'static str {
+    match b {
+        ridge_core::Basis::Datasheet => "datasheet",
+        ridge_core::Basis::Measured => "measured",
+    }
+}
+
+trait BasisWord {
+    fn basis_word(&self) -> &'static str;
+}
+
+impl BasisWord for Estimate {
+    fn basis_word(&self) -> &'static str {
+        match self.basis {
+            ridge_core::Basis::Datasheet => "datasheet",
+            ridge_core::Basis::Measured => "measured (where available)",
+        }
+    }
+}

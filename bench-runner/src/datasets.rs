@@ -1,0 +1,31 @@
+//! Where the datasets come from: the copies built into the binary, or a directory of edited ones.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use ridge_core::{Catalog, SourceFile, SourceFiles};
+
+/// The built-in datasets, or those in `dir` (which must hold `hardware.toml`, `nodes.toml`,
+/// `workloads.toml` and `measurements.toml`). Invalid data is an error naming file, entry and
+/// field; nothing is half-loaded.
+pub fn load(dir: Option<&Path>) -> Result<Catalog> {
+    let Some(dir) = dir else {
+        return ridge_datasets::catalog().map_err(|e| anyhow::anyhow!("the built-in datasets are invalid (a build defect): {e}"));
+    };
+    let read = |name: &str| -> Result<(String, String)> {
+        let path = dir.join(name);
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok((path.display().to_string(), text))
+    };
+    let (hw_name, hw) = read("hardware.toml")?;
+    let (node_name, nodes) = read("nodes.toml")?;
+    let (wl_name, wl) = read("workloads.toml")?;
+    let (m_name, m) = read("measurements.toml")?;
+    Catalog::load(SourceFiles {
+        hardware: SourceFile { name: &hw_name, text: &hw },
+        nodes: SourceFile { name: &node_name, text: &nodes },
+        workloads: SourceFile { name: &wl_name, text: &wl },
+        measurements: SourceFile { name: &m_name, text: &m },
+    })
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}

@@ -1,0 +1,144 @@
+//! The `ridge` command line, driven in-process with real arguments.
+
+use serde_json::Value;
+
+use crate::ridge;
+
+fn json(args: &[&str]) -> Value {
+    let (code, out, err) = ridge(args);
+    assert_eq!(code, 0, "ridge {args:?} failed: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("ridge {args:?} printed invalid JSON ({e}):\n{out}"))
+}
+
+#[test]
+fn catalog_lists_every_accelerator() {
+    let (code, out, _) = ridge(&["catalog"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("h200-sxm") && out.contains("tpu-v5e") && out.contains("19 accelerators"), "{out}");
+    let v = json(&["catalog", "--json"]);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["hardware"].as_array().map(Vec::len), Some(19));
+    assert_eq!(v["hardware"][0]["dense_tflops"]["fp32"]["value"], 67.0);
+    assert_eq!(v["hardware"][0]["dense_tflops"]["fp32"]["confidence"], "verified");
+    assert!(v["nodes"].as_array().is_some_and(|n| n.len() >= 5));
+}
+
+#[test]
+fn workloads_list_families_and_sizes() {
+    let v = json(&["workloads", "--json"]);
+    let rows = v["workloads"].as_array().cloned().unwrap_or_default();
+    let find = |id: &str| rows.iter().find(|r| r["id"] == id).cloned().unwrap_or(Value::Null);
+    assert_eq!(find("mixtral-8x7b")["family"], "moe");
+    assert_eq!(find("dlrm-v2")["family"], "recommender");
+    assert_eq!(find("bert-large")["family"], "encoder");
+    assert_eq!(find("gpt-3-175b-training")["family"], "training");
+    assert_eq!(find("llama-2-7b")["parameters"], 6_738_415_616.0);
+}
+
+#[test]
+fn estimate_json_has_the_documented_fields() {
+    let v = json(&["estimate", "--workload", "llama-2-70b", "--hardware", "h100-sxm", "--devices", "2", "--json"]);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["devices"], 2);
+    assert_eq!(v["basis"], "datasheet");
+    let phases = v["phases"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = phases.iter().filter_map(|p| p["phase"].as_str()).collect();
+    assert_eq!(names, ["prefill", "decode"]);
+    for p in &phases {
+        assert!(p["seconds"].as_f64().is_some_and(|s| s > 0.0), "{p}");
+        assert!(p["throughput_per_s"].as_f64().is_some_and(|s| s > 0.0), "{p}");
+        assert_eq!(p["throughput_unit"], "tokens/s");
+        assert!(p["bound"].is_string(), "{p}");
+        assert!(p["memory_bytes"].as_f64().is_some_and(|b| b > 60e9), "{p}");
+        assert_eq!(p["fits"], true);
+    }
+    let step = json(&["estimate", "-w", "dlrm-criteo-kaggle", "-H", "l4", "--json"]);
+    assert_eq!(step["phases"][0]["phase"], "step");
+    assert_eq!(step["phases"][0]["throughput_unit"], "samples/s");
+}
+
+#[test]
+fn estimate_flags_change_the_scenario() {
+    let v = json(&[
+        "estimate", "-w", "llama-3.1-8b", "-H", "l40s", "--precision", "fp8", "--kv-cache", "fp16", "-b", "4", "-p", "512", "-o", "64", "--json",
+    ]);
+    assert_eq!(v["scenario"]["weights"], "fp8");
+    assert_eq!(v["scenario"]["kv_cache"], "fp16");
+    assert_eq!(v["scenario"]["batch"], 4);
+    assert_eq!(v["phases"][1]["steps"], 64.0);
+    let measured = json(&["estimate", "-w", "llama-3.1-8b", "-H", "h200-sxm", "--json"]);
+    assert_eq!(measured["basis"], "measured");
+    let datasheet = json(&["estimate", "-w", "llama-3.1-8b", "-H", "h200-sxm", "--datasheet", "--json"]);
+    assert_eq!(datasheet["basis"], "datasheet");
+}
+
+#[test]
+fn estimate_text_names_the_bottleneck() {
+    let (code, out, _) = ridge(&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("| decode") && out.contains("memory 100%"), "{out}");
+    assert!(out.contains("does not fit"), "{out}");
+}
+
+#[test]
+fn bad_input_exits_2_with_a_reason() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["estimate", "-w", "llama-2-70b", "-H", "h100"], "unknown hardware `h100`; did you mean h100-sxm"),
+        (&["estimate", "-w", "llama-9", "-H", "h100-sxm"], "unknown workload `llama-9`"),
+        (&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "-n", "3"], "query heads (64) does not divide over 3 devices"),
+        (&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "--precision", "fp12"], "unknown precision `fp12`"),
+        (&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "-b", "0"], "batch must be at least 1"),
+        (&["estimate", "-w", "gpt-3-175b-training", "-H", "h100-sxm", "-p", "0"], "training needs a sequence length"),
+        (&["estimate", "-w", "llama-2-70b"], "--hardware <ID>"),
+        (&["frobnicate"], "unrecognized subcommand"),
+    ];
+    for (args, message) in cases {
+        let (code, out, err) = ridge(args);
+        assert_eq!(code, 2, "ridge {args:?}");
+        assert!(out.is_empty(), "ridge {args:?} printed to stdout: {out}");
+        assert!(err.contains(message), "ridge {args:?}: expected `{message}` in:\n{err}");
+    }
+}
+
+#[test]
+fn help_teaches_and_exits_0() {
+    let (code, out, _) = ridge(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("Exit codes") && out.contains("ridge estimate --workload"), "{out}");
+    let (code, out, _) = ridge(&["estimate", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--kv-cache") && out.contains("--devices"), "{out}");
+}
+
+#[test]
+fn datasets_dir_is_validated_before_use() {
+    let dir = std::env::temp_dir().join(format!("ridge-datasets-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let files = ridge_datasets::files();
+    for (name, text) in [
+        ("hardware.toml", files.hardware.text.replacen("capacity_gb = 141", "capacity_gb = -141", 1)),
+        ("nodes.toml", files.nodes.text.to_string()),
+        ("workloads.toml", files.workloads.text.to_string()),
+        ("measurements.toml", files.measurements.text.to_string()),
+    ] {
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let dir_arg = dir.display().to_string();
+    let (code, _, err) = ridge(&["catalog", "--datasets", &dir_arg]);
+    assert_eq!(code, 2);
+    let file = dir.join("hardware.toml").display().to_string();
+    assert!(err.contains(&format!("{file}: entry `h200-sxm`, field `memory.capacity_gb`")), "{err}");
+
+    // Fixed, the same directory loads.
+    let fixed = files.hardware.text.to_string();
+    std::fs::write(dir.join("hardware.toml"), fixed).unwrap_or_else(|e| panic!("{e}"));
+    let (code, out, err) = ridge(&["catalog", "--datasets", &dir_arg]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("h200-sxm"));
+
+    std::fs::remove_file(dir.join("nodes.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, err) = ridge(&["catalog", "--datasets", &dir_arg]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read") && err.contains("nodes.toml"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,204 @@
+//! Hand-checkable numbers of the model against the built-in datasets.
+
+use ridge_core::estimate::{EstimateRequest, estimate};
+use ridge_core::ops::{OpKind, Operation};
+use ridge_core::roofline::{Ceilings, evaluate};
+use ridge_core::units::GB;
+use ridge_core::{Bound, Estimate, Hardware, Phase, Precision, RooflineOptions, Workload};
+
+use crate::catalog;
+
+fn run(w: &Workload, hw: &Hardware, devices: u32, tweak: impl FnOnce(&mut ridge_core::Scenario)) -> Estimate {
+    let mut scenario = w.defaults;
+    tweak(&mut scenario);
+    let req = EstimateRequest { workload: w, hardware: hw, measurement: None, devices, scenario, options: RooflineOptions::default() };
+    estimate(&req).unwrap_or_else(|e| panic!("{} on {}: {e}", w.id, hw.id))
+}
+
+fn close(actual: f64, expected: f64, tolerance: f64) -> bool {
+    ((actual - expected) / expected).abs() <= tolerance
+}
+
+#[test]
+fn preset_parameter_counts_match_their_published_sizes() {
+    let c = catalog();
+    let mut checked = 0;
+    for w in &c.workloads {
+        let Some(published) = &w.published_parameters else {
+            assert!(w.dlrm.is_some(), "{}: every transformer preset states its published size", w.id);
+            continue;
+        };
+        let ours = w.parameters();
+        assert!(close(ours, published.value, 0.01), "{}: {ours} vs published {}", w.id, published.value);
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} presets checked");
+}
+
+#[test]
+fn mixtral_uses_12_9_billion_parameters_per_token() {
+    // Mistral: "46.7B total parameters but only uses 12.9B parameters per token".
+    let c = catalog();
+    let Some(w) = c.workload("mixtral-8x7b") else { panic!("mixtral-8x7b preset") };
+    assert!(close(w.active_parameters(), 12.9e9, 0.01), "{}", w.active_parameters());
+}
+
+#[test]
+fn dlrm_v2_tables_hold_104_gb_in_fp32() {
+    let c = catalog();
+    let Some(d) = c.workload("dlrm-v2").and_then(|w| w.dlrm.as_ref()) else { panic!("dlrm-v2 preset") };
+    assert_eq!(d.total_rows(), 204_184_588.0);
+    assert!(close(d.embedding_params() * 4.0 / GB, 104.5, 0.01));
+}
+
+#[test]
+fn llama_2_70b_decode_at_batch_1_is_memory_bound_on_every_device() {
+    let c = catalog();
+    let Some(w) = c.workload("llama-2-70b") else { panic!("llama-2-70b preset") };
+    for hw in &c.hardware {
+        let e = run(w, hw, 1, |s| s.batch = 1);
+        let Some(decode) = e.phase(Phase::Decode) else { panic!("decode phase") };
+        let weights_bytes = w.parameters() * Precision::Bf16.bytes();
+        let floor = weights_bytes / hw.memory_bytes_per_s();
+        assert_eq!(decode.bound, Some(Bound::Memory), "{}", hw.id);
+        assert!(decode.seconds_per_step >= floor, "{}: {} < {floor}", hw.id, decode.seconds_per_step);
+        // ...and not by much: the weights are almost all of the traffic.
+        assert!(decode.seconds_per_step < floor * 1.05, "{}: {} vs {floor}", hw.id, decode.seconds_per_step);
+    }
+}
+
+#[test]
+fn square_bf16_gemm_of_8192_is_compute_bound_everywhere() {
+    let c = catalog();
+    let op = Operation::new(
+        "gemm",
+        1.0,
+        OpKind::Gemm { m: 8192.0, n: 8192.0, k: 8192.0, a: Precision::Bf16, b: Precision::Bf16, c: Precision::Bf16, compute: Precision::Bf16 },
+    );
+    for hw in &c.hardware {
+        let ceilings = Ceilings::from_datasheet(hw);
+        let eval = evaluate(std::slice::from_ref(&op), &ceilings, RooflineOptions::default());
+        let eval = eval.unwrap_or_else(|e| panic!("{}: {e}", hw.id));
+        assert_eq!(eval.bound, Some(Bound::Compute), "{}", hw.id);
+        let (_, peak) = ceilings.compute_for(Precision::Bf16).unwrap_or_else(|| panic!("{} bf16 peak", hw.id));
+        assert!(close(eval.seconds, 2.0 * 8192f64.powi(3) / peak.per_s, 1e-12), "{}", hw.id);
+    }
+}
+
+#[test]
+fn ridge_points_are_peak_over_bandwidth() {
+    let c = catalog();
+    for hw in &c.hardware {
+        let ceilings = Ceilings::from_datasheet(hw);
+        for (p, fig) in &hw.dense_tflops {
+            let expected = fig.value * 1e12 / (hw.memory.bandwidth_gb_per_s.value * 1e9);
+            assert_eq!(ceilings.ridge_point(*p), Some(expected), "{} {p}", hw.id);
+        }
+        assert_eq!(ceilings.ridge_points().len(), hw.dense_tflops.len());
+    }
+    // One by hand: H100 SXM bf16, 989.5 TFLOP/s over 3,350 GB/s = 295.4 FLOP/byte.
+    let Some(h100) = c.hardware("h100-sxm") else { panic!("h100-sxm") };
+    let r = Ceilings::from_datasheet(h100).ridge_point(Precision::Bf16).unwrap_or(0.0);
+    assert!((r - 295.37).abs() < 0.01, "{r}");
+}
+
+#[test]
+fn memory_fit_follows_capacity() {
+    let c = catalog();
+    let (Some(w), Some(h100)) = (c.workload("llama-2-70b"), c.hardware("h100-sxm")) else { panic!("presets") };
+    let one = run(w, h100, 1, |_| {});
+    let two = run(w, h100, 2, |_| {});
+    let decode = |e: &Estimate| e.phase(Phase::Decode).map(|p| (p.fits, p.footprint.clone())).unwrap_or_else(|| panic!("decode"));
+    let (fits1, f1) = decode(&one);
+    let (fits2, f2) = decode(&two);
+    assert!(!fits1 && fits2, "138 GB of bf16 weights: no on one 80 GB device, yes on two");
+    assert_eq!(f1.min_devices, 2);
+    assert!(close(f1.weights_bytes, w.parameters() * 2.0, 1e-12));
+    assert!(close(f2.weights_bytes, f1.weights_bytes / 2.0, 1e-12));
+    // KV cache: 2 (K, V) x 80 layers x 8 kv heads x 128 dims x 2 bytes x 2,304 tokens.
+    assert!(close(f1.kv_cache_bytes, 2.0 * 80.0 * 8.0 * 128.0 * 2.0 * 2304.0, 1e-12));
+    assert!(one.notes.iter().any(|n| n.contains("does not fit")), "{:?}", one.notes);
+}
+
+#[test]
+fn tensor_parallel_decode_is_faster_but_pays_for_all_reduces() {
+    let c = catalog();
+    let (Some(w), Some(h100)) = (c.workload("llama-3.1-8b"), c.hardware("h100-sxm")) else { panic!("presets") };
+    let step = |n| run(w, h100, n, |s| s.batch = 16).phase(Phase::Decode).map_or(0.0, |p| p.seconds_per_step);
+    let (one, two) = (step(1), step(2));
+    assert!(two < one && two > one / 2.0, "{one} -> {two}");
+    let e = run(w, h100, 2, |s| s.batch = 16);
+    let share = e.phase(Phase::Decode).and_then(|p| p.time_share.get(&Bound::Interconnect).copied()).unwrap_or(0.0);
+    assert!(share > 0.0, "all-reduces take time");
+}
+
+#[test]
+fn precisions_without_a_peak_fall_back_and_say_so() {
+    let c = catalog();
+    let (Some(w), Some(a100)) = (c.workload("llama-3.1-8b"), c.hardware("a100-sxm-80gb")) else { panic!("presets") };
+    let e = run(w, a100, 1, |s| (s.weights, s.activations, s.kv_cache) = (Precision::Fp8, Precision::Fp8, Precision::Fp8));
+    assert!(e.notes.iter().any(|n| n.contains("no fp8 peak") && n.contains("fp16")), "{:?}", e.notes);
+    let prefill = e.phase(Phase::Prefill).unwrap_or_else(|| panic!("prefill"));
+    assert!(prefill.operations.iter().any(|o| o.timed_at == Some(Precision::Fp16)));
+    // TPU v5e publishes no fp32 peak at all: a clear error, not a guess.
+    let Some(tpu) = c.hardware("tpu-v5e") else { panic!("tpu") };
+    let req = EstimateRequest {
+        workload: w,
+        hardware: tpu,
+        measurement: None,
+        devices: 1,
+        scenario: ridge_core::Scenario { activations: Precision::Fp32, ..w.defaults },
+        options: RooflineOptions::default(),
+    };
+    let err = estimate(&req).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("tpu-v5e has no published fp32"), "{err}");
+}
+
+#[test]
+fn measured_ceilings_take_precedence_and_are_marked() {
+    let c = catalog();
+    let (Some(w), Some(h200)) = (c.workload("llama-2-7b"), c.hardware("h200-sxm")) else { panic!("presets") };
+    let m = c.measurement_for("h200-sxm");
+    assert!(m.is_some(), "the reference H200 measurement is in the datasets");
+    let req = EstimateRequest { workload: w, hardware: h200, measurement: m, devices: 1, scenario: w.defaults, options: RooflineOptions::default() };
+    let measured = estimate(&req).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(measured.basis, ridge_core::Basis::Measured);
+    assert_eq!(measured.ceilings.memory_bytes_per_s.per_s, 4279.0 * GB);
+    let datasheet = run(w, h200, 1, |_| {});
+    assert_eq!(datasheet.basis, ridge_core::Basis::Datasheet);
+    let step = |e: &Estimate| e.phase(Phase::Decode).map_or(0.0, |p| p.seconds_per_step);
+    assert!(step(&measured) > step(&datasheet), "4,279 GB/s measured is slower than the 4,800 datasheet");
+}
+
+#[test]
+fn training_step_counts_forward_backward_and_optimizer() {
+    let c = catalog();
+    let (Some(w), Some(h100)) = (c.workload("gpt-3-175b-training"), c.hardware("h100-sxm")) else { panic!("presets") };
+    let e = run(w, h100, 8, |_| {});
+    let step = e.phase(Phase::Step).unwrap_or_else(|| panic!("step"));
+    // 6 FLOPs per parameter per token (forward 2, backward 4), plus attention and recomputation.
+    let tokens = 1536.0 * 2048.0;
+    let six_nd = 6.0 * w.parameters() * tokens / 8.0;
+    assert!(step.flops > six_nd && step.flops < six_nd * 1.25, "{} vs {six_nd}", step.flops);
+    // Adam in mixed precision: 2 (weights) + 2 (gradients) + 12 (fp32 master, two moments) bytes per parameter.
+    let f = &step.footprint;
+    assert!(close(f.weights_bytes + f.gradient_bytes + f.optimizer_bytes, 16.0 * w.parameters() / 8.0, 1e-9));
+    assert!(!step.fits, "175B with Adam does not fit on 8 devices of 80 GB");
+    let ttt = step.time_to_train_s.unwrap_or(0.0);
+    assert!(close(ttt, 300e9 / step.throughput_per_s, 1e-9));
+}
+
+#[test]
+fn every_preset_estimates_on_an_h100_node() {
+    let c = catalog();
+    let Some(h100) = c.hardware("h100-sxm") else { panic!("h100-sxm") };
+    for w in &c.workloads {
+        let e = run(w, h100, 8, |_| {});
+        for p in &e.phases {
+            assert!(p.seconds.is_finite() && p.seconds > 0.0, "{} {:?}", w.id, p.phase);
+            assert!(p.throughput_per_s > 0.0, "{} {:?}", w.id, p.phase);
+            let share: f64 = p.time_share.values().sum();
+            assert!(close(share, 1.0, 1e-9), "{} {:?}: shares sum to {share}", w.id, p.phase);
+        }
+    }
+}

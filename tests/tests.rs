@@ -1,0 +1,24 @@
+//! ridge's integration tests: one binary, a module per area (fast to build on two cores).
+
+mod cli;
+mod datasets;
+mod model;
+
+use ridge_core::Catalog;
+
+/// The built-in catalog; every test starts from it.
+fn catalog() -> Catalog {
+    match ridge_datasets::catalog() {
+        Ok(c) => c,
+        Err(e) => panic!("built-in datasets must load: {e}"),
+    }
+}
+
+/// Runs the `ridge` command line in-process; returns (exit code, stdout, stderr).
+fn ridge(args: &[&str]) -> (u8, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let argv = std::iter::once("ridge").chain(args.iter().copied());
+    let code = ridge_bench::cli::main_with(argv, &mut out, &mut err);
+    (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+}
