@@ -60,7 +60,22 @@ fn estimate_json_has_the_documented_fields() {
 #[test]
 fn estimate_flags_change_the_scenario() {
     let v = json(&[
-        "estimate", "-w", "llama-3.1-8b", "-H", "l40s", "--precision", "fp8", "--kv-cache", "fp16", "-b", "4", "-p", "512", "-o", "64", "--json",
+        "estimate",
+        "-w",
+        "llama-3.1-8b",
+        "-H",
+        "l40s",
+        "--precision",
+        "fp8",
+        "--kv-cache",
+        "fp16",
+        "-b",
+        "4",
+        "-p",
+        "512",
+        "-o",
+        "64",
+        "--json",
     ]);
     assert_eq!(v["scenario"]["weights"], "fp8");
     assert_eq!(v["scenario"]["kv_cache"], "fp16");
@@ -85,7 +100,10 @@ fn bad_input_exits_2_with_a_reason() {
     let cases: &[(&[&str], &str)] = &[
         (&["estimate", "-w", "llama-2-70b", "-H", "h100"], "unknown hardware `h100`; did you mean h100-sxm"),
         (&["estimate", "-w", "llama-9", "-H", "h100-sxm"], "unknown workload `llama-9`"),
-        (&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "-n", "3"], "query heads (64) does not divide over 3 devices"),
+        (
+            &["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "-n", "3"],
+            "query heads (64) does not divide over 3 devices",
+        ),
         (&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "--precision", "fp12"], "unknown precision `fp12`"),
         (&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "-b", "0"], "batch must be at least 1"),
         (&["estimate", "-w", "gpt-3-175b-training", "-H", "h100-sxm", "-p", "0"], "training needs a sequence length"),

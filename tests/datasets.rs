@@ -10,14 +10,41 @@ fn built_in_catalog_covers_the_reference() {
     let c = catalog();
     // The 17 accelerators of the reference note, plus H100 NVL and A100 PCIe 80GB.
     for id in [
-        "h200-sxm", "h100-sxm", "h100-pcie", "h100-nvl", "a100-sxm-80gb", "a100-pcie-80gb", "a100-pcie-40gb", "v100-sxm2-32gb",
-        "l40s", "l4", "t4", "a10", "a10g", "rtx-4090", "mi300x", "mi250x", "gaudi2", "gaudi3", "tpu-v5e",
+        "h200-sxm",
+        "h100-sxm",
+        "h100-pcie",
+        "h100-nvl",
+        "a100-sxm-80gb",
+        "a100-pcie-80gb",
+        "a100-pcie-40gb",
+        "v100-sxm2-32gb",
+        "l40s",
+        "l4",
+        "t4",
+        "a10",
+        "a10g",
+        "rtx-4090",
+        "mi300x",
+        "mi250x",
+        "gaudi2",
+        "gaudi3",
+        "tpu-v5e",
     ] {
         assert!(c.hardware(id).is_some(), "missing hardware {id}");
     }
     for id in [
-        "llama-2-7b", "llama-2-13b", "llama-2-70b", "llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "mixtral-8x7b", "gpt-j-6b",
-        "bert-large", "dlrm-v2", "dlrm-criteo-kaggle", "gpt-3-175b-training",
+        "llama-2-7b",
+        "llama-2-13b",
+        "llama-2-70b",
+        "llama-3.1-8b",
+        "llama-3.1-70b",
+        "llama-3.1-405b",
+        "mixtral-8x7b",
+        "gpt-j-6b",
+        "bert-large",
+        "dlrm-v2",
+        "dlrm-criteo-kaggle",
+        "gpt-3-175b-training",
     ] {
         assert!(c.workload(id).is_some(), "missing workload {id}");
     }
@@ -85,14 +112,26 @@ fn malformed_entries_name_file_entry_and_field() {
     );
     check(
         "hardware.toml",
-        |t| t.replacen("dense_tflops = { fp64 = 7.8, fp32 = 15.7, fp16 = 125 }", "dense_tflops = { fp64 = 7.8, fp23 = 15.7, fp16 = 125 }", 1),
+        |t| {
+            t.replacen(
+                "dense_tflops = { fp64 = 7.8, fp32 = 15.7, fp16 = 125 }",
+                "dense_tflops = { fp64 = 7.8, fp23 = 15.7, fp16 = 125 }",
+                1,
+            )
+        },
         Some("v100-sxm2-32gb"),
         Some("dense_tflops"),
         "fp23",
     );
     check(
         "hardware.toml",
-        |t| t.replacen("launch_year = 2023\nconfidence = \"verified\"\nsources = [\n  \"NVIDIA L4", "confidence = \"verified\"\nsources = [\n  \"NVIDIA L4", 1),
+        |t| {
+            t.replacen(
+                "launch_year = 2023\nconfidence = \"verified\"\nsources = [\n  \"NVIDIA L4",
+                "confidence = \"verified\"\nsources = [\n  \"NVIDIA L4",
+                1,
+            )
+        },
         Some("l4"),
         None,
         "missing field `launch_year`",
@@ -111,22 +150,34 @@ fn malformed_entries_name_file_entry_and_field() {
         Some("power.tdp_watts"),
         "unknown field `tdp_watts`, expected `tdp_w` or `idle_w`",
     );
-    check(
-        "hardware.toml",
-        |t| t.replacen("id = \"t4\"", "id = \"l4\"", 1),
-        Some("l4"),
-        Some("id"),
-        "duplicate id",
-    );
-    check("nodes.toml", |t| t.replacen("hardware = \"l4\"", "hardware = \"l5\"", 1), Some("4x-l4"), Some("hardware"), "unknown hardware id `l5`");
+    check("hardware.toml", |t| t.replacen("id = \"t4\"", "id = \"l4\"", 1), Some("l4"), Some("id"), "duplicate id");
     check(
         "nodes.toml",
-        |t| t.replacen("hardware = \"l40s\"\ndevices = 8\ntopology = \"pcie\"", "hardware = \"l40s\"\ndevices = 8\ntopology = \"nvswitch\"", 1),
+        |t| t.replacen("hardware = \"l4\"", "hardware = \"l5\"", 1),
+        Some("4x-l4"),
+        Some("hardware"),
+        "unknown hardware id `l5`",
+    );
+    check(
+        "nodes.toml",
+        |t| {
+            t.replacen(
+                "hardware = \"l40s\"\ndevices = 8\ntopology = \"pcie\"",
+                "hardware = \"l40s\"\ndevices = 8\ntopology = \"nvswitch\"",
+                1,
+            )
+        },
         Some("8x-l40s"),
         Some("topology"),
         "needs a scale-up interconnect",
     );
-    check("workloads.toml", |t| t.replacen("kv_heads = 8, ffn = 28672", "kv_heads = 7, ffn = 28672", 1), Some("llama-2-70b"), Some("transformer.kv_heads"), "must divide");
+    check(
+        "workloads.toml",
+        |t| t.replacen("kv_heads = 8, ffn = 28672", "kv_heads = 7, ffn = 28672", 1),
+        Some("llama-2-70b"),
+        Some("transformer.kv_heads"),
+        "must divide",
+    );
     check(
         "workloads.toml",
         |t| t.replacen("pooling = [3, 2, 1,", "pooling = [2, 1,", 1),
@@ -134,8 +185,20 @@ fn malformed_entries_name_file_entry_and_field() {
         Some("dlrm.pooling"),
         "25 entries for 26 tables",
     );
-    check("workloads.toml", |t| t.replacen("layers = 40,", "layers = \"forty\",", 1), Some("llama-2-13b"), Some("transformer.layers"), "invalid type");
-    check("measurements.toml", |t| t.replacen("hardware = \"h200-sxm\"", "hardware = \"h300\"", 1), Some("h200-sxm-2026-11-28"), Some("hardware"), "unknown hardware id");
+    check(
+        "workloads.toml",
+        |t| t.replacen("layers = 40,", "layers = \"forty\",", 1),
+        Some("llama-2-13b"),
+        Some("transformer.layers"),
+        "invalid type",
+    );
+    check(
+        "measurements.toml",
+        |t| t.replacen("hardware = \"h200-sxm\"", "hardware = \"h300\"", 1),
+        Some("h200-sxm-2026-11-28"),
+        Some("hardware"),
+        "unknown hardware id",
+    );
     check("measurements.toml", |t| format!("{t}\n[oops"), None, None, "not valid TOML");
 }
 
@@ -148,7 +211,9 @@ fn every_problem_is_reported_and_nothing_is_half_loaded() {
         .replacen("capacity_gb = 48,", "capacity_gb = inf,", 1);
     let errors = load_with("hardware.toml", &hw).err().unwrap_or_default();
     assert_eq!(errors.len(), 2, "{errors:?}");
-    assert!(errors.iter().any(|e| e.entry.as_deref() == Some("l40s") && e.field.as_deref() == Some("memory.capacity_gb")));
+    assert!(
+        errors.iter().any(|e| e.entry.as_deref() == Some("l40s") && e.field.as_deref() == Some("memory.capacity_gb"))
+    );
     let shown = ridge_core::DataErrors(errors).to_string();
     assert!(shown.starts_with("2 problems in the datasets:"), "{shown}");
     assert!(shown.contains("hardware.toml: entry `h100-sxm`, field `memory.bandwidth_gb_per_s`: must be a positive, finite number, got 0"), "{shown}");

@@ -11,7 +11,14 @@ use crate::catalog;
 fn run(w: &Workload, hw: &Hardware, devices: u32, tweak: impl FnOnce(&mut ridge_core::Scenario)) -> Estimate {
     let mut scenario = w.defaults;
     tweak(&mut scenario);
-    let req = EstimateRequest { workload: w, hardware: hw, measurement: None, devices, scenario, options: RooflineOptions::default() };
+    let req = EstimateRequest {
+        workload: w,
+        hardware: hw,
+        measurement: None,
+        devices,
+        scenario,
+        options: RooflineOptions::default(),
+    };
     estimate(&req).unwrap_or_else(|e| panic!("{} on {}: {e}", w.id, hw.id))
 }
 
@@ -73,7 +80,15 @@ fn square_bf16_gemm_of_8192_is_compute_bound_everywhere() {
     let op = Operation::new(
         "gemm",
         1.0,
-        OpKind::Gemm { m: 8192.0, n: 8192.0, k: 8192.0, a: Precision::Bf16, b: Precision::Bf16, c: Precision::Bf16, compute: Precision::Bf16 },
+        OpKind::Gemm {
+            m: 8192.0,
+            n: 8192.0,
+            k: 8192.0,
+            a: Precision::Bf16,
+            b: Precision::Bf16,
+            c: Precision::Bf16,
+            compute: Precision::Bf16,
+        },
     );
     for hw in &c.hardware {
         let ceilings = Ceilings::from_datasheet(hw);
@@ -108,7 +123,9 @@ fn memory_fit_follows_capacity() {
     let (Some(w), Some(h100)) = (c.workload("llama-2-70b"), c.hardware("h100-sxm")) else { panic!("presets") };
     let one = run(w, h100, 1, |_| {});
     let two = run(w, h100, 2, |_| {});
-    let decode = |e: &Estimate| e.phase(Phase::Decode).map(|p| (p.fits, p.footprint.clone())).unwrap_or_else(|| panic!("decode"));
+    let decode = |e: &Estimate| {
+        e.phase(Phase::Decode).map(|p| (p.fits, p.footprint.clone())).unwrap_or_else(|| panic!("decode"))
+    };
     let (fits1, f1) = decode(&one);
     let (fits2, f2) = decode(&two);
     assert!(!fits1 && fits2, "138 GB of bf16 weights: no on one 80 GB device, yes on two");
@@ -136,7 +153,8 @@ fn tensor_parallel_decode_is_faster_but_pays_for_all_reduces() {
 fn precisions_without_a_peak_fall_back_and_say_so() {
     let c = catalog();
     let (Some(w), Some(a100)) = (c.workload("llama-3.1-8b"), c.hardware("a100-sxm-80gb")) else { panic!("presets") };
-    let e = run(w, a100, 1, |s| (s.weights, s.activations, s.kv_cache) = (Precision::Fp8, Precision::Fp8, Precision::Fp8));
+    let e =
+        run(w, a100, 1, |s| (s.weights, s.activations, s.kv_cache) = (Precision::Fp8, Precision::Fp8, Precision::Fp8));
     assert!(e.notes.iter().any(|n| n.contains("no fp8 peak") && n.contains("fp16")), "{:?}", e.notes);
     let prefill = e.phase(Phase::Prefill).unwrap_or_else(|| panic!("prefill"));
     assert!(prefill.operations.iter().any(|o| o.timed_at == Some(Precision::Fp16)));
@@ -160,7 +178,14 @@ fn measured_ceilings_take_precedence_and_are_marked() {
     let (Some(w), Some(h200)) = (c.workload("llama-2-7b"), c.hardware("h200-sxm")) else { panic!("presets") };
     let m = c.measurement_for("h200-sxm");
     assert!(m.is_some(), "the reference H200 measurement is in the datasets");
-    let req = EstimateRequest { workload: w, hardware: h200, measurement: m, devices: 1, scenario: w.defaults, options: RooflineOptions::default() };
+    let req = EstimateRequest {
+        workload: w,
+        hardware: h200,
+        measurement: m,
+        devices: 1,
+        scenario: w.defaults,
+        options: RooflineOptions::default(),
+    };
     let measured = estimate(&req).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(measured.basis, ridge_core::Basis::Measured);
     assert_eq!(measured.ceilings.memory_bytes_per_s.per_s, 4279.0 * GB);

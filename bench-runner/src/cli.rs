@@ -139,7 +139,13 @@ where
     match run(&cli, out) {
         Ok(()) => 0,
         // A reader that went away (`ridge catalog | head`) is not an error.
-        Err(e) if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) => 0,
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            0
+        }
         Err(e) => {
             let _ = writeln!(err, "error: {e:#}");
             2
@@ -175,7 +181,9 @@ fn unknown(kind: &str, id: &str, known: impl Iterator<Item = String>, list_cmd: 
     let needle = id.to_ascii_lowercase();
     let close: Vec<&String> = known
         .iter()
-        .filter(|k| k.contains(&needle) || needle.contains(k.as_str()) || k.split('-').next() == needle.split('-').next())
+        .filter(|k| {
+            k.contains(&needle) || needle.contains(k.as_str()) || k.split('-').next() == needle.split('-').next()
+        })
         .take(5)
         .collect();
     if close.is_empty() {
@@ -194,10 +202,24 @@ fn catalog_cmd(catalog: &Catalog, a: &CatalogArgs, out: &mut dyn Write) -> Resul
             nodes: &'a [ridge_core::Node],
             measurements: &'a [ridge_core::Measurement],
         }
-        return print_json(out, Body { hardware: &catalog.hardware, nodes: &catalog.nodes, measurements: &catalog.measurements });
+        return print_json(
+            out,
+            Body { hardware: &catalog.hardware, nodes: &catalog.nodes, measurements: &catalog.measurements },
+        );
     }
     let mut t = format::table(&[
-        "id", "memory", "GB/s", "fp32", "bf16", "fp8", "int8", "TDP W", "scale-up GB/s/dir", "host link", "cheapest $/h", "confidence",
+        "id",
+        "memory",
+        "GB/s",
+        "fp32",
+        "bf16",
+        "fp8",
+        "int8",
+        "TDP W",
+        "scale-up GB/s/dir",
+        "host link",
+        "cheapest $/h",
+        "confidence",
     ]);
     let peak = |hw: &Hardware, p: Precision| hw.dense_tflops.get(&p).map_or("—".to_string(), |f| sig3(f.value));
     for hw in &catalog.hardware {
@@ -205,7 +227,9 @@ fn catalog_cmd(catalog: &Catalog, a: &CatalogArgs, out: &mut dyn Write) -> Resul
             .cheapest_cloud_price(None)
             .map_or("—".to_string(), |p| format!("{:.2} ({}, {})", p.usd_per_device_hour, p.provider, p.checked));
         let host = hw.host_link.as_ref().map_or("—".to_string(), HostLink::describe);
-        let link = hw.interconnect.as_ref().map_or("—".to_string(), |i| format!("{} ({} devices)", sig3(i.gb_per_s_per_direction.value), i.domain_devices));
+        let link = hw.interconnect.as_ref().map_or("—".to_string(), |i| {
+            format!("{} ({} devices)", sig3(i.gb_per_s_per_direction.value), i.domain_devices)
+        });
         t.add_row(vec![
             hw.id.clone(),
             format!("{} GB {}", sig3(hw.memory.capacity_gb.value), hw.memory.kind),
@@ -250,7 +274,12 @@ fn workloads_cmd(catalog: &Catalog, a: &ListArgs, out: &mut dyn Write) -> Result
         let workloads = catalog
             .workloads
             .iter()
-            .map(|w| Row { workload: w, family: w.family(), parameters: w.parameters(), active_parameters: w.active_parameters() })
+            .map(|w| Row {
+                workload: w,
+                family: w.family(),
+                parameters: w.parameters(),
+                active_parameters: w.active_parameters(),
+            })
             .collect();
         return print_json(out, Body { workloads });
     }
@@ -267,7 +296,9 @@ fn workloads_cmd(catalog: &Catalog, a: &ListArgs, out: &mut dyn Write) -> Result
                 }
                 s
             }
-            (None, Some(d)) => format!("{} tables x {}, {} rows", d.table_rows.len(), d.embedding_dim, si(d.total_rows())),
+            (None, Some(d)) => {
+                format!("{} tables x {}, {} rows", d.table_rows.len(), d.embedding_dim, si(d.total_rows()))
+            }
             (None, None) => String::new(),
         };
         let d = &w.defaults;
@@ -357,7 +388,8 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     writeln!(out, "parameters: {} (active per token {})", si(e.parameters), si(e.active_parameters))?;
     writeln!(out)?;
 
-    let mut t = format::table(&["phase", "time", "per step", "throughput", "bound", "time share", "memory/device", "fits"]);
+    let mut t =
+        format::table(&["phase", "time", "per step", "throughput", "bound", "time share", "memory/device", "fits"]);
     for p in &e.phases {
         let mut shares: Vec<_> = p.time_share.iter().collect();
         shares.sort_by(|a, b| b.1.total_cmp(a.1));
@@ -377,7 +409,12 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     if let Some(p) = e.phases.iter().max_by(|a, b| a.memory_bytes.total_cmp(&b.memory_bytes)) {
         let f = &p.footprint;
         let mut parts = vec![format!("weights {}", gb(f.weights_bytes))];
-        for (name, v) in [("KV cache", f.kv_cache_bytes), ("activations", f.activation_bytes), ("gradients", f.gradient_bytes), ("optimizer", f.optimizer_bytes)] {
+        for (name, v) in [
+            ("KV cache", f.kv_cache_bytes),
+            ("activations", f.activation_bytes),
+            ("gradients", f.gradient_bytes),
+            ("optimizer", f.optimizer_bytes),
+        ] {
             if v > 0.0 {
                 parts.push(format!("{name} {}", gb(v)));
             }
@@ -407,7 +444,11 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
             ceilings.push(format!("{q} {} TFLOP/s ({}){ridge}", sig3(ceiling.per_s / 1e12), basis(ceiling.basis)));
         }
     }
-    ceilings.push(format!("memory {} GB/s ({})", sig3(c.memory_bytes_per_s.per_s / GB), basis(c.memory_bytes_per_s.basis)));
+    ceilings.push(format!(
+        "memory {} GB/s ({})",
+        sig3(c.memory_bytes_per_s.per_s / GB),
+        basis(c.memory_bytes_per_s.basis)
+    ));
     if let Some(l) = &c.scale_up_bytes_per_s {
         ceilings.push(format!("scale-up {} GB/s per direction ({})", sig3(l.per_s / GB), basis(l.basis)));
     }

@@ -10,7 +10,8 @@ use ridge_core::{Catalog, SourceFile, SourceFiles};
 /// field; nothing is half-loaded.
 pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let Some(dir) = dir else {
-        return ridge_datasets::catalog().map_err(|e| anyhow::anyhow!("the built-in datasets are invalid (a build defect): {e}"));
+        return ridge_datasets::catalog()
+            .map_err(|e| anyhow::anyhow!("the built-in datasets are invalid (a build defect): {e}"));
     };
     let read = |name: &str| -> Result<(String, String)> {
         let path = dir.join(name);

@@ -7,8 +7,8 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::hardware::{Hardware, Node, Topology};
 use crate::provenance::Figure;
@@ -129,7 +129,10 @@ impl Catalog {
             for (p, f) in &m.compute_tflops {
                 c.figure(&format!("compute_tflops.{p}"), f);
             }
-            for (field, f) in [("host_to_device_gb_per_s", &m.host_to_device_gb_per_s), ("device_to_host_gb_per_s", &m.device_to_host_gb_per_s)] {
+            for (field, f) in [
+                ("host_to_device_gb_per_s", &m.host_to_device_gb_per_s),
+                ("device_to_host_gb_per_s", &m.device_to_host_gb_per_s),
+            ] {
                 if let Some(f) = f {
                     c.figure(field, f);
                 }
@@ -169,7 +172,12 @@ impl Catalog {
 }
 
 fn parse_entries<T: DeserializeOwned>(file: SourceFile<'_>, key: &str, errors: &mut Vec<DataError>) -> Vec<T> {
-    let err = |entry: Option<String>, field: Option<String>, message: String| DataError { file: file.name.to_string(), entry, field, message };
+    let err = |entry: Option<String>, field: Option<String>, message: String| DataError {
+        file: file.name.to_string(),
+        entry,
+        field,
+        message,
+    };
     let table: toml::Table = match toml::from_str(file.text) {
         Ok(t) => t,
         Err(e) => {
@@ -178,7 +186,11 @@ fn parse_entries<T: DeserializeOwned>(file: SourceFile<'_>, key: &str, errors: &
         }
     };
     for other in table.keys().filter(|k| *k != key) {
-        errors.push(err(None, Some(other.clone()), format!("unknown top-level key (expected only `[[{key}]]` entries)")));
+        errors.push(err(
+            None,
+            Some(other.clone()),
+            format!("unknown top-level key (expected only `[[{key}]]` entries)"),
+        ));
     }
     let Some(items) = table.get(key) else {
         errors.push(err(None, Some(key.to_string()), format!("no `[[{key}]]` entries")));
@@ -211,7 +223,12 @@ fn duplicates<'a>(file: &str, ids: impl Iterator<Item = &'a str>, errors: &mut V
     let mut seen = HashSet::new();
     for id in ids {
         if !seen.insert(id) {
-            errors.push(DataError { file: file.into(), entry: Some(id.into()), field: Some("id".into()), message: "duplicate id".into() });
+            errors.push(DataError {
+                file: file.into(),
+                entry: Some(id.into()),
+                field: Some("id".into()),
+                message: "duplicate id".into(),
+            });
         }
     }
 }
@@ -244,7 +261,12 @@ impl<'a> Check<'a> {
     }
 
     fn fail(&mut self, field: &str, message: String) {
-        self.errors.push(DataError { file: self.file.into(), entry: Some(self.entry.into()), field: Some(field.into()), message });
+        self.errors.push(DataError {
+            file: self.file.into(),
+            entry: Some(self.entry.into()),
+            field: Some(field.into()),
+            message,
+        });
     }
 
     fn positive(&mut self, field: &str, v: f64) {
@@ -375,15 +397,27 @@ fn validate_node(node: &Node, hardware: &[Hardware], c: &mut Check<'_>) {
     match hardware.iter().find(|h| h.id == node.hardware) {
         None => c.fail("hardware", format!("unknown hardware id `{}`", node.hardware)),
         Some(hw) => {
-            let needs_link = matches!(node.topology, Topology::Nvswitch | Topology::FullMesh | Topology::NvlinkPairs | Topology::Torus);
+            let needs_link = matches!(
+                node.topology,
+                Topology::Nvswitch | Topology::FullMesh | Topology::NvlinkPairs | Topology::Torus
+            );
             if needs_link && hw.interconnect.is_none() {
-                c.fail("topology", format!("`{:?}` needs a scale-up interconnect, and `{}` has none", node.topology, hw.id));
+                c.fail(
+                    "topology",
+                    format!("`{:?}` needs a scale-up interconnect, and `{}` has none", node.topology, hw.id),
+                );
             }
             if let Some(ic) = &hw.interconnect
                 && needs_link
                 && node.devices > ic.domain_devices
             {
-                c.fail("devices", format!("{} devices exceed the {}-device scale-up domain of `{}`", node.devices, ic.domain_devices, hw.id));
+                c.fail(
+                    "devices",
+                    format!(
+                        "{} devices exceed the {}-device scale-up domain of `{}`",
+                        node.devices, ic.domain_devices, hw.id
+                    ),
+                );
             }
         }
     }
@@ -412,7 +446,14 @@ fn validate_workload(w: &Workload, c: &mut Check<'_>) {
         _ => {}
     }
     if let Some(t) = &w.transformer {
-        for (field, v) in [("layers", t.layers), ("hidden", t.hidden), ("heads", t.heads), ("ffn", t.ffn), ("vocab", t.vocab), ("max_context", t.max_context)] {
+        for (field, v) in [
+            ("layers", t.layers),
+            ("hidden", t.hidden),
+            ("heads", t.heads),
+            ("ffn", t.ffn),
+            ("vocab", t.vocab),
+            ("max_context", t.max_context),
+        ] {
             c.at_least_one(&format!("transformer.{field}"), u64::from(v));
         }
         let kv = t.kv_heads();
@@ -420,7 +461,10 @@ fn validate_workload(w: &Workload, c: &mut Check<'_>) {
             c.fail("transformer.kv_heads", format!("{kv} must divide the {} query heads", t.heads));
         }
         if t.head_dim.is_none() && t.heads > 0 && t.hidden % t.heads != 0 {
-            c.fail("transformer.head_dim", format!("hidden ({}) is not a multiple of heads ({}): give head_dim", t.hidden, t.heads));
+            c.fail(
+                "transformer.head_dim",
+                format!("hidden ({}) is not a multiple of heads ({}): give head_dim", t.hidden, t.heads),
+            );
         }
         if let Some(hd) = t.head_dim {
             c.at_least_one("transformer.head_dim", u64::from(hd));
@@ -430,7 +474,10 @@ fn validate_workload(w: &Workload, c: &mut Check<'_>) {
         {
             c.fail("transformer.moe", format!("top_k ({}) must be between 1 and experts ({})", m.top_k, m.experts));
         }
-        if t.architecture == Architecture::Decoder && w.training.is_none() && (w.defaults.prompt_tokens == 0 || w.defaults.output_tokens == 0) {
+        if t.architecture == Architecture::Decoder
+            && w.training.is_none()
+            && (w.defaults.prompt_tokens == 0 || w.defaults.output_tokens == 0)
+        {
             c.fail("defaults", "a decoder's defaults need prompt_tokens and output_tokens".into());
         }
         if (t.architecture == Architecture::Encoder || w.training.is_some()) && w.defaults.prompt_tokens == 0 {

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::hardware::Hardware;
 use crate::memory::{self, Footprint};
 use crate::ops::Operation;
-use crate::roofline::{self, Basis, Bound, Ceilings, Evaluation, Measurement, OpEstimate, RidgePoint, RooflineError, RooflineOptions};
+use crate::roofline::{
+    self, Basis, Bound, Ceilings, Evaluation, Measurement, OpEstimate, RidgePoint, RooflineError, RooflineOptions,
+};
 use crate::workload::{Family, PassShape, Scenario, SplitError, Workload};
 
 /// A phase of a workload.
@@ -136,7 +138,14 @@ struct PhaseContext<'a> {
 impl PhaseContext<'_> {
     /// Places one step's `ops` on the roofline; the phase runs `steps` such steps, each producing
     /// `units_per_step` tokens or samples.
-    fn phase(&mut self, phase: Phase, ops: &[Operation], steps: f64, units_per_step: f64, footprint: Footprint) -> Result<PhaseEstimate, EstimateError> {
+    fn phase(
+        &mut self,
+        phase: Phase,
+        ops: &[Operation],
+        steps: f64,
+        units_per_step: f64,
+        footprint: Footprint,
+    ) -> Result<PhaseEstimate, EstimateError> {
         let Evaluation { operations, seconds, flops, bytes, time_share, bound, notes } =
             roofline::evaluate(ops, self.ceilings, self.options)?;
         for n in notes {
@@ -181,7 +190,8 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     }
     let capacity = req.hardware.memory_capacity_bytes();
     let family = w.family();
-    let mut ctx = PhaseContext { ceilings: &ceilings, options: req.options, unit: family.throughput_unit(), notes: Vec::new() };
+    let mut ctx =
+        PhaseContext { ceilings: &ceilings, options: req.options, unit: family.throughput_unit(), notes: Vec::new() };
     if let Some(ic) = &req.hardware.interconnect
         && n > ic.domain_devices
     {
@@ -208,7 +218,8 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             let footprint = memory::transformer_training(t, &s, training, n, capacity);
             let tokens = f64::from(s.batch) * f64::from(s.prompt_tokens);
             let mut p = ctx.phase(Phase::Step, &ops, 1.0, tokens, footprint)?;
-            p.time_to_train_s = training.total_tokens.filter(|_| p.throughput_per_s > 0.0).map(|total| total / p.throughput_per_s);
+            p.time_to_train_s =
+                training.total_tokens.filter(|_| p.throughput_per_s > 0.0).map(|total| total / p.throughput_per_s);
             phases.push(p);
         }
         (Some(t), _, None) if family == Family::Encoder => {
@@ -225,7 +236,9 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         (Some(t), _, None) => {
             t.check_split(n)?;
             if s.prompt_tokens == 0 || s.output_tokens == 0 {
-                return Err(EstimateError::Scenario("a decoder needs prompt tokens and output tokens of at least 1".into()));
+                return Err(EstimateError::Scenario(
+                    "a decoder needs prompt tokens and output tokens of at least 1".into(),
+                ));
             }
             let (prompt, output) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
             let batch = f64::from(s.batch);

@@ -37,7 +37,15 @@ pub struct Footprint {
 }
 
 impl Footprint {
-    fn new(weights: f64, kv: f64, activations: f64, gradients: f64, optimizer: f64, capacity: f64, devices: u32) -> Footprint {
+    fn new(
+        weights: f64,
+        kv: f64,
+        activations: f64,
+        gradients: f64,
+        optimizer: f64,
+        capacity: f64,
+        devices: u32,
+    ) -> Footprint {
         let per_device = weights + kv + activations + gradients + optimizer;
         let usable = capacity * USABLE_MEMORY_FRACTION;
         let total = per_device * f64::from(devices);
@@ -62,7 +70,14 @@ fn kv_heads_per_device(t: &Transformer, tp: u32) -> f64 {
 
 /// Inference on `tp` tensor-parallel devices with `context` tokens cached per sequence and
 /// `in_flight` tokens per sequence in the current pass.
-pub fn transformer_inference(t: &Transformer, s: &Scenario, context: f64, in_flight: f64, tp: u32, capacity: f64) -> Footprint {
+pub fn transformer_inference(
+    t: &Transformer,
+    s: &Scenario,
+    context: f64,
+    in_flight: f64,
+    tp: u32,
+    capacity: f64,
+) -> Footprint {
     let n = f64::from(tp);
     let batch = f64::from(s.batch);
     let hd = f64::from(t.head_dim());

@@ -225,9 +225,7 @@ impl OpKind {
     pub fn memory_bytes(&self) -> f64 {
         match *self {
             OpKind::Gemm { m, n, k, a, b, c, .. } => m * k * a.bytes() + k * n * b.bytes() + m * n * c.bytes(),
-            OpKind::Attention {
-                batch, heads, kv_heads, q_len, kv_len, head_dim, causal, fused, backward, act, kv,
-            } => {
+            OpKind::Attention { batch, heads, kv_heads, q_len, kv_len, head_dim, causal, fused, backward, act, kv } => {
                 let q_sized = batch * heads * q_len * head_dim * act.bytes();
                 let kv_sized = batch * kv_heads * kv_len * head_dim * kv.bytes();
                 let new_kv = batch * kv_heads * q_len * head_dim * kv.bytes();
@@ -300,7 +298,17 @@ impl OpKind {
                 vec![(
                     "grad",
                     OpKind::Attention {
-                        batch, heads, kv_heads, q_len, kv_len, head_dim, causal, fused, backward: true, act, kv,
+                        batch,
+                        heads,
+                        kv_heads,
+                        q_len,
+                        kv_len,
+                        head_dim,
+                        causal,
+                        fused,
+                        backward: true,
+                        act,
+                        kv,
                     },
                 )]
             }

@@ -120,7 +120,11 @@ impl Ceilings {
 
     /// Replaces datasheet ceilings with the measured ones a measurement has.
     pub fn apply_measured(&mut self, m: &Measurement) {
-        let measured = |gb: f64, scale: f64| Ceiling { per_s: gb * scale, basis: Basis::Measured, source: format!("measurement:{}", m.id) };
+        let measured = |gb: f64, scale: f64| Ceiling {
+            per_s: gb * scale,
+            basis: Basis::Measured,
+            source: format!("measurement:{}", m.id),
+        };
         if let Some(f) = &m.memory_gb_per_s {
             self.memory_bytes_per_s = measured(f.value, GB);
         }
@@ -318,13 +322,24 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
                         // Vector work: time it at the slowest peak the device publishes.
                         let slowest = c.compute_flops_per_s.iter().min_by(|a, b| a.1.per_s.total_cmp(&b.1.per_s));
                         let Some((&q, ceiling)) = slowest else {
-                            return Err(RooflineError::NoPeak { hardware: c.hardware.clone(), precision: p, op: op.name.clone() });
+                            return Err(RooflineError::NoPeak {
+                                hardware: c.hardware.clone(),
+                                precision: p,
+                                op: op.name.clone(),
+                            });
                         };
-                        note(&mut notes, format!("{} publishes no {p} peak: vector work timed at its {q} peak", c.hardware));
+                        note(
+                            &mut notes,
+                            format!("{} publishes no {p} peak: vector work timed at its {q} peak", c.hardware),
+                        );
                         (q, ceiling)
                     }
                     None => {
-                        return Err(RooflineError::NoPeak { hardware: c.hardware.clone(), precision: p, op: op.name.clone() });
+                        return Err(RooflineError::NoPeak {
+                            hardware: c.hardware.clone(),
+                            precision: p,
+                            op: op.name.clone(),
+                        });
                     }
                 };
                 if q != p && !matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) {
@@ -374,7 +389,12 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
     Ok(summarise(out, notes))
 }
 
-fn link_rate(op: &Operation, link: Link, c: &Ceilings, notes: &mut Vec<String>) -> Result<(f64, f64, Bound), RooflineError> {
+fn link_rate(
+    op: &Operation,
+    link: Link,
+    c: &Ceilings,
+    notes: &mut Vec<String>,
+) -> Result<(f64, f64, Bound), RooflineError> {
     let host = |direction: Option<&Ceiling>| {
         direction.map(|h| (h.per_s, DEFAULT_HOST_LATENCY_S, Bound::HostLink)).ok_or_else(|| RooflineError::NoLink {
             hardware: c.hardware.clone(),
@@ -394,7 +414,9 @@ fn link_rate(op: &Operation, link: Link, c: &Ceilings, notes: &mut Vec<String>) 
                 host(c.host_to_device_bytes_per_s.as_ref()).map(|(r, l, _)| (r, l, Bound::Interconnect))
             }
         },
-        (Link::ScaleOut, _) => Err(RooflineError::NoLink { hardware: c.hardware.clone(), link: "scale-out", op: op.name.clone() }),
+        (Link::ScaleOut, _) => {
+            Err(RooflineError::NoLink { hardware: c.hardware.clone(), link: "scale-out", op: op.name.clone() })
+        }
     }
 }
 

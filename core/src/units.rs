@@ -105,13 +105,10 @@ impl std::str::FromStr for Precision {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Precision::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                let names: Vec<&str> = Precision::ALL.iter().map(|p| p.as_str()).collect();
-                format!("unknown precision `{s}` (expected one of {})", names.join(", "))
-            })
+        Precision::ALL.into_iter().find(|p| p.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| {
+            let names: Vec<&str> = Precision::ALL.iter().map(|p| p.as_str()).collect();
+            format!("unknown precision `{s}` (expected one of {})", names.join(", "))
+        })
     }
 }
 

@@ -593,7 +593,11 @@ impl Transformer {
                 // Expected distinct experts hit when each token picks k of E uniformly.
                 let active = experts * (1.0 - (1.0 - k / experts).powf(tokens));
                 let rows = assignments / active;
-                ops.push(Operation::new("moe.router", layers, OpKind::Gemm { m: tokens, n: experts, k: h, a, b: a, c: a, compute: a }));
+                ops.push(Operation::new(
+                    "moe.router",
+                    layers,
+                    OpKind::Gemm { m: tokens, n: experts, k: h, a, b: a, c: a, compute: a },
+                ));
                 ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width)));
                 ops.push(Operation::new("moe.act", layers, elementwise(assignments * ffn, act_reads, 1.0, act_flops)));
                 ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
@@ -606,7 +610,12 @@ impl Transformer {
             ops.push(Operation::new(
                 "tp.all-reduce",
                 layers * all_reduces,
-                OpKind::Collective { kind: CollectiveKind::AllReduce, bytes: tokens * h * ab, group: t, link: Link::ScaleUp },
+                OpKind::Collective {
+                    kind: CollectiveKind::AllReduce,
+                    bytes: tokens * h * ab,
+                    group: t,
+                    link: Link::ScaleUp,
+                },
             ));
         }
 
@@ -694,7 +703,15 @@ impl Dlrm {
             ops.push(Operation::new(
                 format!("{prefix}.{i}"),
                 1.0,
-                OpKind::Gemm { m: batch, n: width, k: prev, a: s.activations, b: s.weights, c: s.activations, compute: s.activations },
+                OpKind::Gemm {
+                    m: batch,
+                    n: width,
+                    k: prev,
+                    a: s.activations,
+                    b: s.weights,
+                    c: s.activations,
+                    compute: s.activations,
+                },
             ));
             prev = width;
         }
@@ -722,7 +739,13 @@ impl Dlrm {
         ops.push(Operation::new(
             "embedding.bags",
             1.0,
-            OpKind::EmbeddingBag { lookups, outputs: f64::from(s.batch) * tables / n, dim: d, table: s.weights, out: a },
+            OpKind::EmbeddingBag {
+                lookups,
+                outputs: f64::from(s.batch) * tables / n,
+                dim: d,
+                table: s.weights,
+                out: a,
+            },
         ));
         if devices > 1 {
             ops.push(Operation::new(
@@ -832,9 +855,6 @@ mod tests {
         let four: f64 = t.forward_ops(shape, &scenario(), 4).iter().map(Operation::flops).sum();
         assert!(four < one / 3.9 && four > one / 4.1, "{one} {four}");
         assert!(t.check_split(4).is_ok());
-        assert_eq!(
-            t.check_split(3),
-            Err(SplitError::Uneven { what: "query heads", value: 32, devices: 3 })
-        );
+        assert_eq!(t.check_split(3), Err(SplitError::Uneven { what: "query heads", value: 32, devices: 3 }));
     }
 }

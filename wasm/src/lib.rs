@@ -1,0 +1,136 @@
+//! `ridge-wasm`: the browser's door to `ridge-core`.
+//!
+//! Thin by design: JSON in, JSON out, one error conversion. The functions the browser calls are
+//! the `#[wasm_bindgen]` wrappers; each delegates to a plain Rust function of the same name with
+//! a `_impl` suffix that returns `Result<String, String>`, so the glue is tested natively too.
+//! Documents carry the same `schema_version` as the `ridge` command's JSON.
+
+use ridge_core::estimate::{EstimateRequest, estimate};
+use ridge_core::{Catalog, Precision, RooflineOptions};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+/// Version of the JSON documents returned here (the same as `ridge --json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// What `estimate` takes: ids from the catalog and optional overrides of the workload's default
+/// scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EstimateInput {
+    /// Workload id.
+    pub workload: String,
+    /// Hardware id.
+    pub hardware: String,
+    /// Devices (default 1).
+    #[serde(default)]
+    pub devices: Option<u32>,
+    /// Batch override.
+    #[serde(default)]
+    pub batch: Option<u32>,
+    /// Prompt tokens override.
+    #[serde(default)]
+    pub prompt_tokens: Option<u32>,
+    /// Output tokens override.
+    #[serde(default)]
+    pub output_tokens: Option<u32>,
+    /// Precision of weights, activations and KV cache at once.
+    #[serde(default)]
+    pub precision: Option<Precision>,
+    /// Ignore reference measurements (default false: measured ceilings take precedence).
+    #[serde(default)]
+    pub datasheet_only: bool,
+}
+
+#[derive(Serialize)]
+struct Versioned<T: Serialize> {
+    schema_version: u32,
+    #[serde(flatten)]
+    body: T,
+}
+
+fn to_json<T: Serialize>(body: T) -> Result<String, String> {
+    serde_json::to_string(&Versioned { schema_version: SCHEMA_VERSION, body }).map_err(|e| e.to_string())
+}
+
+fn catalog() -> Result<Catalog, String> {
+    ridge_datasets::catalog().map_err(|e| e.to_string())
+}
+
+/// The one conversion of a Rust error into a JavaScript `Error`.
+fn js_error(message: String) -> JsError {
+    JsError::new(&message)
+}
+
+/// The built-in catalog (hardware, nodes, workloads, measurements) as JSON.
+pub fn catalog_json_impl() -> Result<String, String> {
+    to_json(catalog()?)
+}
+
+/// An estimate for an [`EstimateInput`] given as JSON.
+pub fn estimate_json_impl(input: &str) -> Result<String, String> {
+    let input: EstimateInput = serde_json::from_str(input).map_err(|e| format!("invalid estimate input: {e}"))?;
+    let c = catalog()?;
+    let workload = c.workload(&input.workload).ok_or_else(|| format!("unknown workload `{}`", input.workload))?;
+    let hardware = c.hardware(&input.hardware).ok_or_else(|| format!("unknown hardware `{}`", input.hardware))?;
+    let mut scenario = workload.defaults;
+    scenario.batch = input.batch.unwrap_or(scenario.batch);
+    scenario.prompt_tokens = input.prompt_tokens.unwrap_or(scenario.prompt_tokens);
+    scenario.output_tokens = input.output_tokens.unwrap_or(scenario.output_tokens);
+    if let Some(p) = input.precision {
+        (scenario.weights, scenario.activations, scenario.kv_cache) = (p, p, p);
+    }
+    let req = EstimateRequest {
+        workload,
+        hardware,
+        measurement: if input.datasheet_only { None } else { c.measurement_for(&hardware.id) },
+        devices: input.devices.unwrap_or(1),
+        scenario,
+        options: RooflineOptions::default(),
+    };
+    to_json(estimate(&req).map_err(|e| e.to_string())?)
+}
+
+/// The built-in catalog as a JSON string.
+#[wasm_bindgen(js_name = catalogJson)]
+pub fn catalog_json() -> Result<String, JsError> {
+    catalog_json_impl().map_err(js_error)
+}
+
+/// Estimates a workload: takes and returns JSON strings (see `EstimateInput` and the `ridge
+/// estimate --json` document).
+#[wasm_bindgen(js_name = estimateJson)]
+pub fn estimate_json(input: &str) -> Result<String, JsError> {
+    estimate_json_impl(input).map_err(js_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimate_round_trips_json() {
+        let out = estimate_json_impl(r#"{"workload":"llama-2-7b","hardware":"l4","precision":"int8","batch":2}"#);
+        let v: serde_json::Value = serde_json::from_str(&out.unwrap_or_default()).unwrap_or_default();
+        assert_eq!(v["schema_version"], 1);
+        assert_eq!(v["scenario"]["weights"], "int8");
+        assert_eq!(v["phases"][1]["phase"], "decode");
+    }
+
+    #[test]
+    fn errors_are_messages() {
+        let err = estimate_json_impl(r#"{"workload":"llama-2-7b","hardware":"h100"}"#).err().unwrap_or_default();
+        assert_eq!(err, "unknown hardware `h100`");
+        let err = estimate_json_impl(r#"{"workload":"llama-2-7b"}"#).err().unwrap_or_default();
+        assert!(err.starts_with("invalid estimate input: missing field `hardware`"), "{err}");
+        let err =
+            estimate_json_impl(r#"{"workload":"llama-2-7b","hardware":"l4","batsh":2}"#).err().unwrap_or_default();
+        assert!(err.contains("unknown field `batsh`"), "{err}");
+    }
+
+    #[test]
+    fn catalog_is_complete() {
+        let v: serde_json::Value = serde_json::from_str(&catalog_json_impl().unwrap_or_default()).unwrap_or_default();
+        assert_eq!(v["hardware"].as_array().map(Vec::len), Some(19));
+    }
+}

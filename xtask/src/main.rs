@@ -1,0 +1,173 @@
+//! ridge's project tasks. `cargo xtask ci` is the gate CI runs (through `.ci/run`); each step
+//! can also be run alone.
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  ci            the whole gate: setup, fmt, clippy, doc, test, wasm, core-deps (what CI runs)
+  setup         install what the gate needs and is missing (the wasm32 target)
+  fmt           cargo fmt --check
+  clippy        cargo clippy on every target, warnings denied
+  doc           cargo doc, warnings denied
+  test          every test of the workspace, doc tests included
+  wasm          build ridge-core and ridge-wasm for wasm32-unknown-unknown
+  core-deps     prove ridge-core depends on no I/O crate";
+
+/// Crates that would give ridge-core I/O, a clock, threads of its own or a GPU.
+const FORBIDDEN_IN_CORE: &[&str] = &[
+    "wgpu",
+    "wgpu-core",
+    "wgpu-hal",
+    "ash",
+    "tokio",
+    "mio",
+    "hyper",
+    "reqwest",
+    "ureq",
+    "socket2",
+    "axum",
+    "tiny_http",
+    "rusqlite",
+    "libsqlite3-sys",
+    "async-std",
+    "smol",
+    "rustls",
+    "openssl",
+    "libc",
+    "nix",
+    "getrandom",
+    "rand",
+    "tempfile",
+    "walkdir",
+    "notify",
+    "rayon",
+    "crossbeam",
+    "chrono",
+    "time",
+    "web-sys",
+    "js-sys",
+    "wasm-bindgen",
+];
+
+const STEPS: &[&str] = &["setup", "fmt", "clippy", "doc", "test", "wasm", "core-deps"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("");
+    let steps: Vec<&str> = match task {
+        "ci" => STEPS.to_vec(),
+        t if STEPS.contains(&t) => vec![t],
+        "" | "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        other => {
+            eprintln!("unknown task `{other}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let start = Instant::now();
+    for step in &steps {
+        let t = Instant::now();
+        eprintln!("\n==> {step}");
+        if let Err(e) = run_step(step) {
+            eprintln!("\nxtask: step `{step}` failed: {e:#}");
+            return ExitCode::FAILURE;
+        }
+        eprintln!("==> {step} ok ({:.1} s)", t.elapsed().as_secs_f64());
+    }
+    eprintln!("\nxtask: {} step(s) passed in {:.0} s", steps.len(), start.elapsed().as_secs_f64());
+    ExitCode::SUCCESS
+}
+
+fn run_step(step: &str) -> Result<()> {
+    match step {
+        "setup" => setup(),
+        "fmt" => cargo(&["fmt", "--all", "--check"], &[]),
+        "clippy" => cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"], &[]),
+        "doc" => cargo(&["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")]),
+        "test" => cargo(&["test", "--workspace", "--locked"], &[]),
+        "wasm" => cargo(
+            &["build", "--locked", "--target", "wasm32-unknown-unknown", "-p", "ridge-core", "-p", "ridge-wasm"],
+            &[],
+        ),
+        "core-deps" => core_deps(),
+        other => bail!("no step {other}"),
+    }
+}
+
+fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("$ {}cargo {}", env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect::<String>(), args.join(" "));
+    let status = Command::new(&cargo)
+        .args(args)
+        .envs(env.iter().copied())
+        .status()
+        .with_context(|| format!("cannot run {cargo}"))?;
+    if !status.success() {
+        bail!("cargo {} exited with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+fn setup() -> Result<()> {
+    let out = Command::new("rustup").args(["target", "list", "--installed"]).output().context("cannot run rustup")?;
+    let installed = String::from_utf8_lossy(&out.stdout);
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        eprintln!("wasm32-unknown-unknown target: installed");
+        return Ok(());
+    }
+    eprintln!("$ rustup target add wasm32-unknown-unknown");
+    let status = Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]).status()?;
+    if !status.success() {
+        bail!("rustup target add wasm32-unknown-unknown failed");
+    }
+    Ok(())
+}
+
+fn core_deps() -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(&cargo)
+        .args([
+            "tree",
+            "--locked",
+            "-p",
+            "ridge-core",
+            "-e",
+            "normal",
+            "--target",
+            "all",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}",
+        ])
+        .output()
+        .context("cannot run cargo tree")?;
+    if !out.status.success() {
+        bail!("cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let mut names: Vec<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let bad: Vec<&str> = names.iter().copied().filter(|n| FORBIDDEN_IN_CORE.contains(n)).collect();
+    if !bad.is_empty() {
+        bail!("ridge-core must stay pure, but depends on: {}", bad.join(", "));
+    }
+    if names.len() < 2 || !names.contains(&"ridge-core") {
+        bail!("cargo tree listed no dependencies of ridge-core; the check proves nothing");
+    }
+    eprintln!(
+        "ridge-core depends on {} crates, none of them I/O: {}",
+        names.len() - 1,
+        names.iter().filter(|n| **n != "ridge-core").copied().collect::<Vec<_>>().join(", ")
+    );
+    Ok(())
+}
