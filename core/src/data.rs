@@ -512,7 +512,7 @@ fn validate_workload(w: &Workload, c: &mut Check<'_>) {
     }
     if let Some(t) = &w.training {
         c.at_least_one("training.micro_batch_sequences", u64::from(t.micro_batch_sequences));
-        if t.micro_batch_sequences > 0 && w.defaults.batch % t.micro_batch_sequences != 0 {
+        if t.micro_batch_sequences > 0 && !w.defaults.batch.is_multiple_of(t.micro_batch_sequences) {
             c.fail("defaults.batch", format!("must be a multiple of the micro-batch ({})", t.micro_batch_sequences));
         }
         if let Some(total) = t.total_tokens {

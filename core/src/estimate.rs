@@ -208,7 +208,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
                 return Err(EstimateError::Scenario("training needs a sequence length (prompt tokens)".into()));
             }
             let micro = training.micro_batch_sequences.max(1);
-            if s.batch % micro != 0 {
+            if !s.batch.is_multiple_of(micro) {
                 return Err(EstimateError::Scenario(format!(
                     "the global batch ({}) must be a multiple of the micro-batch ({micro} sequences)",
                     s.batch

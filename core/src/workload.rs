@@ -494,14 +494,14 @@ impl Transformer {
     /// Checks that tensor parallelism over `tp` devices splits heads and widths evenly.
     pub fn check_split(&self, tp: u32) -> Result<(), SplitError> {
         let check = |what, value: u32| {
-            if value % tp == 0 { Ok(()) } else { Err(SplitError::Uneven { what, value, devices: tp }) }
+            if value.is_multiple_of(tp) { Ok(()) } else { Err(SplitError::Uneven { what, value, devices: tp }) }
         };
         check("query heads", self.heads)?;
         check("feed-forward width", self.ffn)?;
         let kv = self.kv_heads();
         if kv >= tp {
             check("key/value heads", kv)?;
-        } else if tp % kv != 0 {
+        } else if !tp.is_multiple_of(kv) {
             return Err(SplitError::Uneven { what: "key/value heads", value: kv, devices: tp });
         }
         Ok(())

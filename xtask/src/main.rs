@@ -1,7 +1,8 @@
 //! ridge's project tasks. `cargo xtask ci` is the gate CI runs (through `.ci/run`); each step
 //! can also be run alone.
 
-use std::process::{Command, ExitCode};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -83,6 +84,10 @@ fn main() -> ExitCode {
         eprintln!("==> {step} ok ({:.1} s)", t.elapsed().as_secs_f64());
     }
     eprintln!("\nxtask: {} step(s) passed in {:.0} s", steps.len(), start.elapsed().as_secs_f64());
+    if let Some((passed, failed)) = TEST_COUNTS.get() {
+        // The closing line CI reads: the tests that ran, over every test binary and doc test.
+        println!("tests: {passed} passed, {failed} failed");
+    }
     ExitCode::SUCCESS
 }
 
@@ -92,7 +97,7 @@ fn run_step(step: &str) -> Result<()> {
         "fmt" => cargo(&["fmt", "--all", "--check"], &[]),
         "clippy" => cargo(&["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"], &[]),
         "doc" => cargo(&["doc", "--workspace", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")]),
-        "test" => cargo(&["test", "--workspace", "--locked"], &[]),
+        "test" => test(),
         "wasm" => cargo(
             &["build", "--locked", "--target", "wasm32-unknown-unknown", "-p", "ridge-core", "-p", "ridge-wasm"],
             &[],
@@ -112,6 +117,47 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
         .with_context(|| format!("cannot run {cargo}"))?;
     if !status.success() {
         bail!("cargo {} exited with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+static TEST_COUNTS: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+
+/// Runs every test (doc tests included), echoing cargo's output and adding up its counts.
+fn test() -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    eprintln!("$ cargo test --workspace --locked");
+    let mut child = Command::new(&cargo)
+        .args(["test", "--workspace", "--locked"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {cargo}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                let count = |word: &str| -> u64 {
+                    rest.split(';')
+                        .filter_map(|part| {
+                            part.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").strip_suffix(word)
+                        })
+                        .find_map(|n| n.trim().parse().ok())
+                        .unwrap_or(0)
+                };
+                passed += count(" passed");
+                failed += count(" failed");
+            }
+        }
+    }
+    let status = child.wait()?;
+    let _ = TEST_COUNTS.set((passed, failed));
+    if !status.success() {
+        bail!("cargo test exited with {status} ({passed} passed, {failed} failed)");
+    }
+    if passed == 0 {
+        bail!("cargo test ran no test");
     }
     Ok(())
 }
