@@ -9,13 +9,10 @@ use clap::{Args, Parser, Subcommand};
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::hardware::{Hardware, HostLink};
 use ridge_core::units::{GB, MICRO};
-use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
+use ridge_core::{Catalog, Estimate, Precision, RooflineOptions, Versioned};
 use serde::Serialize;
 
 use crate::format::{self, gb, percent, seconds, si, sig3};
-
-/// Version of the JSON documents ridge prints; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 2 usage or input error (unknown flag or id, invalid datasets, a scenario
@@ -163,15 +160,8 @@ pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
     }
 }
 
-#[derive(Serialize)]
-struct Versioned<T: Serialize> {
-    schema_version: u32,
-    #[serde(flatten)]
-    body: T,
-}
-
 fn print_json<T: Serialize>(out: &mut dyn Write, body: T) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &Versioned { schema_version: SCHEMA_VERSION, body })?;
+    serde_json::to_writer_pretty(&mut *out, &Versioned::new(body))?;
     writeln!(out)?;
     Ok(())
 }

@@ -34,6 +34,27 @@ pub mod roofline;
 pub mod units;
 pub mod workload;
 
+/// Version of every JSON document ridge emits (`ridge ... --json`, the wasm API); bumped on any
+/// incompatible change to the serialized types.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A document with its `schema_version` beside the body's own fields.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Versioned<T: serde::Serialize> {
+    /// Always [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The document.
+    #[serde(flatten)]
+    pub body: T,
+}
+
+impl<T: serde::Serialize> Versioned<T> {
+    /// Wraps a body with the current schema version.
+    pub fn new(body: T) -> Self {
+        Versioned { schema_version: SCHEMA_VERSION, body }
+    }
+}
+
 pub use data::{Catalog, DataError, DataErrors, SourceFile, SourceFiles};
 pub use estimate::{Estimate, EstimateError, EstimateRequest, Phase, PhaseEstimate, estimate};
 pub use hardware::{Hardware, Node};

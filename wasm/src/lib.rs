@@ -6,12 +6,9 @@
 //! Documents carry the same `schema_version` as the `ridge` command's JSON.
 
 use ridge_core::estimate::{EstimateRequest, estimate};
-use ridge_core::{Catalog, Precision, RooflineOptions};
+use ridge_core::{Catalog, Precision, RooflineOptions, Versioned};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-
-/// Version of the JSON documents returned here (the same as `ridge --json`).
-pub const SCHEMA_VERSION: u32 = 1;
 
 /// What `estimate` takes: ids from the catalog and optional overrides of the workload's default
 /// scenario.
@@ -42,15 +39,8 @@ pub struct EstimateInput {
     pub datasheet_only: bool,
 }
 
-#[derive(Serialize)]
-struct Versioned<T: Serialize> {
-    schema_version: u32,
-    #[serde(flatten)]
-    body: T,
-}
-
 fn to_json<T: Serialize>(body: T) -> Result<String, String> {
-    serde_json::to_string(&Versioned { schema_version: SCHEMA_VERSION, body }).map_err(|e| e.to_string())
+    serde_json::to_string(&Versioned::new(body)).map_err(|e| e.to_string())
 }
 
 fn catalog() -> Result<Catalog, String> {
