@@ -1,0 +1,9 @@
+//! The benchmark suite's pure half: WGSL kernels (one source for the native runner and the
+//! browser), the CPU references that verify their output, the statistics of timing samples and
+//! the result-file types. Running the kernels on a GPU is the runner's job (`ridge-bench`).
+
+pub mod kernels;
+pub mod reference;
+pub mod result;
+pub mod rng;
+pub mod stats;

@@ -1,0 +1,229 @@
+//! CPU references for the benchmark kernels, and the comparison that decides whether a kernel's
+//! output is right. A kernel whose output does not verify reports no throughput.
+
+use serde::{Deserialize, Serialize};
+
+/// The outcome of checking a kernel's output against its CPU reference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Whether every checked value is within tolerance.
+    pub ok: bool,
+    /// Values compared.
+    pub checked: usize,
+    /// Largest relative error seen (|got - want| / max(|want|, 1)).
+    pub max_error: f64,
+    /// Largest relative error allowed.
+    pub tolerance: f64,
+    /// The first mismatch, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Compares outputs element by element with a relative tolerance; NaN never passes.
+pub fn compare(got: &[f32], want: &[f32], tolerance: f64) -> Verification {
+    if got.len() != want.len() {
+        return Verification {
+            ok: false,
+            checked: 0,
+            max_error: f64::INFINITY,
+            tolerance,
+            detail: Some(format!("expected {} values, got {}", want.len(), got.len())),
+        };
+    }
+    let mut max_error = 0.0f64;
+    let mut detail = None;
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let err = (f64::from(g) - f64::from(w)).abs() / f64::from(w).abs().max(1.0);
+        let bad = err.is_nan() || err > tolerance;
+        if bad && detail.is_none() {
+            detail = Some(format!("value {i}: got {g}, expected {w}"));
+        }
+        max_error = if err.is_nan() { f64::INFINITY } else { max_error.max(err) };
+    }
+    Verification { ok: detail.is_none(), checked: got.len(), max_error, tolerance, detail }
+}
+
+/// Streaming kernels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// c = a
+    Copy,
+    /// c = s·a
+    Scale,
+    /// c = a + b
+    Add,
+    /// c = a + s·b
+    Triad,
+}
+
+impl Stream {
+    /// Entry point in the WGSL source.
+    pub fn entry(self) -> &'static str {
+        match self {
+            Stream::Copy => "copy",
+            Stream::Scale => "scale",
+            Stream::Add => "add",
+            Stream::Triad => "triad",
+        }
+    }
+
+    /// Arrays touched per element (reads + writes).
+    pub fn arrays(self) -> u64 {
+        match self {
+            Stream::Copy | Stream::Scale => 2,
+            Stream::Add | Stream::Triad => 3,
+        }
+    }
+
+    /// The expected output.
+    pub fn reference(self, a: &[f32], b: &[f32], s: f32) -> Vec<f32> {
+        match self {
+            Stream::Copy => a.to_vec(),
+            Stream::Scale => a.iter().map(|x| s * x).collect(),
+            Stream::Add => a.iter().zip(b).map(|(x, y)| x + y).collect(),
+            Stream::Triad => a.iter().zip(b).map(|(x, y)| x + s * y).collect(),
+        }
+    }
+}
+
+/// `iters` dependent steps `x = x·m + c` on each value (the intensity kernel).
+pub fn fma_steps(a: &[f32], iters: u32, m: f32, c: f32) -> Vec<f32> {
+    a.iter()
+        .map(|&x0| {
+            let mut x = x0;
+            for _ in 0..iters {
+                x = x.mul_add(m, c);
+            }
+            x
+        })
+        .collect()
+}
+
+/// The FMA-peak kernel's output: per vec4 element and lane, the sum over `chains` chains started
+/// at `x0 + k·step` of `iters` steps `x = x·m + c` (in f32; the f16 kernel is checked against
+/// this with a wider tolerance).
+pub fn fma_peak(a: &[f32], chains: usize, iters: u32, m: f32, c: f32, step: f32) -> Vec<f32> {
+    a.iter()
+        .map(|&x0| {
+            (0..chains)
+                .map(|k| {
+                    let mut x = x0 + k as f32 * step;
+                    for _ in 0..iters {
+                        x = x.mul_add(m, c);
+                    }
+                    x
+                })
+                .sum()
+        })
+        .collect()
+}
+
+/// Selected elements of `C = A·B` (row-major, A m×k, B k×n), accumulated in f64.
+pub fn gemm_at(a: &[f32], b: &[f32], n: usize, k: usize, at: &[(usize, usize)]) -> Vec<f32> {
+    at.iter()
+        .map(|&(r, c)| (0..k).map(|i| f64::from(a[r * k + i]) * f64::from(b[i * n + c])).sum::<f64>() as f32)
+        .collect()
+}
+
+/// Embedding bags: `out[bag]` = sum of the `pooling` rows `idx[bag·pooling ..]` of `table`
+/// (rows of `dim` floats).
+pub fn gather(table: &[f32], idx: &[u32], pooling: usize, dim: usize) -> Vec<f32> {
+    let bags = idx.len() / pooling.max(1);
+    let mut out = vec![0.0f32; bags * dim];
+    for bag in 0..bags {
+        for j in 0..pooling {
+            let row = idx[bag * pooling + j] as usize;
+            for d in 0..dim {
+                out[bag * dim + d] += table[row * dim + d];
+            }
+        }
+    }
+    out
+}
+
+/// Shape of an attention problem (head dimension 64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttentionShape {
+    /// Sequences.
+    pub batch: usize,
+    /// Query heads.
+    pub heads: usize,
+    /// Key/value heads.
+    pub kv_heads: usize,
+    /// Queries per sequence.
+    pub q_len: usize,
+    /// Keys per sequence.
+    pub kv_len: usize,
+    /// Causal masking.
+    pub causal: bool,
+}
+
+/// Softmax attention in f64: `q` is `[batch, heads, q_len, 64]`, `k` and `v` are
+/// `[batch, kv_heads, kv_len, 64]`; returns `[batch, heads, q_len, 64]`.
+pub fn attention(q: &[f32], k: &[f32], v: &[f32], s: AttentionShape) -> Vec<f32> {
+    const D: usize = super::kernels::ATTENTION_HEAD_DIM;
+    let scale = 1.0 / (D as f64).sqrt();
+    let group = s.heads / s.kv_heads.max(1);
+    let mut out = vec![0.0f32; s.batch * s.heads * s.q_len * D];
+    let mut scores = vec![0.0f64; s.kv_len];
+    for b in 0..s.batch {
+        for h in 0..s.heads {
+            let kvh = h / group;
+            for qi in 0..s.q_len {
+                let last = if s.causal { s.kv_len - s.q_len + qi } else { s.kv_len - 1 };
+                let qo = ((b * s.heads + h) * s.q_len + qi) * D;
+                let ko = (b * s.kv_heads + kvh) * s.kv_len * D;
+                let mut max = f64::NEG_INFINITY;
+                for (j, score) in scores.iter_mut().enumerate().take(last + 1) {
+                    let dot: f64 = (0..D).map(|d| f64::from(q[qo + d]) * f64::from(k[ko + j * D + d])).sum();
+                    *score = dot * scale;
+                    max = max.max(*score);
+                }
+                let mut den = 0.0;
+                let mut num = [0.0f64; D];
+                for j in 0..=last {
+                    let w = (scores[j] - max).exp();
+                    den += w;
+                    for (d, n) in num.iter_mut().enumerate() {
+                        *n += w * f64::from(v[ko + j * D + d]);
+                    }
+                }
+                for d in 0..D {
+                    out[qo + d] = (num[d] / den) as f32;
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compare_catches_wrong_values_and_nan() {
+        assert!(compare(&[1.0, 2.0], &[1.0, 2.0], 1e-6).ok);
+        let bad = compare(&[1.0, 2.5], &[1.0, 2.0], 1e-3);
+        assert!(!bad.ok);
+        assert_eq!(bad.detail.as_deref(), Some("value 1: got 2.5, expected 2"));
+        assert!(!compare(&[f32::NAN], &[1.0], 1.0).ok);
+        assert!(!compare(&[1.0], &[1.0, 2.0], 1.0).ok);
+    }
+
+    #[test]
+    fn attention_of_one_key_returns_its_value() {
+        let s = AttentionShape { batch: 1, heads: 1, kv_heads: 1, q_len: 1, kv_len: 1, causal: true };
+        let q = vec![0.5f32; 64];
+        let k = vec![0.1f32; 64];
+        let v: Vec<f32> = (0..64).map(|i| i as f32).collect();
+        assert_eq!(attention(&q, &k, &v, s), v);
+    }
+
+    #[test]
+    fn gather_sums_rows() {
+        let table = [1.0, 2.0, 10.0, 20.0, 100.0, 200.0];
+        assert_eq!(gather(&table, &[0, 2, 1, 1], 2, 2), vec![101.0, 202.0, 20.0, 40.0]);
+    }
+}

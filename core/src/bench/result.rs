@@ -1,0 +1,287 @@
+//! The result file `ridge run` writes (`schema_version` 1, `kind` `"ridge-run"`), documented by
+//! `core/schema/run-result.schema.json`. Later tools (compare, the results service, the browser)
+//! read it through these types.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::reference::Verification;
+use super::stats::Summary;
+use crate::provenance::Figure;
+use crate::roofline::Measurement;
+use crate::units::{GB, Precision, TERA};
+
+/// The `kind` of a run result document.
+pub const RUN_KIND: &str = "ridge-run";
+
+/// One `ridge run` on one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// [`crate::SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// Always [`RUN_KIND`].
+    pub kind: String,
+    /// The program that wrote it.
+    pub tool: Tool,
+    /// Start, RFC 3339 UTC.
+    pub started_at: String,
+    /// Wall time of the whole run, seconds.
+    pub duration_s: f64,
+    /// `quick`, `standard` or `full`.
+    pub suite: String,
+    /// The machine.
+    pub host: Host,
+    /// The device, as wgpu reports it.
+    pub device: Fingerprint,
+    /// Per kernel.
+    pub kernels: Vec<KernelResult>,
+    /// Ceilings derived from the verified kernels.
+    pub derived: Derived,
+    /// Sustained-load windows, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sustained: Option<Sustained>,
+}
+
+/// The writing program.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    /// `ridge`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+    /// Git commit it was built from, or `unknown`.
+    pub git_commit: String,
+}
+
+/// The host machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    /// Operating system.
+    pub os: String,
+    /// CPU architecture.
+    pub arch: String,
+    /// CPU model, where readable.
+    pub cpu: String,
+    /// Logical CPUs.
+    pub logical_cpus: usize,
+    /// Physical memory in bytes, where readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+}
+
+/// What identifies a device: two runs compare only when these match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    /// Adapter name.
+    pub name: String,
+    /// PCI vendor id.
+    pub vendor_id: u32,
+    /// PCI device id.
+    pub device_id: u32,
+    /// `DiscreteGpu`, `IntegratedGpu`, `Cpu`, ...
+    pub device_type: String,
+    /// `Vulkan`, `Metal`, `Dx12`, ...
+    pub backend: String,
+    /// Driver name.
+    pub driver: String,
+    /// Driver version text.
+    pub driver_info: String,
+    /// wgpu version of the runner.
+    pub wgpu_version: String,
+    /// Features that matter to the benchmarks.
+    pub features: Vec<String>,
+    /// Limits that matter to the benchmarks.
+    pub limits: BTreeMap<String, u64>,
+}
+
+/// Whether a kernel ran and verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Ran, verified, timed.
+    Ok,
+    /// Did not verify, or the device reported an error: no throughput.
+    Failed,
+    /// Not run on this adapter (a missing feature); the reason says which.
+    Skipped,
+}
+
+/// How samples were timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimingMethod {
+    /// GPU timestamp queries around a compute pass.
+    GpuTimestamp,
+    /// Host clock from submit to completion.
+    Host,
+}
+
+/// Samples of one kernel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    /// How they were taken.
+    pub method: TimingMethod,
+    /// Kernel dispatches (or transfers) per sample.
+    pub repeats_per_sample: u32,
+    /// Seconds per repeat, one entry per sample.
+    pub samples_s: Vec<f64>,
+    /// Their summary.
+    pub summary: Summary,
+}
+
+/// Work one repeat must do.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Work {
+    /// Bytes read + written.
+    pub bytes: f64,
+    /// Floating-point operations (2 per FMA).
+    pub flops: f64,
+}
+
+/// Throughput at the median sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    /// Bytes (read + write) per second.
+    pub bytes_per_s: f64,
+    /// FLOPs per second.
+    pub flops_per_s: f64,
+    /// The figure that characterises the kernel, in `unit`.
+    pub value: f64,
+    /// `GB/s` (1e9 bytes) or `TFLOP/s` (1e12).
+    pub unit: String,
+}
+
+/// One kernel's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KernelResult {
+    /// Unique within the run, e.g. `stream.triad`.
+    pub name: String,
+    /// `stream`, `sweep`, `compute`, `intensity`, `gemm`, `gather`, `attention`, `transfer`.
+    pub group: String,
+    /// Parameters (sizes, chains, iterations), numeric.
+    pub params: BTreeMap<String, f64>,
+    /// Precision of the arithmetic or data.
+    pub precision: Precision,
+    /// Outcome.
+    pub status: Status,
+    /// Why it failed or was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Output check against the CPU reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+    /// Samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+    /// Work per repeat.
+    pub work: Work,
+    /// Throughput (only when verified).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throughput: Option<Throughput>,
+    /// Remarks, e.g. a figure above the device's physical peak (a defect to investigate).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<String>,
+}
+
+/// Ceilings derived from verified kernels.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Derived {
+    /// Best streaming bandwidth, GB/s, and the kernel it comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_gb_per_s: Option<Figure>,
+    /// Best compute rate per precision, TFLOP/s.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub compute_tflops: BTreeMap<Precision, Figure>,
+    /// Host to device, GB/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_to_device_gb_per_s: Option<Figure>,
+    /// Device to host, GB/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_to_host_gb_per_s: Option<Figure>,
+    /// fp32 ridge point, FLOP/byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ridge_point_fp32: Option<f64>,
+}
+
+/// Throughput over time under sustained load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sustained {
+    /// Kernel repeated.
+    pub kernel: String,
+    /// Seconds asked for.
+    pub duration_s: f64,
+    /// Length of one window, seconds.
+    pub window_s: f64,
+    /// Throughput per window, in `unit`.
+    pub windows: Vec<f64>,
+    /// `GB/s` or `TFLOP/s`.
+    pub unit: String,
+    /// Mean of the last quarter of windows over the first quarter.
+    pub late_over_early: f64,
+    /// True when late windows fall more than 5% below early ones.
+    pub throttling: bool,
+}
+
+impl Derived {
+    /// Derives ceilings from verified kernels: the best bandwidth of the streaming kernels, the
+    /// best rate per precision of the compute kernels, and the host transfers.
+    pub fn from_kernels(kernels: &[KernelResult]) -> Derived {
+        let ok = || kernels.iter().filter(|k| k.status == Status::Ok);
+        let best = |group: &str, by: &dyn Fn(&Throughput) -> f64| {
+            ok().filter(|k| k.group == group)
+                .filter_map(|k| k.throughput.as_ref().map(|t| (k, by(t))))
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+        };
+        let figure = |value: f64, k: &KernelResult| Figure {
+            value,
+            confidence: None,
+            source: Some(format!("kernel {}", k.name)),
+            note: None,
+        };
+        let mut d = Derived::default();
+        if let Some((k, bw)) = best("stream", &|t| t.bytes_per_s) {
+            d.memory_gb_per_s = Some(figure(bw / GB, k));
+        }
+        for k in ok().filter(|k| k.group == "compute") {
+            if let Some(t) = &k.throughput {
+                let tf = t.flops_per_s / TERA;
+                let better = d.compute_tflops.get(&k.precision).is_none_or(|f| tf > f.value);
+                if better {
+                    d.compute_tflops.insert(k.precision, figure(tf, k));
+                }
+            }
+        }
+        for k in ok().filter(|k| k.group == "transfer") {
+            if let Some(t) = &k.throughput {
+                let slot = if k.name.contains("h2d") { &mut d.host_to_device_gb_per_s } else { &mut d.device_to_host_gb_per_s };
+                if slot.as_ref().is_none_or(|f| t.bytes_per_s / GB > f.value) {
+                    *slot = Some(figure(t.bytes_per_s / GB, k));
+                }
+            }
+        }
+        if let (Some(bw), Some(f)) = (&d.memory_gb_per_s, d.compute_tflops.get(&Precision::Fp32)) {
+            d.ridge_point_fp32 = Some(f.value * TERA / (bw.value * GB));
+        }
+        d
+    }
+}
+
+impl RunResult {
+    /// The derived ceilings as a [`Measurement`] of catalog device `hardware`, which estimates
+    /// use in place of the datasheet.
+    pub fn measurement(&self, id: &str, hardware: &str) -> Measurement {
+        Measurement {
+            id: id.to_string(),
+            hardware: hardware.to_string(),
+            date: self.started_at.get(..10).unwrap_or_default().to_string(),
+            source: format!("ridge run ({} suite) on {}", self.suite, self.device.name),
+            method: format!("{} {}, wgpu {} on {}", self.tool.name, self.tool.version, self.device.wgpu_version, self.device.backend),
+            memory_gb_per_s: self.derived.memory_gb_per_s.clone(),
+            compute_tflops: self.derived.compute_tflops.clone(),
+            host_to_device_gb_per_s: self.derived.host_to_device_gb_per_s.clone(),
+            device_to_host_gb_per_s: self.derived.device_to_host_gb_per_s.clone(),
+            notes: Vec::new(),
+        }
+    }
+}
