@@ -52,6 +52,55 @@ enum Command {
     Workloads(ListArgs),
     /// Estimate a workload on one or more devices: time, throughput, bottleneck, memory fit.
     Estimate(EstimateArgs),
+    /// List the GPU adapters wgpu finds, with the features and limits that matter.
+    Devices(ListArgs),
+    /// Measure this machine's GPU: verified kernels, an empirical roofline, a result file.
+    #[command(after_help = RUN_HELP)]
+    Run(RunCmd),
+}
+
+const RUN_HELP: &str = "\
+Every kernel's output is checked against a CPU reference on random inputs; a kernel that does not
+verify is reported FAILED with the reason and no throughput. Bytes are counted read + write
+(transfers: bytes moved), FLOPs 2 per FMA; GB = 1e9. Kernels are timed with GPU timestamp queries
+where the adapter has them, otherwise on the host; each result records which.
+
+The result file (JSON, schema_version 1, documented by core/schema/run-result.schema.json) is
+always written: --out FILE, or ridge-run-<adapter>-<time>.json in the current directory.
+
+Adapters: --adapter picks by name (as does WGPU_ADAPTER_NAME); WGPU_BACKEND=vulkan|metal|dx12
+limits the backends. Without a GPU, Mesa's lavapipe works: WGPU_BACKEND=vulkan
+WGPU_ADAPTER_NAME=llvmpipe ridge run --suite quick
+
+Exit codes: 0 every kernel verified; 1 a kernel failed (the file is still written) or no adapter;
+2 usage error.";
+
+#[derive(Debug, Args)]
+struct RunCmd {
+    /// quick: seconds, checks every kernel; standard: 1 GiB arrays, 10 samples; full: 2 GiB, sweeps, 20 samples.
+    #[arg(long, value_enum, default_value_t = crate::suite::Suite::Standard)]
+    suite: crate::suite::Suite,
+    /// Run on the first adapter whose name contains this (case-insensitive).
+    #[arg(long, value_name = "SUBSTRING", conflicts_with = "all_adapters")]
+    adapter: Option<String>,
+    /// Run on every adapter at once (a node under full load); --out then names a directory.
+    #[arg(long)]
+    all_adapters: bool,
+    /// Result file (default: ridge-run-<adapter>-<time>.json).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Print the result JSON on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// After the suite, repeat the fp32 FMA kernel for this many seconds and report throttling.
+    #[arg(long, value_name = "SECONDS")]
+    sustain: Option<f64>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Test hook: corrupt the named kernel's output before verification.
+    #[arg(long, hide = true, value_name = "KERNEL")]
+    inject_fault: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -133,8 +182,8 @@ where
             return code;
         }
     };
-    match run(&cli, out) {
-        Ok(()) => 0,
+    match run(&cli, out, err) {
+        Ok(code) => code,
         // A reader that went away (`ridge catalog | head`) is not an error.
         Err(e)
             if e.chain().any(|c| {
@@ -150,13 +199,30 @@ where
     }
 }
 
-/// Runs a parsed command line.
-pub fn run(cli: &Cli, out: &mut dyn Write) -> Result<()> {
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
     let catalog = crate::datasets::load(cli.datasets.as_deref())?;
     match &cli.command {
-        Command::Catalog(a) => catalog_cmd(&catalog, a, out),
-        Command::Workloads(a) => workloads_cmd(&catalog, a, out),
-        Command::Estimate(a) => estimate_cmd(&catalog, a, out),
+        Command::Catalog(a) => catalog_cmd(&catalog, a, out).map(|()| 0),
+        Command::Workloads(a) => workloads_cmd(&catalog, a, out).map(|()| 0),
+        Command::Estimate(a) => estimate_cmd(&catalog, a, out).map(|()| 0),
+        Command::Devices(a) => crate::run::devices(a.json, out).map(|()| 0),
+        Command::Run(a) => {
+            if a.sustain.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
+                bail!("--sustain needs a positive number of seconds");
+            }
+            let args = crate::run::RunArgs {
+                suite: a.suite,
+                adapter: a.adapter.clone(),
+                all_adapters: a.all_adapters,
+                out: a.out.clone(),
+                json: a.json,
+                sustain: a.sustain,
+                inject_fault: a.inject_fault.clone(),
+                progress: !a.quiet,
+            };
+            crate::run::run(&args, &catalog, out, err)
+        }
     }
 }
 

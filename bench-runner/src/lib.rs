@@ -7,3 +7,6 @@
 pub mod cli;
 pub mod datasets;
 pub mod format;
+pub mod gpu;
+pub mod run;
+pub mod suite;

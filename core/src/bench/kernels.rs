@@ -23,7 +23,7 @@ pub const ATTENTION_HEAD_DIM: usize = 64;
 /// `half`) f16. Entry point `fma_peak`. Each step of each chain is one `fma()` on four lanes
 /// (8 FLOPs); the output is the sum of all chains, so every lane of every chain is live.
 pub fn fma_peak(chains: usize, half: bool) -> String {
-    let (enable, conv) = if half { ("enable f16;\n", "vec4<f16>") } else { ("", "vec4<f32>") };
+    let (enable, conv, scalar) = if half { ("enable f16;\n", "vec4<f16>", "f16") } else { ("", "vec4<f32>", "f32") };
     let mut s = String::new();
     s.push_str(enable);
     s.push_str(
@@ -37,11 +37,11 @@ pub fn fma_peak(chains: usize, half: bool) -> String {
          fn fma_peak(@builtin(global_invocation_id) id: vec3<u32>) {\n\
          \x20   let i = id.x + id.y * p.stride;\n\
          \x20   if (i >= p.n) { return; }\n\
-         \x20   let x0 = a[i];\n",
+         \x20   let seed = a[i];\n",
     );
-    s.push_str(&format!("    let mv = {conv}(p.m);\n    let cv = {conv}(p.c);\n"));
+    s.push_str(&format!("    let mv = {conv}({scalar}(p.m));\n    let cv = {conv}({scalar}(p.c));\n"));
     for k in 0..chains {
-        s.push_str(&format!("    var x{k} = {conv}(x0 + vec4<f32>(f32({k}) * p.step));\n"));
+        s.push_str(&format!("    var x{k} = {conv}(seed + vec4<f32>(f32({k}) * p.step));\n"));
     }
     s.push_str("    for (var j = 0u; j < p.iters; j++) {\n");
     for k in 0..chains {

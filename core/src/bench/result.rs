@@ -34,6 +34,10 @@ pub struct RunResult {
     pub host: Host,
     /// The device, as wgpu reports it.
     pub device: Fingerprint,
+    /// The catalog entry the adapter's name matches, if any (used to flag figures above its
+    /// datasheet peak).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
     /// Per kernel.
     pub kernels: Vec<KernelResult>,
     /// Ceilings derived from the verified kernels.
@@ -254,7 +258,11 @@ impl Derived {
         }
         for k in ok().filter(|k| k.group == "transfer") {
             if let Some(t) = &k.throughput {
-                let slot = if k.name.contains("h2d") { &mut d.host_to_device_gb_per_s } else { &mut d.device_to_host_gb_per_s };
+                let slot = if k.name.contains("h2d") {
+                    &mut d.host_to_device_gb_per_s
+                } else {
+                    &mut d.device_to_host_gb_per_s
+                };
                 if slot.as_ref().is_none_or(|f| t.bytes_per_s / GB > f.value) {
                     *slot = Some(figure(t.bytes_per_s / GB, k));
                 }
@@ -276,7 +284,10 @@ impl RunResult {
             hardware: hardware.to_string(),
             date: self.started_at.get(..10).unwrap_or_default().to_string(),
             source: format!("ridge run ({} suite) on {}", self.suite, self.device.name),
-            method: format!("{} {}, wgpu {} on {}", self.tool.name, self.tool.version, self.device.wgpu_version, self.device.backend),
+            method: format!(
+                "{} {}, wgpu {} on {}",
+                self.tool.name, self.tool.version, self.device.wgpu_version, self.device.backend
+            ),
             memory_gb_per_s: self.derived.memory_gb_per_s.clone(),
             compute_tflops: self.derived.compute_tflops.clone(),
             host_to_device_gb_per_s: self.derived.host_to_device_gb_per_s.clone(),

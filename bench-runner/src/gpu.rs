@@ -1,0 +1,453 @@
+//! wgpu plumbing: finding adapters, opening a device, buffers, and timing dispatches. The only
+//! module that talks to the GPU.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use ridge_core::bench::result::Fingerprint;
+use serde::Serialize;
+use wgpu::util::DeviceExt;
+
+/// The wgpu version this runner links, recorded in fingerprints.
+pub const WGPU_VERSION: &str = "30";
+
+/// How to get an adapter when none is found.
+pub const NO_ADAPTER_HELP: &str = "no GPU adapter found. Install your GPU's Vulkan, Metal or DirectX 12 driver; \
+or, to run on the CPU, Mesa's lavapipe (`apt-get install mesa-vulkan-drivers`) and select it with \
+`WGPU_BACKEND=vulkan WGPU_ADAPTER_NAME=llvmpipe`";
+
+/// A wgpu instance honouring `WGPU_BACKEND` (and wgpu's other environment variables).
+pub fn instance() -> wgpu::Instance {
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+/// Every adapter of the enabled backends whose name contains `filter` (case-insensitive), or
+/// `WGPU_ADAPTER_NAME` when `filter` is `None`.
+pub fn adapters(instance: &wgpu::Instance, filter: Option<&str>) -> Vec<wgpu::Adapter> {
+    let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    let env = std::env::var("WGPU_ADAPTER_NAME").ok();
+    let wanted = filter.map(str::to_string).or(env).map(|s| s.to_lowercase());
+    pollster::block_on(instance.enumerate_adapters(backends))
+        .into_iter()
+        .filter(|a| wanted.as_ref().is_none_or(|w| a.get_info().name.to_lowercase().contains(w.as_str())))
+        .collect()
+}
+
+/// What `ridge devices` reports for one adapter.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdapterReport {
+    /// Adapter name.
+    pub name: String,
+    /// PCI vendor id.
+    pub vendor_id: u32,
+    /// PCI device id.
+    pub device_id: u32,
+    /// Device type.
+    pub device_type: String,
+    /// Backend.
+    pub backend: String,
+    /// Driver.
+    pub driver: String,
+    /// Driver version.
+    pub driver_info: String,
+    /// Features that matter to ridge.
+    pub features: Vec<String>,
+    /// Limits that matter to ridge.
+    pub limits: BTreeMap<String, u64>,
+}
+
+const FEATURES: &[(wgpu::Features, &str)] = &[
+    (wgpu::Features::TIMESTAMP_QUERY, "timestamp-query"),
+    (wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES, "timestamp-query-inside-passes"),
+    (wgpu::Features::SHADER_F16, "shader-f16"),
+];
+
+fn feature_names(f: wgpu::Features) -> Vec<String> {
+    FEATURES.iter().filter(|(flag, _)| f.contains(*flag)).map(|(_, n)| n.to_string()).collect()
+}
+
+fn limit_map(l: &wgpu::Limits) -> BTreeMap<String, u64> {
+    BTreeMap::from([
+        ("max_buffer_size".into(), l.max_buffer_size),
+        ("max_storage_buffer_binding_size".into(), u64::from(l.max_storage_buffer_binding_size)),
+        ("max_compute_workgroups_per_dimension".into(), u64::from(l.max_compute_workgroups_per_dimension)),
+        ("max_compute_invocations_per_workgroup".into(), u64::from(l.max_compute_invocations_per_workgroup)),
+        ("max_compute_workgroup_storage_size".into(), u64::from(l.max_compute_workgroup_storage_size)),
+        ("max_storage_buffers_per_shader_stage".into(), u64::from(l.max_storage_buffers_per_shader_stage)),
+    ])
+}
+
+/// Describes an adapter.
+pub fn report(adapter: &wgpu::Adapter) -> AdapterReport {
+    let info = adapter.get_info();
+    AdapterReport {
+        name: info.name,
+        vendor_id: info.vendor,
+        device_id: info.device,
+        device_type: format!("{:?}", info.device_type),
+        backend: format!("{:?}", info.backend),
+        driver: info.driver,
+        driver_info: info.driver_info,
+        features: feature_names(adapter.features()),
+        limits: limit_map(&adapter.limits()),
+    }
+}
+
+/// An open device.
+#[derive(Debug)]
+pub struct Gpu {
+    /// The device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// The adapter's description.
+    pub report: AdapterReport,
+    /// The device's limits (the adapter's maximum).
+    pub limits: wgpu::Limits,
+    /// GPU timestamps are available.
+    pub timestamps: bool,
+    /// `enable f16;` shaders are available.
+    pub f16: bool,
+    lost: Arc<Mutex<Option<String>>>,
+    /// Seconds a submission may take before it counts as a hang.
+    pub timeout: Duration,
+}
+
+/// The three bindings every kernel uses after its uniform: two inputs and an output.
+#[derive(Debug)]
+pub struct Bindings<'a> {
+    /// 8 scalars (`Params`).
+    pub params: &'a wgpu::Buffer,
+    /// First input.
+    pub a: &'a wgpu::Buffer,
+    /// Second input.
+    pub b: &'a wgpu::Buffer,
+    /// Output.
+    pub out: &'a wgpu::Buffer,
+}
+
+/// A compiled kernel.
+#[derive(Debug)]
+pub struct Kernel {
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+impl Gpu {
+    /// Opens the adapter with its maximum limits and the features ridge uses.
+    pub fn open(adapter: &wgpu::Adapter) -> Result<Gpu> {
+        let report = report(adapter);
+        let wanted = wgpu::Features::TIMESTAMP_QUERY | wgpu::Features::SHADER_F16;
+        let features = adapter.features() & wanted;
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("ridge"),
+            required_features: features,
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .with_context(|| format!("cannot open a device on {}", report.name))?;
+        let lost = Arc::new(Mutex::new(None));
+        let lost_in_cb = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            if let Ok(mut l) = lost_in_cb.lock() {
+                *l = Some(format!("device lost ({reason:?}): {message}"));
+            }
+        });
+        // Errors are caught by error scopes around each kernel; anything that escapes them is
+        // reported here instead of aborting the process.
+        device.on_uncaptured_error(Arc::new(|e: wgpu::Error| eprintln!("ridge: uncaptured GPU error: {e}")));
+        Ok(Gpu {
+            timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
+            f16: features.contains(wgpu::Features::SHADER_F16),
+            device,
+            queue,
+            report,
+            limits,
+            lost,
+            timeout: Duration::from_secs(60),
+        })
+    }
+
+    /// The fingerprint recorded in result files.
+    pub fn fingerprint(&self) -> Fingerprint {
+        let r = &self.report;
+        Fingerprint {
+            name: r.name.clone(),
+            vendor_id: r.vendor_id,
+            device_id: r.device_id,
+            device_type: r.device_type.clone(),
+            backend: r.backend.clone(),
+            driver: r.driver.clone(),
+            driver_info: r.driver_info.clone(),
+            wgpu_version: WGPU_VERSION.into(),
+            features: r.features.clone(),
+            limits: r.limits.clone(),
+        }
+    }
+
+    /// Why the device was lost, if it was.
+    pub fn lost(&self) -> Option<String> {
+        self.lost.lock().ok().and_then(|l| l.clone())
+    }
+
+    /// Runs `f` inside validation and out-of-memory error scopes; any GPU error becomes an `Err`.
+    pub fn scoped<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let out = f();
+        let v = pollster::block_on(validation.pop());
+        let o = pollster::block_on(oom.pop());
+        if let Some(lost) = self.lost() {
+            bail!(lost);
+        }
+        if let Some(e) = v.or(o) {
+            bail!("GPU error: {e}");
+        }
+        out
+    }
+
+    /// Compiles `entry` of a WGSL source with the standard four bindings.
+    pub fn kernel(&self, label: &str, source: &str, entry: &str) -> Result<Kernel> {
+        self.scoped(|| {
+            let module = self.device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(label),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+            let storage = |binding, read_only| wgpu::BindGroupLayoutEntry {
+                binding,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage { read_only },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            };
+            let layout = self.device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(label),
+                entries: &[
+                    wgpu::BindGroupLayoutEntry {
+                        binding: 0,
+                        visibility: wgpu::ShaderStages::COMPUTE,
+                        ty: wgpu::BindingType::Buffer {
+                            ty: wgpu::BufferBindingType::Uniform,
+                            has_dynamic_offset: false,
+                            min_binding_size: None,
+                        },
+                        count: None,
+                    },
+                    storage(1, true),
+                    storage(2, true),
+                    storage(3, false),
+                ],
+            });
+            let pipeline_layout = self.device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(label),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+            let pipeline = self.device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(label),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+            Ok(Kernel { pipeline, layout })
+        })
+        .with_context(|| format!("compiling kernel `{entry}`"))
+    }
+
+    /// A storage buffer holding `data`.
+    pub fn storage(&self, label: &str, data: &[u8]) -> wgpu::Buffer {
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: data,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+        })
+    }
+
+    /// An uninitialised storage buffer of `bytes`.
+    pub fn output(&self, label: &str, bytes: u64) -> wgpu::Buffer {
+        self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes.max(16),
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        })
+    }
+
+    /// A uniform of eight 32-bit scalars.
+    pub fn params(&self, words: [u32; 8]) -> wgpu::Buffer {
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("params"),
+            contents: &bytes,
+            usage: wgpu::BufferUsages::UNIFORM,
+        })
+    }
+
+    /// Binds the four standard slots for a kernel.
+    pub fn bind(&self, kernel: &Kernel, b: &Bindings<'_>) -> wgpu::BindGroup {
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: None,
+            layout: &kernel.layout,
+            entries: &[
+                wgpu::BindGroupEntry { binding: 0, resource: b.params.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 1, resource: b.a.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 2, resource: b.b.as_entire_binding() },
+                wgpu::BindGroupEntry { binding: 3, resource: b.out.as_entire_binding() },
+            ],
+        })
+    }
+
+    /// Waits for all submitted work, failing on a hang or a lost device.
+    pub fn wait(&self) -> Result<()> {
+        match self.device.poll(wgpu::PollType::Wait { submission_index: None, timeout: Some(self.timeout) }) {
+            Ok(_) => {}
+            Err(wgpu::PollError::Timeout) => bail!("the GPU did not finish within {} s (hang)", self.timeout.as_secs()),
+            Err(e) => bail!("waiting for the GPU: {e}"),
+        }
+        if let Some(lost) = self.lost() {
+            bail!(lost);
+        }
+        Ok(())
+    }
+
+    /// Runs `repeats` dispatches of a kernel in one compute pass and returns seconds per
+    /// dispatch: from GPU timestamps around the pass where available, else host time from
+    /// submit to completion.
+    pub fn time(
+        &self,
+        kernel: &Kernel,
+        group: &wgpu::BindGroup,
+        workgroups: [u32; 3],
+        repeats: u32,
+    ) -> Result<(f64, bool)> {
+        self.scoped(|| {
+            let queries = self.timestamps.then(|| {
+                let set = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+                    label: Some("timestamps"),
+                    ty: wgpu::QueryType::Timestamp,
+                    count: 2,
+                });
+                let resolve = self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("timestamps-resolve"),
+                    size: 16,
+                    usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                });
+                let read = self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("timestamps-read"),
+                    size: 16,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                (set, resolve, read)
+            });
+            let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+            {
+                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                    label: None,
+                    timestamp_writes: queries.as_ref().map(|(set, _, _)| wgpu::ComputePassTimestampWrites {
+                        query_set: set,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
+                    }),
+                });
+                pass.set_pipeline(&kernel.pipeline);
+                pass.set_bind_group(0, group, &[]);
+                for _ in 0..repeats {
+                    pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
+                }
+            }
+            if let Some((set, resolve, read)) = &queries {
+                encoder.resolve_query_set(set, 0..2, resolve, 0);
+                encoder.copy_buffer_to_buffer(resolve, 0, read, 0, 16);
+            }
+            let start = Instant::now();
+            self.queue.submit([encoder.finish()]);
+            self.wait()?;
+            let host_s = start.elapsed().as_secs_f64();
+            let Some((_, _, read)) = &queries else {
+                return Ok((host_s / f64::from(repeats), false));
+            };
+            let bytes = self.read_bytes(read, 16)?;
+            let t0 = u64::from_le_bytes(bytes[0..8].try_into()?);
+            let t1 = u64::from_le_bytes(bytes[8..16].try_into()?);
+            let period_ns = f64::from(self.queue.get_timestamp_period());
+            let gpu_s = t1.wrapping_sub(t0) as f64 * period_ns * 1e-9;
+            if t1 <= t0 || !gpu_s.is_finite() || gpu_s > host_s * 1.5 + 1e-3 {
+                // Timestamps that run backwards or beyond the host's own measurement are not
+                // trustworthy on this driver: fall back to host time for this sample.
+                return Ok((host_s / f64::from(repeats), false));
+            }
+            Ok((gpu_s / f64::from(repeats), true))
+        })
+    }
+
+    /// Reads the first `bytes` of a MAP_READ buffer.
+    pub fn read_bytes(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        let slice = buffer.slice(0..bytes);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv_timeout(self.timeout)
+            .map_err(|_| anyhow!("buffer map did not complete"))?
+            .context("mapping a buffer")?;
+        let data = slice.get_mapped_range().map_err(|e| anyhow!("reading a mapped buffer: {e:?}"))?.to_vec();
+        buffer.unmap();
+        Ok(data)
+    }
+
+    /// Copies a storage buffer back to the host as f32 values.
+    pub fn read_f32(&self, buffer: &wgpu::Buffer, count: usize) -> Result<Vec<f32>> {
+        let bytes = (count * 4) as u64;
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: bytes.max(4),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
+        self.queue.submit([encoder.finish()]);
+        let raw = self.read_bytes(&staging, bytes)?;
+        Ok(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
+
+    /// Largest storage binding the device allows, rounded down to 256 bytes.
+    pub fn max_binding(&self) -> u64 {
+        let b = u64::from(self.limits.max_storage_buffer_binding_size).min(self.limits.max_buffer_size);
+        b / 256 * 256
+    }
+
+    /// A grid covering `invocations` with workgroups of `size`, within the per-dimension limit:
+    /// returns the workgroup counts and the invocations per grid row (the kernels' `stride`).
+    pub fn grid(&self, invocations: u64, size: u32) -> Result<([u32; 3], u32)> {
+        let max = u64::from(self.limits.max_compute_workgroups_per_dimension).min(32_768);
+        let groups = invocations.div_ceil(u64::from(size)).max(1);
+        let x = groups.min(max);
+        let y = groups.div_ceil(x);
+        if y > max {
+            bail!("{invocations} invocations exceed the dispatch limits");
+        }
+        Ok(([x as u32, y as u32, 1], (x * u64::from(size)) as u32))
+    }
+}
+
+/// Bytes of a slice of f32.
+pub fn f32_bytes(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Bytes of a slice of u32.
+pub fn u32_bytes(v: &[u32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}

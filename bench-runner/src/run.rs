@@ -1,0 +1,376 @@
+//! `ridge devices` and `ridge run`: open adapters, run the suite with progress, write the
+//! result file, print the table and the empirical roofline.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use anyhow::{Context, Result, bail};
+use ridge_core::bench::result::{Derived, Host, KernelResult, RUN_KIND, RunResult, Status, Tool};
+use ridge_core::units::{GB, TERA};
+use ridge_core::{Catalog, Hardware, SCHEMA_VERSION};
+
+use crate::format::{self, seconds, sig3};
+use crate::gpu::{self, Gpu, NO_ADAPTER_HELP};
+use crate::suite::{self, Suite};
+
+/// What `ridge run` was asked.
+#[derive(Debug, Clone)]
+pub struct RunArgs {
+    /// Suite size.
+    pub suite: Suite,
+    /// Adapter name filter.
+    pub adapter: Option<String>,
+    /// Run every adapter at once.
+    pub all_adapters: bool,
+    /// Result file (or directory with `all_adapters`).
+    pub out: Option<PathBuf>,
+    /// Print the result JSON instead of the table.
+    pub json: bool,
+    /// Seconds of sustained load after the suite.
+    pub sustain: Option<f64>,
+    /// Test hook: corrupt this kernel's output.
+    pub inject_fault: Option<String>,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
+}
+
+/// The catalog entry whose model name the adapter's name contains (`NVIDIA H200` → `h200-sxm`).
+pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hardware> {
+    let name = adapter.to_lowercase();
+    let tokens = |hw: &Hardware| -> Vec<String> {
+        hw.name
+            .to_lowercase()
+            .replace(&hw.vendor.to_lowercase(), "")
+            .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+            .filter(|t| !t.is_empty() && *t != "geforce" && *t != "instinct")
+            .map(str::to_string)
+            .collect()
+    };
+    catalog
+        .hardware
+        .iter()
+        .filter_map(|hw| {
+            let t = tokens(hw);
+            let model = t.first()?;
+            if !name.split(|c: char| !c.is_alphanumeric()).any(|w| w == model.as_str()) {
+                return None;
+            }
+            Some((hw, t.iter().filter(|x| name.contains(x.as_str())).count()))
+        })
+        .max_by_key(|(_, score)| *score)
+        .map(|(hw, _)| hw)
+}
+
+/// `ridge devices`.
+pub fn devices(json: bool, out: &mut dyn Write) -> Result<()> {
+    let instance = gpu::instance();
+    let reports: Vec<gpu::AdapterReport> = gpu::adapters(&instance, None).iter().map(gpu::report).collect();
+    if json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &ridge_core::Versioned::new(serde_json::json!({ "adapters": reports })),
+        )?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if reports.is_empty() {
+        bail!(NO_ADAPTER_HELP);
+    }
+    for r in &reports {
+        writeln!(out, "{} ({}, {})", r.name, r.device_type, r.backend)?;
+        writeln!(
+            out,
+            "  vendor 0x{:04x}, device 0x{:04x}, driver {} {}",
+            r.vendor_id, r.device_id, r.driver, r.driver_info
+        )?;
+        writeln!(
+            out,
+            "  features: {}",
+            if r.features.is_empty() { "none of timestamp-query, shader-f16".into() } else { r.features.join(", ") }
+        )?;
+        let l = &r.limits;
+        let get = |k: &str| l.get(k).copied().unwrap_or(0);
+        writeln!(
+            out,
+            "  limits: buffer {}, storage binding {}, {} workgroups per dimension, {} invocations per workgroup, {} bytes workgroup storage",
+            format::gb(get("max_buffer_size") as f64),
+            format::gb(get("max_storage_buffer_binding_size") as f64),
+            get("max_compute_workgroups_per_dimension"),
+            get("max_compute_invocations_per_workgroup"),
+            get("max_compute_workgroup_storage_size"),
+        )?;
+    }
+    Ok(())
+}
+
+fn host() -> Host {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let memory_bytes = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    Host {
+        os: std::env::consts::OS.into(),
+        arch: std::env::consts::ARCH.into(),
+        cpu,
+        logical_cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_bytes,
+    }
+}
+
+fn slug(name: &str) -> String {
+    let s: String = name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+    s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
+}
+
+/// Runs the suite on one adapter and returns the result (the file is written by the caller).
+fn run_one(
+    adapter: &wgpu::Adapter,
+    args: &RunArgs,
+    catalog: &Catalog,
+    bar: Option<indicatif::ProgressBar>,
+) -> Result<RunResult> {
+    let start = Instant::now();
+    let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let gpu = Gpu::open(adapter)?;
+    let matched = catalog_match(catalog, &gpu.report.name).cloned();
+    let opts = suite::Options { inject_fault: args.inject_fault.clone(), datasheet: matched.clone() };
+    let mut progress = |name: &str, i: usize, total: usize| {
+        if let Some(b) = &bar {
+            b.set_length(total as u64);
+            b.set_position(i as u64);
+            b.set_message(name.to_string());
+        }
+    };
+    let kernels = suite::run(&gpu, args.suite, &opts, &mut progress);
+    let sustained = match args.sustain {
+        Some(secs) => {
+            if let Some(b) = &bar {
+                b.set_message(format!("sustained load, {secs} s"));
+            }
+            Some(suite::sustain(&gpu, secs))
+        }
+        None => None,
+    };
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let sustained = match sustained {
+        Some(Ok(s)) => Some(s),
+        Some(Err(e)) => bail!("sustained mode failed: {e:#}"),
+        None => None,
+    };
+    Ok(RunResult {
+        schema_version: SCHEMA_VERSION,
+        kind: RUN_KIND.into(),
+        tool: Tool {
+            name: "ridge".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: env!("RIDGE_GIT_COMMIT").into(),
+        },
+        started_at,
+        duration_s: start.elapsed().as_secs_f64(),
+        suite: args.suite.name().into(),
+        host: host(),
+        device: gpu.fingerprint(),
+        catalog_id: matched.map(|h| h.id),
+        derived: Derived::from_kernels(&kernels),
+        kernels,
+        sustained,
+    })
+}
+
+/// Writes a result atomically (temporary file, then rename).
+pub fn write_result(path: &Path, result: &RunResult) -> Result<()> {
+    let tmp = path.with_extension("json.partial");
+    let text = serde_json::to_string_pretty(result)?;
+    std::fs::write(&tmp, text + "\n").with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+/// `ridge run`: returns the exit code (0 all kernels verified, 1 some failed).
+pub fn run(args: &RunArgs, catalog: &Catalog, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+    let instance = gpu::instance();
+    let adapters = gpu::adapters(&instance, args.adapter.as_deref());
+    if adapters.is_empty() {
+        match &args.adapter {
+            Some(a) => bail!("no GPU adapter matches `{a}` (`ridge devices` lists them); {NO_ADAPTER_HELP}"),
+            None => bail!(NO_ADAPTER_HELP),
+        }
+    }
+    let chosen: Vec<&wgpu::Adapter> =
+        if args.all_adapters { adapters.iter().collect() } else { adapters.iter().take(1).collect() };
+    let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string().replace([':', '-'], "");
+    let multi = indicatif::MultiProgress::with_draw_target(if args.progress {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    });
+    let style = indicatif::ProgressStyle::with_template("{prefix:.bold} [{bar:30}] {pos}/{len} {msg}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    let results: Vec<(String, Result<RunResult>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chosen
+            .iter()
+            .map(|adapter| {
+                let name = adapter.get_info().name;
+                let bar = multi.add(indicatif::ProgressBar::new(1).with_style(style.clone()).with_prefix(name.clone()));
+                (name, scope.spawn(move || run_one(adapter, args, catalog, Some(bar))))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|(name, h)| (name, h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the benchmark thread panicked")))))
+            .collect()
+    });
+
+    let mut code = 0u8;
+    for (name, result) in results {
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => {
+                writeln!(err, "error: {name}: {e:#}")?;
+                code = 1;
+                continue;
+            }
+        };
+        let path = match (&args.out, args.all_adapters) {
+            (Some(p), false) => p.clone(),
+            (Some(dir), true) => {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                dir.join(format!("ridge-run-{}-{stamp}.json", slug(&name)))
+            }
+            (None, _) => PathBuf::from(format!("ridge-run-{}-{stamp}.json", slug(&name))),
+        };
+        write_result(&path, &result)?;
+        if args.json {
+            serde_json::to_writer_pretty(&mut *out, &result)?;
+            writeln!(out)?;
+        } else {
+            print_result(&result, out)?;
+        }
+        let failed: Vec<&KernelResult> = result.kernels.iter().filter(|k| k.status == Status::Failed).collect();
+        if !failed.is_empty() {
+            code = 1;
+            for k in &failed {
+                writeln!(err, "error: {name}: kernel {} failed: {}", k.name, k.error.as_deref().unwrap_or("unknown"))?;
+            }
+        }
+        writeln!(err, "ridge: wrote {}", path.display())?;
+    }
+    Ok(code)
+}
+
+fn first_line(s: Option<&str>) -> &str {
+    s.unwrap_or_default().lines().next().unwrap_or_default()
+}
+
+fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
+    let d = &r.device;
+    writeln!(
+        out,
+        "{} ({}, {}, {} {}) — {} suite, {}",
+        d.name,
+        d.device_type,
+        d.backend,
+        d.driver,
+        d.driver_info,
+        r.suite,
+        seconds(r.duration_s)
+    )?;
+    if let Some(id) = &r.catalog_id {
+        writeln!(out, "catalog entry: {id}")?;
+    }
+    let mut t = format::table(&["kernel", "status", "throughput", "median", "CV", "timing", "verified"]);
+    for k in &r.kernels {
+        let (tp, median, cv, method) = match (&k.throughput, &k.timing) {
+            (Some(tp), Some(tm)) => (
+                format!("{} {}", sig3(tp.value), tp.unit),
+                seconds(tm.summary.median_s),
+                format!("{:.1}%", tm.summary.cv * 100.0),
+                match tm.method {
+                    ridge_core::bench::result::TimingMethod::GpuTimestamp => "gpu",
+                    ridge_core::bench::result::TimingMethod::Host => "host",
+                }
+                .to_string(),
+            ),
+            _ => ("—".into(), "—".into(), "—".into(), "—".into()),
+        };
+        let verified = match &k.verification {
+            Some(v) if v.ok => format!("yes ({} values)", v.checked),
+            Some(_) => "NO".into(),
+            None => "—".into(),
+        };
+        let status = match k.status {
+            Status::Ok => "ok".to_string(),
+            Status::Failed => format!("FAILED: {}", first_line(k.error.as_deref())),
+            Status::Skipped => format!("skipped: {}", first_line(k.error.as_deref())),
+        };
+        t.add_row(vec![k.name.clone(), status, tp, median, cv, method, verified]);
+    }
+    writeln!(out, "{t}")?;
+    for k in r.kernels.iter().filter(|k| !k.findings.is_empty()) {
+        for f in &k.findings {
+            writeln!(out, "finding: {}: {f}", k.name)?;
+        }
+    }
+
+    // The empirical roofline: measured ceilings and the intensity sweep against them.
+    let dv = &r.derived;
+    writeln!(out)?;
+    writeln!(out, "empirical roofline (measured; GB = 1e9 bytes read + written):")?;
+    if let Some(bw) = &dv.memory_gb_per_s {
+        writeln!(out, "  memory bandwidth  {} GB/s ({})", sig3(bw.value), bw.source.as_deref().unwrap_or_default())?;
+    }
+    for (p, f) in &dv.compute_tflops {
+        writeln!(out, "  {p} peak          {} TFLOP/s ({})", sig3(f.value), f.source.as_deref().unwrap_or_default())?;
+    }
+    if let Some(rp) = dv.ridge_point_fp32 {
+        writeln!(out, "  fp32 ridge point  {} FLOP/byte", sig3(rp))?;
+    }
+    for (label, f) in [("host to device", &dv.host_to_device_gb_per_s), ("device to host", &dv.device_to_host_gb_per_s)]
+    {
+        if let Some(f) = f {
+            writeln!(out, "  {label}    {} GB/s ({})", sig3(f.value), f.source.as_deref().unwrap_or_default())?;
+        }
+    }
+    let (Some(bw), Some(peak)) = (&dv.memory_gb_per_s, dv.compute_tflops.get(&ridge_core::Precision::Fp32)) else {
+        return Ok(());
+    };
+    let mut t = format::table(&["FLOP/byte", "measured GFLOP/s", "roofline GFLOP/s", "of roofline"]);
+    for k in r.kernels.iter().filter(|k| k.group == "intensity" && k.status == Status::Ok) {
+        let (Some(ai), Some(tp)) = (k.params.get("flop_per_byte"), &k.throughput) else { continue };
+        let roof = (ai * bw.value * GB).min(peak.value * TERA);
+        t.add_row(vec![
+            sig3(*ai),
+            sig3(tp.flops_per_s / 1e9),
+            sig3(roof / 1e9),
+            format!("{:.0}%", tp.flops_per_s / roof * 100.0),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    if let Some(s) = &r.sustained {
+        writeln!(
+            out,
+            "sustained {} for {}: late/early {:.3} — {}",
+            s.kernel,
+            seconds(s.duration_s),
+            s.late_over_early,
+            if s.throttling { "THROTTLING: late windows are more than 5% slower" } else { "no throttling" }
+        )?;
+    }
+    Ok(())
+}

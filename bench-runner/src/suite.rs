@@ -1,0 +1,893 @@
+//! The benchmark suite: every kernel sized from the suite and the adapter's limits, timed,
+//! verified against its CPU reference, and summarised into a result file.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::{Result, anyhow, bail};
+use ridge_core::bench::kernels;
+use ridge_core::bench::reference::{self, AttentionShape, Stream, Verification};
+use ridge_core::bench::result::{KernelResult, Status, Sustained, Throughput, Timing, TimingMethod, Work};
+use ridge_core::bench::rng::SplitMix64;
+use ridge_core::bench::stats::Summary;
+use ridge_core::units::{GB, TERA};
+use ridge_core::{Hardware, Precision};
+
+use crate::gpu::{Bindings, Gpu, Kernel, f32_bytes, u32_bytes};
+
+/// Suite sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Suite {
+    /// Small working sets, few samples: checks that every kernel works (seconds on a CPU adapter).
+    Quick,
+    /// Working sets of 1 GiB per array (within the adapter's limits), 10 samples.
+    Standard,
+    /// 2 GiB per array where allowed, a size sweep, more shapes and 20 samples.
+    Full,
+}
+
+impl Suite {
+    /// Its name in result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Quick => "quick",
+            Suite::Standard => "standard",
+            Suite::Full => "full",
+        }
+    }
+}
+
+/// Sizes and repetitions for one suite.
+#[derive(Debug, Clone)]
+struct Plan {
+    stream_bytes: u64,
+    sweep: Vec<u64>,
+    fma_invocations: u64,
+    fma_chains: Vec<usize>,
+    fma_iters: u32,
+    f16_iters: u32,
+    intensity_elements: u64,
+    intensity_iters: Vec<u32>,
+    gemm: Vec<(usize, usize, usize)>,
+    gather_table_bytes: u64,
+    gather_bags: usize,
+    gather_pooling: usize,
+    row_bytes: Vec<usize>,
+    attention: Vec<(&'static str, AttentionShape)>,
+    transfer_bytes: u64,
+    samples: usize,
+    target_sample_s: f64,
+}
+
+const MIB: u64 = 1 << 20;
+
+impl Plan {
+    fn new(suite: Suite, gpu: &Gpu) -> Plan {
+        let cap = gpu.max_binding();
+        let clamp = |bytes: u64| bytes.min(cap) / 256 * 256;
+        match suite {
+            Suite::Quick => Plan {
+                stream_bytes: clamp(4 * MIB),
+                sweep: Vec::new(),
+                fma_invocations: 16_384,
+                fma_chains: vec![8],
+                fma_iters: 64,
+                f16_iters: 32,
+                intensity_elements: 16_384,
+                intensity_iters: vec![1, 4, 16, 64, 256, 1024],
+                gemm: vec![(128, 128, 128), (4, 256, 256)],
+                gather_table_bytes: clamp(4 * MIB),
+                gather_bags: 1024,
+                gather_pooling: 4,
+                row_bytes: vec![64, 512],
+                attention: vec![
+                    (
+                        "prefill",
+                        AttentionShape { batch: 1, heads: 2, kv_heads: 2, q_len: 64, kv_len: 64, causal: true },
+                    ),
+                    ("decode", AttentionShape { batch: 2, heads: 4, kv_heads: 2, q_len: 1, kv_len: 256, causal: true }),
+                ],
+                transfer_bytes: 4 * MIB,
+                samples: 3,
+                target_sample_s: 0.0,
+            },
+            Suite::Standard | Suite::Full => {
+                let full = suite == Suite::Full;
+                let stream = clamp(if full { 2048 * MIB } else { 1024 * MIB });
+                let sweep = if full {
+                    let mut s = Vec::new();
+                    let mut b = 64 * 1024;
+                    while b < stream {
+                        s.push(b);
+                        b *= 4;
+                    }
+                    s
+                } else {
+                    Vec::new()
+                };
+                Plan {
+                    stream_bytes: stream,
+                    sweep,
+                    fma_invocations: 8448 * 256,
+                    fma_chains: if full { vec![4, 8, 16] } else { vec![8, 16] },
+                    fma_iters: 512,
+                    f16_iters: 256,
+                    intensity_elements: 32 * MIB / 16 * 4,
+                    intensity_iters: vec![1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+                    gemm: if full {
+                        vec![(4096, 4096, 4096), (8192, 8192, 8192), (8, 8192, 8192), (32, 8192, 8192)]
+                    } else {
+                        vec![(4096, 4096, 4096), (8, 8192, 8192)]
+                    },
+                    gather_table_bytes: clamp(if full { 2048 * MIB } else { 1024 * MIB }),
+                    gather_bags: 262_144,
+                    gather_pooling: 4,
+                    row_bytes: vec![64, 128, 256, 512],
+                    attention: vec![
+                        (
+                            "prefill",
+                            AttentionShape {
+                                batch: 1,
+                                heads: 32,
+                                kv_heads: 8,
+                                q_len: 2048,
+                                kv_len: 2048,
+                                causal: true,
+                            },
+                        ),
+                        (
+                            "decode",
+                            AttentionShape { batch: 16, heads: 32, kv_heads: 8, q_len: 1, kv_len: 4096, causal: true },
+                        ),
+                    ],
+                    transfer_bytes: if full { 1024 * MIB } else { 256 * MIB },
+                    samples: if full { 20 } else { 10 },
+                    target_sample_s: 0.02,
+                }
+            }
+        }
+    }
+}
+
+/// Options of one run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Corrupt one output value of the kernel with this name before verification (tests use
+    /// it to prove that verification catches a wrong result).
+    pub inject_fault: Option<String>,
+    /// The catalog entry matching the adapter, to flag figures above its physical peak.
+    pub datasheet: Option<Hardware>,
+}
+
+/// Progress reporting: called with each kernel's name before it runs.
+pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+
+/// Runs the suite and returns every kernel's result; a kernel's failure never stops the others.
+pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> Vec<KernelResult> {
+    let plan = Plan::new(suite, gpu);
+    let mut jobs: Vec<(String, Box<dyn Fn(&Ctx<'_>) -> KernelResult + '_>)> = Vec::new();
+    for s in [Stream::Copy, Stream::Scale, Stream::Add, Stream::Triad] {
+        jobs.push((
+            format!("stream.{}", s.entry()),
+            Box::new(move |c: &Ctx<'_>| c.stream(s, c.plan.stream_bytes, "stream")),
+        ));
+    }
+    jobs.push(("stream.reduce".into(), Box::new(|c: &Ctx<'_>| c.reduce())));
+    for &bytes in &plan.sweep {
+        jobs.push((
+            format!("sweep.copy.{}", size_name(bytes)),
+            Box::new(move |c: &Ctx<'_>| c.stream(Stream::Copy, bytes, "sweep")),
+        ));
+    }
+    for &chains in &plan.fma_chains {
+        jobs.push((format!("compute.fma.fp32.x{chains}"), Box::new(move |c: &Ctx<'_>| c.fma(chains, false))));
+        jobs.push((format!("compute.fma.f16.x{chains}"), Box::new(move |c: &Ctx<'_>| c.fma(chains, true))));
+    }
+    for &iters in &plan.intensity_iters {
+        jobs.push((format!("intensity.{}", intensity_name(iters)), Box::new(move |c: &Ctx<'_>| c.intensity(iters))));
+    }
+    for &(m, n, k) in &plan.gemm {
+        jobs.push((format!("gemm.fp32.{m}x{n}x{k}"), Box::new(move |c: &Ctx<'_>| c.gemm(m, n, k))));
+    }
+    for &row in &plan.row_bytes {
+        jobs.push((format!("gather.rows{row}B"), Box::new(move |c: &Ctx<'_>| c.gather(row))));
+    }
+    for &(label, shape) in &plan.attention {
+        jobs.push((format!("attention.{label}"), Box::new(move |c: &Ctx<'_>| c.attention(label, shape))));
+    }
+    jobs.push(("transfer.h2d.mapped".into(), Box::new(|c: &Ctx<'_>| c.h2d_mapped())));
+    jobs.push(("transfer.h2d.write-buffer".into(), Box::new(|c: &Ctx<'_>| c.h2d_write_buffer())));
+    jobs.push(("transfer.d2h".into(), Box::new(|c: &Ctx<'_>| c.d2h())));
+
+    let ctx = Ctx { gpu, plan: &plan, opts };
+    let total = jobs.len();
+    let mut out = Vec::with_capacity(total);
+    for (i, (name, job)) in jobs.iter().enumerate() {
+        progress(name, i, total);
+        let mut r = if let Some(lost) = gpu.lost() {
+            failed(name, "lost", Precision::Fp32, BTreeMap::new(), Work { bytes: 0.0, flops: 0.0 }, lost)
+        } else {
+            job(&ctx)
+        };
+        r.name = name.clone();
+        if r.status == Status::Ok {
+            ctx.check_peak(&mut r);
+        }
+        out.push(r);
+    }
+    progress("done", total, total);
+    out
+}
+
+/// Repeats the fp32 FMA kernel for `seconds` and reports throughput per window, with a
+/// throttling verdict when the last quarter of windows is more than 5% slower than the first.
+pub fn sustain(gpu: &Gpu, seconds: f64) -> Result<Sustained> {
+    if !(seconds.is_finite() && seconds > 0.0) {
+        bail!("--sustain needs a positive number of seconds");
+    }
+    let (chains, iters, n) = (8usize, 256u32, 65_536usize);
+    let (m, c, step) = (0.999_023_4_f32, 0.000_976_562_5_f32, 0.0625_f32);
+    let a = SplitMix64::new(31).fill(n * 4, 1.0, 2.0);
+    let kernel = gpu.kernel("fma", &kernels::fma_peak(chains, false), "fma_peak")?;
+    let (workgroups, stride) = gpu.grid(n as u64, 256)?;
+    let pb = gpu.params([n as u32, stride, iters, 0, m.to_bits(), c.to_bits(), step.to_bits(), 0]);
+    let ab = gpu.storage("x0", &f32_bytes(&a));
+    let out = gpu.output("out", (n * 16) as u64);
+    let group = gpu.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &ab, out: &out });
+    let flops = (n * chains * 8) as f64 * f64::from(iters);
+    let window = (seconds / 10.0).clamp(0.2, 5.0);
+    let (first, _) = gpu.time(&kernel, &group, workgroups, 1)?;
+    let repeats = (window / first.max(1e-9)).ceil().clamp(1.0, 1e6) as u32;
+    let start = Instant::now();
+    let mut windows = Vec::new();
+    while start.elapsed().as_secs_f64() < seconds || windows.len() < 4 {
+        let (s, _) = gpu.time(&kernel, &group, workgroups, repeats)?;
+        windows.push(flops / s / TERA);
+    }
+    let got = gpu.read_f32(&out, n * 4)?;
+    let check = reference::compare(&got, &reference::fma_peak(&a, chains, iters, m, c, step), 1e-4);
+    if !check.ok {
+        bail!("the sustained kernel's output does not match the CPU reference: {}", check.detail.unwrap_or_default());
+    }
+    let quarter = (windows.len() / 4).max(1);
+    let mean = |w: &[f64]| w.iter().sum::<f64>() / w.len() as f64;
+    let ratio = mean(&windows[windows.len() - quarter..]) / mean(&windows[..quarter]);
+    Ok(Sustained {
+        kernel: format!("compute.fma.fp32.x{chains}"),
+        duration_s: start.elapsed().as_secs_f64(),
+        window_s: first * f64::from(repeats),
+        windows,
+        unit: "TFLOP/s".into(),
+        late_over_early: ratio,
+        throttling: ratio < 0.95,
+    })
+}
+
+fn size_name(bytes: u64) -> String {
+    if bytes >= MIB { format!("{}MiB", bytes / MIB) } else { format!("{}KiB", bytes / 1024) }
+}
+
+fn intensity_name(iters: u32) -> String {
+    // 8 FLOPs per step over 32 bytes per element.
+    let ai = f64::from(iters) / 4.0;
+    if ai < 1.0 { format!("ai{ai}") } else { format!("ai{ai:.0}") }
+}
+
+fn failed(
+    name: &str,
+    group: &str,
+    precision: Precision,
+    params: BTreeMap<String, f64>,
+    work: Work,
+    error: String,
+) -> KernelResult {
+    KernelResult {
+        name: name.into(),
+        group: group.into(),
+        params,
+        precision,
+        status: Status::Failed,
+        error: Some(error),
+        verification: None,
+        timing: None,
+        work,
+        throughput: None,
+        findings: Vec::new(),
+    }
+}
+
+fn params(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+struct Ctx<'a> {
+    gpu: &'a Gpu,
+    plan: &'a Plan,
+    opts: &'a Options,
+}
+
+/// What a kernel's measurement needs: the kernel, its bindings and grid.
+struct Launch<'a> {
+    kernel: &'a Kernel,
+    group: &'a wgpu::BindGroup,
+    workgroups: [u32; 3],
+}
+
+/// How a kernel result is assembled.
+struct Spec<'a> {
+    name: &'a str,
+    group: &'a str,
+    precision: Precision,
+    params: BTreeMap<String, f64>,
+    work: Work,
+    /// Report GB/s (true) or TFLOP/s (false).
+    bandwidth: bool,
+}
+
+impl Ctx<'_> {
+    /// Times a launch: one warm-up to size the repeats, then the samples.
+    fn measure(&self, l: &Launch<'_>) -> Result<Timing> {
+        let (first, _) = self.gpu.time(l.kernel, l.group, l.workgroups, 1)?;
+        let repeats = if self.plan.target_sample_s > 0.0 && first > 0.0 {
+            (self.plan.target_sample_s / first).ceil().clamp(1.0, 10_000.0) as u32
+        } else {
+            1
+        };
+        let mut samples = Vec::with_capacity(self.plan.samples);
+        let mut all_gpu = true;
+        for _ in 0..self.plan.samples {
+            let (s, gpu) = self.gpu.time(l.kernel, l.group, l.workgroups, repeats)?;
+            all_gpu &= gpu;
+            samples.push(s);
+        }
+        let summary = Summary::of(&samples).ok_or_else(|| anyhow!("timing produced no usable samples: {samples:?}"))?;
+        let method = if all_gpu { TimingMethod::GpuTimestamp } else { TimingMethod::Host };
+        Ok(Timing { method, repeats_per_sample: repeats, samples_s: samples, summary })
+    }
+
+    /// Applies the requested fault to a read-back output.
+    fn fault(&self, name: &str, out: &mut [f32]) {
+        if self.opts.inject_fault.as_deref() == Some(name)
+            && let Some(v) = out.first_mut()
+        {
+            *v = *v * 1.5 + 1.0;
+        }
+    }
+
+    /// Builds the result from a timing and a verification.
+    fn finish(
+        &self,
+        spec: Spec<'_>,
+        timing: Result<Timing>,
+        verify: impl FnOnce() -> Result<Verification>,
+    ) -> KernelResult {
+        let Spec { name, group, precision, params, work, bandwidth } = spec;
+        let timing = match timing {
+            Ok(t) => t,
+            Err(e) => return failed(name, group, precision, params, work, format!("{e:#}")),
+        };
+        let verification = match verify() {
+            Ok(v) => v,
+            Err(e) => return failed(name, group, precision, params, work, format!("reading the output back: {e:#}")),
+        };
+        if !verification.ok {
+            let detail = verification.detail.clone().unwrap_or_default();
+            let mut r = failed(
+                name,
+                group,
+                precision,
+                params,
+                work,
+                format!("output does not match the CPU reference: {detail}"),
+            );
+            r.verification = Some(verification);
+            return r;
+        }
+        let median = timing.summary.median_s;
+        let (bytes_per_s, flops_per_s) = (work.bytes / median, work.flops / median);
+        let throughput = if bandwidth {
+            Throughput { bytes_per_s, flops_per_s, value: bytes_per_s / GB, unit: "GB/s".into() }
+        } else {
+            Throughput { bytes_per_s, flops_per_s, value: flops_per_s / TERA, unit: "TFLOP/s".into() }
+        };
+        KernelResult {
+            name: name.into(),
+            group: group.into(),
+            params,
+            precision,
+            status: Status::Ok,
+            error: None,
+            verification: Some(verification),
+            timing: Some(timing),
+            work,
+            throughput: Some(throughput),
+            findings: Vec::new(),
+        }
+    }
+
+    /// Flags a figure above the matching catalog entry's datasheet peak: a defect (work the
+    /// compiler removed, or a timer that lies), never a result to celebrate.
+    fn check_peak(&self, r: &mut KernelResult) {
+        let (Some(hw), Some(t)) = (&self.opts.datasheet, &r.throughput) else { return };
+        if matches!(r.group.as_str(), "compute" | "gemm" | "intensity") {
+            let peak = hw.peak_flops_per_s(r.precision).or_else(|| hw.peak_flops_per_s(Precision::Fp32));
+            if let Some(peak) = peak
+                && t.flops_per_s > peak * 1.02
+            {
+                r.findings.push(format!(
+                    "{:.1} TFLOP/s is above the {} datasheet peak of {:.1}: a defect (work removed by the compiler, or a wrong timer)",
+                    t.flops_per_s / TERA,
+                    hw.id,
+                    peak / TERA
+                ));
+            }
+        }
+        if r.group == "stream" && t.bytes_per_s > hw.memory_bytes_per_s() * 1.02 {
+            r.findings.push(format!(
+                "{:.0} GB/s is above the {} datasheet bandwidth of {:.0} GB/s: check that the working set exceeds the caches",
+                t.bytes_per_s / GB,
+                hw.id,
+                hw.memory_bytes_per_s() / GB
+            ));
+        }
+    }
+
+    fn stream(&self, s: Stream, bytes: u64, group: &str) -> KernelResult {
+        let n = (bytes / 16) as usize;
+        let name = format!("{group}.{}", s.entry());
+        let work = Work { bytes: (s.arrays() * bytes) as f64, flops: 0.0 };
+        let spec = Spec {
+            name: &name,
+            group,
+            precision: Precision::Fp32,
+            params: params(&[("bytes_per_array", bytes as f64)]),
+            work,
+            bandwidth: true,
+        };
+        let mut rng = SplitMix64::new(1 + n as u64);
+        let a = rng.fill(n * 4, 1.0, 2.0);
+        let b = rng.fill(n * 4, 1.0, 2.0);
+        let scalar = 1.5f32;
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let kernel = g.kernel("stream", kernels::STREAM, s.entry())?;
+            let (workgroups, stride) = g.grid(n as u64, 256)?;
+            let pb = g.params([n as u32, stride, 0, 0, scalar.to_bits(), 0, 0, 0]);
+            let (ab, bb) = (g.storage("a", &f32_bytes(&a)), g.storage("b", &f32_bytes(&b)));
+            let out = g.output("c", bytes);
+            let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
+            let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
+            Ok((timing, g.read_f32(&out, n * 4)?))
+        };
+        match run() {
+            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
+            Ok((timing, mut got)) => {
+                self.fault(&name, &mut got);
+                self.finish(spec, Ok(timing), || Ok(reference::compare(&got, &s.reference(&a, &b, scalar), 1e-6)))
+            }
+        }
+    }
+
+    fn reduce(&self) -> KernelResult {
+        let bytes = self.plan.stream_bytes;
+        let n = (bytes / 16) as usize;
+        let groups = (n as u64).div_ceil(256 * 16).clamp(1, 16_384);
+        let name = "stream.reduce";
+        let work = Work { bytes: (bytes + groups * 16) as f64, flops: (n * 4) as f64 };
+        let spec = Spec {
+            name,
+            group: "stream",
+            precision: Precision::Fp32,
+            params: params(&[("bytes", bytes as f64), ("workgroups", groups as f64)]),
+            work,
+            bandwidth: true,
+        };
+        let a = SplitMix64::new(99).fill(n * 4, 1.0, 2.0);
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let kernel = g.kernel("reduce", kernels::STREAM, "reduce")?;
+            let (workgroups, stride) = g.grid(groups * 256, 256)?;
+            let pb = g.params([n as u32, stride, 0, 0, 0, 0, 0, 0]);
+            let ab = g.storage("a", &f32_bytes(&a));
+            let out = g.output("partials", groups * 16);
+            let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &ab, out: &out });
+            let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
+            Ok((timing, g.read_f32(&out, groups as usize * 4)?))
+        };
+        match run() {
+            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
+            Ok((timing, mut partials)) => {
+                self.fault(name, &mut partials);
+                let got: f64 = partials.iter().map(|&x| f64::from(x)).sum();
+                let want: f64 = a.iter().map(|&x| f64::from(x)).sum();
+                self.finish(spec, Ok(timing), || Ok(reference::compare(&[got as f32], &[want as f32], 1e-4)))
+            }
+        }
+    }
+
+    fn fma(&self, chains: usize, half: bool) -> KernelResult {
+        let precision = if half { Precision::Fp16 } else { Precision::Fp32 };
+        let name = format!("compute.fma.{}.x{chains}", if half { "f16" } else { "fp32" });
+        let n = self.plan.fma_invocations as usize;
+        let iters = if half { self.plan.f16_iters } else { self.plan.fma_iters };
+        // Exactly representable in f16 and f32; the chain converges to 1 from x0 in [1, 2), so the
+        // output depends on every step (a skipped step changes it measurably).
+        let (m, c, step) = if half {
+            (0.990_234_4_f32, 0.009_765_625_f32, 0.0625_f32)
+        } else {
+            (0.999_023_4_f32, 0.000_976_562_5_f32, 0.0625_f32)
+        };
+        let work = Work { bytes: (n * 32) as f64, flops: (n * chains * 4 * 2) as f64 * f64::from(iters) };
+        let spec = Spec {
+            name: &name,
+            group: "compute",
+            precision,
+            params: params(&[("invocations", n as f64), ("chains", chains as f64), ("iterations", f64::from(iters))]),
+            work,
+            bandwidth: false,
+        };
+        if half && !self.gpu.f16 {
+            let mut r =
+                failed(&name, "compute", precision, spec.params, work, "the adapter has no shader-f16 feature".into());
+            r.status = Status::Skipped;
+            return r;
+        }
+        let a = SplitMix64::new(7).fill(n * 4, 1.0, 2.0);
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let kernel = g.kernel("fma", &kernels::fma_peak(chains, half), "fma_peak")?;
+            let (workgroups, stride) = g.grid(n as u64, 256)?;
+            let pb = g.params([n as u32, stride, iters, 0, m.to_bits(), c.to_bits(), step.to_bits(), 0]);
+            let ab = g.storage("x0", &f32_bytes(&a));
+            let out = g.output("out", (n * 16) as u64);
+            let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &ab, out: &out });
+            let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
+            Ok((timing, g.read_f32(&out, n * 4)?))
+        };
+        match run() {
+            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
+            Ok((timing, mut got)) => {
+                self.fault(&name, &mut got);
+                let tolerance = if half { 2e-2 } else { 1e-4 };
+                self.finish(spec, Ok(timing), || {
+                    Ok(reference::compare(&got, &reference::fma_peak(&a, chains, iters, m, c, step), tolerance))
+                })
+            }
+        }
+    }
+
+    fn intensity(&self, iters: u32) -> KernelResult {
+        let n = self.plan.intensity_elements as usize;
+        let name = format!("intensity.{}", intensity_name(iters));
+        let (m, c) = (0.999_023_4_f32, 0.000_976_562_5_f32);
+        let work = Work { bytes: (n * 32) as f64, flops: (n * 8) as f64 * f64::from(iters) };
+        let spec = Spec {
+            name: &name,
+            group: "intensity",
+            precision: Precision::Fp32,
+            params: params(&[
+                ("elements", n as f64),
+                ("iterations", f64::from(iters)),
+                ("flop_per_byte", f64::from(iters) / 4.0),
+            ]),
+            work,
+            bandwidth: false,
+        };
+        let a = SplitMix64::new(11).fill(n * 4, 1.0, 2.0);
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let kernel = g.kernel("intensity", kernels::INTENSITY, "intensity")?;
+            let (workgroups, stride) = g.grid(n as u64, 256)?;
+            let pb = g.params([n as u32, stride, iters, 0, m.to_bits(), c.to_bits(), 0, 0]);
+            let ab = g.storage("a", &f32_bytes(&a));
+            let out = g.output("c", (n * 16) as u64);
+            let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &ab, out: &out });
+            let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
+            Ok((timing, g.read_f32(&out, n * 4)?))
+        };
+        match run() {
+            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
+            Ok((timing, mut got)) => {
+                self.fault(&name, &mut got);
+                self.finish(spec, Ok(timing), || {
+                    Ok(reference::compare(&got, &reference::fma_steps(&a, iters, m, c), 1e-4))
+                })
+            }
+        }
+    }
+
+    fn gemm(&self, m: usize, n: usize, k: usize) -> KernelResult {
+        let name = format!("gemm.fp32.{m}x{n}x{k}");
+        let work = Work { bytes: ((m * k + k * n + m * n) * 4) as f64, flops: 2.0 * (m * n * k) as f64 };
+        let spec = Spec {
+            name: &name,
+            group: "gemm",
+            precision: Precision::Fp32,
+            params: params(&[("m", m as f64), ("n", n as f64), ("k", k as f64)]),
+            work,
+            bandwidth: false,
+        };
+        let mut rng = SplitMix64::new(3);
+        let a = rng.fill(m * k, -1.0, 1.0);
+        let b = rng.fill(k * n, -1.0, 1.0);
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let kernel = g.kernel("gemm", kernels::GEMM, "gemm")?;
+            let workgroups = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
+            let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
+            let (ab, bb) = (g.storage("A", &f32_bytes(&a)), g.storage("B", &f32_bytes(&b)));
+            let out = g.output("C", (m * n * 4) as u64);
+            let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
+            let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
+            Ok((timing, g.read_f32(&out, m * n)?))
+        };
+        match run() {
+            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
+            Ok((timing, mut got)) => {
+                self.fault(&name, &mut got);
+                // Check the corners and 256 random elements against an f64 reference.
+                let mut at = vec![(0, 0), (m - 1, n - 1), (0, n - 1), (m - 1, 0)];
+                let mut pick = SplitMix64::new(5);
+                at.extend((0..256).map(|_| (pick.below(m as u32) as usize, pick.below(n as u32) as usize)));
+                let picked: Vec<f32> = at.iter().map(|&(r, c)| got[r * n + c]).collect();
+                self.finish(spec, Ok(timing), || {
+                    Ok(reference::compare(&picked, &reference::gemm_at(&a, &b, n, k, &at), 1e-3))
+                })
+            }
+        }
+    }
+
+    fn gather(&self, row_bytes: usize) -> KernelResult {
+        let name = format!("gather.rows{row_bytes}B");
+        let dim = row_bytes / 4;
+        let rows = (self.plan.gather_table_bytes / row_bytes as u64) as usize;
+        let (bags, pooling) = (self.plan.gather_bags, self.plan.gather_pooling);
+        let lookups = bags * pooling;
+        let work = Work {
+            bytes: (lookups * row_bytes + lookups * 4 + bags * row_bytes) as f64,
+            flops: (lookups * dim) as f64,
+        };
+        let spec = Spec {
+            name: &name,
+            group: "gather",
+            precision: Precision::Fp32,
+            params: params(&[
+                ("row_bytes", row_bytes as f64),
+                ("table_rows", rows as f64),
+                ("bags", bags as f64),
+                ("pooling", pooling as f64),
+            ]),
+            work,
+            bandwidth: true,
+        };
+        let mut rng = SplitMix64::new(13);
+        let table = rng.fill(rows * dim, -1.0, 1.0);
+        let idx: Vec<u32> = (0..lookups).map(|_| rng.below(rows as u32)).collect();
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let kernel = g.kernel("gather", kernels::GATHER, "gather")?;
+            let (workgroups, stride) = g.grid((bags * dim / 4) as u64, 256)?;
+            let pb = g.params([bags as u32, pooling as u32, (dim / 4) as u32, stride, 0, 0, 0, 0]);
+            let (tb, ib) = (g.storage("table", &f32_bytes(&table)), g.storage("idx", &u32_bytes(&idx)));
+            let out = g.output("out", (bags * row_bytes) as u64);
+            let group = g.bind(&kernel, &Bindings { params: &pb, a: &tb, b: &ib, out: &out });
+            let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
+            Ok((timing, g.read_f32(&out, bags * dim)?))
+        };
+        match run() {
+            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
+            Ok((timing, mut got)) => {
+                self.fault(&name, &mut got);
+                self.finish(spec, Ok(timing), || {
+                    Ok(reference::compare(&got, &reference::gather(&table, &idx, pooling, dim), 1e-5))
+                })
+            }
+        }
+    }
+
+    fn attention(&self, label: &str, s: AttentionShape) -> KernelResult {
+        const D: usize = kernels::ATTENTION_HEAD_DIM;
+        let name = format!("attention.{label}");
+        let flops = ridge_core::ops::OpKind::Attention {
+            batch: s.batch as f64,
+            heads: s.heads as f64,
+            kv_heads: s.kv_heads as f64,
+            q_len: s.q_len as f64,
+            kv_len: s.kv_len as f64,
+            head_dim: D as f64,
+            causal: s.causal,
+            fused: true,
+            backward: false,
+            act: Precision::Fp32,
+            kv: Precision::Fp32,
+        }
+        .flops();
+        let q_elems = s.batch * s.heads * s.q_len * D;
+        let kv_elems = s.batch * s.kv_heads * s.kv_len * D;
+        let work = Work { bytes: ((2 * q_elems + 2 * kv_elems) * 4) as f64, flops };
+        let spec = Spec {
+            name: &name,
+            group: "attention",
+            precision: Precision::Fp32,
+            params: params(&[
+                ("batch", s.batch as f64),
+                ("heads", s.heads as f64),
+                ("kv_heads", s.kv_heads as f64),
+                ("q_len", s.q_len as f64),
+                ("kv_len", s.kv_len as f64),
+                ("head_dim", D as f64),
+            ]),
+            work,
+            // Decode streams the KV cache; prefill is arithmetic.
+            bandwidth: s.q_len == 1,
+        };
+        let mut rng = SplitMix64::new(17);
+        let q = rng.fill(q_elems, -1.0, 1.0);
+        let k = rng.fill(kv_elems, -1.0, 1.0);
+        let v = rng.fill(kv_elems, -1.0, 1.0);
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let kernel = g.kernel("attention", kernels::ATTENTION, "attention")?;
+            let scale = 1.0 / (D as f32).sqrt();
+            let pb = g.params([
+                s.heads as u32,
+                s.kv_heads as u32,
+                s.q_len as u32,
+                s.kv_len as u32,
+                u32::from(s.causal),
+                0,
+                scale.to_bits(),
+                0,
+            ]);
+            let kv: Vec<f32> = k.iter().chain(&v).copied().collect();
+            let (qb, kvb) = (g.storage("q", &f32_bytes(&q)), g.storage("kv", &f32_bytes(&kv)));
+            let out = g.output("o", (q_elems * 4) as u64);
+            let group = g.bind(&kernel, &Bindings { params: &pb, a: &qb, b: &kvb, out: &out });
+            let workgroups = [s.q_len as u32, (s.batch * s.heads) as u32, 1];
+            let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
+            Ok((timing, g.read_f32(&out, q_elems)?))
+        };
+        match run() {
+            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
+            Ok((timing, mut got)) => {
+                self.fault(&name, &mut got);
+                self.finish(spec, Ok(timing), || {
+                    Ok(reference::compare(&got, &reference::attention(&q, &k, &v, s), 1e-3))
+                })
+            }
+        }
+    }
+
+    fn transfer_spec<'s>(&self, name: &'s str, how: f64) -> Spec<'s> {
+        let bytes = self.plan.transfer_bytes;
+        Spec {
+            name,
+            group: "transfer",
+            precision: Precision::Fp32,
+            params: params(&[("bytes", bytes as f64), ("method", how)]),
+            work: Work { bytes: bytes as f64, flops: 0.0 },
+            bandwidth: true,
+        }
+    }
+
+    /// Host to device through a mapped staging buffer: the CPU's writes into the mapping are
+    /// where the bytes cross the host link on a discrete GPU, so the sample covers map, copy in,
+    /// unmap, the GPU copy and completion.
+    fn h2d_mapped(&self) -> KernelResult {
+        let name = "transfer.h2d.mapped";
+        let spec = self.transfer_spec(name, 0.0);
+        let bytes = self.plan.transfer_bytes;
+        let data = f32_bytes(&SplitMix64::new(21).fill((bytes / 4) as usize, -1.0, 1.0));
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let staging = g.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("h2d-staging"),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_WRITE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            let dst = g.output("h2d-dst", bytes);
+            let once = || -> Result<f64> {
+                g.scoped(|| {
+                    let start = Instant::now();
+                    let slice = staging.slice(..);
+                    let (tx, rx) = std::sync::mpsc::channel();
+                    slice.map_async(wgpu::MapMode::Write, move |r| {
+                        let _ = tx.send(r);
+                    });
+                    g.wait()?;
+                    rx.recv().map_err(|_| anyhow!("map did not complete"))??;
+                    slice.get_mapped_range_mut().map_err(|e| anyhow!("{e:?}"))?.copy_from_slice(&data);
+                    staging.unmap();
+                    let mut enc = g.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+                    enc.copy_buffer_to_buffer(&staging, 0, &dst, 0, bytes);
+                    g.queue.submit([enc.finish()]);
+                    g.wait()?;
+                    Ok(start.elapsed().as_secs_f64())
+                })
+            };
+            let timing = self.host_samples(once)?;
+            Ok((timing, g.read_f32(&dst, (bytes / 4) as usize)?))
+        };
+        self.finish_transfer(spec, run(), &data)
+    }
+
+    /// Host to device with `queue.write_buffer` (wgpu copies into its own staging memory).
+    fn h2d_write_buffer(&self) -> KernelResult {
+        let name = "transfer.h2d.write-buffer";
+        let spec = self.transfer_spec(name, 1.0);
+        let bytes = self.plan.transfer_bytes;
+        let data = f32_bytes(&SplitMix64::new(23).fill((bytes / 4) as usize, -1.0, 1.0));
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let dst = g.output("h2d-dst", bytes);
+            let once = || -> Result<f64> {
+                g.scoped(|| {
+                    let start = Instant::now();
+                    g.queue.write_buffer(&dst, 0, &data);
+                    g.queue.submit([]);
+                    g.wait()?;
+                    Ok(start.elapsed().as_secs_f64())
+                })
+            };
+            let timing = self.host_samples(once)?;
+            Ok((timing, g.read_f32(&dst, (bytes / 4) as usize)?))
+        };
+        self.finish_transfer(spec, run(), &data)
+    }
+
+    /// Device to host: GPU copy into a MAP_READ buffer, map, and copy out into host memory.
+    fn d2h(&self) -> KernelResult {
+        let name = "transfer.d2h";
+        let spec = self.transfer_spec(name, 2.0);
+        let bytes = self.plan.transfer_bytes;
+        let data = f32_bytes(&SplitMix64::new(29).fill((bytes / 4) as usize, -1.0, 1.0));
+        let run = || -> Result<(Timing, Vec<f32>)> {
+            let g = self.gpu;
+            let src = g.storage("d2h-src", &data);
+            let read = g.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("d2h-read"),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let last = std::cell::RefCell::new(Vec::new());
+            let once = || -> Result<f64> {
+                g.scoped(|| {
+                    let start = Instant::now();
+                    let mut enc = g.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
+                    enc.copy_buffer_to_buffer(&src, 0, &read, 0, bytes);
+                    g.queue.submit([enc.finish()]);
+                    let host = g.read_bytes(&read, bytes)?;
+                    let s = start.elapsed().as_secs_f64();
+                    *last.borrow_mut() = host;
+                    Ok(s)
+                })
+            };
+            let timing = self.host_samples(once)?;
+            let host = last.into_inner();
+            Ok((timing, host.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()))
+        };
+        self.finish_transfer(spec, run(), &data)
+    }
+
+    fn host_samples(&self, once: impl Fn() -> Result<f64>) -> Result<Timing> {
+        once()?;
+        let samples = (0..self.plan.samples).map(|_| once()).collect::<Result<Vec<f64>>>()?;
+        let summary = Summary::of(&samples).ok_or_else(|| anyhow!("timing produced no usable samples"))?;
+        Ok(Timing { method: TimingMethod::Host, repeats_per_sample: 1, samples_s: samples, summary })
+    }
+
+    fn finish_transfer(&self, spec: Spec<'_>, run: Result<(Timing, Vec<f32>)>, data: &[u8]) -> KernelResult {
+        match run {
+            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
+            Ok((timing, mut got)) => {
+                let name = spec.name.to_string();
+                self.fault(&name, &mut got);
+                let want: Vec<f32> =
+                    data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+                self.finish(spec, Ok(timing), || Ok(reference::compare(&got, &want, 0.0)))
+            }
+        }
+    }
+}
