@@ -3,6 +3,7 @@
 mod cli;
 mod datasets;
 mod model;
+mod run;
 
 use ridge_core::Catalog;
 

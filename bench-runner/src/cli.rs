@@ -72,8 +72,8 @@ Adapters: --adapter picks by name (as does WGPU_ADAPTER_NAME); WGPU_BACKEND=vulk
 limits the backends. Without a GPU, Mesa's lavapipe works: WGPU_BACKEND=vulkan
 WGPU_ADAPTER_NAME=llvmpipe ridge run --suite quick
 
-Exit codes: 0 every kernel verified; 1 a kernel failed (the file is still written) or no adapter;
-2 usage error.";
+Exit codes: 0 every kernel verified; 1 a kernel failed (the file is still written); 2 usage error
+or no adapter.";
 
 #[derive(Debug, Args)]
 struct RunCmd {
@@ -95,6 +95,9 @@ struct RunCmd {
     /// After the suite, repeat the fp32 FMA kernel for this many seconds and report throttling.
     #[arg(long, value_name = "SECONDS")]
     sustain: Option<f64>,
+    /// Run only the kernels whose names contain one of these (comma-separated), e.g. stream,gemm.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    filter: Vec<String>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
@@ -219,6 +222,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
                 json: a.json,
                 sustain: a.sustain,
                 inject_fault: a.inject_fault.clone(),
+                filter: a.filter.clone(),
                 progress: !a.quiet,
             };
             crate::run::run(&args, &catalog, out, err)

@@ -18,15 +18,22 @@ pub const NO_ADAPTER_HELP: &str = "no GPU adapter found. Install your GPU's Vulk
 or, to run on the CPU, Mesa's lavapipe (`apt-get install mesa-vulkan-drivers`) and select it with \
 `WGPU_BACKEND=vulkan WGPU_ADAPTER_NAME=llvmpipe`";
 
+/// The backends to search: `WGPU_BACKEND` when set, else Vulkan, Metal and DirectX 12 (the
+/// OpenGL backend has no place in compute benchmarking).
+fn backends() -> wgpu::Backends {
+    wgpu::Backends::from_env().unwrap_or(wgpu::Backends::PRIMARY)
+}
+
 /// A wgpu instance honouring `WGPU_BACKEND` (and wgpu's other environment variables).
 pub fn instance() -> wgpu::Instance {
-    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+    let desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    wgpu::Instance::new(wgpu::InstanceDescriptor { backends: backends(), ..desc })
 }
 
 /// Every adapter of the enabled backends whose name contains `filter` (case-insensitive), or
 /// `WGPU_ADAPTER_NAME` when `filter` is `None`.
 pub fn adapters(instance: &wgpu::Instance, filter: Option<&str>) -> Vec<wgpu::Adapter> {
-    let backends = wgpu::Backends::from_env().unwrap_or(wgpu::Backends::all());
+    let backends = backends();
     let env = std::env::var("WGPU_ADAPTER_NAME").ok();
     let wanted = filter.map(str::to_string).or(env).map(|s| s.to_lowercase());
     pollster::block_on(instance.enumerate_adapters(backends))

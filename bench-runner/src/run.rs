@@ -31,6 +31,8 @@ pub struct RunArgs {
     pub sustain: Option<f64>,
     /// Test hook: corrupt this kernel's output.
     pub inject_fault: Option<String>,
+    /// Only kernels whose names contain one of these.
+    pub filter: Vec<String>,
     /// Show a progress bar on stderr.
     pub progress: bool,
 }
@@ -146,7 +148,7 @@ fn run_one(
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let gpu = Gpu::open(adapter)?;
     let matched = catalog_match(catalog, &gpu.report.name).cloned();
-    let opts = suite::Options { inject_fault: args.inject_fault.clone(), datasheet: matched.clone() };
+    let opts = suite::Options { inject_fault: args.inject_fault.clone(), datasheet: matched.clone(), filter: args.filter.clone() };
     let mut progress = |name: &str, i: usize, total: usize| {
         if let Some(b) = &bar {
             b.set_length(total as u64);
@@ -154,7 +156,7 @@ fn run_one(
             b.set_message(name.to_string());
         }
     };
-    let kernels = suite::run(&gpu, args.suite, &opts, &mut progress);
+    let kernels = suite::run(&gpu, args.suite, &opts, &mut progress)?;
     let sustained = match args.sustain {
         Some(secs) => {
             if let Some(b) = &bar {

@@ -157,13 +157,16 @@ pub struct Options {
     pub inject_fault: Option<String>,
     /// The catalog entry matching the adapter, to flag figures above its physical peak.
     pub datasheet: Option<Hardware>,
+    /// Run only kernels whose name contains one of these (all when empty).
+    pub filter: Vec<String>,
 }
 
 /// Progress reporting: called with each kernel's name before it runs.
 pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 
 /// Runs the suite and returns every kernel's result; a kernel's failure never stops the others.
-pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> Vec<KernelResult> {
+/// Fails only when the filter selects no kernel.
+pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> Result<Vec<KernelResult>> {
     let plan = Plan::new(suite, gpu);
     let mut jobs: Vec<(String, Box<dyn Fn(&Ctx<'_>) -> KernelResult + '_>)> = Vec::new();
     for s in [Stream::Copy, Stream::Scale, Stream::Add, Stream::Triad] {
@@ -199,6 +202,12 @@ pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> V
     jobs.push(("transfer.h2d.write-buffer".into(), Box::new(|c: &Ctx<'_>| c.h2d_write_buffer())));
     jobs.push(("transfer.d2h".into(), Box::new(|c: &Ctx<'_>| c.d2h())));
 
+    if !opts.filter.is_empty() {
+        jobs.retain(|(name, _)| opts.filter.iter().any(|f| name.contains(f.as_str())));
+        if jobs.is_empty() {
+            bail!("no kernel of the {} suite matches --filter {}", suite.name(), opts.filter.join(","));
+        }
+    }
     let ctx = Ctx { gpu, plan: &plan, opts };
     let total = jobs.len();
     let mut out = Vec::with_capacity(total);
@@ -216,7 +225,7 @@ pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> V
         out.push(r);
     }
     progress("done", total, total);
-    out
+    Ok(out)
 }
 
 /// Repeats the fp32 FMA kernel for `seconds` and reports throughput per window, with a

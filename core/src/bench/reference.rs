@@ -10,7 +10,8 @@ pub struct Verification {
     pub ok: bool,
     /// Values compared.
     pub checked: usize,
-    /// Largest relative error seen (|got - want| / max(|want|, 1)).
+    /// Largest relative error seen (|got - want| / max(|want|, 1)); `f64::MAX` for NaN or a
+    /// length mismatch.
     pub max_error: f64,
     /// Largest relative error allowed.
     pub tolerance: f64,
@@ -25,7 +26,7 @@ pub fn compare(got: &[f32], want: &[f32], tolerance: f64) -> Verification {
         return Verification {
             ok: false,
             checked: 0,
-            max_error: f64::INFINITY,
+            max_error: f64::MAX,
             tolerance,
             detail: Some(format!("expected {} values, got {}", want.len(), got.len())),
         };
@@ -38,7 +39,8 @@ pub fn compare(got: &[f32], want: &[f32], tolerance: f64) -> Verification {
         if bad && detail.is_none() {
             detail = Some(format!("value {i}: got {g}, expected {w}"));
         }
-        max_error = if err.is_nan() { f64::INFINITY } else { max_error.max(err) };
+        // f64::MAX rather than infinity or NaN, so the value survives JSON.
+        max_error = if err.is_finite() { max_error.max(err) } else { f64::MAX };
     }
     Verification { ok: detail.is_none(), checked: got.len(), max_error, tolerance, detail }
 }

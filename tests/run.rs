@@ -1,0 +1,127 @@
+//! `ridge devices` and `ridge run` on Mesa's lavapipe (CPU Vulkan): every kernel verifies, the
+//! result file validates against its schema, and a wrong result is caught. CI installs
+//! `mesa-vulkan-drivers`; without it these tests fail with the message that says so.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use ridge_core::bench::result::{RunResult, Status, TimingMethod};
+use serde_json::Value;
+
+use crate::{catalog, ridge};
+
+const ADAPTER: &str = "llvmpipe";
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ridge-run-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir.join(name)
+}
+
+fn schema_check(file: &PathBuf) -> Value {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let schema: Value = serde_json::from_str(include_str!("../core/schema/run-result.schema.json")).unwrap_or_else(|e| panic!("{e}"));
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"));
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{} does not validate:\n{}", file.display(), errors.join("\n"));
+    doc
+}
+
+#[test]
+fn quick_suite_verifies_every_kernel_on_lavapipe() {
+    let file = scratch("quick.json");
+    let path = file.display().to_string();
+    let start = Instant::now();
+    let (code, out, err) = ridge(&["run", "--suite", "quick", "--adapter", ADAPTER, "--quiet", "--out", &path, "--sustain", "0.5"]);
+    let took = start.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "ridge run failed (is mesa-vulkan-drivers installed?):\n{err}\n{out}");
+    assert!(took < 60.0, "the quick suite took {took:.0} s on lavapipe");
+    assert!(out.contains("empirical roofline") && out.contains("stream.triad"), "{out}");
+
+    let doc = schema_check(&file);
+    let r: RunResult = serde_json::from_value(doc).unwrap_or_else(|e| panic!("the file does not read back: {e}"));
+    assert!(r.device.name.contains("llvmpipe"), "{}", r.device.name);
+    assert!(r.kernels.len() >= 20, "{} kernels", r.kernels.len());
+    for group in ["stream", "compute", "intensity", "gemm", "gather", "attention", "transfer"] {
+        assert!(r.kernels.iter().any(|k| k.group == group), "no {group} kernel");
+    }
+    for k in &r.kernels {
+        assert_eq!(k.status, Status::Ok, "{}: {:?}", k.name, k.error);
+        assert!(k.verification.as_ref().is_some_and(|v| v.ok && v.checked > 0), "{}", k.name);
+        let t = k.timing.as_ref().unwrap_or_else(|| panic!("{} has no timing", k.name));
+        assert_eq!(t.samples_s.len(), t.summary.n);
+        assert!(t.summary.min_s <= t.summary.median_s && t.summary.median_s <= t.summary.p90_s);
+        assert!(k.throughput.as_ref().is_some_and(|tp| tp.value > 0.0), "{}", k.name);
+        assert!(k.work.bytes > 0.0, "{}", k.name);
+    }
+    // Kernels are GPU-timed where the adapter has timestamps (lavapipe does), transfers on the host.
+    let gpu_timed = r.kernels.iter().filter(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::GpuTimestamp)).count();
+    assert!(gpu_timed > 0, "no kernel used GPU timestamps");
+    assert!(r.kernels.iter().filter(|k| k.group == "transfer").all(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::Host)));
+
+    // Derived ceilings feed estimates as measured ceilings.
+    let d = &r.derived;
+    assert!(d.memory_gb_per_s.is_some() && d.host_to_device_gb_per_s.is_some() && d.device_to_host_gb_per_s.is_some());
+    assert!(d.compute_tflops.contains_key(&ridge_core::Precision::Fp32) && d.ridge_point_fp32.is_some());
+    let s = r.sustained.as_ref().unwrap_or_else(|| panic!("sustained"));
+    assert!(s.windows.len() >= 4 && s.late_over_early > 0.0);
+    let c = catalog();
+    let (Some(w), Some(hw)) = (c.workload("llama-2-7b"), c.hardware("l4")) else { panic!("presets") };
+    let m = r.measurement("lavapipe-test", "l4");
+    let req = ridge_core::EstimateRequest {
+        workload: w,
+        hardware: hw,
+        measurement: Some(&m),
+        devices: 1,
+        scenario: w.defaults,
+        options: ridge_core::RooflineOptions::default(),
+    };
+    let e = ridge_core::estimate(&req).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(e.basis, ridge_core::Basis::Measured);
+    assert_eq!(e.ceilings.memory_bytes_per_s.per_s, m.memory_gb_per_s.as_ref().map_or(0.0, |f| f.value * 1e9));
+}
+
+#[test]
+fn an_injected_wrong_result_is_caught() {
+    let file = scratch("fault.json");
+    let path = file.display().to_string();
+    let args = ["run", "--suite", "quick", "--adapter", ADAPTER, "--quiet", "--out", &path, "--filter", "stream.triad,gemm", "--inject-fault", "stream.triad"];
+    let (code, out, err) = ridge(&args);
+    assert_eq!(code, 1, "{err}\n{out}");
+    assert!(err.contains("kernel stream.triad failed: output does not match the CPU reference"), "{err}");
+    let doc = schema_check(&file);
+    let r: RunResult = serde_json::from_value(doc).unwrap_or_else(|e| panic!("{e}"));
+    let triad = r.kernels.iter().find(|k| k.name == "stream.triad").unwrap_or_else(|| panic!("triad"));
+    assert_eq!(triad.status, Status::Failed);
+    assert!(triad.throughput.is_none() && triad.timing.is_none(), "a failed kernel reports no throughput");
+    assert!(triad.verification.as_ref().is_some_and(|v| !v.ok));
+    // The other kernel still ran and verified, and the failed one feeds no ceiling.
+    assert!(r.kernels.iter().any(|k| k.group == "gemm" && k.status == Status::Ok));
+    assert!(r.derived.memory_gb_per_s.is_none());
+}
+
+#[test]
+fn devices_lists_the_adapter_with_its_limits() {
+    let (code, out, err) = ridge(&["devices", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let adapters = v["adapters"].as_array().cloned().unwrap_or_default();
+    let lvp = adapters.iter().find(|a| a["name"].as_str().is_some_and(|n| n.contains(ADAPTER))).unwrap_or_else(|| panic!("no lavapipe in {out}"));
+    assert_eq!(lvp["backend"], "Vulkan");
+    assert!(lvp["limits"]["max_storage_buffer_binding_size"].as_u64().is_some_and(|b| b > 0));
+    assert!(lvp["features"].as_array().is_some());
+}
+
+#[test]
+fn run_errors_are_clear() {
+    let (code, _, err) = ridge(&["run", "--adapter", "no-such-gpu", "--quiet"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no GPU adapter matches `no-such-gpu`") && err.contains("lavapipe"), "{err}");
+    let (code, _, err) = ridge(&["run", "--suite", "quick", "--adapter", ADAPTER, "--quiet", "--filter", "nothing-like-this", "--out", &scratch("none.json").display().to_string()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no kernel of the quick suite matches --filter nothing-like-this"), "{err}");
+    let (code, _, err) = ridge(&["run", "--sustain=-3", "--quiet"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--sustain needs a positive number"), "{err}");
+}
