@@ -21,7 +21,8 @@ fn scratch(name: &str) -> PathBuf {
 fn schema_check(file: &PathBuf) -> Value {
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-    let schema: Value = serde_json::from_str(include_str!("../core/schema/run-result.schema.json")).unwrap_or_else(|e| panic!("{e}"));
+    let schema: Value =
+        serde_json::from_str(include_str!("../core/schema/run-result.schema.json")).unwrap_or_else(|e| panic!("{e}"));
     let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"));
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{} does not validate:\n{}", file.display(), errors.join("\n"));
@@ -33,7 +34,8 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
     let file = scratch("quick.json");
     let path = file.display().to_string();
     let start = Instant::now();
-    let (code, out, err) = ridge(&["run", "--suite", "quick", "--adapter", ADAPTER, "--quiet", "--out", &path, "--sustain", "0.5"]);
+    let (code, out, err) =
+        ridge(&["run", "--suite", "quick", "--adapter", ADAPTER, "--quiet", "--out", &path, "--sustain", "0.5"]);
     let took = start.elapsed().as_secs_f64();
     assert_eq!(code, 0, "ridge run failed (is mesa-vulkan-drivers installed?):\n{err}\n{out}");
     assert!(took < 60.0, "the quick suite took {took:.0} s on lavapipe");
@@ -56,9 +58,15 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
         assert!(k.work.bytes > 0.0, "{}", k.name);
     }
     // Kernels are GPU-timed where the adapter has timestamps (lavapipe does), transfers on the host.
-    let gpu_timed = r.kernels.iter().filter(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::GpuTimestamp)).count();
+    let gpu_timed =
+        r.kernels.iter().filter(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::GpuTimestamp)).count();
     assert!(gpu_timed > 0, "no kernel used GPU timestamps");
-    assert!(r.kernels.iter().filter(|k| k.group == "transfer").all(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::Host)));
+    assert!(
+        r.kernels
+            .iter()
+            .filter(|k| k.group == "transfer")
+            .all(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::Host))
+    );
 
     // Derived ceilings feed estimates as measured ceilings.
     let d = &r.derived;
@@ -86,7 +94,20 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
 fn an_injected_wrong_result_is_caught() {
     let file = scratch("fault.json");
     let path = file.display().to_string();
-    let args = ["run", "--suite", "quick", "--adapter", ADAPTER, "--quiet", "--out", &path, "--filter", "stream.triad,gemm", "--inject-fault", "stream.triad"];
+    let args = [
+        "run",
+        "--suite",
+        "quick",
+        "--adapter",
+        ADAPTER,
+        "--quiet",
+        "--out",
+        &path,
+        "--filter",
+        "stream.triad,gemm",
+        "--inject-fault",
+        "stream.triad",
+    ];
     let (code, out, err) = ridge(&args);
     assert_eq!(code, 1, "{err}\n{out}");
     assert!(err.contains("kernel stream.triad failed: output does not match the CPU reference"), "{err}");
@@ -107,7 +128,10 @@ fn devices_lists_the_adapter_with_its_limits() {
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     let adapters = v["adapters"].as_array().cloned().unwrap_or_default();
-    let lvp = adapters.iter().find(|a| a["name"].as_str().is_some_and(|n| n.contains(ADAPTER))).unwrap_or_else(|| panic!("no lavapipe in {out}"));
+    let lvp = adapters
+        .iter()
+        .find(|a| a["name"].as_str().is_some_and(|n| n.contains(ADAPTER)))
+        .unwrap_or_else(|| panic!("no lavapipe in {out}"));
     assert_eq!(lvp["backend"], "Vulkan");
     assert!(lvp["limits"]["max_storage_buffer_binding_size"].as_u64().is_some_and(|b| b > 0));
     assert!(lvp["features"].as_array().is_some());
@@ -118,7 +142,18 @@ fn run_errors_are_clear() {
     let (code, _, err) = ridge(&["run", "--adapter", "no-such-gpu", "--quiet"]);
     assert_eq!(code, 2);
     assert!(err.contains("no GPU adapter matches `no-such-gpu`") && err.contains("lavapipe"), "{err}");
-    let (code, _, err) = ridge(&["run", "--suite", "quick", "--adapter", ADAPTER, "--quiet", "--filter", "nothing-like-this", "--out", &scratch("none.json").display().to_string()]);
+    let (code, _, err) = ridge(&[
+        "run",
+        "--suite",
+        "quick",
+        "--adapter",
+        ADAPTER,
+        "--quiet",
+        "--filter",
+        "nothing-like-this",
+        "--out",
+        &scratch("none.json").display().to_string(),
+    ]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no kernel of the quick suite matches --filter nothing-like-this"), "{err}");
     let (code, _, err) = ridge(&["run", "--sustain=-3", "--quiet"]);

@@ -78,7 +78,7 @@ fn feature_names(f: wgpu::Features) -> Vec<String> {
 fn limit_map(l: &wgpu::Limits) -> BTreeMap<String, u64> {
     BTreeMap::from([
         ("max_buffer_size".into(), l.max_buffer_size),
-        ("max_storage_buffer_binding_size".into(), u64::from(l.max_storage_buffer_binding_size)),
+        ("max_storage_buffer_binding_size".into(), l.max_storage_buffer_binding_size),
         ("max_compute_workgroups_per_dimension".into(), u64::from(l.max_compute_workgroups_per_dimension)),
         ("max_compute_invocations_per_workgroup".into(), u64::from(l.max_compute_invocations_per_workgroup)),
         ("max_compute_workgroup_storage_size".into(), u64::from(l.max_compute_workgroup_storage_size)),
@@ -431,7 +431,7 @@ impl Gpu {
 
     /// Largest storage binding the device allows, rounded down to 256 bytes.
     pub fn max_binding(&self) -> u64 {
-        let b = u64::from(self.limits.max_storage_buffer_binding_size).min(self.limits.max_buffer_size);
+        let b = self.limits.max_storage_buffer_binding_size.min(self.limits.max_buffer_size);
         b / 256 * 256
     }
 

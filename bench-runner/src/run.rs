@@ -148,7 +148,11 @@ fn run_one(
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let gpu = Gpu::open(adapter)?;
     let matched = catalog_match(catalog, &gpu.report.name).cloned();
-    let opts = suite::Options { inject_fault: args.inject_fault.clone(), datasheet: matched.clone(), filter: args.filter.clone() };
+    let opts = suite::Options {
+        inject_fault: args.inject_fault.clone(),
+        datasheet: matched.clone(),
+        filter: args.filter.clone(),
+    };
     let mut progress = |name: &str, i: usize, total: usize| {
         if let Some(b) = &bar {
             b.set_length(total as u64);

@@ -12,7 +12,7 @@ usage: cargo xtask <task>
 
 tasks:
   ci            the whole gate: setup, fmt, clippy, doc, test, wasm, core-deps (what CI runs)
-  setup         install what the gate needs and is missing (the wasm32 target)
+  setup         install what the gate needs and is missing (wasm32 target; Mesa lavapipe via apt as root)
   fmt           cargo fmt --check
   clippy        cargo clippy on every target, warnings denied
   doc           cargo doc, warnings denied
@@ -162,7 +162,33 @@ fn test() -> Result<()> {
     Ok(())
 }
 
+/// Mesa's lavapipe (CPU Vulkan) runs the GPU kernels in the tests.
+fn lavapipe_installed() -> bool {
+    ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"].iter().any(|d| {
+        std::fs::read_dir(d)
+            .is_ok_and(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("lvp_icd")))
+    })
+}
+
 fn setup() -> Result<()> {
+    if lavapipe_installed() {
+        eprintln!("Mesa lavapipe (Vulkan on the CPU): installed");
+    } else if Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {
+        eprintln!("$ apt-get update && apt-get install -y mesa-vulkan-drivers");
+        let ok = Command::new("apt-get").args(["update", "-qq"]).status().is_ok_and(|s| s.success())
+            && Command::new("apt-get")
+                .args(["install", "-y", "-qq", "mesa-vulkan-drivers"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok || !lavapipe_installed() {
+            bail!("installing mesa-vulkan-drivers failed; the GPU tests need Mesa's lavapipe");
+        }
+    } else {
+        bail!(
+            "the GPU tests need Mesa's lavapipe: run `sudo apt-get install mesa-vulkan-drivers` (Debian/Ubuntu) and retry"
+        );
+    }
     let out = Command::new("rustup").args(["target", "list", "--installed"]).output().context("cannot run rustup")?;
     let installed = String::from_utf8_lossy(&out.stdout);
     if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {

@@ -161,20 +161,44 @@ pub struct AttentionShape {
     pub causal: bool,
 }
 
+/// Which of `n` outputs to check: all of them up to `limit`, else the first, the last and
+/// `limit - 2` spread at random (a kernel that drops work anywhere still fails: every output
+/// position is equally likely to be checked).
+pub fn sample_indices(n: usize, limit: usize, seed: u64) -> Vec<usize> {
+    if n <= limit {
+        return (0..n).collect();
+    }
+    let mut rng = super::rng::SplitMix64::new(seed);
+    let mut idx = vec![0, n - 1];
+    idx.extend((0..limit.saturating_sub(2)).map(|_| rng.below(n.min(u32::MAX as usize) as u32) as usize));
+    idx
+}
+
 /// Softmax attention in f64: `q` is `[batch, heads, q_len, 64]`, `k` and `v` are
 /// `[batch, kv_heads, kv_len, 64]`; returns `[batch, heads, q_len, 64]`.
 pub fn attention(q: &[f32], k: &[f32], v: &[f32], s: AttentionShape) -> Vec<f32> {
+    let rows: Vec<usize> = (0..s.batch * s.heads * s.q_len).collect();
+    attention_rows(q, k, v, s, &rows)
+}
+
+/// Output rows (`(batch·heads + head)·q_len + query`) of [`attention`], 64 values each, in the
+/// order given.
+pub fn attention_rows(q: &[f32], k: &[f32], v: &[f32], s: AttentionShape, rows: &[usize]) -> Vec<f32> {
     const D: usize = super::kernels::ATTENTION_HEAD_DIM;
     let scale = 1.0 / (D as f64).sqrt();
     let group = s.heads / s.kv_heads.max(1);
-    let mut out = vec![0.0f32; s.batch * s.heads * s.q_len * D];
+    let mut out = vec![0.0f32; rows.len() * D];
     let mut scores = vec![0.0f64; s.kv_len];
-    for b in 0..s.batch {
-        for h in 0..s.heads {
+    for (slot, &row) in rows.iter().enumerate() {
+        let qi = row % s.q_len;
+        let bh = row / s.q_len;
+        let (b, h) = (bh / s.heads, bh % s.heads);
+        {
             let kvh = h / group;
-            for qi in 0..s.q_len {
+            {
                 let last = if s.causal { s.kv_len - s.q_len + qi } else { s.kv_len - 1 };
-                let qo = ((b * s.heads + h) * s.q_len + qi) * D;
+                let qo = row * D;
+                let oo = slot * D;
                 let ko = (b * s.kv_heads + kvh) * s.kv_len * D;
                 let mut max = f64::NEG_INFINITY;
                 for (j, score) in scores.iter_mut().enumerate().take(last + 1) {
@@ -192,7 +216,7 @@ pub fn attention(q: &[f32], k: &[f32], v: &[f32], s: AttentionShape) -> Vec<f32>
                     }
                 }
                 for d in 0..D {
-                    out[qo + d] = (num[d] / den) as f32;
+                    out[oo + d] = (num[d] / den) as f32;
                 }
             }
         }
