@@ -3,7 +3,8 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    // Unlocked handles: benchmark threads and GPU callbacks may write to stderr too.
+    let mut out = std::io::stdout();
+    let mut err = std::io::stderr();
     ExitCode::from(ridge_bench::cli::main_with(std::env::args_os(), &mut out, &mut err))
 }

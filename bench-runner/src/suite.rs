@@ -61,8 +61,53 @@ struct Plan {
 
 const MIB: u64 = 1 << 20;
 
+/// Halves a GEMM shape until every matrix fits in one storage binding of `cap` bytes.
+fn fit_gemm((mut m, mut n, mut k): (usize, usize, usize), cap: u64) -> (usize, usize, usize) {
+    let fits = |m: usize, n: usize, k: usize| [m * k, k * n, m * n].iter().all(|&e| (e * 4) as u64 <= cap);
+    while !fits(m, n, k) && (n > 64 || k > 64 || m > 64) {
+        if (m * k * 4) as u64 > cap && m > 64 {
+            m /= 2;
+        }
+        if n >= k { n /= 2 } else { k /= 2 }
+    }
+    (m, n, k)
+}
+
+/// Shrinks an attention shape (batch first, then lengths) until Q and the KV cache each fit in
+/// one storage binding of `cap` bytes.
+fn fit_attention(mut s: AttentionShape, cap: u64) -> AttentionShape {
+    let d = kernels::ATTENTION_HEAD_DIM;
+    let kv = |s: &AttentionShape| (2 * s.batch * s.kv_heads * s.kv_len * d * 4) as u64;
+    let q = |s: &AttentionShape| (s.batch * s.heads * s.q_len * d * 4) as u64;
+    while (kv(&s) > cap || q(&s) > cap) && (s.batch > 1 || s.kv_len > 64) {
+        if s.batch > 1 {
+            s.batch /= 2;
+        } else {
+            let prefill = s.q_len == s.kv_len;
+            s.kv_len /= 2;
+            if prefill {
+                s.q_len = s.kv_len;
+            }
+        }
+    }
+    s
+}
+
 impl Plan {
     fn new(suite: Suite, gpu: &Gpu) -> Plan {
+        let mut plan = Plan::sized(suite, gpu);
+        let cap = gpu.max_binding();
+        plan.gemm = plan.gemm.iter().map(|&g| fit_gemm(g, cap)).collect();
+        plan.gemm.dedup();
+        for (_, shape) in &mut plan.attention {
+            *shape = fit_attention(*shape, cap);
+        }
+        let bags_cap = (cap / plan.row_bytes.iter().copied().max().unwrap_or(512) as u64) as usize;
+        plan.gather_bags = plan.gather_bags.min(bags_cap.max(1));
+        plan
+    }
+
+    fn sized(suite: Suite, gpu: &Gpu) -> Plan {
         let cap = gpu.max_binding();
         let clamp = |bytes: u64| bytes.min(cap) / 256 * 256;
         match suite {
@@ -216,10 +261,19 @@ pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> R
     let mut out = Vec::with_capacity(total);
     for (i, (name, job)) in jobs.iter().enumerate() {
         progress(name, i, total);
+        let none = || (Precision::Fp32, BTreeMap::new(), Work { bytes: 0.0, flops: 0.0 });
         let mut r = if let Some(lost) = gpu.lost() {
-            failed(name, "lost", Precision::Fp32, BTreeMap::new(), Work { bytes: 0.0, flops: 0.0 }, lost)
+            let (p, params, work) = none();
+            failed(name, "lost", p, params, work, lost)
         } else {
-            job(&ctx)
+            // An error scope around the whole kernel also catches buffer creation and binding.
+            match gpu.scoped(|| Ok(job(&ctx))) {
+                Ok(r) => r,
+                Err(e) => {
+                    let (p, params, work) = none();
+                    failed(name, group_of(name), p, params, work, format!("{e:#}"))
+                }
+            }
         };
         r.name = name.clone();
         if r.status == Status::Ok {
@@ -280,6 +334,11 @@ fn pick_lanes(a: &[f32], got: &[f32], n: usize) -> (Vec<f32>, Vec<f32>) {
     let idx = reference::sample_indices(n, 16_384, 41);
     let lanes = |v: &[f32]| idx.iter().flat_map(|&i| v[i * 4..i * 4 + 4].iter().copied()).collect::<Vec<f32>>();
     (lanes(a), lanes(got))
+}
+
+/// The group a kernel name belongs to (`stream.copy` → `stream`).
+fn group_of(name: &str) -> &str {
+    name.split('.').next().unwrap_or(name)
 }
 
 fn size_name(bytes: u64) -> String {
@@ -913,5 +972,29 @@ impl Ctx<'_> {
                 self.finish(spec, Ok(timing), || Ok(reference::compare(&got, &want, 0.0)))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_shrink_to_the_binding_limit() {
+        let cap = 128 << 20;
+        let (m, n, k) = fit_gemm((8, 8192, 8192), cap);
+        assert!((k * n * 4) as u64 <= cap && m == 8, "{m} {n} {k}");
+        assert_eq!(fit_gemm((4096, 4096, 4096), 1 << 31), (4096, 4096, 4096));
+        let s = fit_attention(
+            AttentionShape { batch: 16, heads: 32, kv_heads: 8, q_len: 1, kv_len: 4096, causal: true },
+            cap,
+        );
+        assert!((2 * s.batch * s.kv_heads * s.kv_len * 64 * 4) as u64 <= cap);
+        assert_eq!((s.q_len, s.kv_len), (1, 4096));
+        let p = fit_attention(
+            AttentionShape { batch: 1, heads: 32, kv_heads: 8, q_len: 8192, kv_len: 8192, causal: true },
+            16 << 20,
+        );
+        assert_eq!(p.q_len, p.kv_len);
     }
 }
