@@ -25,6 +25,7 @@
 //! ```
 
 pub mod bench;
+pub mod compare;
 pub mod data;
 pub mod estimate;
 pub mod hardware;
