@@ -12,13 +12,19 @@ use crate::{catalog, ridge};
 
 const ADAPTER: &str = "llvmpipe";
 
-fn scratch(name: &str) -> PathBuf {
+/// Lavapipe runs on the CPU: tests that time kernels take turns, so one does not slow another.
+pub(crate) fn gpu_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ridge-run-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
     dir.join(name)
 }
 
-fn schema_check(file: &PathBuf) -> Value {
+pub(crate) fn schema_check(file: &PathBuf) -> Value {
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
     let schema: Value =
@@ -31,6 +37,7 @@ fn schema_check(file: &PathBuf) -> Value {
 
 #[test]
 fn quick_suite_verifies_every_kernel_on_lavapipe() {
+    let _gpu = gpu_lock();
     let file = scratch("quick.json");
     let path = file.display().to_string();
     let start = Instant::now();
@@ -92,6 +99,7 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
 
 #[test]
 fn an_injected_wrong_result_is_caught() {
+    let _gpu = gpu_lock();
     let file = scratch("fault.json");
     let path = file.display().to_string();
     let args = [

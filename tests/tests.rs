@@ -1,6 +1,7 @@
 //! ridge's integration tests: one binary, a module per area (fast to build on two cores).
 
 mod cli;
+mod compare;
 mod datasets;
 mod model;
 mod run;

@@ -57,6 +57,85 @@ enum Command {
     /// Measure this machine's GPU: verified kernels, an empirical roofline, a result file.
     #[command(after_help = RUN_HELP)]
     Run(RunCmd),
+    /// Compare two sets of `ridge run` results: a verdict per kernel and an exit code for CI.
+    #[command(after_help = COMPARE_HELP)]
+    Compare(CompareCmd),
+}
+
+const COMPARE_HELP: &str = "\
+Each side is a result file, a comma-separated list of files or a directory of them; several runs
+on a side are pooled. Runs of a different adapter, backend, driver, suite or schema are not
+comparable (exit 3) unless --allow-different-device (suite and schema must still match).
+
+Per kernel, on the raw samples: the change of median throughput with a bootstrap interval, and a
+Mann-Whitney U test, Holm-corrected across kernels. regressed = significant and the whole interval
+beyond the noise floor (the larger of --threshold and the samples' coefficient of variation);
+unchanged = the interval within the floor; inconclusive = neither (take more samples). A kernel
+that stopped verifying is regressed.
+
+Outputs: the table on stdout (or --json); --summary FILE.md writes Markdown, which is also
+appended to $GITHUB_STEP_SUMMARY when that is set; --bmf FILE.json writes the current side in
+Bencher Metric Format.
+
+Exit codes: 0 no regression; 1 a regression (or an inconclusive kernel with --fail-on
+inconclusive); 2 usage or input error (the message names the file); 3 not comparable.";
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// Smallest change worth reporting, in percent.
+    #[arg(long, default_value_t = 5.0, value_name = "PCT")]
+    threshold: f64,
+    /// Family-wise significance level across all kernels.
+    #[arg(long, default_value_t = 0.05, value_name = "A")]
+    alpha: f64,
+    /// What fails the comparison (exit 1).
+    #[arg(long, value_enum, default_value_t = crate::compare::FailOn::Regression)]
+    fail_on: crate::compare::FailOn,
+    /// Write the verdict as Markdown (also appended to $GITHUB_STEP_SUMMARY when set).
+    #[arg(long, value_name = "FILE.md")]
+    summary: Option<PathBuf>,
+    /// Write the current side in Bencher Metric Format.
+    #[arg(long, value_name = "FILE.json")]
+    bmf: Option<PathBuf>,
+    /// Compare runs of different devices or drivers anyway.
+    #[arg(long)]
+    allow_different_device: bool,
+}
+
+#[derive(Debug, Args)]
+struct CompareCmd {
+    /// Baseline: a result file, files separated by commas, or a directory.
+    #[arg(value_name = "BASELINE")]
+    baseline: String,
+    /// Current: a result file, files separated by commas, or a directory.
+    #[arg(value_name = "CURRENT")]
+    current: String,
+    #[command(flatten)]
+    opts: CompareArgs,
+    /// Print the verdict as JSON instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+impl CompareArgs {
+    fn options(&self) -> Result<ridge_core::compare::CompareOptions> {
+        if !(self.threshold.is_finite() && (0.0..100.0).contains(&self.threshold)) {
+            bail!("--threshold must be a percentage in [0, 100), got {}", self.threshold);
+        }
+        if !(self.alpha.is_finite() && self.alpha > 0.0 && self.alpha < 1.0) {
+            bail!("--alpha must be in (0, 1), got {}", self.alpha);
+        }
+        Ok(ridge_core::compare::CompareOptions {
+            threshold: self.threshold / 100.0,
+            alpha: self.alpha,
+            allow_different_device: self.allow_different_device,
+            ..Default::default()
+        })
+    }
+
+    fn outputs(&self, json: bool) -> crate::compare::Outputs {
+        crate::compare::Outputs { summary: self.summary.clone(), bmf: self.bmf.clone(), json }
+    }
 }
 
 const RUN_HELP: &str = "\
@@ -98,9 +177,19 @@ struct RunCmd {
     /// Run only the kernels whose names contain one of these (comma-separated), e.g. stream,gemm.
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     filter: Vec<String>,
+    /// Samples per kernel (default: 3 quick, 10 standard, 20 full). More samples let `ridge
+    /// compare` tell smaller changes apart.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    samples: Option<u32>,
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Compare the new result with these runs (file, comma-separated files or directory) and
+    /// exit as `ridge compare` does.
+    #[arg(long, value_name = "FILES")]
+    baseline: Option<String>,
+    #[command(flatten)]
+    compare: CompareArgs,
     /// Test hook: corrupt the named kernel's output before verification.
     #[arg(long, hide = true, value_name = "KERNEL")]
     inject_fault: Option<String>,
@@ -210,10 +299,25 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
         Command::Workloads(a) => workloads_cmd(&catalog, a, out).map(|()| 0),
         Command::Estimate(a) => estimate_cmd(&catalog, a, out).map(|()| 0),
         Command::Devices(a) => crate::run::devices(a.json, out).map(|()| 0),
+        Command::Compare(a) => {
+            let opts = a.opts.options()?;
+            let base = crate::compare::read_side(&a.baseline)?;
+            let cur = crate::compare::read_side(&a.current)?;
+            crate::compare::run(&base, &cur, &opts, a.opts.fail_on, &a.opts.outputs(a.json), out)
+        }
         Command::Run(a) => {
             if a.sustain.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
                 bail!("--sustain needs a positive number of seconds");
             }
+            let baseline = match &a.baseline {
+                Some(spec) => {
+                    if a.all_adapters {
+                        bail!("--baseline compares one adapter's run; it cannot be combined with --all-adapters");
+                    }
+                    Some((crate::compare::read_side(spec)?, a.compare.options()?))
+                }
+                None => None,
+            };
             let args = crate::run::RunArgs {
                 suite: a.suite,
                 adapter: a.adapter.clone(),
@@ -223,9 +327,24 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
                 sustain: a.sustain,
                 inject_fault: a.inject_fault.clone(),
                 filter: a.filter.clone(),
+                samples: a.samples.map(|n| n as usize),
                 progress: !a.quiet,
             };
-            crate::run::run(&args, &catalog, out, err)
+            let (code, results) = crate::run::run(&args, &catalog, out, err)?;
+            match (baseline, results.first()) {
+                (Some((base, opts)), Some(current)) => {
+                    let compared = crate::compare::run(
+                        &base,
+                        std::slice::from_ref(current),
+                        &opts,
+                        a.compare.fail_on,
+                        &a.compare.outputs(false),
+                        out,
+                    )?;
+                    Ok(code.max(compared))
+                }
+                _ => Ok(code),
+            }
         }
     }
 }

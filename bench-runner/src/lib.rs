@@ -5,6 +5,7 @@
 //! exit code, so tests drive the real command line in-process.
 
 pub mod cli;
+pub mod compare;
 pub mod datasets;
 pub mod format;
 pub mod gpu;

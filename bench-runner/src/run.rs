@@ -33,6 +33,8 @@ pub struct RunArgs {
     pub inject_fault: Option<String>,
     /// Only kernels whose names contain one of these.
     pub filter: Vec<String>,
+    /// Samples per kernel instead of the suite's.
+    pub samples: Option<usize>,
     /// Show a progress bar on stderr.
     pub progress: bool,
 }
@@ -152,6 +154,7 @@ fn run_one(
         inject_fault: args.inject_fault.clone(),
         datasheet: matched.clone(),
         filter: args.filter.clone(),
+        samples: args.samples,
     };
     let mut progress = |name: &str, i: usize, total: usize| {
         if let Some(b) = &bar {
@@ -207,8 +210,14 @@ pub fn write_result(path: &Path, result: &RunResult) -> Result<()> {
     Ok(())
 }
 
-/// `ridge run`: returns the exit code (0 all kernels verified, 1 some failed).
-pub fn run(args: &RunArgs, catalog: &Catalog, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+/// `ridge run`: returns the exit code (0 all kernels verified, 1 some failed) and the results
+/// written.
+pub fn run(
+    args: &RunArgs,
+    catalog: &Catalog,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<(u8, Vec<RunResult>)> {
     let instance = gpu::instance();
     let adapters = gpu::adapters(&instance, args.adapter.as_deref());
     if adapters.is_empty() {
@@ -244,6 +253,7 @@ pub fn run(args: &RunArgs, catalog: &Catalog, out: &mut dyn Write, err: &mut dyn
     });
 
     let mut code = 0u8;
+    let mut written = Vec::new();
     for (name, result) in results {
         let result = match result {
             Ok(r) => r,
@@ -276,8 +286,9 @@ pub fn run(args: &RunArgs, catalog: &Catalog, out: &mut dyn Write, err: &mut dyn
             }
         }
         writeln!(err, "ridge: wrote {}", path.display())?;
+        written.push(result);
     }
-    Ok(code)
+    Ok((code, written))
 }
 
 fn first_line(s: Option<&str>) -> &str {

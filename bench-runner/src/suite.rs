@@ -204,6 +204,8 @@ pub struct Options {
     pub datasheet: Option<Hardware>,
     /// Run only kernels whose name contains one of these (all when empty).
     pub filter: Vec<String>,
+    /// Samples per kernel instead of the suite's.
+    pub samples: Option<usize>,
 }
 
 /// One kernel of the suite, run against the shared context.
@@ -215,7 +217,10 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 /// Runs the suite and returns every kernel's result; a kernel's failure never stops the others.
 /// Fails only when the filter selects no kernel.
 pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> Result<Vec<KernelResult>> {
-    let plan = Plan::new(suite, gpu);
+    let mut plan = Plan::new(suite, gpu);
+    if let Some(n) = opts.samples {
+        plan.samples = n.max(1);
+    }
     let mut jobs: Vec<(String, Job<'_>)> = Vec::new();
     for s in [Stream::Copy, Stream::Scale, Stream::Add, Stream::Triad] {
         jobs.push((

@@ -136,13 +136,16 @@ fn cv(v: &[f64]) -> f64 {
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07 + t * (-1.135_203_98 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 { r } else { 2.0 - r }
 }
 
@@ -277,7 +280,8 @@ fn not_comparable(name: &str, reason: String) -> KernelComparison {
 
 /// Holm-adjusts the p-values of the statistical comparisons and assigns their verdicts.
 pub fn finish(kernels: &mut [KernelComparison], opts: &CompareOptions) {
-    let mut tested: Vec<usize> = (0..kernels.len()).filter(|&i| kernels[i].reason.is_none() && kernels[i].p_value.is_finite()).collect();
+    let mut tested: Vec<usize> =
+        (0..kernels.len()).filter(|&i| kernels[i].reason.is_none() && kernels[i].p_value.is_finite()).collect();
     tested.sort_by(|&a, &b| kernels[a].p_value.total_cmp(&kernels[b].p_value));
     let m = tested.len();
     let mut running = 0.0f64;
@@ -351,7 +355,8 @@ fn mismatch(base: &RunResult, cur: &RunResult, opts: &CompareOptions) -> (Vec<St
         }
     }
     if (b.vendor_id, b.device_id) != (c.vendor_id, c.device_id) {
-        let line = format!("device id {:04x}:{:04x} vs {:04x}:{:04x}", b.vendor_id, b.device_id, c.vendor_id, c.device_id);
+        let line =
+            format!("device id {:04x}:{:04x} vs {:04x}:{:04x}", b.vendor_id, b.device_id, c.vendor_id, c.device_id);
         if opts.allow_different_device { allowed.push(line) } else { hard.push(line) }
     }
     (hard, allowed)
@@ -507,7 +512,10 @@ mod tests {
         let mut ks: Vec<KernelComparison> = [0.01, 0.04, 0.03]
             .iter()
             .enumerate()
-            .map(|(i, &p)| KernelComparison { p_value: p, ..compare_samples(&format!("{i}"), "x", &[1.0, 2.0], &[1.0, 2.0], &opts) })
+            .map(|(i, &p)| KernelComparison {
+                p_value: p,
+                ..compare_samples(&format!("{i}"), "x", &[1.0, 2.0], &[1.0, 2.0], &opts)
+            })
             .collect();
         finish(&mut ks, &opts);
         let adj: Vec<f64> = ks.iter().map(|k| k.p_adjusted).collect();

@@ -1,0 +1,264 @@
+//! `ridge compare`: reading result files, the verdict table, Markdown for CI job summaries,
+//! Bencher Metric Format, and the exit code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use ridge_core::bench::result::{RUN_KIND, RunResult, Status};
+use ridge_core::compare::{CompareOptions, Comparison, Verdict, compare_runs};
+use ridge_core::{SCHEMA_VERSION, Versioned};
+use serde_json::{Map, Value, json};
+
+use crate::format::{self, sig3};
+
+/// Exit code: no regression.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: a regression (or an inconclusive kernel under `--fail-on inconclusive`).
+pub const EXIT_REGRESSION: u8 = 1;
+/// Exit code: the runs are not comparable (different device, suite or schema).
+pub const EXIT_NOT_COMPARABLE: u8 = 3;
+
+/// What makes `ridge compare` fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Only a regression fails.
+    Regression,
+    /// A regression or an inconclusive kernel fails.
+    Inconclusive,
+}
+
+/// Output choices.
+#[derive(Debug, Clone, Default)]
+pub struct Outputs {
+    /// Markdown summary file.
+    pub summary: Option<PathBuf>,
+    /// Bencher Metric Format file (of the current side).
+    pub bmf: Option<PathBuf>,
+    /// JSON verdict on stdout instead of the table.
+    pub json: bool,
+}
+
+/// Reads one result file, refusing anything else with a message naming the file.
+pub fn read_run(path: &Path) -> Result<RunResult> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| anyhow!("{}: not valid JSON (truncated?): {e}", path.display()))?;
+    if value.get("kind").and_then(Value::as_str) != Some(RUN_KIND) {
+        bail!("{}: not a ridge run result (no \"kind\": \"{RUN_KIND}\")", path.display());
+    }
+    match value.get("schema_version").and_then(Value::as_u64) {
+        Some(v) if v == u64::from(SCHEMA_VERSION) => {}
+        Some(v) => bail!("{}: schema_version {v} is not supported (this ridge reads {SCHEMA_VERSION})", path.display()),
+        None => bail!("{}: no schema_version", path.display()),
+    }
+    serde_json::from_value(value).map_err(|e| anyhow!("{}: malformed ridge run result: {e}", path.display()))
+}
+
+/// One side: a file, a comma-separated list of files, or a directory of result files.
+pub fn read_side(spec: &str) -> Result<Vec<RunResult>> {
+    let mut paths = Vec::new();
+    for part in spec.split(',').filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(part);
+        if p.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(&p)
+                .with_context(|| format!("{}: cannot list", p.display()))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|x| x == "json"))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                bail!("{}: no .json result files in this directory", p.display());
+            }
+            paths.extend(found);
+        } else {
+            paths.push(p);
+        }
+    }
+    if paths.is_empty() {
+        bail!("no result file given");
+    }
+    paths.iter().map(|p| read_run(p)).collect()
+}
+
+/// The exit code a comparison earns.
+pub fn exit_code(c: &Comparison, fail_on: FailOn) -> u8 {
+    if !c.comparable {
+        return EXIT_NOT_COMPARABLE;
+    }
+    let regressed = c.count(Verdict::Regressed) > 0;
+    let inconclusive = fail_on == FailOn::Inconclusive && c.count(Verdict::Inconclusive) > 0;
+    if regressed || inconclusive { EXIT_REGRESSION } else { EXIT_OK }
+}
+
+fn pct(x: f64) -> String {
+    if x.is_finite() { format!("{:+.1}%", x * 100.0) } else { "—".into() }
+}
+
+fn p_text(p: f64) -> String {
+    if !p.is_finite() {
+        "—".into()
+    } else if p < 0.001 {
+        "<0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+fn headline(c: &Comparison) -> String {
+    if !c.comparable {
+        return "not comparable".into();
+    }
+    let mut parts = Vec::new();
+    for v in [Verdict::Regressed, Verdict::Improved, Verdict::Inconclusive, Verdict::Unchanged, Verdict::NotComparable]
+    {
+        let n = c.count(v);
+        if n > 0 {
+            parts.push(format!("{n} {v}"));
+        }
+    }
+    parts.join(", ")
+}
+
+/// The verdict as a Markdown document (for `$GITHUB_STEP_SUMMARY`).
+pub fn markdown(c: &Comparison, device: &str) -> String {
+    let mut s = String::new();
+    let mark = if !c.comparable {
+        "⚠️"
+    } else if c.count(Verdict::Regressed) > 0 {
+        "❌"
+    } else {
+        "✅"
+    };
+    s.push_str(&format!("## {mark} ridge compare: {}\n\n", headline(c)));
+    s.push_str(&format!(
+        "Device: {device}. Threshold {:.1}%, alpha {} (Holm-corrected across {} kernels). Throughput medians; change with a {:.0}% bootstrap interval; Mann-Whitney U p-values.\n\n",
+        c.options.threshold * 100.0,
+        c.options.alpha,
+        c.kernels.iter().filter(|k| k.reason.is_none()).count(),
+        (1.0 - c.options.alpha) * 100.0
+    ));
+    for n in &c.notes {
+        s.push_str(&format!("> {n}\n"));
+    }
+    if !c.notes.is_empty() {
+        s.push('\n');
+    }
+    if c.kernels.is_empty() {
+        return s;
+    }
+    s.push_str("| kernel | baseline | current | change | interval | p (adj.) | verdict |\n");
+    s.push_str("|---|---:|---:|---:|---|---:|---|\n");
+    let mut rows: Vec<_> = c.kernels.iter().collect();
+    rows.sort_by_key(|k| k.verdict);
+    for k in rows {
+        let verdict = match k.verdict {
+            Verdict::Regressed => "**regressed**".to_string(),
+            v => v.to_string(),
+        };
+        let verdict = match &k.reason {
+            Some(r) => format!("{verdict}: {r}"),
+            None => verdict,
+        };
+        s.push_str(&format!(
+            "| `{}` | {} {} | {} {} | {} | {} … {} | {} | {} |\n",
+            k.name,
+            sig3(k.baseline_median),
+            k.unit,
+            sig3(k.current_median),
+            k.unit,
+            pct(k.change),
+            pct(k.ci_low),
+            pct(k.ci_high),
+            p_text(k.p_adjusted),
+            verdict.replace('|', "\\|")
+        ));
+    }
+    s
+}
+
+/// Bencher Metric Format of a run: per kernel its throughput (`gb-per-s` or `tflop-per-s`, with
+/// p10/p90 bounds) and `latency` (nanoseconds per repeat, median with p10/p90).
+pub fn bmf(runs: &[RunResult]) -> Value {
+    let mut out = Map::new();
+    for r in runs {
+        for k in r.kernels.iter().filter(|k| k.status == Status::Ok) {
+            let (Some(t), Some(tp)) = (&k.timing, &k.throughput) else { continue };
+            let s = &t.summary;
+            let slug = if tp.unit == "GB/s" { "gb-per-s" } else { "tflop-per-s" };
+            let per_unit = tp.value * s.median_s;
+            out.insert(
+                k.name.clone(),
+                json!({
+                    slug: { "value": tp.value, "lower_value": per_unit / s.p90_s, "upper_value": per_unit / s.p10_s },
+                    "latency": { "value": s.median_s * 1e9, "lower_value": s.p10_s * 1e9, "upper_value": s.p90_s * 1e9 },
+                }),
+            );
+        }
+    }
+    Value::Object(out)
+}
+
+/// Compares and reports; returns the exit code.
+pub fn run(
+    base: &[RunResult],
+    cur: &[RunResult],
+    opts: &CompareOptions,
+    fail_on: FailOn,
+    outputs: &Outputs,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let c = compare_runs(base, cur, opts);
+    let device = cur.first().map_or_else(String::new, |r| {
+        format!("{} ({}, {} {})", r.device.name, r.device.backend, r.device.driver, r.device.driver_info)
+    });
+    let md = markdown(&c, &device);
+    if let Some(path) = &outputs.summary {
+        std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Ok(step) = std::env::var("GITHUB_STEP_SUMMARY")
+        && !step.is_empty()
+    {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&step)
+            .with_context(|| format!("cannot append to {step}"))?;
+        writeln!(f, "{md}")?;
+    }
+    if let Some(path) = &outputs.bmf {
+        std::fs::write(path, serde_json::to_string_pretty(&bmf(cur))? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    let code = exit_code(&c, fail_on);
+    if outputs.json {
+        let body = json!({ "exit_code": code, "headline": headline(&c), "comparison": c });
+        serde_json::to_writer_pretty(&mut *out, &Versioned::new(body))?;
+        writeln!(out)?;
+        return Ok(code);
+    }
+    writeln!(out, "ridge compare: {} — {device}", headline(&c))?;
+    for n in &c.notes {
+        writeln!(out, "note: {n}")?;
+    }
+    if !c.kernels.is_empty() {
+        let mut t = format::table(&["kernel", "baseline", "current", "change", "interval", "p (adj.)", "verdict"]);
+        for k in &c.kernels {
+            t.add_row(vec![
+                k.name.clone(),
+                format!("{} {}", sig3(k.baseline_median), k.unit),
+                format!("{} {}", sig3(k.current_median), k.unit),
+                pct(k.change),
+                format!("{} … {}", pct(k.ci_low), pct(k.ci_high)),
+                p_text(k.p_adjusted),
+                match &k.reason {
+                    Some(r) => format!("{}: {r}", k.verdict),
+                    None => k.verdict.to_string(),
+                },
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    Ok(code)
+}

@@ -1,0 +1,138 @@
+//! `ridge compare` end to end: two quick runs on lavapipe, a copy slowed by 20%, a different
+//! device, and files that are not results. (The statistics themselves are tested on synthetic
+//! samples with known truth in `ridge-core`'s `compare` module.)
+
+use serde_json::Value;
+
+use crate::ridge;
+use crate::run::{gpu_lock, scratch};
+
+const KERNELS: &str = "compute.fma.fp32,gemm,intensity.ai64,stream.triad";
+
+fn quick_run(name: &str) -> String {
+    let path = scratch(name).display().to_string();
+    let (code, _, err) = ridge(&[
+        "run",
+        "--suite",
+        "quick",
+        "--adapter",
+        "llvmpipe",
+        "--quiet",
+        "--samples",
+        "10",
+        "--filter",
+        KERNELS,
+        "--out",
+        &path,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    path
+}
+
+/// A copy of a result file edited by `edit`.
+fn edited(from: &str, to: &str, edit: impl Fn(&mut Value)) -> String {
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(from).unwrap_or_else(|e| panic!("{e}")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    edit(&mut v);
+    let path = scratch(to).display().to_string();
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    path
+}
+
+/// Throughput lowered by `factor`: every sample takes 1/factor as long.
+fn slowed(v: &mut Value, factor: f64) {
+    for k in v["kernels"].as_array_mut().into_iter().flatten() {
+        for s in k["timing"]["samples_s"].as_array_mut().into_iter().flatten() {
+            *s = Value::from(s.as_f64().unwrap_or(0.0) / factor);
+        }
+    }
+}
+
+#[test]
+fn two_runs_compare_clean_and_a_slowed_copy_is_caught() {
+    let (a, b) = {
+        let _gpu = gpu_lock();
+        (quick_run("cmp-a.json"), quick_run("cmp-b.json"))
+    };
+    // Lavapipe is Vulkan emulated on two shared CPU cores: between two runs its throughput drifts
+    // by tens of percent, so this pair is held to a 50% threshold. The slowed copy below is
+    // judged at the default 5%.
+    let (code, out, err) = ridge(&["compare", &a, &b, "--threshold", "50"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!out.contains("| regressed"), "{out}");
+
+    let c = edited(&b, "cmp-c.json", |v| slowed(v, 0.8));
+    let md = scratch("cmp.md").display().to_string();
+    let bmf = scratch("cmp-bmf.json").display().to_string();
+    let (code, out, err) = ridge(&["compare", &b, &c, "--summary", &md, "--bmf", &bmf, "--json"]);
+    assert_eq!(code, 1, "a 20% loss must fail the comparison:\n{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["exit_code"], 1);
+    let kernels = v["comparison"]["kernels"].as_array().cloned().unwrap_or_default();
+    assert!(kernels.iter().any(|k| k["verdict"] == "regressed"), "{out}");
+    for k in kernels.iter().filter(|k| k["verdict"] == "regressed") {
+        let change = k["change"].as_f64().unwrap_or(0.0);
+        assert!((change + 0.2).abs() < 0.02, "{k}");
+    }
+    assert!(!kernels.iter().any(|k| k["verdict"] == "improved"), "{out}");
+
+    let summary = std::fs::read_to_string(&md).unwrap_or_default();
+    assert!(summary.starts_with("## ❌ ridge compare:") && summary.contains("**regressed**"), "{summary}");
+    assert!(summary.contains("| kernel | baseline | current | change | interval | p (adj.) | verdict |"), "{summary}");
+
+    // Bencher Metric Format, checked against Bencher's published JSON Schema.
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&bmf).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    let schema = serde_json::json!({
+        "$schema": "http://json-schema.org/draft-07/schema",
+        "type": "object",
+        "patternProperties": { ".+": { "type": "object", "patternProperties": { ".+": {
+            "type": "object",
+            "properties": { "value": { "type": "number" }, "lower_value": { "type": "number" }, "upper_value": { "type": "number" } },
+            "required": ["value"]
+        } } } }
+    });
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{e}"));
+    assert!(validator.is_valid(&doc), "{doc}");
+    let triad = &doc["stream.triad"];
+    assert!(triad["gb-per-s"]["value"].as_f64().is_some_and(|x| x > 0.0), "{doc}");
+    assert!(triad["latency"]["lower_value"].as_f64() <= triad["latency"]["upper_value"].as_f64());
+}
+
+#[test]
+fn different_devices_and_bad_files_are_refused() {
+    let base = {
+        let _gpu = gpu_lock();
+        quick_run("cmp-base.json")
+    };
+    let other = edited(&base, "cmp-other.json", |v| v["device"]["driver_info"] = Value::from("Mesa 99.0"));
+    let (code, out, _) = ridge(&["compare", &base, &other]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("not comparable") && out.contains("driver version"), "{out}");
+    let (code, out, _) = ridge(&["compare", &base, &other, "--allow-different-device", "--threshold", "50"]);
+    assert_ne!(code, 3, "{out}");
+    assert!(out.contains("different device allowed"), "{out}");
+    let suite = edited(&base, "cmp-suite.json", |v| v["suite"] = Value::from("standard"));
+    let (code, _, _) = ridge(&["compare", &base, &suite, "--allow-different-device"]);
+    assert_eq!(code, 3, "a different suite is never comparable");
+
+    let text = std::fs::read_to_string(&base).unwrap_or_default();
+    let truncated = scratch("cmp-truncated.json");
+    std::fs::write(&truncated, &text[..text.len() / 2]).unwrap_or_else(|e| panic!("{e}"));
+    let foreign = scratch("cmp-foreign.json");
+    std::fs::write(&foreign, "{\"hello\": 1}").unwrap_or_else(|e| panic!("{e}"));
+    let newer = edited(&base, "cmp-newer.json", |v| v["schema_version"] = Value::from(9));
+    for (file, message) in [
+        (truncated.display().to_string(), "not valid JSON (truncated?)"),
+        (foreign.display().to_string(), "not a ridge run result"),
+        (newer, "schema_version 9 is not supported"),
+        (scratch("cmp-missing.json").display().to_string(), "cannot read"),
+    ] {
+        let (code, _, err) = ridge(&["compare", &base, &file]);
+        assert_eq!(code, 2, "{file}: {err}");
+        assert!(err.contains(&file) && err.contains(message), "{file}: expected `{message}` in {err}");
+    }
+    let (code, _, err) = ridge(&["compare", &base, &base, "--alpha", "1.5"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--alpha must be in (0, 1)"), "{err}");
+}
