@@ -136,3 +136,31 @@ fn different_devices_and_bad_files_are_refused() {
     assert_eq!(code, 2);
     assert!(err.contains("--alpha must be in (0, 1)"), "{err}");
 }
+
+/// Writes a criterion-style `sample.json` (times in ns for `iters` iterations).
+fn criterion_sample(dir: &std::path::Path, bench: &str, baseline: &str, ns_per_iter: f64, jitter: &[f64]) {
+    let d = dir.join(bench).join(baseline);
+    std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
+    let iters: Vec<f64> = (1..=jitter.len()).map(|i| (i * 100) as f64).collect();
+    let times: Vec<f64> = iters.iter().zip(jitter).map(|(i, j)| i * ns_per_iter * j).collect();
+    let body = serde_json::json!({ "sampling_mode": "Linear", "iters": iters, "times": times });
+    std::fs::write(d.join("sample.json"), body.to_string()).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn criterion_baselines_compare_the_same_way() {
+    let dir = scratch("criterion");
+    let jitter: Vec<f64> = (0..20).map(|i| 1.0 + 0.002 * f64::from(i % 5)).collect();
+    criterion_sample(&dir, "estimate", "main", 1000.0, &jitter);
+    criterion_sample(&dir, "estimate", "new", 1250.0, &jitter);
+    criterion_sample(&dir, "group/rank", "main", 500.0, &jitter);
+    criterion_sample(&dir, "group/rank", "new", 500.0, &jitter);
+    let side = |b: &str| format!("criterion:{}:{b}", dir.display());
+    let (code, out, err) = ridge(&["compare", &side("main"), &side("new")]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("| estimate") && out.contains("regressed") && out.contains("-20.0%"), "{out}");
+    assert!(out.contains("group/rank") && out.contains("unchanged"), "{out}");
+    let (code, _, err) = ridge(&["compare", &side("main"), &side("nope")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no criterion baseline `nope`"), "{err}");
+}

@@ -64,7 +64,8 @@ enum Command {
 
 const COMPARE_HELP: &str = "\
 Each side is a result file, a comma-separated list of files or a directory of them; several runs
-on a side are pooled. Runs of a different adapter, backend, driver, suite or schema are not
+on a side are pooled. criterion:DIR:BASELINE on both sides compares two saved criterion baselines
+instead (e.g. criterion:target/criterion:base criterion:target/criterion:new). Runs of a different adapter, backend, driver, suite or schema are not
 comparable (exit 3) unless --allow-different-device (suite and schema must still match).
 
 Per kernel, on the raw samples: the change of median throughput with a bootstrap interval, and a
@@ -301,6 +302,20 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
         Command::Devices(a) => crate::run::devices(a.json, out).map(|()| 0),
         Command::Compare(a) => {
             let opts = a.opts.options()?;
+            if let Some(base) = crate::compare::read_criterion(&a.baseline)? {
+                let Some(cur) = crate::compare::read_criterion(&a.current)? else {
+                    bail!("compare a criterion baseline with another (criterion:DIR:BASELINE on both sides)");
+                };
+                let c = crate::compare::compare_criterion(&base, &cur, &opts);
+                return crate::compare::report(
+                    &c,
+                    "criterion benchmarks",
+                    &[],
+                    a.opts.fail_on,
+                    &a.opts.outputs(a.json),
+                    out,
+                );
+            }
             let base = crate::compare::read_side(&a.baseline)?;
             let cur = crate::compare::read_side(&a.current)?;
             crate::compare::run(&base, &cur, &opts, a.opts.fail_on, &a.opts.outputs(a.json), out)

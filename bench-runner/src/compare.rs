@@ -82,6 +82,76 @@ pub fn read_side(spec: &str) -> Result<Vec<RunResult>> {
     paths.iter().map(|p| read_run(p)).collect()
 }
 
+/// A criterion benchmark's name and its throughput samples (iterations per second).
+pub type Benchmark = (String, Vec<f64>);
+
+/// One side of a criterion comparison: `criterion:DIR:BASELINE`, e.g.
+/// `criterion:target/criterion:main`. Returns per benchmark its throughput samples in
+/// iterations per second, from criterion's saved `sample.json` files.
+pub fn read_criterion(spec: &str) -> Result<Option<Vec<Benchmark>>> {
+    let Some(rest) = spec.strip_prefix("criterion:") else { return Ok(None) };
+    let (dir, baseline) = rest.rsplit_once(':').ok_or_else(|| anyhow!("`{spec}`: expected criterion:DIR:BASELINE"))?;
+    let root = PathBuf::from(dir);
+    let mut found = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).with_context(|| format!("{}: cannot list", d.display()))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if !p.is_dir() {
+                continue;
+            }
+            let sample = p.join(baseline).join("sample.json");
+            if sample.is_file() {
+                let name = p.strip_prefix(&root).unwrap_or(&p).display().to_string();
+                let v: Value = serde_json::from_str(
+                    &std::fs::read_to_string(&sample).with_context(|| format!("{}: cannot read", sample.display()))?,
+                )
+                .map_err(|e| anyhow!("{}: not valid JSON: {e}", sample.display()))?;
+                let nums = |key: &str| -> Result<Vec<f64>> {
+                    v[key]
+                        .as_array()
+                        .ok_or_else(|| anyhow!("{}: no `{key}` array", sample.display()))?
+                        .iter()
+                        .map(|x| x.as_f64().ok_or_else(|| anyhow!("{}: `{key}` holds a non-number", sample.display())))
+                        .collect()
+                };
+                let (iters, times) = (nums("iters")?, nums("times")?);
+                if iters.len() != times.len() || iters.is_empty() {
+                    bail!("{}: `iters` and `times` differ in length", sample.display());
+                }
+                // times are nanoseconds for `iters` iterations.
+                found.push((name, iters.iter().zip(&times).map(|(i, t)| i / (t * 1e-9)).collect()));
+            } else if p.file_name().is_some_and(|n| n != "report") {
+                stack.push(p);
+            }
+        }
+    }
+    if found.is_empty() {
+        bail!("{}: no criterion baseline `{baseline}` (looked for */{baseline}/sample.json)", root.display());
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(Some(found))
+}
+
+/// Compares two criterion baselines benchmark by benchmark.
+pub fn compare_criterion(base: &[Benchmark], cur: &[Benchmark], opts: &CompareOptions) -> Comparison {
+    let mut kernels: Vec<_> = base
+        .iter()
+        .filter_map(|(name, b)| {
+            cur.iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, c)| ridge_core::compare::compare_samples(name, "iter/s", b, c, opts))
+        })
+        .collect();
+    ridge_core::compare::finish(&mut kernels, opts);
+    let mut notes = Vec::new();
+    for (name, _) in base.iter().filter(|(n, _)| !cur.iter().any(|(m, _)| m == n)) {
+        notes.push(format!("`{name}` is only in the baseline"));
+    }
+    Comparison { comparable: true, notes, options: *opts, kernels }
+}
+
 /// The exit code a comparison earns.
 pub fn exit_code(c: &Comparison, fail_on: FailOn) -> u8 {
     if !c.comparable {
@@ -213,7 +283,19 @@ pub fn run(
     let device = cur.first().map_or_else(String::new, |r| {
         format!("{} ({}, {} {})", r.device.name, r.device.backend, r.device.driver, r.device.driver_info)
     });
-    let md = markdown(&c, &device);
+    report(&c, &device, cur, fail_on, outputs, out)
+}
+
+/// Writes the outputs of a comparison (`cur` feeds the BMF file); returns the exit code.
+pub fn report(
+    c: &Comparison,
+    device: &str,
+    cur: &[RunResult],
+    fail_on: FailOn,
+    outputs: &Outputs,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let md = markdown(c, device);
     if let Some(path) = &outputs.summary {
         std::fs::write(path, &md).with_context(|| format!("cannot write {}", path.display()))?;
     }
@@ -231,14 +313,14 @@ pub fn run(
         std::fs::write(path, serde_json::to_string_pretty(&bmf(cur))? + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let code = exit_code(&c, fail_on);
+    let code = exit_code(c, fail_on);
     if outputs.json {
-        let body = json!({ "exit_code": code, "headline": headline(&c), "comparison": c });
+        let body = json!({ "exit_code": code, "headline": headline(c), "comparison": c });
         serde_json::to_writer_pretty(&mut *out, &Versioned::new(body))?;
         writeln!(out)?;
         return Ok(code);
     }
-    writeln!(out, "ridge compare: {} — {device}", headline(&c))?;
+    writeln!(out, "ridge compare: {} — {device}", headline(c))?;
     for n in &c.notes {
         writeln!(out, "note: {n}")?;
     }

@@ -1,6 +1,7 @@
-//! How fast the model answers: one workload on one device, and every preset on every device (the
-//! shape of a ranking). Run with `cargo bench -p ridge-core`; CI compiles it (clippy
-//! `--all-targets`) but does not time it.
+//! How fast the model answers: one workload on one device, every preset on every device (the
+//! shape of a ranking), and a CI comparison of two runs. Run with `cargo bench -p ridge-core`;
+//! CI compiles it (clippy `--all-targets`) but does not time it. `ridge compare
+//! criterion:target/criterion:BASE criterion:target/criterion:new` compares two saved baselines.
 
 use std::hint::black_box;
 
@@ -51,6 +52,30 @@ fn bench(c: &mut Criterion) {
         })
     });
     c.bench_function("catalog/load-and-validate", |b| b.iter(ridge_datasets::catalog));
+
+    // A CI comparison of a standard run: 30 kernels, 10 samples a side, 2,000 bootstrap resamples.
+    let opts = ridge_core::compare::CompareOptions::default();
+    let mut rng = ridge_core::bench::rng::SplitMix64::new(1);
+    let sides: Vec<(Vec<f64>, Vec<f64>)> = (0..30)
+        .map(|_| {
+            let base = (0..10).map(|_| 100.0 * f64::from(rng.f32_in(0.98, 1.02))).collect();
+            let cur = (0..10).map(|_| 97.0 * f64::from(rng.f32_in(0.98, 1.02))).collect();
+            (base, cur)
+        })
+        .collect();
+    c.bench_function("compare/30-kernels-x-10-samples", |b| {
+        b.iter(|| {
+            let mut ks: Vec<_> = sides
+                .iter()
+                .enumerate()
+                .map(|(i, (base, cur))| {
+                    ridge_core::compare::compare_samples(&format!("k{i}"), "GB/s", base, cur, &opts)
+                })
+                .collect();
+            ridge_core::compare::finish(&mut ks, &opts);
+            black_box(ks)
+        })
+    });
 }
 
 criterion_group!(benches, bench);
