@@ -77,7 +77,7 @@ fn two_runs_compare_clean_and_a_slowed_copy_is_caught() {
     assert!(!kernels.iter().any(|k| k["verdict"] == "improved"), "{out}");
 
     let summary = std::fs::read_to_string(&md).unwrap_or_default();
-    assert!(summary.starts_with("## ❌ ridge compare:") && summary.contains("**regressed**"), "{summary}");
+    assert!(summary.starts_with("## ridge compare: Regression (") && summary.contains("**regressed**"), "{summary}");
     assert!(summary.contains("| kernel | baseline | current | change | interval | p (adj.) | verdict |"), "{summary}");
 
     // Bencher Metric Format, checked against Bencher's published JSON Schema.

@@ -194,14 +194,15 @@ fn headline(c: &Comparison) -> String {
 /// The verdict as a Markdown document (for `$GITHUB_STEP_SUMMARY`).
 pub fn markdown(c: &Comparison, device: &str) -> String {
     let mut s = String::new();
+    // Words, not emoji: every renderer shows them.
     let mark = if !c.comparable {
-        "⚠️"
+        "Not comparable"
     } else if c.count(Verdict::Regressed) > 0 {
-        "❌"
+        "Regression"
     } else {
-        "✅"
+        "No regression"
     };
-    s.push_str(&format!("## {mark} ridge compare: {}\n\n", headline(c)));
+    s.push_str(&format!("## ridge compare: {mark} ({})\n\n", headline(c)));
     s.push_str(&format!(
         "Device: {device}. Threshold {:.1}%, alpha {} (Holm-corrected across {} kernels). Throughput medians; change with a {:.0}% bootstrap interval; Mann-Whitney U p-values.\n\n",
         c.options.threshold * 100.0,

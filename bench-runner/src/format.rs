@@ -62,7 +62,9 @@ pub fn sig3(v: f64) -> String {
     } else if a >= 1.0 {
         format!("{v:.2}")
     } else {
-        format!("{v:.3}")
+        // Three significant digits below 1 as well: 0.00123, not 0.001.
+        let decimals = (2.0 - a.log10().floor()).clamp(3.0, 12.0) as usize;
+        format!("{v:.decimals$}")
     }
 }
 
@@ -89,5 +91,7 @@ mod tests {
         assert_eq!(si(950.0), "950");
         assert_eq!(gb(141e9), "141 GB");
         assert_eq!(percent(0.256), "26%");
+        assert_eq!(sig3(0.5), "0.500");
+        assert_eq!(sig3(0.001234), "0.00123");
     }
 }
