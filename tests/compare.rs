@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::ridge;
 use crate::run::{gpu_lock, scratch};
 
-const KERNELS: &str = "compute.fma.fp32,gemm,intensity.ai64,stream.triad";
+const KERNELS: &str = "compute.fma.fp32,gemm.fp32.128,intensity.ai1,intensity.ai64,stream.triad";
 
 fn quick_run(name: &str) -> String {
     let path = scratch(name).display().to_string();
@@ -19,7 +19,7 @@ fn quick_run(name: &str) -> String {
         "llvmpipe",
         "--quiet",
         "--samples",
-        "10",
+        "20",
         "--filter",
         KERNELS,
         "--out",

@@ -18,7 +18,8 @@ use crate::gpu::{Bindings, Gpu, Kernel, f32_bytes, u32_bytes};
 /// Suite sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Suite {
-    /// Small working sets, few samples: checks that every kernel works (seconds on a CPU adapter).
+    /// Small working sets, 3 samples of at least 20 ms: checks that every kernel works (seconds
+    /// on a CPU adapter).
     Quick,
     /// Working sets of 1 GiB per array (within the adapter's limits), 10 samples.
     Standard,
@@ -134,7 +135,7 @@ impl Plan {
                 ],
                 transfer_bytes: 4 * MIB,
                 samples: 3,
-                target_sample_s: 0.0,
+                target_sample_s: 0.02,
             },
             Suite::Standard | Suite::Full => {
                 let full = suite == Suite::Full;
