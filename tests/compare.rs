@@ -50,16 +50,24 @@ fn slowed(v: &mut Value, factor: f64) {
 
 #[test]
 fn two_runs_compare_clean_and_a_slowed_copy_is_caught() {
-    let (a, b) = {
-        let _gpu = gpu_lock();
-        (quick_run("cmp-a.json"), quick_run("cmp-b.json"))
-    };
     // Lavapipe is Vulkan emulated on two shared CPU cores: between two runs its throughput drifts
-    // by tens of percent, so this pair is held to a 50% threshold. The slowed copy below is
-    // judged at the default 5%.
-    let (code, out, err) = ridge(&["compare", &a, &b, "--threshold", "50"]);
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert!(!out.contains("| regressed"), "{out}");
+    // by tens of percent, so a pair of runs is held to a 50% threshold, and a pair that still
+    // shows a regression is run once more (the test fails only when both pairs do). The slowed
+    // copy below is judged at the default 5%.
+    let mut last = String::new();
+    let mut b = String::new();
+    let clean = (0..2).any(|attempt| {
+        let (a, b2) = {
+            let _gpu = gpu_lock();
+            (quick_run(&format!("cmp-a{attempt}.json")), quick_run(&format!("cmp-b{attempt}.json")))
+        };
+        let (code, out, err) = ridge(&["compare", &a, &b2, "--threshold", "50"]);
+        assert!(code == 0 || code == 1, "{out}\n{err}");
+        b = b2;
+        last = out;
+        code == 0 && !last.contains("| regressed")
+    });
+    assert!(clean, "two runs of the same build reported a regression twice:\n{last}");
 
     let c = edited(&b, "cmp-c.json", |v| slowed(v, 0.8));
     let md = scratch("cmp.md").display().to_string();
