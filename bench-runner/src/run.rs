@@ -51,7 +51,7 @@ pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hard
             .map(str::to_string)
             .collect()
     };
-    catalog
+    let scored: Vec<(&Hardware, usize)> = catalog
         .hardware
         .iter()
         .filter_map(|hw| {
@@ -62,8 +62,36 @@ pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hard
             }
             Some((hw, t.iter().filter(|x| name.contains(x.as_str())).count()))
         })
-        .max_by_key(|(_, score)| *score)
-        .map(|(hw, _)| hw)
+        .collect();
+    // Only a unique best match counts: "NVIDIA H100 80GB HBM3" could be an SXM, PCIe or NVL part,
+    // and flagging against the wrong datasheet would be worse than not flagging.
+    let best = scored.iter().map(|(_, s)| *s).max()?;
+    let mut top = scored.into_iter().filter(|(_, s)| *s == best);
+    match (top.next(), top.next()) {
+        (Some((hw, _)), None) => Some(hw),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adapters_match_catalog_entries_only_when_unambiguous() {
+        let c = match ridge_datasets::catalog() {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let id = |name: &str| catalog_match(&c, name).map(|h| h.id.as_str());
+        assert_eq!(id("NVIDIA H200"), Some("h200-sxm"));
+        assert_eq!(id("NVIDIA H100 80GB HBM3"), None);
+        assert_eq!(id("NVIDIA H100 PCIe"), Some("h100-pcie"));
+        assert_eq!(id("NVIDIA L4"), Some("l4"));
+        assert_eq!(id("NVIDIA L40S"), Some("l40s"));
+        assert_eq!(id("AMD Instinct MI300X"), Some("mi300x"));
+        assert_eq!(id("llvmpipe (LLVM 15.0.6, 256 bits)"), None);
+    }
 }
 
 /// `ridge devices`.
