@@ -13,7 +13,7 @@ use ridge_core::bench::stats::Summary;
 use ridge_core::units::{GB, TERA};
 use ridge_core::{Hardware, Precision};
 
-use crate::gpu::{Bindings, Gpu, Kernel, f32_bytes, u32_bytes};
+use crate::gpu::{Bindings, Gpu, Kernel, f16_bytes, f32_bytes, u32_bytes};
 
 /// Suite sizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -244,7 +244,8 @@ pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> R
         jobs.push((format!("intensity.{}", intensity_name(iters)), Box::new(move |c: &Ctx<'_>| c.intensity(iters))));
     }
     for &(m, n, k) in &plan.gemm {
-        jobs.push((format!("gemm.fp32.{m}x{n}x{k}"), Box::new(move |c: &Ctx<'_>| c.gemm(m, n, k))));
+        jobs.push((format!("gemm.fp32.{m}x{n}x{k}"), Box::new(move |c: &Ctx<'_>| c.gemm(m, n, k, false))));
+        jobs.push((format!("gemm.f16.{m}x{n}x{k}"), Box::new(move |c: &Ctx<'_>| c.gemm(m, n, k, true))));
     }
     for &row in &plan.row_bytes {
         jobs.push((format!("gather.rows{row}B"), Box::new(move |c: &Ctx<'_>| c.gather(row))));
@@ -685,26 +686,39 @@ impl Ctx<'_> {
         }
     }
 
-    fn gemm(&self, m: usize, n: usize, k: usize) -> KernelResult {
-        let name = format!("gemm.fp32.{m}x{n}x{k}");
-        let work = Work { bytes: ((m * k + k * n + m * n) * 4) as f64, flops: 2.0 * (m * n * k) as f64 };
+    fn gemm(&self, m: usize, n: usize, k: usize, half: bool) -> KernelResult {
+        let (label, precision, bytes_in) =
+            if half { ("f16", Precision::Fp16, 2) } else { ("fp32", Precision::Fp32, 4) };
+        let name = format!("gemm.{label}.{m}x{n}x{k}");
+        let work = Work { bytes: ((m * k + k * n) * bytes_in + m * n * 4) as f64, flops: 2.0 * (m * n * k) as f64 };
         let spec = Spec {
             name: &name,
             group: "gemm",
-            precision: Precision::Fp32,
+            precision,
             params: params(&[("m", m as f64), ("n", n as f64), ("k", k as f64)]),
             work,
             bandwidth: false,
         };
+        if half && !self.gpu.f16 {
+            let mut r =
+                failed(&name, "gemm", precision, spec.params, work, "the adapter has no shader-f16 feature".into());
+            r.status = Status::Skipped;
+            return r;
+        }
         let mut rng = SplitMix64::new(3);
-        let a = rng.fill(m * k, -1.0, 1.0);
-        let b = rng.fill(k * n, -1.0, 1.0);
+        // Inputs exactly representable in f16 (multiples of 1/256 in [-1, 1)), so both kernels
+        // and the reference see the same numbers.
+        let mut f16_exact =
+            |len: usize| -> Vec<f32> { (0..len).map(|_| (rng.f32_in(-1.0, 1.0) * 256.0).round() / 256.0).collect() };
+        let a = f16_exact(m * k);
+        let b = f16_exact(k * n);
+        let encode = |v: &[f32]| if half { f16_bytes(v) } else { f32_bytes(v) };
         let run = || -> Result<(Timing, Vec<f32>)> {
             let g = self.gpu;
-            let kernel = g.kernel("gemm", kernels::GEMM, "gemm")?;
+            let kernel = g.kernel("gemm", if half { kernels::GEMM_F16 } else { kernels::GEMM }, "gemm")?;
             let workgroups = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
             let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
-            let (ab, bb) = (g.storage("A", &f32_bytes(&a)), g.storage("B", &f32_bytes(&b)));
+            let (ab, bb) = (g.storage("A", &encode(&a)), g.storage("B", &encode(&b)));
             let out = g.output("C", (m * n * 4) as u64);
             let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
@@ -719,8 +733,10 @@ impl Ctx<'_> {
                 let mut pick = SplitMix64::new(5);
                 at.extend((0..256).map(|_| (pick.below(m as u32) as usize, pick.below(n as u32) as usize)));
                 let picked: Vec<f32> = at.iter().map(|&(r, c)| got[r * n + c]).collect();
+                // f16 partial sums of 16 products round at about 1e-3 of their size.
+                let tolerance = if half { 2e-2 } else { 1e-3 };
                 self.finish(spec, Ok(timing), || {
-                    Ok(reference::compare(&picked, &reference::gemm_at(&a, &b, n, k, &at), 1e-3))
+                    Ok(reference::compare(&picked, &reference::gemm_at(&a, &b, n, k, &at), tolerance))
                 })
             }
         }

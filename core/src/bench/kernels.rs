@@ -9,6 +9,8 @@
 pub const STREAM: &str = include_str!("../../kernels/stream.wgsl");
 /// Tiled fp32 GEMM.
 pub const GEMM: &str = include_str!("../../kernels/gemm.wgsl");
+/// Tiled f16 GEMM (f16 inputs and products, f32 accumulation across steps of 16).
+pub const GEMM_F16: &str = include_str!("../../kernels/gemm_f16.wgsl");
 /// Embedding-bag gather with sum pooling.
 pub const GATHER: &str = include_str!("../../kernels/gather.wgsl");
 /// Fused attention, head dimension 64.
