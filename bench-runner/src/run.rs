@@ -73,27 +73,6 @@ pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hard
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn adapters_match_catalog_entries_only_when_unambiguous() {
-        let c = match ridge_datasets::catalog() {
-            Ok(c) => c,
-            Err(e) => panic!("{e}"),
-        };
-        let id = |name: &str| catalog_match(&c, name).map(|h| h.id.as_str());
-        assert_eq!(id("NVIDIA H200"), Some("h200-sxm"));
-        assert_eq!(id("NVIDIA H100 80GB HBM3"), None);
-        assert_eq!(id("NVIDIA H100 PCIe"), Some("h100-pcie"));
-        assert_eq!(id("NVIDIA L4"), Some("l4"));
-        assert_eq!(id("NVIDIA L40S"), Some("l40s"));
-        assert_eq!(id("AMD Instinct MI300X"), Some("mi300x"));
-        assert_eq!(id("llvmpipe (LLVM 15.0.6, 256 bits)"), None);
-    }
-}
-
 /// `ridge devices`.
 pub fn devices(json: bool, out: &mut dyn Write) -> Result<()> {
     let instance = gpu::instance();
@@ -418,4 +397,25 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn adapters_match_catalog_entries_only_when_unambiguous() {
+        let c = match ridge_datasets::catalog() {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let id = |name: &str| catalog_match(&c, name).map(|h| h.id.as_str());
+        assert_eq!(id("NVIDIA H200"), Some("h200-sxm"));
+        assert_eq!(id("NVIDIA H100 80GB HBM3"), None);
+        assert_eq!(id("NVIDIA H100 PCIe"), Some("h100-pcie"));
+        assert_eq!(id("NVIDIA L4"), Some("l4"));
+        assert_eq!(id("NVIDIA L40S"), Some("l40s"));
+        assert_eq!(id("AMD Instinct MI300X"), Some("mi300x"));
+        assert_eq!(id("llvmpipe (LLVM 15.0.6, 256 bits)"), None);
+    }
 }
