@@ -348,13 +348,16 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             let (code, results) = crate::run::run(&args, &catalog, out, err)?;
             match (baseline, results.first()) {
                 (Some((base, opts)), Some(current)) => {
+                    // With --json, stdout holds the result document alone; the verdict table
+                    // goes to stderr (`ridge compare --json` gives it as JSON).
+                    let target: &mut dyn Write = if a.json { err } else { out };
                     let compared = crate::compare::run(
                         &base,
                         std::slice::from_ref(current),
                         &opts,
                         a.compare.fail_on,
                         &a.compare.outputs(false),
-                        out,
+                        target,
                     )?;
                     Ok(code.max(compared))
                 }
