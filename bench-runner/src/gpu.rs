@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 use ridge_core::bench::result::Fingerprint;
-use serde::Serialize;
 use wgpu::util::DeviceExt;
 
 /// The wgpu version this runner links, recorded in fingerprints.
@@ -42,29 +41,6 @@ pub fn adapters(instance: &wgpu::Instance, filter: Option<&str>) -> Vec<wgpu::Ad
         .collect()
 }
 
-/// What `ridge devices` reports for one adapter.
-#[derive(Debug, Clone, Serialize)]
-pub struct AdapterReport {
-    /// Adapter name.
-    pub name: String,
-    /// PCI vendor id.
-    pub vendor_id: u32,
-    /// PCI device id.
-    pub device_id: u32,
-    /// Device type.
-    pub device_type: String,
-    /// Backend.
-    pub backend: String,
-    /// Driver.
-    pub driver: String,
-    /// Driver version.
-    pub driver_info: String,
-    /// Features that matter to ridge.
-    pub features: Vec<String>,
-    /// Limits that matter to ridge.
-    pub limits: BTreeMap<String, u64>,
-}
-
 const FEATURES: &[(wgpu::Features, &str)] = &[
     (wgpu::Features::TIMESTAMP_QUERY, "timestamp-query"),
     (wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES, "timestamp-query-inside-passes"),
@@ -86,10 +62,10 @@ fn limit_map(l: &wgpu::Limits) -> BTreeMap<String, u64> {
     ])
 }
 
-/// Describes an adapter.
-pub fn report(adapter: &wgpu::Adapter) -> AdapterReport {
+/// Describes an adapter: what `ridge devices` lists and every result file records.
+pub fn report(adapter: &wgpu::Adapter) -> Fingerprint {
     let info = adapter.get_info();
-    AdapterReport {
+    Fingerprint {
         name: info.name,
         vendor_id: info.vendor,
         device_id: info.device,
@@ -97,6 +73,7 @@ pub fn report(adapter: &wgpu::Adapter) -> AdapterReport {
         backend: format!("{:?}", info.backend),
         driver: info.driver,
         driver_info: info.driver_info,
+        wgpu_version: WGPU_VERSION.into(),
         features: feature_names(adapter.features()),
         limits: limit_map(&adapter.limits()),
     }
@@ -110,7 +87,7 @@ pub struct Gpu {
     /// Its queue.
     pub queue: wgpu::Queue,
     /// The adapter's description.
-    pub report: AdapterReport,
+    pub report: Fingerprint,
     /// The device's limits (the adapter's maximum).
     pub limits: wgpu::Limits,
     /// GPU timestamps are available.
@@ -180,19 +157,7 @@ impl Gpu {
 
     /// The fingerprint recorded in result files.
     pub fn fingerprint(&self) -> Fingerprint {
-        let r = &self.report;
-        Fingerprint {
-            name: r.name.clone(),
-            vendor_id: r.vendor_id,
-            device_id: r.device_id,
-            device_type: r.device_type.clone(),
-            backend: r.backend.clone(),
-            driver: r.driver.clone(),
-            driver_info: r.driver_info.clone(),
-            wgpu_version: WGPU_VERSION.into(),
-            features: r.features.clone(),
-            limits: r.limits.clone(),
-        }
+        self.report.clone()
     }
 
     /// Why the device was lost, if it was.

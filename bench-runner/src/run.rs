@@ -76,7 +76,8 @@ pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hard
 /// `ridge devices`.
 pub fn devices(json: bool, out: &mut dyn Write) -> Result<()> {
     let instance = gpu::instance();
-    let reports: Vec<gpu::AdapterReport> = gpu::adapters(&instance, None).iter().map(gpu::report).collect();
+    let reports: Vec<ridge_core::bench::result::Fingerprint> =
+        gpu::adapters(&instance, None).iter().map(gpu::report).collect();
     if json {
         serde_json::to_writer_pretty(
             &mut *out,
