@@ -160,3 +160,77 @@ fn datasets_dir_is_validated_before_use() {
     assert!(err.contains("cannot read") && err.contains("nodes.toml"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn tco_reproduces_the_published_energy_bill() {
+    // 100 nodes drawing 815 W at full load, 70% utilisation, $0.12/kWh, PUE 1.0: about $60,000.
+    let v =
+        json(&["tco", "--nodes", "100", "--watts", "815", "--utilization", "70%", "--usd-per-kwh", "0.12", "--json"]);
+    let usd = v["report"]["energy_usd_per_year"].as_f64().unwrap_or(0.0);
+    assert!((usd - 59_971.0).abs() < 1.0, "{v}");
+    let (code, out, _) =
+        ridge(&["tco", "--nodes", "100", "--watts", "815", "--utilization", "0.7", "--usd-per-kwh", "0.12"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("$59971"), "{out}");
+    // From the catalog: an H100's 700 W TDP and its (uncertain) purchase estimate.
+    let v = json(&[
+        "tco",
+        "-H",
+        "h100-sxm",
+        "--devices",
+        "8",
+        "--utilization",
+        "0.6",
+        "--usd-per-kwh",
+        "0.15",
+        "--pue",
+        "1.3",
+        "--json",
+    ]);
+    assert_eq!(v["inputs"]["peak_w"], 700.0);
+    assert!(v["report"]["capex_usd_per_year"].as_f64().is_some_and(|c| c > 0.0), "{v}");
+}
+
+#[test]
+fn tco_rejects_bad_inputs_by_flag() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["tco", "--devices", "8", "--watts", "700", "--utilization", "1.5", "--usd-per-kwh", "0.1"],
+            "--utilization: must be between 0 and 1",
+        ),
+        (
+            &[
+                "tco",
+                "--devices",
+                "8",
+                "--watts",
+                "700",
+                "--utilization",
+                "0.5",
+                "--usd-per-kwh",
+                "0.1",
+                "--pue",
+                "0.8",
+            ],
+            "--pue: must be at least 1",
+        ),
+        (
+            &["tco", "--devices", "0", "--watts", "700", "--utilization", "0.5", "--usd-per-kwh", "0.1"],
+            "--devices: must be positive",
+        ),
+        (&["tco", "--devices", "8", "--utilization", "0.5", "--usd-per-kwh", "0.1"], "give --watts"),
+        (
+            &["tco", "-H", "tpu-v5e", "--devices", "8", "--utilization", "0.5", "--usd-per-kwh", "0.1"],
+            "tpu-v5e has no published TDP",
+        ),
+        (
+            &["tco", "--devices", "8", "--watts", "700", "--utilization", "lots", "--usd-per-kwh", "0.1"],
+            "`lots` is not a number",
+        ),
+    ];
+    for (args, message) in cases {
+        let (code, _, err) = ridge(args);
+        assert_eq!(code, 2, "ridge {args:?}");
+        assert!(err.contains(message), "ridge {args:?}: expected `{message}` in {err}");
+    }
+}

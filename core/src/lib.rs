@@ -26,6 +26,7 @@
 
 pub mod bench;
 pub mod compare;
+pub mod cost;
 pub mod data;
 pub mod estimate;
 pub mod hardware;

@@ -1,0 +1,148 @@
+//! Energy and cost of ownership: average power from idle and board power by utilisation,
+//! the facility's overhead (PUE), the energy bill, and purchase cost amortised over years.
+//!
+//! Average power = idle + (peak − idle) × utilisation, per unit (device or node); facility power
+//! = average × PUE; energy per year = facility power × 8,760 h.
+
+use serde::{Deserialize, Serialize};
+
+/// Hours in a (non-leap) year.
+pub const HOURS_PER_YEAR: f64 = 8760.0;
+
+/// What `tco` needs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TcoInputs {
+    /// Devices or nodes.
+    pub units: f64,
+    /// Power of one unit at full load, watts.
+    pub peak_w: f64,
+    /// Power of one unit when idle, watts.
+    pub idle_w: f64,
+    /// Fraction of time at full load, 0..=1.
+    pub utilization: f64,
+    /// Electricity price, US dollars per kWh.
+    pub usd_per_kwh: f64,
+    /// Power usage effectiveness of the facility (1.0 = no overhead).
+    pub pue: f64,
+    /// Purchase price of one unit, US dollars (0 for energy only).
+    pub purchase_usd: f64,
+    /// Years the purchase is amortised over.
+    pub years: f64,
+}
+
+/// Energy and cost per year, and over the amortisation period.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TcoReport {
+    /// Average power of all units, watts (before PUE).
+    pub average_power_w: f64,
+    /// Average power drawn from the grid, watts (after PUE).
+    pub facility_power_w: f64,
+    /// Energy per year, kWh.
+    pub kwh_per_year: f64,
+    /// Energy bill per year, USD.
+    pub energy_usd_per_year: f64,
+    /// Purchase amortised per year, USD.
+    pub capex_usd_per_year: f64,
+    /// Energy plus amortised purchase per year, USD.
+    pub total_usd_per_year: f64,
+    /// The same per hour of ownership, USD.
+    pub total_usd_per_hour: f64,
+    /// Over the whole amortisation period, USD.
+    pub total_usd: f64,
+}
+
+/// An input outside its domain.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct CostError {
+    /// The input's name.
+    pub field: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn check(field: &'static str, v: f64, ok: bool, what: &str) -> Result<(), CostError> {
+    if v.is_finite() && ok { Ok(()) } else { Err(CostError { field, message: format!("must be {what}, got {v}") }) }
+}
+
+/// Energy and total cost of ownership.
+pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
+    check("units", i.units, i.units > 0.0, "positive")?;
+    check("peak_w", i.peak_w, i.peak_w > 0.0, "positive")?;
+    check("idle_w", i.idle_w, i.idle_w >= 0.0 && i.idle_w <= i.peak_w, "between 0 and the peak power")?;
+    check("utilization", i.utilization, (0.0..=1.0).contains(&i.utilization), "between 0 and 1")?;
+    check("usd_per_kwh", i.usd_per_kwh, i.usd_per_kwh >= 0.0, "zero or positive")?;
+    check("pue", i.pue, i.pue >= 1.0, "at least 1")?;
+    check("purchase_usd", i.purchase_usd, i.purchase_usd >= 0.0, "zero or positive")?;
+    check("years", i.years, i.years > 0.0, "positive")?;
+    let average = i.units * (i.idle_w + (i.peak_w - i.idle_w) * i.utilization);
+    let facility = average * i.pue;
+    let kwh = facility / 1000.0 * HOURS_PER_YEAR;
+    let energy = kwh * i.usd_per_kwh;
+    let capex = i.units * i.purchase_usd / i.years;
+    let total = energy + capex;
+    Ok(TcoReport {
+        average_power_w: average,
+        facility_power_w: facility,
+        kwh_per_year: kwh,
+        energy_usd_per_year: energy,
+        capex_usd_per_year: capex,
+        total_usd_per_year: total,
+        total_usd_per_hour: total / HOURS_PER_YEAR,
+        total_usd: total * i.years,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs() -> TcoInputs {
+        TcoInputs {
+            units: 100.0,
+            peak_w: 815.0,
+            idle_w: 0.0,
+            utilization: 0.7,
+            usd_per_kwh: 0.12,
+            pue: 1.0,
+            purchase_usd: 0.0,
+            years: 1.0,
+        }
+    }
+
+    #[test]
+    fn reproduces_the_published_sixty_thousand_dollars() {
+        // 100 nodes at 815 W, 70% utilisation, $0.12/kWh, PUE 1.0, idle 0: about $60,000 a year.
+        let r = tco(&inputs()).unwrap_or_else(|e| panic!("{e}"));
+        assert!((r.energy_usd_per_year - 59_971.0).abs() < 1.0, "{}", r.energy_usd_per_year);
+        assert!((r.kwh_per_year - 499_758.0).abs() < 1.0);
+    }
+
+    #[test]
+    fn idle_pue_and_purchase_add_up() {
+        let r = tco(&TcoInputs {
+            units: 1.0,
+            peak_w: 700.0,
+            idle_w: 100.0,
+            utilization: 0.5,
+            pue: 1.5,
+            purchase_usd: 30_000.0,
+            years: 3.0,
+            ..inputs()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.average_power_w, 400.0);
+        assert_eq!(r.facility_power_w, 600.0);
+        assert!((r.capex_usd_per_year - 10_000.0).abs() < 1e-9);
+        assert!((r.total_usd - 3.0 * r.total_usd_per_year).abs() < 1e-6);
+    }
+
+    #[test]
+    fn bad_inputs_name_the_field() {
+        let bad = |i: TcoInputs| tco(&i).err().map(|e| e.to_string()).unwrap_or_default();
+        assert_eq!(bad(TcoInputs { utilization: 1.5, ..inputs() }), "utilization: must be between 0 and 1, got 1.5");
+        assert!(bad(TcoInputs { pue: 0.9, ..inputs() }).starts_with("pue: must be at least 1"));
+        assert!(bad(TcoInputs { units: f64::NAN, ..inputs() }).starts_with("units:"));
+        assert!(bad(TcoInputs { idle_w: 900.0, ..inputs() }).starts_with("idle_w:"));
+    }
+}
