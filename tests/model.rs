@@ -227,3 +227,23 @@ fn every_preset_estimates_on_an_h100_node() {
         }
     }
 }
+
+#[test]
+fn cost_and_energy_per_token_follow_price_power_and_throughput() {
+    let c = catalog();
+    let (Some(w), Some(h100), Some(tpu)) = (c.workload("llama-3.1-8b"), c.hardware("h100-sxm"), c.hardware("tpu-v5e"))
+    else {
+        panic!("presets")
+    };
+    let e = run(w, h100, 2, |s| s.batch = 16);
+    let price = e.price.as_ref().unwrap_or_else(|| panic!("h100-sxm has cloud prices"));
+    assert_eq!(price.usd_per_device_hour, 2.69, "the cheapest listed price");
+    for p in &e.phases {
+        let usd = p.usd_per_million.unwrap_or(0.0);
+        assert!(close(usd, 2.69 * 2.0 / 3600.0 / p.throughput_per_s * 1e6, 1e-12), "{:?}", p.phase);
+        assert!(close(p.joules_per_unit.unwrap_or(0.0), 700.0 * 2.0 / p.throughput_per_s, 1e-12));
+    }
+    // No price and no TDP published: no figures rather than invented ones.
+    let e = run(w, tpu, 1, |_| {});
+    assert!(e.price.is_none() && e.phases.iter().all(|p| p.usd_per_million.is_none() && p.joules_per_unit.is_none()));
+}

@@ -780,6 +780,25 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     if let Some(ttt) = e.phases.iter().find_map(|p| p.time_to_train_s) {
         writeln!(out, "time to train the token budget: {}", seconds(ttt))?;
     }
+    for p in &e.phases {
+        let unit = if p.throughput_unit == "tokens/s" { "token" } else { "sample" };
+        let mut parts = Vec::new();
+        if let (Some(usd), Some(price)) = (p.usd_per_million, &e.price) {
+            parts.push(format!(
+                "${} per million {unit}s at ${:.2}/device-hour ({}, checked {})",
+                sig3(usd),
+                price.usd_per_device_hour,
+                price.provider,
+                price.checked
+            ));
+        }
+        if let Some(j) = p.joules_per_unit {
+            parts.push(format!("{} J per {unit} at TDP", sig3(j)));
+        }
+        if !parts.is_empty() {
+            writeln!(out, "{}: {}", format!("{:?}", p.phase).to_lowercase(), parts.join("; "))?;
+        }
+    }
 
     let c = &e.ceilings;
     let mut ceilings: Vec<String> = Vec::new();

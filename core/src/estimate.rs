@@ -87,6 +87,13 @@ pub struct PhaseEstimate {
     /// Time to train the run's token budget, in seconds (training only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_train_s: Option<f64>,
+    /// Board energy per token (or sample), joules: all devices at TDP for the phase's time (an
+    /// upper bound; `None` without a published TDP).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joules_per_unit: Option<f64>,
+    /// Cloud cost per million tokens (or samples) at the estimate's `price`, USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_million: Option<f64>,
     /// One step's operations on one device.
     pub operations: Vec<OpEstimate>,
 }
@@ -116,6 +123,9 @@ pub struct Estimate {
     pub ridge_points: Vec<RidgePoint>,
     /// Per phase.
     pub phases: Vec<PhaseEstimate>,
+    /// The cloud price used for `usd_per_million`: the cheapest listed for the device.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<crate::hardware::CloudPrice>,
     /// Remarks: fallbacks, assumptions, warnings.
     pub notes: Vec<String>,
 }
@@ -168,6 +178,8 @@ impl PhaseContext<'_> {
             fits: footprint.fits,
             footprint,
             time_to_train_s: None,
+            joules_per_unit: None,
+            usd_per_million: None,
             operations,
         })
     }
@@ -270,6 +282,17 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         (None, None, _) => return Err(EstimateError::Scenario(format!("workload `{}` has no model", w.id))),
     }
     let mut notes = ctx.notes;
+    // Energy and cloud cost per unit of work, for all devices together.
+    let price = req.hardware.cheapest_cloud_price(None).cloned();
+    let tdp = req.hardware.power.tdp_w.as_ref().map(|f| f.value);
+    for p in &mut phases {
+        if p.throughput_per_s > 0.0 {
+            let devices = f64::from(n);
+            p.joules_per_unit = tdp.map(|w| w * devices / p.throughput_per_s);
+            p.usd_per_million =
+                price.as_ref().map(|c| c.usd_per_device_hour * devices / 3600.0 / p.throughput_per_s * 1e6);
+        }
+    }
     if phases.iter().any(|p| !p.fits) {
         let need = phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
         notes.push(format!(
@@ -291,6 +314,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         ridge_points: ceilings.ridge_points(),
         ceilings,
         phases,
+        price,
         notes,
     })
 }
