@@ -16,7 +16,8 @@ use crate::format::{self, gb, percent, seconds, si, sig3};
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 2 usage or input error (unknown flag or id, invalid datasets, a scenario
-the workload cannot run).
+the workload cannot run). `ridge run` exits 1 when a kernel fails verification; `ridge compare`
+exits 1 on a regression and 3 when the runs are not comparable.
 
 Units: GB = 1e9 bytes; TFLOP/s = 1e12 FLOP/s; FLOPs count 2 per multiply-add; bytes are read +
 write. Datasheet figures are dense (not 2:4 sparse) peaks.
@@ -25,13 +26,18 @@ Examples:
   ridge catalog
   ridge workloads --json
   ridge estimate --workload llama-2-70b --hardware h100-sxm --devices 4
-  ridge estimate --workload llama-3.1-8b --hardware l4 --precision fp8 --batch 16 --json";
+  ridge estimate --workload llama-3.1-8b --hardware l4 --precision fp8 --batch 16 --json
+  ridge tco --nodes 100 --watts 815 --utilization 70% --usd-per-kwh 0.12
+  ridge run --suite quick
+  ridge compare base.json head.json --summary summary.md";
 
 /// ridge: what AI hardware really delivers, and what it costs.
 ///
 /// Estimates how a workload (an LLM, a mixture-of-experts, an encoder, a recommender or a training
 /// run) performs on an accelerator from its roofline: compute, memory bandwidth, interconnect and
 /// host link, using measured ceilings where the datasets have them and datasheet peaks otherwise.
+/// Measures the GPU in front of you with verified wgpu kernels (`ridge run`), and tells a real
+/// regression from noise between two runs (`ridge compare`).
 #[derive(Debug, Parser)]
 #[command(name = "ridge", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
