@@ -226,7 +226,8 @@ comparable (exit 3) unless --allow-different-device (suite and schema must still
 
 Per kernel, on the raw samples: the change of median throughput with a bootstrap interval, and a
 Mann-Whitney U test, Holm-corrected across kernels. regressed = significant and the whole interval
-beyond the noise floor (the larger of --threshold and the samples' coefficient of variation);
+beyond the noise floor (the larger of --threshold and the samples' robust coefficient of
+variation, 1.4826 x MAD / median);
 unchanged = the interval within the floor; inconclusive = neither (take more samples). A kernel
 that stopped verifying is regressed.
 

@@ -490,6 +490,24 @@ impl Ctx<'_> {
         }
     }
 
+    /// The common ending of every kernel: a failed run is reported as such; otherwise the
+    /// read-back output (after any injected fault) is verified and the result assembled.
+    fn conclude(
+        &self,
+        spec: Spec<'_>,
+        run: Result<(Timing, Vec<f32>)>,
+        verify: impl FnOnce(&[f32]) -> Verification,
+    ) -> KernelResult {
+        match run {
+            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
+            Ok((timing, mut got)) => {
+                let name = spec.name.to_string();
+                self.fault(&name, &mut got);
+                self.finish(spec, Ok(timing), || Ok(verify(&got)))
+            }
+        }
+    }
+
     /// Flags a figure above the matching catalog entry's datasheet peak: a defect (work the
     /// compiler removed, or a timer that lies), never a result to celebrate.
     fn check_peak(&self, r: &mut KernelResult) {
@@ -544,13 +562,7 @@ impl Ctx<'_> {
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
             Ok((timing, g.read_f32(&out, n * 4)?))
         };
-        match run() {
-            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
-            Ok((timing, mut got)) => {
-                self.fault(&name, &mut got);
-                self.finish(spec, Ok(timing), || Ok(reference::compare(&got, &s.reference(&a, &b, scalar), 1e-6)))
-            }
-        }
+        self.conclude(spec, run(), |got| reference::compare(got, &s.reference(&a, &b, scalar), 1e-6))
     }
 
     fn reduce(&self) -> KernelResult {
@@ -579,15 +591,11 @@ impl Ctx<'_> {
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
             Ok((timing, g.read_f32(&out, groups as usize * 4)?))
         };
-        match run() {
-            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
-            Ok((timing, mut partials)) => {
-                self.fault(name, &mut partials);
-                let got: f64 = partials.iter().map(|&x| f64::from(x)).sum();
-                let want: f64 = a.iter().map(|&x| f64::from(x)).sum();
-                self.finish(spec, Ok(timing), || Ok(reference::compare(&[got as f32], &[want as f32], 1e-4)))
-            }
-        }
+        self.conclude(spec, run(), |partials| {
+            let got: f64 = partials.iter().map(|&x| f64::from(x)).sum();
+            let want: f64 = a.iter().map(|&x| f64::from(x)).sum();
+            reference::compare(&[got as f32], &[want as f32], 1e-4)
+        })
     }
 
     fn fma(&self, chains: usize, half: bool) -> KernelResult {
@@ -629,21 +637,11 @@ impl Ctx<'_> {
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
             Ok((timing, g.read_f32(&out, n * 4)?))
         };
-        match run() {
-            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
-            Ok((timing, mut got)) => {
-                self.fault(&name, &mut got);
-                let tolerance = if half { 2e-2 } else { 1e-4 };
-                self.finish(spec, Ok(timing), || {
-                    let (picked_a, picked_got) = pick_lanes(&a, &got, n);
-                    Ok(reference::compare(
-                        &picked_got,
-                        &reference::fma_peak(&picked_a, chains, iters, m, c, step),
-                        tolerance,
-                    ))
-                })
-            }
-        }
+        let tolerance = if half { 2e-2 } else { 1e-4 };
+        self.conclude(spec, run(), |got| {
+            let (picked_a, picked_got) = pick_lanes(&a, got, n);
+            reference::compare(&picked_got, &reference::fma_peak(&picked_a, chains, iters, m, c, step), tolerance)
+        })
     }
 
     fn intensity(&self, iters: u32) -> KernelResult {
@@ -675,15 +673,10 @@ impl Ctx<'_> {
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
             Ok((timing, g.read_f32(&out, n * 4)?))
         };
-        match run() {
-            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
-            Ok((timing, mut got)) => {
-                self.fault(&name, &mut got);
-                self.finish(spec, Ok(timing), || {
-                    Ok(reference::compare(&got, &reference::fma_steps(&a, iters, m, c), 1e-4))
-                })
-            }
-        }
+        self.conclude(spec, run(), |got| {
+            let (picked_a, picked_got) = pick_lanes(&a, got, n);
+            reference::compare(&picked_got, &reference::fma_steps(&picked_a, iters, m, c), 1e-4)
+        })
     }
 
     fn gemm(&self, m: usize, n: usize, k: usize, half: bool) -> KernelResult {
@@ -725,22 +718,16 @@ impl Ctx<'_> {
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
             Ok((timing, g.read_f32(&out, m * n)?))
         };
-        match run() {
-            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
-            Ok((timing, mut got)) => {
-                self.fault(&name, &mut got);
-                // Check the corners and 256 random elements against an f64 reference.
-                let mut at = vec![(0, 0), (m - 1, n - 1), (0, n - 1), (m - 1, 0)];
-                let mut pick = SplitMix64::new(5);
-                at.extend((0..256).map(|_| (pick.below(m as u32) as usize, pick.below(n as u32) as usize)));
-                let picked: Vec<f32> = at.iter().map(|&(r, c)| got[r * n + c]).collect();
-                // f16 partial sums of 16 products round at about 1e-3 of their size.
-                let tolerance = if half { 2e-2 } else { 1e-3 };
-                self.finish(spec, Ok(timing), || {
-                    Ok(reference::compare(&picked, &reference::gemm_at(&a, &b, n, k, &at), tolerance))
-                })
-            }
-        }
+        // Check the corners and 256 random elements against an f64 reference; f16 partial sums of
+        // 16 products round at about 1e-3 of their size.
+        let tolerance = if half { 2e-2 } else { 1e-3 };
+        self.conclude(spec, run(), |got| {
+            let mut at = vec![(0, 0), (m - 1, n - 1), (0, n - 1), (m - 1, 0)];
+            let mut pick = SplitMix64::new(5);
+            at.extend((0..256).map(|_| (pick.below(m as u32) as usize, pick.below(n as u32) as usize)));
+            let picked: Vec<f32> = at.iter().map(|&(r, c)| got[r * n + c]).collect();
+            reference::compare(&picked, &reference::gemm_at(&a, &b, n, k, &at), tolerance)
+        })
     }
 
     fn gather(&self, row_bytes: usize) -> KernelResult {
@@ -780,15 +767,7 @@ impl Ctx<'_> {
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
             Ok((timing, g.read_f32(&out, bags * dim)?))
         };
-        match run() {
-            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
-            Ok((timing, mut got)) => {
-                self.fault(&name, &mut got);
-                self.finish(spec, Ok(timing), || {
-                    Ok(reference::compare(&got, &reference::gather(&table, &idx, pooling, dim), 1e-5))
-                })
-            }
-        }
+        self.conclude(spec, run(), |got| reference::compare(got, &reference::gather(&table, &idx, pooling, dim), 1e-5))
     }
 
     fn attention(&self, label: &str, s: AttentionShape) -> KernelResult {
@@ -853,15 +832,12 @@ impl Ctx<'_> {
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
             Ok((timing, g.read_f32(&out, q_elems)?))
         };
-        match run() {
-            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
-            Ok((timing, mut got)) => {
-                self.fault(&name, &mut got);
-                self.finish(spec, Ok(timing), || {
-                    Ok(reference::compare(&got, &reference::attention(&q, &k, &v, s), 1e-3))
-                })
-            }
-        }
+        self.conclude(spec, run(), |got| {
+            // Every output row of small problems; 512 random rows (and the first and last) of large.
+            let rows = reference::sample_indices(s.batch * s.heads * s.q_len, 512, 19);
+            let picked: Vec<f32> = rows.iter().flat_map(|&r| got[r * D..(r + 1) * D].iter().copied()).collect();
+            reference::compare(&picked, &reference::attention_rows(&q, &k, &v, s, &rows), 1e-3)
+        })
     }
 
     fn transfer_spec<'s>(&self, name: &'s str, how: f64) -> Spec<'s> {
@@ -985,16 +961,8 @@ impl Ctx<'_> {
     }
 
     fn finish_transfer(&self, spec: Spec<'_>, run: Result<(Timing, Vec<f32>)>, data: &[u8]) -> KernelResult {
-        match run {
-            Err(e) => self.finish(spec, Err(e), || bail!("not run")),
-            Ok((timing, mut got)) => {
-                let name = spec.name.to_string();
-                self.fault(&name, &mut got);
-                let want: Vec<f32> =
-                    data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-                self.finish(spec, Ok(timing), || Ok(reference::compare(&got, &want, 0.0)))
-            }
-        }
+        let want: Vec<f32> = data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        self.conclude(spec, run, |got| reference::compare(got, &want, 0.0))
     }
 }
 

@@ -4,7 +4,7 @@
 //!
 //! A change is a regression only when it is significant (Holm-adjusted p ≤ alpha) and its whole
 //! confidence interval lies beyond the noise floor (the larger of the threshold and the samples'
-//! coefficient of variation). Unchanged means the interval lies within the floor; anything else is
+//! robust coefficient of variation, 1.4826 × MAD / median). Unchanged means the interval lies within the floor; anything else is
 //! inconclusive (more samples would tell). Runs of different devices, suites or schemas are not
 //! comparable at all.
 
@@ -86,7 +86,8 @@ pub struct KernelComparison {
     pub p_value: f64,
     /// Holm-adjusted p-value.
     pub p_adjusted: f64,
-    /// The change needed to call a difference: max(threshold, coefficient of variation).
+    /// The change needed to call a difference: max(threshold, robust coefficient of variation of
+    /// either side).
     pub noise_floor: f64,
     /// Verdict.
     pub verdict: Verdict,
@@ -122,14 +123,16 @@ pub fn median(v: &[f64]) -> f64 {
     crate::bench::stats::quantile(&s, 0.5)
 }
 
-fn cv(v: &[f64]) -> f64 {
-    let n = v.len();
-    if n < 2 {
+/// Robust relative spread: 1.4826 × median absolute deviation / median (the coefficient of
+/// variation for normal samples, but not inflated by the few slow outliers that a busy machine
+/// adds to timing samples).
+fn robust_cv(v: &[f64]) -> f64 {
+    if v.len() < 2 {
         return 0.0;
     }
-    let mean = v.iter().sum::<f64>() / n as f64;
-    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    if mean > 0.0 { var.sqrt() / mean } else { 0.0 }
+    let m = median(v);
+    let deviations: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
+    if m > 0.0 { 1.4826 * median(&deviations) / m } else { 0.0 }
 }
 
 /// Complementary error function (Numerical Recipes `erfcc`, relative error below 1.2e-7).
@@ -253,7 +256,7 @@ pub fn compare_samples(name: &str, unit: &str, base: &[f64], cur: &[f64], opts: 
         ci_high,
         p_value: mann_whitney_p(base, cur),
         p_adjusted: f64::NAN,
-        noise_floor: opts.threshold.max(cv(base)).max(cv(cur)),
+        noise_floor: opts.threshold.max(robust_cv(base)).max(robust_cv(cur)),
         verdict: Verdict::Inconclusive,
         reason: None,
     }
