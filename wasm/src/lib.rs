@@ -81,6 +81,46 @@ pub fn estimate_json_impl(input: &str) -> Result<String, String> {
     to_json(estimate(&req).map_err(|e| e.to_string())?)
 }
 
+/// Energy and total cost of ownership for [`ridge_core::cost::TcoInputs`] given as JSON.
+pub fn tco_json_impl(input: &str) -> Result<String, String> {
+    let inputs: ridge_core::cost::TcoInputs =
+        serde_json::from_str(input).map_err(|e| format!("invalid tco input: {e}"))?;
+    to_json(ridge_core::cost::tco(&inputs).map_err(|e| e.to_string())?)
+}
+
+/// Compares two sets of `ridge run` result documents: `{"baseline": [..], "current": [..],
+/// "options": {..}}` (options as [`ridge_core::compare::CompareOptions`], all optional).
+pub fn compare_json_impl(input: &str) -> Result<String, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Input {
+        baseline: Vec<ridge_core::bench::result::RunResult>,
+        current: Vec<ridge_core::bench::result::RunResult>,
+        #[serde(default)]
+        options: Option<ridge_core::compare::CompareOptions>,
+    }
+    let input: Input = serde_json::from_str(input).map_err(|e| format!("invalid compare input: {e}"))?;
+    let opts = input.options.unwrap_or_default();
+    to_json(ridge_core::compare::compare_runs(&input.baseline, &input.current, &opts))
+}
+
+/// The WGSL sources of the benchmark kernels, by name (the FMA kernel with 8 chains, fp32 and
+/// f16), so the page runs exactly the kernels `ridge run` runs.
+pub fn kernels_json_impl() -> Result<String, String> {
+    use ridge_core::bench::kernels as k;
+    let sources = std::collections::BTreeMap::from([
+        ("stream", k::STREAM.to_string()),
+        ("gemm", k::GEMM.to_string()),
+        ("gemm_f16", k::GEMM_F16.to_string()),
+        ("gather", k::GATHER.to_string()),
+        ("attention", k::ATTENTION.to_string()),
+        ("intensity", k::INTENSITY.to_string()),
+        ("fma_fp32_x8", k::fma_peak(8, false)),
+        ("fma_f16_x8", k::fma_peak(8, true)),
+    ]);
+    to_json(serde_json::json!({ "kernels": sources }))
+}
+
 /// The built-in catalog as a JSON string.
 #[wasm_bindgen(js_name = catalogJson)]
 pub fn catalog_json() -> Result<String, JsError> {
@@ -92,6 +132,24 @@ pub fn catalog_json() -> Result<String, JsError> {
 #[wasm_bindgen(js_name = estimateJson)]
 pub fn estimate_json(input: &str) -> Result<String, JsError> {
     estimate_json_impl(input).map_err(js_error)
+}
+
+/// Energy and cost of ownership: takes and returns JSON strings.
+#[wasm_bindgen(js_name = tcoJson)]
+pub fn tco_json(input: &str) -> Result<String, JsError> {
+    tco_json_impl(input).map_err(js_error)
+}
+
+/// Compares `ridge run` results: takes and returns JSON strings.
+#[wasm_bindgen(js_name = compareJson)]
+pub fn compare_json(input: &str) -> Result<String, JsError> {
+    compare_json_impl(input).map_err(js_error)
+}
+
+/// The benchmark kernels' WGSL sources as JSON.
+#[wasm_bindgen(js_name = kernelsJson)]
+pub fn kernels_json() -> Result<String, JsError> {
+    kernels_json_impl().map_err(js_error)
 }
 
 #[cfg(test)]
@@ -116,6 +174,21 @@ mod tests {
         let err =
             estimate_json_impl(r#"{"workload":"llama-2-7b","hardware":"l4","batsh":2}"#).err().unwrap_or_default();
         assert!(err.contains("unknown field `batsh`"), "{err}");
+    }
+
+    #[test]
+    fn tco_and_kernels_cross_the_boundary() {
+        let input = r#"{"units":100,"peak_w":815,"idle_w":0,"utilization":0.7,"usd_per_kwh":0.12,"pue":1,"purchase_usd":0,"years":1}"#;
+        let v: serde_json::Value = serde_json::from_str(&tco_json_impl(input).unwrap_or_default()).unwrap_or_default();
+        assert!((v["energy_usd_per_year"].as_f64().unwrap_or(0.0) - 59_971.0).abs() < 1.0, "{v}");
+        let bad = tco_json_impl(&input.replace("0.7", "7")).err().unwrap_or_default();
+        assert!(bad.starts_with("utilization:"), "{bad}");
+        let k: serde_json::Value = serde_json::from_str(&kernels_json_impl().unwrap_or_default()).unwrap_or_default();
+        assert!(k["kernels"]["stream"].as_str().is_some_and(|s| s.contains("fn triad")));
+        assert!(k["kernels"]["fma_f16_x8"].as_str().is_some_and(|s| s.starts_with("enable f16;")));
+        let err = compare_json_impl(r#"{"baseline":[],"current":[]}"#).unwrap_or_default();
+        assert!(err.contains("\"comparable\":false"), "{err}");
+        assert!(compare_json_impl("{}").err().unwrap_or_default().contains("missing field `baseline`"));
     }
 
     #[test]
