@@ -17,7 +17,8 @@ use crate::format::{self, gb, percent, seconds, si, sig3};
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 2 usage or input error (unknown flag or id, invalid datasets, a scenario
 the workload cannot run). `ridge run` exits 1 when a kernel fails verification; `ridge compare`
-exits 1 on a regression and 3 when the runs are not comparable.
+exits 1 on a regression and 3 when the runs are not comparable. `ridge upload` (and `ridge run
+--upload`) exit 1 when a file was spooled or refused.
 
 Units: GB = 1e9 bytes; TFLOP/s = 1e12 FLOP/s; FLOPs count 2 per multiply-add; bytes are read +
 write. Datasheet figures are dense (not 2:4 sparse) peaks.
@@ -29,7 +30,9 @@ Examples:
   ridge estimate --workload llama-3.1-8b --hardware l4 --precision fp8 --batch 16 --json
   ridge tco --nodes 100 --watts 815 --utilization 70% --usd-per-kwh 0.12
   ridge run --suite quick
-  ridge compare base.json head.json --summary summary.md";
+  ridge compare base.json head.json --summary summary.md
+  ridge serve --db ridge.db
+  ridge run --suite quick --upload http://localhost:8080";
 
 /// ridge: what AI hardware really delivers, and what it costs.
 ///
@@ -69,6 +72,15 @@ enum Command {
     /// Compare two sets of `ridge run` results: a verdict per kernel and an exit code for CI.
     #[command(after_help = COMPARE_HELP)]
     Compare(CompareCmd),
+    /// Run the results service: an HTTP API over SQLite that stores uploaded runs, and the browser tool.
+    #[command(after_help = crate::cli_service::SERVE_HELP)]
+    Serve(crate::cli_service::ServeCmd),
+    /// Send result files to a `ridge serve`; what cannot be delivered waits in a spool.
+    #[command(after_help = crate::cli_service::UPLOAD_HELP)]
+    Upload(crate::cli_service::UploadCmd),
+    /// Make, list and revoke the service's upload tokens.
+    #[command(subcommand)]
+    Token(crate::cli_service::TokenCmd),
 }
 
 const TCO_HELP: &str = "\
@@ -348,6 +360,12 @@ struct RunCmd {
     baseline: Option<String>,
     #[command(flatten)]
     compare: CompareArgs,
+    /// Upload the result to this `ridge serve` (e.g. http://results:8080) once written; if it
+    /// cannot be delivered, a copy waits in the spool (`ridge upload --spool`).
+    #[arg(long, value_name = "URL")]
+    upload: Option<String>,
+    #[command(flatten)]
+    client: crate::cli_service::ClientArgs,
     /// Test hook: corrupt the named kernel's output before verification.
     #[arg(long, hide = true, value_name = "KERNEL")]
     inject_fault: Option<String>,
@@ -478,7 +496,14 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             let cur = crate::compare::read_side(&a.current)?;
             crate::compare::run(&base, &cur, &opts, a.opts.fail_on, &a.opts.outputs(a.json), out)
         }
+        Command::Serve(a) => crate::cli_service::serve(a, out, err),
+        Command::Upload(a) => crate::cli_service::upload(a, out, err),
+        Command::Token(a) => crate::cli_service::token(a, out),
         Command::Run(a) => {
+            let upload = match &a.upload {
+                Some(url) => Some(a.client.options(url)?),
+                None => None,
+            };
             if a.sustain.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
                 bail!("--sustain needs a positive number of seconds");
             }
@@ -503,7 +528,18 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
                 samples: a.samples.map(|n| n as usize),
                 progress: !a.quiet,
             };
-            let (code, results) = crate::run::run(&args, &catalog, out, err)?;
+            let (mut code, results) = crate::run::run(&args, &catalog, out, err)?;
+            if let Some(opts) = &upload {
+                for r in &results {
+                    let body = serde_json::to_vec_pretty(r)?;
+                    let outcome = crate::upload::upload_bytes(opts, &body, true)?;
+                    let label = std::path::PathBuf::from(format!("run on {}", r.device.name));
+                    crate::cli_service::report(&label, &outcome, opts, err)?;
+                    if !outcome.stored() {
+                        code = code.max(1);
+                    }
+                }
+            }
             match (baseline, results.first()) {
                 (Some((base, opts)), Some(current)) => {
                     // With --json, stdout holds the result document alone; the verdict table

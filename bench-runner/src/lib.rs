@@ -5,9 +5,12 @@
 //! exit code, so tests drive the real command line in-process.
 
 pub mod cli;
+mod cli_service;
 pub mod compare;
 pub mod datasets;
 pub mod format;
 pub mod gpu;
 pub mod run;
+pub mod serve;
 pub mod suite;
+pub mod upload;

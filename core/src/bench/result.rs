@@ -296,3 +296,129 @@ impl RunResult {
         }
     }
 }
+
+impl Fingerprint {
+    /// A stable 16-hex-digit key for the device and driver: name, PCI ids, type, backend, driver
+    /// and driver version (FNV-1a over those fields). Runs with the same key are aggregated
+    /// together by the results service; the wgpu version, features and limits are not part of it.
+    pub fn key(&self) -> String {
+        let vendor = self.vendor_id.to_string();
+        let device = self.device_id.to_string();
+        let fields = [
+            self.name.as_str(),
+            vendor.as_str(),
+            device.as_str(),
+            self.device_type.as_str(),
+            self.backend.as_str(),
+            self.driver.as_str(),
+            self.driver_info.as_str(),
+        ];
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for f in fields {
+            for b in f.bytes().chain(std::iter::once(0u8)) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        format!("{h:016x}")
+    }
+}
+
+impl Derived {
+    /// The median of each ceiling over several runs' derived ceilings (each over the runs that
+    /// have it), the way the results service aggregates a device's runs. The ridge point is
+    /// recomputed from the medians; each figure's note says how many runs it is the median of.
+    pub fn median_of(runs: &[&Derived]) -> Derived {
+        let median = |values: Vec<f64>, what: &str| -> Option<Figure> {
+            let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite() && *x > 0.0).collect();
+            if v.is_empty() {
+                return None;
+            }
+            v.sort_by(f64::total_cmp);
+            Some(Figure {
+                value: super::stats::quantile(&v, 0.5),
+                confidence: None,
+                source: Some(format!("median of {} ridge run(s)", v.len())),
+                note: Some(format!("{what}; range {} to {}", sig(v[0]), sig(v[v.len() - 1]))),
+            })
+        };
+        let pick = |f: &dyn Fn(&Derived) -> Option<f64>| runs.iter().filter_map(|d| f(d)).collect::<Vec<f64>>();
+        let mut out = Derived {
+            memory_gb_per_s: median(pick(&|d| d.memory_gb_per_s.as_ref().map(|f| f.value)), "GB/s"),
+            host_to_device_gb_per_s: median(pick(&|d| d.host_to_device_gb_per_s.as_ref().map(|f| f.value)), "GB/s"),
+            device_to_host_gb_per_s: median(pick(&|d| d.device_to_host_gb_per_s.as_ref().map(|f| f.value)), "GB/s"),
+            ..Derived::default()
+        };
+        let precisions: std::collections::BTreeSet<Precision> =
+            runs.iter().flat_map(|d| d.compute_tflops.keys().copied()).collect();
+        for p in precisions {
+            if let Some(f) = median(pick(&|d| d.compute_tflops.get(&p).map(|f| f.value)), "TFLOP/s") {
+                out.compute_tflops.insert(p, f);
+            }
+        }
+        if let (Some(bw), Some(f)) = (&out.memory_gb_per_s, out.compute_tflops.get(&Precision::Fp32)) {
+            out.ridge_point_fp32 = Some(f.value * TERA / (bw.value * GB));
+        }
+        out
+    }
+}
+
+/// Three significant digits, for notes.
+fn sig(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
+    format!("{v:.digits$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fig(v: f64) -> Figure {
+        Figure { value: v, confidence: None, source: None, note: None }
+    }
+
+    #[test]
+    fn median_of_runs_takes_each_ceiling_over_the_runs_that_have_it() {
+        let mk = |bw: f64, fp32: Option<f64>| {
+            let mut d = Derived { memory_gb_per_s: Some(fig(bw)), ..Derived::default() };
+            if let Some(f) = fp32 {
+                d.compute_tflops.insert(Precision::Fp32, fig(f));
+            }
+            d
+        };
+        let runs = [mk(100.0, Some(10.0)), mk(300.0, None), mk(200.0, Some(30.0))];
+        let refs: Vec<&Derived> = runs.iter().collect();
+        let m = Derived::median_of(&refs);
+        assert_eq!(m.memory_gb_per_s.as_ref().map(|f| f.value), Some(200.0));
+        assert_eq!(m.compute_tflops.get(&Precision::Fp32).map(|f| f.value), Some(20.0));
+        assert_eq!(m.host_to_device_gb_per_s, None);
+        let ridge = m.ridge_point_fp32.unwrap_or_default();
+        assert!((ridge - 20.0e12 / 200.0e9).abs() < 1e-9, "{ridge}");
+        assert_eq!(Derived::median_of(&[]), Derived::default());
+    }
+
+    #[test]
+    fn fingerprint_key_is_stable_and_ignores_the_wgpu_version() {
+        let f = Fingerprint {
+            name: "NVIDIA H200".into(),
+            vendor_id: 0x10de,
+            device_id: 0x2335,
+            device_type: "DiscreteGpu".into(),
+            backend: "Vulkan".into(),
+            driver: "NVIDIA".into(),
+            driver_info: "570.1".into(),
+            wgpu_version: "30".into(),
+            features: vec![],
+            limits: BTreeMap::new(),
+        };
+        let mut g = f.clone();
+        g.wgpu_version = "31".into();
+        assert_eq!(f.key(), g.key());
+        assert_eq!(f.key().len(), 16);
+        g.driver_info = "571.0".into();
+        assert_ne!(f.key(), g.key());
+    }
+}

@@ -1,0 +1,281 @@
+//! The command line of the results service: `ridge serve`, `ridge upload` and `ridge token`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use crate::serve::store::Store;
+use crate::serve::{ServeOptions, Server};
+use crate::upload::{Outcome, UploadOptions};
+
+pub(crate) const SERVE_HELP: &str = "\
+Stores `ridge run` result files sent by `ridge upload` (or `ridge run --upload`) in one SQLite file
+(WAL mode; an upload is acknowledged only once it is on disk) and serves:
+
+  /api/v1/openapi.json  the API, described
+  POST /api/v1/runs     store a result file (needs a token; idempotent by content)
+  GET  /api/v1/runs     list runs: ?device=&suite=&since=&until=&limit=&cursor=
+  GET  /api/v1/runs/ID  one result file
+  GET  /api/v1/devices  per device, the median ceilings of its most recent runs
+  GET  /api/v1/health
+  /                     the browser tool (--web)
+
+Tokens: uploads need `Authorization: Bearer TOKEN`. Tokens live hashed in the database (`ridge
+token add NAME --db PATH` prints a new one once) or, one per line, in --token-file. When the
+database has no token and no --token-file is given, a token named `default` is made and printed
+once at start.
+
+Examples:
+  ridge serve
+  ridge serve --addr 0.0.0.0:8080 --db /var/lib/ridge/ridge.db --read-token
+  ridge upload ridge-run-*.json --server http://localhost:8080 --token rdg_...";
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeCmd {
+    /// Address to listen on (port 0 picks a free port; the chosen one is printed).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    addr: String,
+    /// The SQLite database (created with its directory when missing).
+    #[arg(long, default_value = "ridge.db", value_name = "PATH")]
+    db: PathBuf,
+    /// Extra upload tokens, one per line (# comments); hashed in memory, never written.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Reading runs and devices needs a token too (health, the API description and the browser
+    /// tool stay open).
+    #[arg(long)]
+    read_token: bool,
+    /// Directory of the browser tool to serve at `/`.
+    #[arg(long, default_value = "web", value_name = "DIR")]
+    web: PathBuf,
+    /// Largest upload accepted, bytes.
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    max_body: usize,
+    /// Most recent runs per device that /api/v1/devices takes the median of.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    window: usize,
+}
+
+pub(crate) const UPLOAD_HELP: &str = "\
+Each file is checked here first (the server applies the same checks). Network errors, 408, 429 and
+5xx answers are retried with exponential backoff; when every attempt fails, a copy of the file
+waits in the spool directory and `ridge upload --spool --server URL` sends it later. A file the
+server refuses (invalid, wrong token) is reported and not spooled. Your files are never deleted.
+
+Exit codes: 0 every file stored (or already stored); 1 something was spooled or refused;
+2 usage error or a file that is not a result.
+
+Examples:
+  RIDGE_TOKEN=rdg_... ridge upload ridge-run-*.json --server http://results:8080
+  ridge upload --spool --server http://results:8080";
+
+#[derive(Debug, Args)]
+pub(crate) struct UploadCmd {
+    /// Result files from `ridge run`.
+    #[arg(value_name = "FILE", required_unless_present = "spool")]
+    files: Vec<PathBuf>,
+    /// Base URL of the `ridge serve`, e.g. http://results:8080.
+    #[arg(long, env = "RIDGE_SERVER", value_name = "URL")]
+    server: String,
+    #[command(flatten)]
+    client: ClientArgs,
+    /// Send the files waiting in the spool directory (after any FILEs).
+    #[arg(long)]
+    spool: bool,
+    /// Print the outcomes as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Options shared by `ridge upload` and `ridge run --upload`.
+#[derive(Debug, Args)]
+pub(crate) struct ClientArgs {
+    /// Upload token (prefer the RIDGE_TOKEN variable: arguments show in `ps`).
+    #[arg(long, env = "RIDGE_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    token: Option<String>,
+    /// Where undelivered files wait (default: $XDG_DATA_HOME/ridge/spool or
+    /// ~/.local/share/ridge/spool).
+    #[arg(long, env = "RIDGE_SPOOL", value_name = "DIR")]
+    spool_dir: Option<PathBuf>,
+    /// Attempts per file before it is spooled.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    attempts: u32,
+    /// Wait before the first retry, milliseconds (doubles each time).
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    backoff_ms: u64,
+}
+
+impl ClientArgs {
+    pub(crate) fn options(&self, server: &str) -> Result<UploadOptions> {
+        if !(server.starts_with("http://") || server.starts_with("https://")) {
+            bail!("--server must be an http:// or https:// URL, not `{server}`");
+        }
+        Ok(UploadOptions {
+            server: server.to_string(),
+            token: self.token.clone().filter(|t| !t.trim().is_empty()),
+            spool_dir: self.spool_dir.clone().unwrap_or_else(crate::upload::default_spool_dir),
+            attempts: self.attempts,
+            backoff: Duration::from_millis(self.backoff_ms),
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCmd {
+    /// Make an upload token and print it (only its hash is stored: keep the printed token).
+    Add {
+        /// A name for it: who or what uploads with it (unique).
+        name: String,
+        /// The service's database.
+        #[arg(long, default_value = "ridge.db", value_name = "PATH")]
+        db: PathBuf,
+    },
+    /// List tokens (names and dates; secrets are not stored).
+    List {
+        /// The service's database.
+        #[arg(long, default_value = "ridge.db", value_name = "PATH")]
+        db: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by name: uploads with it get 403 from then on.
+    Revoke {
+        /// Its name.
+        name: String,
+        /// The service's database.
+        #[arg(long, default_value = "ridge.db", value_name = "PATH")]
+        db: PathBuf,
+    },
+}
+
+pub(crate) fn serve(a: &ServeCmd, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+    let opts = ServeOptions {
+        addr: a.addr.clone(),
+        db: a.db.clone(),
+        token_file: a.token_file.clone(),
+        read_needs_token: a.read_token,
+        web: a.web.clone(),
+        max_body: a.max_body,
+        window: a.window,
+    };
+    let server = Server::start(&opts, true)?;
+    let store = server.store().clone();
+    let live = store.tokens()?.iter().filter(|t| t.revoked_at.is_none()).count();
+    writeln!(out, "ridge serve: listening on {} (database {})", server.url(), a.db.display())?;
+    if live == 0 && a.token_file.is_none() {
+        let token = crate::serve::new_token()?;
+        store.add_token("default", &crate::serve::token_hash(&token))?;
+        writeln!(out, "ridge serve: made upload token `default` (stored hashed; shown only now): {token}")?;
+        writeln!(out, "  upload with: RIDGE_TOKEN={token} ridge upload FILE --server {}", server.url())?;
+    }
+    if !a.web.join("index.html").is_file() {
+        writeln!(err, "warning: no browser tool in {} (no index.html); `/` explains where the API is", a.web.display())?;
+    }
+    out.flush()?;
+    server.wait()?;
+    writeln!(err, "ridge serve: stopped")?;
+    Ok(0)
+}
+
+#[derive(Serialize)]
+struct FileOutcome {
+    file: PathBuf,
+    #[serde(flatten)]
+    outcome: Outcome,
+}
+
+pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
+    let opts = a.client.options(&a.server)?;
+    // Check every file before sending any: a typo in the list sends nothing.
+    let mut bodies = Vec::new();
+    for f in &a.files {
+        let body = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        crate::serve::validate_upload(&body, None)
+            .map_err(|e| anyhow::anyhow!("{} is not a result file to upload: {}", f.display(), e.message))?;
+        bodies.push((f.clone(), body));
+    }
+    let mut results = Vec::new();
+    for (file, body) in bodies {
+        let outcome = crate::upload::upload_bytes(&opts, &body, true)?;
+        if !a.json {
+            report(&file, &outcome, &opts, out)?;
+        }
+        results.push(FileOutcome { file, outcome });
+    }
+    if a.spool {
+        let sent = crate::upload::send_spool(&opts)?;
+        if sent.is_empty() && !a.json {
+            writeln!(err, "ridge: the spool ({}) is empty", opts.spool_dir.display())?;
+        }
+        for (file, outcome) in sent {
+            if !a.json {
+                report(&file, &outcome, &opts, out)?;
+            }
+            results.push(FileOutcome { file, outcome });
+        }
+    }
+    if a.json {
+        serde_json::to_writer_pretty(&mut *out, &ridge_core::Versioned::new(serde_json::json!({ "uploads": results })))?;
+        writeln!(out)?;
+    }
+    Ok(if results.iter().all(|r| r.outcome.stored()) { 0 } else { 1 })
+}
+
+/// One line per file.
+pub(crate) fn report(file: &std::path::Path, o: &Outcome, opts: &UploadOptions, out: &mut dyn Write) -> Result<()> {
+    let f = file.display();
+    match o {
+        Outcome::Stored { id, url, duplicate: false } => writeln!(out, "{f}: stored as run {id} ({url})")?,
+        Outcome::Stored { id, url, duplicate: true } => writeln!(out, "{f}: already stored as run {id} ({url})")?,
+        Outcome::Spooled { path, reason } => writeln!(
+            out,
+            "{f}: not delivered ({reason}); a copy waits in {}; send it later with `ridge upload --spool --server {}`",
+            path.display(),
+            opts.server
+        )?,
+        Outcome::Rejected { status, reason } => writeln!(out, "{f}: refused by the server ({status}): {reason}")?,
+    }
+    Ok(())
+}
+
+pub(crate) fn token(cmd: &TokenCmd, out: &mut dyn Write) -> Result<u8> {
+    match cmd {
+        TokenCmd::Add { name, db } => {
+            let name = name.trim();
+            if name.is_empty() {
+                bail!("give the token a name");
+            }
+            let store = crate::serve::sqlite::SqliteStore::open(db)?;
+            let token = crate::serve::new_token()?;
+            store.add_token(name, &crate::serve::token_hash(&token))?;
+            writeln!(out, "{token}")?;
+        }
+        TokenCmd::List { db, json } => {
+            let store = crate::serve::sqlite::SqliteStore::open(db)?;
+            let tokens = store.tokens()?;
+            if *json {
+                serde_json::to_writer_pretty(&mut *out, &ridge_core::Versioned::new(serde_json::json!({ "tokens": tokens })))?;
+                writeln!(out)?;
+            } else {
+                let mut t = crate::format::table(&["name", "created", "revoked"]);
+                for k in &tokens {
+                    t.add_row(vec![k.name.clone(), k.created_at.clone(), k.revoked_at.clone().unwrap_or_default()]);
+                }
+                writeln!(out, "{t}")?;
+            }
+        }
+        TokenCmd::Revoke { name, db } => {
+            let store = crate::serve::sqlite::SqliteStore::open(db)?;
+            if !store.revoke_token(name)? {
+                bail!("no live token named `{name}` (`ridge token list --db {}`)", db.display());
+            }
+            writeln!(out, "revoked `{name}`")?;
+        }
+    }
+    Ok(0)
+}

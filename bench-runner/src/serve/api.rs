@@ -1,0 +1,426 @@
+//! The HTTP API: routes, authentication, validation and error bodies (`{"error": "..."}`).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, Query, State as Extract};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use ridge_core::bench::result::{Derived, RUN_KIND, RunResult, Status};
+use ridge_core::roofline::Measurement;
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::sqlite::SqliteStore;
+use super::store::{Inserted, NewRun, RunQuery, Store, StoreError};
+
+const OPENAPI: &str = include_str!("openapi.json");
+const PAGE_DEFAULT: u32 = 50;
+const PAGE_MAX: u32 = 500;
+
+#[derive(Debug, Clone)]
+pub(super) struct State {
+    pub store: Arc<SqliteStore>,
+    pub file_tokens: Arc<Vec<String>>,
+    pub read_needs_token: bool,
+    pub max_body: usize,
+    pub window: usize,
+}
+
+/// An error answer: a status and a reason a person can act on.
+#[derive(Debug)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Why.
+    pub message: String,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
+    ApiError { status, message: message.into() }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        error(StatusCode::INTERNAL_SERVER_ERROR, e.0)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.message, "status": self.status.as_u16() });
+        let mut r = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub(super) fn router(state: State, web: &Path) -> Router {
+    let api = Router::new()
+        .route("/api/v1/health", get(health))
+        .route("/api/v1/openapi.json", get(openapi))
+        .route("/api/v1/runs", get(list_runs).post(upload))
+        .route("/api/v1/runs/{id}", get(fetch_run))
+        .route("/api/v1/devices", get(devices))
+        .route("/api/v1/{*rest}", get(no_route).post(no_route))
+        .with_state(state);
+    if web.join("index.html").is_file() {
+        api.fallback_service(tower_http::services::ServeDir::new(web))
+    } else {
+        let page = no_web_page(web);
+        api.fallback(move || async move { (StatusCode::NOT_FOUND, Html(page)) })
+    }
+}
+
+fn no_web_page(web: &Path) -> String {
+    format!(
+        "<!doctype html><meta charset=utf-8><title>ridge</title>\
+         <h1>ridge results service</h1>\
+         <p>The browser tool was not found in <code>{}</code> (no <code>index.html</code>); start \
+         <code>ridge serve --web DIR</code> with its directory.</p>\
+         <p>The API is under <a href=/api/v1/openapi.json><code>/api/v1</code></a>: \
+         <a href=/api/v1/runs>runs</a>, <a href=/api/v1/devices>devices</a>, \
+         <a href=/api/v1/health>health</a>.</p>",
+        web.display().to_string().replace('<', "&lt;")
+    )
+}
+
+async fn no_route() -> ApiError {
+    error(StatusCode::NOT_FOUND, "no such endpoint; /api/v1/openapi.json lists them")
+}
+
+/// The token in `Authorization: Bearer ...`: `Ok(None)` when there is none.
+fn bearer(headers: &HeaderMap) -> ApiResult<Option<&str>> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(None) };
+    let text = value.to_str().map_err(|_| error(StatusCode::UNAUTHORIZED, "the Authorization header is not text"))?;
+    match text.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(Some(token.trim()))
+        }
+        _ => Err(error(StatusCode::UNAUTHORIZED, "use `Authorization: Bearer TOKEN`")),
+    }
+}
+
+/// Checks the request's token: 401 without one, 403 when it is not a live token. Returns the
+/// token's name.
+async fn authorize(state: &State, headers: &HeaderMap) -> ApiResult<String> {
+    let Some(token) = bearer(headers)? else {
+        return Err(error(StatusCode::UNAUTHORIZED, "this needs a token: send `Authorization: Bearer TOKEN`"));
+    };
+    let hash = super::token_hash(token);
+    if state.file_tokens.contains(&hash) {
+        return Ok("token-file".into());
+    }
+    let store = state.store.clone();
+    let name = blocking(move || store.token_name(&hash)).await?;
+    name.ok_or_else(|| error(StatusCode::FORBIDDEN, "the token is not valid here (unknown or revoked)"))
+}
+
+async fn authorize_read(state: &State, headers: &HeaderMap) -> ApiResult<()> {
+    if state.read_needs_token {
+        authorize(state, headers).await?;
+    }
+    Ok(())
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> ApiResult<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(ApiError::from),
+        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error: {e}"))),
+    }
+}
+
+async fn health(Extract(state): Extract<State>) -> ApiResult<Response> {
+    let store = state.store.clone();
+    let runs = blocking(move || store.count()).await?;
+    Ok(axum::Json(serde_json::json!({
+        "status": "ok",
+        "runs": runs,
+        "version": env!("CARGO_PKG_VERSION"),
+        "schema_version": ridge_core::SCHEMA_VERSION,
+    }))
+    .into_response())
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// Parses, validates and fingerprints an uploaded result file. Errors carry the status to answer
+/// with: 400 for text that is not JSON, 422 for JSON that is not a result this server reads.
+pub fn validate_upload(body: &[u8], uploaded_by: Option<String>) -> Result<NewRun, ApiError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("the body is not valid JSON: {e}")))?;
+    let unprocessable = |m: String| error(StatusCode::UNPROCESSABLE_ENTITY, m);
+    let Some(obj) = value.as_object() else {
+        return Err(unprocessable("expected a `ridge run` result object".into()));
+    };
+    match obj.get("kind").and_then(Value::as_str) {
+        Some(RUN_KIND) => {}
+        Some(other) => return Err(unprocessable(format!("`kind` is `{other}`; this server stores `{RUN_KIND}`"))),
+        None => return Err(unprocessable(format!("no `kind` field; expected `{RUN_KIND}`"))),
+    }
+    match obj.get("schema_version").and_then(Value::as_u64) {
+        Some(v) if v == u64::from(ridge_core::SCHEMA_VERSION) => {}
+        Some(v) => {
+            return Err(unprocessable(format!(
+                "unknown schema_version {v}; this server reads version {}",
+                ridge_core::SCHEMA_VERSION
+            )));
+        }
+        None => return Err(unprocessable("no numeric `schema_version` field".into())),
+    }
+    let run: RunResult = serde_path_to_error::deserialize(&value)
+        .map_err(|e| unprocessable(format!("not a valid result at `{}`: {}", e.path(), e.inner())))?;
+    let started = humantime::parse_rfc3339_weak(&run.started_at)
+        .or_else(|_| humantime::parse_rfc3339(&run.started_at))
+        .map_err(|e| unprocessable(format!("`started_at` `{}` is not an RFC 3339 time: {e}", run.started_at)))?;
+    let started_unix = started
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|_| unprocessable("`started_at` is before 1970".into()))?
+        .as_secs() as i64;
+    if run.kernels.is_empty() {
+        return Err(unprocessable("the run has no kernels".into()));
+    }
+    let mut canonical = Vec::with_capacity(body.len());
+    write_canonical(&value, &mut canonical);
+    let ok = run.kernels.iter().filter(|k| k.status == Status::Ok).count() as u32;
+    let failed = run.kernels.iter().filter(|k| k.status == Status::Failed).count() as u32;
+    Ok(NewRun {
+        content_hash: super::hex(&Sha256::digest(&canonical)),
+        body: body.to_vec(),
+        device_key: run.device.key(),
+        catalog_id: run.catalog_id.clone(),
+        suite: run.suite.clone(),
+        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        started_unix,
+        tool_version: run.tool.version.clone(),
+        kernels_ok: ok,
+        kernels_failed: failed,
+        derived: Derived::from_kernels(&run.kernels),
+        fingerprint: run.device,
+        uploaded_by,
+    })
+}
+
+/// JSON with object keys sorted and no whitespace: equal documents, equal bytes.
+fn write_canonical(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(Value::String(k.clone()).to_string().as_bytes());
+                out.push(b':');
+                write_canonical(&map[k], out);
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        other => out.extend_from_slice(other.to_string().as_bytes()),
+    }
+}
+
+#[derive(Serialize)]
+struct Uploaded {
+    id: i64,
+    url: String,
+    duplicate: bool,
+    content_hash: String,
+}
+
+async fn upload(Extract(state): Extract<State>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    let who = authorize(&state, &headers).await?;
+    let too_big = || {
+        error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is over this server's limit of {} bytes", state.max_body),
+        )
+    };
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        && len > state.max_body as u64
+    {
+        return Err(too_big());
+    }
+    let bytes = match axum::body::to_bytes(body, state.max_body).await {
+        Ok(b) => b,
+        Err(e) => {
+            let mut chain: Option<&dyn std::error::Error> = Some(&e);
+            let mut too_long = false;
+            while let Some(c) = chain {
+                too_long |= c.to_string().contains("length limit exceeded");
+                chain = c.source();
+            }
+            return Err(if too_long {
+                too_big()
+            } else {
+                error(StatusCode::BAD_REQUEST, format!("could not read the body: {e}"))
+            });
+        }
+    };
+    let run = tokio::task::spawn_blocking(move || validate_upload(&bytes, Some(who)))
+        .await
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error: {e}")))??;
+    let hash = run.content_hash.clone();
+    let store = state.store.clone();
+    let inserted = blocking(move || store.insert(run)).await?;
+    let (id, duplicate) = match inserted {
+        Inserted::New(id) => (id, false),
+        Inserted::Duplicate(id) => (id, true),
+    };
+    let url = format!("/api/v1/runs/{id}");
+    let status = if duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let mut r = (status, axum::Json(Uploaded { id, url: url.clone(), duplicate, content_hash: hash })).into_response();
+    if let Ok(v) = header::HeaderValue::from_str(&url) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(r)
+}
+
+fn parse_time(name: &str, text: &str) -> ApiResult<i64> {
+    let t = humantime::parse_rfc3339_weak(text).map_err(|e| {
+        error(StatusCode::BAD_REQUEST, format!("`{name}` must be an RFC 3339 time like 2026-11-28T12:00:00Z: {e}"))
+    })?;
+    Ok(t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
+}
+
+async fn list_runs(
+    Extract(state): Extract<State>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
+    authorize_read(&state, &headers).await?;
+    let mut q = RunQuery { limit: PAGE_DEFAULT, ..RunQuery::default() };
+    for (k, v) in &params {
+        match k.as_str() {
+            "device" => q.device = Some(v.clone()),
+            "suite" => q.suite = Some(v.clone()),
+            "since" => q.since = Some(parse_time("since", v)?),
+            "until" => q.until = Some(parse_time("until", v)?),
+            "cursor" => {
+                q.before_id = Some(v.parse().map_err(|_| {
+                    error(StatusCode::BAD_REQUEST, "`cursor` must be the `next_cursor` of a previous page")
+                })?)
+            }
+            "limit" => {
+                q.limit = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=PAGE_MAX).contains(n))
+                    .ok_or_else(|| error(StatusCode::BAD_REQUEST, format!("`limit` must be 1 to {PAGE_MAX}")))?
+            }
+            other => {
+                return Err(error(
+                    StatusCode::BAD_REQUEST,
+                    format!("unknown parameter `{other}`; use device, suite, since, until, limit, cursor"),
+                ));
+            }
+        }
+    }
+    let store = state.store.clone();
+    let page = blocking(move || store.list(&q)).await?;
+    Ok(axum::Json(page).into_response())
+}
+
+async fn fetch_run(
+    Extract(state): Extract<State>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> ApiResult<Response> {
+    authorize_read(&state, &headers).await?;
+    let id: i64 = id.parse().map_err(|_| error(StatusCode::BAD_REQUEST, format!("`{id}` is not a run id")))?;
+    let store = state.store.clone();
+    match blocking(move || store.get(id)).await? {
+        Some(body) => Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response()),
+        None => Err(error(StatusCode::NOT_FOUND, format!("no run {id}"))),
+    }
+}
+
+#[derive(Serialize)]
+struct DeviceView {
+    key: String,
+    name: String,
+    backend: String,
+    driver: String,
+    driver_info: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalog_id: Option<String>,
+    runs: u64,
+    aggregated_runs: usize,
+    first_run: String,
+    last_run: String,
+    /// The median ceilings, in the form `ridge-core` reads as a measurement.
+    measurement: Measurement,
+    fingerprint: ridge_core::bench::result::Fingerprint,
+}
+
+#[derive(Serialize)]
+struct DevicesView {
+    schema_version: u32,
+    window: usize,
+    devices: Vec<DeviceView>,
+}
+
+async fn devices(Extract(state): Extract<State>, headers: HeaderMap) -> ApiResult<Response> {
+    authorize_read(&state, &headers).await?;
+    let store = state.store.clone();
+    let window = state.window;
+    let rows = blocking(move || store.devices(window)).await?;
+    let devices = rows
+        .into_iter()
+        .map(|d| {
+            let refs: Vec<&Derived> = d.recent.iter().collect();
+            let m = Derived::median_of(&refs);
+            let f = &d.fingerprint;
+            let measurement = Measurement {
+                id: format!("ridge-serve-{}", d.key),
+                hardware: d.catalog_id.clone().unwrap_or_default(),
+                date: d.last_run.get(..10).unwrap_or_default().to_string(),
+                source: format!("ridge serve: median of the {} most recent runs of {}", d.recent.len(), f.name),
+                method: format!("ridge run, wgpu on {} ({} {})", f.backend, f.driver, f.driver_info),
+                memory_gb_per_s: m.memory_gb_per_s,
+                compute_tflops: m.compute_tflops,
+                host_to_device_gb_per_s: m.host_to_device_gb_per_s,
+                device_to_host_gb_per_s: m.device_to_host_gb_per_s,
+                notes: Vec::new(),
+            };
+            DeviceView {
+                key: d.key,
+                name: f.name.clone(),
+                backend: f.backend.clone(),
+                driver: f.driver.clone(),
+                driver_info: f.driver_info.clone(),
+                catalog_id: d.catalog_id,
+                runs: d.runs,
+                aggregated_runs: d.recent.len(),
+                first_run: d.first_run,
+                last_run: d.last_run,
+                measurement,
+                fingerprint: d.fingerprint,
+            }
+        })
+        .collect();
+    Ok(axum::Json(DevicesView { schema_version: ridge_core::SCHEMA_VERSION, window, devices }).into_response())
+}

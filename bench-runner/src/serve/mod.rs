@@ -1,0 +1,194 @@
+//! `ridge serve`: the results service. An HTTP API under `/api/v1` (described by the OpenAPI
+//! document it serves at `/api/v1/openapi.json`) over a [`store::Store`], and the browser tool's
+//! files at `/`.
+
+mod api;
+pub mod sqlite;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+pub use api::validate_upload;
+
+/// How the service runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on; port 0 picks a free one.
+    pub addr: String,
+    /// SQLite database file (created when missing).
+    pub db: PathBuf,
+    /// Extra upload tokens, one per line (`#` starts a comment); hashed in memory at start.
+    pub token_file: Option<PathBuf>,
+    /// Reading runs and devices needs a token too.
+    pub read_needs_token: bool,
+    /// Directory of the browser tool (`index.html` and its modules).
+    pub web: PathBuf,
+    /// Largest upload accepted, bytes.
+    pub max_body: usize,
+    /// Most recent runs per device that `GET /devices` aggregates.
+    pub window: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            addr: "127.0.0.1:8080".into(),
+            db: PathBuf::from("ridge.db"),
+            token_file: None,
+            read_needs_token: false,
+            web: PathBuf::from("web"),
+            max_body: 16 << 20,
+            window: 100,
+        }
+    }
+}
+
+/// SHA-256 of a token, hex: the only form in which tokens are kept.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.trim().as_bytes()))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new random upload token (`rdg_` and 64 hex digits, 256 bits from the OS).
+pub fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness from the OS: {e}"))?;
+    Ok(format!("rdg_{}", hex(&bytes)))
+}
+
+fn read_token_file(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read token file {}", path.display()))?;
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(token_hash).collect())
+}
+
+/// A running service.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    store: Arc<sqlite::SqliteStore>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<()>>>,
+}
+
+impl Server {
+    /// Opens the store, binds the address and serves on a background thread. Stops on
+    /// [`Server::stop`], or on SIGINT/SIGTERM when `on_signal` is set.
+    pub fn start(opts: &ServeOptions, on_signal: bool) -> Result<Server> {
+        let store = sqlite::SqliteStore::open(&opts.db).map_err(anyhow::Error::from)?;
+        let mut file_tokens = Vec::new();
+        if let Some(p) = &opts.token_file {
+            file_tokens = read_token_file(p)?;
+        }
+        let listener =
+            std::net::TcpListener::bind(&opts.addr).with_context(|| format!("cannot listen on {}", opts.addr))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let state = api::State {
+            store: store.clone(),
+            file_tokens: Arc::new(file_tokens),
+            read_needs_token: opts.read_needs_token,
+            max_body: opts.max_body,
+            window: opts.window.max(1),
+        };
+        let router = api::router(state, &opts.web);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("ridge-serve".into()).spawn(move || -> Result<()> {
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?;
+                let shutdown = async move {
+                    if on_signal {
+                        tokio::select! {
+                            _ = stopped => {}
+                            _ = signal() => {}
+                        }
+                    } else {
+                        let _ = stopped.await;
+                    }
+                };
+                axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
+                Ok(())
+            })
+        })?;
+        Ok(Server { addr, store, stop: Some(stop), thread: Some(thread) })
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The store it serves.
+    pub fn store(&self) -> &Arc<sqlite::SqliteStore> {
+        &self.store
+    }
+
+    /// Waits until the service stops (a signal, when started with `on_signal`).
+    pub fn wait(mut self) -> Result<()> {
+        let r = match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the server thread panicked"))),
+            None => Ok(()),
+        };
+        self.store.close();
+        r
+    }
+
+    /// Stops serving (requests in flight finish) and closes the store.
+    pub fn stop(mut self) -> Result<()> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let r = match self.thread.take() {
+            Some(t) => t.join().unwrap_or_else(|_| Err(anyhow::anyhow!("the server thread panicked"))),
+            None => Ok(()),
+        };
+        self.store.close();
+        r
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

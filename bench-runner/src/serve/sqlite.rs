@@ -1,0 +1,444 @@
+//! The embedded store: one SQLite file in WAL mode.
+//!
+//! Writes go through one writer thread that commits uploads in groups (every upload waiting when
+//! a transaction starts joins it), with `synchronous = FULL`: an upload is acknowledged only after
+//! the commit that holds it is on disk, so neither `kill -9` nor a power cut loses an acknowledged
+//! run, and a burst of concurrent uploads costs one sync per group rather than one each. Reads use
+//! a small pool of their own connections and never wait for the writer.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use ridge_core::bench::result::{Derived, Fingerprint};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use super::store::{DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError, TokenInfo};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, their bodies, devices and upload tokens.
+    "CREATE TABLE devices (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        name TEXT NOT NULL,
+        catalog_id TEXT,
+        runs INTEGER NOT NULL,
+        first_run TEXT NOT NULL,
+        last_run TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        content_hash TEXT NOT NULL UNIQUE,
+        received_at TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        started_unix INTEGER NOT NULL,
+        suite TEXT NOT NULL,
+        device_key TEXT NOT NULL REFERENCES devices(key),
+        device_name TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        catalog_id TEXT,
+        tool_version TEXT NOT NULL,
+        kernels_ok INTEGER NOT NULL,
+        kernels_failed INTEGER NOT NULL,
+        uploaded_by TEXT,
+        derived TEXT NOT NULL
+    );
+    CREATE INDEX runs_by_device ON runs(device_key, id);
+    CREATE INDEX runs_by_name ON runs(device_name, id);
+    CREATE INDEX runs_by_start ON runs(started_unix);
+    CREATE TABLE run_bodies (
+        id INTEGER PRIMARY KEY REFERENCES runs(id),
+        body BLOB NOT NULL
+    );
+    CREATE TABLE tokens (
+        name TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );",
+];
+
+/// Uploads one transaction may hold.
+const MAX_GROUP: usize = 256;
+
+struct Job {
+    run: NewRun,
+    reply: SyncSender<Result<Inserted, StoreError>>,
+}
+
+/// The SQLite store.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    jobs: Mutex<Option<SyncSender<Job>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("content_hash", &self.run.content_hash).finish()
+    }
+}
+
+fn now() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let c = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError(format!("cannot open database {}: {e}", path.display())))?;
+    c.busy_timeout(std::time::Duration::from_secs(10))?;
+    if !read_only {
+        c.pragma_update(None, "journal_mode", "WAL")?;
+        c.pragma_update(None, "foreign_keys", "ON")?;
+    }
+    c.pragma_update(None, "synchronous", "FULL")?;
+    Ok(c)
+}
+
+fn migrate(c: &mut Connection) -> Result<(), StoreError> {
+    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError(format!(
+            "the database is at schema version {version}, newer than this ridge knows ({known}); upgrade ridge"
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = c.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database at `path` and starts the writer.
+    pub fn open(path: &Path) -> Result<Arc<SqliteStore>, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let mut conn = open(path, false)?;
+        migrate(&mut conn)?;
+        let (tx, rx) = sync_channel::<Job>(4 * MAX_GROUP);
+        let writer = std::thread::Builder::new()
+            .name("ridge-store-writer".into())
+            .spawn(move || write_loop(conn, rx))
+            .map_err(|e| StoreError(format!("cannot start the writer thread: {e}")))?;
+        Ok(Arc::new(SqliteStore {
+            path: path.to_path_buf(),
+            jobs: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            readers: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Stops accepting writes and waits for the writer to commit what it holds.
+    pub fn close(&self) {
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.take();
+        }
+        let handle = self.writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+
+    /// Stores many runs in one transaction (seeding and imports; the API inserts one at a time).
+    pub fn insert_many(&self, runs: Vec<NewRun>) -> Result<Vec<Inserted>, StoreError> {
+        let mut c = open(&self.path, false)?;
+        let tx = c.transaction()?;
+        let received = now();
+        let mut out = Vec::with_capacity(runs.len());
+        for r in &runs {
+            out.push(insert_one(&tx, r, &received)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = self.readers.lock().ok().and_then(|mut r| r.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => open(&self.path, true)?,
+        };
+        let out = f(&conn);
+        if let Ok(mut r) = self.readers.lock()
+            && r.len() < 8
+        {
+            r.push(conn);
+        }
+        out
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let c = open(&self.path, false)?;
+        f(&c)
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn write_loop(mut conn: Connection, jobs: Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(j) => group.push(j),
+                Err(_) => break,
+            }
+        }
+        let received = now();
+        let results = commit_group(&mut conn, &group, &received);
+        match results {
+            Ok(results) => {
+                for (job, r) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(r);
+                }
+            }
+            Err(e) => {
+                for job in group {
+                    let _ = job.reply.send(Err(StoreError(format!("nothing stored: {}", e.0))));
+                }
+            }
+        }
+    }
+}
+
+/// One transaction for the group; each upload in its own savepoint so one bad row does not undo
+/// the others. The replies are sent only after the commit returns.
+fn commit_group(
+    conn: &mut Connection,
+    group: &[Job],
+    received: &str,
+) -> Result<Vec<Result<Inserted, StoreError>>, StoreError> {
+    let mut tx = conn.transaction()?;
+    let mut results = Vec::with_capacity(group.len());
+    for job in group {
+        let sp = tx.savepoint()?;
+        match insert_one(&sp, &job.run, received) {
+            Ok(r) => {
+                sp.commit()?;
+                results.push(Ok(r));
+            }
+            Err(e) => {
+                drop(sp); // rolls back this upload only
+                results.push(Err(e));
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(results)
+}
+
+fn insert_one(c: &Connection, r: &NewRun, received: &str) -> Result<Inserted, StoreError> {
+    let existing: Option<i64> =
+        c.query_row("SELECT id FROM runs WHERE content_hash = ?1", [&r.content_hash], |row| row.get(0)).optional()?;
+    if let Some(id) = existing {
+        return Ok(Inserted::Duplicate(id));
+    }
+    let fingerprint = serde_json::to_string(&r.fingerprint).map_err(|e| StoreError(e.to_string()))?;
+    let derived = serde_json::to_string(&r.derived).map_err(|e| StoreError(e.to_string()))?;
+    c.execute(
+        "INSERT INTO devices (key, fingerprint, name, catalog_id, runs, first_run, last_run)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
+         ON CONFLICT(key) DO UPDATE SET
+            runs = runs + 1,
+            fingerprint = CASE WHEN excluded.last_run >= last_run THEN excluded.fingerprint ELSE fingerprint END,
+            catalog_id = CASE WHEN excluded.last_run >= last_run THEN excluded.catalog_id ELSE catalog_id END,
+            first_run = min(first_run, excluded.first_run),
+            last_run = max(last_run, excluded.last_run)",
+        params![r.device_key, fingerprint, r.fingerprint.name, r.catalog_id, r.started_at],
+    )?;
+    let id: i64 = c.query_row(
+        "INSERT INTO runs (content_hash, received_at, started_at, started_unix, suite, device_key, device_name,
+            backend, catalog_id, tool_version, kernels_ok, kernels_failed, uploaded_by, derived)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+        params![
+            r.content_hash,
+            received,
+            r.started_at,
+            r.started_unix,
+            r.suite,
+            r.device_key,
+            r.fingerprint.name,
+            r.fingerprint.backend,
+            r.catalog_id,
+            r.tool_version,
+            r.kernels_ok,
+            r.kernels_failed,
+            r.uploaded_by,
+            derived
+        ],
+        |row| row.get(0),
+    )?;
+    c.execute("INSERT INTO run_bodies (id, body) VALUES (?1, ?2)", params![id, r.body])?;
+    Ok(Inserted::New(id))
+}
+
+fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunSummary> {
+    Ok(RunSummary {
+        id: row.get(0)?,
+        received_at: row.get(1)?,
+        started_at: row.get(2)?,
+        suite: row.get(3)?,
+        device_key: row.get(4)?,
+        device_name: row.get(5)?,
+        backend: row.get(6)?,
+        catalog_id: row.get(7)?,
+        tool_version: row.get(8)?,
+        kernels_ok: row.get(9)?,
+        kernels_failed: row.get(10)?,
+        content_hash: row.get(11)?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn insert(&self, run: NewRun) -> Result<Inserted, StoreError> {
+        let sender = self
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|j| j.clone())
+            .ok_or_else(|| StoreError("the store is shutting down".into()))?;
+        let (reply, answer) = sync_channel(1);
+        sender.send(Job { run, reply }).map_err(|_| StoreError("the store writer has stopped".into()))?;
+        answer.recv().map_err(|_| StoreError("the store writer stopped before committing".into()))?
+    }
+
+    fn get(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read(|c| Ok(c.query_row("SELECT body FROM run_bodies WHERE id = ?1", [id], |r| r.get(0)).optional()?))
+    }
+
+    fn list(&self, q: &RunQuery) -> Result<Page, StoreError> {
+        let mut sql = String::from(
+            "SELECT id, received_at, started_at, suite, device_key, device_name, backend, catalog_id, tool_version,
+                kernels_ok, kernels_failed, content_hash FROM runs WHERE 1 = 1",
+        );
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(d) = &q.device {
+            args.push(d.clone().into());
+            sql += &format!(" AND (device_key = ?{n} OR device_name = ?{n})", n = args.len());
+        }
+        if let Some(s) = &q.suite {
+            args.push(s.clone().into());
+            sql += &format!(" AND suite = ?{}", args.len());
+        }
+        if let Some(t) = q.since {
+            args.push(t.into());
+            sql += &format!(" AND started_unix >= ?{}", args.len());
+        }
+        if let Some(t) = q.until {
+            args.push(t.into());
+            sql += &format!(" AND started_unix < ?{}", args.len());
+        }
+        if let Some(id) = q.before_id {
+            args.push(id.into());
+            sql += &format!(" AND id < ?{}", args.len());
+        }
+        let limit = q.limit.max(1);
+        args.push(i64::from(limit + 1).into());
+        sql += &format!(" ORDER BY id DESC LIMIT ?{}", args.len());
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let mut runs: Vec<RunSummary> =
+                stmt.query_map(rusqlite::params_from_iter(args), summary)?.collect::<Result<_, _>>()?;
+            let next_cursor = if runs.len() > limit as usize {
+                runs.truncate(limit as usize);
+                runs.last().map(|r| r.id)
+            } else {
+                None
+            };
+            Ok(Page { runs, next_cursor })
+        })
+    }
+
+    fn devices(&self, window: usize) -> Result<Vec<DeviceRuns>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT key, fingerprint, catalog_id, runs, first_run, last_run FROM devices ORDER BY last_run DESC",
+            )?;
+            let rows: Vec<(String, String, Option<String>, i64, String, String)> = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+                .collect::<Result<_, _>>()?;
+            let mut recent =
+                c.prepare_cached("SELECT derived FROM runs WHERE device_key = ?1 ORDER BY id DESC LIMIT ?2")?;
+            let mut out = Vec::with_capacity(rows.len());
+            for (key, fingerprint, catalog_id, runs, first_run, last_run) in rows {
+                let fingerprint: Fingerprint = serde_json::from_str(&fingerprint)
+                    .map_err(|e| StoreError(format!("stored fingerprint of device {key}: {e}")))?;
+                let derived: Vec<Derived> = recent
+                    .query_map(params![key, window as i64], |r| r.get::<_, String>(0))?
+                    .map(|s| {
+                        let s = s?;
+                        serde_json::from_str(&s).map_err(|e| StoreError(format!("stored ceilings of device {key}: {e}")))
+                    })
+                    .collect::<Result<_, StoreError>>()?;
+                out.push(DeviceRuns {
+                    key,
+                    fingerprint,
+                    catalog_id,
+                    runs: runs.max(0) as u64,
+                    first_run,
+                    last_run,
+                    recent: derived,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn count(&self) -> Result<u64, StoreError> {
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM runs", [], |r| r.get::<_, i64>(0))?.max(0) as u64))
+    }
+
+    fn token_name(&self, sha256: &str) -> Result<Option<String>, StoreError> {
+        self.read(|c| {
+            Ok(c.prepare_cached("SELECT name FROM tokens WHERE sha256 = ?1 AND revoked_at IS NULL")?
+                .query_row([sha256], |r| r.get(0))
+                .optional()?)
+        })
+    }
+
+    fn add_token(&self, name: &str, sha256: &str) -> Result<(), StoreError> {
+        self.write(|c| {
+            let taken: bool = c.query_row("SELECT count(*) FROM tokens WHERE name = ?1", [name], |r| r.get::<_, i64>(0))? > 0;
+            if taken {
+                return Err(StoreError(format!("a token named `{name}` exists already; pick another name")));
+            }
+            c.execute("INSERT INTO tokens (name, sha256, created_at) VALUES (?1, ?2, ?3)", params![name, sha256, now()])?;
+            Ok(())
+        })
+    }
+
+    fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        self.write(|c| {
+            Ok(c.execute("UPDATE tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL", params![name, now()])?
+                > 0)
+        })
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT name, created_at, revoked_at FROM tokens ORDER BY created_at")?;
+            let rows = stmt
+                .query_map([], |r| Ok(TokenInfo { name: r.get(0)?, created_at: r.get(1)?, revoked_at: r.get(2)? }))?
+                .collect::<Result<_, _>>()?;
+            Ok(rows)
+        })
+    }
+}

@@ -1,0 +1,167 @@
+//! What the results service needs from its database, and nothing more: the API handlers see only
+//! [`Store`], so a PostgreSQL backend for fleets that outgrow one machine is one more
+//! implementation of it ([`super::sqlite::SqliteStore`] is the embedded default).
+
+use ridge_core::bench::result::{Derived, Fingerprint};
+use serde::Serialize;
+
+/// A validated upload, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    /// SHA-256 (hex) of the document's canonical JSON: the idempotency key.
+    pub content_hash: String,
+    /// The document exactly as uploaded.
+    pub body: Vec<u8>,
+    /// [`Fingerprint::key`] of its device.
+    pub device_key: String,
+    /// The device, as the run reports it.
+    pub fingerprint: Fingerprint,
+    /// Catalog entry the runner matched, if any.
+    pub catalog_id: Option<String>,
+    /// `quick`, `standard` or `full`.
+    pub suite: String,
+    /// Start of the run, RFC 3339, and as Unix seconds.
+    pub started_at: String,
+    /// Start of the run, Unix seconds.
+    pub started_unix: i64,
+    /// Version of the `ridge` that measured it.
+    pub tool_version: String,
+    /// Kernels that ran and verified, and kernels that failed.
+    pub kernels_ok: u32,
+    /// Kernels that failed verification or errored.
+    pub kernels_failed: u32,
+    /// Ceilings recomputed by the server from the verified kernels (never the client's).
+    pub derived: Derived,
+    /// Name of the token that uploaded it.
+    pub uploaded_by: Option<String>,
+}
+
+/// What an insert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// Stored under this id.
+    New(i64),
+    /// The same content was already stored under this id; nothing was written.
+    Duplicate(i64),
+}
+
+/// One run in a listing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunSummary {
+    /// Store id.
+    pub id: i64,
+    /// When the service acknowledged it, RFC 3339 UTC.
+    pub received_at: String,
+    /// When the run started, RFC 3339.
+    pub started_at: String,
+    /// Suite.
+    pub suite: String,
+    /// Device key ([`Fingerprint::key`]).
+    pub device_key: String,
+    /// Adapter name.
+    pub device_name: String,
+    /// wgpu backend.
+    pub backend: String,
+    /// Catalog entry, if matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// `ridge` version.
+    pub tool_version: String,
+    /// Verified kernels.
+    pub kernels_ok: u32,
+    /// Failed kernels.
+    pub kernels_failed: u32,
+    /// SHA-256 of the canonical document.
+    pub content_hash: String,
+}
+
+/// Filters for a listing; newest first, keyset-paginated by id.
+#[derive(Debug, Clone, Default)]
+pub struct RunQuery {
+    /// Device key or exact adapter name.
+    pub device: Option<String>,
+    /// Suite name.
+    pub suite: Option<String>,
+    /// Runs started at or after (Unix seconds).
+    pub since: Option<i64>,
+    /// Runs started before (Unix seconds).
+    pub until: Option<i64>,
+    /// Only ids below this (the previous page's `next_cursor`).
+    pub before_id: Option<i64>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page {
+    /// Runs, newest first.
+    pub runs: Vec<RunSummary>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<i64>,
+}
+
+/// A device and its most recent runs' ceilings.
+#[derive(Debug, Clone)]
+pub struct DeviceRuns {
+    /// [`Fingerprint::key`].
+    pub key: String,
+    /// The fingerprint of its latest run.
+    pub fingerprint: Fingerprint,
+    /// Catalog entry of its latest run, if matched.
+    pub catalog_id: Option<String>,
+    /// Runs stored.
+    pub runs: u64,
+    /// Start of its first and latest stored runs, RFC 3339.
+    pub first_run: String,
+    /// Start of its latest stored run, RFC 3339.
+    pub last_run: String,
+    /// Derived ceilings of its most recent runs (at most the window asked for), newest first.
+    pub recent: Vec<Derived>,
+}
+
+/// An upload token as listed (the secret itself is never stored).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenInfo {
+    /// Name given when it was made.
+    pub name: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// When it was revoked, if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+/// A store failure: the request is answered 500 (or 503) and nothing partial is kept.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StoreError(pub String);
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError(format!("database: {e}"))
+    }
+}
+
+/// The results store.
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Stores a run durably before returning, or finds the same content already stored.
+    fn insert(&self, run: NewRun) -> Result<Inserted, StoreError>;
+    /// The stored document, as uploaded.
+    fn get(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// A page of run summaries.
+    fn list(&self, query: &RunQuery) -> Result<Page, StoreError>;
+    /// Every device with the derived ceilings of its `window` most recent runs.
+    fn devices(&self, window: usize) -> Result<Vec<DeviceRuns>, StoreError>;
+    /// Number of runs stored.
+    fn count(&self) -> Result<u64, StoreError>;
+    /// The name of the live token with this SHA-256 (hex), if any.
+    fn token_name(&self, sha256: &str) -> Result<Option<String>, StoreError>;
+    /// Adds a token by its SHA-256 (hex); names are unique.
+    fn add_token(&self, name: &str, sha256: &str) -> Result<(), StoreError>;
+    /// Revokes a token by name; false when there is no live token of that name.
+    fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
+    /// All tokens, live and revoked.
+    fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError>;
+}
