@@ -5,6 +5,7 @@ mod compare;
 mod datasets;
 mod model;
 mod run;
+mod serve;
 
 use ridge_core::Catalog;
 

@@ -174,7 +174,11 @@ pub(crate) fn serve(a: &ServeCmd, out: &mut dyn Write, err: &mut dyn Write) -> R
         writeln!(out, "  upload with: RIDGE_TOKEN={token} ridge upload FILE --server {}", server.url())?;
     }
     if !a.web.join("index.html").is_file() {
-        writeln!(err, "warning: no browser tool in {} (no index.html); `/` explains where the API is", a.web.display())?;
+        writeln!(
+            err,
+            "warning: no browser tool in {} (no index.html); `/` explains where the API is",
+            a.web.display()
+        )?;
     }
     out.flush()?;
     server.wait()?;
@@ -220,7 +224,10 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
         }
     }
     if a.json {
-        serde_json::to_writer_pretty(&mut *out, &ridge_core::Versioned::new(serde_json::json!({ "uploads": results })))?;
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &ridge_core::Versioned::new(serde_json::json!({ "uploads": results })),
+        )?;
         writeln!(out)?;
     }
     Ok(if results.iter().all(|r| r.outcome.stored()) { 0 } else { 1 })
@@ -259,7 +266,10 @@ pub(crate) fn token(cmd: &TokenCmd, out: &mut dyn Write) -> Result<u8> {
             let store = crate::serve::sqlite::SqliteStore::open(db)?;
             let tokens = store.tokens()?;
             if *json {
-                serde_json::to_writer_pretty(&mut *out, &ridge_core::Versioned::new(serde_json::json!({ "tokens": tokens })))?;
+                serde_json::to_writer_pretty(
+                    &mut *out,
+                    &ridge_core::Versioned::new(serde_json::json!({ "tokens": tokens })),
+                )?;
                 writeln!(out)?;
             } else {
                 let mut t = crate::format::table(&["name", "created", "revoked"]);

@@ -385,7 +385,8 @@ impl Store for SqliteStore {
                     .query_map(params![key, window as i64], |r| r.get::<_, String>(0))?
                     .map(|s| {
                         let s = s?;
-                        serde_json::from_str(&s).map_err(|e| StoreError(format!("stored ceilings of device {key}: {e}")))
+                        serde_json::from_str(&s)
+                            .map_err(|e| StoreError(format!("stored ceilings of device {key}: {e}")))
                     })
                     .collect::<Result<_, StoreError>>()?;
                 out.push(DeviceRuns {
@@ -416,19 +417,25 @@ impl Store for SqliteStore {
 
     fn add_token(&self, name: &str, sha256: &str) -> Result<(), StoreError> {
         self.write(|c| {
-            let taken: bool = c.query_row("SELECT count(*) FROM tokens WHERE name = ?1", [name], |r| r.get::<_, i64>(0))? > 0;
+            let taken: bool =
+                c.query_row("SELECT count(*) FROM tokens WHERE name = ?1", [name], |r| r.get::<_, i64>(0))? > 0;
             if taken {
                 return Err(StoreError(format!("a token named `{name}` exists already; pick another name")));
             }
-            c.execute("INSERT INTO tokens (name, sha256, created_at) VALUES (?1, ?2, ?3)", params![name, sha256, now()])?;
+            c.execute(
+                "INSERT INTO tokens (name, sha256, created_at) VALUES (?1, ?2, ?3)",
+                params![name, sha256, now()],
+            )?;
             Ok(())
         })
     }
 
     fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
         self.write(|c| {
-            Ok(c.execute("UPDATE tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL", params![name, now()])?
-                > 0)
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+                params![name, now()],
+            )? > 0)
         })
     }
 
