@@ -18,7 +18,11 @@ tasks:
   doc           cargo doc, warnings denied
   test          every test of the workspace, doc tests included
   wasm          build ridge-core and ridge-wasm for wasm32-unknown-unknown
-  core-deps     prove ridge-core depends on no I/O crate";
+  core-deps     prove ridge-core depends on no I/O crate
+
+benchmarks (not part of ci):
+  load [ARGS]   load benchmark of `ridge serve` on loopback (release build); ARGS: --rate N
+                --seconds S --seed-runs N (defaults 1000, 10, 100000)";
 
 /// Crates that would give ridge-core I/O, a clock, threads of its own or a GPU.
 const FORBIDDEN_IN_CORE: &[&str] = &[
@@ -61,6 +65,17 @@ const STEPS: &[&str] = &["setup", "fmt", "clippy", "doc", "test", "wasm", "core-
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("");
+    if task == "load" {
+        let mut cmd = vec!["run", "--release", "--locked", "-p", "ridge-bench", "--example", "serve-load", "--"];
+        cmd.extend(args.iter().skip(1).map(String::as_str));
+        return match cargo(&cmd, &[]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask: load: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let steps: Vec<&str> = match task {
         "ci" => STEPS.to_vec(),
         t if STEPS.contains(&t) => vec![t],
