@@ -3,6 +3,7 @@
 mod cli;
 mod compare;
 mod datasets;
+mod matching;
 mod model;
 mod run;
 mod serve;

@@ -78,6 +78,9 @@ enum Command {
     /// Send result files to a `ridge serve`; what cannot be delivered waits in a spool.
     #[command(after_help = crate::cli_service::UPLOAD_HELP)]
     Upload(crate::cli_service::UploadCmd),
+    /// Rank hardware for a workload: devices, layout and batch, by cost per million tokens or samples.
+    #[command(after_help = crate::cli_match::MATCH_HELP)]
+    Match(crate::cli_match::MatchCmd),
     /// Make, list and revoke the service's upload tokens.
     #[command(subcommand)]
     Token(crate::cli_service::TokenCmd),
@@ -129,7 +132,7 @@ struct TcoCmd {
     json: bool,
 }
 
-fn parse_fraction(s: &str) -> std::result::Result<f64, String> {
+pub(crate) fn parse_fraction(s: &str) -> std::result::Result<f64, String> {
     let (text, scale) = match s.strip_suffix('%') {
         Some(p) => (p, 100.0),
         None => (s, 1.0),
@@ -385,6 +388,60 @@ struct CatalogArgs {
     json: bool,
 }
 
+/// The scenario flags `estimate` and `match` share.
+#[derive(Debug, Args)]
+pub(crate) struct ScenarioArgs {
+    /// Sequences (or samples) per batch; the global batch for training.
+    #[arg(long, short = 'b', value_name = "B")]
+    pub(crate) batch: Option<u32>,
+    /// Prompt tokens per sequence (the sequence length for encoders and training).
+    #[arg(long, short = 'p', value_name = "P", visible_alias = "seq-len")]
+    pub(crate) prompt_tokens: Option<u32>,
+    /// Generated tokens per sequence (decoders).
+    #[arg(long, short = 'o', value_name = "O")]
+    pub(crate) output_tokens: Option<u32>,
+    /// Precision of weights, activations and KV cache at once: fp32, bf16, fp16, fp8, int8, int4.
+    #[arg(long, value_name = "P")]
+    pub(crate) precision: Option<Precision>,
+    /// Precision of the weights (overrides --precision).
+    #[arg(long, value_name = "P")]
+    pub(crate) weights: Option<Precision>,
+    /// Precision of activations and arithmetic (overrides --precision).
+    #[arg(long, value_name = "P")]
+    pub(crate) activations: Option<Precision>,
+    /// Precision of the KV cache (overrides --precision).
+    #[arg(long, value_name = "P")]
+    pub(crate) kv_cache: Option<Precision>,
+    /// Model attention without a fused (flash-style) kernel: scores go through memory.
+    #[arg(long)]
+    pub(crate) unfused_attention: bool,
+}
+
+impl ScenarioArgs {
+    /// The workload's default scenario with these flags applied.
+    pub(crate) fn apply(&self, mut s: ridge_core::Scenario) -> ridge_core::Scenario {
+        if let Some(b) = self.batch {
+            s.batch = b;
+        }
+        if let Some(p) = self.prompt_tokens {
+            s.prompt_tokens = p;
+        }
+        if let Some(o) = self.output_tokens {
+            s.output_tokens = o;
+        }
+        if let Some(p) = self.precision {
+            (s.weights, s.activations, s.kv_cache) = (p, p, p);
+        }
+        s.weights = self.weights.unwrap_or(s.weights);
+        s.activations = self.activations.unwrap_or(s.activations);
+        s.kv_cache = self.kv_cache.unwrap_or(s.kv_cache);
+        if self.unfused_attention {
+            s.fused_attention = false;
+        }
+        s
+    }
+}
+
 #[derive(Debug, Args)]
 struct EstimateArgs {
     /// Workload preset id (see `ridge workloads`), e.g. llama-2-70b.
@@ -396,30 +453,8 @@ struct EstimateArgs {
     /// Devices: tensor parallel for transformers, table-sharded for recommenders.
     #[arg(long, short = 'n', default_value_t = 1, value_name = "N")]
     devices: u32,
-    /// Sequences (or samples) per batch; the global batch for training.
-    #[arg(long, short = 'b', value_name = "B")]
-    batch: Option<u32>,
-    /// Prompt tokens per sequence (the sequence length for encoders and training).
-    #[arg(long, short = 'p', value_name = "P", visible_alias = "seq-len")]
-    prompt_tokens: Option<u32>,
-    /// Generated tokens per sequence (decoders).
-    #[arg(long, short = 'o', value_name = "O")]
-    output_tokens: Option<u32>,
-    /// Precision of weights, activations and KV cache at once: fp32, bf16, fp16, fp8, int8, int4.
-    #[arg(long, value_name = "P")]
-    precision: Option<Precision>,
-    /// Precision of the weights (overrides --precision).
-    #[arg(long, value_name = "P")]
-    weights: Option<Precision>,
-    /// Precision of activations and arithmetic (overrides --precision).
-    #[arg(long, value_name = "P")]
-    activations: Option<Precision>,
-    /// Precision of the KV cache (overrides --precision).
-    #[arg(long, value_name = "P")]
-    kv_cache: Option<Precision>,
-    /// Model attention without a fused (flash-style) kernel: scores go through memory.
-    #[arg(long)]
-    unfused_attention: bool,
+    #[command(flatten)]
+    scenario: ScenarioArgs,
     /// Fixed overhead per kernel launch, in microseconds.
     #[arg(long, default_value_t = 0.0, value_name = "US")]
     kernel_overhead_us: f64,
@@ -496,6 +531,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             let cur = crate::compare::read_side(&a.current)?;
             crate::compare::run(&base, &cur, &opts, a.opts.fail_on, &a.opts.outputs(a.json), out)
         }
+        Command::Match(a) => crate::cli_match::run(&catalog, a, out),
         Command::Serve(a) => crate::cli_service::serve(a, out, err),
         Command::Upload(a) => crate::cli_service::upload(a, out, err),
         Command::Token(a) => crate::cli_service::token(a, out),
@@ -561,13 +597,13 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
     }
 }
 
-fn print_json<T: Serialize>(out: &mut dyn Write, body: T) -> Result<()> {
+pub(crate) fn print_json<T: Serialize>(out: &mut dyn Write, body: T) -> Result<()> {
     serde_json::to_writer_pretty(&mut *out, &Versioned::new(body))?;
     writeln!(out)?;
     Ok(())
 }
 
-fn unknown(kind: &str, id: &str, known: impl Iterator<Item = String>, list_cmd: &str) -> anyhow::Error {
+pub(crate) fn unknown(kind: &str, id: &str, known: impl Iterator<Item = String>, list_cmd: &str) -> anyhow::Error {
     let known: Vec<String> = known.collect();
     let needle = id.to_ascii_lowercase();
     let close: Vec<&String> = known
@@ -724,25 +760,7 @@ fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Res
     if !(a.kernel_overhead_us.is_finite() && a.kernel_overhead_us >= 0.0) {
         bail!("--kernel-overhead-us must be a non-negative number");
     }
-    let mut s = workload.defaults;
-    if let Some(b) = a.batch {
-        s.batch = b;
-    }
-    if let Some(p) = a.prompt_tokens {
-        s.prompt_tokens = p;
-    }
-    if let Some(o) = a.output_tokens {
-        s.output_tokens = o;
-    }
-    if let Some(p) = a.precision {
-        (s.weights, s.activations, s.kv_cache) = (p, p, p);
-    }
-    s.weights = a.weights.unwrap_or(s.weights);
-    s.activations = a.activations.unwrap_or(s.activations);
-    s.kv_cache = a.kv_cache.unwrap_or(s.kv_cache);
-    if a.unfused_attention {
-        s.fused_attention = false;
-    }
+    let s = a.scenario.apply(workload.defaults);
     let req = EstimateRequest {
         workload,
         hardware,
@@ -902,7 +920,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     Ok(())
 }
 
-fn basis(b: ridge_core::Basis) -> &'static str {
+pub(crate) fn basis(b: ridge_core::Basis) -> &'static str {
     match b {
         ridge_core::Basis::Datasheet => "datasheet",
         ridge_core::Basis::Measured => "measured",

@@ -5,6 +5,7 @@
 //! exit code, so tests drive the real command line in-process.
 
 pub mod cli;
+mod cli_match;
 mod cli_service;
 pub mod compare;
 pub mod datasets;

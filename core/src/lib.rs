@@ -30,6 +30,7 @@ pub mod cost;
 pub mod data;
 pub mod estimate;
 pub mod hardware;
+pub mod matching;
 pub mod memory;
 pub mod ops;
 pub mod provenance;

@@ -1,0 +1,282 @@
+//! `ridge match`: the ranking, as a table, JSON or CSV.
+
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use ridge_core::Catalog;
+use ridge_core::hardware::ProviderClass;
+use ridge_core::matching::{Constraints, CostMode, MatchRequest, MatchResult, rank};
+use ridge_core::units::MICRO;
+
+use crate::cli::{ScenarioArgs, parse_fraction, print_json, unknown};
+use crate::format::sig3;
+
+pub(crate) const MATCH_HELP: &str = "\
+For every catalog device, tries each tensor-parallel degree inside its scale-up domain (powers of
+two that split the model) and each batch (powers of two up to --max-batch) that fits in memory and
+meets the latency targets; replicas (data parallel) multiply throughput and cost. A device's row is
+its cheapest configuration per million tokens (or samples); with --throughput, the cheapest
+configuration per hour that reaches it (the fewest devices at equal price). Decoder throughput is
+generated tokens per second counting the prefill time (TTFT = the batch's prefill, TPOT = one
+decode step). Costs: the cheapest listed cloud price (--provider-class to restrict), or with
+--owned the purchase over --years plus energy. Measured ceilings are used where the datasets have
+them (`provenance`), unless --datasheet.
+
+Not modelled yet: pipeline and expert parallelism, multi-node training, offload to host memory,
+calibration against measured efficiencies.
+
+Examples:
+  ridge match --workload llama-3.1-70b
+  ridge match -w llama-3.1-8b --ttft 500ms --tpot 50ms --max-devices 8
+  ridge match -w llama-3.1-70b --throughput 5000 --budget-per-hour 100 --json
+  ridge match -w dlrm-v2 --latency 20ms --owned --usd-per-kwh 0.12 --pue 1.3 --csv";
+
+#[derive(Debug, Args)]
+pub(crate) struct MatchCmd {
+    /// Workload preset id (see `ridge workloads`).
+    #[arg(long, short = 'w', value_name = "ID")]
+    workload: String,
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Largest batch per replica tried (default: 256 for decoders, 65536 otherwise; --batch fixes it).
+    #[arg(long, value_name = "B")]
+    max_batch: Option<u32>,
+    /// Most devices in one configuration.
+    #[arg(long, short = 'n', default_value_t = 8, value_name = "N")]
+    max_devices: u32,
+    /// Time to first token target (decoders), e.g. 500ms or 2s.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    ttft: Option<f64>,
+    /// Time per output token target (decoders), e.g. 50ms.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    tpot: Option<f64>,
+    /// Latency target per batch (encoders, recommenders) or per step (training).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    latency: Option<f64>,
+    /// Throughput to reach, in the workload's unit per second (generated tokens/s, samples/s).
+    #[arg(long, value_name = "N")]
+    throughput: Option<f64>,
+    /// Most USD per hour for a configuration.
+    #[arg(long, value_name = "USD")]
+    budget_per_hour: Option<f64>,
+    /// Most USD to buy a configuration (with --owned).
+    #[arg(long, value_name = "USD", requires = "owned")]
+    budget: Option<f64>,
+    /// Most watts for a configuration, counted at TDP.
+    #[arg(long, value_name = "W")]
+    power_cap: Option<f64>,
+    /// Only these devices (comma-separated catalog ids).
+    #[arg(long = "hardware", short = 'H', value_delimiter = ',', value_name = "IDS")]
+    hardware: Vec<String>,
+    /// Cloud prices of this class only: hyperscaler, neocloud, marketplace, serverless.
+    #[arg(long, value_name = "CLASS", value_parser = parse_class, conflicts_with = "owned")]
+    provider_class: Option<ProviderClass>,
+    /// Price owned hardware: purchase amortised over --years plus energy.
+    #[arg(long)]
+    owned: bool,
+    /// Years the purchase is amortised over (with --owned).
+    #[arg(long, default_value_t = 3.0, value_name = "Y")]
+    years: f64,
+    /// Electricity, USD per kWh (with --owned).
+    #[arg(long, default_value_t = 0.12, value_name = "P")]
+    usd_per_kwh: f64,
+    /// Facility power usage effectiveness (with --owned).
+    #[arg(long, default_value_t = 1.3, value_name = "X")]
+    pue: f64,
+    /// Share of time at full load (with --owned): 0.7 or 70%.
+    #[arg(long, default_value = "70%", value_name = "U", value_parser = parse_fraction)]
+    utilization: f64,
+    /// Use datasheet ceilings even where a measurement exists.
+    #[arg(long)]
+    datasheet: bool,
+    /// Fixed overhead per kernel launch, in microseconds.
+    #[arg(long, default_value_t = 0.0, value_name = "US")]
+    kernel_overhead_us: f64,
+    /// Rows in the table (JSON and CSV hold all).
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    top: usize,
+    /// Print JSON (with `schema_version`).
+    #[arg(long, conflicts_with = "csv")]
+    json: bool,
+    /// Print CSV, one row per configuration.
+    #[arg(long)]
+    csv: bool,
+}
+
+fn parse_time(s: &str) -> std::result::Result<f64, String> {
+    let d: Duration =
+        humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration like 500ms or 2s: {e}"))?;
+    if d.is_zero() {
+        return Err("a latency target must be more than zero".into());
+    }
+    Ok(d.as_secs_f64())
+}
+
+fn parse_class(s: &str) -> std::result::Result<ProviderClass, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_lowercase()))
+        .map_err(|_| format!("`{s}` is not a provider class: hyperscaler, neocloud, marketplace or serverless"))
+}
+
+pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Result<u8> {
+    let workload = catalog
+        .workload(&a.workload)
+        .ok_or_else(|| unknown("workload", &a.workload, catalog.workloads.iter().map(|w| w.id.clone()), "workloads"))?;
+    if !(a.kernel_overhead_us.is_finite() && a.kernel_overhead_us >= 0.0) {
+        bail!("--kernel-overhead-us must be a non-negative number");
+    }
+    let scenario = a.scenario.apply(workload.defaults);
+    let constraints = Constraints {
+        max_devices: a.max_devices,
+        max_batch: a.max_batch,
+        batch: a.scenario.batch,
+        ttft_s: a.ttft,
+        tpot_s: a.tpot,
+        latency_s: a.latency,
+        budget_usd_per_hour: a.budget_per_hour,
+        budget_purchase_usd: a.budget,
+        power_cap_w: a.power_cap,
+        required_throughput: a.throughput,
+        hardware: a.hardware.clone(),
+    };
+    let cost = if a.owned {
+        CostMode::Owned { years: a.years, usd_per_kwh: a.usd_per_kwh, pue: a.pue, utilization: a.utilization }
+    } else {
+        CostMode::Cloud { class: a.provider_class }
+    };
+    let req = MatchRequest {
+        workload,
+        scenario,
+        catalog,
+        constraints: &constraints,
+        cost,
+        datasheet_only: a.datasheet,
+        options: ridge_core::RooflineOptions { kernel_overhead_s: a.kernel_overhead_us * MICRO },
+        measurements: &[],
+    };
+    let result = rank(&req).map_err(|e| anyhow::anyhow!("--{}: {}", flag(e.field), e.message))?;
+    if a.json {
+        print_json(out, &result)?;
+    } else if a.csv {
+        csv(&result, out)?;
+    } else {
+        table(&result, a.top, out)?;
+    }
+    if result.rows.is_empty() {
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// The command-line flag of a constraint field.
+fn flag(field: &str) -> &str {
+    match field {
+        "max_devices" => "max-devices",
+        "max_batch" => "max-batch",
+        "ttft_s" => "ttft",
+        "tpot_s" => "tpot",
+        "latency_s" => "latency",
+        "budget_usd_per_hour" => "budget-per-hour",
+        "budget_purchase_usd" => "budget",
+        "power_cap_w" => "power-cap",
+        "required_throughput" => "throughput",
+        "usd_per_kwh" => "usd-per-kwh",
+        other => other,
+    }
+}
+
+fn ms(v: Option<f64>) -> String {
+    v.map(|s| format!("{} ms", sig3(s * 1e3))).unwrap_or_default()
+}
+
+fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
+    let decoder = matches!(r.family, ridge_core::Family::Decoder | ridge_core::Family::Moe);
+    let mut header = vec!["#", "hardware", "layout", "batch", "throughput", "$/M", "$/h", "bound", "comm"];
+    if decoder {
+        header.extend(["TTFT", "TPOT"]);
+    } else {
+        header.push("latency");
+    }
+    header.push("basis");
+    let mut t = crate::format::table(&header);
+    for row in r.rows.iter().take(top) {
+        let mut cells = vec![
+            row.rank.to_string(),
+            row.hardware.clone(),
+            row.layout_text.clone(),
+            row.batch.to_string(),
+            sig3(row.throughput_per_s),
+            sig3(row.usd_per_million),
+            format!("{:.2}", row.usd_per_hour),
+            row.bound.map(|b| format!("{b} {:.0}%", row.bound_share * 100.0)).unwrap_or_default(),
+            format!("{:.0}%", row.communication_share * 100.0),
+        ];
+        if decoder {
+            cells.extend([ms(row.ttft_s), ms(row.tpot_s)]);
+        } else {
+            cells.push(ms(row.latency_s));
+        }
+        cells.push(crate::cli::basis(row.provenance).to_string());
+        t.add_row(cells);
+    }
+    writeln!(out, "{} ({}), throughput in {}, ranked by {}", r.workload, family(r), r.throughput_unit, r.ranked_by)?;
+    writeln!(out, "{t}")?;
+    if let Some(best) = r.rows.first() {
+        writeln!(out, "\nbest: {}", best.explanation)?;
+        writeln!(
+            out,
+            "  +10% bandwidth: {:+.1}% throughput; +10% compute: {:+.1}%; cost: {}",
+            best.sensitivity.bandwidth_plus_10 * 100.0,
+            best.sensitivity.compute_plus_10 * 100.0,
+            best.cost_basis
+        )?;
+    } else {
+        writeln!(out, "\nnothing fits the request:")?;
+    }
+    if !r.rejected.is_empty() {
+        writeln!(out, "\nnot ranked:")?;
+        for x in &r.rejected {
+            writeln!(out, "  {}: {}", x.hardware, x.reason)?;
+        }
+    }
+    Ok(())
+}
+
+fn family(r: &MatchResult) -> String {
+    serde_json::to_value(r.family).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+fn csv(r: &MatchResult, out: &mut dyn Write) -> Result<()> {
+    writeln!(
+        out,
+        "rank,hardware,devices,tensor_parallel,replicas,batch,throughput_per_s,throughput_unit,usd_per_hour,usd_per_million,bound,bound_share,communication_share,ttft_s,tpot_s,latency_s,watts,joules_per_unit,provenance"
+    )?;
+    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+    for x in &r.rows {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            x.rank,
+            x.hardware,
+            x.devices,
+            x.layout.tensor_parallel,
+            x.layout.replicas,
+            x.batch,
+            x.throughput_per_s,
+            x.throughput_unit,
+            x.usd_per_hour,
+            x.usd_per_million,
+            x.bound.map(|b| b.to_string()).unwrap_or_default(),
+            x.bound_share,
+            x.communication_share,
+            opt(x.ttft_s),
+            opt(x.tpot_s),
+            opt(x.latency_s),
+            opt(x.watts),
+            opt(x.joules_per_unit),
+            crate::cli::basis(x.provenance)
+        )?;
+    }
+    Ok(())
+}

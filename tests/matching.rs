@@ -1,0 +1,216 @@
+//! `ridge match`: the ranking's rows agree with `ridge estimate` and `ridge tco`, constraints and
+//! targets are respected, the reverse question takes the fewest devices, and bad input is named.
+
+use serde_json::Value;
+
+use crate::ridge;
+
+fn matched(args: &[&str]) -> Value {
+    let mut argv = vec!["match"];
+    argv.extend_from_slice(args);
+    argv.push("--json");
+    let (code, out, err) = ridge(&argv);
+    assert_eq!(code, 0, "ridge {argv:?}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+fn rows(v: &Value) -> Vec<Value> {
+    v["rows"].as_array().cloned().unwrap_or_default()
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or_else(|| panic!("no {key} in {v}"))
+}
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() <= 1e-9 * a.abs().max(b.abs()), "{what}: {a} vs {b}");
+}
+
+#[test]
+fn rows_are_ranked_by_cost_and_agree_with_estimate() {
+    let v = matched(&["--workload", "llama-3.1-70b"]);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["ranked_by"], "usd_per_million");
+    let rows = rows(&v);
+    assert!(rows.len() >= 5, "{v}");
+    for pair in rows.windows(2) {
+        assert!(num(&pair[0], "usd_per_million") <= num(&pair[1], "usd_per_million"), "not ranked: {pair:?}");
+    }
+    for r in &rows {
+        let tp = r["layout"]["tensor_parallel"].as_u64().unwrap_or(0);
+        let replicas = r["layout"]["replicas"].as_u64().unwrap_or(0);
+        assert_eq!(r["devices"].as_u64(), Some(tp * replicas));
+        close(num(r, "usd_per_million"), num(r, "usd_per_hour") / 3600.0 / num(r, "throughput_per_s") * 1e6, "$/M");
+        // The row's latencies are `ridge estimate`'s for the same device, devices and batch.
+        let hw = r["hardware"].as_str().unwrap_or_default();
+        let (tp, batch) = (tp.to_string(), r["batch"].as_u64().unwrap_or(0).to_string());
+        let (code, out, err) = ridge(&[
+            "estimate",
+            "--workload",
+            "llama-3.1-70b",
+            "--hardware",
+            hw,
+            "--devices",
+            &tp,
+            "--batch",
+            &batch,
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let e: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+        let prefill = &e["phases"][0];
+        let decode = &e["phases"][1];
+        close(num(r, "ttft_s"), num(prefill, "seconds"), "TTFT");
+        close(num(r, "tpot_s"), num(decode, "seconds_per_step"), "TPOT");
+        let generated = num(&e["scenario"], "batch") * num(&e["scenario"], "output_tokens");
+        close(
+            num(r, "throughput_per_s"),
+            generated / (num(prefill, "seconds") + num(decode, "seconds")) * replicas as f64,
+            "throughput",
+        );
+        assert_eq!(r["provenance"], e["basis"]);
+    }
+    // The H200 has a bundled measurement; its row says so.
+    let h200 = rows.iter().find(|r| r["hardware"] == "h200-sxm").unwrap_or_else(|| panic!("no h200 row"));
+    assert_eq!(h200["provenance"], "measured");
+}
+
+#[test]
+fn latency_targets_budget_and_power_cap_are_respected() {
+    let v = matched(&["-w", "llama-3.1-8b", "--ttft", "300ms", "--tpot", "20ms"]);
+    let tight = rows(&v);
+    assert!(!tight.is_empty());
+    for r in &tight {
+        assert!(num(r, "ttft_s") <= 0.3 && num(r, "tpot_s") <= 0.02, "{r}");
+    }
+    let loose = matched(&["-w", "llama-3.1-8b"]);
+    assert!(
+        tight.iter().map(|r| num(r, "throughput_per_s")).sum::<f64>()
+            < rows(&loose).iter().map(|r| num(r, "throughput_per_s")).sum::<f64>(),
+        "tight targets must cost throughput"
+    );
+    let v = matched(&["-w", "llama-3.1-8b", "--budget-per-hour", "3", "--power-cap", "800"]);
+    for r in &rows(&v) {
+        assert!(num(r, "usd_per_hour") <= 3.0 && num(r, "watts") <= 800.0, "{r}");
+    }
+    assert!(v["rejected"].as_array().is_some_and(|r| !r.is_empty()));
+}
+
+#[test]
+fn a_required_throughput_takes_the_cheapest_configuration_that_reaches_it() {
+    let need = 20_000.0;
+    let v = matched(&["-w", "llama-3.1-8b", "--throughput", "20000", "--max-devices", "64"]);
+    assert_eq!(v["ranked_by"], "usd_per_hour");
+    let rows = rows(&v);
+    assert!(!rows.is_empty(), "{v}");
+    for pair in rows.windows(2) {
+        assert!(num(&pair[0], "usd_per_hour") <= num(&pair[1], "usd_per_hour"));
+    }
+    for r in &rows {
+        let replicas = r["layout"]["replicas"].as_f64().unwrap_or(0.0);
+        let per_replica = num(r, "throughput_per_s") / replicas;
+        assert!(num(r, "throughput_per_s") >= need, "{r}");
+        // One replica fewer would not reach it.
+        assert!(per_replica * (replicas - 1.0) < need, "{r}");
+    }
+}
+
+#[test]
+fn owned_cost_is_the_tco_arithmetic() {
+    let v = matched(&[
+        "-w",
+        "bert-large",
+        "--owned",
+        "--usd-per-kwh",
+        "0.15",
+        "--pue",
+        "1.2",
+        "--utilization",
+        "60%",
+        "--years",
+        "4",
+        "-H",
+        "h100-sxm,a100-sxm-80gb",
+    ]);
+    for r in &rows(&v) {
+        let devices = r["devices"].as_u64().unwrap_or(0).to_string();
+        let hw = r["hardware"].as_str().unwrap_or_default();
+        let (code, out, err) = ridge(&[
+            "tco",
+            "--hardware",
+            hw,
+            "--devices",
+            &devices,
+            "--utilization",
+            "0.6",
+            "--usd-per-kwh",
+            "0.15",
+            "--pue",
+            "1.2",
+            "--years",
+            "4",
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let t: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+        close(num(r, "usd_per_hour"), num(&t["report"], "total_usd_per_hour"), "owned $/h");
+        assert!(r["latency_s"].as_f64().is_some());
+    }
+}
+
+#[test]
+fn tensor_parallel_over_pcie_shows_where_it_stops_paying() {
+    // The L4 has no scale-up link: its all-reduces cross PCIe.
+    let v = matched(&["-w", "llama-3.1-8b", "-H", "l4", "--batch", "1"]);
+    let row = &rows(&v)[0];
+    let scaling = row["scaling"].as_array().cloned().unwrap_or_default();
+    let tp: Vec<(u64, f64)> = scaling
+        .iter()
+        .filter(|p| p["layout"]["replicas"] == 1)
+        .map(|p| (p["devices"].as_u64().unwrap_or(0), num(p, "efficiency")))
+        .collect();
+    assert!(tp.len() >= 3, "{scaling:?}");
+    assert!(tp.iter().skip(1).all(|(_, e)| *e < 1.0), "TP over PCIe cannot scale perfectly: {tp:?}");
+    assert!(num(row, "communication_share") >= 0.0);
+}
+
+#[test]
+fn bad_constraints_are_named_and_infeasible_requests_say_why() {
+    for (args, needle) in [
+        (vec!["--max-devices", "0"], "--max-devices"),
+        (vec!["--throughput=-5"], "--throughput"),
+        (vec!["--throughput", "NaN"], "--throughput"),
+        (vec!["--budget-per-hour", "0"], "--budget-per-hour"),
+        (vec!["--ttft", "0ms"], "latency target"),
+        (vec!["--latency", "5ms"], "--latency"),
+        (vec!["-H", "h999"], "unknown hardware `h999`"),
+        (vec!["--owned", "--pue", "0.5"], "--pue"),
+        (vec!["--owned", "--utilization", "150%"], "--utilization"),
+    ] {
+        let mut argv = vec!["match", "-w", "llama-3.1-8b"];
+        argv.extend(args.iter().copied());
+        let (code, _, err) = ridge(&argv);
+        assert_eq!(code, 2, "{argv:?} should fail");
+        assert!(err.contains(needle), "{argv:?}: `{err}` does not name {needle}");
+    }
+    let (code, _, err) = ridge(&["match", "-w", "no-such-model"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-model"), "{err}");
+
+    let (code, out, _) = ridge(&["match", "-w", "llama-3.1-70b", "--tpot", "1ms"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("nothing fits the request"), "{out}");
+    assert!(out.contains("latency targets are missed"), "{out}");
+}
+
+#[test]
+fn csv_has_a_header_and_one_line_per_row() {
+    let (code, out, err) = ridge(&["match", "-w", "dlrm-v2", "--csv"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("rank,hardware,devices"));
+    let v = matched(&["-w", "dlrm-v2"]);
+    assert_eq!(lines.len() - 1, rows(&v).len());
+    let cols = lines[0].split(',').count();
+    assert!(lines.iter().all(|l| l.split(',').count() == cols));
+}
