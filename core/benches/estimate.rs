@@ -1,7 +1,8 @@
-//! How fast the model answers: one workload on one device, every preset on every device (the
-//! shape of a ranking), and a CI comparison of two runs. Run with `cargo bench -p ridge-core`;
-//! CI compiles it (clippy `--all-targets`) but does not time it. `ridge compare
-//! criterion:target/criterion:BASE criterion:target/criterion:new` compares two saved baselines.
+//! How fast the model answers: one workload on one device, every preset on every device, a full
+//! ranking (`rank/*`: the browser re-ranks on every keystroke, target under 20 ms), and a CI
+//! comparison of two runs. Run with `cargo bench -p ridge-core`; CI compiles it (clippy
+//! `--all-targets`) but does not time it. `ridge compare criterion:target/criterion:BASE
+//! criterion:target/criterion:new` compares two saved baselines.
 
 use std::hint::black_box;
 
@@ -52,6 +53,27 @@ fn bench(c: &mut Criterion) {
         })
     });
     c.bench_function("catalog/load-and-validate", |b| b.iter(ridge_datasets::catalog));
+
+    // A full ranking: every device, every tensor-parallel degree and batch, with sensitivities.
+    for (id, max_devices) in [("llama-3.1-70b", 8), ("dlrm-v2", 8), ("llama-3.1-8b", 64)] {
+        let Some(w) = cat.workload(id) else { panic!("preset {id}") };
+        let constraints = ridge_core::matching::Constraints { max_devices, ..Default::default() };
+        c.bench_function(&format!("rank/{id}/max-devices-{max_devices}"), |b| {
+            b.iter(|| {
+                let req = ridge_core::matching::MatchRequest {
+                    workload: black_box(w),
+                    scenario: w.defaults,
+                    catalog: &cat,
+                    constraints: &constraints,
+                    cost: ridge_core::matching::CostMode::Cloud { class: None },
+                    datasheet_only: false,
+                    options: RooflineOptions::default(),
+                    measurements: &[],
+                };
+                ridge_core::matching::rank(&req)
+            })
+        });
+    }
 
     // A CI comparison of a standard run: 30 kernels, 10 samples a side, 2,000 bootstrap resamples.
     let opts = ridge_core::compare::CompareOptions::default();

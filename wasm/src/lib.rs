@@ -104,6 +104,63 @@ pub fn compare_json_impl(input: &str) -> Result<String, String> {
     to_json(ridge_core::compare::compare_runs(&input.baseline, &input.current, &opts))
 }
 
+/// What `match` takes: a workload id, optional scenario overrides, constraints, the cost mode and
+/// extra measurements (e.g. from `GET /api/v1/devices` of a `ridge serve`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchInput {
+    /// Workload id.
+    pub workload: String,
+    /// Prompt tokens override.
+    #[serde(default)]
+    pub prompt_tokens: Option<u32>,
+    /// Output tokens override.
+    #[serde(default)]
+    pub output_tokens: Option<u32>,
+    /// Precision of weights, activations and KV cache at once.
+    #[serde(default)]
+    pub precision: Option<Precision>,
+    /// Limits and targets (all optional).
+    #[serde(default)]
+    pub constraints: ridge_core::matching::Constraints,
+    /// `{"mode": "cloud"}` (default) or `{"mode": "owned", "years", "usd_per_kwh", "pue", "utilization"}`.
+    #[serde(default)]
+    pub cost: Option<ridge_core::matching::CostMode>,
+    /// Ignore measurements.
+    #[serde(default)]
+    pub datasheet_only: bool,
+    /// Measurements that take precedence over the bundled ones.
+    #[serde(default)]
+    pub measurements: Vec<ridge_core::Measurement>,
+}
+
+/// The ranking for a [`MatchInput`] given as JSON: the same rows as `ridge match --json`.
+pub fn match_json_impl(input: &str) -> Result<String, String> {
+    let input: MatchInput = serde_json::from_str(input).map_err(|e| format!("invalid match input: {e}"))?;
+    let c = catalog()?;
+    let workload = c.workload(&input.workload).ok_or_else(|| format!("unknown workload `{}`", input.workload))?;
+    let mut scenario = workload.defaults;
+    scenario.prompt_tokens = input.prompt_tokens.unwrap_or(scenario.prompt_tokens);
+    scenario.output_tokens = input.output_tokens.unwrap_or(scenario.output_tokens);
+    if let Some(p) = input.precision {
+        (scenario.weights, scenario.activations, scenario.kv_cache) = (p, p, p);
+    }
+    if let Some(b) = input.constraints.batch {
+        scenario.batch = b;
+    }
+    let req = ridge_core::matching::MatchRequest {
+        workload,
+        scenario,
+        catalog: &c,
+        constraints: &input.constraints,
+        cost: input.cost.unwrap_or(ridge_core::matching::CostMode::Cloud { class: None }),
+        datasheet_only: input.datasheet_only,
+        options: RooflineOptions::default(),
+        measurements: &input.measurements,
+    };
+    to_json(ridge_core::matching::rank(&req).map_err(|e| e.to_string())?)
+}
+
 /// The WGSL sources of the benchmark kernels, by name (the FMA kernel with 8 chains, fp32 and
 /// f16), so the page runs exactly the kernels `ridge run` runs.
 pub fn kernels_json_impl() -> Result<String, String> {
@@ -152,6 +209,12 @@ pub fn kernels_json() -> Result<String, JsError> {
     kernels_json_impl().map_err(js_error)
 }
 
+/// The ranking for a match input (JSON) as JSON.
+#[wasm_bindgen(js_name = matchJson)]
+pub fn match_json(input: &str) -> Result<String, JsError> {
+    match_json_impl(input).map_err(js_error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,6 +252,23 @@ mod tests {
         let err = compare_json_impl(r#"{"baseline":[],"current":[]}"#).unwrap_or_default();
         assert!(err.contains("\"comparable\":false"), "{err}");
         assert!(compare_json_impl("{}").err().unwrap_or_default().contains("missing field `baseline`"));
+    }
+
+    #[test]
+    fn match_ranks_and_names_bad_constraints() {
+        let out = match_json_impl(r#"{"workload":"llama-3.1-8b","constraints":{"max_devices":4,"tpot_s":0.05}}"#);
+        let v: serde_json::Value = serde_json::from_str(&out.unwrap_or_default()).unwrap_or_default();
+        assert_eq!(v["ranked_by"], "usd_per_million");
+        let rows = v["rows"].as_array().cloned().unwrap_or_default();
+        assert!(!rows.is_empty(), "{v}");
+        assert!(
+            rows.iter()
+                .all(|r| r["devices"].as_u64().unwrap_or(99) <= 4 && r["tpot_s"].as_f64().unwrap_or(1.0) <= 0.05)
+        );
+        let err = match_json_impl(r#"{"workload":"llama-3.1-8b","constraints":{"max_devices":0}}"#).err();
+        assert_eq!(err.as_deref(), Some("max_devices: must be at least 1"));
+        let err = match_json_impl(r#"{"workload":"llama-3.1-8b","cost":{"mode":"owned","years":3,"usd_per_kwh":0.1,"pue":0.9,"utilization":0.5}}"#).err();
+        assert_eq!(err.as_deref(), Some("pue: must be at least 1.0, got 0.9"));
     }
 
     #[test]
