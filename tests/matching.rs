@@ -214,3 +214,35 @@ fn csv_has_a_header_and_one_line_per_row() {
     let cols = lines[0].split(',').count();
     assert!(lines.iter().all(|l| l.split(',').count() == cols));
 }
+
+#[test]
+fn custom_workload_files_rank_like_presets_and_are_validated() {
+    // Llama 2 13B written out as a custom file, in TOML and in JSON: the same ranking as the preset.
+    let preset = crate::catalog().workload("llama-2-13b").cloned().unwrap_or_else(|| panic!("preset"));
+    let dir = crate::run::scratch("custom-workloads");
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let mut custom = preset.clone();
+    custom.id = "my-13b".into();
+    let toml_file = dir.join("my-13b.toml");
+    let toml_text = toml::to_string(&serde_json::json!({ "workload": [custom] })).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&toml_file, toml_text).unwrap_or_else(|e| panic!("{e}"));
+    let json_file = dir.join("my-13b.json");
+    std::fs::write(&json_file, serde_json::to_string(&custom).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+    let base = matched(&["-w", "llama-2-13b", "--max-devices", "4"]);
+    for f in [&toml_file, &json_file] {
+        let v = matched(&["-w", &f.display().to_string(), "--max-devices", "4"]);
+        assert_eq!(v["workload"], "my-13b");
+        assert_eq!(v["rows"], base["rows"], "{} ranks differently from the preset", f.display());
+    }
+    // A malformed entry names the file, the entry and the field; nothing is ranked.
+    let bad = dir.join("bad.json");
+    let mut broken = serde_json::to_value(&custom).unwrap_or_default();
+    broken["transformer"]["heads"] = Value::from(0);
+    std::fs::write(&bad, broken.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let (code, out, err) = ridge(&["match", "-w", &bad.display().to_string()]);
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("bad.json: entry `my-13b`, field `transformer.heads`: must be at least 1"), "{err}");
+    let (code, _, err) = ridge(&["estimate", "-w", &dir.join("missing.toml").display().to_string(), "-H", "l4"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read workload file"), "{err}");
+}

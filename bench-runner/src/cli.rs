@@ -444,8 +444,9 @@ impl ScenarioArgs {
 
 #[derive(Debug, Args)]
 struct EstimateArgs {
-    /// Workload preset id (see `ridge workloads`), e.g. llama-2-70b.
-    #[arg(long, short = 'w', value_name = "ID")]
+    /// Workload preset id (see `ridge workloads`), e.g. llama-2-70b, or a TOML/JSON file with one
+    /// workload in the presets' format.
+    #[arg(long, short = 'w', value_name = "ID|FILE")]
     workload: String,
     /// Hardware id (see `ridge catalog`), e.g. h100-sxm.
     #[arg(long = "hardware", short = 'H', value_name = "ID")]
@@ -603,6 +604,30 @@ pub(crate) fn print_json<T: Serialize>(out: &mut dyn Write, body: T) -> Result<(
     Ok(())
 }
 
+/// A workload preset by id, or the one workload of a TOML or JSON file (validated like the
+/// presets).
+pub(crate) fn workload_arg(catalog: &Catalog, arg: &str) -> Result<ridge_core::Workload> {
+    let path = std::path::Path::new(arg);
+    let looks_like_file = arg.ends_with(".toml") || arg.ends_with(".json") || arg.contains('/');
+    if !(looks_like_file || path.is_file()) {
+        return catalog
+            .workload(arg)
+            .cloned()
+            .ok_or_else(|| unknown("workload", arg, catalog.workloads.iter().map(|w| w.id.clone()), "workloads"));
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read workload file {arg}"))?;
+    let mut list = ridge_core::data::parse_workloads(ridge_core::SourceFile { name: arg, text: &text })
+        .map_err(|e| anyhow::anyhow!("invalid workload file:\n{e}"))?;
+    match list.len() {
+        1 => Ok(list.remove(0)),
+        0 => bail!("{arg} holds no workload"),
+        n => bail!(
+            "{arg} holds {n} workloads ({}); give a file with one",
+            list.iter().map(|w| w.id.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 pub(crate) fn unknown(kind: &str, id: &str, known: impl Iterator<Item = String>, list_cmd: &str) -> anyhow::Error {
     let known: Vec<String> = known.collect();
     let needle = id.to_ascii_lowercase();
@@ -751,9 +776,7 @@ fn workloads_cmd(catalog: &Catalog, a: &ListArgs, out: &mut dyn Write) -> Result
 }
 
 fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Result<()> {
-    let workload = catalog
-        .workload(&a.workload)
-        .ok_or_else(|| unknown("workload", &a.workload, catalog.workloads.iter().map(|w| w.id.clone()), "workloads"))?;
+    let workload = &workload_arg(catalog, &a.workload)?;
     let hardware = catalog
         .hardware(&a.hardware)
         .ok_or_else(|| unknown("hardware", &a.hardware, catalog.hardware.iter().map(|h| h.id.clone()), "catalog"))?;

@@ -10,7 +10,7 @@ use ridge_core::hardware::ProviderClass;
 use ridge_core::matching::{Constraints, CostMode, MatchRequest, MatchResult, rank};
 use ridge_core::units::MICRO;
 
-use crate::cli::{ScenarioArgs, parse_fraction, print_json, unknown};
+use crate::cli::{ScenarioArgs, parse_fraction, print_json};
 use crate::format::sig3;
 
 pub(crate) const MATCH_HELP: &str = "\
@@ -35,8 +35,9 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct MatchCmd {
-    /// Workload preset id (see `ridge workloads`).
-    #[arg(long, short = 'w', value_name = "ID")]
+    /// Workload preset id (see `ridge workloads`), or a TOML/JSON file with one workload in the
+    /// presets' format (datasets/workloads.toml).
+    #[arg(long, short = 'w', value_name = "ID|FILE")]
     workload: String,
     #[command(flatten)]
     scenario: ScenarioArgs,
@@ -120,9 +121,7 @@ fn parse_class(s: &str) -> std::result::Result<ProviderClass, String> {
 }
 
 pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Result<u8> {
-    let workload = catalog
-        .workload(&a.workload)
-        .ok_or_else(|| unknown("workload", &a.workload, catalog.workloads.iter().map(|w| w.id.clone()), "workloads"))?;
+    let workload = &crate::cli::workload_arg(catalog, &a.workload)?;
     if !(a.kernel_overhead_us.is_finite() && a.kernel_overhead_us >= 0.0) {
         bail!("--kernel-overhead-us must be a non-negative number");
     }

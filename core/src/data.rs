@@ -171,19 +171,86 @@ impl Catalog {
     }
 }
 
+/// Custom workloads from a file, with the presets' validation: TOML with `[[workload]]` entries
+/// (the format of `workloads.toml`), or JSON holding one workload object, an array of them, or
+/// `{"workload": [...]}`. The format follows the name's extension (`.json`, else TOML).
+pub fn parse_workloads(file: SourceFile<'_>) -> Result<Vec<Workload>, DataErrors> {
+    let mut errors = Vec::new();
+    let table = if file.name.to_ascii_lowercase().ends_with(".json") {
+        json_table(file, "workload", &mut errors)
+    } else {
+        toml_table(file, &mut errors)
+    };
+    let workloads: Vec<Workload> = match table {
+        Some(t) => entries(&t, file, "workload", &mut errors),
+        None => Vec::new(),
+    };
+    for w in &workloads {
+        validate_workload(w, &mut Check::new(file.name, &w.id, &mut errors));
+    }
+    duplicates(file.name, workloads.iter().map(|w| w.id.as_str()), &mut errors);
+    if errors.is_empty() { Ok(workloads) } else { Err(DataErrors(errors)) }
+}
+
+fn toml_table(file: SourceFile<'_>, errors: &mut Vec<DataError>) -> Option<toml::Table> {
+    match toml::from_str(file.text) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            errors.push(DataError {
+                file: file.name.to_string(),
+                entry: None,
+                field: None,
+                message: format!("not valid TOML: {}", e.to_string().trim_end()),
+            });
+            None
+        }
+    }
+}
+
+/// JSON as the TOML table `parse_entries` reads: `{key: [...]}`, an array, or one object.
+fn json_table(file: SourceFile<'_>, key: &str, errors: &mut Vec<DataError>) -> Option<toml::Table> {
+    let fail = |errors: &mut Vec<DataError>, message: String| {
+        errors.push(DataError { file: file.name.to_string(), entry: None, field: None, message });
+    };
+    let value: serde_json::Value = match serde_json::from_str(file.text) {
+        Ok(v) => v,
+        Err(e) => {
+            fail(errors, format!("not valid JSON: {e}"));
+            return None;
+        }
+    };
+    let wrapped = match value {
+        serde_json::Value::Object(ref o) if o.contains_key(key) => value,
+        serde_json::Value::Array(items) => serde_json::json!({ key: items }),
+        other => serde_json::json!({ key: [other] }),
+    };
+    match serde_json::from_value::<toml::Table>(wrapped) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            fail(errors, format!("cannot be read as {key} entries (JSON null is not allowed): {e}"));
+            None
+        }
+    }
+}
+
 fn parse_entries<T: DeserializeOwned>(file: SourceFile<'_>, key: &str, errors: &mut Vec<DataError>) -> Vec<T> {
+    match toml_table(file, errors) {
+        Some(table) => entries(&table, file, key, errors),
+        None => Vec::new(),
+    }
+}
+
+fn entries<T: DeserializeOwned>(
+    table: &toml::Table,
+    file: SourceFile<'_>,
+    key: &str,
+    errors: &mut Vec<DataError>,
+) -> Vec<T> {
     let err = |entry: Option<String>, field: Option<String>, message: String| DataError {
         file: file.name.to_string(),
         entry,
         field,
         message,
-    };
-    let table: toml::Table = match toml::from_str(file.text) {
-        Ok(t) => t,
-        Err(e) => {
-            errors.push(err(None, None, format!("not valid TOML: {}", e.to_string().trim_end())));
-            return Vec::new();
-        }
     };
     for other in table.keys().filter(|k| *k != key) {
         errors.push(err(
