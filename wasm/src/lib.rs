@@ -5,7 +5,7 @@
 //! a `_impl` suffix that returns `Result<String, String>`, so the glue is tested natively too.
 //! Documents carry the same `schema_version` as the `ridge` command's JSON.
 
-use ridge_core::estimate::{EstimateRequest, estimate};
+use ridge_core::estimate::EstimateRequest;
 use ridge_core::{Catalog, Precision, RooflineOptions, Versioned};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
@@ -43,8 +43,15 @@ fn to_json<T: Serialize>(body: T) -> Result<String, String> {
     serde_json::to_string(&Versioned::new(body)).map_err(|e| e.to_string())
 }
 
-fn catalog() -> Result<Catalog, String> {
-    ridge_datasets::catalog().map_err(|e| e.to_string())
+thread_local! {
+    /// The built-in catalog, parsed and validated once per thread (the page re-ranks on every
+    /// keystroke).
+    static CATALOG: std::cell::OnceCell<Result<std::rc::Rc<Catalog>, String>> = const { std::cell::OnceCell::new() };
+}
+
+fn builtin() -> Result<std::rc::Rc<Catalog>, String> {
+    CATALOG
+        .with(|c| c.get_or_init(|| ridge_datasets::catalog().map(std::rc::Rc::new).map_err(|e| e.to_string())).clone())
 }
 
 /// The one conversion of a Rust error into a JavaScript `Error`.
@@ -54,13 +61,12 @@ fn js_error(message: String) -> JsError {
 
 /// The built-in catalog (hardware, nodes, workloads, measurements) as JSON.
 pub fn catalog_json_impl() -> Result<String, String> {
-    to_json(catalog()?)
+    to_json(&*builtin()?)
 }
 
-/// An estimate for an [`EstimateInput`] given as JSON.
-pub fn estimate_json_impl(input: &str) -> Result<String, String> {
-    let input: EstimateInput = serde_json::from_str(input).map_err(|e| format!("invalid estimate input: {e}"))?;
-    let c = catalog()?;
+/// An estimate for an [`EstimateInput`].
+pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, String> {
+    let c = builtin()?;
     let workload = c.workload(&input.workload).ok_or_else(|| format!("unknown workload `{}`", input.workload))?;
     let hardware = c.hardware(&input.hardware).ok_or_else(|| format!("unknown hardware `{}`", input.hardware))?;
     let mut scenario = workload.defaults;
@@ -78,7 +84,72 @@ pub fn estimate_json_impl(input: &str) -> Result<String, String> {
         scenario,
         options: RooflineOptions::default(),
     };
-    to_json(estimate(&req).map_err(|e| e.to_string())?)
+    ridge_core::estimate::estimate(&req).map_err(|e| e.to_string())
+}
+
+/// An estimate for an [`EstimateInput`] given as JSON.
+pub fn estimate_json_impl(input: &str) -> Result<String, String> {
+    let input: EstimateInput = serde_json::from_str(input).map_err(|e| format!("invalid estimate input: {e}"))?;
+    to_json(estimate_impl(&input)?)
+}
+
+/// What a log-log roofline plot needs: the device's ceilings and each operation of each phase as
+/// a point (arithmetic intensity, achieved FLOP/s).
+#[derive(Debug, Clone, Serialize)]
+pub struct RooflineSeries {
+    /// Hardware id.
+    pub hardware: String,
+    /// Memory bandwidth, bytes/s.
+    pub memory_bytes_per_s: f64,
+    /// Peak compute per precision, FLOP/s.
+    pub compute_flops_per_s: std::collections::BTreeMap<Precision, f64>,
+    /// `measured` or `datasheet`.
+    pub basis: ridge_core::Basis,
+    /// One point per operation that does arithmetic.
+    pub points: Vec<RooflinePoint>,
+}
+
+/// One operation on the roofline.
+#[derive(Debug, Clone, Serialize)]
+pub struct RooflinePoint {
+    /// Phase.
+    pub phase: ridge_core::Phase,
+    /// Operation name.
+    pub name: String,
+    /// FLOP per byte of device memory.
+    pub intensity: f64,
+    /// FLOP/s it achieves in the estimate.
+    pub flops_per_s: f64,
+    /// Its bound.
+    pub bound: ridge_core::Bound,
+}
+
+/// The roofline series of an estimate.
+pub fn roofline_impl(input: &EstimateInput) -> Result<RooflineSeries, String> {
+    let e = estimate_impl(input)?;
+    let points = e
+        .phases
+        .iter()
+        .flat_map(|p| {
+            p.operations.iter().filter_map(move |o| {
+                let ai = o.arithmetic_intensity?;
+                (o.flops > 0.0 && o.seconds > 0.0 && ai > 0.0).then(|| RooflinePoint {
+                    phase: p.phase,
+                    name: o.name.clone(),
+                    intensity: ai,
+                    flops_per_s: o.flops / o.seconds,
+                    bound: o.bound,
+                })
+            })
+        })
+        .collect();
+    Ok(RooflineSeries {
+        hardware: e.hardware.clone(),
+        memory_bytes_per_s: e.ceilings.memory_bytes_per_s.per_s,
+        compute_flops_per_s: e.ceilings.compute_flops_per_s.iter().map(|(p, c)| (*p, c.per_s)).collect(),
+        basis: e.basis,
+        points,
+    })
 }
 
 /// Energy and total cost of ownership for [`ridge_core::cost::TcoInputs`] given as JSON.
@@ -109,8 +180,12 @@ pub fn compare_json_impl(input: &str) -> Result<String, String> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MatchInput {
-    /// Workload id.
+    /// Workload preset id (ignored when `custom` is given).
+    #[serde(default)]
     pub workload: String,
+    /// A custom workload in the presets' format, validated like them.
+    #[serde(default)]
+    pub custom: Option<serde_json::Value>,
     /// Prompt tokens override.
     #[serde(default)]
     pub prompt_tokens: Option<u32>,
@@ -134,11 +209,24 @@ pub struct MatchInput {
     pub measurements: Vec<ridge_core::Measurement>,
 }
 
-/// The ranking for a [`MatchInput`] given as JSON: the same rows as `ridge match --json`.
-pub fn match_json_impl(input: &str) -> Result<String, String> {
-    let input: MatchInput = serde_json::from_str(input).map_err(|e| format!("invalid match input: {e}"))?;
-    let c = catalog()?;
-    let workload = c.workload(&input.workload).ok_or_else(|| format!("unknown workload `{}`", input.workload))?;
+/// The ranking for a [`MatchInput`]: the same rows as `ridge match --json`.
+pub fn match_impl(input: &MatchInput) -> Result<ridge_core::matching::MatchResult, String> {
+    let c = builtin()?;
+    let custom;
+    let workload = match &input.custom {
+        Some(spec) => {
+            let text = spec.to_string();
+            let mut list =
+                ridge_core::data::parse_workloads(ridge_core::SourceFile { name: "custom.json", text: &text })
+                    .map_err(|e| e.to_string())?;
+            if list.len() != 1 {
+                return Err("give exactly one custom workload".into());
+            }
+            custom = list.remove(0);
+            &custom
+        }
+        None => c.workload(&input.workload).ok_or_else(|| format!("unknown workload `{}`", input.workload))?,
+    };
     let mut scenario = workload.defaults;
     scenario.prompt_tokens = input.prompt_tokens.unwrap_or(scenario.prompt_tokens);
     scenario.output_tokens = input.output_tokens.unwrap_or(scenario.output_tokens);
@@ -158,7 +246,13 @@ pub fn match_json_impl(input: &str) -> Result<String, String> {
         options: RooflineOptions::default(),
         measurements: &input.measurements,
     };
-    to_json(ridge_core::matching::rank(&req).map_err(|e| e.to_string())?)
+    ridge_core::matching::rank(&req).map_err(|e| e.to_string())
+}
+
+/// The ranking for a [`MatchInput`] given as JSON.
+pub fn match_json_impl(input: &str) -> Result<String, String> {
+    let input: MatchInput = serde_json::from_str(input).map_err(|e| format!("invalid match input: {e}"))?;
+    to_json(match_impl(&input)?)
 }
 
 /// The WGSL sources of the benchmark kernels, by name (the FMA kernel with 8 chains, fp32 and
@@ -215,6 +309,56 @@ pub fn match_json(input: &str) -> Result<String, JsError> {
     match_json_impl(input).map_err(js_error)
 }
 
+/// Installs the panic hook: a panic reaches the browser console with its message and location
+/// instead of `unreachable executed`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
+
+/// Structured values in and out (serde-wasm-bindgen; maps become plain objects).
+fn call<I: serde::de::DeserializeOwned, O: Serialize>(
+    input: JsValue,
+    what: &str,
+    f: impl FnOnce(&I) -> Result<O, String>,
+) -> Result<JsValue, JsError> {
+    let input: I = serde_wasm_bindgen::from_value(input).map_err(|e| js_error(format!("invalid {what} input: {e}")))?;
+    let out = f(&input).map_err(js_error)?;
+    out.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| js_error(e.to_string()))
+}
+
+/// The built-in catalog as an object.
+#[wasm_bindgen]
+pub fn catalog() -> Result<JsValue, JsError> {
+    let c = builtin().map_err(js_error)?;
+    c.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| js_error(e.to_string()))
+}
+
+/// An estimate: `{workload, hardware, devices?, batch?, prompt_tokens?, output_tokens?,
+/// precision?, datasheet_only?}` in, the `ridge estimate --json` document out.
+#[wasm_bindgen]
+pub fn estimate(input: JsValue) -> Result<JsValue, JsError> {
+    call(input, "estimate", estimate_impl)
+}
+
+/// The ranking: a [`MatchInput`] in, the `ridge match --json` document out.
+#[wasm_bindgen]
+pub fn rank(input: JsValue) -> Result<JsValue, JsError> {
+    call(input, "match", match_impl)
+}
+
+/// Roofline series for plotting: the estimate input in, ceilings and operation points out.
+#[wasm_bindgen]
+pub fn roofline(input: JsValue) -> Result<JsValue, JsError> {
+    call(input, "roofline", roofline_impl)
+}
+
+/// Energy and cost of ownership: `TcoInputs` in, `TcoReport` out.
+#[wasm_bindgen]
+pub fn tco(input: JsValue) -> Result<JsValue, JsError> {
+    call(input, "tco", |i: &ridge_core::cost::TcoInputs| ridge_core::cost::tco(i).map_err(|e| e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,6 +413,37 @@ mod tests {
         assert_eq!(err.as_deref(), Some("max_devices: must be at least 1"));
         let err = match_json_impl(r#"{"workload":"llama-3.1-8b","cost":{"mode":"owned","years":3,"usd_per_kwh":0.1,"pue":0.9,"utilization":0.5}}"#).err();
         assert_eq!(err.as_deref(), Some("pue: must be at least 1.0, got 0.9"));
+    }
+
+    #[test]
+    fn roofline_points_sit_under_the_ceilings() {
+        let input: EstimateInput =
+            serde_json::from_str(r#"{"workload":"llama-3.1-8b","hardware":"h100-sxm","batch":8}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        let r = roofline_impl(&input).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!r.points.is_empty());
+        let peak = r.compute_flops_per_s.values().copied().fold(0.0, f64::max);
+        for p in &r.points {
+            let roof = peak.min(p.intensity * r.memory_bytes_per_s);
+            assert!(p.flops_per_s <= roof * (1.0 + 1e-9), "{} above its roof: {} > {roof}", p.name, p.flops_per_s);
+        }
+    }
+
+    #[test]
+    fn a_custom_workload_ranks_like_its_preset() {
+        let c = builtin().unwrap_or_else(|e| panic!("{e}"));
+        let mut w = c.workload("llama-2-7b").cloned().unwrap_or_else(|| panic!("preset"));
+        w.id = "mine".into();
+        let custom = serde_json::to_value(&w).unwrap_or_default();
+        let a = match_json_impl(r#"{"workload":"llama-2-7b"}"#).unwrap_or_default();
+        let b = match_json_impl(&serde_json::json!({ "custom": custom }).to_string()).unwrap_or_default();
+        let (a, b): (serde_json::Value, serde_json::Value) =
+            (serde_json::from_str(&a).unwrap_or_default(), serde_json::from_str(&b).unwrap_or_default());
+        assert_eq!(a["rows"], b["rows"]);
+        let mut bad = custom.clone();
+        bad["transformer"]["layers"] = serde_json::Value::from(0);
+        let err = match_json_impl(&serde_json::json!({ "custom": bad }).to_string()).err().unwrap_or_default();
+        assert!(err.contains("entry `mine`, field `transformer.layers`"), "{err}");
     }
 
     #[test]
