@@ -1,9 +1,10 @@
 //! `ridge-wasm`: the browser's door to `ridge-core`.
 //!
-//! Thin by design: JSON in, JSON out, one error conversion. The functions the browser calls are
-//! the `#[wasm_bindgen]` wrappers; each delegates to a plain Rust function of the same name with
-//! a `_impl` suffix that returns `Result<String, String>`, so the glue is tested natively too.
-//! Documents carry the same `schema_version` as the `ridge` command's JSON.
+//! Thin by design. The page calls the `#[wasm_bindgen]` exports (`catalog`, `estimate`, `rank`,
+//! `roofline`, `tco`, `compare`, `kernels`), which take and return plain JavaScript objects through
+//! serde-wasm-bindgen and turn every error into a JavaScript `Error` carrying the message a CLI
+//! user would see. Each delegates to a plain Rust function (`*_impl`, and `*_json_impl` for JSON
+//! text) that native tests call. Documents carry the same fields as the `ridge` command's JSON.
 
 use ridge_core::estimate::EstimateRequest;
 use ridge_core::{Catalog, Precision, RooflineOptions, Versioned};
@@ -159,20 +160,30 @@ pub fn tco_json_impl(input: &str) -> Result<String, String> {
     to_json(ridge_core::cost::tco(&inputs).map_err(|e| e.to_string())?)
 }
 
-/// Compares two sets of `ridge run` result documents: `{"baseline": [..], "current": [..],
-/// "options": {..}}` (options as [`ridge_core::compare::CompareOptions`], all optional).
+/// What `compare` takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompareInput {
+    /// Baseline runs.
+    pub baseline: Vec<ridge_core::bench::result::RunResult>,
+    /// Current runs.
+    pub current: Vec<ridge_core::bench::result::RunResult>,
+    /// Options as [`ridge_core::compare::CompareOptions`], all optional.
+    #[serde(default)]
+    pub options: Option<ridge_core::compare::CompareOptions>,
+}
+
+/// Compares two sets of `ridge run` result documents.
+pub fn compare_impl(input: &CompareInput) -> ridge_core::compare::Comparison {
+    let opts = input.options.clone().unwrap_or_default();
+    ridge_core::compare::compare_runs(&input.baseline, &input.current, &opts)
+}
+
+/// Compares two sets of `ridge run` result documents given as JSON: `{"baseline": [..],
+/// "current": [..], "options": {..}}`.
 pub fn compare_json_impl(input: &str) -> Result<String, String> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Input {
-        baseline: Vec<ridge_core::bench::result::RunResult>,
-        current: Vec<ridge_core::bench::result::RunResult>,
-        #[serde(default)]
-        options: Option<ridge_core::compare::CompareOptions>,
-    }
-    let input: Input = serde_json::from_str(input).map_err(|e| format!("invalid compare input: {e}"))?;
-    let opts = input.options.unwrap_or_default();
-    to_json(ridge_core::compare::compare_runs(&input.baseline, &input.current, &opts))
+    let input: CompareInput = serde_json::from_str(input).map_err(|e| format!("invalid compare input: {e}"))?;
+    to_json(compare_impl(&input))
 }
 
 /// What `match` takes: a workload id, optional scenario overrides, constraints, the cost mode and
@@ -257,7 +268,7 @@ pub fn match_json_impl(input: &str) -> Result<String, String> {
 
 /// The WGSL sources of the benchmark kernels, by name (the FMA kernel with 8 chains, fp32 and
 /// f16), so the page runs exactly the kernels `ridge run` runs.
-pub fn kernels_json_impl() -> Result<String, String> {
+pub fn kernel_sources() -> serde_json::Value {
     use ridge_core::bench::kernels as k;
     let sources = std::collections::BTreeMap::from([
         ("stream", k::STREAM.to_string()),
@@ -269,44 +280,12 @@ pub fn kernels_json_impl() -> Result<String, String> {
         ("fma_fp32_x8", k::fma_peak(8, false)),
         ("fma_f16_x8", k::fma_peak(8, true)),
     ]);
-    to_json(serde_json::json!({ "kernels": sources }))
+    serde_json::json!({ "kernels": sources })
 }
 
-/// The built-in catalog as a JSON string.
-#[wasm_bindgen(js_name = catalogJson)]
-pub fn catalog_json() -> Result<String, JsError> {
-    catalog_json_impl().map_err(js_error)
-}
-
-/// Estimates a workload: takes and returns JSON strings (see `EstimateInput` and the `ridge
-/// estimate --json` document).
-#[wasm_bindgen(js_name = estimateJson)]
-pub fn estimate_json(input: &str) -> Result<String, JsError> {
-    estimate_json_impl(input).map_err(js_error)
-}
-
-/// Energy and cost of ownership: takes and returns JSON strings.
-#[wasm_bindgen(js_name = tcoJson)]
-pub fn tco_json(input: &str) -> Result<String, JsError> {
-    tco_json_impl(input).map_err(js_error)
-}
-
-/// Compares `ridge run` results: takes and returns JSON strings.
-#[wasm_bindgen(js_name = compareJson)]
-pub fn compare_json(input: &str) -> Result<String, JsError> {
-    compare_json_impl(input).map_err(js_error)
-}
-
-/// The benchmark kernels' WGSL sources as JSON.
-#[wasm_bindgen(js_name = kernelsJson)]
-pub fn kernels_json() -> Result<String, JsError> {
-    kernels_json_impl().map_err(js_error)
-}
-
-/// The ranking for a match input (JSON) as JSON.
-#[wasm_bindgen(js_name = matchJson)]
-pub fn match_json(input: &str) -> Result<String, JsError> {
-    match_json_impl(input).map_err(js_error)
+/// [`kernel_sources`] as JSON.
+pub fn kernels_json_impl() -> Result<String, String> {
+    to_json(kernel_sources())
 }
 
 /// Installs the panic hook: a panic reaches the browser console with its message and location
@@ -357,6 +336,22 @@ pub fn roofline(input: JsValue) -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub fn tco(input: JsValue) -> Result<JsValue, JsError> {
     call(input, "tco", |i: &ridge_core::cost::TcoInputs| ridge_core::cost::tco(i).map_err(|e| e.to_string()))
+}
+
+/// Compares `ridge run` results: `{baseline: [..], current: [..], options?}` in, the `ridge
+/// compare --json` comparison out. In the benchmark bundle only (feature `bench`).
+#[cfg(feature = "bench")]
+#[wasm_bindgen]
+pub fn compare(input: JsValue) -> Result<JsValue, JsError> {
+    call(input, "compare", |i: &CompareInput| Ok(compare_impl(i)))
+}
+
+/// The WGSL sources of the benchmark kernels, by name. In the benchmark bundle only (feature
+/// `bench`), which the page loads when the visitor asks to benchmark their device.
+#[cfg(feature = "bench")]
+#[wasm_bindgen]
+pub fn kernels() -> Result<JsValue, JsError> {
+    call(JsValue::NULL, "kernels", |_: &()| Ok(kernel_sources()))
 }
 
 #[cfg(test)]

@@ -18,7 +18,11 @@ tasks:
   doc           cargo doc, warnings denied
   test          every test of the workspace, doc tests included
   wasm          build ridge-core and ridge-wasm for wasm32-unknown-unknown
+  web           build the browser bundle: ridge-wasm (profile `wasm`) through wasm-bindgen into web/pkg/
   core-deps     prove ridge-core depends on no I/O crate
+
+the main job:
+  serve [ARGS]  build the browser bundle, then `ridge serve ARGS` (release build) with it at /
 
 benchmarks (not part of ci):
   load [ARGS]   load benchmark of `ridge serve` on loopback (release build); ARGS: --rate N
@@ -60,11 +64,22 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
     "wasm-bindgen",
 ];
 
-const STEPS: &[&str] = &["setup", "fmt", "clippy", "doc", "test", "wasm", "core-deps"];
+const STEPS: &[&str] = &["setup", "fmt", "clippy", "doc", "test", "wasm", "web", "core-deps"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("");
+    if task == "serve" {
+        let mut cmd = vec!["run", "--release", "--locked", "-p", "ridge-bench", "--bin", "ridge", "--", "serve"];
+        cmd.extend(args.iter().skip(1).map(String::as_str));
+        return match web().and_then(|()| cargo(&cmd, &[])) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask: serve: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     if task == "load" {
         let mut cmd = vec!["run", "--release", "--locked", "-p", "ridge-bench", "--example", "serve-load", "--"];
         cmd.extend(args.iter().skip(1).map(String::as_str));
@@ -117,6 +132,7 @@ fn run_step(step: &str) -> Result<()> {
             &["build", "--locked", "--target", "wasm32-unknown-unknown", "-p", "ridge-core", "-p", "ridge-wasm"],
             &[],
         ),
+        "web" => web(),
         "core-deps" => core_deps(),
         other => bail!("no step {other}"),
     }
@@ -173,6 +189,51 @@ fn test() -> Result<()> {
     }
     if passed == 0 {
         bail!("cargo test ran no test");
+    }
+    Ok(())
+}
+
+/// The repository root (xtask lives one level below it).
+fn root() -> std::path::PathBuf {
+    let manifest = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map(std::path::Path::to_path_buf).unwrap_or(manifest)
+}
+
+/// Builds `ridge-wasm` for the browser and generates its JavaScript glue: the ranking bundle into
+/// `web/pkg/`, and the benchmark bundle (feature `bench`: comparison and kernel sources, loaded
+/// only when the visitor benchmarks their device) into `web/pkg-bench/`.
+fn web() -> Result<()> {
+    let root = root();
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let wasm = target.join("wasm32-unknown-unknown").join("wasm").join("ridge_wasm.wasm");
+    for (features, dir, name) in [(None, "pkg", "ridge_wasm"), (Some("bench"), "pkg-bench", "ridge_wasm_bench")] {
+        let mut args =
+            vec!["build", "--locked", "--profile", "wasm", "--target", "wasm32-unknown-unknown", "-p", "ridge-wasm"];
+        if let Some(f) = features {
+            args.extend(["--features", f]);
+        }
+        cargo(&args, &[])?;
+        let out = root.join("web").join(dir);
+        std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+        eprintln!("$ wasm-bindgen --target web --out-name {name} --out-dir {} {}", out.display(), wasm.display());
+        wasm_bindgen_cli_support::Bindgen::new()
+            .input_path(&wasm)
+            .web(true)?
+            .typescript(false)
+            .out_name(name)
+            .remove_name_section(true)
+            .remove_producers_section(true)
+            .generate(&out)
+            .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e:#}"))?;
+        let size = |file: String| std::fs::metadata(out.join(file)).map(|m| m.len()).unwrap_or(0);
+        let (w, js) = (size(format!("{name}_bg.wasm")), size(format!("{name}.js")));
+        eprintln!(
+            "{dir}: {name}_bg.wasm {:.0} KB + {name}.js {:.0} KB = {:.0} KB uncompressed (KB = 1e3 bytes)",
+            w as f64 / 1e3,
+            js as f64 / 1e3,
+            (w + js) as f64 / 1e3
+        );
     }
     Ok(())
 }
