@@ -175,7 +175,7 @@ pub struct CompareInput {
 
 /// Compares two sets of `ridge run` result documents.
 pub fn compare_impl(input: &CompareInput) -> ridge_core::compare::Comparison {
-    let opts = input.options.clone().unwrap_or_default();
+    let opts = input.options.unwrap_or_default();
     ridge_core::compare::compare_runs(&input.baseline, &input.current, &opts)
 }
 
