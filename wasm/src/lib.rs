@@ -38,6 +38,33 @@ pub struct EstimateInput {
     /// Ignore reference measurements (default false: measured ceilings take precedence).
     #[serde(default)]
     pub datasheet_only: bool,
+    /// A custom workload in the presets' format (then `workload` is ignored).
+    #[serde(default)]
+    pub custom: Option<serde_json::Value>,
+    /// Measurements that take precedence over the bundled ones.
+    #[serde(default)]
+    pub measurements: Vec<ridge_core::Measurement>,
+}
+
+/// A preset by id, or the custom workload (validated like the presets).
+fn resolve_workload<'c>(
+    c: &'c Catalog,
+    id: &str,
+    custom: Option<&serde_json::Value>,
+) -> Result<std::borrow::Cow<'c, ridge_core::Workload>, String> {
+    match custom {
+        Some(spec) => {
+            let text = spec.to_string();
+            let mut list =
+                ridge_core::data::parse_workloads(ridge_core::SourceFile { name: "custom.json", text: &text })
+                    .map_err(|e| e.to_string())?;
+            if list.len() != 1 {
+                return Err("give exactly one custom workload".into());
+            }
+            Ok(std::borrow::Cow::Owned(list.remove(0)))
+        }
+        None => c.workload(id).map(std::borrow::Cow::Borrowed).ok_or_else(|| format!("unknown workload `{id}`")),
+    }
 }
 
 fn to_json<T: Serialize>(body: T) -> Result<String, String> {
@@ -68,7 +95,8 @@ pub fn catalog_json_impl() -> Result<String, String> {
 /// An estimate for an [`EstimateInput`].
 pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, String> {
     let c = builtin()?;
-    let workload = c.workload(&input.workload).ok_or_else(|| format!("unknown workload `{}`", input.workload))?;
+    let workload = resolve_workload(&c, &input.workload, input.custom.as_ref())?;
+    let workload = &*workload;
     let hardware = c.hardware(&input.hardware).ok_or_else(|| format!("unknown hardware `{}`", input.hardware))?;
     let mut scenario = workload.defaults;
     scenario.batch = input.batch.unwrap_or(scenario.batch);
@@ -80,7 +108,11 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
     let req = EstimateRequest {
         workload,
         hardware,
-        measurement: if input.datasheet_only { None } else { c.measurement_for(&hardware.id) },
+        measurement: if input.datasheet_only {
+            None
+        } else {
+            input.measurements.iter().find(|m| m.hardware == hardware.id).or_else(|| c.measurement_for(&hardware.id))
+        },
         devices: input.devices.unwrap_or(1),
         scenario,
         options: RooflineOptions::default(),
@@ -223,21 +255,8 @@ pub struct MatchInput {
 /// The ranking for a [`MatchInput`]: the same rows as `ridge match --json`.
 pub fn match_impl(input: &MatchInput) -> Result<ridge_core::matching::MatchResult, String> {
     let c = builtin()?;
-    let custom;
-    let workload = match &input.custom {
-        Some(spec) => {
-            let text = spec.to_string();
-            let mut list =
-                ridge_core::data::parse_workloads(ridge_core::SourceFile { name: "custom.json", text: &text })
-                    .map_err(|e| e.to_string())?;
-            if list.len() != 1 {
-                return Err("give exactly one custom workload".into());
-            }
-            custom = list.remove(0);
-            &custom
-        }
-        None => c.workload(&input.workload).ok_or_else(|| format!("unknown workload `{}`", input.workload))?,
-    };
+    let workload = resolve_workload(&c, &input.workload, input.custom.as_ref())?;
+    let workload = &*workload;
     let mut scenario = workload.defaults;
     scenario.prompt_tokens = input.prompt_tokens.unwrap_or(scenario.prompt_tokens);
     scenario.output_tokens = input.output_tokens.unwrap_or(scenario.output_tokens);

@@ -224,6 +224,7 @@ fn web() -> Result<()> {
             .out_name(name)
             .remove_name_section(true)
             .remove_producers_section(true)
+            .omit_default_module_path(false)
             .generate(&out)
             .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e:#}"))?;
         let size = |file: String| std::fs::metadata(out.join(file)).map(|m| m.len()).unwrap_or(0);

@@ -1,0 +1,408 @@
+// The browser tool: ridge-core compiled to WebAssembly ranks hardware for the workload as the user
+// types. The whole state lives in the URL (share it to share the comparison).
+
+import init, { catalog, rank, roofline } from './pkg/ridge_wasm.js';
+import { draw, si } from './chart.js';
+
+const $ = (id) => document.getElementById(id);
+const form = $('inputs');
+
+// URL parameter -> form control. Empty values are left out of the URL.
+const FIELDS = {
+  w: 'workload', precision: 'precision', batch: 'batch', prompt: 'prompt', output: 'output',
+  maxdev: 'maxdev', tput: 'tput', ttft: 'ttft', tpot: 'tpot', latency: 'latency', budget: 'budget',
+  power: 'power', cls: 'cls', years: 'years', kwh: 'kwh', pue: 'pue', util: 'util',
+};
+const DEFAULTS = { w: 'llama-3.1-70b', maxdev: '8', years: '3', kwh: '0.12', pue: '1.3', util: '70', mode: 'cloud' };
+
+const app = {
+  catalog: null,
+  measurements: [],       // from `ridge serve` when the page is served by it
+  measuredFrom: 'bundled',
+  result: null,
+  selected: null,
+  timings: { rank: [], firstRender: null },
+  userDevice: null,       // the in-page benchmark's result
+};
+window.ridge = app; // for the browser tests and the curious
+
+function readState() {
+  const q = new URLSearchParams(location.search);
+  const s = { ...DEFAULTS };
+  for (const [k, v] of q) s[k] = v;
+  return s;
+}
+
+function writeForm(s) {
+  for (const [k, id] of Object.entries(FIELDS)) $(id).value = s[k] ?? '';
+  for (const r of form.querySelectorAll('input[name=mode]')) r.checked = r.value === (s.mode || 'cloud');
+  $('datasheet').checked = s.datasheet === '1';
+  $('custom-on').checked = s.custom !== undefined && s.custom !== '';
+  if (s.custom) $('custom').value = s.custom;
+}
+
+function formState() {
+  const s = {};
+  for (const [k, id] of Object.entries(FIELDS)) {
+    const v = $(id).value.trim();
+    if (v !== '') s[k] = v;
+  }
+  s.mode = form.querySelector('input[name=mode]:checked')?.value || 'cloud';
+  if ($('datasheet').checked) s.datasheet = '1';
+  if ($('custom-on').checked && $('custom').value.trim()) s.custom = $('custom').value.trim();
+  if (app.selected) s.sel = app.selected;
+  return s;
+}
+
+function writeUrl(s) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(s)) if (v !== '' && v !== undefined && DEFAULTS[k] !== v) q.set(k, v);
+  const url = `${location.pathname}${q.toString() ? `?${q}` : ''}`;
+  if (url !== `${location.pathname}${location.search}`) history.replaceState(null, '', url);
+}
+
+const num = (v) => (v === undefined || v === '' ? undefined : Number(v));
+
+/** The `rank` input for a state; throws with a readable message on bad JSON. */
+function matchInput(s) {
+  const ms = (v) => (num(v) === undefined ? undefined : num(v) / 1000);
+  const input = {
+    workload: s.w,
+    precision: s.precision || undefined,
+    prompt_tokens: num(s.prompt),
+    output_tokens: num(s.output),
+    datasheet_only: s.datasheet === '1',
+    measurements: s.datasheet === '1' ? [] : app.measurements,
+    constraints: {
+      max_devices: num(s.maxdev),
+      batch: num(s.batch),
+      ttft_s: ms(s.ttft),
+      tpot_s: ms(s.tpot),
+      latency_s: ms(s.latency),
+      budget_usd_per_hour: num(s.budget),
+      power_cap_w: num(s.power),
+      required_throughput: num(s.tput),
+    },
+    cost: s.mode === 'owned'
+      ? { mode: 'owned', years: num(s.years), usd_per_kwh: num(s.kwh), pue: num(s.pue), utilization: num(s.util) / 100 }
+      : { mode: 'cloud', class: s.cls || undefined },
+  };
+  if (s.custom) {
+    try {
+      input.custom = JSON.parse(s.custom);
+    } catch (e) {
+      throw new Error(`custom workload: not valid JSON (${e.message})`);
+    }
+  }
+  return input;
+}
+
+function workloadById(id) {
+  return app.catalog.workloads.find((w) => w.id === id);
+}
+
+function familyOf(w) {
+  if (!w) return 'decoder';
+  if (w.dlrm) return 'recommender';
+  if (w.training) return 'training';
+  if (w.transformer?.architecture === 'encoder') return 'encoder';
+  return w.transformer?.moe ? 'moe' : 'decoder';
+}
+
+function showFamily(s) {
+  let w = workloadById(s.w);
+  if (s.custom) { try { w = JSON.parse(s.custom); } catch { /* reported by the ranking */ } }
+  const fam = familyOf(w);
+  const decoder = fam === 'decoder' || fam === 'moe';
+  document.body.dataset.family = decoder ? 'decoder' : 'batch';
+  document.body.dataset.mode = s.mode || 'cloud';
+  $('tput-unit').textContent = decoder ? '(generated tokens/s)' : fam === 'training' ? '(tokens/s)' : '(samples/s)';
+  if (w) {
+    const d = w.defaults || {};
+    const shape = w.transformer ? `${w.transformer.layers} layers × ${w.transformer.hidden}` : w.dlrm ? `${w.dlrm.table_rows?.length ?? ''} tables × ${w.dlrm.embedding_dim}` : '';
+    $('workload-info').textContent = `${w.name} — ${fam}${shape ? `, ${shape}` : ''}; default batch ${d.batch}, ${d.prompt_tokens ?? 0} in / ${d.output_tokens ?? 0} out, ${d.weights}`;
+    $('prompt').placeholder = String(d.prompt_tokens ?? '');
+    $('output').placeholder = String(d.output_tokens ?? '');
+    $('output').disabled = !decoder;
+  }
+}
+
+function fmtMs(v) {
+  return v === undefined || v === null ? '' : `${si(v * 1e3)} ms`;
+}
+
+function cell(tr, text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  tr.append(td);
+  return td;
+}
+
+function badge(provenance) {
+  const b = document.createElement('span');
+  b.className = `badge ${provenance}`;
+  b.textContent = provenance;
+  return b;
+}
+
+function renderTable(r) {
+  const decoder = r.family === 'decoder' || r.family === 'moe';
+  const head = ['#', 'Hardware', 'Devices / layout', 'Batch', `Throughput (${r.throughput_unit})`, '$ / M', '$ / hour', 'Bound', 'Comm.',
+    ...(decoder ? ['TTFT', 'TPOT'] : ['Latency']), 'kWh / year', 'Basis', 'Price'];
+  const thead = $('ranking').tHead;
+  thead.replaceChildren();
+  const htr = document.createElement('tr');
+  for (const h of head) { const th = document.createElement('th'); th.scope = 'col'; th.textContent = h; htr.append(th); }
+  thead.append(htr);
+  const tbody = $('ranking').tBodies[0];
+  tbody.replaceChildren();
+  for (const row of r.rows) {
+    const tr = document.createElement('tr');
+    tr.tabIndex = 0;
+    tr.dataset.hardware = row.hardware;
+    tr.setAttribute('aria-selected', String(row.hardware === app.selected));
+    cell(tr, String(row.rank));
+    const name = cell(tr, row.name);
+    name.title = row.hardware;
+    cell(tr, `${row.devices} · ${row.layout_text}`);
+    cell(tr, String(row.batch), 'num');
+    cell(tr, si(row.throughput_per_s), 'num');
+    cell(tr, si(row.usd_per_million), 'num');
+    cell(tr, row.usd_per_hour.toFixed(2), 'num');
+    cell(tr, row.bound ? `${row.bound} ${Math.round(row.bound_share * 100)}%` : '');
+    cell(tr, `${Math.round(row.communication_share * 100)}%`, 'num');
+    if (decoder) { cell(tr, fmtMs(row.ttft_s), 'num'); cell(tr, fmtMs(row.tpot_s), 'num'); } else cell(tr, fmtMs(row.latency_s), 'num');
+    cell(tr, row.kwh_per_year ? si(row.kwh_per_year) : '', 'num');
+    cell(tr, '').append(badge(row.provenance));
+    cell(tr, row.cost_basis, 'small');
+    const pick = () => select(row.hardware);
+    tr.addEventListener('click', pick);
+    tr.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); } });
+    tbody.append(tr);
+  }
+  const rej = $('rejected');
+  rej.replaceChildren();
+  if (r.rejected.length) {
+    const d = document.createElement('details');
+    const sum = document.createElement('summary');
+    sum.textContent = `${r.rejected.length} device(s) not ranked, and why`;
+    const ul = document.createElement('ul');
+    for (const x of r.rejected) { const li = document.createElement('li'); li.textContent = `${x.hardware}: ${x.reason}`; ul.append(li); }
+    d.append(sum, ul);
+    if (!r.rows.length) d.open = true;
+    rej.append(d);
+  }
+}
+
+function pareto(rows) {
+  const sorted = [...rows].sort((a, b) => b.throughput_per_s - a.throughput_per_s);
+  const front = [];
+  let best = Infinity;
+  for (const r of sorted) if (r.usd_per_million < best) { front.push(r); best = r.usd_per_million; }
+  return front.sort((a, b) => a.throughput_per_s - b.throughput_per_s);
+}
+
+function renderPareto(r) {
+  const front = pareto(r.rows);
+  const onFront = new Set(front.map((x) => x.hardware));
+  draw($('pareto-chart'), {
+    title: `Cost per million ${r.throughput_unit} against throughput`,
+    x: { label: `throughput (${r.throughput_unit})`, log: true },
+    y: { label: '$ per million', log: true },
+    lines: [{ label: 'Pareto front', cls: 'front', points: front.map((x) => [x.throughput_per_s, x.usd_per_million]), labelAt: false }],
+    dots: r.rows.map((x) => ({
+      x: x.throughput_per_s, y: x.usd_per_million, cls: `${onFront.has(x.hardware) ? 'front' : ''} ${x.hardware === app.selected ? 'selected' : ''}`,
+      label: `${x.name}: ${si(x.throughput_per_s)} ${r.throughput_unit}, $${si(x.usd_per_million)}/M`,
+      text: onFront.has(x.hardware) || x.hardware === app.selected ? x.hardware : undefined,
+    })),
+    empty: 'no configuration fits',
+  });
+}
+
+function renderSelected() {
+  const r = app.result;
+  const row = r?.rows.find((x) => x.hardware === app.selected) || r?.rows[0];
+  const detail = $('detail');
+  detail.replaceChildren();
+  for (const tr of $('ranking').tBodies[0].rows) tr.setAttribute('aria-selected', String(row && tr.dataset.hardware === row.hardware));
+  if (!row) {
+    draw($('roofline-chart'), { title: 'Roofline', x: { label: 'FLOP per byte', log: true }, y: { label: 'FLOP/s', log: true }, empty: 'no row selected' });
+    draw($('scaling-chart'), { title: 'Scaling', x: { label: 'devices' }, y: { label: 'throughput' }, empty: 'no row selected' });
+    return;
+  }
+  const s = formState();
+  let series = null;
+  try {
+    const input = matchInput(s);
+    series = roofline({
+      workload: s.w, custom: input.custom, hardware: row.hardware, devices: row.layout.tensor_parallel, batch: row.batch,
+      prompt_tokens: input.prompt_tokens, output_tokens: input.output_tokens, precision: input.precision,
+      datasheet_only: input.datasheet_only, measurements: input.measurements,
+    });
+  } catch (e) {
+    series = null;
+  }
+  if (series) {
+    const xs = [0.01, 1e4];
+    const lines = Object.entries(series.compute_flops_per_s).map(([p, peak]) => ({
+      label: `${p} ${si(peak)}FLOP/s`, cls: `roof ${p}`,
+      points: [[xs[0], Math.min(peak, xs[0] * series.memory_bytes_per_s)], [peak / series.memory_bytes_per_s, peak], [xs[1], peak]],
+    }));
+    if (app.userDevice) {
+      const u = app.userDevice;
+      lines.push({ label: `this device ${si(u.flops)}FLOP/s`, cls: 'user', points: [[xs[0], xs[0] * u.bytes], [u.flops / u.bytes, u.flops], [xs[1], u.flops]] });
+    }
+    draw($('roofline-chart'), {
+      title: `Roofline of ${row.name} (${series.basis}) with the workload's operations`,
+      x: { label: 'arithmetic intensity (FLOP/byte)', log: true, domain: xs },
+      y: { label: 'FLOP/s per device', log: true },
+      lines,
+      dots: series.points.map((p) => ({ x: p.intensity, y: p.flops_per_s, cls: `op ${p.phase}`, label: `${p.phase} ${p.name}: ${si(p.intensity)} FLOP/B, ${si(p.flops_per_s)}FLOP/s (${p.bound})` })),
+    });
+  }
+  draw($('scaling-chart'), {
+    title: `Throughput of ${row.name} over device counts`,
+    x: { label: 'devices', log: false },
+    y: { label: `throughput (${r.throughput_unit})`, log: false },
+    lines: [{ label: 'throughput', cls: 'scale', points: row.scaling.map((p) => [p.devices, p.throughput_per_s]), labelAt: false }],
+    dots: row.scaling.map((p) => ({
+      x: p.devices, y: p.throughput_per_s, cls: p.layout.tensor_parallel === row.layout.tensor_parallel && p.layout.replicas === row.layout.replicas ? 'selected' : '',
+      label: `${p.devices} devices (TP${p.layout.tensor_parallel} × ${p.layout.replicas}): ${si(p.throughput_per_s)}, efficiency ${Math.round(p.efficiency * 100)}%`,
+      text: `${Math.round(p.efficiency * 100)}%`,
+    })),
+  });
+  const h = document.createElement('h2');
+  h.textContent = `${row.rank}. ${row.name}: ${row.devices} device(s), ${row.layout_text}, batch ${row.batch}`;
+  const p = document.createElement('p');
+  p.textContent = `${row.explanation}.`;
+  const dl = document.createElement('dl');
+  const add = (k, v) => { if (v === undefined || v === '') return; const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = v; dl.append(dt, dd); };
+  add('Throughput', `${si(row.throughput_per_s)} ${r.throughput_unit} (${si(row.throughput_per_device)} per device)`);
+  add('Cost', `$${row.usd_per_hour.toFixed(2)}/hour, $${si(row.usd_per_million)} per million — ${row.cost_basis}`);
+  add('If bandwidth were +10%', `${(row.sensitivity.bandwidth_plus_10 * 100).toFixed(1)}% throughput`);
+  add('If compute were +10%', `${(row.sensitivity.compute_plus_10 * 100).toFixed(1)}% throughput`);
+  add('Memory per device', `${si(row.memory_per_device_bytes)}B`);
+  add('Energy', row.joules_per_unit ? `${si(row.joules_per_unit)} J per unit at TDP; ${si(row.kwh_per_year)} kWh a year` : '');
+  add('Basis', `${row.provenance}`);
+  detail.append(h, p, dl);
+  if (row.notes.length) {
+    const ul = document.createElement('ul');
+    for (const n of row.notes) { const li = document.createElement('li'); li.textContent = n; ul.append(li); }
+    detail.append(ul);
+  }
+}
+
+function select(hw) {
+  app.selected = hw;
+  writeUrl(formState());
+  renderSelected();
+  renderPareto(app.result);
+}
+
+function update() {
+  const s = formState();
+  writeUrl(s);
+  showFamily(s);
+  const err = $('error');
+  let result;
+  const t0 = performance.now();
+  try {
+    result = rank(matchInput(s));
+  } catch (e) {
+    err.textContent = e.message || String(e);
+    err.hidden = false;
+    return;
+  }
+  const ms = performance.now() - t0;
+  app.timings.rank.push(ms);
+  err.hidden = true;
+  app.result = result;
+  if (!result.rows.some((x) => x.hardware === app.selected)) app.selected = result.rows[0]?.hardware ?? null;
+  $('summary').textContent = result.rows.length
+    ? `${result.rows.length} configurations ranked by ${result.ranked_by.replaceAll('_', ' ')} in ${ms.toFixed(1)} ms`
+    : 'Nothing fits these constraints; the reasons are below.';
+  renderTable(result);
+  renderPareto(result);
+  renderSelected();
+}
+
+function download(name, type, text) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+export function toCsv(r) {
+  const cols = ['rank', 'hardware', 'devices', 'layout_text', 'batch', 'throughput_per_s', 'throughput_unit', 'usd_per_hour', 'usd_per_million',
+    'bound', 'bound_share', 'communication_share', 'ttft_s', 'tpot_s', 'latency_s', 'watts', 'joules_per_unit', 'kwh_per_year', 'provenance', 'cost_basis'];
+  const q = (v) => (v === undefined || v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
+  return [cols.join(','), ...r.rows.map((x) => cols.map((c) => q(x[c])).join(','))].join('\n') + '\n';
+}
+
+async function loadMeasurements() {
+  // Served by `ridge serve`: its measured ceilings, per catalog device, replace the bundled ones.
+  try {
+    const resp = await fetch('api/v1/devices', { headers: { accept: 'application/json' } });
+    if (!resp.ok) throw new Error(String(resp.status));
+    const body = await resp.json();
+    app.measurements = (body.devices || []).filter((d) => d.catalog_id && d.measurement).map((d) => d.measurement);
+    app.measuredFrom = 'server';
+    $('measured-source').textContent = app.measurements.length
+      ? `Measured ceilings of ${app.measurements.length} device(s) from this ridge serve are used (marked measured).`
+      : 'This ridge serve holds no measurement of a catalog device yet; the bundled reference measurements are used.';
+  } catch {
+    $('measured-source').textContent = 'Using the bundled reference measurements (marked measured).';
+  }
+}
+
+async function main() {
+  const t0 = performance.now();
+  await init();
+  app.catalog = catalog();
+  const sel = $('workload');
+  for (const w of app.catalog.workloads) {
+    const o = document.createElement('option');
+    o.value = w.id;
+    o.textContent = `${w.name} (${familyOf(w)})`;
+    sel.append(o);
+  }
+  const s = readState();
+  if (!workloadById(s.w)) s.w = DEFAULTS.w;
+  writeForm(s);
+  app.selected = s.sel || null;
+  await loadMeasurements();
+  form.addEventListener('input', update);
+  form.addEventListener('change', update);
+  form.addEventListener('submit', (e) => e.preventDefault());
+  $('custom-load').addEventListener('click', () => {
+    const w = workloadById($('workload').value);
+    $('custom').value = JSON.stringify({ ...w, id: `${w.id}-custom`, name: `${w.name} (custom)` }, null, 2);
+    $('custom-on').checked = true;
+    update();
+  });
+  $('export-csv').addEventListener('click', () => app.result && download('ridge-match.csv', 'text/csv', toCsv(app.result)));
+  $('export-json').addEventListener('click', () => app.result && download('ridge-match.json', 'application/json', JSON.stringify(app.result, null, 2)));
+  $('copy-link').addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(location.href);
+      $('summary').textContent = 'Link copied.';
+    } catch {
+      $('summary').textContent = `Link: ${location.href}`;
+    }
+  });
+  $('bench-start').addEventListener('click', async () => {
+    const { runBenchmark } = await import('./bench.js');
+    runBenchmark($('bench-status'), (device) => { app.userDevice = device; renderSelected(); });
+  });
+  update();
+  app.timings.firstRender = performance.now() - t0;
+  document.body.dataset.ready = '1';
+}
+
+main().catch((e) => {
+  $('error').textContent = `ridge could not start: ${e.message || e}`;
+  $('error').hidden = false;
+});
