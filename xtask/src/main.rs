@@ -19,6 +19,8 @@ tasks:
   test          every test of the workspace, doc tests included
   wasm          build ridge-core and ridge-wasm for wasm32-unknown-unknown
   web           build the browser bundle: ridge-wasm (profile `wasm`) through wasm-bindgen into web/pkg/
+  browser       the browser tests: the page in Debian's Chromium via playwright-core (tests/browser/);
+                screenshots in target/screenshots/
   core-deps     prove ridge-core depends on no I/O crate
 
 the main job:
@@ -64,7 +66,7 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
     "wasm-bindgen",
 ];
 
-const STEPS: &[&str] = &["setup", "fmt", "clippy", "doc", "test", "wasm", "web", "core-deps"];
+const STEPS: &[&str] = &["setup", "fmt", "clippy", "doc", "test", "wasm", "web", "browser", "core-deps"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -114,7 +116,7 @@ fn main() -> ExitCode {
         eprintln!("==> {step} ok ({:.1} s)", t.elapsed().as_secs_f64());
     }
     eprintln!("\nxtask: {} step(s) passed in {:.0} s", steps.len(), start.elapsed().as_secs_f64());
-    if let Some((passed, failed)) = TEST_COUNTS.get() {
+    if let Some((passed, failed)) = TEST_COUNTS.lock().ok().and_then(|c| *c) {
         // The closing line CI reads: the tests that ran, over every test binary and doc test.
         println!("tests: {passed} passed, {failed} failed");
     }
@@ -133,6 +135,7 @@ fn run_step(step: &str) -> Result<()> {
             &[],
         ),
         "web" => web(),
+        "browser" => browser(),
         "core-deps" => core_deps(),
         other => bail!("no step {other}"),
     }
@@ -152,7 +155,15 @@ fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     Ok(())
 }
 
-static TEST_COUNTS: std::sync::OnceLock<(u64, u64)> = std::sync::OnceLock::new();
+/// Tests passed and failed over every step that runs tests.
+static TEST_COUNTS: std::sync::Mutex<Option<(u64, u64)>> = std::sync::Mutex::new(None);
+
+fn add_counts(passed: u64, failed: u64) {
+    if let Ok(mut c) = TEST_COUNTS.lock() {
+        let (p, f) = c.unwrap_or((0, 0));
+        *c = Some((p + passed, f + failed));
+    }
+}
 
 /// Runs every test (doc tests included), echoing cargo's output and adding up its counts.
 fn test() -> Result<()> {
@@ -183,7 +194,7 @@ fn test() -> Result<()> {
         }
     }
     let status = child.wait()?;
-    let _ = TEST_COUNTS.set((passed, failed));
+    add_counts(passed, failed);
     if !status.success() {
         bail!("cargo test exited with {status} ({passed} passed, {failed} failed)");
     }
@@ -236,6 +247,68 @@ fn web() -> Result<()> {
             (w + js) as f64 / 1e3
         );
     }
+    Ok(())
+}
+
+/// The browser tests: builds the bundle and `ridge`, installs playwright-core from the lock file
+/// when missing, and runs `node --test` on tests/browser/ with Debian's Chromium.
+fn browser() -> Result<()> {
+    let root = root();
+    web()?;
+    cargo(&["build", "--locked", "-p", "ridge-bench", "--bin", "ridge"], &[])?;
+    let dir = root.join("tests").join("browser");
+    if !dir.join("node_modules").join("playwright-core").is_dir() {
+        eprintln!("$ (cd tests/browser && npm ci)");
+        let ok = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+            .status()
+            .context("cannot run npm: install Node.js and npm")?;
+        if !ok.success() {
+            bail!("npm ci in tests/browser failed");
+        }
+    }
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&chromium).exists() {
+        bail!("the browser tests need Chromium at {chromium} (`apt-get install chromium`, or set CHROMIUM)");
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let shots = target.join("screenshots");
+    eprintln!("$ node --test tests/browser/ (screenshots in {})", shots.display());
+    let mut child = Command::new("node")
+        .args(["--test", "--test-reporter=tap"])
+        .arg(dir.join("web.test.mjs"))
+        .env("RIDGE_BIN", target.join("debug").join("ridge"))
+        .env("SCREENSHOTS", &shots)
+        .env("CHROMIUM", &chromium)
+        .current_dir(&root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot run node")?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line?;
+            println!("{line}");
+            if let Some(n) = line.strip_prefix("# pass ") {
+                passed = n.trim().parse().unwrap_or(0);
+            }
+            if let Some(n) = line.strip_prefix("# fail ") {
+                failed = n.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let status = child.wait()?;
+    add_counts(passed, failed);
+    if !status.success() || failed > 0 {
+        bail!("browser tests failed ({passed} passed, {failed} failed)");
+    }
+    if passed == 0 {
+        bail!("the browser tests ran no test");
+    }
+    eprintln!("screenshots: {}", shots.display());
     Ok(())
 }
 

@@ -1,0 +1,196 @@
+// The browser tool in a real browser: Debian's Chromium (SwiftShader WebGPU) driven by
+// playwright-core, against the page served by a real `ridge serve`. Run by `cargo xtask browser`,
+// which builds the bundle and the binary and sets RIDGE_BIN; screenshots go to $SCREENSHOTS.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = process.env.RIDGE_BIN || join(root, 'target', 'debug', 'ridge');
+const SHOTS = process.env.SCREENSHOTS || join(root, 'target', 'screenshots');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const TOKEN = 'rdg_browser_test_token';
+const ARGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic'];
+
+let server, url, browser, dir;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ridge-browser-'));
+  mkdirSync(SHOTS, { recursive: true });
+  const tokens = join(dir, 'tokens');
+  execFileSync('sh', ['-c', `printf '%s\\n' ${TOKEN} > ${tokens}`]);
+  server = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--db', join(dir, 'ridge.db'), '--token-file', tokens, '--web', join(root, 'web')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  url = await new Promise((ok, fail) => {
+    let out = '';
+    server.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/listening on (http:\/\/\S+)/);
+      if (m) ok(`${m[1]}/`);
+    });
+    server.on('exit', (code) => fail(new Error(`ridge serve exited with ${code}`)));
+  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A page that records console errors and warnings; returns [page, problems]. */
+async function open(path = '', options = {}) {
+  const page = await browser.newPage({ viewport: options.viewport || { width: 1400, height: 1000 } });
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  if (options.init) await page.addInitScript(options.init);
+  await page.goto(url + path);
+  await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30_000 });
+  return [page, problems];
+}
+
+const rows = (page) => page.evaluate(() => window.ridge.result.rows);
+
+function cli(args) {
+  return JSON.parse(execFileSync(BIN, ['match', ...args, '--json'], { encoding: 'utf8' }));
+}
+
+function sameRows(web, native, n) {
+  assert.ok(web.length >= n, `only ${web.length} rows`);
+  assert.equal(web.length, native.length, 'row count');
+  for (let i = 0; i < n; i++) {
+    const [a, b] = [web[i], native[i]];
+    assert.equal(a.hardware, b.hardware, `row ${i + 1}`);
+    assert.deepEqual([a.devices, a.batch, a.layout_text, a.provenance], [b.devices, b.batch, b.layout_text, b.provenance]);
+    for (const k of ['throughput_per_s', 'usd_per_million', 'usd_per_hour']) {
+      assert.ok(Math.abs(a[k] - b[k]) <= 1e-9 * Math.abs(b[k]), `${a.hardware} ${k}: ${a[k]} vs ${b[k]}`);
+    }
+  }
+}
+
+test('the page loads without console errors and ranks like `ridge match --json`', async () => {
+  const [page, problems] = await open();
+  sameRows(await rows(page), cli(['-w', 'llama-3.1-70b']).rows, 5);
+  const first = await page.locator('#ranking tbody tr').first().locator('td').nth(1).textContent();
+  assert.equal(first, (await rows(page))[0].name);
+  await page.screenshot({ path: join(SHOTS, 'ranking.png'), fullPage: true });
+
+  // Choose a workload and constraints: the same answer as the command line.
+  await page.selectOption('#workload', 'llama-3.1-8b');
+  await page.fill('#maxdev', '4');
+  await page.fill('#tpot', '50');
+  await page.fill('#budget', '10');
+  await page.selectOption('#precision', 'fp8');
+  sameRows(await rows(page), cli(['-w', 'llama-3.1-8b', '--max-devices', '4', '--tpot', '50ms', '--budget-per-hour', '10', '--precision', 'fp8']).rows, 3);
+  // Owned mode and a required throughput.
+  await page.check('input[name=mode][value=owned]');
+  await page.fill('#tput', '3000');
+  sameRows(await rows(page), cli(['-w', 'llama-3.1-8b', '--max-devices', '4', '--tpot', '50ms', '--budget-per-hour', '10', '--precision', 'fp8',
+    '--owned', '--throughput', '3000', '--years', '3', '--usd-per-kwh', '0.12', '--pue', '1.3', '--utilization', '70%']).rows, 1);
+  await page.screenshot({ path: join(SHOTS, 'owned-with-targets.png'), fullPage: true });
+
+  // Timings: first complete render and re-ranks, measured in the page.
+  for (const v of ['5', '6', '7', '8', '6']) await page.fill('#maxdev', v);
+  const t = await page.evaluate(() => window.ridge.timings);
+  const sorted = [...t.rank].sort((a, b) => a - b);
+  console.log(`# browser timings: first complete render ${t.firstRender.toFixed(0)} ms; re-rank median ${sorted[Math.floor(sorted.length / 2)].toFixed(1)} ms, max ${sorted.at(-1).toFixed(1)} ms over ${sorted.length}`);
+  const size = readFileSync(join(root, 'web', 'pkg', 'ridge_wasm_bg.wasm')).length + readFileSync(join(root, 'web', 'pkg', 'ridge_wasm.js')).length;
+  console.log(`# ranking bundle: ${(size / 1e3).toFixed(0)} KB uncompressed`);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the URL holds the whole state', async () => {
+  const [page, problems] = await open();
+  await page.selectOption('#workload', 'mixtral-8x7b');
+  await page.fill('#ttft', '2000');
+  await page.fill('#output', '512');
+  await page.check('#datasheet');
+  await page.locator('#ranking tbody tr').nth(1).click();
+  const shared = page.url();
+  assert.match(shared, /w=mixtral-8x7b/);
+  const before = await rows(page);
+  const selected = await page.evaluate(() => window.ridge.selected);
+  const [copy, problems2] = await open(shared.slice(url.length));
+  assert.equal(await copy.inputValue('#workload'), 'mixtral-8x7b');
+  assert.equal(await copy.inputValue('#ttft'), '2000');
+  assert.equal(await copy.inputValue('#output'), '512');
+  assert.equal(await copy.isChecked('#datasheet'), true);
+  assert.equal(await copy.evaluate(() => window.ridge.selected), selected);
+  assert.deepEqual(await rows(copy), before);
+  await copy.screenshot({ path: join(SHOTS, 'shared-link-detail.png'), fullPage: true });
+  assert.deepEqual([...problems, ...problems2], []);
+  await page.close();
+  await copy.close();
+});
+
+test('bad input shows the reason and custom workloads are validated', async () => {
+  const [page, problems] = await open();
+  await page.fill('#maxdev', '0');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.textContent('#error'), /max_devices: must be at least 1/);
+  await page.fill('#maxdev', '8');
+  await page.waitForSelector('#error', { state: 'hidden' });
+  await page.click('#custom-box summary');
+  await page.click('#custom-load');
+  const custom = JSON.parse(await page.inputValue('#custom'));
+  custom.transformer.layers = 0;
+  await page.fill('#custom', JSON.stringify(custom));
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.textContent('#error'), /field `transformer.layers`: must be at least 1/);
+  custom.transformer.layers = 40;
+  await page.fill('#custom', JSON.stringify(custom));
+  await page.waitForSelector('#error', { state: 'hidden' });
+  assert.equal((await page.evaluate(() => window.ridge.result.workload)), 'llama-3.1-70b-custom');
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('the in-page benchmark runs on SwiftShader WebGPU and verifies its kernels', async () => {
+  const [page, problems] = await open('?w=llama-3.1-8b');
+  await page.click('#bench-start');
+  await page.waitForSelector('#bench-results', { timeout: 180_000 });
+  const kernels = await page.$$eval('#bench-results li', (lis) => lis.map((l) => [l.dataset.kernel, l.dataset.verified, l.textContent]));
+  assert.deepEqual(kernels.map((k) => k[0]), ['stream.copy', 'compute.fma.fp32.x8']);
+  for (const [name, verified, text] of kernels) assert.equal(verified, 'true', `${name}: ${text}`);
+  console.log(`# in-page benchmark: ${kernels.map((k) => k[2]).join('; ')}`);
+  await page.screenshot({ path: join(SHOTS, 'benchmark.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('without WebGPU the page says so and the rest works', async () => {
+  const [page, problems] = await open('', { init: () => { delete Object.getPrototypeOf(navigator).gpu; } });
+  assert.ok((await rows(page)).length > 0);
+  await page.click('#bench-start');
+  await page.waitForFunction(() => document.querySelector('#bench-status').textContent.includes('no WebGPU'));
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
+test('measured ceilings from ridge serve are used and marked', async () => {
+  // A lavapipe run relabelled as an H100 SXM run, uploaded to the server the page comes from.
+  const run = JSON.parse(readFileSync(join(root, 'tests', 'fixtures', 'llvmpipe-quick.json'), 'utf8'));
+  run.catalog_id = 'h100-sxm';
+  run.device.name = 'NVIDIA H100 80GB HBM3 (test)';
+  const resp = await fetch(`${url}api/v1/runs`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(run) });
+  assert.equal(resp.status, 201);
+  const [page, problems] = await open('?w=llama-3.1-8b');
+  assert.match(await page.textContent('#measured-source'), /Measured ceilings of 1 device/);
+  const h100 = (await rows(page)).find((r) => r.hardware === 'h100-sxm');
+  assert.equal(h100?.provenance, 'measured');
+  assert.ok(await page.locator('#ranking tr[data-hardware="h100-sxm"] .badge.measured').count());
+  // A phone-sized screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: join(SHOTS, 'phone.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
