@@ -10,7 +10,7 @@ const form = $('inputs');
 // URL parameter -> form control. Empty values are left out of the URL.
 const FIELDS = {
   w: 'workload', precision: 'precision', batch: 'batch', prompt: 'prompt', output: 'output',
-  maxdev: 'maxdev', tput: 'tput', ttft: 'ttft', tpot: 'tpot', latency: 'latency', budget: 'budget',
+  maxdev: 'maxdev', tput: 'tput', rate: 'rate', ttft: 'ttft', tpot: 'tpot', latency: 'latency', budget: 'budget',
   power: 'power', cls: 'cls', years: 'years', kwh: 'kwh', pue: 'pue', util: 'util',
 };
 const DEFAULTS = { w: 'llama-3.1-70b', maxdev: '8', years: '3', kwh: '0.12', pue: '1.3', util: '70', mode: 'cloud' };
@@ -81,12 +81,17 @@ function matchInput(s) {
       latency_s: ms(s.latency),
       budget_usd_per_hour: num(s.budget),
       power_cap_w: num(s.power),
-      required_throughput: num(s.tput),
+      required_throughput: requiredThroughput(s),
     },
     cost: s.mode === 'owned'
       ? { mode: 'owned', years: num(s.years), usd_per_kwh: num(s.kwh), pue: num(s.pue), utilization: num(s.util) / 100 }
       : { mode: 'cloud', class: s.cls || undefined },
   };
+  const device = userDevice();
+  if (device) {
+    input.extra_hardware = [device.hardware];
+    input.measurements = [...input.measurements, device.measurement];
+  }
   if (s.custom) {
     try {
       input.custom = JSON.parse(s.custom);
@@ -95,6 +100,39 @@ function matchInput(s) {
     }
   }
   return input;
+}
+
+/** Decoders: a request rate asks for rate x output tokens generated per second. */
+function requiredThroughput(s) {
+  if (num(s.rate) !== undefined) {
+    const w = workloadById(s.w);
+    const out = num(s.output) ?? w?.defaults?.output_tokens ?? 0;
+    return num(s.rate) * out;
+  }
+  return num(s.tput);
+}
+
+/** The benchmarked device as a catalog entry and a measurement, once the visitor gives its memory. */
+function userDevice() {
+  const u = app.userDevice;
+  const mem = num($('udmem').value.trim());
+  if (!u || mem === undefined) return null;
+  const today = new Date().toISOString().slice(0, 10);
+  const price = num($('udprice').value.trim()), buy = num($('udbuy').value.trim()), watts = num($('udwatts').value.trim());
+  const hardware = {
+    id: 'this-device', name: `This device (${u.adapter})`, vendor: 'measured in this browser', form_factor: 'browser',
+    launch_year: Number(today.slice(0, 4)), confidence: 'uncertain', sources: ["ridge's WebGPU benchmark in this browser"],
+    dense_tflops: { fp32: { value: u.flops / 1e12 } },
+    memory: { kind: 'unknown', capacity_gb: { value: mem }, bandwidth_gb_per_s: { value: u.bytes / 1e9 } },
+    power: watts === undefined ? {} : { tdp_w: { value: watts } },
+    cloud_prices: price === undefined ? [] : [{ provider: 'entered in the page', class: 'marketplace', usd_per_device_hour: price, checked: today, source: 'entered in the page', confidence: 'uncertain' }],
+  };
+  if (buy !== undefined) hardware.purchase = { usd: buy, date: today, source: 'entered in the page', confidence: 'uncertain' };
+  const measurement = {
+    id: 'this-browser', hardware: 'this-device', date: today, source: `ridge WebGPU benchmark in this browser (${u.adapter})`,
+    method: 'stream.copy and compute.fma.fp32.x8, host-timed, verified', memory_gb_per_s: { value: u.bytes / 1e9 }, compute_tflops: { fp32: { value: u.flops / 1e12 } },
+  };
+  return { hardware, measurement };
 }
 
 function workloadById(id) {
@@ -395,7 +433,11 @@ async function main() {
   });
   $('bench-start').addEventListener('click', async () => {
     const { runBenchmark } = await import('./bench.js');
-    runBenchmark($('bench-status'), (device) => { app.userDevice = device; renderSelected(); });
+    runBenchmark($('bench-status'), (device) => {
+      app.userDevice = device;
+      $('user-device').hidden = false;
+      update();
+    });
   });
   update();
   app.timings.firstRender = performance.now() - t0;

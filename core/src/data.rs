@@ -192,6 +192,15 @@ pub fn parse_workloads(file: SourceFile<'_>) -> Result<Vec<Workload>, DataErrors
     if errors.is_empty() { Ok(workloads) } else { Err(DataErrors(errors)) }
 }
 
+/// Checks one accelerator given outside the datasets (the browser's benchmarked device, say) with
+/// the catalog's rules; `name` stands for the file in the messages.
+pub fn check_hardware(name: &str, mut hw: Hardware) -> Result<Hardware, DataErrors> {
+    let mut errors = Vec::new();
+    resolve_confidence(&mut hw);
+    validate_hardware(&hw, &mut Check::new(name, &hw.id, &mut errors));
+    if errors.is_empty() { Ok(hw) } else { Err(DataErrors(errors)) }
+}
+
 fn toml_table(file: SourceFile<'_>, errors: &mut Vec<DataError>) -> Option<toml::Table> {
     match toml::from_str(file.text) {
         Ok(t) => Some(t),

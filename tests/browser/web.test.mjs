@@ -90,6 +90,10 @@ test('the page loads without console errors and ranks like `ridge match --json`'
   await page.fill('#budget', '10');
   await page.selectOption('#precision', 'fp8');
   sameRows(await rows(page), cli(['-w', 'llama-3.1-8b', '--max-devices', '4', '--tpot', '50ms', '--budget-per-hour', '10', '--precision', 'fp8']).rows, 3);
+  // A request rate asks for rate x output tokens per second.
+  await page.fill('#rate', '10');
+  sameRows(await rows(page), cli(['-w', 'llama-3.1-8b', '--max-devices', '4', '--tpot', '50ms', '--budget-per-hour', '10', '--precision', 'fp8', '--throughput', '2560']).rows, 1);
+  await page.fill('#rate', '');
   // Owned mode and a required throughput.
   await page.check('input[name=mode][value=owned]');
   await page.fill('#tput', '3000');
@@ -162,6 +166,12 @@ test('the in-page benchmark runs on SwiftShader WebGPU and verifies its kernels'
   assert.deepEqual(kernels.map((k) => k[0]), ['stream.copy', 'compute.fma.fp32.x8']);
   for (const [name, verified, text] of kernels) assert.equal(verified, 'true', `${name}: ${text}`);
   console.log(`# in-page benchmark: ${kernels.map((k) => k[2]).join('; ')}`);
+  // Given its memory and price, the device joins the ranking as a measured row.
+  await page.fill('#udmem', '64');
+  await page.fill('#udprice', '0.5');
+  await page.waitForSelector('#ranking tr[data-hardware="this-device"] .badge.measured');
+  const mine = (await rows(page)).find((r) => r.hardware === 'this-device');
+  assert.equal(mine.provenance, 'measured');
   await page.screenshot({ path: join(SHOTS, 'benchmark.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();

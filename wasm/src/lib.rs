@@ -250,12 +250,31 @@ pub struct MatchInput {
     /// Measurements that take precedence over the bundled ones.
     #[serde(default)]
     pub measurements: Vec<ridge_core::Measurement>,
+    /// Devices to rank besides the catalog's (the page's benchmarked device), checked with the
+    /// catalog's rules; their ids must not be catalog ids.
+    #[serde(default)]
+    pub extra_hardware: Vec<ridge_core::Hardware>,
 }
 
 /// The ranking for a [`MatchInput`]: the same rows as `ridge match --json`.
 pub fn match_impl(input: &MatchInput) -> Result<ridge_core::matching::MatchResult, String> {
-    let c = builtin()?;
-    let workload = resolve_workload(&c, &input.workload, input.custom.as_ref())?;
+    let builtin = builtin()?;
+    let extended;
+    let c: &Catalog = if input.extra_hardware.is_empty() {
+        &builtin
+    } else {
+        let mut cat = (*builtin).clone();
+        for hw in &input.extra_hardware {
+            if cat.hardware(&hw.id).is_some() {
+                return Err(format!("extra hardware `{}` has a catalog id; give it another", hw.id));
+            }
+            let checked = ridge_core::data::check_hardware("extra_hardware", hw.clone()).map_err(|e| e.to_string())?;
+            cat.hardware.push(checked);
+        }
+        extended = cat;
+        &extended
+    };
+    let workload = resolve_workload(c, &input.workload, input.custom.as_ref())?;
     let workload = &*workload;
     let mut scenario = workload.defaults;
     scenario.prompt_tokens = input.prompt_tokens.unwrap_or(scenario.prompt_tokens);
@@ -269,7 +288,7 @@ pub fn match_impl(input: &MatchInput) -> Result<ridge_core::matching::MatchResul
     let req = ridge_core::matching::MatchRequest {
         workload,
         scenario,
-        catalog: &c,
+        catalog: c,
         constraints: &input.constraints,
         cost: input.cost.unwrap_or(ridge_core::matching::CostMode::Cloud { class: None }),
         datasheet_only: input.datasheet_only,
@@ -458,6 +477,36 @@ mod tests {
         bad["transformer"]["layers"] = serde_json::Value::from(0);
         let err = match_json_impl(&serde_json::json!({ "custom": bad }).to_string()).err().unwrap_or_default();
         assert!(err.contains("entry `mine`, field `transformer.layers`"), "{err}");
+    }
+
+    #[test]
+    fn a_benchmarked_device_joins_the_ranking_as_measured() {
+        let device = serde_json::json!({
+            "id": "this-device", "name": "This device", "vendor": "measured", "form_factor": "browser",
+            "launch_year": 2026, "confidence": "uncertain", "sources": ["measured in this browser"],
+            "dense_tflops": { "fp32": { "value": 20.0 } },
+            "memory": { "kind": "unknown", "capacity_gb": { "value": 48.0 }, "bandwidth_gb_per_s": { "value": 800.0 } },
+            "power": {},
+            "cloud_prices": [{ "provider": "you", "class": "marketplace", "usd_per_device_hour": 0.5,
+                "checked": "2026-11-28", "source": "entered in the page", "confidence": "uncertain" }]
+        });
+        let m = serde_json::json!({ "id": "this-browser", "hardware": "this-device", "date": "2026-11-28",
+            "source": "ridge WebGPU benchmark", "method": "host-timed",
+            "memory_gb_per_s": { "value": 800.0 }, "compute_tflops": { "fp32": { "value": 20.0 } } });
+        let input = serde_json::json!({ "workload": "llama-3.1-8b", "extra_hardware": [device], "measurements": [m] });
+        let v: serde_json::Value =
+            serde_json::from_str(&match_json_impl(&input.to_string()).unwrap_or_else(|e| panic!("{e}")))
+                .unwrap_or_default();
+        let row = v["rows"].as_array().and_then(|r| r.iter().find(|r| r["hardware"] == "this-device").cloned());
+        let row = row.unwrap_or_else(|| panic!("no row for the device: {}", v["rejected"]));
+        assert_eq!(row["provenance"], "measured");
+        let mut bad = device.clone();
+        bad["memory"]["bandwidth_gb_per_s"]["value"] = serde_json::Value::from(-1.0);
+        let err =
+            match_json_impl(&serde_json::json!({ "workload": "llama-3.1-8b", "extra_hardware": [bad] }).to_string())
+                .err()
+                .unwrap_or_default();
+        assert!(err.contains("entry `this-device`, field `memory.bandwidth_gb_per_s`"), "{err}");
     }
 
     #[test]
