@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,6 +154,16 @@ test('bad input shows the reason and custom workloads are validated', async () =
   await page.fill('#custom', JSON.stringify(custom));
   await page.waitForSelector('#error', { state: 'hidden' });
   assert.equal((await page.evaluate(() => window.ridge.result.workload)), 'llama-3.1-70b-custom');
+  // The form: one field per number of the model; halving the layers matches the command line on
+  // the same file.
+  await page.click('#custom-load');
+  await page.fill('input[data-path="transformer.layers"]', '40');
+  const edited = JSON.parse(await page.inputValue('#custom'));
+  assert.equal(edited.transformer.layers, 40);
+  const file = join(dir, 'custom.json');
+  writeFileSync(file, JSON.stringify(edited));
+  sameRows(await rows(page), cli(['-w', file]).rows, 3);
+  await page.screenshot({ path: join(SHOTS, 'custom-workload.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
 });
