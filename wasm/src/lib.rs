@@ -46,6 +46,23 @@ pub struct EstimateInput {
     pub measurements: Vec<ridge_core::Measurement>,
 }
 
+/// The workload's default scenario with the page's overrides.
+fn overridden(
+    mut s: ridge_core::Scenario,
+    batch: Option<u32>,
+    prompt: Option<u32>,
+    output: Option<u32>,
+    precision: Option<Precision>,
+) -> ridge_core::Scenario {
+    s.batch = batch.unwrap_or(s.batch);
+    s.prompt_tokens = prompt.unwrap_or(s.prompt_tokens);
+    s.output_tokens = output.unwrap_or(s.output_tokens);
+    if let Some(p) = precision {
+        (s.weights, s.activations, s.kv_cache) = (p, p, p);
+    }
+    s
+}
+
 /// A preset by id, or the custom workload (validated like the presets).
 fn resolve_workload<'c>(
     c: &'c Catalog,
@@ -98,13 +115,8 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
     let workload = resolve_workload(&c, &input.workload, input.custom.as_ref())?;
     let workload = &*workload;
     let hardware = c.hardware(&input.hardware).ok_or_else(|| format!("unknown hardware `{}`", input.hardware))?;
-    let mut scenario = workload.defaults;
-    scenario.batch = input.batch.unwrap_or(scenario.batch);
-    scenario.prompt_tokens = input.prompt_tokens.unwrap_or(scenario.prompt_tokens);
-    scenario.output_tokens = input.output_tokens.unwrap_or(scenario.output_tokens);
-    if let Some(p) = input.precision {
-        (scenario.weights, scenario.activations, scenario.kv_cache) = (p, p, p);
-    }
+    let scenario =
+        overridden(workload.defaults, input.batch, input.prompt_tokens, input.output_tokens, input.precision);
     let req = EstimateRequest {
         workload,
         hardware,
@@ -276,15 +288,13 @@ pub fn match_impl(input: &MatchInput) -> Result<ridge_core::matching::MatchResul
     };
     let workload = resolve_workload(c, &input.workload, input.custom.as_ref())?;
     let workload = &*workload;
-    let mut scenario = workload.defaults;
-    scenario.prompt_tokens = input.prompt_tokens.unwrap_or(scenario.prompt_tokens);
-    scenario.output_tokens = input.output_tokens.unwrap_or(scenario.output_tokens);
-    if let Some(p) = input.precision {
-        (scenario.weights, scenario.activations, scenario.kv_cache) = (p, p, p);
-    }
-    if let Some(b) = input.constraints.batch {
-        scenario.batch = b;
-    }
+    let scenario = overridden(
+        workload.defaults,
+        input.constraints.batch,
+        input.prompt_tokens,
+        input.output_tokens,
+        input.precision,
+    );
     let req = ridge_core::matching::MatchRequest {
         workload,
         scenario,
