@@ -72,8 +72,13 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("");
     if task == "serve" {
+        let web_dir = root().join("web").display().to_string();
         let mut cmd = vec!["run", "--release", "--locked", "-p", "ridge-bench", "--bin", "ridge", "--", "serve"];
         cmd.extend(args.iter().skip(1).map(String::as_str));
+        // The bundle just built, wherever the command is run from.
+        if !args.iter().any(|a| a == "--web" || a.starts_with("--web=")) {
+            cmd.extend(["--web", web_dir.as_str()]);
+        }
         return match web().and_then(|()| cargo(&cmd, &[])) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
