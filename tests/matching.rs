@@ -246,3 +246,39 @@ fn custom_workload_files_rank_like_presets_and_are_validated() {
     assert_eq!(code, 2);
     assert!(err.contains("cannot read workload file"), "{err}");
 }
+
+#[test]
+fn training_uses_data_parallel_replicas_to_reach_a_throughput() {
+    // A 1.3B-parameter GPT trained like the GPT-3 preset: it fits one device, so reaching
+    // 300,000 tokens/s takes replicas (their gradient all-reduce costs little at this size).
+    let preset = crate::catalog().workload("gpt-3-175b-training").cloned().unwrap_or_else(|| panic!("preset"));
+    let mut w = serde_json::to_value(&preset).unwrap_or_default();
+    w["id"] = Value::from("gpt-1b-training");
+    w["name"] = Value::from("GPT 1.3B training");
+    w.as_object_mut().map(|o| o.remove("published_parameters"));
+    for (k, v) in [("layers", 24), ("hidden", 2048), ("heads", 16), ("ffn", 8192)] {
+        w["transformer"][k] = Value::from(v);
+    }
+    let file = crate::run::scratch("gpt-1b-training.json");
+    std::fs::write(&file, w.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let f = file.display().to_string();
+    let v = matched(&["-w", &f, "--throughput", "300000", "-H", "h100-sxm,a100-sxm-80gb"]);
+    let rows = rows(&v);
+    let h100 = rows.iter().find(|r| r["hardware"] == "h100-sxm").unwrap_or_else(|| panic!("{v}"));
+    assert!(num(h100, "throughput_per_s") >= 300_000.0);
+    assert!(h100["layout"]["replicas"].as_u64().unwrap_or(0) >= 2, "{h100}");
+    let dp: Vec<f64> = h100["scaling"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["layout"]["tensor_parallel"] == 1 && p["layout"]["replicas"].as_u64().unwrap_or(0) > 1)
+        .map(|p| num(p, "efficiency"))
+        .collect();
+    assert!(!dp.is_empty() && dp.iter().all(|e| *e < 1.0 && *e > 0.9), "data parallel efficiency {dp:?}");
+    let a100 = v["rejected"].as_array().and_then(|r| r.iter().find(|x| x["hardware"] == "a100-sxm-80gb").cloned());
+    let reason = a100.unwrap_or_else(|| panic!("the A100 cannot reach it: {v}"))["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(reason.contains("reaches at most") && reason.contains("short of the 300000 required"), "{reason}");
+}

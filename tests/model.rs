@@ -16,6 +16,7 @@ fn run(w: &Workload, hw: &Hardware, devices: u32, tweak: impl FnOnce(&mut ridge_
         hardware: hw,
         measurement: None,
         devices,
+        replicas: 1,
         scenario,
         options: RooflineOptions::default(),
     };
@@ -165,6 +166,7 @@ fn precisions_without_a_peak_fall_back_and_say_so() {
         hardware: tpu,
         measurement: None,
         devices: 1,
+        replicas: 1,
         scenario: ridge_core::Scenario { activations: Precision::Fp32, ..w.defaults },
         options: RooflineOptions::default(),
     };
@@ -183,6 +185,7 @@ fn measured_ceilings_take_precedence_and_are_marked() {
         hardware: h200,
         measurement: m,
         devices: 1,
+        replicas: 1,
         scenario: w.defaults,
         options: RooflineOptions::default(),
     };
@@ -246,4 +249,68 @@ fn cost_and_energy_per_token_follow_price_power_and_throughput() {
     // No price and no TDP published: no figures rather than invented ones.
     let e = run(w, tpu, 1, |_| {});
     assert!(e.price.is_none() && e.phases.iter().all(|p| p.usd_per_million.is_none() && p.joules_per_unit.is_none()));
+}
+
+#[test]
+fn data_parallel_training_splits_the_batch_and_pays_one_gradient_all_reduce() {
+    let c = catalog();
+    let (Some(w), Some(hw)) = (c.workload("gpt-3-175b-training"), c.hardware("h100-sxm")) else { panic!("presets") };
+    let with = |replicas: u32, batch: u32| {
+        let mut scenario = w.defaults;
+        scenario.batch = batch;
+        estimate(&EstimateRequest {
+            workload: w,
+            hardware: hw,
+            measurement: None,
+            devices: 4,
+            replicas,
+            scenario,
+            options: RooflineOptions::default(),
+        })
+    };
+    let one = with(1, 1536).unwrap_or_else(|e| panic!("{e}"));
+    let two = with(2, 1536).unwrap_or_else(|e| panic!("{e}"));
+    let (a, b) = (&one.phases[0], &two.phases[0]);
+    // Half the batch per replica, plus the all-reduce: faster, but not twice.
+    assert!(
+        b.throughput_per_s > a.throughput_per_s && b.throughput_per_s < 2.0 * a.throughput_per_s,
+        "{} vs {}",
+        b.throughput_per_s,
+        a.throughput_per_s
+    );
+    let ar =
+        b.operations.iter().find(|o| o.name == "dp.grad-allreduce").unwrap_or_else(|| panic!("no gradient all-reduce"));
+    // Ring all-reduce over 2 replicas moves 2 x (2 - 1) / 2 = 1 x the gradient bytes of a device.
+    let grad = w.parameters() / 4.0 * 2.0;
+    assert!(close(ar.link_bytes, grad, 1e-9), "{} vs {grad}", ar.link_bytes);
+    assert!(!one.phases[0].operations.iter().any(|o| o.name == "dp.grad-allreduce"));
+    // The step time without the all-reduce is the single replica's half-batch step.
+    let half = with(1, 768).unwrap_or_else(|e| panic!("{e}"));
+    assert!(close(b.seconds - ar.seconds, half.phases[0].seconds, 1e-9));
+    let err = with(5, 1536).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("multiple of the micro-batch") && err.contains("replicas (5)"), "{err}");
+}
+
+#[test]
+fn inference_replicas_multiply_throughput_and_cost_alike() {
+    let c = catalog();
+    let (Some(w), Some(hw)) = (c.workload("llama-3.1-8b"), c.hardware("h100-sxm")) else { panic!("presets") };
+    let with = |replicas| {
+        estimate(&EstimateRequest {
+            workload: w,
+            hardware: hw,
+            measurement: None,
+            devices: 1,
+            replicas,
+            scenario: w.defaults,
+            options: RooflineOptions::default(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (one, four) = (with(1), with(4));
+    for (a, b) in one.phases.iter().zip(&four.phases) {
+        assert!(close(b.throughput_per_s, 4.0 * a.throughput_per_s, 1e-12));
+        assert!(close(b.usd_per_million.unwrap_or(0.0), a.usd_per_million.unwrap_or(1.0), 1e-12));
+        assert_eq!(a.seconds_per_step, b.seconds_per_step);
+    }
 }

@@ -89,6 +89,7 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
         hardware: hw,
         measurement: Some(&m),
         devices: 1,
+        replicas: 1,
         scenario: w.defaults,
         options: ridge_core::RooflineOptions::default(),
     };

@@ -321,7 +321,7 @@ function renderSelected() {
   try {
     const input = matchInput(s);
     series = roofline({
-      workload: s.w, custom: input.custom, hardware: row.hardware, devices: row.layout.tensor_parallel, batch: row.batch,
+      workload: s.w, custom: input.custom, hardware: row.hardware, devices: row.layout.tensor_parallel, replicas: row.layout.replicas, batch: row.batch,
       prompt_tokens: input.prompt_tokens, output_tokens: input.output_tokens, precision: input.precision,
       datasheet_only: input.datasheet_only, measurements: input.measurements,
     });

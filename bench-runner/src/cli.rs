@@ -454,6 +454,10 @@ struct EstimateArgs {
     /// Devices: tensor parallel for transformers, table-sharded for recommenders.
     #[arg(long, short = 'n', default_value_t = 1, value_name = "N")]
     devices: u32,
+    /// Data-parallel replicas of those devices: training splits the global batch over them and
+    /// all-reduces gradients on the scale-up link; inference replicas multiply throughput and cost.
+    #[arg(long, default_value_t = 1, value_name = "R")]
+    replicas: u32,
     #[command(flatten)]
     scenario: ScenarioArgs,
     /// Fixed overhead per kernel launch, in microseconds.
@@ -789,6 +793,7 @@ fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Res
         hardware,
         measurement: if a.datasheet { None } else { catalog.measurement_for(&hardware.id) },
         devices: a.devices,
+        replicas: a.replicas,
         scenario: s,
         options: RooflineOptions { kernel_overhead_s: a.kernel_overhead_us * MICRO },
     };
@@ -801,7 +806,9 @@ fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Res
 
 fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Write) -> Result<()> {
     let s = &e.scenario;
-    writeln!(out, "{} on {}x {} ({}) — {} ceilings", e.workload, e.devices, hw.name, hw.id, e.basis_word())?;
+    let layout =
+        if e.replicas > 1 { format!("{} replicas of {}x", e.replicas, e.devices) } else { format!("{}x", e.devices) };
+    writeln!(out, "{} on {layout} {} ({}) — {} ceilings", e.workload, hw.name, hw.id, e.basis_word())?;
     let mut scenario = format!("batch {}", s.batch);
     if s.prompt_tokens > 0 {
         scenario.push_str(&format!(", prompt {}", s.prompt_tokens));

@@ -27,6 +27,7 @@ fn bench(c: &mut Criterion) {
                 hardware: black_box(hw),
                 measurement: None,
                 devices: 1,
+                replicas: 1,
                 scenario: w.defaults,
                 options: RooflineOptions::default(),
             };
@@ -43,6 +44,7 @@ fn bench(c: &mut Criterion) {
                         hardware: hw,
                         measurement: cat.measurement_for(&hw.id),
                         devices: 1,
+                        replicas: 1,
                         scenario: w.defaults,
                         options: RooflineOptions::default(),
                     };

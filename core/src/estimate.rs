@@ -35,6 +35,10 @@ pub struct EstimateRequest<'a> {
     pub measurement: Option<&'a Measurement>,
     /// Devices, tensor parallel (transformers) or table sharded (recommenders).
     pub devices: u32,
+    /// Data-parallel replicas of those devices (at least 1). Training splits the global batch
+    /// over them and all-reduces the gradients each step on the scale-up link; inference replicas
+    /// are independent and multiply throughput (and cost).
+    pub replicas: u32,
     /// Batch, lengths and precisions.
     pub scenario: Scenario,
     /// Roofline knobs.
@@ -107,8 +111,10 @@ pub struct Estimate {
     pub family: Family,
     /// Device id.
     pub hardware: String,
-    /// Device count.
+    /// Device count of one replica (tensor parallel or table shards).
     pub devices: u32,
+    /// Data-parallel replicas; all devices = `devices` x `replicas`.
+    pub replicas: u32,
     /// The scenario estimated.
     pub scenario: Scenario,
     /// Total parameters.
@@ -190,8 +196,12 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     let s = req.scenario;
     let w = req.workload;
     let n = req.devices;
+    let r = req.replicas;
     if n == 0 {
         return Err(EstimateError::Scenario("devices must be at least 1".into()));
+    }
+    if r == 0 {
+        return Err(EstimateError::Scenario("replicas must be at least 1".into()));
     }
     if s.batch == 0 {
         return Err(EstimateError::Scenario("batch must be at least 1".into()));
@@ -204,11 +214,12 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     let family = w.family();
     let mut ctx =
         PhaseContext { ceilings: &ceilings, options: req.options, unit: family.throughput_unit(), notes: Vec::new() };
+    let synced = if w.training.is_some() { n.saturating_mul(r) } else { n };
     if let Some(ic) = &req.hardware.interconnect
-        && n > ic.domain_devices
+        && synced > ic.domain_devices
     {
         ctx.notes.push(format!(
-            "{n} devices exceed the {}-device scale-up domain of {}: collectives are modelled on its scale-up link anyway; multi-node layouts are not modelled yet",
+            "{synced} devices exceed the {}-device scale-up domain of {}: collectives are modelled on its scale-up link anyway; multi-node layouts are not modelled yet",
             ic.domain_devices, req.hardware.id
         ));
     }
@@ -220,13 +231,29 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
                 return Err(EstimateError::Scenario("training needs a sequence length (prompt tokens)".into()));
             }
             let micro = training.micro_batch_sequences.max(1);
-            if !s.batch.is_multiple_of(micro) {
+            if !s.batch.is_multiple_of(micro.saturating_mul(r)) {
                 return Err(EstimateError::Scenario(format!(
-                    "the global batch ({}) must be a multiple of the micro-batch ({micro} sequences)",
+                    "the global batch ({}) must be a multiple of the micro-batch ({micro} sequences) times the replicas ({r})",
                     s.batch
                 )));
             }
-            let ops = t.training_ops(&s, training, n);
+            // Each replica trains its share of the global batch, then the replicas all-reduce
+            // their gradients (ring) before the optimizer step.
+            let local = Scenario { batch: s.batch / r, ..s };
+            let mut ops = t.training_ops(&local, training, n);
+            if r > 1 {
+                let grad_bytes = t.parameters() / f64::from(n) * s.activations.bytes();
+                ops.push(crate::ops::Operation::new(
+                    "dp.grad-allreduce",
+                    1.0,
+                    crate::ops::OpKind::Collective {
+                        kind: crate::ops::CollectiveKind::AllReduce,
+                        bytes: grad_bytes,
+                        group: f64::from(r),
+                        link: crate::ops::Link::ScaleUp,
+                    },
+                ));
+            }
             let footprint = memory::transformer_training(t, &s, training, n, capacity);
             let tokens = f64::from(s.batch) * f64::from(s.prompt_tokens);
             let mut p = ctx.phase(Phase::Step, &ops, 1.0, tokens, footprint)?;
@@ -282,12 +309,18 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         (None, None, _) => return Err(EstimateError::Scenario(format!("workload `{}` has no model", w.id))),
     }
     let mut notes = ctx.notes;
+    // Independent inference replicas multiply throughput (training's are in its step already).
+    if w.training.is_none() && r > 1 {
+        for p in &mut phases {
+            p.throughput_per_s *= f64::from(r);
+        }
+    }
     // Energy and cloud cost per unit of work, for all devices together.
     let price = req.hardware.cheapest_cloud_price(None).cloned();
     let tdp = req.hardware.power.tdp_w.as_ref().map(|f| f.value);
     for p in &mut phases {
         if p.throughput_per_s > 0.0 {
-            let devices = f64::from(n);
+            let devices = f64::from(n) * f64::from(r);
             p.joules_per_unit = tdp.map(|w| w * devices / p.throughput_per_s);
             p.usd_per_million =
                 price.as_ref().map(|c| c.usd_per_device_hour * devices / 3600.0 / p.throughput_per_s * 1e6);
@@ -307,6 +340,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         family,
         hardware: req.hardware.id.clone(),
         devices: n,
+        replicas: r,
         scenario: s,
         parameters: w.parameters(),
         active_parameters: w.active_parameters(),

@@ -10,8 +10,9 @@
 //! tokens (or samples), or by cost per hour when a throughput is required.
 //!
 //! Not modelled here yet: pipeline and expert parallelism, multi-node training layouts, offload to
-//! host memory, calibration of achievable fractions of peak. Training rows use tensor parallelism
-//! only, at the scenario's global batch.
+//! host memory, calibration of achievable fractions of peak, multi-node training. Training rows
+//! try tensor and data parallelism inside the scale-up domain (the global batch split over the
+//! replicas, gradients all-reduced each step), at the scenario's global batch.
 
 use serde::{Deserialize, Serialize};
 
@@ -387,6 +388,8 @@ fn device_cost(hw: &Hardware, cost: CostMode) -> Result<(f64, String, Option<f64
 #[derive(Debug, Clone)]
 struct Candidate {
     tp: u32,
+    /// Training's data-parallel replicas (inside the estimate); 1 for inference.
+    dp: u32,
     batch: u32,
     throughput: f64,
     ttft: Option<f64>,
@@ -443,7 +446,14 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
-    fn estimate(&self, hw: &Hardware, m: Option<&Measurement>, tp: u32, batch: u32) -> Result<Estimate, String> {
+    fn estimate(
+        &self,
+        hw: &Hardware,
+        m: Option<&Measurement>,
+        tp: u32,
+        dp: u32,
+        batch: u32,
+    ) -> Result<Estimate, String> {
         let mut scenario = self.req.scenario;
         scenario.batch = batch;
         estimate(&EstimateRequest {
@@ -451,6 +461,7 @@ impl Search<'_> {
             hardware: hw,
             measurement: m,
             devices: tp,
+            replicas: dp,
             scenario,
             options: self.req.options,
         })
@@ -498,14 +509,39 @@ impl Search<'_> {
         v
     }
 
-    /// Every (tp, batch) on one replica that fits and meets the latency targets.
+    /// Training's data-parallel degrees for `tp`: powers of two that keep every device in the
+    /// scale-up domain (where the gradient all-reduce runs) and split the global batch into whole
+    /// micro-batches. Inference: 1 (its replicas are independent and added later).
+    fn dp_degrees(&self, hw: &Hardware, tp: u32) -> Vec<u32> {
+        let Some(training) = &self.req.workload.training else { return vec![1] };
+        let domain = hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8).max(1);
+        let limit = (domain.min(self.req.constraints.max_devices) / tp.max(1)).max(1);
+        let micro = training.micro_batch_sequences.max(1);
+        let batch = self.req.constraints.batch.unwrap_or(self.req.scenario.batch);
+        let mut v = Vec::new();
+        let mut r = 1u32;
+        while r <= limit {
+            if batch.is_multiple_of(micro.saturating_mul(r)) {
+                v.push(r);
+            }
+            r *= 2;
+        }
+        v
+    }
+
+    /// Every (tp, dp, batch) that fits and meets the latency targets.
     fn candidates(&self, hw: &Hardware, m: Option<&Measurement>) -> (Vec<Candidate>, Vec<String>) {
         let c = self.req.constraints;
         let mut out = Vec::new();
         let mut misses = Vec::new();
-        for tp in self.tp_degrees(hw) {
+        let configs: Vec<(u32, u32)> = self
+            .tp_degrees(hw)
+            .into_iter()
+            .flat_map(|tp| self.dp_degrees(hw, tp).into_iter().map(move |dp| (tp, dp)))
+            .collect();
+        for (tp, dp) in configs {
             for batch in self.batches() {
-                let e = match self.estimate(hw, m, tp, batch) {
+                let e = match self.estimate(hw, m, tp, dp, batch) {
                     Ok(e) => e,
                     Err(why) => {
                         misses.push(why);
@@ -529,7 +565,7 @@ impl Search<'_> {
                     break; // latency grows with the batch
                 }
                 if throughput > 0.0 {
-                    out.push(Candidate { tp, batch, throughput, ttft, tpot, latency, estimate: e });
+                    out.push(Candidate { tp, dp, batch, throughput, ttft, tpot, latency, estimate: e });
                 }
             }
         }
@@ -612,17 +648,20 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
         });
     }
     // Per candidate, the replicas it needs and what the whole configuration costs.
-    let mut best: Option<(Candidate, u32, f64)> = None;
+    let mut best: Option<(Candidate, u32, f64, f64)> = None;
     let mut limits = Vec::new();
     for cand in cands.iter() {
-        let replicas = match c.required_throughput {
-            Some(need) if search.family != Family::Training => (need / cand.throughput).ceil().max(1.0) as u32,
+        // Inference replicas are independent copies added here; training's are in the estimate.
+        let training = search.family == Family::Training;
+        let extra = match c.required_throughput {
+            Some(need) if !training => (need / cand.throughput).ceil().max(1.0) as u32,
             Some(need) if cand.throughput < need => {
-                limits.push(format!("TP{} reaches {:.3e} of {need:.3e}", cand.tp, cand.throughput));
+                limits.push(format!("TP{} x DP{} reaches {:.3e} of {need:.3e}", cand.tp, cand.dp, cand.throughput));
                 continue;
             }
             _ => 1,
         };
+        let replicas = extra.saturating_mul(cand.dp);
         let devices = cand.tp.saturating_mul(replicas);
         if devices > c.max_devices {
             limits.push(format!("{} devices needed, over the limit of {}", devices, c.max_devices));
@@ -645,21 +684,33 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
             limits.push(format!("{:.0} W over the power cap", w * f64::from(devices)));
             continue;
         }
-        let key =
-            if c.required_throughput.is_some() { per_hour } else { per_hour / (cand.throughput * f64::from(replicas)) };
+        let total = cand.throughput * f64::from(extra);
+        let key = if c.required_throughput.is_some() { per_hour } else { per_hour / total };
         let better = match &best {
             None => true,
-            Some((b, r, k)) => {
-                key < *k * (1.0 - 1e-9)
-                    || (key <= *k * (1.0 + 1e-9)
-                        && cand.throughput * f64::from(replicas) > b.throughput * f64::from(*r))
-            }
+            Some((_, _, k, t)) => key < *k * (1.0 - 1e-9) || (key <= *k * (1.0 + 1e-9) && total > *t),
         };
         if better {
-            best = Some((cand.clone(), replicas, key));
+            best = Some((cand.clone(), replicas, key, total));
         }
     }
-    let Some((cand, replicas, _)) = best else {
+    let Some((cand, replicas, _, throughput)) = best else {
+        if let Some(need) = c.required_throughput {
+            // The most any configuration within the device limit reaches.
+            let training = search.family == Family::Training;
+            let most = cands
+                .iter()
+                .map(|k| k.throughput * if training { 1.0 } else { f64::from((c.max_devices / k.tp).max(1)) })
+                .fold(0.0, f64::max);
+            if most < need {
+                let shown = if most >= 100.0 { format!("{most:.0}") } else { format!("{most:.3}") };
+                return Err(format!(
+                    "reaches at most {shown} {} on up to {} device(s), short of the {need} required",
+                    throughput_unit(search.family),
+                    c.max_devices
+                ));
+            }
+        }
         return Err(format!(
             "no configuration meets the constraints: {}",
             limits.first().cloned().unwrap_or_else(|| "none tried".into())
@@ -667,7 +718,6 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
     };
     let layout = Layout { tensor_parallel: cand.tp, replicas };
     let devices = layout.devices();
-    let throughput = cand.throughput * f64::from(replicas);
     let usd_per_hour = unit_cost * f64::from(devices);
     let e = &cand.estimate;
     // The phase that takes longest explains the row.
@@ -684,7 +734,7 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
     let sens = |bw: f64, comp: f64| -> f64 {
         let (h, m) = scaled(hw, measurement, bw, comp);
         search
-            .estimate(&h, m.as_ref(), cand.tp, cand.batch)
+            .estimate(&h, m.as_ref(), cand.tp, cand.dp, cand.batch)
             .map(|x| measure(&x, search.family).0 / cand.throughput - 1.0)
             .unwrap_or(0.0)
     };
@@ -733,17 +783,21 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
     })
 }
 
-/// Best throughput per tensor-parallel degree, then replicas of the chosen degree up to the
-/// device limit (inference), with efficiency against the smallest configuration that fits.
+/// Best throughput per (tensor-parallel, data-parallel) configuration, then (inference)
+/// replicas of the chosen degree up to the device limit, with efficiency against the smallest
+/// configuration that fits.
 fn scaling_curve(cands: &[Candidate], chosen_tp: u32, max_devices: u32, family: Family) -> Vec<ScalePoint> {
     let mut points: Vec<ScalePoint> = Vec::new();
-    let mut tps: Vec<u32> = cands.iter().map(|c| c.tp).collect();
-    tps.dedup();
-    for tp in tps {
-        if let Some(best) = cands.iter().filter(|c| c.tp == tp).max_by(|a, b| a.throughput.total_cmp(&b.throughput)) {
+    let mut configs: Vec<(u32, u32)> = cands.iter().map(|c| (c.tp, c.dp)).collect();
+    configs.sort_unstable();
+    configs.dedup();
+    for (tp, dp) in configs {
+        let best =
+            cands.iter().filter(|c| c.tp == tp && c.dp == dp).max_by(|a, b| a.throughput.total_cmp(&b.throughput));
+        if let Some(best) = best {
             points.push(ScalePoint {
-                devices: tp,
-                layout: Layout { tensor_parallel: tp, replicas: 1 },
+                devices: tp * dp,
+                layout: Layout { tensor_parallel: tp, replicas: dp },
                 batch: best.batch,
                 throughput_per_s: best.throughput,
                 efficiency: 0.0,

@@ -23,6 +23,9 @@ pub struct EstimateInput {
     /// Devices (default 1).
     #[serde(default)]
     pub devices: Option<u32>,
+    /// Data-parallel replicas (default 1).
+    #[serde(default)]
+    pub replicas: Option<u32>,
     /// Batch override.
     #[serde(default)]
     pub batch: Option<u32>,
@@ -126,6 +129,7 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
             input.measurements.iter().find(|m| m.hardware == hardware.id).or_else(|| c.measurement_for(&hardware.id))
         },
         devices: input.devices.unwrap_or(1),
+        replicas: input.replicas.unwrap_or(1),
         scenario,
         options: RooflineOptions::default(),
     };
