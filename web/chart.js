@@ -96,6 +96,7 @@ export function draw(host, spec) {
   svg.append(el('text', { x: (m.l + W - m.r) / 2, y: H - 6, 'text-anchor': 'middle', class: 'axis' }, spec.x.label));
   svg.append(el('text', { x: 14, y: (m.t + H - m.b) / 2, 'text-anchor': 'middle', class: 'axis', transform: `rotate(-90 14 ${(m.t + H - m.b) / 2})` }, spec.y.label));
   const clip = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
+  const taken = []; // label baselines already used, so line labels do not overprint each other
   for (const l of spec.lines || []) {
     const pts = l.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!spec.x.log || x > 0) && (!spec.y.log || y > 0));
     if (pts.length < 2) continue;
@@ -105,7 +106,10 @@ export function draw(host, spec) {
     svg.append(path);
     if (l.label && l.labelAt !== false) {
       const [lx, ly] = pts[pts.length - 1];
-      svg.append(el('text', { x: clip(sx(lx), m.l, W - m.r) - 4, y: clip(sy(ly), m.t + 10, H - m.b) - 4, 'text-anchor': 'end', class: `label ${l.cls || ''}` }, l.label));
+      let y = clip(sy(ly), m.t + 10, H - m.b) - 4;
+      while (taken.some((t) => Math.abs(t - y) < 11)) y += 11;
+      taken.push(y);
+      svg.append(el('text', { x: clip(sx(lx), m.l, W - m.r) - 4, y, 'text-anchor': 'end', class: `label ${l.cls || ''}` }, l.label));
     }
   }
   for (const d of spec.dots || []) {
