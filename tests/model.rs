@@ -314,3 +314,31 @@ fn inference_replicas_multiply_throughput_and_cost_alike() {
         assert_eq!(a.seconds_per_step, b.seconds_per_step);
     }
 }
+
+#[test]
+fn recommender_tables_that_do_not_fit_can_spill_to_host_memory() {
+    let c = catalog();
+    let (Some(w), Some(l4), Some(h100)) = (c.workload("dlrm-v2"), c.hardware("l4"), c.hardware("h100-sxm")) else {
+        panic!("presets")
+    };
+    let spilled = run(w, l4, 1, |s| s.offload = true);
+    let step = &spilled.phases[0];
+    assert!(step.fits, "with offload the resident part fits");
+    assert!(!run(w, l4, 1, |_| {}).phases[0].fits, "without offload it does not");
+    // The resident share fills usable memory; the rest of the 52 GB of fp16 tables is in host memory.
+    let d = w.dlrm.as_ref().unwrap_or_else(|| panic!("dlrm"));
+    let tables = d.embedding_params() * 2.0;
+    let usable = l4.memory_capacity_bytes() * 0.9;
+    let spill =
+        (tables - (usable - (step.memory_bytes - step.footprint.weights_bytes) - d.dense_params() * 2.0)) / tables;
+    let off = step.operations.iter().find(|o| o.name == "embedding.offload").unwrap_or_else(|| panic!("no offload op"));
+    let lookups = f64::from(w.defaults.batch) * d.lookups_per_sample();
+    let want = lookups * spill * f64::from(d.embedding_dim) * 2.0;
+    assert!(close(off.bytes + off.link_bytes, want, 1e-6), "{} + {} vs {want}", off.bytes, off.link_bytes);
+    assert_eq!(step.bound, Some(Bound::HostLink));
+    assert!(spilled.notes.iter().any(|n| n.starts_with("offload:")), "{:?}", spilled.notes);
+    // Where the tables fit, offload changes nothing.
+    let fits = run(w, h100, 1, |s| s.offload = true);
+    let plain = run(w, h100, 1, |_| {});
+    assert_eq!(fits.phases, plain.phases);
+}

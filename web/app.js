@@ -37,6 +37,7 @@ function writeForm(s) {
   for (const [k, id] of Object.entries(FIELDS)) $(id).value = s[k] ?? '';
   for (const r of form.querySelectorAll('input[name=mode]')) r.checked = r.value === (s.mode || 'cloud');
   $('datasheet').checked = s.datasheet === '1';
+  $('offload').checked = s.offload === '1';
   $('custom-on').checked = s.custom !== undefined && s.custom !== '';
   if (s.custom) $('custom').value = s.custom;
 }
@@ -49,6 +50,7 @@ function formState() {
   }
   s.mode = form.querySelector('input[name=mode]:checked')?.value || 'cloud';
   if ($('datasheet').checked) s.datasheet = '1';
+  if ($('offload').checked) s.offload = '1';
   if ($('custom-on').checked && $('custom').value.trim()) s.custom = $('custom').value.trim();
   if (app.selected) s.sel = app.selected;
   return s;
@@ -65,6 +67,10 @@ const num = (v) => (v === undefined || v === '' ? undefined : Number(v));
 
 /** The `rank` input for a state; throws with a readable message on bad JSON. */
 function matchInput(s) {
+  // Targets of the other family stay in the form (and the URL) but do not apply.
+  let w = workloadById(s.w);
+  if (s.custom) { try { w = JSON.parse(s.custom); } catch { /* reported below */ } }
+  const decoder = ['decoder', 'moe'].includes(familyOf(w));
   const ms = (v) => (num(v) === undefined ? undefined : num(v) / 1000);
   const input = {
     workload: s.w,
@@ -72,16 +78,17 @@ function matchInput(s) {
     prompt_tokens: num(s.prompt),
     output_tokens: num(s.output),
     datasheet_only: s.datasheet === '1',
+    offload: s.offload === '1',
     measurements: s.datasheet === '1' ? [] : app.measurements,
     constraints: {
       max_devices: num(s.maxdev),
       batch: num(s.batch),
-      ttft_s: ms(s.ttft),
-      tpot_s: ms(s.tpot),
-      latency_s: ms(s.latency),
+      ttft_s: decoder ? ms(s.ttft) : undefined,
+      tpot_s: decoder ? ms(s.tpot) : undefined,
+      latency_s: decoder ? undefined : ms(s.latency),
       budget_usd_per_hour: num(s.budget),
       power_cap_w: num(s.power),
-      required_throughput: requiredThroughput(s),
+      required_throughput: requiredThroughput(s, w, decoder),
     },
     cost: s.mode === 'owned'
       ? { mode: 'owned', years: num(s.years), usd_per_kwh: num(s.kwh), pue: num(s.pue), utilization: num(s.util) / 100 }
@@ -103,9 +110,8 @@ function matchInput(s) {
 }
 
 /** Decoders: a request rate asks for rate x output tokens generated per second. */
-function requiredThroughput(s) {
-  if (num(s.rate) !== undefined) {
-    const w = workloadById(s.w);
+function requiredThroughput(s, w, decoder) {
+  if (num(s.rate) !== undefined && decoder) {
     const out = num(s.output) ?? w?.defaults?.output_tokens ?? 0;
     return num(s.rate) * out;
   }
@@ -323,7 +329,7 @@ function renderSelected() {
     series = roofline({
       workload: s.w, custom: input.custom, hardware: row.hardware, devices: row.layout.tensor_parallel, replicas: row.layout.replicas, batch: row.batch,
       prompt_tokens: input.prompt_tokens, output_tokens: input.output_tokens, precision: input.precision,
-      datasheet_only: input.datasheet_only, measurements: input.measurements,
+      datasheet_only: input.datasheet_only, offload: input.offload, measurements: input.measurements,
     });
   } catch (e) {
     series = null;

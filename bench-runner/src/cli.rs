@@ -415,6 +415,10 @@ pub(crate) struct ScenarioArgs {
     /// Model attention without a fused (flash-style) kernel: scores go through memory.
     #[arg(long)]
     pub(crate) unfused_attention: bool,
+    /// Recommenders: embedding tables that do not fit in device memory stay in host memory; the
+    /// lookups that land there cross the host link (instead of "does not fit").
+    #[arg(long)]
+    pub(crate) offload: bool,
 }
 
 impl ScenarioArgs {
@@ -437,6 +441,9 @@ impl ScenarioArgs {
         s.kv_cache = self.kv_cache.unwrap_or(s.kv_cache);
         if self.unfused_attention {
             s.fused_attention = false;
+        }
+        if self.offload {
+            s.offload = true;
         }
         s
     }

@@ -302,8 +302,19 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             phases.push(ctx.phase(Phase::Decode, &ops, output, batch, footprint)?);
         }
         (None, Some(d), _) => {
-            let ops = d.inference_ops(&s, n);
-            let footprint = memory::dlrm_inference(d, &s, n, capacity);
+            let (footprint, spill) = if s.offload {
+                memory::dlrm_offloaded(d, &s, n, capacity)
+            } else {
+                (memory::dlrm_inference(d, &s, n, capacity), 0.0)
+            };
+            if spill > 0.0 {
+                ctx.notes.push(format!(
+                    "offload: {:.0}% of each device's embedding rows ({:.1} GB) live in host memory; their lookups cross the host link (uniform access, no hot-row cache)",
+                    spill * 100.0,
+                    d.embedding_params() * s.weights.bytes() / f64::from(n) * spill / crate::units::GB
+                ));
+            }
+            let ops = d.inference_ops(&s, n, spill);
             phases.push(ctx.phase(Phase::Step, &ops, 1.0, f64::from(s.batch), footprint)?);
         }
         (None, None, _) => return Err(EstimateError::Scenario(format!("workload `{}` has no model", w.id))),

@@ -127,6 +127,28 @@ pub fn transformer_training(t: &Transformer, s: &Scenario, training: &Training, 
     Footprint::new(params * a, 0.0, activations, params * a, params * (master + 8.0), capacity, tp)
 }
 
+/// Recommender inference with tables allowed to spill to host memory: the footprint with as much
+/// of each device's table shard as fits (the rest in host memory), and the fraction that spills.
+/// Nothing spills when it all fits; when the dense layers and activations alone do not fit,
+/// spilling cannot help and the full footprint is returned.
+pub fn dlrm_offloaded(d: &Dlrm, s: &Scenario, devices: u32, capacity: f64) -> (Footprint, f64) {
+    let full = dlrm_inference(d, s, devices, capacity);
+    if full.fits {
+        return (full, 0.0);
+    }
+    let tables = d.embedding_params() * s.weights.bytes() / f64::from(devices);
+    let rest = full.per_device_bytes - tables;
+    let room = full.usable_bytes - rest;
+    if room <= 0.0 || tables <= 0.0 {
+        return (full, 0.0);
+    }
+    // A hair more than the exact share, so rounding cannot leave the resident part a byte over.
+    let spill = ((tables - room) / tables * (1.0 + 1e-9)).clamp(0.0, 1.0);
+    let resident =
+        Footprint::new(full.weights_bytes - tables * spill, 0.0, full.activation_bytes, 0.0, 0.0, capacity, devices);
+    (resident, spill)
+}
+
 /// Recommender inference: tables sharded over `devices`, dense layers replicated.
 pub fn dlrm_inference(d: &Dlrm, s: &Scenario, devices: u32, capacity: f64) -> Footprint {
     let n = f64::from(devices);

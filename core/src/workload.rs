@@ -226,6 +226,10 @@ pub struct Scenario {
     /// Attention kernels keep scores on chip (flash-style).
     #[serde(default = "default_true")]
     pub fused_attention: bool,
+    /// Recommenders: embedding tables that do not fit in device memory stay in host memory, and
+    /// the lookups that land in them cross the host link (uniform access; no hot-row cache).
+    #[serde(default)]
+    pub offload: bool,
 }
 
 fn default_true() -> bool {
@@ -718,8 +722,10 @@ impl Dlrm {
     }
 
     /// The operations of one inference batch on each of `devices` devices: tables sharded across
-    /// devices (model parallel) with an all-to-all of pooled vectors, MLPs data parallel.
-    pub fn inference_ops(&self, s: &Scenario, devices: u32) -> Vec<Operation> {
+    /// devices (model parallel) with an all-to-all of pooled vectors, MLPs data parallel. A
+    /// `spill` fraction of each device's table rows lives in host memory: that share of the
+    /// lookups copies its rows over the host link instead of reading device memory.
+    pub fn inference_ops(&self, s: &Scenario, devices: u32, spill: f64) -> Vec<Operation> {
         let n = f64::from(devices);
         let batch = f64::from(s.batch) / n;
         let d = f64::from(self.embedding_dim);
@@ -736,17 +742,28 @@ impl Dlrm {
                 direction: Direction::HostToDevice,
             },
         )];
+        let spill = spill.clamp(0.0, 1.0);
         ops.push(Operation::new(
             "embedding.bags",
             1.0,
             OpKind::EmbeddingBag {
-                lookups,
+                lookups: lookups * (1.0 - spill),
                 outputs: f64::from(s.batch) * tables / n,
                 dim: d,
                 table: s.weights,
                 out: a,
             },
         ));
+        if spill > 0.0 {
+            ops.push(Operation::new(
+                "embedding.offload",
+                1.0,
+                OpKind::HostTransfer {
+                    bytes: lookups * spill * d * s.weights.bytes(),
+                    direction: Direction::HostToDevice,
+                },
+            ));
+        }
         if devices > 1 {
             ops.push(Operation::new(
                 "embedding.all-to-all",
@@ -828,6 +845,7 @@ mod tests {
             activations: Precision::Bf16,
             kv_cache: Precision::Bf16,
             fused_attention: true,
+            offload: false,
         }
     }
 

@@ -94,6 +94,12 @@ test('the page loads without console errors and ranks like `ridge match --json`'
   await page.fill('#rate', '10');
   sameRows(await rows(page), cli(['-w', 'llama-3.1-8b', '--max-devices', '4', '--tpot', '50ms', '--budget-per-hour', '10', '--precision', 'fp8', '--throughput', '2560']).rows, 1);
   await page.fill('#rate', '');
+  // A recommender whose tables spill to host memory on small devices.
+  await page.selectOption('#workload', 'dlrm-v2');
+  await page.check('#offload');
+  sameRows(await rows(page), cli(['-w', 'dlrm-v2', '--max-devices', '4', '--budget-per-hour', '10', '--precision', 'fp8', '--offload']).rows, 3);
+  await page.uncheck('#offload');
+  await page.selectOption('#workload', 'llama-3.1-8b');
   // Owned mode and a required throughput.
   await page.check('input[name=mode][value=owned]');
   await page.fill('#tput', '3000');

@@ -41,6 +41,9 @@ pub struct EstimateInput {
     /// Ignore reference measurements (default false: measured ceilings take precedence).
     #[serde(default)]
     pub datasheet_only: bool,
+    /// Recommenders: tables that do not fit stay in host memory.
+    #[serde(default)]
+    pub offload: bool,
     /// A custom workload in the presets' format (then `workload` is ignored).
     #[serde(default)]
     pub custom: Option<serde_json::Value>,
@@ -118,8 +121,9 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
     let workload = resolve_workload(&c, &input.workload, input.custom.as_ref())?;
     let workload = &*workload;
     let hardware = c.hardware(&input.hardware).ok_or_else(|| format!("unknown hardware `{}`", input.hardware))?;
-    let scenario =
+    let mut scenario =
         overridden(workload.defaults, input.batch, input.prompt_tokens, input.output_tokens, input.precision);
+    scenario.offload |= input.offload;
     let req = EstimateRequest {
         workload,
         hardware,
@@ -254,6 +258,9 @@ pub struct MatchInput {
     /// Precision of weights, activations and KV cache at once.
     #[serde(default)]
     pub precision: Option<Precision>,
+    /// Recommenders: tables that do not fit stay in host memory.
+    #[serde(default)]
+    pub offload: bool,
     /// Limits and targets (all optional).
     #[serde(default)]
     pub constraints: ridge_core::matching::Constraints,
@@ -292,13 +299,14 @@ pub fn match_impl(input: &MatchInput) -> Result<ridge_core::matching::MatchResul
     };
     let workload = resolve_workload(c, &input.workload, input.custom.as_ref())?;
     let workload = &*workload;
-    let scenario = overridden(
+    let mut scenario = overridden(
         workload.defaults,
         input.constraints.batch,
         input.prompt_tokens,
         input.output_tokens,
         input.precision,
     );
+    scenario.offload |= input.offload;
     let req = ridge_core::matching::MatchRequest {
         workload,
         scenario,
