@@ -282,3 +282,56 @@ fn training_uses_data_parallel_replicas_to_reach_a_throughput() {
         .to_string();
     assert!(reason.contains("reaches at most") && reason.contains("short of the 300000 required"), "{reason}");
 }
+
+#[test]
+fn estimate_prices_owned_hardware_with_the_tco_arithmetic() {
+    let (code, out, err) = ridge(&[
+        "estimate",
+        "-w",
+        "llama-3.1-8b",
+        "-H",
+        "h100-sxm",
+        "-n",
+        "2",
+        "--replicas",
+        "2",
+        "--owned",
+        "--usd-per-kwh",
+        "0.15",
+        "--pue",
+        "1.2",
+        "--utilization",
+        "60%",
+        "--years",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let e: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+    let (code, out, err) = ridge(&[
+        "tco",
+        "--hardware",
+        "h100-sxm",
+        "--devices",
+        "1",
+        "--utilization",
+        "0.6",
+        "--usd-per-kwh",
+        "0.15",
+        "--pue",
+        "1.2",
+        "--years",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let t: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+    let per_hour = num(&t["report"], "total_usd_per_hour");
+    close(num(&e["owned"], "usd_per_device_hour"), per_hour, "owned $/device-hour");
+    for p in e["phases"].as_array().into_iter().flatten() {
+        close(num(p, "owned_usd_per_million"), per_hour * 4.0 / 3600.0 / num(p, "throughput_per_s") * 1e6, "owned $/M");
+    }
+    let (code, _, err) = ridge(&["estimate", "-w", "llama-3.1-8b", "-H", "tpu-v5e", "--owned"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--owned: tpu-v5e: no purchase price listed"), "{err}");
+}

@@ -473,6 +473,8 @@ struct EstimateArgs {
     /// Use datasheet ceilings even where the datasets hold a measurement of the device.
     #[arg(long)]
     datasheet: bool,
+    #[command(flatten)]
+    own: crate::cli_match::OwnedArgs,
     /// List every operation of each phase, not only the five slowest.
     #[arg(long)]
     ops: bool,
@@ -804,7 +806,10 @@ fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Res
         scenario: s,
         options: RooflineOptions { kernel_overhead_s: a.kernel_overhead_us * MICRO },
     };
-    let e = estimate(&req).with_context(|| format!("cannot estimate {} on {}", workload.id, hardware.id))?;
+    let mut e = estimate(&req).with_context(|| format!("cannot estimate {} on {}", workload.id, hardware.id))?;
+    if let Some(o) = a.own.ownership() {
+        e.price_owned(hardware, &o).map_err(|m| anyhow::anyhow!("--owned: {}: {m}", hardware.id))?;
+    }
     if a.json {
         return print_json(out, &e);
     }
@@ -888,6 +893,14 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
                 price.usd_per_device_hour,
                 price.provider,
                 price.checked
+            ));
+        }
+        if let (Some(usd), Some(owned)) = (p.owned_usd_per_million, &e.owned) {
+            parts.push(format!(
+                "owned: ${} per million {unit}s at ${:.2}/device-hour ({})",
+                sig3(usd),
+                owned.usd_per_device_hour,
+                owned.basis
             ));
         }
         if let Some(j) = p.joules_per_unit {

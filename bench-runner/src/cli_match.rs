@@ -74,21 +74,8 @@ pub(crate) struct MatchCmd {
     /// Cloud prices of this class only: hyperscaler, neocloud, marketplace, serverless.
     #[arg(long, value_name = "CLASS", value_parser = parse_class, conflicts_with = "owned")]
     provider_class: Option<ProviderClass>,
-    /// Price owned hardware: purchase amortised over --years plus energy.
-    #[arg(long)]
-    owned: bool,
-    /// Years the purchase is amortised over (with --owned).
-    #[arg(long, default_value_t = 3.0, value_name = "Y")]
-    years: f64,
-    /// Electricity, USD per kWh (with --owned).
-    #[arg(long, default_value_t = 0.12, value_name = "P")]
-    usd_per_kwh: f64,
-    /// Facility power usage effectiveness (with --owned).
-    #[arg(long, default_value_t = 1.3, value_name = "X")]
-    pue: f64,
-    /// Share of time at full load (with --owned): 0.7 or 70%.
-    #[arg(long, default_value = "70%", value_name = "U", value_parser = parse_fraction)]
-    utilization: f64,
+    #[command(flatten)]
+    own: OwnedArgs,
     /// Use datasheet ceilings even where a measurement exists.
     #[arg(long)]
     datasheet: bool,
@@ -104,6 +91,38 @@ pub(crate) struct MatchCmd {
     /// Print CSV, one row per configuration.
     #[arg(long)]
     csv: bool,
+}
+
+/// Owned hardware: the flags `match` and `estimate` share.
+#[derive(Debug, Args)]
+pub(crate) struct OwnedArgs {
+    /// Price owned hardware: the catalog's purchase price amortised over --years plus energy.
+    #[arg(long)]
+    pub(crate) owned: bool,
+    /// Years the purchase is amortised over (with --owned).
+    #[arg(long, default_value_t = 3.0, value_name = "Y")]
+    years: f64,
+    /// Electricity, USD per kWh (with --owned).
+    #[arg(long, default_value_t = 0.12, value_name = "P")]
+    usd_per_kwh: f64,
+    /// Facility power usage effectiveness (with --owned).
+    #[arg(long, default_value_t = 1.3, value_name = "X")]
+    pue: f64,
+    /// Share of time at full load (with --owned): 0.7 or 70%.
+    #[arg(long, default_value = "70%", value_name = "U", value_parser = parse_fraction)]
+    utilization: f64,
+}
+
+impl OwnedArgs {
+    /// The ownership terms, when --owned.
+    pub(crate) fn ownership(&self) -> Option<ridge_core::cost::Ownership> {
+        self.owned.then_some(ridge_core::cost::Ownership {
+            years: self.years,
+            usd_per_kwh: self.usd_per_kwh,
+            pue: self.pue,
+            utilization: self.utilization,
+        })
+    }
 }
 
 fn parse_time(s: &str) -> std::result::Result<f64, String> {
@@ -139,10 +158,11 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         required_throughput: a.throughput,
         hardware: a.hardware.clone(),
     };
-    let cost = if a.owned {
-        CostMode::Owned { years: a.years, usd_per_kwh: a.usd_per_kwh, pue: a.pue, utilization: a.utilization }
-    } else {
-        CostMode::Cloud { class: a.provider_class }
+    let cost = match a.own.ownership() {
+        Some(o) => {
+            CostMode::Owned { years: o.years, usd_per_kwh: o.usd_per_kwh, pue: o.pue, utilization: o.utilization }
+        }
+        None => CostMode::Cloud { class: a.provider_class },
     };
     let req = MatchRequest {
         workload,

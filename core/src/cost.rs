@@ -93,6 +93,63 @@ pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
     })
 }
 
+/// Owning a device: the terms its cost per hour is computed on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Ownership {
+    /// Years the purchase is amortised over.
+    pub years: f64,
+    /// Electricity, USD per kWh.
+    pub usd_per_kwh: f64,
+    /// Facility power usage effectiveness.
+    pub pue: f64,
+    /// Share of time at full load, 0..=1.
+    pub utilization: f64,
+}
+
+/// What one owned device costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnedCost {
+    /// Purchase amortised plus energy, USD per hour of ownership.
+    pub usd_per_device_hour: f64,
+    /// Energy from the grid per year, kWh.
+    pub kwh_per_device_year: f64,
+    /// The terms, in words.
+    pub basis: String,
+}
+
+/// The cost per hour of owning one device of `hw`: its catalog purchase price over the years
+/// plus the [`tco`] energy at its TDP and idle power. Errors say what the catalog lacks or which
+/// term is out of range.
+pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Result<OwnedCost, String> {
+    let purchase = hw.purchase.as_ref().ok_or("no purchase price listed")?;
+    let tdp = hw.power.tdp_w.as_ref().map(|f| f.value).ok_or("no published TDP for the energy cost")?;
+    let idle = hw.power.idle_w.as_ref().map(|f| f.value).unwrap_or(0.0);
+    let r = tco(&TcoInputs {
+        units: 1.0,
+        peak_w: tdp,
+        idle_w: idle.min(tdp),
+        utilization: o.utilization,
+        usd_per_kwh: o.usd_per_kwh,
+        pue: o.pue,
+        purchase_usd: purchase.usd,
+        years: o.years,
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(OwnedCost {
+        usd_per_device_hour: r.total_usd_per_hour,
+        kwh_per_device_year: r.kwh_per_year,
+        basis: format!(
+            "purchase ${:.0} ({}) over {} years + energy at {:.0}% utilisation, ${}/kWh, PUE {}",
+            purchase.usd,
+            purchase.date,
+            o.years,
+            o.utilization * 100.0,
+            o.usd_per_kwh,
+            o.pue
+        ),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

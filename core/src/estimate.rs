@@ -98,6 +98,9 @@ pub struct PhaseEstimate {
     /// Cloud cost per million tokens (or samples) at the estimate's `price`, USD.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub usd_per_million: Option<f64>,
+    /// Cost per million when the devices are owned (see the estimate's `owned`), USD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owned_usd_per_million: Option<f64>,
     /// One step's operations on one device.
     pub operations: Vec<OpEstimate>,
 }
@@ -132,11 +135,28 @@ pub struct Estimate {
     /// The cloud price used for `usd_per_million`: the cheapest listed for the device.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::hardware::CloudPrice>,
+    /// The cost of owning one device, when asked for ([`Estimate::price_owned`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owned: Option<crate::cost::OwnedCost>,
     /// Remarks: fallbacks, assumptions, warnings.
     pub notes: Vec<String>,
 }
 
 impl Estimate {
+    /// Prices the estimate as owned hardware: the cost of one device of `hw` (purchase over the
+    /// years plus energy) and, per phase, the cost per million tokens or samples of all devices.
+    pub fn price_owned(&mut self, hw: &Hardware, o: &crate::cost::Ownership) -> Result<(), String> {
+        let cost = crate::cost::owned_device_cost(hw, o)?;
+        let devices = f64::from(self.devices) * f64::from(self.replicas);
+        for p in &mut self.phases {
+            if p.throughput_per_s > 0.0 {
+                p.owned_usd_per_million = Some(cost.usd_per_device_hour * devices / 3600.0 / p.throughput_per_s * 1e6);
+            }
+        }
+        self.owned = Some(cost);
+        Ok(())
+    }
+
     /// The estimate of one phase.
     pub fn phase(&self, phase: Phase) -> Option<&PhaseEstimate> {
         self.phases.iter().find(|p| p.phase == phase)
@@ -186,6 +206,7 @@ impl PhaseContext<'_> {
             time_to_train_s: None,
             joules_per_unit: None,
             usd_per_million: None,
+            owned_usd_per_million: None,
             operations,
         })
     }
@@ -360,6 +381,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         ceilings,
         phases,
         price,
+        owned: None,
         notes,
     })
 }

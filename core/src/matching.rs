@@ -361,25 +361,9 @@ fn device_cost(hw: &Hardware, cost: CostMode) -> Result<(f64, String, Option<f64
             ))
         }
         CostMode::Owned { years, usd_per_kwh, pue, utilization } => {
-            let purchase = hw.purchase.as_ref().ok_or("no purchase price listed")?;
-            let tdp = hw.power.tdp_w.as_ref().map(|f| f.value).ok_or("no published TDP for the energy cost")?;
-            let idle = hw.power.idle_w.as_ref().map(|f| f.value).unwrap_or(0.0);
-            let r = crate::cost::tco(&crate::cost::TcoInputs {
-                units: 1.0,
-                peak_w: tdp,
-                idle_w: idle.min(tdp),
-                utilization,
-                usd_per_kwh,
-                pue,
-                purchase_usd: purchase.usd,
-                years,
-            })
-            .map_err(|e| e.to_string())?;
-            Ok((
-                r.total_usd_per_hour,
-                format!("purchase ${:.0} ({}) over {years} years + energy", purchase.usd, purchase.date),
-                Some(r.kwh_per_year),
-            ))
+            let c =
+                crate::cost::owned_device_cost(hw, &crate::cost::Ownership { years, usd_per_kwh, pue, utilization })?;
+            Ok((c.usd_per_device_hour, c.basis, Some(c.kwh_per_device_year)))
         }
     }
 }
