@@ -335,3 +335,49 @@ fn estimate_prices_owned_hardware_with_the_tco_arithmetic() {
     assert_eq!(code, 2);
     assert!(err.contains("--owned: tpu-v5e: no purchase price listed"), "{err}");
 }
+
+#[test]
+fn a_model_too_big_for_one_node_is_pipelined_across_nodes() {
+    // Llama 3.1 405B in bf16 (812 GB of weights) does not fit on 8 H100s: two nodes, TP8 x PP2.
+    let v =
+        matched(&["-w", "llama-3.1-405b", "--precision", "bf16", "--max-devices", "16", "-H", "h100-sxm,h100-pcie"]);
+    let row = rows(&v).into_iter().find(|r| r["hardware"] == "h100-sxm").unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(row["layout"]["tensor_parallel"], 8);
+    assert_eq!(row["layout"]["pipeline_stages"], 2);
+    assert_eq!(row["devices"], 16);
+    assert_eq!(row["layout_text"], "TP8 x PP2");
+    // A token passes both stages: TPOT is two stage steps (63 of the 126 layers each) plus one
+    // send of its activations over InfiniBand (microseconds).
+    let preset = crate::catalog().workload("llama-3.1-405b").cloned().unwrap_or_else(|| panic!("preset"));
+    let mut stage = serde_json::to_value(&preset).unwrap_or_default();
+    stage["id"] = Value::from("llama-405b-stage");
+    stage["transformer"]["layers"] = Value::from(63);
+    stage.as_object_mut().map(|o| o.remove("published_parameters"));
+    let file = crate::run::scratch("llama-405b-stage.json");
+    std::fs::write(&file, stage.to_string()).unwrap_or_else(|e| panic!("{e}"));
+    let micro = (row["batch"].as_u64().unwrap_or(0) / 2).to_string();
+    let (code, out, err) = ridge(&[
+        "estimate",
+        "-w",
+        &file.display().to_string(),
+        "-H",
+        "h100-sxm",
+        "-n",
+        "8",
+        "--batch",
+        &micro,
+        "--precision",
+        "bf16",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let e: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+    let step = num(&e["phases"][1], "seconds_per_step");
+    let tpot = num(&row, "tpot_s");
+    assert!(tpot > 2.0 * step && tpot < 2.0 * step + 1e-4, "TPOT {tpot} vs 2 x {step}");
+    let ttft = num(&row, "ttft_s");
+    assert!(ttft > 2.0 * num(&e["phases"][0], "seconds"), "TTFT {ttft}");
+    // Without a node preset there is no network to pipeline across.
+    let pcie = v["rejected"].as_array().and_then(|r| r.iter().find(|x| x["hardware"] == "h100-pcie").cloned());
+    assert!(pcie.is_some_and(|x| x["reason"].as_str().unwrap_or_default().contains("no node preset")), "{v}");
+}

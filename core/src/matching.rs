@@ -142,25 +142,37 @@ fn invalid(field: &'static str, message: impl Into<String>) -> MatchError {
 pub struct Layout {
     /// Tensor-parallel degree (devices sharing one model copy; table shards for recommenders).
     pub tensor_parallel: u32,
+    /// Pipeline stages, each of `tensor_parallel` devices on its own node (1: no pipeline).
+    #[serde(default = "one")]
+    pub pipeline_stages: u32,
     /// Independent replicas (data parallel).
     pub replicas: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Layout {
     /// Devices in all.
     pub fn devices(&self) -> u32 {
-        self.tensor_parallel * self.replicas
+        self.tensor_parallel * self.pipeline_stages * self.replicas
     }
 }
 
 impl std::fmt::Display for Layout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.tensor_parallel, self.replicas) {
-            (1, 1) => f.write_str("1 device"),
-            (t, 1) => write!(f, "TP{t}"),
-            (1, r) => write!(f, "DP{r}"),
-            (t, r) => write!(f, "TP{t} x DP{r}"),
+        let mut parts = Vec::new();
+        if self.tensor_parallel > 1 {
+            parts.push(format!("TP{}", self.tensor_parallel));
         }
+        if self.pipeline_stages > 1 {
+            parts.push(format!("PP{}", self.pipeline_stages));
+        }
+        if self.replicas > 1 {
+            parts.push(format!("DP{}", self.replicas));
+        }
+        if parts.is_empty() { f.write_str("1 device") } else { f.write_str(&parts.join(" x ")) }
     }
 }
 
@@ -372,9 +384,14 @@ fn device_cost(hw: &Hardware, cost: CostMode) -> Result<(f64, String, Option<f64
 #[derive(Debug, Clone)]
 struct Candidate {
     tp: u32,
+    /// Pipeline stages across nodes (1: none).
+    pp: u32,
     /// Training's data-parallel replicas (inside the estimate); 1 for inference.
     dp: u32,
+    /// Sequences (or samples) in flight on one replica.
     batch: u32,
+    /// Share of time in communication between devices.
+    comm_share: f64,
     throughput: f64,
     ttft: Option<f64>,
     tpot: Option<f64>,
@@ -549,12 +566,156 @@ impl Search<'_> {
                     break; // latency grows with the batch
                 }
                 if throughput > 0.0 {
-                    out.push(Candidate { tp, dp, batch, throughput, ttft, tpot, latency, estimate: e });
+                    let comm_share = communication_share(&e);
+                    out.push(Candidate {
+                        tp,
+                        pp: 1,
+                        dp,
+                        batch,
+                        throughput,
+                        ttft,
+                        tpot,
+                        latency,
+                        comm_share,
+                        estimate: e,
+                    });
                 }
             }
         }
+        if out.is_empty() && matches!(self.family, Family::Decoder | Family::Moe) {
+            self.pipelined(hw, m, &mut out, &mut misses);
+        }
         (out, misses)
     }
+
+    /// The node preset of `hw` with a scale-out network, if the datasets have one.
+    fn node(&self, hw: &Hardware) -> Option<(&crate::hardware::Node, &crate::hardware::ScaleOut)> {
+        self.req.catalog.nodes.iter().filter(|n| n.hardware == hw.id).find_map(|n| n.scale_out.as_ref().map(|s| (n, s)))
+    }
+
+    /// Decoders too large for one scale-up domain: pipeline stages on separate nodes, each stage
+    /// tensor parallel over its node, `pp` micro-batches of `b` sequences in flight.
+    fn pipelined(&self, hw: &Hardware, m: Option<&Measurement>, out: &mut Vec<Candidate>, misses: &mut Vec<String>) {
+        let c = self.req.constraints;
+        let Some((node, _)) = self.node(hw) else {
+            misses.push(format!("no node preset of {} with a scale-out network to pipeline across", hw.id));
+            return;
+        };
+        let Some(tp) = self.tp_degrees(hw).into_iter().filter(|t| *t <= node.devices).max() else { return };
+        let mut pp = 2u32;
+        while tp.saturating_mul(pp) <= c.max_devices {
+            for b in self.batches() {
+                match self.pipeline(hw, m, tp, pp, b) {
+                    Ok(p) if !p.fits => {
+                        misses.push(format!("at TP{tp} x PP{pp} batch {b} per stage it does not fit in memory"));
+                        break;
+                    }
+                    Ok(p) => {
+                        let over = |v: f64, t: Option<f64>| t.is_some_and(|t| v > t);
+                        if over(p.ttft, c.ttft_s) || over(p.tpot, c.tpot_s) {
+                            misses.push(format!(
+                                "at TP{tp} x PP{pp} batch {b} the latency targets are missed (TTFT {}, TPOT {})",
+                                fmt_s(Some(p.ttft)),
+                                fmt_s(Some(p.tpot))
+                            ));
+                            break;
+                        }
+                        out.push(Candidate {
+                            tp,
+                            pp,
+                            dp: 1,
+                            batch: b.saturating_mul(pp),
+                            throughput: p.throughput,
+                            ttft: Some(p.ttft),
+                            tpot: Some(p.tpot),
+                            latency: None,
+                            comm_share: p.comm_share,
+                            estimate: p.stage,
+                        });
+                    }
+                    Err(why) => {
+                        misses.push(why);
+                        break;
+                    }
+                }
+            }
+            pp *= 2;
+        }
+    }
+
+    /// One pipelined configuration: `pp` stages of `layers / pp` layers, each tensor parallel
+    /// over `tp` devices of one node, `pp` micro-batches of `b` sequences in flight. A token
+    /// passes every stage in turn, with a send of its activations over the scale-out network
+    /// between stages (each tensor-parallel rank sends its share). Each stage is charged the
+    /// embedding and the logits: an upper bound on the slowest stage.
+    fn pipeline(&self, hw: &Hardware, m: Option<&Measurement>, tp: u32, pp: u32, b: u32) -> Result<Pipelined, String> {
+        let w = self.req.workload;
+        let (Some(t), Some((node, net))) = (&w.transformer, self.node(hw)) else {
+            return Err("pipelining needs a transformer and a node preset with a network".into());
+        };
+        let mut stage_w = w.clone();
+        if let Some(st) = &mut stage_w.transformer {
+            st.layers = t.layers.div_ceil(pp);
+        }
+        let run = |batch: u32| {
+            let mut scenario = self.req.scenario;
+            scenario.batch = batch;
+            estimate(&EstimateRequest {
+                workload: &stage_w,
+                hardware: hw,
+                measurement: m,
+                devices: tp,
+                replicas: 1,
+                scenario,
+                options: self.req.options,
+            })
+            .map_err(|e| e.to_string())
+        };
+        // Memory: each stage holds the KV cache of every micro-batch in flight.
+        let fits = fits(&run(b.saturating_mul(pp))?);
+        let stage = run(b)?;
+        let (Some(prefill), Some(decode)) = (stage.phase(Phase::Prefill), stage.phase(Phase::Decode)) else {
+            return Err("a pipelined stage needs prefill and decode".into());
+        };
+        let s = self.req.scenario;
+        let bytes_per_token = f64::from(t.hidden) * s.activations.bytes() / f64::from(tp);
+        let link = net.gb_per_s_per_direction.value * crate::units::GB / f64::from(node.devices.max(1));
+        let send = |tokens: f64| net.latency_s() + tokens * bytes_per_token / link;
+        let hops = f64::from(pp - 1);
+        let (prompt, output) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
+        let ttft = f64::from(pp) * prefill.seconds + hops * send(f64::from(b) * prompt);
+        let tpot = f64::from(pp) * decode.seconds_per_step + hops * send(f64::from(b));
+        let cycle = ttft + output * tpot;
+        let stage_comm = communication_share(&stage) * (prefill.seconds + decode.seconds);
+        let comm = f64::from(pp) * stage_comm + hops * (send(f64::from(b) * prompt) + output * send(f64::from(b)));
+        Ok(Pipelined {
+            fits,
+            ttft,
+            tpot,
+            throughput: if cycle > 0.0 { f64::from(pp) * f64::from(b) * output / cycle } else { 0.0 },
+            comm_share: if cycle > 0.0 { comm / cycle } else { 0.0 },
+            stage,
+        })
+    }
+}
+
+/// A pipelined configuration's figures.
+#[derive(Debug, Clone)]
+struct Pipelined {
+    fits: bool,
+    ttft: f64,
+    tpot: f64,
+    throughput: f64,
+    comm_share: f64,
+    stage: Estimate,
+}
+
+/// Share of an estimate's time spent in communication between devices.
+fn communication_share(e: &Estimate) -> f64 {
+    let total: f64 = e.phases.iter().map(|p| p.seconds).sum();
+    let comm: f64 =
+        e.phases.iter().map(|p| p.seconds * p.time_share.get(&Bound::Interconnect).copied().unwrap_or(0.0)).sum();
+    if total > 0.0 { comm / total } else { 0.0 }
 }
 
 fn fmt_s(v: Option<f64>) -> String {
@@ -646,7 +807,7 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
             _ => 1,
         };
         let replicas = extra.saturating_mul(cand.dp);
-        let devices = cand.tp.saturating_mul(replicas);
+        let devices = cand.tp.saturating_mul(cand.pp).saturating_mul(replicas);
         if devices > c.max_devices {
             limits.push(format!("{} devices needed, over the limit of {}", devices, c.max_devices));
             continue;
@@ -684,7 +845,7 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
             let training = search.family == Family::Training;
             let most = cands
                 .iter()
-                .map(|k| k.throughput * if training { 1.0 } else { f64::from((c.max_devices / k.tp).max(1)) })
+                .map(|k| k.throughput * if training { 1.0 } else { f64::from((c.max_devices / (k.tp * k.pp)).max(1)) })
                 .fold(0.0, f64::max);
             if most < need {
                 let shown = if most >= 100.0 { format!("{most:.0}") } else { format!("{most:.3}") };
@@ -700,7 +861,7 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
             limits.first().cloned().unwrap_or_else(|| "none tried".into())
         ));
     };
-    let layout = Layout { tensor_parallel: cand.tp, replicas };
+    let layout = Layout { tensor_parallel: cand.tp, pipeline_stages: cand.pp, replicas };
     let devices = layout.devices();
     let usd_per_hour = unit_cost * f64::from(devices);
     let e = &cand.estimate;
@@ -710,23 +871,21 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
         .iter()
         .max_by(|a, b| a.seconds.total_cmp(&b.seconds))
         .ok_or_else(|| "the estimate has no phase".to_string())?;
-    let total_s: f64 = e.phases.iter().map(|p| p.seconds).sum();
-    let comm_s: f64 =
-        e.phases.iter().map(|p| p.seconds * p.time_share.get(&Bound::Interconnect).copied().unwrap_or(0.0)).sum();
     let bound = main.bound;
     let bound_share = bound.and_then(|b| main.time_share.get(&b).copied()).unwrap_or(0.0);
     let sens = |bw: f64, comp: f64| -> f64 {
         let (h, m) = scaled(hw, measurement, bw, comp);
-        search
-            .estimate(&h, m.as_ref(), cand.tp, cand.dp, cand.batch)
-            .map(|x| measure(&x, search.family).0 / cand.throughput - 1.0)
-            .unwrap_or(0.0)
+        let moved = if cand.pp > 1 {
+            search.pipeline(&h, m.as_ref(), cand.tp, cand.pp, cand.batch / cand.pp).map(|p| p.throughput)
+        } else {
+            search.estimate(&h, m.as_ref(), cand.tp, cand.dp, cand.batch).map(|x| measure(&x, search.family).0)
+        };
+        moved.map(|t| t / cand.throughput - 1.0).unwrap_or(0.0)
     };
     let sensitivity = Sensitivity { bandwidth_plus_10: sens(1.1, 1.0), compute_plus_10: sens(1.0, 1.1) };
-    let scaling = scaling_curve(&cands, cand.tp, c.max_devices, search.family);
+    let scaling = scaling_curve(&cands, (cand.tp, cand.pp), c.max_devices, search.family);
     let unit = throughput_unit(search.family);
-    let explanation =
-        explain(hw, &layout, &cand, bound, bound_share, comm_s / total_s.max(f64::MIN_POSITIVE), &scaling);
+    let explanation = explain(hw, &layout, &cand, bound, bound_share, cand.comm_share, &scaling);
     let watts = tdp.map(|w| w * f64::from(devices));
     Ok(MatchRow {
         rank: 0,
@@ -754,7 +913,7 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
         },
         bound,
         bound_share,
-        communication_share: comm_s / total_s.max(f64::MIN_POSITIVE),
+        communication_share: cand.comm_share,
         ttft_s: cand.ttft,
         tpot_s: cand.tpot,
         latency_s: cand.latency,
@@ -767,35 +926,41 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
     })
 }
 
-/// Best throughput per (tensor-parallel, data-parallel) configuration, then (inference)
-/// replicas of the chosen degree up to the device limit, with efficiency against the smallest
-/// configuration that fits.
-fn scaling_curve(cands: &[Candidate], chosen_tp: u32, max_devices: u32, family: Family) -> Vec<ScalePoint> {
+/// Best throughput per (tensor-parallel, pipeline, data-parallel) configuration, then
+/// (inference) replicas of the chosen configuration up to the device limit, with efficiency
+/// against the smallest configuration that fits.
+fn scaling_curve(cands: &[Candidate], chosen: (u32, u32), max_devices: u32, family: Family) -> Vec<ScalePoint> {
     let mut points: Vec<ScalePoint> = Vec::new();
-    let mut configs: Vec<(u32, u32)> = cands.iter().map(|c| (c.tp, c.dp)).collect();
+    let mut configs: Vec<(u32, u32, u32)> = cands.iter().map(|c| (c.tp, c.pp, c.dp)).collect();
     configs.sort_unstable();
     configs.dedup();
-    for (tp, dp) in configs {
-        let best =
-            cands.iter().filter(|c| c.tp == tp && c.dp == dp).max_by(|a, b| a.throughput.total_cmp(&b.throughput));
+    for (tp, pp, dp) in configs {
+        let best = cands
+            .iter()
+            .filter(|c| c.tp == tp && c.pp == pp && c.dp == dp)
+            .max_by(|a, b| a.throughput.total_cmp(&b.throughput));
         if let Some(best) = best {
             points.push(ScalePoint {
-                devices: tp * dp,
-                layout: Layout { tensor_parallel: tp, replicas: dp },
+                devices: tp * pp * dp,
+                layout: Layout { tensor_parallel: tp, pipeline_stages: pp, replicas: dp },
                 batch: best.batch,
                 throughput_per_s: best.throughput,
                 efficiency: 0.0,
             });
         }
     }
+    let (tp, pp) = chosen;
     if family != Family::Training
-        && let Some(base) = points.iter().find(|p| p.devices == chosen_tp).copied()
+        && let Some(base) = points
+            .iter()
+            .find(|p| p.layout.tensor_parallel == tp && p.layout.pipeline_stages == pp && p.layout.replicas == 1)
+            .copied()
     {
         let mut r = 2u32;
-        while chosen_tp.saturating_mul(r) <= max_devices {
+        while base.devices.saturating_mul(r) <= max_devices {
             points.push(ScalePoint {
-                devices: chosen_tp * r,
-                layout: Layout { tensor_parallel: chosen_tp, replicas: r },
+                devices: base.devices * r,
+                layout: Layout { tensor_parallel: tp, pipeline_stages: pp, replicas: r },
                 batch: base.batch,
                 throughput_per_s: base.throughput_per_s * f64::from(r),
                 efficiency: 0.0,
@@ -834,7 +999,8 @@ fn explain(
         s += &format!("; {:.0}% of the time is communication between devices", comm * 100.0);
     }
     // Where adding tensor-parallel devices stops paying: synchronisation outweighs compute.
-    let tp_points: Vec<&ScalePoint> = scaling.iter().filter(|p| p.layout.replicas == 1).collect();
+    let tp_points: Vec<&ScalePoint> =
+        scaling.iter().filter(|p| p.layout.replicas == 1 && p.layout.pipeline_stages == 1).collect();
     if let Some(w) = tp_points.windows(2).find(|w| w[1].throughput_per_s < w[0].throughput_per_s) {
         s += &format!(
             "; tensor parallel over {} devices is slower than over {} (synchronisation outweighs compute)",
