@@ -115,6 +115,30 @@ fn a_required_throughput_takes_the_cheapest_configuration_that_reaches_it() {
     }
 }
 
+/// `ridge tco`'s cost per hour of `devices` of `hw` owned for 4 years at 60% utilisation,
+/// $0.15/kWh and PUE 1.2: the terms the owned-cost tests use.
+fn tco_per_hour(hw: &str, devices: &str) -> f64 {
+    let (code, out, err) = ridge(&[
+        "tco",
+        "--hardware",
+        hw,
+        "--devices",
+        devices,
+        "--utilization",
+        "0.6",
+        "--usd-per-kwh",
+        "0.15",
+        "--pue",
+        "1.2",
+        "--years",
+        "4",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let t: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+    num(&t["report"], "total_usd_per_hour")
+}
+
 #[test]
 fn owned_cost_is_the_tco_arithmetic() {
     let v = matched(&[
@@ -135,25 +159,7 @@ fn owned_cost_is_the_tco_arithmetic() {
     for r in &rows(&v) {
         let devices = r["devices"].as_u64().unwrap_or(0).to_string();
         let hw = r["hardware"].as_str().unwrap_or_default();
-        let (code, out, err) = ridge(&[
-            "tco",
-            "--hardware",
-            hw,
-            "--devices",
-            &devices,
-            "--utilization",
-            "0.6",
-            "--usd-per-kwh",
-            "0.15",
-            "--pue",
-            "1.2",
-            "--years",
-            "4",
-            "--json",
-        ]);
-        assert_eq!(code, 0, "{err}");
-        let t: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
-        close(num(r, "usd_per_hour"), num(&t["report"], "total_usd_per_hour"), "owned $/h");
+        close(num(r, "usd_per_hour"), tco_per_hour(hw, &devices), "owned $/h");
         assert!(r["latency_s"].as_f64().is_some());
     }
 }
@@ -308,25 +314,7 @@ fn estimate_prices_owned_hardware_with_the_tco_arithmetic() {
     ]);
     assert_eq!(code, 0, "{err}");
     let e: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
-    let (code, out, err) = ridge(&[
-        "tco",
-        "--hardware",
-        "h100-sxm",
-        "--devices",
-        "1",
-        "--utilization",
-        "0.6",
-        "--usd-per-kwh",
-        "0.15",
-        "--pue",
-        "1.2",
-        "--years",
-        "4",
-        "--json",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    let t: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
-    let per_hour = num(&t["report"], "total_usd_per_hour");
+    let per_hour = tco_per_hour("h100-sxm", "1");
     close(num(&e["owned"], "usd_per_device_hour"), per_hour, "owned $/device-hour");
     for p in e["phases"].as_array().into_iter().flatten() {
         close(num(p, "owned_usd_per_million"), per_hour * 4.0 / 3600.0 / num(p, "throughput_per_s") * 1e6, "owned $/M");
