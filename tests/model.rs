@@ -342,3 +342,47 @@ fn recommender_tables_that_do_not_fit_can_spill_to_host_memory() {
     let plain = run(w, h100, 1, |_| {});
     assert_eq!(fits.phases, plain.phases);
 }
+
+#[test]
+fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
+    use ridge_core::roofline::Calibration;
+    let c = catalog();
+    let (Some(w), Some(h100), Some(h200)) = (c.workload("llama-2-7b"), c.hardware("h100-sxm"), c.hardware("h200-sxm"))
+    else {
+        panic!("presets")
+    };
+    let with = |hw: &Hardware, measured: bool, calibration: Calibration| {
+        estimate(&EstimateRequest {
+            workload: w,
+            hardware: hw,
+            measurement: if measured { c.measurement_for(&hw.id) } else { None },
+            devices: 1,
+            replicas: 1,
+            scenario: w.defaults,
+            options: RooflineOptions { calibration, ..RooflineOptions::default() },
+        })
+    };
+    let plain = with(h100, false, Calibration::NONE).unwrap_or_else(|e| panic!("{e}"));
+    let cal = with(h100, false, Calibration::DEFAULTS).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cal.basis, ridge_core::Basis::Calibrated);
+    assert!(cal.notes.iter().any(|n| n.starts_with("calibrated:")));
+    // Batch-1 decode streams the weights: every operation is memory-bound, so the step takes
+    // 1/0.89 as long, to rounding.
+    let (a, b) = (plain.phase(Phase::Decode), cal.phase(Phase::Decode));
+    let (a, b) = (a.map(|p| p.seconds_per_step).unwrap_or(0.0), b.map(|p| p.seconds_per_step).unwrap_or(0.0));
+    assert!(close(b, a / 0.89, 0.01), "{b} vs {a} / 0.89");
+    // Per operation: a GEMM's compute time grows by 1/0.77, its memory time by 1/0.89.
+    let op = |e: &Estimate, name: &str| {
+        e.phases[0].operations.iter().find(|o| o.name == name).cloned().unwrap_or_else(|| panic!("no {name}"))
+    };
+    let (p, q) = (op(&plain, "ffn.up"), op(&cal, "ffn.up"));
+    assert!(close(q.compute_s, p.compute_s / 0.77, 1e-12) && close(q.memory_s, p.memory_s / 0.89, 1e-12));
+    // A measured ceiling is an achieved figure: the H200's measured bandwidth is not scaled.
+    let m_plain = with(h200, true, Calibration::NONE).unwrap_or_else(|e| panic!("{e}"));
+    let m_cal = with(h200, true, Calibration::DEFAULTS).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m_cal.basis, ridge_core::Basis::Measured);
+    assert!(close(op(&m_cal, "ffn.up").memory_s, op(&m_plain, "ffn.up").memory_s, 1e-12));
+    let bad = Calibration { memory: 1.5, ..Calibration::DEFAULTS };
+    let err = with(h100, false, bad).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("calibration.memory must be a fraction in (0, 1], got 1.5"), "{err}");
+}

@@ -38,6 +38,7 @@ function writeForm(s) {
   for (const r of form.querySelectorAll('input[name=mode]')) r.checked = r.value === (s.mode || 'cloud');
   $('datasheet').checked = s.datasheet === '1';
   $('offload').checked = s.offload === '1';
+  $('calibrated').checked = s.cal === '1';
   $('custom-on').checked = s.custom !== undefined && s.custom !== '';
   if (s.custom) $('custom').value = s.custom;
 }
@@ -51,6 +52,7 @@ function formState() {
   s.mode = form.querySelector('input[name=mode]:checked')?.value || 'cloud';
   if ($('datasheet').checked) s.datasheet = '1';
   if ($('offload').checked) s.offload = '1';
+  if ($('calibrated').checked) s.cal = '1';
   if ($('custom-on').checked && $('custom').value.trim()) s.custom = $('custom').value.trim();
   if (app.selected) s.sel = app.selected;
   return s;
@@ -79,6 +81,7 @@ function matchInput(s) {
     output_tokens: num(s.output),
     datasheet_only: s.datasheet === '1',
     offload: s.offload === '1',
+    calibrated: s.cal === '1',
     measurements: s.datasheet === '1' ? [] : app.measurements,
     constraints: {
       max_devices: num(s.maxdev),
@@ -329,7 +332,7 @@ function renderSelected() {
     series = roofline({
       workload: s.w, custom: input.custom, hardware: row.hardware, devices: row.layout.tensor_parallel, replicas: row.layout.replicas, batch: row.batch,
       prompt_tokens: input.prompt_tokens, output_tokens: input.output_tokens, precision: input.precision,
-      datasheet_only: input.datasheet_only, offload: input.offload, measurements: input.measurements,
+      datasheet_only: input.datasheet_only, offload: input.offload, calibrated: input.calibrated, measurements: input.measurements,
     });
   } catch (e) {
     series = null;

@@ -79,6 +79,10 @@ pub(crate) struct MatchCmd {
     /// Use datasheet ceilings even where a measurement exists.
     #[arg(long)]
     datasheet: bool,
+    /// Scale datasheet ceilings to achievable fractions per operation class (see `ridge help
+    /// estimate`); rows say `calibrated`.
+    #[arg(long)]
+    calibrated: bool,
     /// Fixed overhead per kernel launch, in microseconds.
     #[arg(long, default_value_t = 0.0, value_name = "US")]
     kernel_overhead_us: f64,
@@ -123,6 +127,11 @@ impl OwnedArgs {
             utilization: self.utilization,
         })
     }
+}
+
+/// The documented default fractions with --calibrated, none without.
+pub(crate) fn calibration(on: bool) -> ridge_core::roofline::Calibration {
+    if on { ridge_core::roofline::Calibration::DEFAULTS } else { ridge_core::roofline::Calibration::NONE }
 }
 
 fn parse_time(s: &str) -> std::result::Result<f64, String> {
@@ -171,7 +180,10 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         constraints: &constraints,
         cost,
         datasheet_only: a.datasheet,
-        options: ridge_core::RooflineOptions { kernel_overhead_s: a.kernel_overhead_us * MICRO },
+        options: ridge_core::RooflineOptions {
+            kernel_overhead_s: a.kernel_overhead_us * MICRO,
+            calibration: calibration(a.calibrated),
+        },
         measurements: &[],
     };
     let result = rank(&req).map_err(|e| anyhow::anyhow!("--{}: {}", flag(e.field), e.message))?;

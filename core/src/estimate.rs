@@ -227,6 +227,9 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     if s.batch == 0 {
         return Err(EstimateError::Scenario("batch must be at least 1".into()));
     }
+    if let Some((field, v)) = req.options.calibration.invalid() {
+        return Err(EstimateError::Scenario(format!("calibration.{field} must be a fraction in (0, 1], got {v}")));
+    }
     let mut ceilings = Ceilings::from_datasheet(req.hardware);
     if let Some(m) = req.measurement {
         ceilings.apply_measured(m);
@@ -341,6 +344,17 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         (None, None, _) => return Err(EstimateError::Scenario(format!("workload `{}` has no model", w.id))),
     }
     let mut notes = ctx.notes;
+    let cal = req.options.calibration;
+    if cal.is_active() {
+        notes.push(format!(
+            "calibrated: datasheet ceilings scaled to GEMM {:.0}%, attention {:.0}% of compute; streaming {:.0}%, gathers {:.0}% of bandwidth; collectives {:.0}% of the link (measured ceilings unscaled)",
+            cal.gemm_compute * 100.0,
+            cal.attention_compute * 100.0,
+            cal.memory * 100.0,
+            cal.gather_memory * 100.0,
+            cal.collective_link * 100.0
+        ));
+    }
     // Independent inference replicas multiply throughput (training's are in its step already).
     if w.training.is_none() && r > 1 {
         for p in &mut phases {
@@ -376,7 +390,13 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         scenario: s,
         parameters: w.parameters(),
         active_parameters: w.active_parameters(),
-        basis: if ceilings.any_measured() { Basis::Measured } else { Basis::Datasheet },
+        basis: if ceilings.any_measured() {
+            Basis::Measured
+        } else if req.options.calibration.is_active() {
+            Basis::Calibrated
+        } else {
+            Basis::Datasheet
+        },
         ridge_points: ceilings.ridge_points(),
         ceilings,
         phases,

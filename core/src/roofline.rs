@@ -31,6 +31,8 @@ pub enum Basis {
     Datasheet,
     /// Measured on a real device.
     Measured,
+    /// Datasheet peaks scaled by achievable fractions ([`Calibration`]).
+    Calibrated,
 }
 
 /// One ceiling: a rate and where it comes from.
@@ -255,6 +257,75 @@ pub struct OpEstimate {
 pub struct RooflineOptions {
     /// Fixed seconds added per kernel instance (launch, synchronisation).
     pub kernel_overhead_s: f64,
+    /// Achievable fractions of datasheet peaks ([`Calibration::NONE`] by default: the roofline's
+    /// upper bound).
+    pub calibration: Calibration,
+}
+
+/// Achievable fractions of datasheet ceilings per operation class. Real kernels do not reach
+/// datasheet peaks; these fractions scale the datasheet ceilings an operation is timed against.
+/// Measured ceilings are achieved figures already and are not scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Matrix multiplies: share of the datasheet compute peak.
+    pub gemm_compute: f64,
+    /// Attention: share of the datasheet compute peak.
+    pub attention_compute: f64,
+    /// Streaming traffic (every operation but gathers): share of the datasheet bandwidth.
+    pub memory: f64,
+    /// Random-row gathers (embedding bags): share of the datasheet bandwidth.
+    pub gather_memory: f64,
+    /// Collectives on the scale-up link: share of its datasheet bandwidth.
+    pub collective_link: f64,
+}
+
+impl Calibration {
+    /// No calibration: datasheet peaks as they are (the roofline's upper bound).
+    pub const NONE: Calibration = Calibration {
+        gemm_compute: 1.0,
+        attention_compute: 1.0,
+        memory: 1.0,
+        gather_memory: 1.0,
+        collective_link: 1.0,
+    };
+
+    /// Documented defaults for datacenter GPUs, from the H200 measured in this repository
+    /// (`shared/reference/h200-measured-2026-11-28.md`): bf16 GEMM 765 of 989 TFLOP/s and fp32
+    /// SGEMM 51.2 of 66.9 (0.77); device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
+    /// gather 3,862 GB/s (0.80). Attention: FlashAttention-2 reports 50–73% of A100 peak (Dao,
+    /// 2023), 0.6 taken. Collectives: 0.8 of the link's datasheet rate, an uncertain estimate of
+    /// NCCL's bus bandwidth.
+    pub const DEFAULTS: Calibration = Calibration {
+        gemm_compute: 0.77,
+        attention_compute: 0.6,
+        memory: 0.89,
+        gather_memory: 0.8,
+        collective_link: 0.8,
+    };
+
+    /// Whether any fraction differs from 1.
+    pub fn is_active(&self) -> bool {
+        *self != Calibration::NONE
+    }
+
+    /// The first fraction outside (0, 1], by field name.
+    pub fn invalid(&self) -> Option<(&'static str, f64)> {
+        [
+            ("gemm_compute", self.gemm_compute),
+            ("attention_compute", self.attention_compute),
+            ("memory", self.memory),
+            ("gather_memory", self.gather_memory),
+            ("collective_link", self.collective_link),
+        ]
+        .into_iter()
+        .find(|(_, v)| !(v.is_finite() && *v > 0.0 && *v <= 1.0))
+    }
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Calibration::NONE
+    }
 }
 
 /// Why a workload cannot be placed on a device's roofline.
@@ -345,15 +416,30 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
                 if q != p && !matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) {
                     note(&mut notes, format!("{} has no {p} peak: {p} arithmetic timed at its {q} peak", c.hardware));
                 }
-                (flops / ceiling.per_s, Some(q))
+                let cal = opts.calibration;
+                let fraction = match (&op.kind, ceiling.basis) {
+                    (_, Basis::Measured) => 1.0,
+                    (OpKind::Gemm { .. }, _) => cal.gemm_compute,
+                    (OpKind::Attention { .. }, _) => cal.attention_compute,
+                    _ => 1.0,
+                };
+                (flops / (ceiling.per_s * fraction), Some(q))
             }
             _ => (0.0, None),
         };
-        let memory_s = bytes / c.memory_bytes_per_s.per_s;
+        let memory_fraction = match (&op.kind, c.memory_bytes_per_s.basis) {
+            (_, Basis::Measured) => 1.0,
+            (OpKind::EmbeddingBag { .. }, _) => opts.calibration.gather_memory,
+            _ => opts.calibration.memory,
+        };
+        let memory_s = bytes / (c.memory_bytes_per_s.per_s * memory_fraction);
         let (link_s, link_bytes, link_bound) = match op.kind.link_bytes() {
             None => (0.0, 0.0, Bound::Interconnect),
             Some((link, per_instance)) => {
-                let (rate, latency, bound) = link_rate(op, link, c, &mut notes)?;
+                let (mut rate, latency, bound) = link_rate(op, link, c, &mut notes)?;
+                if matches!(op.kind, OpKind::Collective { .. }) && bound == Bound::Interconnect {
+                    rate *= opts.calibration.collective_link;
+                }
                 let steps = match op.kind {
                     OpKind::Collective { kind, group, .. } => kind.latency_steps(group),
                     _ => 1.0,

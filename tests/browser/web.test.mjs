@@ -90,6 +90,11 @@ test('the page loads without console errors and ranks like `ridge match --json`'
   await page.fill('#budget', '10');
   await page.selectOption('#precision', 'fp8');
   sameRows(await rows(page), cli(['-w', 'llama-3.1-8b', '--max-devices', '4', '--tpot', '50ms', '--budget-per-hour', '10', '--precision', 'fp8']).rows, 3);
+  // Calibrated ceilings, the same as the command line's.
+  await page.check('#calibrated');
+  sameRows(await rows(page), cli(['-w', 'llama-3.1-8b', '--max-devices', '4', '--tpot', '50ms', '--budget-per-hour', '10', '--precision', 'fp8', '--calibrated']).rows, 3);
+  assert.equal((await rows(page))[0].provenance === 'calibrated' || (await rows(page))[0].provenance === 'measured', true);
+  await page.uncheck('#calibrated');
   // A request rate asks for rate x output tokens per second.
   await page.fill('#rate', '10');
   sameRows(await rows(page), cli(['-w', 'llama-3.1-8b', '--max-devices', '4', '--tpot', '50ms', '--budget-per-hour', '10', '--precision', 'fp8', '--throughput', '2560']).rows, 1);

@@ -44,12 +44,27 @@ pub struct EstimateInput {
     /// Recommenders: tables that do not fit stay in host memory.
     #[serde(default)]
     pub offload: bool,
+    /// Scale datasheet ceilings by the documented achievable fractions.
+    #[serde(default)]
+    pub calibrated: bool,
     /// A custom workload in the presets' format (then `workload` is ignored).
     #[serde(default)]
     pub custom: Option<serde_json::Value>,
     /// Measurements that take precedence over the bundled ones.
     #[serde(default)]
     pub measurements: Vec<ridge_core::Measurement>,
+}
+
+/// Roofline options: calibrated or the upper bound.
+fn options(calibrated: bool) -> RooflineOptions {
+    RooflineOptions {
+        calibration: if calibrated {
+            ridge_core::roofline::Calibration::DEFAULTS
+        } else {
+            ridge_core::roofline::Calibration::NONE
+        },
+        ..RooflineOptions::default()
+    }
 }
 
 /// The workload's default scenario with the page's overrides.
@@ -135,7 +150,7 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
         devices: input.devices.unwrap_or(1),
         replicas: input.replicas.unwrap_or(1),
         scenario,
-        options: RooflineOptions::default(),
+        options: options(input.calibrated),
     };
     ridge_core::estimate::estimate(&req).map_err(|e| e.to_string())
 }
@@ -261,6 +276,9 @@ pub struct MatchInput {
     /// Recommenders: tables that do not fit stay in host memory.
     #[serde(default)]
     pub offload: bool,
+    /// Scale datasheet ceilings by the documented achievable fractions.
+    #[serde(default)]
+    pub calibrated: bool,
     /// Limits and targets (all optional).
     #[serde(default)]
     pub constraints: ridge_core::matching::Constraints,
@@ -314,7 +332,7 @@ pub fn match_impl(input: &MatchInput) -> Result<ridge_core::matching::MatchResul
         constraints: &input.constraints,
         cost: input.cost.unwrap_or(ridge_core::matching::CostMode::Cloud { class: None }),
         datasheet_only: input.datasheet_only,
-        options: RooflineOptions::default(),
+        options: options(input.calibrated),
         measurements: &input.measurements,
     };
     ridge_core::matching::rank(&req).map_err(|e| e.to_string())
