@@ -115,6 +115,9 @@ fn a_required_throughput_takes_the_cheapest_configuration_that_reaches_it() {
     }
 }
 
+/// The ownership terms of the owned-cost tests.
+const OWNED: [&str; 9] = ["--owned", "--usd-per-kwh", "0.15", "--pue", "1.2", "--utilization", "60%", "--years", "4"];
+
 /// `ridge tco`'s cost per hour of `devices` of `hw` owned for 4 years at 60% utilisation,
 /// $0.15/kWh and PUE 1.2: the terms the owned-cost tests use.
 fn tco_per_hour(hw: &str, devices: &str) -> f64 {
@@ -141,21 +144,9 @@ fn tco_per_hour(hw: &str, devices: &str) -> f64 {
 
 #[test]
 fn owned_cost_is_the_tco_arithmetic() {
-    let v = matched(&[
-        "-w",
-        "bert-large",
-        "--owned",
-        "--usd-per-kwh",
-        "0.15",
-        "--pue",
-        "1.2",
-        "--utilization",
-        "60%",
-        "--years",
-        "4",
-        "-H",
-        "h100-sxm,a100-sxm-80gb",
-    ]);
+    let mut args = vec!["-w", "bert-large", "-H", "h100-sxm,a100-sxm-80gb"];
+    args.extend(OWNED);
+    let v = matched(&args);
     for r in &rows(&v) {
         let devices = r["devices"].as_u64().unwrap_or(0).to_string();
         let hw = r["hardware"].as_str().unwrap_or_default();
@@ -291,27 +282,9 @@ fn training_uses_data_parallel_replicas_to_reach_a_throughput() {
 
 #[test]
 fn estimate_prices_owned_hardware_with_the_tco_arithmetic() {
-    let (code, out, err) = ridge(&[
-        "estimate",
-        "-w",
-        "llama-3.1-8b",
-        "-H",
-        "h100-sxm",
-        "-n",
-        "2",
-        "--replicas",
-        "2",
-        "--owned",
-        "--usd-per-kwh",
-        "0.15",
-        "--pue",
-        "1.2",
-        "--utilization",
-        "60%",
-        "--years",
-        "4",
-        "--json",
-    ]);
+    let mut args = vec!["estimate", "-w", "llama-3.1-8b", "-H", "h100-sxm", "-n", "2", "--replicas", "2", "--json"];
+    args.extend(OWNED);
+    let (code, out, err) = ridge(&args);
     assert_eq!(code, 0, "{err}");
     let e: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
     let per_hour = tco_per_hour("h100-sxm", "1");
