@@ -3,6 +3,7 @@
 mod cli;
 mod compare;
 mod datasets;
+mod fidelity;
 mod matching;
 mod model;
 mod run;

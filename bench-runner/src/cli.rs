@@ -473,8 +473,9 @@ struct EstimateArgs {
     /// Use datasheet ceilings even where the datasets hold a measurement of the device.
     #[arg(long)]
     datasheet: bool,
-    /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, attention
-    /// 60%, streaming 89%, gathers 80%, collectives 80%); measured ceilings stay as measured.
+    /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, 8-bit GEMM
+    /// 50%, attention 60%, streaming 89%, gathers 80%, collectives 80%); measured ceilings stay as
+    /// measured.
     #[arg(long)]
     calibrated: bool,
     #[command(flatten)]

@@ -347,8 +347,9 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     let cal = req.options.calibration;
     if cal.is_active() {
         notes.push(format!(
-            "calibrated: datasheet ceilings scaled to GEMM {:.0}%, attention {:.0}% of compute; streaming {:.0}%, gathers {:.0}% of bandwidth; collectives {:.0}% of the link (measured ceilings unscaled)",
+            "calibrated: datasheet ceilings scaled to GEMM {:.0}% (8-bit {:.0}%), attention {:.0}% of compute; streaming {:.0}%, gathers {:.0}% of bandwidth; collectives {:.0}% of the link (measured ceilings unscaled)",
             cal.gemm_compute * 100.0,
+            cal.gemm_compute_8bit * 100.0,
             cal.attention_compute * 100.0,
             cal.memory * 100.0,
             cal.gather_memory * 100.0,

@@ -267,8 +267,11 @@ pub struct RooflineOptions {
 /// Measured ceilings are achieved figures already and are not scaled.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// Matrix multiplies: share of the datasheet compute peak.
+    /// Matrix multiplies at 16 bits or wider: share of the datasheet compute peak.
     pub gemm_compute: f64,
+    /// Matrix multiplies at 8 bits or fewer (fp8, int8, int4): share of the datasheet peak.
+    #[serde(default = "one")]
+    pub gemm_compute_8bit: f64,
     /// Attention: share of the datasheet compute peak.
     pub attention_compute: f64,
     /// Streaming traffic (every operation but gathers): share of the datasheet bandwidth.
@@ -283,6 +286,7 @@ impl Calibration {
     /// No calibration: datasheet peaks as they are (the roofline's upper bound).
     pub const NONE: Calibration = Calibration {
         gemm_compute: 1.0,
+        gemm_compute_8bit: 1.0,
         attention_compute: 1.0,
         memory: 1.0,
         gather_memory: 1.0,
@@ -291,12 +295,16 @@ impl Calibration {
 
     /// Documented defaults for datacenter GPUs, from the H200 measured in this repository
     /// (`shared/reference/h200-measured-2026-11-28.md`): bf16 GEMM 765 of 989 TFLOP/s and fp32
-    /// SGEMM 51.2 of 66.9 (0.77); device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
+    /// SGEMM 51.2 of 66.9 (0.77). 8-bit GEMMs: 0.5, from TensorRT-LLM's published first-token
+    /// latencies (v0.5, batch 1, 2,048-token prompts, GPT-J 6B and Llama 2 7B in fp8): the prefill
+    /// reaches 44–47% of the fp8 datasheet peak on H100 SXM and 55–62% on L40S, well below the
+    /// 16-bit share (those four rows are kept out of the fidelity suite's median). Device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
     /// gather 3,862 GB/s (0.80). Attention: FlashAttention-2 reports 50–73% of A100 peak (Dao,
     /// 2023), 0.6 taken. Collectives: 0.8 of the link's datasheet rate, an uncertain estimate of
     /// NCCL's bus bandwidth.
     pub const DEFAULTS: Calibration = Calibration {
         gemm_compute: 0.77,
+        gemm_compute_8bit: 0.5,
         attention_compute: 0.6,
         memory: 0.89,
         gather_memory: 0.8,
@@ -312,6 +320,7 @@ impl Calibration {
     pub fn invalid(&self) -> Option<(&'static str, f64)> {
         [
             ("gemm_compute", self.gemm_compute),
+            ("gemm_compute_8bit", self.gemm_compute_8bit),
             ("attention_compute", self.attention_compute),
             ("memory", self.memory),
             ("gather_memory", self.gather_memory),
@@ -320,6 +329,10 @@ impl Calibration {
         .into_iter()
         .find(|(_, v)| !(v.is_finite() && *v > 0.0 && *v <= 1.0))
     }
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 impl Default for Calibration {
@@ -419,6 +432,7 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
                 let cal = opts.calibration;
                 let fraction = match (&op.kind, ceiling.basis) {
                     (_, Basis::Measured) => 1.0,
+                    (OpKind::Gemm { .. }, _) if q.bytes() <= 1.0 => cal.gemm_compute_8bit,
                     (OpKind::Gemm { .. }, _) => cal.gemm_compute,
                     (OpKind::Attention { .. }, _) => cal.attention_compute,
                     _ => 1.0,

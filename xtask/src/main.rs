@@ -26,6 +26,10 @@ tasks:
 the main job:
   serve [ARGS]  build the browser bundle, then `ridge serve ARGS` (release build) with it at /
 
+reports:
+  fidelity      ridge's estimates against published measured results (tests/fidelity/): the table
+                with each error, the median and the pairwise order (also part of `test`)
+
 benchmarks (not part of ci):
   load [ARGS]   load benchmark of `ridge serve` on loopback (release build); ARGS: --rate N
                 --seconds S --seed-runs N (defaults 1000, 10, 100000)";
@@ -94,6 +98,16 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xtask: load: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if task == "fidelity" {
+        let cmd = ["test", "--locked", "-p", "ridge-tests", "--test", "tests", "fidelity::", "--", "--nocapture"];
+        return match cargo(&cmd, &[]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask: fidelity: {e:#}");
                 ExitCode::FAILURE
             }
         };
