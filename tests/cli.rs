@@ -234,3 +234,57 @@ fn tco_rejects_bad_inputs_by_flag() {
         assert!(err.contains(message), "ridge {args:?}: expected `{message}` in {err}");
     }
 }
+
+#[test]
+fn measured_run_files_replace_datasheet_ceilings() {
+    let dir = std::env::temp_dir().join(format!("ridge-measured-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llvmpipe-quick.json");
+    let mut run: Value = serde_json::from_str(&std::fs::read_to_string(fixture).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("fixture: {e}"));
+    let write = |name: &str, v: &Value| {
+        let p = dir.join(name);
+        std::fs::write(&p, v.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        p.display().to_string()
+    };
+    // The real lavapipe run matches no catalog device: its ceilings describe none of them.
+    let (code, _, err) = ridge(&["estimate", "-w", "llama-3.1-8b", "-H", "l4", "--measured", fixture]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("matches no catalog device") && err.contains("llvmpipe"), "{err}");
+
+    // The same run as if its adapter had matched the L4.
+    run["catalog_id"] = "l4".into();
+    let l4 = write("l4.json", &run);
+    let v = json(&["estimate", "-w", "llama-3.1-8b", "-H", "l4", "--measured", &l4, "--json"]);
+    assert_eq!(v["basis"], "measured");
+    let bw = v["ceilings"]["memory_bytes_per_s"]["per_s"].as_f64().unwrap_or_default();
+    let expected = run["derived"]["memory_gb_per_s"]["value"].as_f64().unwrap_or_default() * 1e9;
+    assert!((bw / expected - 1.0).abs() < 1e-9, "{bw} vs {expected}");
+    let datasheet = json(&["estimate", "-w", "llama-3.1-8b", "-H", "l4", "--json"]);
+    assert!(
+        v["phases"][1]["seconds"].as_f64() > datasheet["phases"][1]["seconds"].as_f64(),
+        "lavapipe's 8 GB/s makes decode slower than the L4's datasheet 300 GB/s"
+    );
+
+    // `match` uses it for that device only, and says so.
+    let m = json(&["match", "-w", "llama-3.1-8b", "-H", "l4,l40s", "--measured", &l4, "--json"]);
+    let rows = m["rows"].as_array().cloned().unwrap_or_default();
+    assert!(!rows.is_empty(), "{m}");
+    for r in &rows {
+        let expected = if r["hardware"] == "l4" { "measured" } else { "datasheet" };
+        assert_eq!(r["provenance"], expected, "{r}");
+    }
+
+    // A run of another device, two runs of one device, a file that is no run: refused, by name.
+    let (code, _, err) = ridge(&["estimate", "-w", "llama-3.1-8b", "-H", "h100-sxm", "--measured", &l4]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not `h100-sxm`") && err.contains("l4.json"), "{err}");
+    let (code, _, err) = ridge(&["match", "-w", "llama-3.1-8b", "--measured", &l4, "--measured", &l4]);
+    assert_eq!(code, 2);
+    assert!(err.contains("one run per device"), "{err}");
+    let not_run = write("not-run.json", &serde_json::json!({"kind": "something else"}));
+    let (code, _, err) = ridge(&["estimate", "-w", "llama-3.1-8b", "-H", "l4", "--measured", &not_run]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not-run.json") && err.contains("not a ridge run result"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -471,8 +471,12 @@ struct EstimateArgs {
     #[arg(long, default_value_t = 0.0, value_name = "US")]
     kernel_overhead_us: f64,
     /// Use datasheet ceilings even where the datasets hold a measurement of the device.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "measured")]
     datasheet: bool,
+    /// A `ridge run` result file of this device: its verified ceilings replace the datasheet's
+    /// (the run must have matched --hardware in the catalog).
+    #[arg(long, value_name = "FILE")]
+    measured: Option<std::path::PathBuf>,
     /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, 8-bit GEMM
     /// 50%, attention 60%, streaming 89%, gathers 80%, collectives 80%); measured ceilings stay as
     /// measured.
@@ -802,10 +806,18 @@ fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Res
         bail!("--kernel-overhead-us must be a non-negative number");
     }
     let s = a.scenario.apply(workload.defaults);
+    let from_run = match &a.measured {
+        Some(p) => Some(crate::cli_match::measured(catalog, p, Some(&hardware.id))?),
+        None => None,
+    };
     let req = EstimateRequest {
         workload,
         hardware,
-        measurement: if a.datasheet { None } else { catalog.measurement_for(&hardware.id) },
+        measurement: match &from_run {
+            Some(m) => Some(m),
+            None if a.datasheet => None,
+            None => catalog.measurement_for(&hardware.id),
+        },
         devices: a.devices,
         replicas: a.replicas,
         scenario: s,

@@ -77,8 +77,12 @@ pub(crate) struct MatchCmd {
     #[command(flatten)]
     own: OwnedArgs,
     /// Use datasheet ceilings even where a measurement exists.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "measured")]
     datasheet: bool,
+    /// A `ridge run` result file (repeatable): its verified ceilings replace the datasheet's and
+    /// the datasets' for the catalog device its adapter matched; rows say `measured`.
+    #[arg(long, value_name = "FILE")]
+    measured: Vec<std::path::PathBuf>,
     /// Scale datasheet ceilings to achievable fractions per operation class (see `ridge help
     /// estimate`); rows say `calibrated`.
     #[arg(long)]
@@ -129,6 +133,36 @@ impl OwnedArgs {
     }
 }
 
+/// The measured ceilings of a `ridge run` result file, as a measurement of the catalog device it
+/// ran on (`hardware`, or the entry its adapter matched). Refuses a file that is not a result, a
+/// device the catalog does not hold, a mismatch with `hardware`, and a run with no verified ceiling.
+pub(crate) fn measured(
+    catalog: &Catalog,
+    path: &std::path::Path,
+    hardware: Option<&str>,
+) -> Result<ridge_core::Measurement> {
+    let run = crate::compare::read_run(path)?;
+    let name = &run.device.name;
+    let id = match (run.catalog_id.as_deref(), hardware) {
+        (Some(ran), Some(asked)) if ran != asked => {
+            bail!("{}: measured {name} (catalog `{ran}`), not `{asked}`", path.display())
+        }
+        (Some(ran), _) => ran,
+        (None, _) => bail!(
+            "{}: the adapter it measured ({name}) matches no catalog device, so its ceilings describe none of them",
+            path.display()
+        ),
+    };
+    if catalog.hardware(id).is_none() {
+        bail!("{}: catalog device `{id}` is not in these datasets", path.display());
+    }
+    let m = run.measurement(&format!("run:{}", path.display()), id);
+    if m.memory_gb_per_s.is_none() && m.compute_tflops.is_empty() {
+        bail!("{}: no kernel verified, so there is no measured ceiling to use", path.display());
+    }
+    Ok(m)
+}
+
 /// The documented default fractions with --calibrated, none without.
 pub(crate) fn calibration(on: bool) -> ridge_core::roofline::Calibration {
     if on { ridge_core::roofline::Calibration::DEFAULTS } else { ridge_core::roofline::Calibration::NONE }
@@ -154,6 +188,13 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         bail!("--kernel-overhead-us must be a non-negative number");
     }
     let scenario = a.scenario.apply(workload.defaults);
+    let measurements =
+        a.measured.iter().map(|p| measured(catalog, p, None)).collect::<Result<Vec<ridge_core::Measurement>>>()?;
+    for (i, m) in measurements.iter().enumerate() {
+        if let Some(other) = measurements[..i].iter().find(|o| o.hardware == m.hardware) {
+            bail!("--measured: {} and {} both measure `{}`: give one run per device", other.id, m.id, m.hardware);
+        }
+    }
     let constraints = Constraints {
         max_devices: a.max_devices,
         max_batch: a.max_batch,
@@ -184,7 +225,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
             kernel_overhead_s: a.kernel_overhead_us * MICRO,
             calibration: calibration(a.calibrated),
         },
-        measurements: &[],
+        measurements: &measurements,
     };
     let result = rank(&req).map_err(|e| anyhow::anyhow!("--{}: {}", flag(e.field), e.message))?;
     if a.json {
