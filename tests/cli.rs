@@ -288,3 +288,21 @@ fn measured_run_files_replace_datasheet_ceilings() {
     assert!(err.contains("not-run.json") && err.contains("not a ridge run result"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn expert_parallel_refuses_what_it_cannot_split() {
+    for (args, says) in [
+        (vec!["-w", "llama-3.1-8b", "-n", "2"], "mixture-of-experts inference only"),
+        (vec!["-w", "mixtral-8x7b", "-n", "16", "-b", "16"], "experts (8) does not divide over 16 devices"),
+        (vec!["-w", "mixtral-8x7b", "-n", "8", "-b", "12"], "the batch (12) must be a multiple of 8"),
+    ] {
+        let mut argv = vec!["estimate", "-H", "h100-sxm", "--expert-parallel"];
+        argv.extend(args);
+        let (code, out, err) = ridge(&argv);
+        assert_eq!(code, 2, "{argv:?}: {out}");
+        assert!(err.contains(says), "{argv:?}: {err}");
+    }
+    let text =
+        ridge(&["estimate", "-w", "mixtral-8x7b", "-H", "h100-sxm", "-n", "8", "-b", "64", "--expert-parallel"]).1;
+    assert!(text.lines().next().is_some_and(|l| l.contains("8x") && l.contains("expert parallel")), "{text}");
+}

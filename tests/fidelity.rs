@@ -202,6 +202,7 @@ fn outcomes(published: &Published) -> Vec<Outcome<'_>> {
                     measurement: None,
                     devices: row.devices,
                     replicas: 1,
+                    expert_parallel: false,
                     scenario: s,
                     options: RooflineOptions { calibration, ..RooflineOptions::default() },
                 };

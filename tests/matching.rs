@@ -342,3 +342,63 @@ fn a_model_too_big_for_one_node_is_pipelined_across_nodes() {
     let pcie = v["rejected"].as_array().and_then(|r| r.iter().find(|x| x["hardware"] == "h100-pcie").cloned());
     assert!(pcie.is_some_and(|x| x["reason"].as_str().unwrap_or_default().contains("no node preset")), "{v}");
 }
+
+#[test]
+fn mixture_of_experts_is_ranked_with_expert_parallel_layouts_too() {
+    let v = matched(&["--workload", "mixtral-8x7b", "--hardware", "h100-sxm,l40s"]);
+    let rows = rows(&v);
+    assert_eq!(rows.len(), 2, "{v}");
+    let mut saw_ep = false;
+    for r in &rows {
+        let hw = r["hardware"].as_str().unwrap_or_default();
+        // The scaling curve holds both arrangements of the same device counts.
+        let layouts: Vec<(u64, u64)> = r["scaling"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|p| {
+                (
+                    p["layout"]["tensor_parallel"].as_u64().unwrap_or(0),
+                    p["layout"]["expert_parallel"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect();
+        assert!(layouts.iter().any(|(tp, ep)| *tp > 1 && *ep == 1), "{hw}: no tensor-parallel point: {layouts:?}");
+        assert!(layouts.iter().any(|(tp, ep)| *tp == 1 && *ep > 1), "{hw}: no expert-parallel point: {layouts:?}");
+        let ep = r["layout"]["expert_parallel"].as_u64().unwrap_or(0);
+        let tp = r["layout"]["tensor_parallel"].as_u64().unwrap_or(0);
+        let replicas = r["layout"]["replicas"].as_u64().unwrap_or(0);
+        assert_eq!(r["devices"].as_u64(), Some(tp * ep * replicas), "{r}");
+        if ep > 1 {
+            saw_ep = true;
+            assert!(r["layout_text"].as_str().unwrap_or_default().contains(&format!("EP{ep}")), "{r}");
+            // The row is `ridge estimate --expert-parallel` for the same devices and batch.
+            let (n, batch) = (ep.to_string(), r["batch"].as_u64().unwrap_or(0).to_string());
+            let (code, out, err) = ridge(&[
+                "estimate",
+                "-w",
+                "mixtral-8x7b",
+                "-H",
+                hw,
+                "-n",
+                &n,
+                "--expert-parallel",
+                "-b",
+                &batch,
+                "--json",
+            ]);
+            assert_eq!(code, 0, "{err}");
+            let e: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(e["expert_parallel"], true);
+            let phases = e["phases"].as_array().cloned().unwrap_or_default();
+            let cycle: f64 = phases.iter().map(|p| num(p, "seconds")).sum();
+            let per_replica = num(r, "throughput_per_s") / replicas as f64;
+            let generated = num(&e["scenario"], "batch") * num(&e["scenario"], "output_tokens");
+            close(per_replica, generated / cycle, "throughput");
+        }
+    }
+    // Mixtral's experts are most of its weights and its batch is large: expert parallel wins on
+    // at least one of these devices.
+    assert!(saw_ep, "{v}");
+}

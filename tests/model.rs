@@ -17,6 +17,7 @@ fn run(w: &Workload, hw: &Hardware, devices: u32, tweak: impl FnOnce(&mut ridge_
         measurement: None,
         devices,
         replicas: 1,
+        expert_parallel: false,
         scenario,
         options: RooflineOptions::default(),
     };
@@ -167,6 +168,7 @@ fn precisions_without_a_peak_fall_back_and_say_so() {
         measurement: None,
         devices: 1,
         replicas: 1,
+        expert_parallel: false,
         scenario: ridge_core::Scenario { activations: Precision::Fp32, ..w.defaults },
         options: RooflineOptions::default(),
     };
@@ -186,6 +188,7 @@ fn measured_ceilings_take_precedence_and_are_marked() {
         measurement: m,
         devices: 1,
         replicas: 1,
+        expert_parallel: false,
         scenario: w.defaults,
         options: RooflineOptions::default(),
     };
@@ -264,6 +267,7 @@ fn data_parallel_training_splits_the_batch_and_pays_one_gradient_all_reduce() {
             measurement: None,
             devices: 4,
             replicas,
+            expert_parallel: false,
             scenario,
             options: RooflineOptions::default(),
         })
@@ -302,6 +306,7 @@ fn inference_replicas_multiply_throughput_and_cost_alike() {
             measurement: None,
             devices: 1,
             replicas,
+            expert_parallel: false,
             scenario: w.defaults,
             options: RooflineOptions::default(),
         })
@@ -358,6 +363,7 @@ fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
             measurement: if measured { c.measurement_for(&hw.id) } else { None },
             devices: 1,
             replicas: 1,
+            expert_parallel: false,
             scenario: w.defaults,
             options: RooflineOptions { calibration, ..RooflineOptions::default() },
         })
@@ -385,4 +391,51 @@ fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
     let bad = Calibration { memory: 1.5, ..Calibration::DEFAULTS };
     let err = with(h100, false, bad).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("calibration.memory must be a fraction in (0, 1], got 1.5"), "{err}");
+}
+
+#[test]
+fn expert_parallel_sends_tokens_to_their_experts_and_back() {
+    let c = catalog();
+    let w = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
+    let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
+    let t = w.transformer.as_ref().unwrap_or_else(|| panic!("transformer"));
+    let at = |ep: bool| {
+        let mut s = w.defaults;
+        (s.batch, s.prompt_tokens, s.output_tokens) = (64, 1024, 128);
+        estimate(&EstimateRequest {
+            workload: w,
+            hardware: hw,
+            measurement: None,
+            devices: 8,
+            replicas: 1,
+            expert_parallel: ep,
+            scenario: s,
+            options: RooflineOptions::default(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (ep, tp) = (at(true), at(false));
+    let decode = ep.phase(Phase::Decode).unwrap_or_else(|| panic!("decode"));
+    let op = |name: &str| decode.operations.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("{name}"));
+    // Each device runs 8 of the 64 sequences; each of its 8 tokens goes to 2 experts, and 7/8 of
+    // those copies leave the device, there and back, every layer.
+    let (h, layers) = (f64::from(t.hidden), f64::from(t.layers));
+    let sent = 8.0 * 2.0 * h * 2.0 * 7.0 / 8.0;
+    assert!(close(op("ep.dispatch").link_bytes, layers * sent, 1e-9), "{}", op("ep.dispatch").link_bytes);
+    assert!(close(op("ep.combine").link_bytes, layers * sent, 1e-9));
+    assert!(decode.operations.iter().all(|o| o.name != "tp.all-reduce"), "no tensor-parallel all-reduce");
+    // One whole expert per device (8 experts over 8 devices): the 64 tokens x 2 routes hit every
+    // expert, so each device reads its expert's weights once per layer.
+    let expert = 3.0 * h * f64::from(t.ffn) * 2.0;
+    let up_down = op("moe.up").bytes + op("moe.down").bytes;
+    assert!(up_down >= layers * expert && up_down < layers * expert * 1.05, "{up_down} vs {}", layers * expert);
+    // Weights per device: everything but the experts, plus one eighth of them; less than whole,
+    // more than tensor parallel's eighth of everything.
+    let weights = decode.footprint.weights_bytes;
+    assert!(close(weights, t.expert_parallel_parameters(8) * 2.0, 1e-12));
+    let tp_weights = tp.phase(Phase::Decode).map(|p| p.footprint.weights_bytes).unwrap_or_default();
+    assert!(weights > tp_weights && weights < w.parameters() * 2.0, "{weights} vs {tp_weights}");
+    // Same work in all: the generated tokens are the global batch's.
+    assert_eq!(ep.scenario.batch, 64);
+    assert!(ep.expert_parallel && !tp.expert_parallel);
 }

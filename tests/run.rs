@@ -90,6 +90,7 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
         measurement: Some(&m),
         devices: 1,
         replicas: 1,
+        expert_parallel: false,
         scenario: w.defaults,
         options: ridge_core::RooflineOptions::default(),
     };

@@ -330,7 +330,7 @@ function renderSelected() {
   try {
     const input = matchInput(s);
     series = roofline({
-      workload: s.w, custom: input.custom, hardware: row.hardware, devices: row.layout.tensor_parallel, replicas: row.layout.replicas, batch: row.batch,
+      workload: s.w, custom: input.custom, hardware: row.hardware, devices: row.layout.tensor_parallel * (row.layout.expert_parallel || 1), expert_parallel: (row.layout.expert_parallel || 1) > 1, replicas: row.layout.replicas, batch: row.batch,
       prompt_tokens: input.prompt_tokens, output_tokens: input.output_tokens, precision: input.precision,
       datasheet_only: input.datasheet_only, offload: input.offload, calibrated: input.calibrated, measurements: input.measurements,
     });
@@ -359,10 +359,15 @@ function renderSelected() {
     title: `Throughput of ${row.name} over device counts`,
     x: { label: 'devices', log: false },
     y: { label: `throughput (${r.throughput_unit})`, log: false },
-    lines: [{ label: 'throughput', cls: 'scale', points: row.scaling.map((p) => [p.devices, p.throughput_per_s]), labelAt: false }],
+    // Tensor-parallel and expert-parallel arrangements of the same device counts are two lines.
+    lines: [false, true].map((ep) => ({
+      label: ep ? 'expert parallel' : 'tensor parallel', cls: ep ? 'scale ep' : 'scale', labelAt: ep,
+      points: row.scaling.filter((p) => ((p.layout.expert_parallel || 1) > 1) === ep).map((p) => [p.devices, p.throughput_per_s]),
+    })).filter((l) => l.points.length > 0),
     dots: row.scaling.map((p) => ({
-      x: p.devices, y: p.throughput_per_s, cls: p.layout.tensor_parallel === row.layout.tensor_parallel && p.layout.replicas === row.layout.replicas ? 'selected' : '',
-      label: `${p.devices} devices (TP${p.layout.tensor_parallel} × ${p.layout.replicas}): ${si(p.throughput_per_s)}, efficiency ${Math.round(p.efficiency * 100)}%`,
+      x: p.devices, y: p.throughput_per_s,
+      cls: p.layout.tensor_parallel === row.layout.tensor_parallel && (p.layout.expert_parallel || 1) === (row.layout.expert_parallel || 1) && p.layout.replicas === row.layout.replicas ? 'selected' : '',
+      label: `${p.devices} devices (${(p.layout.expert_parallel || 1) > 1 ? `EP${p.layout.expert_parallel}` : `TP${p.layout.tensor_parallel}`} × ${p.layout.replicas}): ${si(p.throughput_per_s)}, efficiency ${Math.round(p.efficiency * 100)}%`,
       text: `${Math.round(p.efficiency * 100)}%`,
     })),
   });

@@ -465,6 +465,11 @@ struct EstimateArgs {
     /// all-reduces gradients on the scale-up link; inference replicas multiply throughput and cost.
     #[arg(long, default_value_t = 1, value_name = "R")]
     replicas: u32,
+    /// Mixture-of-experts inference: the --devices run expert parallel instead of tensor
+    /// parallel (attention data parallel over the sequences, E/N whole experts per device, tokens
+    /// exchanged by two all-to-alls per layer); the batch must be a multiple of --devices.
+    #[arg(long)]
+    expert_parallel: bool,
     #[command(flatten)]
     scenario: ScenarioArgs,
     /// Fixed overhead per kernel launch, in microseconds.
@@ -820,6 +825,7 @@ fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Res
         },
         devices: a.devices,
         replicas: a.replicas,
+        expert_parallel: a.expert_parallel,
         scenario: s,
         options: RooflineOptions {
             kernel_overhead_s: a.kernel_overhead_us * MICRO,
@@ -840,7 +846,8 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     let s = &e.scenario;
     let layout =
         if e.replicas > 1 { format!("{} replicas of {}x", e.replicas, e.devices) } else { format!("{}x", e.devices) };
-    writeln!(out, "{} on {layout} {} ({}) — {} ceilings", e.workload, hw.name, hw.id, e.basis_word())?;
+    let split = if e.expert_parallel { ", expert parallel" } else { "" };
+    writeln!(out, "{} on {layout} {} ({}){split} — {} ceilings", e.workload, hw.name, hw.id, e.basis_word())?;
     let mut scenario = format!("batch {}", s.batch);
     if s.prompt_tokens > 0 {
         scenario.push_str(&format!(", prompt {}", s.prompt_tokens));

@@ -28,6 +28,7 @@ fn bench(c: &mut Criterion) {
                 measurement: None,
                 devices: 1,
                 replicas: 1,
+                expert_parallel: false,
                 scenario: w.defaults,
                 options: RooflineOptions::default(),
             };
@@ -45,6 +46,7 @@ fn bench(c: &mut Criterion) {
                         measurement: cat.measurement_for(&hw.id),
                         devices: 1,
                         replicas: 1,
+                        expert_parallel: false,
                         scenario: w.defaults,
                         options: RooflineOptions::default(),
                     };

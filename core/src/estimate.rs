@@ -39,6 +39,10 @@ pub struct EstimateRequest<'a> {
     /// over them and all-reduces the gradients each step on the scale-up link; inference replicas
     /// are independent and multiply throughput (and cost).
     pub replicas: u32,
+    /// Mixture-of-experts inference: the `devices` run expert parallel instead of tensor
+    /// parallel (attention data parallel over the sequences, experts split whole across the
+    /// devices, two all-to-alls per layer).
+    pub expert_parallel: bool,
     /// Batch, lengths and precisions.
     pub scenario: Scenario,
     /// Roofline knobs.
@@ -118,6 +122,9 @@ pub struct Estimate {
     pub devices: u32,
     /// Data-parallel replicas; all devices = `devices` x `replicas`.
     pub replicas: u32,
+    /// The devices run expert parallel (mixture-of-experts) rather than tensor parallel.
+    #[serde(default)]
+    pub expert_parallel: bool,
     /// The scenario estimated.
     pub scenario: Scenario,
     /// Total parameters.
@@ -247,6 +254,23 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             ic.domain_devices, req.hardware.id
         ));
     }
+    let ep = req.expert_parallel;
+    if ep {
+        match &w.transformer {
+            Some(t) if w.training.is_none() && family == Family::Moe => t.check_expert_split(n)?,
+            _ => {
+                return Err(EstimateError::Scenario(
+                    "expert parallelism is modelled for mixture-of-experts inference only".into(),
+                ));
+            }
+        }
+        if !s.batch.is_multiple_of(n) {
+            return Err(EstimateError::Scenario(format!(
+                "expert parallel over {n} devices splits the sequences: the batch ({}) must be a multiple of {n}",
+                s.batch
+            )));
+        }
+    }
     let mut phases = Vec::new();
     match (&w.transformer, &w.dlrm, &w.training) {
         (Some(t), _, Some(training)) => {
@@ -297,7 +321,9 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             phases.push(ctx.phase(Phase::Step, &ops, 1.0, f64::from(s.batch), footprint)?);
         }
         (Some(t), _, None) => {
-            t.check_split(n)?;
+            if !ep {
+                t.check_split(n)?;
+            }
             if s.prompt_tokens == 0 || s.output_tokens == 0 {
                 return Err(EstimateError::Scenario(
                     "a decoder needs prompt tokens and output tokens of at least 1".into(),
@@ -312,18 +338,28 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
                     t.max_context
                 ));
             }
-            let prefill = PassShape { batch, new_tokens: prompt, past_tokens: 0.0, logits_rows: batch };
-            let ops = t.forward_ops(prefill, &s, n);
-            let footprint = memory::transformer_inference(t, &s, prompt, prompt, n, capacity);
-            phases.push(ctx.phase(Phase::Prefill, &ops, 1.0, batch * prompt, footprint)?);
+            // Expert parallel: each device runs its share of the sequences.
+            let local = if ep { batch / f64::from(n) } else { batch };
+            let ops_for = |shape: PassShape| {
+                if ep { t.expert_parallel_forward_ops(shape, &s, n) } else { t.forward_ops(shape, &s, n) }
+            };
+            let footprint_for = |context: f64, in_flight: f64| {
+                if ep {
+                    memory::transformer_inference_expert_parallel(t, &s, context, in_flight, n, capacity)
+                } else {
+                    memory::transformer_inference(t, &s, context, in_flight, n, capacity)
+                }
+            };
+            let prefill = PassShape { batch: local, new_tokens: prompt, past_tokens: 0.0, logits_rows: local };
+            let ops = ops_for(prefill);
+            phases.push(ctx.phase(Phase::Prefill, &ops, 1.0, batch * prompt, footprint_for(prompt, prompt))?);
 
             // Each decode step attends to the prompt plus the tokens generated so far; every
             // operation's cost is linear in the context, so the mean context gives the mean step.
             let mean_past = prompt + (output - 1.0) / 2.0;
-            let decode = PassShape { batch, new_tokens: 1.0, past_tokens: mean_past, logits_rows: batch };
-            let ops = t.forward_ops(decode, &s, n);
-            let footprint = memory::transformer_inference(t, &s, prompt + output, 1.0, n, capacity);
-            phases.push(ctx.phase(Phase::Decode, &ops, output, batch, footprint)?);
+            let decode = PassShape { batch: local, new_tokens: 1.0, past_tokens: mean_past, logits_rows: local };
+            let ops = ops_for(decode);
+            phases.push(ctx.phase(Phase::Decode, &ops, output, batch, footprint_for(prompt + output, 1.0))?);
         }
         (None, Some(d), _) => {
             let (footprint, spill) = if s.offload {
@@ -388,6 +424,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         hardware: req.hardware.id.clone(),
         devices: n,
         replicas: r,
+        expert_parallel: ep,
         scenario: s,
         parameters: w.parameters(),
         active_parameters: w.active_parameters(),

@@ -9,10 +9,11 @@
 //! configuration (replicas × tensor parallel) that reaches it. Rows are ranked by cost per million
 //! tokens (or samples), or by cost per hour when a throughput is required.
 //!
-//! Not modelled here yet: pipeline and expert parallelism, multi-node training layouts, offload to
-//! host memory, calibration of achievable fractions of peak, multi-node training. Training rows
-//! try tensor and data parallelism inside the scale-up domain (the global batch split over the
-//! replicas, gradients all-reduced each step), at the scenario's global batch.
+//! Mixture-of-experts inference also tries expert parallelism over the same device counts
+//! (attention data parallel over the sequences, experts split whole, two all-to-alls per layer).
+//! Decoders that fit no scale-up domain are pipelined across nodes. Training rows try tensor and
+//! data parallelism inside the scale-up domain (the global batch split over the replicas,
+//! gradients all-reduced each step), at the scenario's global batch.
 
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +143,10 @@ fn invalid(field: &'static str, message: impl Into<String>) -> MatchError {
 pub struct Layout {
     /// Tensor-parallel degree (devices sharing one model copy; table shards for recommenders).
     pub tensor_parallel: u32,
+    /// Expert-parallel degree (mixture-of-experts: devices holding E/N whole experts each, the
+    /// attention data parallel over the sequences); 1: none.
+    #[serde(default = "one")]
+    pub expert_parallel: u32,
     /// Pipeline stages, each of `tensor_parallel` devices on its own node (1: no pipeline).
     #[serde(default = "one")]
     pub pipeline_stages: u32,
@@ -156,7 +161,13 @@ fn one() -> u32 {
 impl Layout {
     /// Devices in all.
     pub fn devices(&self) -> u32 {
-        self.tensor_parallel * self.pipeline_stages * self.replicas
+        self.tensor_parallel * self.expert_parallel * self.pipeline_stages * self.replicas
+    }
+
+    /// `n` devices, tensor parallel or (`ep`) expert parallel, in `pp` stages, `replicas` times.
+    pub fn new(n: u32, ep: bool, pp: u32, replicas: u32) -> Layout {
+        let (tensor_parallel, expert_parallel) = if ep { (1, n) } else { (n, 1) };
+        Layout { tensor_parallel, expert_parallel, pipeline_stages: pp, replicas }
     }
 }
 
@@ -165,6 +176,9 @@ impl std::fmt::Display for Layout {
         let mut parts = Vec::new();
         if self.tensor_parallel > 1 {
             parts.push(format!("TP{}", self.tensor_parallel));
+        }
+        if self.expert_parallel > 1 {
+            parts.push(format!("EP{}", self.expert_parallel));
         }
         if self.pipeline_stages > 1 {
             parts.push(format!("PP{}", self.pipeline_stages));
@@ -383,7 +397,10 @@ fn device_cost(hw: &Hardware, cost: CostMode) -> Result<(f64, String, Option<f64
 /// One evaluated (tensor-parallel degree, batch) on one replica.
 #[derive(Debug, Clone)]
 struct Candidate {
+    /// Devices of one model copy: tensor parallel, or expert parallel when `ep`.
     tp: u32,
+    /// Mixture-of-experts: the `tp` devices are expert parallel.
+    ep: bool,
     /// Pipeline stages across nodes (1: none).
     pp: u32,
     /// Training's data-parallel replicas (inside the estimate); 1 for inference.
@@ -453,6 +470,7 @@ impl Search<'_> {
         m: Option<&Measurement>,
         tp: u32,
         dp: u32,
+        ep: bool,
         batch: u32,
     ) -> Result<Estimate, String> {
         let mut scenario = self.req.scenario;
@@ -463,6 +481,7 @@ impl Search<'_> {
             measurement: m,
             devices: tp,
             replicas: dp,
+            expert_parallel: ep,
             scenario,
             options: self.req.options,
         })
@@ -510,6 +529,26 @@ impl Search<'_> {
         v
     }
 
+    /// Mixture-of-experts inference: expert-parallel device counts (powers of two from 2 inside
+    /// the scale-up domain, where the all-to-alls run, that split the experts evenly).
+    fn ep_degrees(&self, hw: &Hardware) -> Vec<u32> {
+        let Some(t) = &self.req.workload.transformer else { return Vec::new() };
+        if self.family != Family::Moe {
+            return Vec::new();
+        }
+        let domain = hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8).max(1);
+        let limit = domain.min(self.req.constraints.max_devices);
+        let mut v = Vec::new();
+        let mut n = 2u32;
+        while n <= limit {
+            if t.check_expert_split(n).is_ok() {
+                v.push(n);
+            }
+            n *= 2;
+        }
+        v
+    }
+
     /// Training's data-parallel degrees for `tp`: powers of two that keep every device in the
     /// scale-up domain (where the gradient all-reduce runs) and split the global batch into whole
     /// micro-batches. Inference: 1 (its replicas are independent and added later).
@@ -535,14 +574,19 @@ impl Search<'_> {
         let c = self.req.constraints;
         let mut out = Vec::new();
         let mut misses = Vec::new();
-        let configs: Vec<(u32, u32)> = self
+        let mut configs: Vec<(u32, u32, bool)> = self
             .tp_degrees(hw)
             .into_iter()
-            .flat_map(|tp| self.dp_degrees(hw, tp).into_iter().map(move |dp| (tp, dp)))
+            .flat_map(|tp| self.dp_degrees(hw, tp).into_iter().map(move |dp| (tp, dp, false)))
             .collect();
-        for (tp, dp) in configs {
+        configs.extend(self.ep_degrees(hw).into_iter().map(|n| (n, 1, true)));
+        for (tp, dp, ep) in configs {
+            let at = if ep { format!("EP{tp}") } else { format!("TP{tp}") };
             for batch in self.batches() {
-                let e = match self.estimate(hw, m, tp, dp, batch) {
+                if ep && !batch.is_multiple_of(tp) {
+                    continue; // each device takes a whole share of the sequences
+                }
+                let e = match self.estimate(hw, m, tp, dp, ep, batch) {
                     Ok(e) => e,
                     Err(why) => {
                         misses.push(why);
@@ -551,14 +595,14 @@ impl Search<'_> {
                 };
                 if !fits(&e) {
                     let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
-                    misses.push(format!("at TP{tp} batch {batch} it does not fit in memory (needs {need} devices)"));
+                    misses.push(format!("at {at} batch {batch} it does not fit in memory (needs {need} devices)"));
                     break; // larger batches need more memory
                 }
                 let (throughput, ttft, tpot, latency) = measure(&e, self.family);
                 let over = |v: Option<f64>, target: Option<f64>| matches!((v, target), (Some(v), Some(t)) if v > t);
                 if over(ttft, c.ttft_s) || over(tpot, c.tpot_s) || over(latency, c.latency_s) {
                     misses.push(format!(
-                        "at TP{tp} batch {batch} the latency targets are missed (TTFT {}, TPOT {}, latency {})",
+                        "at {at} batch {batch} the latency targets are missed (TTFT {}, TPOT {}, latency {})",
                         fmt_s(ttft),
                         fmt_s(tpot),
                         fmt_s(latency)
@@ -569,6 +613,7 @@ impl Search<'_> {
                     let comm_share = communication_share(&e);
                     out.push(Candidate {
                         tp,
+                        ep,
                         pp: 1,
                         dp,
                         batch,
@@ -622,6 +667,7 @@ impl Search<'_> {
                         }
                         out.push(Candidate {
                             tp,
+                            ep: false,
                             pp,
                             dp: 1,
                             batch: b.saturating_mul(pp),
@@ -666,6 +712,7 @@ impl Search<'_> {
                 measurement: m,
                 devices: tp,
                 replicas: 1,
+                expert_parallel: false,
                 scenario,
                 options: self.req.options,
             })
@@ -861,7 +908,7 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
             limits.first().cloned().unwrap_or_else(|| "none tried".into())
         ));
     };
-    let layout = Layout { tensor_parallel: cand.tp, pipeline_stages: cand.pp, replicas };
+    let layout = Layout::new(cand.tp, cand.ep, cand.pp, replicas);
     let devices = layout.devices();
     let usd_per_hour = unit_cost * f64::from(devices);
     let e = &cand.estimate;
@@ -878,12 +925,12 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
         let moved = if cand.pp > 1 {
             search.pipeline(&h, m.as_ref(), cand.tp, cand.pp, cand.batch / cand.pp).map(|p| p.throughput)
         } else {
-            search.estimate(&h, m.as_ref(), cand.tp, cand.dp, cand.batch).map(|x| measure(&x, search.family).0)
+            search.estimate(&h, m.as_ref(), cand.tp, cand.dp, cand.ep, cand.batch).map(|x| measure(&x, search.family).0)
         };
         moved.map(|t| t / cand.throughput - 1.0).unwrap_or(0.0)
     };
     let sensitivity = Sensitivity { bandwidth_plus_10: sens(1.1, 1.0), compute_plus_10: sens(1.0, 1.1) };
-    let scaling = scaling_curve(&cands, (cand.tp, cand.pp), c.max_devices, search.family);
+    let scaling = scaling_curve(&cands, Layout::new(cand.tp, cand.ep, cand.pp, 1), c.max_devices, search.family);
     let unit = throughput_unit(search.family);
     let explanation = explain(hw, &layout, &cand, bound, bound_share, cand.comm_share, &scaling);
     let watts = tdp.map(|w| w * f64::from(devices));
@@ -929,38 +976,34 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
 /// Best throughput per (tensor-parallel, pipeline, data-parallel) configuration, then
 /// (inference) replicas of the chosen configuration up to the device limit, with efficiency
 /// against the smallest configuration that fits.
-fn scaling_curve(cands: &[Candidate], chosen: (u32, u32), max_devices: u32, family: Family) -> Vec<ScalePoint> {
+fn scaling_curve(cands: &[Candidate], chosen: Layout, max_devices: u32, family: Family) -> Vec<ScalePoint> {
     let mut points: Vec<ScalePoint> = Vec::new();
-    let mut configs: Vec<(u32, u32, u32)> = cands.iter().map(|c| (c.tp, c.pp, c.dp)).collect();
+    let mut configs: Vec<(u32, u32, u32, bool)> = cands.iter().map(|c| (c.tp, c.pp, c.dp, c.ep)).collect();
     configs.sort_unstable();
     configs.dedup();
-    for (tp, pp, dp) in configs {
+    for (tp, pp, dp, ep) in configs {
         let best = cands
             .iter()
-            .filter(|c| c.tp == tp && c.pp == pp && c.dp == dp)
+            .filter(|c| c.tp == tp && c.pp == pp && c.dp == dp && c.ep == ep)
             .max_by(|a, b| a.throughput.total_cmp(&b.throughput));
         if let Some(best) = best {
             points.push(ScalePoint {
                 devices: tp * pp * dp,
-                layout: Layout { tensor_parallel: tp, pipeline_stages: pp, replicas: dp },
+                layout: Layout::new(tp, ep, pp, dp),
                 batch: best.batch,
                 throughput_per_s: best.throughput,
                 efficiency: 0.0,
             });
         }
     }
-    let (tp, pp) = chosen;
     if family != Family::Training
-        && let Some(base) = points
-            .iter()
-            .find(|p| p.layout.tensor_parallel == tp && p.layout.pipeline_stages == pp && p.layout.replicas == 1)
-            .copied()
+        && let Some(base) = points.iter().find(|p| p.layout == chosen).copied()
     {
         let mut r = 2u32;
         while base.devices.saturating_mul(r) <= max_devices {
             points.push(ScalePoint {
                 devices: base.devices * r,
-                layout: Layout { tensor_parallel: tp, pipeline_stages: pp, replicas: r },
+                layout: Layout { replicas: r, ..chosen },
                 batch: base.batch,
                 throughput_per_s: base.throughput_per_s * f64::from(r),
                 efficiency: 0.0,
@@ -999,8 +1042,10 @@ fn explain(
         s += &format!("; {:.0}% of the time is communication between devices", comm * 100.0);
     }
     // Where adding tensor-parallel devices stops paying: synchronisation outweighs compute.
-    let tp_points: Vec<&ScalePoint> =
-        scaling.iter().filter(|p| p.layout.replicas == 1 && p.layout.pipeline_stages == 1).collect();
+    let tp_points: Vec<&ScalePoint> = scaling
+        .iter()
+        .filter(|p| p.layout.replicas == 1 && p.layout.pipeline_stages == 1 && p.layout.expert_parallel == 1)
+        .collect();
     if let Some(w) = tp_points.windows(2).find(|w| w[1].throughput_per_s < w[0].throughput_per_s) {
         s += &format!(
             "; tensor parallel over {} devices is slower than over {} (synchronisation outweighs compute)",

@@ -100,6 +100,22 @@ pub fn transformer_inference(
     Footprint::new(weights, kv, activations, 0.0, 0.0, capacity, tp)
 }
 
+/// Inference footprint on one of `ep` expert-parallel devices: 1/ep of the sequences (their KV
+/// cache and activations) with every weight but the experts, and E/ep experts.
+pub fn transformer_inference_expert_parallel(
+    t: &Transformer,
+    s: &Scenario,
+    context: f64,
+    in_flight: f64,
+    ep: u32,
+    capacity: f64,
+) -> Footprint {
+    let local = Scenario { batch: s.batch / ep.max(1), ..*s };
+    let f = transformer_inference(t, &local, context, in_flight, 1, capacity);
+    let weights = t.expert_parallel_parameters(ep) * s.weights.bytes();
+    Footprint::new(weights, f.kv_cache_bytes, f.activation_bytes, 0.0, 0.0, capacity, ep)
+}
+
 /// One training step on `tp` tensor-parallel devices with Adam in mixed precision.
 ///
 /// Activations follow Korthikanti et al. 2022 ("Reducing Activation Recomputation in Large

@@ -492,6 +492,9 @@ pub enum SplitError {
         /// Devices asked for.
         devices: u32,
     },
+    /// Expert parallelism splits experts; a dense model has none.
+    #[error("expert parallelism needs a mixture-of-experts model")]
+    NotMoe,
 }
 
 impl Transformer {
@@ -515,6 +518,37 @@ impl Transformer {
     /// layout: attention heads and feed-forward width split, two all-reduces per block, norms and
     /// residuals replicated; key/value heads replicated when there are fewer than devices).
     pub fn forward_ops(&self, shape: PassShape, s: &Scenario, tp: u32) -> Vec<Operation> {
+        self.split_forward_ops(shape, s, tp, 1)
+    }
+
+    /// The operations of one forward pass on each of `ep` expert-parallel devices of a
+    /// mixture-of-experts model: everything but the experts data parallel (each device runs
+    /// `shape`, its 1/ep of the sequences, with the attention, norms and embeddings whole), the
+    /// experts split whole across the devices (E/ep each), and each layer's routed tokens sent
+    /// to their experts' devices and back by two all-to-alls. A dense model gets `forward_ops`.
+    pub fn expert_parallel_forward_ops(&self, shape: PassShape, s: &Scenario, ep: u32) -> Vec<Operation> {
+        self.split_forward_ops(shape, s, 1, if self.moe.is_some() { ep.max(1) } else { 1 })
+    }
+
+    /// Checks that `ep` devices can hold the experts in equal whole shares.
+    pub fn check_expert_split(&self, ep: u32) -> Result<(), SplitError> {
+        match self.moe {
+            None => Err(SplitError::NotMoe),
+            Some(m) if ep == 0 || !m.experts.is_multiple_of(ep) => {
+                Err(SplitError::Uneven { what: "experts", value: m.experts, devices: ep })
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Parameters one expert-parallel device holds: everything but the experts, plus its share.
+    pub fn expert_parallel_parameters(&self, ep: u32) -> f64 {
+        let e = f64::from(ep.max(1));
+        let experts = self.experts();
+        self.parameters() - f64::from(self.layers) * experts * self.expert_params() * (1.0 - 1.0 / e)
+    }
+
+    fn split_forward_ops(&self, shape: PassShape, s: &Scenario, tp: u32, ep: u32) -> Vec<Operation> {
         let t = f64::from(tp);
         let (w, a, kvp) = (s.weights, s.activations, s.kv_cache);
         let h = self.h();
@@ -593,19 +627,50 @@ impl Transformer {
             Some(moe) => {
                 let experts = f64::from(moe.experts);
                 let k = f64::from(moe.top_k);
-                let assignments = tokens * k;
-                // Expected distinct experts hit when each token picks k of E uniformly.
-                let active = experts * (1.0 - (1.0 - k / experts).powf(tokens));
-                let rows = assignments / active;
                 ops.push(Operation::new(
                     "moe.router",
                     layers,
                     OpKind::Gemm { m: tokens, n: experts, k: h, a, b: a, c: a, compute: a },
                 ));
-                ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width)));
-                ops.push(Operation::new("moe.act", layers, elementwise(assignments * ffn, act_reads, 1.0, act_flops)));
-                ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
-                ops.push(Operation::new("moe.combine", layers, elementwise(assignments * h, 1.0, k.recip(), 1.0)));
+                if ep > 1 {
+                    // Expert parallel: this device holds E/ep whole experts and computes the
+                    // assignments of every device's tokens routed to them (balanced: 1/ep of
+                    // all); the tokens travel there and back in two all-to-alls per layer.
+                    let e = f64::from(ep);
+                    let all_tokens = tokens * e;
+                    let here = experts / e;
+                    let assignments = all_tokens * k / e;
+                    let active = here * (1.0 - (1.0 - k / experts).powf(all_tokens));
+                    let rows = assignments / active;
+                    let exchange = OpKind::Collective {
+                        kind: CollectiveKind::AllToAll,
+                        bytes: tokens * k * h * ab,
+                        group: e,
+                        link: Link::ScaleUp,
+                    };
+                    ops.push(Operation::new("ep.dispatch", layers, exchange.clone()));
+                    ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width)));
+                    ops.push(Operation::new(
+                        "moe.act",
+                        layers,
+                        elementwise(assignments * ffn, act_reads, 1.0, act_flops),
+                    ));
+                    ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
+                    ops.push(Operation::new("ep.combine", layers, exchange));
+                } else {
+                    let assignments = tokens * k;
+                    // Expected distinct experts hit when each token picks k of E uniformly.
+                    let active = experts * (1.0 - (1.0 - k / experts).powf(tokens));
+                    let rows = assignments / active;
+                    ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width)));
+                    ops.push(Operation::new(
+                        "moe.act",
+                        layers,
+                        elementwise(assignments * ffn, act_reads, 1.0, act_flops),
+                    ));
+                    ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
+                }
+                ops.push(Operation::new("moe.combine", layers, elementwise(tokens * k * h, 1.0, k.recip(), 1.0)));
             }
         }
         ops.push(Operation::new("block.residual", layers * 2.0, elementwise(tokens * h, 2.0, 1.0, 1.0)));

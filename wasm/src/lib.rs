@@ -26,6 +26,9 @@ pub struct EstimateInput {
     /// Data-parallel replicas (default 1).
     #[serde(default)]
     pub replicas: Option<u32>,
+    /// Mixture-of-experts: the devices run expert parallel instead of tensor parallel.
+    #[serde(default)]
+    pub expert_parallel: bool,
     /// Batch override.
     #[serde(default)]
     pub batch: Option<u32>,
@@ -149,6 +152,7 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
         },
         devices: input.devices.unwrap_or(1),
         replicas: input.replicas.unwrap_or(1),
+        expert_parallel: input.expert_parallel,
         scenario,
         options: options(input.calibrated),
     };
