@@ -4,6 +4,11 @@ use serde_json::Value;
 
 use crate::ridge;
 
+/// `ridge ARGS` must succeed and print JSON.
+pub(crate) fn json_of(args: &[&str]) -> Value {
+    json(args)
+}
+
 fn json(args: &[&str]) -> Value {
     let (code, out, err) = ridge(args);
     assert_eq!(code, 0, "ridge {args:?} failed: {err}");

@@ -402,3 +402,73 @@ fn mixture_of_experts_is_ranked_with_expert_parallel_layouts_too() {
     // at least one of these devices.
     assert!(saw_ep, "{v}");
 }
+
+#[test]
+fn the_pipelined_row_is_ridge_estimate_of_its_layout() {
+    let v = matched(&["-w", "llama-3.1-405b", "--precision", "bf16", "--max-devices", "16", "-H", "h100-sxm"]);
+    let row = rows(&v).into_iter().next().unwrap_or_else(|| panic!("{v}"));
+    let batch = row["batch"].as_u64().unwrap_or(0).to_string();
+    let p = crate::cli::json_of(&[
+        "estimate",
+        "-w",
+        "llama-3.1-405b",
+        "-H",
+        "h100-sxm",
+        "-n",
+        "8",
+        "--pipeline-stages",
+        "2",
+        "--precision",
+        "bf16",
+        "-b",
+        &batch,
+        "--json",
+    ]);
+    close(num(&p, "throughput_per_s"), num(&row, "throughput_per_s"), "throughput");
+    close(num(&p, "ttft_s"), num(&row, "ttft_s"), "ttft");
+    close(num(&p, "tpot_s"), num(&row, "tpot_s"), "tpot");
+    assert_eq!(p["devices"], 16);
+    assert_eq!(p["node"], "8x-h100-sxm");
+}
+
+#[test]
+fn training_past_one_node_is_pipelined_and_data_parallel() {
+    // GPT-3 175B needs about 2.8 TB for weights, gradients and Adam state: no node holds it.
+    let (code, out, _) = ridge(&["match", "-w", "gpt-3-175b-training", "-H", "h100-sxm", "--json"]);
+    assert_eq!(code, 1, "nothing fits on 8 devices: {out}");
+    let v = matched(&["-w", "gpt-3-175b-training", "-H", "h100-sxm", "--max-devices", "1024"]);
+    let row = rows(&v).into_iter().next().unwrap_or_else(|| panic!("{v}"));
+    let (tp, pp, dp) = (
+        row["layout"]["tensor_parallel"].as_u64().unwrap_or(0),
+        row["layout"]["pipeline_stages"].as_u64().unwrap_or(0),
+        row["layout"]["replicas"].as_u64().unwrap_or(0),
+    );
+    assert_eq!(tp, 8, "{row}");
+    assert!(pp > 1, "{row}");
+    assert_eq!(row["devices"].as_u64(), Some(tp * pp * dp));
+    // The scaling curve goes past one node and holds data-parallel pipelines.
+    let scaling = row["scaling"].as_array().cloned().unwrap_or_default();
+    assert!(scaling.iter().any(|p| p["devices"].as_u64() == Some(1024)), "{scaling:?}");
+    assert!(scaling.iter().any(|p| p["layout"]["replicas"].as_u64().is_some_and(|r| r > 1)), "{scaling:?}");
+    // The row is `ridge estimate --pipeline-stages` of its layout.
+    let (n, stages, replicas) = (tp.to_string(), pp.to_string(), dp.to_string());
+    let p = crate::cli::json_of(&[
+        "estimate",
+        "-w",
+        "gpt-3-175b-training",
+        "-H",
+        "h100-sxm",
+        "-n",
+        &n,
+        "--pipeline-stages",
+        &stages,
+        "--replicas",
+        &replicas,
+        "--json",
+    ]);
+    close(num(&p, "throughput_per_s"), num(&row, "throughput_per_s"), "throughput");
+    close(num(&p, "step_s"), num(&row, "latency_s"), "step");
+    assert_eq!(p["fits"], true);
+    assert!(num(&p, "bubble_share") > 0.0 && num(&p, "bubble_share") < 0.2, "{p}");
+    assert!(num(&p, "time_to_train_s") > 86_400.0, "{p}");
+}

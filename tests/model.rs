@@ -439,3 +439,65 @@ fn expert_parallel_sends_tokens_to_their_experts_and_back() {
     assert_eq!(ep.scenario.batch, 64);
     assert!(ep.expert_parallel && !tp.expert_parallel);
 }
+
+#[test]
+fn a_pipeline_step_is_its_slots_the_all_reduce_and_the_optimizer() {
+    use ridge_core::pipeline::{PipelineRequest, estimate_pipeline};
+    let c = catalog();
+    let w = c.workload("gpt-3-175b-training").unwrap_or_else(|| panic!("preset"));
+    let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
+    let node = c.node("8x-h100-sxm").unwrap_or_else(|| panic!("node"));
+    let net = node.scale_out.as_ref().unwrap_or_else(|| panic!("network"));
+    let t = w.transformer.as_ref().unwrap_or_else(|| panic!("transformer"));
+    let at = |pp: u32, dp: u32| {
+        estimate_pipeline(&PipelineRequest {
+            workload: w,
+            hardware: hw,
+            node,
+            measurement: None,
+            tensor_parallel: 8,
+            pipeline_stages: pp,
+            replicas: dp,
+            scenario: w.defaults,
+            options: RooflineOptions::default(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    };
+    // One stage, one pipeline: the step is `estimate`'s.
+    let one = at(1, 1);
+    let step = one.stage.phase(Phase::Step).map(|p| p.seconds).unwrap_or_default();
+    assert!(close(one.step_s.unwrap_or_default(), step, 1e-12));
+    assert_eq!(one.bubble_share, Some(0.0));
+    // 4 stages of 24 layers, 2 pipelines of 768 sequences in micro-batches of 1: 768 + 3 slots,
+    // two sends of a micro-batch's activations per slot, the ring all-reduce of a stage's
+    // gradients between the 2 pipelines, then Adam.
+    let p = at(4, 2);
+    let stage = p.stage.phase(Phase::Step).unwrap_or_else(|| panic!("step"));
+    let adam: f64 = stage.operations.iter().filter(|o| o.name.starts_with("optimizer.")).map(|o| o.seconds).sum();
+    let micro = (stage.seconds - adam) / 768.0;
+    let link = net.gb_per_s_per_direction.value * GB / 8.0;
+    let send = net.latency_s() + 2048.0 * f64::from(t.hidden) * 2.0 / 8.0 / link;
+    let grads = p.stage.parameters / 8.0 * 2.0;
+    let all_reduce = grads / link + 2.0 * net.latency_s();
+    let expected = 771.0 * (micro + 2.0 * send) + all_reduce + adam;
+    assert!(close(p.step_s.unwrap_or_default(), expected, 1e-9), "{:?} vs {expected}", p.step_s);
+    assert!(close(p.bubble_share.unwrap_or_default(), 3.0 * (micro + 2.0 * send) / expected, 1e-9));
+    assert_eq!((p.devices, p.tensor_parallel, p.pipeline_stages, p.replicas), (64, 8, 4, 2));
+    assert_eq!(p.stage.workload, "gpt-3-175b-training");
+    assert!(close(p.throughput_per_s, 1536.0 * 2048.0 / expected, 1e-12));
+    // A batch that does not split over the pipelines is refused.
+    let mut odd = w.clone();
+    odd.defaults.batch = 1535;
+    let err = estimate_pipeline(&PipelineRequest {
+        workload: &odd,
+        hardware: hw,
+        node,
+        measurement: None,
+        tensor_parallel: 8,
+        pipeline_stages: 4,
+        replicas: 2,
+        scenario: odd.defaults,
+        options: RooflineOptions::default(),
+    });
+    assert!(err.is_err_and(|e| e.contains("multiple of the micro-batch")));
+}

@@ -468,8 +468,18 @@ struct EstimateArgs {
     /// Mixture-of-experts inference: the --devices run expert parallel instead of tensor
     /// parallel (attention data parallel over the sequences, E/N whole experts per device, tokens
     /// exchanged by two all-to-alls per layer); the batch must be a multiple of --devices.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "pipeline_stages")]
     expert_parallel: bool,
+    /// Pipeline stages across nodes: each stage is --devices tensor-parallel devices of one node
+    /// of the device's node preset (its scale-out network carries the activations between
+    /// stages); decoders keep P micro-batches of batch/P sequences in flight, training runs a
+    /// 1F1B schedule over its micro-batches in each of --replicas pipelines.
+    #[arg(long, value_name = "P", default_value_t = 1)]
+    pipeline_stages: u32,
+    /// The node preset to pipeline across (see `ridge catalog --json`); default: the device's
+    /// first preset with a scale-out network.
+    #[arg(long, value_name = "ID")]
+    node: Option<String>,
     #[command(flatten)]
     scenario: ScenarioArgs,
     /// Fixed overhead per kernel launch, in microseconds.
@@ -832,6 +842,9 @@ fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Res
             calibration: crate::cli_match::calibration(a.calibrated),
         },
     };
+    if a.pipeline_stages > 1 || a.node.is_some() {
+        return pipeline_cmd(catalog, a, &req, out);
+    }
     let mut e = estimate(&req).with_context(|| format!("cannot estimate {} on {}", workload.id, hardware.id))?;
     if let Some(o) = a.own.ownership() {
         e.price_owned(hardware, &o).map_err(|m| anyhow::anyhow!("--owned: {}: {m}", hardware.id))?;
@@ -840,6 +853,71 @@ fn estimate_cmd(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Res
         return print_json(out, &e);
     }
     print_estimate(&e, hardware, a.ops, out)
+}
+
+/// `ridge estimate --pipeline-stages P`: the pipelined configuration, then one stage.
+fn pipeline_cmd(catalog: &Catalog, a: &EstimateArgs, req: &EstimateRequest<'_>, out: &mut dyn Write) -> Result<()> {
+    let hw = req.hardware;
+    let with_network = |n: &&ridge_core::Node| n.hardware == hw.id && n.scale_out.is_some();
+    let node = match &a.node {
+        Some(id) => catalog
+            .node(id)
+            .ok_or_else(|| unknown("node preset", id, catalog.nodes.iter().map(|n| n.id.clone()), "catalog"))?,
+        None => catalog.nodes.iter().find(with_network).ok_or_else(|| {
+            anyhow::anyhow!("--pipeline-stages: the datasets have no node preset of {} with a scale-out network", hw.id)
+        })?,
+    };
+    if a.own.ownership().is_some() {
+        bail!(
+            "--owned prices one estimate: leave it out with --pipeline-stages (`ridge match --owned` prices pipelines)"
+        );
+    }
+    let p = ridge_core::pipeline::estimate_pipeline(&ridge_core::pipeline::PipelineRequest {
+        workload: req.workload,
+        hardware: hw,
+        node,
+        measurement: req.measurement,
+        tensor_parallel: req.devices,
+        pipeline_stages: a.pipeline_stages,
+        replicas: req.replicas,
+        scenario: req.scenario,
+        options: req.options,
+    })
+    .map_err(|m| anyhow::anyhow!("cannot estimate {} on {}: {m}", req.workload.id, hw.id))?;
+    if a.json {
+        return print_json(out, &p);
+    }
+    let mut layout = format!("TP{} x PP{}", req.devices, a.pipeline_stages);
+    if req.replicas > 1 {
+        layout.push_str(&format!(" x DP{}", req.replicas));
+    }
+    writeln!(
+        out,
+        "{} on {} x {} ({layout}, {} devices over {})",
+        req.workload.id, p.devices, hw.name, p.devices, node.id
+    )?;
+    let mut t = format::table(&["figure", "value"]);
+    t.add_row(vec!["throughput".to_string(), format!("{} {}", sig3(p.throughput_per_s), p.throughput_unit)]);
+    for (label, v) in [("time to first token", p.ttft_s), ("time per output token", p.tpot_s), ("step", p.step_s)] {
+        if let Some(v) = v {
+            t.add_row(vec![label.to_string(), seconds(v)]);
+        }
+    }
+    if let Some(b) = p.bubble_share {
+        t.add_row(vec!["pipeline bubble".to_string(), format!("{:.1}% of the step", b * 100.0)]);
+    }
+    if let Some(v) = p.time_to_train_s {
+        t.add_row(vec!["time to train the token budget".to_string(), seconds(v)]);
+    }
+    t.add_row(vec!["communication".to_string(), format!("{:.1}% of the time", p.communication_share * 100.0)]);
+    t.add_row(vec![
+        "memory per device".to_string(),
+        format!("{} ({})", gb(p.memory_per_device_bytes), if p.fits { "fits" } else { "does NOT fit" }),
+    ]);
+    writeln!(out, "{t}")?;
+    let layers = req.workload.transformer.as_ref().map_or(0, |t| t.layers.div_ceil(a.pipeline_stages));
+    writeln!(out, "\none stage ({layers} layers on {} devices):", req.devices)?;
+    print_estimate(&p.stage, hw, a.ops, out)
 }
 
 fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Write) -> Result<()> {

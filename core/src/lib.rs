@@ -33,6 +33,7 @@ pub mod hardware;
 pub mod matching;
 pub mod memory;
 pub mod ops;
+pub mod pipeline;
 pub mod provenance;
 pub mod roofline;
 pub mod units;

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::Catalog;
 use crate::estimate::{Estimate, EstimateRequest, Phase, estimate};
 use crate::hardware::{Hardware, ProviderClass};
+use crate::pipeline::{PipelineEstimate, PipelineRequest, estimate_pipeline};
 use crate::roofline::{Basis, Bound, Measurement, RooflineOptions};
 use crate::workload::{Family, Scenario, Workload};
 
@@ -403,6 +404,8 @@ struct Candidate {
     ep: bool,
     /// Pipeline stages across nodes (1: none).
     pp: u32,
+    /// Estimated as a pipeline across nodes (`pp` stages, training's `dp` pipelines).
+    pipelined: bool,
     /// Training's data-parallel replicas (inside the estimate); 1 for inference.
     dp: u32,
     /// Sequences (or samples) in flight on one replica.
@@ -615,6 +618,7 @@ impl Search<'_> {
                         tp,
                         ep,
                         pp: 1,
+                        pipelined: false,
                         dp,
                         batch,
                         throughput,
@@ -629,6 +633,9 @@ impl Search<'_> {
         }
         if out.is_empty() && matches!(self.family, Family::Decoder | Family::Moe) {
             self.pipelined(hw, m, &mut out, &mut misses);
+        }
+        if self.family == Family::Training {
+            self.multi_node_training(hw, m, &mut out, &mut misses);
         }
         (out, misses)
     }
@@ -650,18 +657,18 @@ impl Search<'_> {
         let mut pp = 2u32;
         while tp.saturating_mul(pp) <= c.max_devices {
             for b in self.batches() {
-                match self.pipeline(hw, m, tp, pp, b) {
+                match self.pipeline(hw, m, tp, pp, 1, b.saturating_mul(pp)) {
                     Ok(p) if !p.fits => {
                         misses.push(format!("at TP{tp} x PP{pp} batch {b} per stage it does not fit in memory"));
                         break;
                     }
                     Ok(p) => {
-                        let over = |v: f64, t: Option<f64>| t.is_some_and(|t| v > t);
-                        if over(p.ttft, c.ttft_s) || over(p.tpot, c.tpot_s) {
+                        let over = |v: Option<f64>, t: Option<f64>| matches!((v, t), (Some(v), Some(t)) if v > t);
+                        if over(p.ttft_s, c.ttft_s) || over(p.tpot_s, c.tpot_s) {
                             misses.push(format!(
                                 "at TP{tp} x PP{pp} batch {b} the latency targets are missed (TTFT {}, TPOT {})",
-                                fmt_s(Some(p.ttft)),
-                                fmt_s(Some(p.tpot))
+                                fmt_s(p.ttft_s),
+                                fmt_s(p.tpot_s)
                             ));
                             break;
                         }
@@ -669,13 +676,14 @@ impl Search<'_> {
                             tp,
                             ep: false,
                             pp,
+                            pipelined: true,
                             dp: 1,
                             batch: b.saturating_mul(pp),
-                            throughput: p.throughput,
-                            ttft: Some(p.ttft),
-                            tpot: Some(p.tpot),
+                            throughput: p.throughput_per_s,
+                            ttft: p.ttft_s,
+                            tpot: p.tpot_s,
                             latency: None,
-                            comm_share: p.comm_share,
+                            comm_share: p.communication_share,
                             estimate: p.stage,
                         });
                     }
@@ -689,72 +697,91 @@ impl Search<'_> {
         }
     }
 
-    /// One pipelined configuration: `pp` stages of `layers / pp` layers, each tensor parallel
-    /// over `tp` devices of one node, `pp` micro-batches of `b` sequences in flight. A token
-    /// passes every stage in turn, with a send of its activations over the scale-out network
-    /// between stages (each tensor-parallel rank sends its share). Each stage is charged the
-    /// embedding and the logits: an upper bound on the slowest stage.
-    fn pipeline(&self, hw: &Hardware, m: Option<&Measurement>, tp: u32, pp: u32, b: u32) -> Result<Pipelined, String> {
-        let w = self.req.workload;
-        let (Some(t), Some((node, net))) = (&w.transformer, self.node(hw)) else {
-            return Err("pipelining needs a transformer and a node preset with a network".into());
-        };
-        let mut stage_w = w.clone();
-        if let Some(st) = &mut stage_w.transformer {
-            st.layers = t.layers.div_ceil(pp);
+    /// Training beyond one node: each stage tensor parallel over a node, `pp` stages (1 up to
+    /// the layers) and `dp` data-parallel pipelines, every power of two within the device
+    /// limit that takes more than one node, at the scenario's global batch.
+    fn multi_node_training(
+        &self,
+        hw: &Hardware,
+        m: Option<&Measurement>,
+        out: &mut Vec<Candidate>,
+        misses: &mut Vec<String>,
+    ) {
+        let c = self.req.constraints;
+        let Some((node, _)) = self.node(hw) else { return };
+        let Some(t) = &self.req.workload.transformer else { return };
+        let Some(tp) = self.tp_degrees(hw).into_iter().filter(|t| *t <= node.devices).max() else { return };
+        let batch = c.batch.unwrap_or(self.req.scenario.batch);
+        let mut pp = 1u32;
+        while pp <= t.layers && tp.saturating_mul(pp) <= c.max_devices {
+            let mut dp = 1u32;
+            while tp.saturating_mul(pp).saturating_mul(dp) <= c.max_devices {
+                let devices = tp * pp * dp;
+                if devices > node.devices {
+                    match self.pipeline(hw, m, tp, pp, dp, batch) {
+                        Ok(p) if !p.fits => {
+                            misses.push(format!("at TP{tp} x PP{pp} x DP{dp} it does not fit in memory"));
+                        }
+                        Ok(p) => {
+                            let step = p.step_s;
+                            if matches!((step, c.latency_s), (Some(v), Some(t)) if v > t) {
+                                misses.push(format!(
+                                    "at TP{tp} x PP{pp} x DP{dp} a step takes {}, over the latency target",
+                                    fmt_s(step)
+                                ));
+                            } else if p.throughput_per_s > 0.0 {
+                                out.push(Candidate {
+                                    tp,
+                                    ep: false,
+                                    pp,
+                                    pipelined: true,
+                                    dp,
+                                    batch,
+                                    throughput: p.throughput_per_s,
+                                    ttft: None,
+                                    tpot: None,
+                                    latency: step,
+                                    comm_share: p.communication_share,
+                                    estimate: p.stage,
+                                });
+                            }
+                        }
+                        // A batch that does not split over these pipelines: try the next.
+                        Err(why) => misses.push(why),
+                    }
+                }
+                dp *= 2;
+            }
+            pp *= 2;
         }
-        let run = |batch: u32| {
-            let mut scenario = self.req.scenario;
-            scenario.batch = batch;
-            estimate(&EstimateRequest {
-                workload: &stage_w,
-                hardware: hw,
-                measurement: m,
-                devices: tp,
-                replicas: 1,
-                expert_parallel: false,
-                scenario,
-                options: self.req.options,
-            })
-            .map_err(|e| e.to_string())
+    }
+
+    /// One pipelined configuration of `tp` x `pp` (x `dp` for training) at `batch` (sequences
+    /// in flight over all stages; training: the global batch), on the device's node preset.
+    fn pipeline(
+        &self,
+        hw: &Hardware,
+        m: Option<&Measurement>,
+        tp: u32,
+        pp: u32,
+        dp: u32,
+        batch: u32,
+    ) -> Result<PipelineEstimate, String> {
+        let Some((node, _)) = self.node(hw) else {
+            return Err(format!("no node preset of {} with a scale-out network to pipeline across", hw.id));
         };
-        // Memory: each stage holds the KV cache of every micro-batch in flight.
-        let fits = fits(&run(b.saturating_mul(pp))?);
-        let stage = run(b)?;
-        let (Some(prefill), Some(decode)) = (stage.phase(Phase::Prefill), stage.phase(Phase::Decode)) else {
-            return Err("a pipelined stage needs prefill and decode".into());
-        };
-        let s = self.req.scenario;
-        let bytes_per_token = f64::from(t.hidden) * s.activations.bytes() / f64::from(tp);
-        let link = net.gb_per_s_per_direction.value * crate::units::GB / f64::from(node.devices.max(1));
-        let send = |tokens: f64| net.latency_s() + tokens * bytes_per_token / link;
-        let hops = f64::from(pp - 1);
-        let (prompt, output) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
-        let ttft = f64::from(pp) * prefill.seconds + hops * send(f64::from(b) * prompt);
-        let tpot = f64::from(pp) * decode.seconds_per_step + hops * send(f64::from(b));
-        let cycle = ttft + output * tpot;
-        let stage_comm = communication_share(&stage) * (prefill.seconds + decode.seconds);
-        let comm = f64::from(pp) * stage_comm + hops * (send(f64::from(b) * prompt) + output * send(f64::from(b)));
-        Ok(Pipelined {
-            fits,
-            ttft,
-            tpot,
-            throughput: if cycle > 0.0 { f64::from(pp) * f64::from(b) * output / cycle } else { 0.0 },
-            comm_share: if cycle > 0.0 { comm / cycle } else { 0.0 },
-            stage,
+        estimate_pipeline(&PipelineRequest {
+            workload: self.req.workload,
+            hardware: hw,
+            node,
+            measurement: m,
+            tensor_parallel: tp,
+            pipeline_stages: pp,
+            replicas: dp,
+            scenario: Scenario { batch, ..self.req.scenario },
+            options: self.req.options,
         })
     }
-}
-
-/// A pipelined configuration's figures.
-#[derive(Debug, Clone)]
-struct Pipelined {
-    fits: bool,
-    ttft: f64,
-    tpot: f64,
-    throughput: f64,
-    comm_share: f64,
-    stage: Estimate,
 }
 
 /// Share of an estimate's time spent in communication between devices.
@@ -922,8 +949,8 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
     let bound_share = bound.and_then(|b| main.time_share.get(&b).copied()).unwrap_or(0.0);
     let sens = |bw: f64, comp: f64| -> f64 {
         let (h, m) = scaled(hw, measurement, bw, comp);
-        let moved = if cand.pp > 1 {
-            search.pipeline(&h, m.as_ref(), cand.tp, cand.pp, cand.batch / cand.pp).map(|p| p.throughput)
+        let moved = if cand.pipelined {
+            search.pipeline(&h, m.as_ref(), cand.tp, cand.pp, cand.dp, cand.batch).map(|p| p.throughput_per_s)
         } else {
             search.estimate(&h, m.as_ref(), cand.tp, cand.dp, cand.ep, cand.batch).map(|x| measure(&x, search.family).0)
         };
