@@ -265,6 +265,9 @@ fn measured_run_files_replace_datasheet_ceilings() {
     let bw = v["ceilings"]["memory_bytes_per_s"]["per_s"].as_f64().unwrap_or_default();
     let expected = run["derived"]["memory_gb_per_s"]["value"].as_f64().unwrap_or_default() * 1e9;
     assert!((bw / expected - 1.0).abs() < 1e-9, "{bw} vs {expected}");
+    // fp32 comes from the run's FMA kernel; its shader f16 rate is not the L4's tensor-core fp16.
+    assert_eq!(v["ceilings"]["compute_flops_per_s"]["fp32"]["basis"], "measured", "{}", v["ceilings"]);
+    assert_eq!(v["ceilings"]["compute_flops_per_s"]["fp16"]["basis"], "datasheet", "{}", v["ceilings"]);
     let datasheet = json(&["estimate", "-w", "llama-3.1-8b", "-H", "l4", "--json"]);
     assert!(
         v["phases"][1]["seconds"].as_f64() > datasheet["phases"][1]["seconds"].as_f64(),

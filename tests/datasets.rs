@@ -105,6 +105,22 @@ fn check(file: &str, edit: impl Fn(&str) -> String, entry: Option<&str>, field: 
 fn malformed_entries_name_file_entry_and_field() {
     check(
         "hardware.toml",
+        |t| t.replacen("calibration.gemm_compute = { value = 0.54", "calibration.gemm_compute = { value = 1.54", 1),
+        Some("mi300x"),
+        Some("calibration.gemm_compute"),
+        "fraction in (0, 1]",
+    );
+    check(
+        "hardware.toml",
+        |t| {
+            t.replacen("calibration.gemm_compute_8bit = { value = 0.49, confidence = \"verified\", source = \"AMD ROCm blog 'Measuring Max-Achievable FLOPs - Part 2' (ROCm/rocm-blogs, 2025): FP8 GEMM 1,273 of 2,615 TFLOP/s at a median 1,230 MHz\" }", "calibration.gemm_compute_8bit = 0.49", 1)
+        },
+        Some("mi300x"),
+        Some("calibration.gemm_compute_8bit.source"),
+        "names its source",
+    );
+    check(
+        "hardware.toml",
         |t| t.replacen("bandwidth_gb_per_s = 3350", "bandwidth_gb_per_s = -3350", 1),
         Some("h100-sxm"),
         Some("memory.bandwidth_gb_per_s"),

@@ -501,3 +501,41 @@ fn a_pipeline_step_is_its_slots_the_all_reduce_and_the_optimizer() {
     });
     assert!(err.is_err_and(|e| e.contains("multiple of the micro-batch")));
 }
+
+#[test]
+fn a_device_with_documented_fractions_is_calibrated_with_them() {
+    let c = catalog();
+    let w = c.workload("llama-3.1-70b").unwrap_or_else(|| panic!("preset"));
+    let prefill = |hw: &str, calibration: ridge_core::roofline::Calibration| {
+        let hw = c.hardware(hw).unwrap_or_else(|| panic!("{hw}"));
+        let e = estimate(&EstimateRequest {
+            workload: w,
+            hardware: hw,
+            measurement: None,
+            devices: 1,
+            replicas: 1,
+            expert_parallel: false,
+            scenario: w.defaults,
+            options: RooflineOptions { calibration, ..RooflineOptions::default() },
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let op = e.phase(Phase::Prefill).and_then(|p| p.operations.iter().find(|o| o.name == "ffn.up").cloned());
+        (op.map(|o| o.compute_s).unwrap_or_default(), e.notes)
+    };
+    use ridge_core::roofline::Calibration;
+    // MI300X: AMD's documented GEMM share (0.54) replaces the general 0.77.
+    let (raw, _) = prefill("mi300x", Calibration::NONE);
+    let (cal, notes) = prefill("mi300x", Calibration::DEFAULTS);
+    assert!(close(cal, raw / 0.54, 1e-12), "{cal} vs {raw} / 0.54");
+    assert!(notes.iter().any(|n| n.contains("mi300x's own documented fractions") && n.contains("708")), "{notes:?}");
+    // A device without its own keeps the defaults.
+    let (raw, _) = prefill("h100-sxm", Calibration::NONE);
+    let (cal, notes) = prefill("h100-sxm", Calibration::DEFAULTS);
+    assert!(close(cal, raw / 0.77, 1e-12));
+    assert!(!notes.iter().any(|n| n.contains("own documented")));
+    // An explicit calibration is taken as given.
+    let custom = Calibration { gemm_compute: 0.5, ..Calibration::DEFAULTS };
+    let (raw, _) = prefill("mi300x", Calibration::NONE);
+    let (cal, _) = prefill("mi300x", custom);
+    assert!(close(cal, raw / 0.5, 1e-12));
+}

@@ -165,6 +165,8 @@ fn uploads_are_listed_fetched_and_aggregated_per_device() {
     let m: ridge_core::roofline::Measurement =
         serde_json::from_value(lavapipe["measurement"].clone()).unwrap_or_else(|e| panic!("not a Measurement: {e}"));
     assert!(m.compute_tflops.contains_key(&ridge_core::Precision::Fp32));
+    // Shader f16 is not the tensor-core rate a datasheet's fp16 peak describes: not a ceiling.
+    assert!(!m.compute_tflops.contains_key(&ridge_core::Precision::Fp16));
 
     let health = get_json(&url, "/api/v1/health");
     assert_eq!(health["runs"], 4);

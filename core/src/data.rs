@@ -433,6 +433,17 @@ fn validate_hardware(hw: &Hardware, c: &mut Check<'_>) {
             c.positive("interconnect.latency_us", l);
         }
     }
+    if let Some(cal) = &hw.calibration {
+        for (name, f) in cal.fields() {
+            let Some(f) = f else { continue };
+            if !(f.value.is_finite() && f.value > 0.0 && f.value <= 1.0) {
+                c.fail(&format!("calibration.{name}"), format!("must be a fraction in (0, 1], got {}", f.value));
+            }
+            if f.source.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                c.fail(&format!("calibration.{name}.source"), "a documented fraction names its source".into());
+            }
+        }
+    }
     let Some(host) = &hw.host_link else { return validate_prices(hw, c) };
     match (&host.gb_per_s_per_direction, host.pcie_gen, host.lanes) {
         (Some(f), _, _) => c.figure("host_link.gb_per_s_per_direction", f),

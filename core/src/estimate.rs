@@ -237,14 +237,18 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     if let Some((field, v)) = req.options.calibration.invalid() {
         return Err(EstimateError::Scenario(format!("calibration.{field} must be a fraction in (0, 1], got {v}")));
     }
+    // The documented defaults give way to the device's own documented fractions.
+    let mut options = req.options;
+    if options.calibration == crate::roofline::Calibration::DEFAULTS {
+        options.calibration = options.calibration.for_device(req.hardware.calibration.as_ref());
+    }
     let mut ceilings = Ceilings::from_datasheet(req.hardware);
     if let Some(m) = req.measurement {
         ceilings.apply_measured(m);
     }
     let capacity = req.hardware.memory_capacity_bytes();
     let family = w.family();
-    let mut ctx =
-        PhaseContext { ceilings: &ceilings, options: req.options, unit: family.throughput_unit(), notes: Vec::new() };
+    let mut ctx = PhaseContext { ceilings: &ceilings, options, unit: family.throughput_unit(), notes: Vec::new() };
     let synced = if w.training.is_some() { n.saturating_mul(r) } else { n };
     if let Some(ic) = &req.hardware.interconnect
         && synced > ic.domain_devices
@@ -380,7 +384,21 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         (None, None, _) => return Err(EstimateError::Scenario(format!("workload `{}` has no model", w.id))),
     }
     let mut notes = ctx.notes;
-    let cal = req.options.calibration;
+    let cal = options.calibration;
+    if req.options.calibration == crate::roofline::Calibration::DEFAULTS
+        && let Some(own) = &req.hardware.calibration
+    {
+        let used: Vec<String> = own
+            .fields()
+            .into_iter()
+            .filter_map(|(name, f)| {
+                f.map(|f| format!("{name} {:.0}% ({})", f.value * 100.0, f.source.as_deref().unwrap_or("")))
+            })
+            .collect();
+        if !used.is_empty() {
+            notes.push(format!("calibrated with {}'s own documented fractions: {}", req.hardware.id, used.join("; ")));
+        }
+    }
     if cal.is_active() {
         notes.push(format!(
             "calibrated: datasheet ceilings scaled to GEMM {:.0}% (8-bit {:.0}%), attention {:.0}% of compute; streaming {:.0}%, gathers {:.0}% of bandwidth; collectives {:.0}% of the link (measured ceilings unscaled)",

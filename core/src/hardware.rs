@@ -50,6 +50,50 @@ pub struct Hardware {
     /// Estimated purchase price of one device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase: Option<PurchasePrice>,
+    /// Achievable fractions of this device's datasheet peaks where they are documented for it
+    /// (a vendor's or a measured figure, each with its source); `--calibrated` uses them in
+    /// place of the general defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<DeviceCalibration>,
+}
+
+/// Documented achievable fractions of one device's datasheet peaks, per operation class (see
+/// [`crate::roofline::Calibration`]); an absent class takes the general default.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceCalibration {
+    /// Matrix multiplies at 16 bits or wider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gemm_compute: Option<Figure>,
+    /// Matrix multiplies at 8 bits or fewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gemm_compute_8bit: Option<Figure>,
+    /// Attention.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention_compute: Option<Figure>,
+    /// Streaming memory traffic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Figure>,
+    /// Random-row gathers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gather_memory: Option<Figure>,
+    /// Collectives on the scale-up link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collective_link: Option<Figure>,
+}
+
+impl DeviceCalibration {
+    /// Every documented fraction, by field name.
+    pub fn fields(&self) -> [(&'static str, Option<&Figure>); 6] {
+        [
+            ("gemm_compute", self.gemm_compute.as_ref()),
+            ("gemm_compute_8bit", self.gemm_compute_8bit.as_ref()),
+            ("attention_compute", self.attention_compute.as_ref()),
+            ("memory", self.memory.as_ref()),
+            ("gather_memory", self.gather_memory.as_ref()),
+            ("collective_link", self.collective_link.as_ref()),
+        ]
+    }
 }
 
 /// Device memory.

@@ -311,6 +311,20 @@ impl Calibration {
         collective_link: 0.8,
     };
 
+    /// These fractions with a device's documented ones in their place, where it has them.
+    pub fn for_device(self, d: Option<&crate::hardware::DeviceCalibration>) -> Calibration {
+        let Some(d) = d else { return self };
+        let pick = |own: &Option<crate::provenance::Figure>, default: f64| own.as_ref().map_or(default, |f| f.value);
+        Calibration {
+            gemm_compute: pick(&d.gemm_compute, self.gemm_compute),
+            gemm_compute_8bit: pick(&d.gemm_compute_8bit, self.gemm_compute_8bit),
+            attention_compute: pick(&d.attention_compute, self.attention_compute),
+            memory: pick(&d.memory, self.memory),
+            gather_memory: pick(&d.gather_memory, self.gather_memory),
+            collective_link: pick(&d.collective_link, self.collective_link),
+        }
+    }
+
     /// Whether any fraction differs from 1.
     pub fn is_active(&self) -> bool {
         *self != Calibration::NONE

@@ -228,6 +228,18 @@ pub struct Sustained {
 }
 
 impl Derived {
+    /// The compute ceilings a measurement may take from a run: fp32 and fp64 only. Shader
+    /// kernels run on the vector units, so their f16 rate is not the rate of the matrix engines
+    /// (tensor or matrix cores) that the datasheet's 16- and 8-bit peaks describe and GEMMs use;
+    /// those stay with the datasheet (scaled with `--calibrated`). The run file keeps every rate.
+    pub fn measured_compute(&self) -> BTreeMap<Precision, Figure> {
+        self.compute_tflops
+            .iter()
+            .filter(|(p, _)| matches!(p, Precision::Fp32 | Precision::Fp64))
+            .map(|(p, f)| (*p, f.clone()))
+            .collect()
+    }
+
     /// Derives ceilings from verified kernels: the best bandwidth of the streaming kernels, the
     /// best rate per precision of the compute kernels, and the host transfers.
     pub fn from_kernels(kernels: &[KernelResult]) -> Derived {
@@ -289,7 +301,7 @@ impl RunResult {
                 self.tool.name, self.tool.version, self.device.wgpu_version, self.device.backend
             ),
             memory_gb_per_s: self.derived.memory_gb_per_s.clone(),
-            compute_tflops: self.derived.compute_tflops.clone(),
+            compute_tflops: self.derived.measured_compute(),
             host_to_device_gb_per_s: self.derived.host_to_device_gb_per_s.clone(),
             device_to_host_gb_per_s: self.derived.device_to_host_gb_per_s.clone(),
             notes: Vec::new(),
