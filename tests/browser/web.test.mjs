@@ -123,6 +123,25 @@ test('the page loads without console errors and ranks like `ridge match --json`'
   await page.close();
 });
 
+test('a mixture of experts is ranked with expert-parallel layouts, like the command line', async () => {
+  const [page, problems] = await open();
+  await page.selectOption('#workload', 'mixtral-8x7b');
+  const web = await rows(page);
+  sameRows(web, cli(['-w', 'mixtral-8x7b']).rows, 5);
+  const ep = web.find((r) => (r.layout.expert_parallel || 1) > 1);
+  assert.ok(ep, `no expert-parallel row: ${web.map((r) => r.layout_text).join(', ')}`);
+  // Its detail: the roofline of that layout (ops of an expert-parallel estimate) and the scaling
+  // curve with the expert-parallel line beside the tensor-parallel one.
+  await page.locator(`#ranking tbody tr[data-hardware="${ep.hardware}"]`).click();
+  await page.waitForFunction((hw) => document.querySelector('#detail h2')?.textContent.includes(hw), ep.name);
+  assert.match(await page.locator('#detail h2').textContent(), /EP\d/);
+  assert.ok(await page.locator('#roofline-chart circle.dot.op').count() > 0, 'roofline has the operations');
+  assert.equal(await page.locator('#scaling-chart path.line.ep').count(), 1);
+  await page.screenshot({ path: join(SHOTS, 'expert-parallel.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('the URL holds the whole state', async () => {
   const [page, problems] = await open();
   await page.selectOption('#workload', 'mixtral-8x7b');
