@@ -61,13 +61,9 @@ fn bench(c: &mut Criterion) {
     // A full ranking: every device, every tensor-parallel degree and batch, with sensitivities;
     // a mixture of experts adds expert-parallel layouts, training past one node adds pipelines
     // and data-parallel pipelines up to 1,024 devices.
-    for (id, max_devices) in [
-        ("llama-3.1-70b", 8),
-        ("dlrm-v2", 8),
-        ("llama-3.1-8b", 64),
-        ("mixtral-8x7b", 8),
-        ("gpt-3-175b-training", 1024),
-    ] {
+    for (id, max_devices) in
+        [("llama-3.1-70b", 8), ("dlrm-v2", 8), ("llama-3.1-8b", 64), ("mixtral-8x7b", 8), ("gpt-3-175b-training", 1024)]
+    {
         let Some(w) = cat.workload(id) else { panic!("preset {id}") };
         let constraints = ridge_core::matching::Constraints { max_devices, ..Default::default() };
         c.bench_function(&format!("rank/{id}/max-devices-{max_devices}"), |b| {
