@@ -436,6 +436,12 @@ fn training_past_one_node_is_pipelined_and_data_parallel() {
     // GPT-3 175B needs about 2.8 TB for weights, gradients and Adam state: no node holds it.
     let (code, out, _) = ridge(&["match", "-w", "gpt-3-175b-training", "-H", "h100-sxm", "--json"]);
     assert_eq!(code, 1, "nothing fits on 8 devices: {out}");
+    let (code, out, _) = ridge(&["match", "-w", "gpt-3-175b-training", "-H", "h100-sxm", "--max-devices", "64"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("up to 64 device(s)") && out.contains("PP8"),
+        "the reason names the widest layout tried: {out}"
+    );
     let v = matched(&["-w", "gpt-3-175b-training", "-H", "h100-sxm", "--max-devices", "1024"]);
     let row = rows(&v).into_iter().next().unwrap_or_else(|| panic!("{v}"));
     let (tp, pp, dp) = (

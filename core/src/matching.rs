@@ -860,7 +860,12 @@ fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, String> {
         // The last miss is at the largest tensor-parallel degree tried: the closest it came.
         return Err(match misses.last() {
             Some(last) => {
-                let max = c.max_devices.min(hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8));
+                // Training goes past one node where the datasets have a node preset with a network.
+                let max = if search.family == Family::Training && search.node(hw).is_some() {
+                    c.max_devices
+                } else {
+                    c.max_devices.min(hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8))
+                };
                 format!("nothing fits the targets on up to {max} device(s): {last}")
             }
             None => "no configuration to try within the device limit".into(),
