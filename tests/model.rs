@@ -469,7 +469,7 @@ fn a_pipeline_step_is_its_slots_the_all_reduce_and_the_optimizer() {
     assert!(close(one.step_s.unwrap_or_default(), step, 1e-12));
     assert_eq!(one.bubble_share, Some(0.0));
     // 4 stages of 24 layers, 2 pipelines of 768 sequences in micro-batches of 1: 768 + 3 slots,
-    // two sends of a micro-batch's activations per slot, the ring all-reduce of a stage's
+    // two sends of a micro-batch's activations per slot, the all-reduce of a stage's
     // gradients between the 2 pipelines, then Adam.
     let p = at(4, 2);
     let stage = p.stage.phase(Phase::Step).unwrap_or_else(|| panic!("step"));
@@ -538,4 +538,27 @@ fn a_device_with_documented_fractions_is_calibrated_with_them() {
     let (raw, _) = prefill("mi300x", Calibration::NONE);
     let (cal, _) = prefill("mi300x", custom);
     assert!(close(cal, raw / 0.5, 1e-12));
+}
+
+#[test]
+fn an_all_reduce_takes_the_fewer_latency_steps_of_ring_and_tree() {
+    use ridge_core::ops::CollectiveKind;
+    let c = catalog();
+    let (Some(w), Some(h100)) = (c.workload("llama-3.1-8b"), c.hardware("h100-sxm")) else { panic!("presets") };
+    // Ring 2(n-1), double binary tree 2 ceil(log2 n): equal up to 2 devices, the tree after.
+    let steps = |n: f64| CollectiveKind::AllReduce.latency_steps(n);
+    assert_eq!((steps(1.0), steps(2.0), steps(4.0), steps(8.0), steps(64.0)), (0.0, 2.0, 4.0, 6.0, 12.0));
+    assert_eq!(CollectiveKind::AllToAll.latency_steps(8.0), 7.0);
+    // On the roofline: a decode step's all-reduce on 8 H100s is its bytes at 2(7/8) per byte over
+    // the NVLink rate plus 6 latencies.
+    let e = run(w, h100, 8, |s| s.batch = 16);
+    let op = e
+        .phase(Phase::Decode)
+        .and_then(|p| p.operations.iter().find(|o| o.name == "tp.all-reduce").cloned())
+        .unwrap_or_else(|| panic!("tp.all-reduce"));
+    let link = e.ceilings.scale_up_bytes_per_s.as_ref().map(|c| c.per_s).unwrap_or_default();
+    let latency = e.ceilings.scale_up_latency_s;
+    let expected = op.link_bytes / link + op.count * 6.0 * latency;
+    assert!(close(op.link_s, expected, 1e-12), "{} vs {expected}", op.link_s);
+    assert!(close(op.link_bytes, op.count * 16.0 * 4096.0 * 2.0 * 2.0 * 7.0 / 8.0, 1e-12));
 }

@@ -51,13 +51,16 @@ impl CollectiveKind {
         }
     }
 
-    /// Sequential latency-bound steps of the ring algorithm.
+    /// Sequential latency-bound steps: for an all-reduce the ring's `2(n-1)` or a double binary
+    /// tree's `2⌈log2 n⌉`, whichever is fewer (NCCL picks the faster; both move the same bytes
+    /// per device at full bandwidth, so the bandwidth term is the same); `n-1` for the other
+    /// collectives (ring).
     pub fn latency_steps(self, group: f64) -> f64 {
         if group <= 1.0 {
             return 0.0;
         }
         match self {
-            CollectiveKind::AllReduce => 2.0 * (group - 1.0),
+            CollectiveKind::AllReduce => 2.0 * (group - 1.0).min(group.log2().ceil()),
             _ => group - 1.0,
         }
     }

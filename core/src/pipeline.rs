@@ -10,7 +10,7 @@
 //!   replicas` sequences in micro-batches of the workload's size; with `m` of them a step is
 //!   `(m + stages - 1)` slots of one micro-batch's forward and backward on a stage (the bubble is
 //!   the `stages - 1` extra slots) with two sends per slot (activations forward, gradients
-//!   backward), then the replicas' ring all-reduce of their gradients over the network, then the
+//!   backward), then the replicas' all-reduce of their gradients over the network, then the
 //!   optimizer. A stage keeps the activations of up to `stages` micro-batches.
 //!
 //! Every stage is charged the embedding and the output head (and, in training, the loss): an
@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::estimate::{Estimate, EstimateRequest, Phase, estimate};
 use crate::hardware::{Hardware, Node};
+use crate::ops::CollectiveKind;
 use crate::roofline::{Bound, Measurement, RooflineOptions};
 use crate::units::GB;
 use crate::workload::{Family, Scenario, Workload};
@@ -168,11 +169,12 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
         let sends = if pp > 1 { 2.0 * send(f64::from(micro) * seq) } else { 0.0 };
         let slots = m + hops;
         let pipe = slots * (micro_s + sends);
-        // The replicas all-reduce their gradients (ring) over the network, stage by stage.
+        // The replicas all-reduce their gradients over the network, stage by stage (ring
+        // bandwidth, the fewer latency steps of ring and tree).
         let grads = stage.parameters / f64::from(tp) * ab;
         let r = f64::from(dp);
-        let all_reduce =
-            if dp > 1 { 2.0 * (r - 1.0) / r * grads / link + 2.0 * (r - 1.0) * net.latency_s() } else { 0.0 };
+        let all_reduce = CollectiveKind::AllReduce.bus_factor(r) * grads / link
+            + CollectiveKind::AllReduce.latency_steps(r) * net.latency_s();
         let step_s = pipe + all_reduce + optimizer;
         let tokens = f64::from(s.batch) * seq;
         let inside = interconnect_seconds(&stage) / m * slots;
