@@ -65,6 +65,16 @@ function writeUrl(s) {
   if (url !== `${location.pathname}${location.search}`) history.replaceState(null, '', url);
 }
 
+/** A layout as the command line writes it: `TP8 x PP2 x DP4`, `EP8`, `1 device`. */
+function layoutText(l) {
+  const parts = [];
+  if (l.tensor_parallel > 1) parts.push(`TP${l.tensor_parallel}`);
+  if ((l.expert_parallel || 1) > 1) parts.push(`EP${l.expert_parallel}`);
+  if ((l.pipeline_stages || 1) > 1) parts.push(`PP${l.pipeline_stages}`);
+  if (l.replicas > 1) parts.push(`DP${l.replicas}`);
+  return parts.length ? parts.join(' x ') : '1 device';
+}
+
 const num = (v) => (v === undefined || v === '' ? undefined : Number(v));
 
 /** The `rank` input for a state; throws with a readable message on bad JSON. */
@@ -366,8 +376,8 @@ function renderSelected() {
     })).filter((l) => l.points.length > 0),
     dots: row.scaling.map((p) => ({
       x: p.devices, y: p.throughput_per_s,
-      cls: p.layout.tensor_parallel === row.layout.tensor_parallel && (p.layout.expert_parallel || 1) === (row.layout.expert_parallel || 1) && p.layout.replicas === row.layout.replicas ? 'selected' : '',
-      label: `${p.devices} devices (${(p.layout.expert_parallel || 1) > 1 ? `EP${p.layout.expert_parallel}` : `TP${p.layout.tensor_parallel}`} × ${p.layout.replicas}): ${si(p.throughput_per_s)}, efficiency ${Math.round(p.efficiency * 100)}%`,
+      cls: layoutText(p.layout) === layoutText(row.layout) ? 'selected' : '',
+      label: `${p.devices} devices (${layoutText(p.layout)}): ${si(p.throughput_per_s)}, efficiency ${Math.round(p.efficiency * 100)}%`,
       text: `${Math.round(p.efficiency * 100)}%`,
     })),
   });

@@ -137,6 +137,9 @@ test('a mixture of experts is ranked with expert-parallel layouts, like the comm
   assert.match(await page.locator('#detail h2').textContent(), /EP\d/);
   assert.ok(await page.locator('#roofline-chart circle.dot.op').count() > 0, 'roofline has the operations');
   assert.equal(await page.locator('#scaling-chart path.line.ep').count(), 1);
+  const selected = await page.locator('#scaling-chart circle.dot.selected title').allTextContents();
+  assert.equal(selected.length, 1, selected.join(' | '));
+  assert.match(selected[0], new RegExp(`\\(${ep.layout_text}\\)`));
   await page.screenshot({ path: join(SHOTS, 'expert-parallel.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await page.close();
