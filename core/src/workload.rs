@@ -632,43 +632,31 @@ impl Transformer {
                     layers,
                     OpKind::Gemm { m: tokens, n: experts, k: h, a, b: a, c: a, compute: a },
                 ));
+                // Tensor parallel: every device sees this pass's tokens and a slice of every
+                // expert. Expert parallel: this device holds E/ep whole experts and computes the
+                // assignments of every device's tokens routed to them (balanced: 1/ep of all);
+                // the tokens travel there and back in two all-to-alls per layer.
+                let e = f64::from(ep);
+                let routed = tokens * e;
+                let here = experts / e;
+                let assignments = routed * k / e;
+                // Expected distinct experts hit when each token picks k of E uniformly.
+                let active = here * (1.0 - (1.0 - k / experts).powf(routed));
+                let rows = assignments / active;
+                let exchange = OpKind::Collective {
+                    kind: CollectiveKind::AllToAll,
+                    bytes: tokens * k * h * ab,
+                    group: e,
+                    link: Link::ScaleUp,
+                };
                 if ep > 1 {
-                    // Expert parallel: this device holds E/ep whole experts and computes the
-                    // assignments of every device's tokens routed to them (balanced: 1/ep of
-                    // all); the tokens travel there and back in two all-to-alls per layer.
-                    let e = f64::from(ep);
-                    let all_tokens = tokens * e;
-                    let here = experts / e;
-                    let assignments = all_tokens * k / e;
-                    let active = here * (1.0 - (1.0 - k / experts).powf(all_tokens));
-                    let rows = assignments / active;
-                    let exchange = OpKind::Collective {
-                        kind: CollectiveKind::AllToAll,
-                        bytes: tokens * k * h * ab,
-                        group: e,
-                        link: Link::ScaleUp,
-                    };
                     ops.push(Operation::new("ep.dispatch", layers, exchange.clone()));
-                    ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width)));
-                    ops.push(Operation::new(
-                        "moe.act",
-                        layers,
-                        elementwise(assignments * ffn, act_reads, 1.0, act_flops),
-                    ));
-                    ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
+                }
+                ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width)));
+                ops.push(Operation::new("moe.act", layers, elementwise(assignments * ffn, act_reads, 1.0, act_flops)));
+                ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
+                if ep > 1 {
                     ops.push(Operation::new("ep.combine", layers, exchange));
-                } else {
-                    let assignments = tokens * k;
-                    // Expected distinct experts hit when each token picks k of E uniformly.
-                    let active = experts * (1.0 - (1.0 - k / experts).powf(tokens));
-                    let rows = assignments / active;
-                    ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width)));
-                    ops.push(Operation::new(
-                        "moe.act",
-                        layers,
-                        elementwise(assignments * ffn, act_reads, 1.0, act_flops),
-                    ));
-                    ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
                 }
                 ops.push(Operation::new("moe.combine", layers, elementwise(tokens * k * h, 1.0, k.recip(), 1.0)));
             }
