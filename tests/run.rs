@@ -64,6 +64,14 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
         assert!(k.throughput.as_ref().is_some_and(|tp| tp.value > 0.0), "{}", k.name);
         assert!(k.work.bytes > 0.0, "{}", k.name);
     }
+    // The square fp32 GEMM tried every tiling that fits, each verified, and measured the fastest.
+    let gemm = r.kernels.iter().find(|k| k.name == "gemm.fp32.128x128x128").unwrap_or_else(|| panic!("gemm"));
+    assert!(gemm.variants.len() >= 2 && gemm.variants.iter().all(|v| v.verified && v.seconds.is_some()));
+    let chosen: Vec<_> = gemm.variants.iter().filter(|v| v.chosen).collect();
+    assert_eq!(chosen.len(), 1);
+    let fastest = gemm.variants.iter().filter_map(|v| v.seconds).fold(f64::INFINITY, f64::min);
+    assert_eq!(chosen[0].seconds, Some(fastest));
+    assert_eq!(gemm.params.get("tile_m").copied(), chosen[0].name.split('x').next().and_then(|s| s.parse().ok()));
     // Kernels are GPU-timed where the adapter has timestamps (lavapipe does), transfers on the host.
     let gpu_timed =
         r.kernels.iter().filter(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::GpuTimestamp)).count();
@@ -169,4 +177,40 @@ fn run_errors_are_clear() {
     let (code, _, err) = ridge(&["run", "--sustain=-3", "--quiet"]);
     assert_eq!(code, 2);
     assert!(err.contains("--sustain needs a positive number"), "{err}");
+}
+
+/// Every register-tiled GEMM configuration, on a shape of several blocks in M and N and an odd
+/// number of K steps (both workgroup-memory buffers, and the last step without a prefetch),
+/// matches the CPU on every element, not just the suite's sample.
+#[test]
+fn every_gemm_tiling_matches_the_cpu_on_every_element() {
+    use ridge_bench::gpu::{self, Bindings, Gpu, f32_bytes};
+    use ridge_core::bench::kernels::GEMM_TILES;
+    use ridge_core::bench::reference;
+    use ridge_core::bench::rng::SplitMix64;
+
+    let _gpu = gpu_lock();
+    let instance = gpu::instance();
+    let adapter = gpu::adapters(&instance, Some(ADAPTER))
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no llvmpipe adapter (is mesa-vulkan-drivers installed? set WGPU_BACKEND=vulkan)"));
+    let g = Gpu::open(&adapter).unwrap_or_else(|e| panic!("{e:#}"));
+    for t in GEMM_TILES {
+        let (m, n, k) = (2 * t.bm, 3 * t.bn, 5 * t.bk);
+        let mut rng = SplitMix64::new(t.bm as u64 * 1000 + t.bk as u64);
+        let a = rng.fill(m * k, -1.0, 1.0);
+        let b = rng.fill(k * n, -1.0, 1.0);
+        let kernel = g.kernel("gemm", &t.wgsl(), "gemm").unwrap_or_else(|e| panic!("{}: {e:#}", t.name()));
+        let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
+        let (ab, bb) = (g.storage("A", &f32_bytes(&a)), g.storage("B", &f32_bytes(&b)));
+        let out = g.output("C", (m * n * 4) as u64);
+        let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
+        g.time(&kernel, &group, t.dispatch(m, n), 1).unwrap_or_else(|e| panic!("{}: {e:#}", t.name()));
+        let got = g.read_f32(&out, m * n).unwrap_or_else(|e| panic!("{e:#}"));
+        let every: Vec<(usize, usize)> = (0..m).flat_map(|r| (0..n).map(move |c| (r, c))).collect();
+        let check = reference::compare(&got, &reference::gemm_at(&a, &b, n, k, &every), 1e-4);
+        assert!(check.ok, "tiling {} on {m}x{n}x{k}: {:?}", t.name(), check.detail);
+        assert_eq!(check.checked, m * n);
+    }
 }

@@ -299,6 +299,26 @@ pub fn run(
     Ok((code, written))
 }
 
+/// `gemm.fp32.4096x4096x4096 configurations tried: 128x128x8/8x8 1.2 ms (measured), …`: each
+/// configuration's trial time per repeat.
+fn variants_line(k: &ridge_core::bench::result::KernelResult) -> String {
+    let tried: Vec<String> = k
+        .variants
+        .iter()
+        .map(|v| {
+            let time = v.seconds.map_or_else(|| "—".into(), seconds);
+            let mark = match (v.chosen, v.verified, v.seconds) {
+                (true, _, _) => " (measured)",
+                (false, true, _) => "",
+                (false, false, Some(_)) => " (FAILED verification)",
+                (false, false, None) => " (FAILED to run)",
+            };
+            format!("{} {time}{mark}", v.name)
+        })
+        .collect();
+    format!("{} configurations tried: {}", k.name, tried.join(", "))
+}
+
 fn first_line(s: Option<&str>) -> &str {
     s.unwrap_or_default().lines().next().unwrap_or_default()
 }
@@ -351,6 +371,9 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
         for f in &k.findings {
             writeln!(out, "finding: {}: {f}", k.name)?;
         }
+    }
+    for k in r.kernels.iter().filter(|k| !k.variants.is_empty()) {
+        writeln!(out, "{}", variants_line(k))?;
     }
 
     // The empirical roofline: measured ceilings and the intensity sweep against them.

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{Result, anyhow, bail};
-use ridge_core::bench::kernels;
+use ridge_core::bench::kernels::{self, GemmTile};
 use ridge_core::bench::reference::{self, AttentionShape, Stream, Verification};
-use ridge_core::bench::result::{KernelResult, Status, Sustained, Throughput, Timing, TimingMethod, Work};
+use ridge_core::bench::result::{KernelResult, Status, Sustained, Throughput, Timing, TimingMethod, Variant, Work};
 use ridge_core::bench::rng::SplitMix64;
 use ridge_core::bench::stats::Summary;
 use ridge_core::units::{GB, TERA};
@@ -348,6 +348,11 @@ fn group_of(name: &str) -> &str {
     name.split('.').next().unwrap_or(name)
 }
 
+/// A GEMM configuration's name in results: its tiling, or `portable` for the bounds-checked kernel.
+fn gemm_tile_name(tile: Option<GemmTile>) -> String {
+    tile.map_or_else(|| "portable 64x64x16/4x4".into(), |t| t.name())
+}
+
 fn size_name(bytes: u64) -> String {
     if bytes >= MIB { format!("{}MiB", bytes / MIB) } else { format!("{}KiB", bytes / 1024) }
 }
@@ -378,6 +383,7 @@ fn failed(
         work,
         throughput: None,
         findings: Vec::new(),
+        variants: Vec::new(),
     }
 }
 
@@ -396,6 +402,14 @@ struct Launch<'a> {
     kernel: &'a Kernel,
     group: &'a wgpu::BindGroup,
     workgroups: [u32; 3],
+}
+
+/// A GEMM's measurement: the chosen configuration's timing and output, and every trial.
+struct GemmRun {
+    timing: Timing,
+    got: Vec<f32>,
+    variants: Vec<Variant>,
+    tile: Option<GemmTile>,
 }
 
 /// How a kernel result is assembled.
@@ -487,6 +501,7 @@ impl Ctx<'_> {
             work,
             throughput: Some(throughput),
             findings: Vec::new(),
+            variants: Vec::new(),
         }
     }
 
@@ -707,27 +722,114 @@ impl Ctx<'_> {
         let a = f16_exact(m * k);
         let b = f16_exact(k * n);
         let encode = |v: &[f32]| if half { f16_bytes(v) } else { f32_bytes(v) };
-        let run = || -> Result<(Timing, Vec<f32>)> {
+        // The corners and 256 random elements, checked against an f64 reference; f16 partial sums
+        // of 16 products round at about 1e-3 of their size.
+        let mut at = vec![(0, 0), (m - 1, n - 1), (0, n - 1), (m - 1, 0)];
+        let mut pick = SplitMix64::new(5);
+        at.extend((0..256).map(|_| (pick.below(m as u32) as usize, pick.below(n as u32) as usize)));
+        let want = reference::gemm_at(&a, &b, n, k, &at);
+        let tolerance = if half { 2e-2 } else { 1e-3 };
+        let check = |got: &[f32]| {
+            let picked: Vec<f32> = at.iter().map(|&(r, c)| got[r * n + c]).collect();
+            reference::compare(&picked, &want, tolerance)
+        };
+        let tiles = if half { vec![None] } else { self.gemm_tiles(m, n, k) };
+        let run = || -> Result<GemmRun> {
             let g = self.gpu;
-            let kernel = g.kernel("gemm", if half { kernels::GEMM_F16 } else { kernels::GEMM }, "gemm")?;
-            let workgroups = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
             let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
             let (ab, bb) = (g.storage("A", &encode(&a)), g.storage("B", &encode(&b)));
             let out = g.output("C", (m * n * 4) as u64);
-            let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
+            let build = |tile: Option<GemmTile>| -> Result<(Kernel, wgpu::BindGroup, [u32; 3])> {
+                let (kernel, workgroups) = match tile {
+                    Some(t) => (g.kernel("gemm", &t.wgsl(), "gemm")?, t.dispatch(m, n)),
+                    None => (
+                        g.kernel("gemm", if half { kernels::GEMM_F16 } else { kernels::GEMM }, "gemm")?,
+                        [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1],
+                    ),
+                };
+                let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
+                Ok((kernel, group, workgroups))
+            };
+            // With more than one tiling, a short trial of each (timed, then verified) picks the
+            // fastest that verified; the measurement below is of that one only.
+            let mut variants = Vec::new();
+            let mut best: Option<(f64, usize)> = None;
+            if tiles.len() > 1 {
+                for (i, &tile) in tiles.iter().enumerate() {
+                    let trial = g.scoped(|| {
+                        let (kernel, group, workgroups) = build(tile)?;
+                        let (first, _) = g.time(&kernel, &group, workgroups, 1)?;
+                        let repeats = (0.005 / first.max(1e-9)).ceil().clamp(1.0, 64.0) as u32;
+                        let (seconds, _) = g.time(&kernel, &group, workgroups, repeats)?;
+                        Ok((seconds, check(&g.read_f32(&out, m * n)?)))
+                    });
+                    let name = gemm_tile_name(tile);
+                    variants.push(match trial {
+                        Ok((seconds, v)) => {
+                            if v.ok && best.is_none_or(|(b, _)| seconds < b) {
+                                best = Some((seconds, i));
+                            }
+                            let error = (!v.ok).then(|| {
+                                format!("output does not match the CPU reference: {}", v.detail.unwrap_or_default())
+                            });
+                            Variant { name, seconds: Some(seconds), verified: v.ok, chosen: false, error }
+                        }
+                        Err(e) => Variant {
+                            name,
+                            seconds: None,
+                            verified: false,
+                            chosen: false,
+                            error: Some(format!("{e:#}")),
+                        },
+                    });
+                }
+            }
+            // None verified: measure the portable kernel, whose verification then reports why.
+            let chosen = best.map_or(tiles.len() - 1, |(_, i)| i);
+            if let Some(v) = variants.get_mut(chosen) {
+                v.chosen = true;
+            }
+            let (kernel, group, workgroups) = build(tiles[chosen])?;
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
-            Ok((timing, g.read_f32(&out, m * n)?))
+            Ok(GemmRun { timing, got: g.read_f32(&out, m * n)?, variants, tile: tiles[chosen] })
         };
-        // Check the corners and 256 random elements against an f64 reference; f16 partial sums of
-        // 16 products round at about 1e-3 of their size.
-        let tolerance = if half { 2e-2 } else { 1e-3 };
-        self.conclude(spec, run(), |got| {
-            let mut at = vec![(0, 0), (m - 1, n - 1), (0, n - 1), (m - 1, 0)];
-            let mut pick = SplitMix64::new(5);
-            at.extend((0..256).map(|_| (pick.below(m as u32) as usize, pick.below(n as u32) as usize)));
-            let picked: Vec<f32> = at.iter().map(|&(r, c)| got[r * n + c]).collect();
-            reference::compare(&picked, &reference::gemm_at(&a, &b, n, k, &at), tolerance)
-        })
+        let (outcome, extra) = match run() {
+            Ok(GemmRun { timing, got, variants, tile }) => (Ok((timing, got)), Some((variants, tile))),
+            Err(e) => (Err(e), None),
+        };
+        let mut r = self.conclude(spec, outcome, |got| check(got));
+        if let Some((variants, tile)) = extra {
+            let t = tile.unwrap_or(kernels::GemmTile { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 });
+            r.params.extend(params(&[
+                ("tile_m", t.bm as f64),
+                ("tile_n", t.bn as f64),
+                ("tile_k", t.bk as f64),
+                ("invocation_m", t.tm as f64),
+                ("invocation_n", t.tn as f64),
+            ]));
+            r.variants = variants;
+        }
+        r
+    }
+
+    /// The register-tiled GEMM configurations that tile `m`×`n`×`k` exactly and fit the
+    /// adapter's workgroup limits, then the portable kernel (`None`), which handles any shape.
+    fn gemm_tiles(&self, m: usize, n: usize, k: usize) -> Vec<Option<GemmTile>> {
+        let l = &self.gpu.limits;
+        kernels::GEMM_TILES
+            .iter()
+            .copied()
+            .filter(|t| {
+                let (x, y) = t.workgroup();
+                t.fits(m, n, k)
+                    && t.shared_bytes() as u64 <= u64::from(l.max_compute_workgroup_storage_size)
+                    && (x * y) as u64 <= u64::from(l.max_compute_invocations_per_workgroup)
+                    && x as u64 <= u64::from(l.max_compute_workgroup_size_x)
+                    && y as u64 <= u64::from(l.max_compute_workgroup_size_y)
+            })
+            .map(Some)
+            .chain([None])
+            .collect()
     }
 
     fn gather(&self, row_bytes: usize) -> KernelResult {

@@ -186,6 +186,27 @@ pub struct KernelResult {
     /// Remarks, e.g. a figure above the device's physical peak (a defect to investigate).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<String>,
+    /// Configurations tried before the measured one was chosen (the fastest that verified), for
+    /// kernels with more than one (the GEMM tilings). Empty for the others.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// One configuration of a kernel tried in a short trial: timed, then verified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    /// The configuration, e.g. a GEMM tiling `128x128x8/8x8` (block M×N×K / outputs per invocation).
+    pub name: String,
+    /// Seconds per repeat in the trial (fastest of its samples); absent when it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// Its output matched the CPU reference.
+    pub verified: bool,
+    /// Whether it is the configuration measured and reported.
+    pub chosen: bool,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Ceilings derived from verified kernels.
