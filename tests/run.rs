@@ -203,7 +203,7 @@ fn every_gemm_tiling_matches_the_cpu_on_every_element() {
         let b = rng.fill(k * n, -1.0, 1.0);
         let kernel = g.kernel("gemm", &t.wgsl(), "gemm").unwrap_or_else(|e| panic!("{}: {e:#}", t.name()));
         let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
-        let (ab, bb) = (g.storage("A", &f32_bytes(&a)), g.storage("B", &f32_bytes(&b)));
+        let (ab, bb) = (g.storage("A", f32_bytes(&a)), g.storage("B", f32_bytes(&b)));
         let out = g.output("C", (m * n * 4) as u64);
         let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
         g.time(&kernel, &group, t.dispatch(m, n), 1).unwrap_or_else(|e| panic!("{}: {e:#}", t.name()));

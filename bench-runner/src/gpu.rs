@@ -364,6 +364,11 @@ impl Gpu {
 
     /// Reads the first `bytes` of a MAP_READ buffer.
     pub fn read_bytes(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        self.map_read(buffer, bytes, <[u8]>::to_vec)
+    }
+
+    /// Maps the first `bytes` of a MAP_READ buffer and hands them to `f`.
+    fn map_read<T>(&self, buffer: &wgpu::Buffer, bytes: u64, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
         let slice = buffer.slice(0..bytes);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
@@ -373,9 +378,9 @@ impl Gpu {
         rx.recv_timeout(self.timeout)
             .map_err(|_| anyhow!("buffer map did not complete"))?
             .context("mapping a buffer")?;
-        let data = slice.get_mapped_range().map_err(|e| anyhow!("reading a mapped buffer: {e:?}"))?.to_vec();
+        let out = f(&slice.get_mapped_range().map_err(|e| anyhow!("reading a mapped buffer: {e:?}"))?);
         buffer.unmap();
-        Ok(data)
+        Ok(out)
     }
 
     /// Copies a storage buffer back to the host as f32 values.
@@ -390,8 +395,8 @@ impl Gpu {
         let mut encoder = self.device.create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
         encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
         self.queue.submit([encoder.finish()]);
-        let raw = self.read_bytes(&staging, bytes)?;
-        Ok(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        // One copy, straight from the mapping into f32 values.
+        self.map_read(&staging, bytes, bytemuck::pod_collect_to_vec::<u8, f32>)
     }
 
     /// Largest storage binding the device allows, rounded down to 256 bytes.
@@ -414,9 +419,10 @@ impl Gpu {
     }
 }
 
-/// Bytes of a slice of f32.
-pub fn f32_bytes(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+/// The bytes of a slice of f32, without a copy (native byte order: every GPU host ridge targets is
+/// little-endian, as WGSL's storage buffers are).
+pub fn f32_bytes(v: &[f32]) -> &[u8] {
+    bytemuck::cast_slice(v)
 }
 
 /// Bytes of a slice of f32 converted to IEEE half precision (round to nearest even; the suite
@@ -445,9 +451,9 @@ fn f32_to_f16(x: f32) -> u16 {
     sign | h as u16
 }
 
-/// Bytes of a slice of u32.
-pub fn u32_bytes(v: &[u32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+/// The bytes of a slice of u32, without a copy (native byte order, as [`f32_bytes`]).
+pub fn u32_bytes(v: &[u32]) -> &[u8] {
+    bytemuck::cast_slice(v)
 }
 
 #[cfg(test)]

@@ -31,9 +31,23 @@ pub fn compare(got: &[f32], want: &[f32], tolerance: f64) -> Verification {
             detail: Some(format!("expected {} values, got {}", want.len(), got.len())),
         };
     }
+    compare_with(got, tolerance, |i| want[i])
+}
+
+/// [`compare`] against expected values computed per index, for outputs too large to hold their
+/// reference twice.
+pub fn compare_with(got: &[f32], tolerance: f64, want: impl Fn(usize) -> f32) -> Verification {
+    compare_part(got, 0, tolerance, want)
+}
+
+/// [`compare_with`] for the part of an output that starts at index `first`: `want` and the
+/// failure detail use indices into the whole output. Parts combine with [`merge`].
+pub fn compare_part(got: &[f32], first: usize, tolerance: f64, want: impl Fn(usize) -> f32) -> Verification {
     let mut max_error = 0.0f64;
     let mut detail = None;
-    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+    for (j, &g) in got.iter().enumerate() {
+        let i = first + j;
+        let w = want(i);
         let err = (f64::from(g) - f64::from(w)).abs() / f64::from(w).abs().max(1.0);
         let bad = err.is_nan() || err > tolerance;
         if bad && detail.is_none() {
@@ -43,6 +57,21 @@ pub fn compare(got: &[f32], want: &[f32], tolerance: f64) -> Verification {
         max_error = if err.is_finite() { max_error.max(err) } else { f64::MAX };
     }
     Verification { ok: detail.is_none(), checked: got.len(), max_error, tolerance, detail }
+}
+
+/// One verification from those of consecutive parts of an output, in order: the first failure's
+/// detail, the largest error, every value counted.
+pub fn merge(parts: impl IntoIterator<Item = Verification>, tolerance: f64) -> Verification {
+    let mut all = Verification { ok: true, checked: 0, max_error: 0.0, tolerance, detail: None };
+    for p in parts {
+        all.ok &= p.ok;
+        all.checked += p.checked;
+        all.max_error = all.max_error.max(p.max_error);
+        if all.detail.is_none() {
+            all.detail = p.detail;
+        }
+    }
+    all
 }
 
 /// Streaming kernels.
@@ -78,13 +107,13 @@ impl Stream {
         }
     }
 
-    /// The expected output.
-    pub fn reference(self, a: &[f32], b: &[f32], s: f32) -> Vec<f32> {
+    /// The expected output of one element from its inputs.
+    pub fn value(self, a: f32, b: f32, s: f32) -> f32 {
         match self {
-            Stream::Copy => a.to_vec(),
-            Stream::Scale => a.iter().map(|x| s * x).collect(),
-            Stream::Add => a.iter().zip(b).map(|(x, y)| x + y).collect(),
-            Stream::Triad => a.iter().zip(b).map(|(x, y)| x + s * y).collect(),
+            Stream::Copy => a,
+            Stream::Scale => s * a,
+            Stream::Add => a + b,
+            Stream::Triad => a + s * b,
         }
     }
 }
@@ -236,6 +265,17 @@ mod tests {
         assert_eq!(bad.detail.as_deref(), Some("value 1: got 2.5, expected 2"));
         assert!(!compare(&[f32::NAN], &[1.0], 1.0).ok);
         assert!(!compare(&[1.0], &[1.0, 2.0], 1.0).ok);
+    }
+
+    #[test]
+    fn parts_merge_into_the_whole_verification() {
+        let want = [1.0f32, 2.0, 3.0, 4.0, 5.0];
+        let got = [1.0f32, 2.0, 3.5, 4.0, 9.0];
+        let whole = compare(&got, &want, 1e-3);
+        let parts = [compare_part(&got[..2], 0, 1e-3, |i| want[i]), compare_part(&got[2..], 2, 1e-3, |i| want[i])];
+        assert_eq!(merge(parts, 1e-3), whole);
+        assert_eq!(whole.detail.as_deref(), Some("value 2: got 3.5, expected 3"));
+        assert_eq!(whole.checked, 5);
     }
 
     #[test]
