@@ -179,13 +179,14 @@ fn run_errors_are_clear() {
     assert!(err.contains("--sustain needs a positive number"), "{err}");
 }
 
-/// Every register-tiled GEMM configuration, on a shape of several blocks in M and N and an odd
-/// number of K steps (both workgroup-memory buffers, and the last step without a prefetch),
-/// matches the CPU on every element, not just the suite's sample.
+/// Every generated GEMM configuration matches the CPU on every element, not just the suite's
+/// sample: the register tilings on several blocks in M and N and an odd number of K steps (both
+/// workgroup-memory buffers, and the last step without a prefetch); the skinny ones with row
+/// counts that do not fill their last reduction round and K slices of unequal length.
 #[test]
-fn every_gemm_tiling_matches_the_cpu_on_every_element() {
+fn every_gemm_configuration_matches_the_cpu_on_every_element() {
     use ridge_bench::gpu::{self, Bindings, Gpu, f32_bytes};
-    use ridge_core::bench::kernels::GEMM_TILES;
+    use ridge_core::bench::kernels::{GEMM_TILES, skinny_gemms};
     use ridge_core::bench::reference;
     use ridge_core::bench::rng::SplitMix64;
 
@@ -196,21 +197,35 @@ fn every_gemm_tiling_matches_the_cpu_on_every_element() {
         .next()
         .unwrap_or_else(|| panic!("no llvmpipe adapter (is mesa-vulkan-drivers installed? set WGPU_BACKEND=vulkan)"));
     let g = Gpu::open(&adapter).unwrap_or_else(|e| panic!("{e:#}"));
-    for t in GEMM_TILES {
-        let (m, n, k) = (2 * t.bm, 3 * t.bn, 5 * t.bk);
-        let mut rng = SplitMix64::new(t.bm as u64 * 1000 + t.bk as u64);
+    // (name, source, m×n×k, workgroups)
+    type Case = (String, String, (usize, usize, usize), [u32; 3]);
+    let mut cases: Vec<Case> = GEMM_TILES
+        .iter()
+        .map(|t| {
+            let (m, n, k) = (2 * t.bm, 3 * t.bn, 5 * t.bk);
+            (t.name(), t.wgsl(), (m, n, k), t.dispatch(m, n))
+        })
+        .collect();
+    for m in [1, 5, 8] {
+        for t in skinny_gemms(m) {
+            let (n, k) = (3 * t.bn, 4 * (2 * t.slices + 3));
+            cases.push((t.name(), t.wgsl(), (m, n, k), t.dispatch(n)));
+        }
+    }
+    for (i, (name, source, (m, n, k), workgroups)) in cases.into_iter().enumerate() {
+        let mut rng = SplitMix64::new(100 + i as u64);
         let a = rng.fill(m * k, -1.0, 1.0);
         let b = rng.fill(k * n, -1.0, 1.0);
-        let kernel = g.kernel("gemm", &t.wgsl(), "gemm").unwrap_or_else(|e| panic!("{}: {e:#}", t.name()));
+        let kernel = g.kernel("gemm", &source, "gemm").unwrap_or_else(|e| panic!("{name}: {e:#}"));
         let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
         let (ab, bb) = (g.storage("A", f32_bytes(&a)), g.storage("B", f32_bytes(&b)));
         let out = g.output("C", (m * n * 4) as u64);
         let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
-        g.time(&kernel, &group, t.dispatch(m, n), 1).unwrap_or_else(|e| panic!("{}: {e:#}", t.name()));
+        g.time(&kernel, &group, workgroups, 1).unwrap_or_else(|e| panic!("{name}: {e:#}"));
         let got = g.read_f32(&out, m * n).unwrap_or_else(|e| panic!("{e:#}"));
         let every: Vec<(usize, usize)> = (0..m).flat_map(|r| (0..n).map(move |c| (r, c))).collect();
         let check = reference::compare(&got, &reference::gemm_at(&a, &b, n, k, &every), 1e-4);
-        assert!(check.ok, "tiling {} on {m}x{n}x{k}: {:?}", t.name(), check.detail);
+        assert!(check.ok, "{name} on {m}x{n}x{k}: {:?}", check.detail);
         assert_eq!(check.checked, m * n);
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{Result, anyhow, bail};
 use rayon::prelude::*;
-use ridge_core::bench::kernels::{self, GemmTile};
+use ridge_core::bench::kernels::{self, GemmTile, SkinnyGemm};
 use ridge_core::bench::reference::{self, AttentionShape, Stream, Verification};
 use ridge_core::bench::result::{KernelResult, Status, Sustained, Throughput, Timing, TimingMethod, Variant, Work};
 use ridge_core::bench::rng::SplitMix64;
@@ -385,9 +385,46 @@ fn group_of(name: &str) -> &str {
     name.split('.').next().unwrap_or(name)
 }
 
-/// A GEMM configuration's name in results: its tiling, or `portable` for the bounds-checked kernel.
-fn gemm_tile_name(tile: Option<GemmTile>) -> String {
-    tile.map_or_else(|| "portable 64x64x16/4x4".into(), |t| t.name())
+/// One way to run a GEMM.
+#[derive(Debug, Clone, Copy)]
+enum GemmConfig {
+    /// A register tiling ([`GemmTile`]).
+    Tiled(GemmTile),
+    /// K split across a workgroup, for decode shapes ([`SkinnyGemm`]).
+    Skinny(SkinnyGemm),
+    /// The bounds-checked 64×64 kernel that runs any shape (and the f16 one).
+    Portable,
+}
+
+impl GemmConfig {
+    /// Its name in results.
+    fn name(self) -> String {
+        match self {
+            GemmConfig::Tiled(t) => t.name(),
+            GemmConfig::Skinny(t) => t.name(),
+            GemmConfig::Portable => "portable 64x64x16/4x4".into(),
+        }
+    }
+
+    /// Its parameters in results.
+    fn params(self) -> BTreeMap<String, f64> {
+        let tiled = |t: GemmTile| {
+            params(&[
+                ("tile_m", t.bm as f64),
+                ("tile_n", t.bn as f64),
+                ("tile_k", t.bk as f64),
+                ("invocation_m", t.tm as f64),
+                ("invocation_n", t.tn as f64),
+            ])
+        };
+        match self {
+            GemmConfig::Tiled(t) => tiled(t),
+            GemmConfig::Skinny(t) => {
+                params(&[("tile_m", t.m as f64), ("tile_n", t.bn as f64), ("k_slices", t.slices as f64)])
+            }
+            GemmConfig::Portable => tiled(GemmTile { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 }),
+        }
+    }
 }
 
 fn size_name(bytes: u64) -> String {
@@ -457,7 +494,7 @@ struct GemmRun {
     timing: Timing,
     got: Vec<f32>,
     variants: Vec<Variant>,
-    tile: Option<GemmTile>,
+    tile: GemmConfig,
 }
 
 /// How a kernel result is assembled.
@@ -798,16 +835,17 @@ impl Ctx<'_> {
             let picked: Vec<f32> = at.iter().map(|&(r, c)| got[r * n + c]).collect();
             reference::compare(&picked, &want, tolerance)
         };
-        let tiles = if half { vec![None] } else { self.gemm_tiles(m, n, k) };
+        let tiles = if half { vec![GemmConfig::Portable] } else { self.gemm_configs(m, n, k) };
         let run = || -> Result<GemmRun> {
             let g = self.gpu;
             let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
             let (ab, bb) = (g.storage("A", &encode(&a)), g.storage("B", &encode(&b)));
             let out = g.output("C", (m * n * 4) as u64);
-            let build = |tile: Option<GemmTile>| -> Result<(Kernel, wgpu::BindGroup, [u32; 3])> {
-                let (kernel, workgroups) = match tile {
-                    Some(t) => (g.kernel("gemm", &t.wgsl(), "gemm")?, t.dispatch(m, n)),
-                    None => (
+            let build = |config: GemmConfig| -> Result<(Kernel, wgpu::BindGroup, [u32; 3])> {
+                let (kernel, workgroups) = match config {
+                    GemmConfig::Tiled(t) => (g.kernel("gemm", &t.wgsl(), "gemm")?, t.dispatch(m, n)),
+                    GemmConfig::Skinny(t) => (g.kernel("gemm", &t.wgsl(), "gemm")?, t.dispatch(n)),
+                    GemmConfig::Portable => (
                         g.kernel("gemm", if half { kernels::GEMM_F16 } else { kernels::GEMM }, "gemm")?,
                         [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1],
                     ),
@@ -828,7 +866,7 @@ impl Ctx<'_> {
                         let (seconds, _) = g.time(&kernel, &group, workgroups, repeats)?;
                         Ok((seconds, check(&g.read_f32(&out, m * n)?)))
                     });
-                    let name = gemm_tile_name(tile);
+                    let name = tile.name();
                     variants.push(match trial {
                         Ok((seconds, v)) => {
                             if v.ok && best.is_none_or(|(b, _)| seconds < b) {
@@ -863,38 +901,33 @@ impl Ctx<'_> {
             Err(e) => (Err(e), None),
         };
         let mut r = self.conclude(spec, outcome, |got| check(got));
-        if let Some((variants, tile)) = extra {
-            let t = tile.unwrap_or(kernels::GemmTile { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 });
-            r.params.extend(params(&[
-                ("tile_m", t.bm as f64),
-                ("tile_n", t.bn as f64),
-                ("tile_k", t.bk as f64),
-                ("invocation_m", t.tm as f64),
-                ("invocation_n", t.tn as f64),
-            ]));
+        if let Some((variants, config)) = extra {
+            r.params.extend(config.params());
             r.variants = variants;
         }
         r
     }
 
-    /// The register-tiled GEMM configurations that tile `m`×`n`×`k` exactly and fit the
-    /// adapter's workgroup limits, then the portable kernel (`None`), which handles any shape.
-    fn gemm_tiles(&self, m: usize, n: usize, k: usize) -> Vec<Option<GemmTile>> {
+    /// The GEMM configurations that run `m`×`n`×`k` within the adapter's workgroup limits: the
+    /// register tilings that tile it exactly, the skinny ones for decode shapes, then the portable
+    /// kernel, which handles any shape.
+    fn gemm_configs(&self, m: usize, n: usize, k: usize) -> Vec<GemmConfig> {
         let l = &self.gpu.limits;
-        kernels::GEMM_TILES
+        let allowed = |(x, y): (usize, usize), shared: usize| {
+            shared as u64 <= u64::from(l.max_compute_workgroup_storage_size)
+                && (x * y) as u64 <= u64::from(l.max_compute_invocations_per_workgroup)
+                && x as u64 <= u64::from(l.max_compute_workgroup_size_x)
+                && y as u64 <= u64::from(l.max_compute_workgroup_size_y)
+        };
+        let tiled = kernels::GEMM_TILES
             .iter()
-            .copied()
-            .filter(|t| {
-                let (x, y) = t.workgroup();
-                t.fits(m, n, k)
-                    && t.shared_bytes() as u64 <= u64::from(l.max_compute_workgroup_storage_size)
-                    && (x * y) as u64 <= u64::from(l.max_compute_invocations_per_workgroup)
-                    && x as u64 <= u64::from(l.max_compute_workgroup_size_x)
-                    && y as u64 <= u64::from(l.max_compute_workgroup_size_y)
-            })
-            .map(Some)
-            .chain([None])
-            .collect()
+            .filter(|t| t.fits(m, n, k) && allowed(t.workgroup(), t.shared_bytes()))
+            .map(|&t| GemmConfig::Tiled(t));
+        let skinny = kernels::skinny_gemms(m)
+            .into_iter()
+            .filter(|t| t.valid() && t.fits(m, n, k) && allowed(t.workgroup(), t.shared_bytes()))
+            .map(GemmConfig::Skinny);
+        tiled.chain(skinny).chain([GemmConfig::Portable]).collect()
     }
 
     fn gather(&self, row_bytes: usize) -> KernelResult {
