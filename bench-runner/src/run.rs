@@ -147,13 +147,17 @@ fn slug(name: &str) -> String {
     s.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
 
-/// Runs the suite on one adapter and returns the result (the file is written by the caller).
+/// One adapter's result, and why its sustained mode failed if it did.
+type Outcome = (RunResult, Option<String>);
+
+/// Runs the suite on one adapter and returns the result (the file is written by the caller), and
+/// why sustained mode failed if it did.
 fn run_one(
     adapter: &wgpu::Adapter,
     args: &RunArgs,
     catalog: &Catalog,
     bar: Option<indicatif::ProgressBar>,
-) -> Result<RunResult> {
+) -> Result<Outcome> {
     let start = Instant::now();
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let gpu = Gpu::open(adapter)?;
@@ -172,6 +176,7 @@ fn run_one(
         }
     };
     let kernels = suite::run(&gpu, args.suite, &opts, &mut progress)?;
+    let suite_s = start.elapsed().as_secs_f64();
     let sustained = match args.sustain {
         Some(secs) => {
             if let Some(b) = &bar {
@@ -184,12 +189,13 @@ fn run_one(
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let sustained = match sustained {
-        Some(Ok(s)) => Some(s),
-        Some(Err(e)) => bail!("sustained mode failed: {e:#}"),
-        None => None,
+    // A failed sustained run loses nothing the suite measured: the result keeps the kernels.
+    let (sustained, sustain_error) = match sustained {
+        Some(Ok(s)) => (Some(s), None),
+        Some(Err(e)) => (None, Some(format!("sustained mode failed: {e:#}"))),
+        None => (None, None),
     };
-    Ok(RunResult {
+    let result = RunResult {
         schema_version: SCHEMA_VERSION,
         kind: RUN_KIND.into(),
         tool: Tool {
@@ -198,7 +204,7 @@ fn run_one(
             git_commit: env!("RIDGE_GIT_COMMIT").into(),
         },
         started_at,
-        duration_s: start.elapsed().as_secs_f64(),
+        duration_s: suite_s,
         suite: args.suite.name().into(),
         host: host(),
         device: gpu.fingerprint(),
@@ -206,7 +212,8 @@ fn run_one(
         derived: Derived::from_kernels(&kernels),
         kernels,
         sustained,
-    })
+    };
+    Ok((result, sustain_error))
 }
 
 /// Writes a result atomically (temporary file, then rename).
@@ -245,7 +252,7 @@ pub fn run(
     let style = indicatif::ProgressStyle::with_template("{prefix:.bold} [{bar:30}] {pos}/{len} {msg}")
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-    let results: Vec<(String, Result<RunResult>)> = std::thread::scope(|scope| {
+    let results: Vec<(String, Result<Outcome>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = chosen
             .iter()
             .map(|adapter| {
@@ -264,7 +271,13 @@ pub fn run(
     let mut written = Vec::new();
     for (name, result) in results {
         let result = match result {
-            Ok(r) => r,
+            Ok((r, sustain_error)) => {
+                if let Some(e) = sustain_error {
+                    writeln!(err, "error: {name}: {e} (the suite's results are kept)")?;
+                    code = 1;
+                }
+                r
+            }
             Err(e) => {
                 writeln!(err, "error: {name}: {e:#}")?;
                 code = 1;

@@ -26,7 +26,8 @@ pub struct RunResult {
     pub tool: Tool,
     /// Start, RFC 3339 UTC.
     pub started_at: String,
-    /// Wall time of the whole run, seconds.
+    /// Wall time of the suite (opening the device, every kernel with its inputs and verification),
+    /// seconds; sustained mode, when asked for, is timed in `sustained.duration_s`.
     pub duration_s: f64,
     /// `quick`, `standard` or `full`.
     pub suite: String,
