@@ -494,7 +494,7 @@ struct GemmRun {
     timing: Timing,
     got: Vec<f32>,
     variants: Vec<Variant>,
-    tile: GemmConfig,
+    config: GemmConfig,
 }
 
 /// How a kernel result is assembled.
@@ -835,7 +835,7 @@ impl Ctx<'_> {
             let picked: Vec<f32> = at.iter().map(|&(r, c)| got[r * n + c]).collect();
             reference::compare(&picked, &want, tolerance)
         };
-        let tiles = if half { vec![GemmConfig::Portable] } else { self.gemm_configs(m, n, k) };
+        let configs = if half { vec![GemmConfig::Portable] } else { self.gemm_configs(m, n, k) };
         let run = || -> Result<GemmRun> {
             let g = self.gpu;
             let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
@@ -853,20 +853,20 @@ impl Ctx<'_> {
                 let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
                 Ok((kernel, group, workgroups))
             };
-            // With more than one tiling, a short trial of each (timed, then verified) picks the
+            // With more than one configuration, a short trial of each (timed, then verified) picks the
             // fastest that verified; the measurement below is of that one only.
             let mut variants = Vec::new();
             let mut best: Option<(f64, usize)> = None;
-            if tiles.len() > 1 {
-                for (i, &tile) in tiles.iter().enumerate() {
+            if configs.len() > 1 {
+                for (i, &config) in configs.iter().enumerate() {
                     let trial = g.scoped(|| {
-                        let (kernel, group, workgroups) = build(tile)?;
+                        let (kernel, group, workgroups) = build(config)?;
                         let (first, _) = g.time(&kernel, &group, workgroups, 1)?;
                         let repeats = (0.005 / first.max(1e-9)).ceil().clamp(1.0, 64.0) as u32;
                         let (seconds, _) = g.time(&kernel, &group, workgroups, repeats)?;
                         Ok((seconds, check(&g.read_f32(&out, m * n)?)))
                     });
-                    let name = tile.name();
+                    let name = config.name();
                     variants.push(match trial {
                         Ok((seconds, v)) => {
                             if v.ok && best.is_none_or(|(b, _)| seconds < b) {
@@ -888,16 +888,16 @@ impl Ctx<'_> {
                 }
             }
             // None verified: measure the portable kernel, whose verification then reports why.
-            let chosen = best.map_or(tiles.len() - 1, |(_, i)| i);
+            let chosen = best.map_or(configs.len() - 1, |(_, i)| i);
             if let Some(v) = variants.get_mut(chosen) {
                 v.chosen = true;
             }
-            let (kernel, group, workgroups) = build(tiles[chosen])?;
+            let (kernel, group, workgroups) = build(configs[chosen])?;
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
-            Ok(GemmRun { timing, got: g.read_f32(&out, m * n)?, variants, tile: tiles[chosen] })
+            Ok(GemmRun { timing, got: g.read_f32(&out, m * n)?, variants, config: configs[chosen] })
         };
         let (outcome, extra) = match run() {
-            Ok(GemmRun { timing, got, variants, tile }) => (Ok((timing, got)), Some((variants, tile))),
+            Ok(GemmRun { timing, got, variants, config }) => (Ok((timing, got)), Some((variants, config))),
             Err(e) => (Err(e), None),
         };
         let mut r = self.conclude(spec, outcome, |got| check(got));
