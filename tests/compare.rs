@@ -84,6 +84,25 @@ fn two_runs_compare_clean_and_a_slowed_copy_is_caught() {
     }
     assert!(!kernels.iter().any(|k| k["verdict"] == "improved"), "{out}");
 
+    // A GEMM measured with another of its configurations still compares, and a note says so.
+    let other = edited(&b, "cmp-config.json", |v| {
+        for k in v["kernels"].as_array_mut().into_iter().flatten().filter(|k| k["name"] == "gemm.fp32.128x128x128") {
+            let variants = k["variants"].as_array_mut().unwrap_or_else(|| panic!("no variants"));
+            let i = variants.iter().position(|x| x["chosen"] == true).unwrap_or_else(|| panic!("none chosen"));
+            variants[i]["chosen"] = Value::from(false);
+            let next = (i + 1) % variants.len();
+            variants[next]["chosen"] = Value::from(true);
+        }
+    });
+    let (code, out, err) = ridge(&["compare", &b, &other, "--json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let notes = v["comparison"]["notes"].to_string();
+    assert!(notes.contains("gemm.fp32.128x128x128: measured with"), "{notes}");
+    let gemm =
+        v["comparison"]["kernels"].as_array().into_iter().flatten().find(|k| k["name"] == "gemm.fp32.128x128x128");
+    assert!(gemm.is_some_and(|k| k["verdict"] == "unchanged"), "{out}");
+
     let summary = std::fs::read_to_string(&md).unwrap_or_default();
     assert!(summary.starts_with("## ridge compare: Regression (") && summary.contains("**regressed**"), "{summary}");
     assert!(summary.contains("| kernel | baseline | current | change | interval | p (adj.) | verdict |"), "{summary}");

@@ -71,7 +71,8 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
     assert_eq!(chosen.len(), 1);
     let fastest = gemm.variants.iter().filter_map(|v| v.seconds).fold(f64::INFINITY, f64::min);
     assert_eq!(chosen[0].seconds, Some(fastest));
-    assert_eq!(gemm.params.get("tile_m").copied(), chosen[0].name.split('x').next().and_then(|s| s.parse().ok()));
+    // The chosen configuration is not a parameter of the problem, so runs that chose differently compare.
+    assert!(gemm.params.keys().all(|k| ["m", "n", "k"].contains(&k.as_str())), "{:?}", gemm.params);
     // Kernels are GPU-timed where the adapter has timestamps (lavapipe does), transfers on the host.
     let gpu_timed =
         r.kernels.iter().filter(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::GpuTimestamp)).count();

@@ -405,26 +405,6 @@ impl GemmConfig {
             GemmConfig::Portable => "portable 64x64x16/4x4".into(),
         }
     }
-
-    /// Its parameters in results.
-    fn params(self) -> BTreeMap<String, f64> {
-        let tiled = |t: GemmTile| {
-            params(&[
-                ("tile_m", t.bm as f64),
-                ("tile_n", t.bn as f64),
-                ("tile_k", t.bk as f64),
-                ("invocation_m", t.tm as f64),
-                ("invocation_n", t.tn as f64),
-            ])
-        };
-        match self {
-            GemmConfig::Tiled(t) => tiled(t),
-            GemmConfig::Skinny(t) => {
-                params(&[("tile_m", t.m as f64), ("tile_n", t.bn as f64), ("k_slices", t.slices as f64)])
-            }
-            GemmConfig::Portable => tiled(GemmTile { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 }),
-        }
-    }
 }
 
 fn size_name(bytes: u64) -> String {
@@ -494,7 +474,6 @@ struct GemmRun {
     timing: Timing,
     got: Vec<f32>,
     variants: Vec<Variant>,
-    config: GemmConfig,
 }
 
 /// How a kernel result is assembled.
@@ -894,15 +873,16 @@ impl Ctx<'_> {
             }
             let (kernel, group, workgroups) = build(configs[chosen])?;
             let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
-            Ok(GemmRun { timing, got: g.read_f32(&out, m * n)?, variants, config: configs[chosen] })
+            Ok(GemmRun { timing, got: g.read_f32(&out, m * n)?, variants })
         };
         let (outcome, extra) = match run() {
-            Ok(GemmRun { timing, got, variants, config }) => (Ok((timing, got)), Some((variants, config))),
+            Ok(GemmRun { timing, got, variants }) => (Ok((timing, got)), Some(variants)),
             Err(e) => (Err(e), None),
         };
         let mut r = self.conclude(spec, outcome, |got| check(got));
-        if let Some((variants, config)) = extra {
-            r.params.extend(config.params());
+        // The configuration is not a parameter of the problem: runs that chose differently
+        // still compare (`ridge compare` notes the difference).
+        if let Some(variants) = extra {
             r.variants = variants;
         }
         r

@@ -412,7 +412,27 @@ pub fn compare_runs(baseline: &[RunResult], current: &[RunResult], opts: &Compar
         })
         .collect();
     finish(&mut kernels, opts);
+    notes.extend(names.iter().filter_map(|name| configuration_change(baseline, current, name)));
     Comparison { comparable, notes, options: *opts, kernels }
+}
+
+/// A note when a kernel with several configurations (the GEMMs) was measured with different ones
+/// on the two sides: a change of figure may come from that choice rather than from the device.
+fn configuration_change(baseline: &[RunResult], current: &[RunResult], name: &str) -> Option<String> {
+    let chosen = |runs: &[RunResult]| {
+        let mut names: Vec<String> = runs
+            .iter()
+            .filter_map(|r| r.kernels.iter().find(|k| k.name == name))
+            .flat_map(|k| k.variants.iter().filter(|v| v.chosen).map(|v| v.name.clone()))
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let (b, c) = (chosen(baseline), chosen(current));
+    (!b.is_empty() && !c.is_empty() && b != c).then(|| {
+        format!("{name}: measured with {} in the baseline, {} in the current run", b.join(" / "), c.join(" / "))
+    })
 }
 
 impl crate::bench::result::KernelResult {
