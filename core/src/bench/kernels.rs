@@ -78,9 +78,11 @@ pub struct GemmTile {
     pub tn: usize,
 }
 
-/// The register-tiled configurations the suite tries on square GEMMs, fastest-first guesses.
+/// The register-tiled configurations the suite tries on every GEMM whose sizes they divide.
 pub const GEMM_TILES: &[GemmTile] = &[
     GemmTile { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
+    GemmTile { bm: 128, bn: 256, bk: 8, tm: 8, tn: 16 },
+    GemmTile { bm: 256, bn: 128, bk: 8, tm: 16, tn: 8 },
     GemmTile { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
     GemmTile { bm: 128, bn: 64, bk: 16, tm: 8, tn: 4 },
     GemmTile { bm: 64, bn: 64, bk: 16, tm: 4, tn: 4 },
