@@ -308,7 +308,9 @@ pub fn sustain(gpu: &Gpu, seconds: f64) -> Result<Sustained> {
     if !(seconds.is_finite() && seconds > 0.0) {
         bail!("--sustain needs a positive number of seconds");
     }
-    let (chains, iters, n) = (8usize, 256u32, 65_536usize);
+    const ITERS: u32 = 256;
+    const _: () = assert!(ITERS.is_multiple_of(kernels::FMA_STEPS_PER_ITERATION));
+    let (chains, iters, n) = (8usize, ITERS, 65_536usize);
     let (m, c, step) = (0.999_023_4_f32, 0.000_976_562_5_f32, 0.0625_f32);
     let a = SplitMix64::new(31).fill(n * 4, 1.0, 2.0);
     let kernel = gpu.kernel("fma", &kernels::fma_peak(chains, false), "fma_peak")?;
@@ -720,6 +722,10 @@ impl Ctx<'_> {
                 failed(&name, "compute", precision, spec.params, work, "the adapter has no shader-f16 feature".into());
             r.status = Status::Skipped;
             return r;
+        }
+        if !iters.is_multiple_of(kernels::FMA_STEPS_PER_ITERATION) {
+            let why = format!("{iters} steps per chain is not a multiple of {}", kernels::FMA_STEPS_PER_ITERATION);
+            return failed(&name, "compute", precision, spec.params, work, why);
         }
         let a = SplitMix64::new(7).fill(n * 4, 1.0, 2.0);
         let run = || -> Result<(Timing, Vec<f32>)> {
