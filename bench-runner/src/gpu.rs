@@ -367,8 +367,9 @@ impl Gpu {
         self.map_read(buffer, bytes, <[u8]>::to_vec)
     }
 
-    /// Maps the first `bytes` of a MAP_READ buffer and hands them to `f`.
-    fn map_read<T>(&self, buffer: &wgpu::Buffer, bytes: u64, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
+    /// Maps the first `bytes` of a MAP_READ buffer and hands them to `f`, which runs as soon as
+    /// the mapping is ready (after all work submitted before it has finished).
+    pub fn map_read<T>(&self, buffer: &wgpu::Buffer, bytes: u64, f: impl FnOnce(&[u8]) -> T) -> Result<T> {
         let slice = buffer.slice(0..bytes);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
