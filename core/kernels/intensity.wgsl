@@ -1,7 +1,8 @@
 // Arithmetic-intensity sweep (mixbench-style): each invocation reads one vec4<f32>, runs
 // `iters` dependent fma() steps with a multiplier and addend the compiler cannot know, and
 // writes one vec4. FLOPs = 8 per step per element; bytes = 32 per element (read + write), so the
-// intensity is iters / 4 FLOP/byte.
+// intensity is iters / 4 FLOP/byte. Eight steps are written out per loop iteration (then one at
+// a time for the rest), so loop control does not bound the compute-heavy end of the sweep.
 
 struct Params {
     n: u32,
@@ -26,6 +27,17 @@ fn intensity(@builtin(global_invocation_id) id: vec3<u32>) {
     let mv = vec4<f32>(p.m);
     let cv = vec4<f32>(p.c);
     var x = a[i];
-    for (var j = 0u; j < p.iters; j++) { x = fma(x, mv, cv); }
+    var j = 0u;
+    for (; j + 8u <= p.iters; j += 8u) {
+        x = fma(x, mv, cv);
+        x = fma(x, mv, cv);
+        x = fma(x, mv, cv);
+        x = fma(x, mv, cv);
+        x = fma(x, mv, cv);
+        x = fma(x, mv, cv);
+        x = fma(x, mv, cv);
+        x = fma(x, mv, cv);
+    }
+    for (; j < p.iters; j++) { x = fma(x, mv, cv); }
     c[i] = x;
 }
