@@ -20,9 +20,20 @@ fi
 export WGPU_BACKEND="${WGPU_BACKEND:-vulkan}"
 nvidia-smi --query-gpu=name,clocks.max.sm,clocks.sm,power.limit,driver_version --format=csv 2>/dev/null || true
 "$ridge" devices
+# The SM clock while the suite runs: the FMA target is a share of the peak at the running clock.
+smi=""
+if command -v nvidia-smi >/dev/null; then
+  nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu \
+    --format=csv,noheader,nounits -lms 250 >"$out/clocks.csv" 2>/dev/null &
+  smi=$!
+fi
 "$ridge" run --suite standard --quiet --out "$out/standard.json" --sustain 30 || true
 "$ridge" run --suite full --quiet --filter sweep,stream,gemm,gather --out "$out/full-subset.json" || true
+if [ -n "$smi" ]; then kill "$smi" 2>/dev/null || true; fi
 ls -la "$out"
 if command -v python3 >/dev/null && [ -f "$out/standard.json" ]; then
-  python3 "$(dirname "$0")/gpu-targets.py" "$out/standard.json" $( [ -f "$out/full-subset.json" ] && echo "$out/full-subset.json")
+  clocks=()
+  if [ -s "$out/clocks.csv" ]; then clocks=(--clocks "$out/clocks.csv"); fi
+  python3 "$(dirname "$0")/gpu-targets.py" ${clocks[@]+"${clocks[@]}"} "$out/standard.json" \
+    $( [ -f "$out/full-subset.json" ] && echo "$out/full-subset.json")
 fi

@@ -1,15 +1,38 @@
 #!/usr/bin/env python3
 """Prints issue 4's H200 targets beside what a `ridge run` result file measured.
 
-Usage: scripts/gpu-targets.py STANDARD.json [MORE.json ...]
+Usage: scripts/gpu-targets.py [--clocks CLOCKS.csv] STANDARD.json [MORE.json ...]
 The first file is the standard suite (its duration is the "under a minute" target); kernels are
-looked up across all files, the first file that has a verified figure winning.
+looked up across all files, the first file that has a verified figure winning. CLOCKS.csv is
+`nvidia-smi --query-gpu=timestamp,clocks.sm,clocks.mem,power.draw,temperature.gpu
+--format=csv,noheader,nounits` sampled during the runs: the fp32 peak at the running clock is
+132 SMs x 128 lanes x 2 FLOPs x the median SM clock of the samples drawing over 200 W.
 """
 import json
+import statistics
 import sys
 
+H200_SMS, LANES = 132, 128
 
-def main(paths):
+
+def running_clock(path):
+    """Median SM clock (MHz) and power of the busy samples, and the range of all clocks."""
+    busy, clocks = [], []
+    for line in open(path):
+        parts = [p.strip() for p in line.split(",")]
+        try:
+            sm, watts = float(parts[1]), float(parts[3])
+        except (IndexError, ValueError):
+            continue
+        clocks.append(sm)
+        if watts > 200:
+            busy.append(sm)
+    if not clocks:
+        return None
+    return (statistics.median(busy) if busy else None, min(clocks), max(clocks), len(busy), len(clocks))
+
+
+def main(paths, clocks_file=None):
     runs = [json.load(open(p)) for p in paths]
     kernels = {}
     for run in runs:
@@ -37,6 +60,16 @@ def main(paths):
     row("triad GB/s", triad, ">= 4,300", None if triad is None else triad >= 4300)
     fp32, fp32_name = best("compute.fma.fp32")
     row("fp32 FMA TFLOP/s", fp32, ">= 63.5", None if fp32 is None else fp32 >= 63.5, fp32_name or "")
+    clock = running_clock(clocks_file) if clocks_file else None
+    if clock:
+        median, low, high, busy, total = clock
+        if median:
+            peak = H200_SMS * LANES * 2 * median * 1e6 / 1e12
+            share = f"{fp32 / peak:.1%} of {peak:.1f} at the running clock" if fp32 else ""
+            row("SM clock under load, MHz", median, f"range {low:.0f}-{high:.0f}", None if fp32 is None else fp32 >= 0.95 * peak,
+                f"{busy} of {total} samples over 200 W; fp32 FMA {share}")
+        else:
+            row("SM clock, MHz", None, f"range {low:.0f}-{high:.0f}", None, "no sample over 200 W")
     f16, f16_name = best("compute.fma.f16")
     ratio = f"{f16 / fp32:.2f}x fp32 ({'packed-half rate' if f16 >= 1.9 * fp32 else 'no packed-half gain'})" if f16 and fp32 else ""
     row("f16 FMA TFLOP/s", f16, ">= fp32 rate", None if f16 is None or fp32 is None else f16 >= fp32 * 0.98, ratio)
@@ -81,6 +114,10 @@ def main(paths):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
+    args = sys.argv[1:]
+    clocks_file = None
+    if args[:1] == ["--clocks"] and len(args) >= 2:
+        clocks_file, args = args[1], args[2:]
+    if not args:
         sys.exit(__doc__)
-    main(sys.argv[1:])
+    main(args, clocks_file)
