@@ -90,6 +90,7 @@ pub struct GemmTile {
 pub const GEMM_TILES: &[GemmTile] = &[
     GemmTile { bm: 128, bn: 128, bk: 8, tm: 8, tn: 8 },
     GemmTile { bm: 128, bn: 256, bk: 8, tm: 8, tn: 16 },
+    GemmTile { bm: 128, bn: 256, bk: 16, tm: 8, tn: 16 },
     GemmTile { bm: 256, bn: 128, bk: 8, tm: 16, tn: 8 },
     GemmTile { bm: 128, bn: 128, bk: 16, tm: 8, tn: 8 },
     GemmTile { bm: 128, bn: 64, bk: 16, tm: 8, tn: 4 },
