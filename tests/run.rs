@@ -109,6 +109,49 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
 }
 
 #[test]
+fn sustained_mode_repeats_any_gpu_kernel_and_a_failure_keeps_the_suite() {
+    let _gpu = gpu_lock();
+    let file = scratch("sustain.json");
+    let path = file.display().to_string();
+    let base = ["run", "--suite", "quick", "--adapter", ADAPTER, "--quiet", "--out", &path];
+    let with = |extra: &[&str]| ridge(&[&base[..], extra].concat());
+
+    // A memory kernel, in its own unit.
+    let (code, out, err) = with(&["--filter", "stream.copy", "--sustain", "0.4", "--sustain-kernel", "stream.triad"]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    assert!(out.contains("sustained stream.triad for"), "{out}");
+    let r: RunResult = serde_json::from_value(schema_check(&file)).unwrap_or_else(|e| panic!("{e}"));
+    let s = r.sustained.unwrap_or_else(|| panic!("no sustained block"));
+    assert_eq!((s.kernel.as_str(), s.unit.as_str()), ("stream.triad", "GB/s"));
+    assert!(s.windows.len() >= 4 && s.windows.iter().all(|w| *w > 0.0) && s.duration_s >= 0.4, "{s:?}");
+
+    // A sustained kernel whose output is wrong fails sustained mode, not the suite's results.
+    let (code, _, err) = with(&[
+        "--filter",
+        "stream.copy",
+        "--sustain",
+        "0.2",
+        "--sustain-kernel",
+        "stream.triad",
+        "--inject-fault",
+        "stream.triad",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("sustained mode failed: stream.triad: output does not match the CPU reference"), "{err}");
+    let r: RunResult = serde_json::from_value(schema_check(&file)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.sustained.is_none());
+    assert!(r.kernels.iter().any(|k| k.name == "stream.copy" && k.status == Status::Ok));
+
+    // Kernels it cannot repeat, or that the suite does not have, are refused before measuring.
+    let (code, _, err) = with(&["--sustain", "1", "--sustain-kernel", "transfer.d2h"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("transfers are timed on the host"), "{err}");
+    let (code, _, err) = with(&["--filter", "stream.copy", "--sustain", "1", "--sustain-kernel", "stream.nope"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("has no kernel named `stream.nope`") && err.contains("stream.triad"), "{err}");
+}
+
+#[test]
 fn an_injected_wrong_result_is_caught() {
     let _gpu = gpu_lock();
     let file = scratch("fault.json");

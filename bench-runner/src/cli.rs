@@ -344,9 +344,14 @@ struct RunCmd {
     /// Print the result JSON on stdout instead of the table.
     #[arg(long)]
     json: bool,
-    /// After the suite, repeat the fp32 FMA kernel for this many seconds and report throttling.
+    /// After the suite, repeat one kernel (--sustain-kernel) for this many seconds and report its
+    /// throughput per window and whether the device throttles.
     #[arg(long, value_name = "SECONDS")]
     sustain: Option<f64>,
+    /// The kernel --sustain repeats: any GPU kernel of the suite, e.g. stream.triad for memory
+    /// (HBM) heat, gemm.fp32.4096x4096x4096 for a realistic mix.
+    #[arg(long, value_name = "NAME", default_value = crate::suite::DEFAULT_SUSTAIN_KERNEL, requires = "sustain")]
+    sustain_kernel: String,
     /// Run only the kernels whose names contain one of these (comma-separated), e.g. stream,gemm.
     #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     filter: Vec<String>,
@@ -581,6 +586,12 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
             if a.sustain.is_some_and(|s| !(s.is_finite() && s > 0.0)) {
                 bail!("--sustain needs a positive number of seconds");
             }
+            if a.sustain.is_some() && !crate::suite::sustainable(&a.sustain_kernel) {
+                bail!(
+                    "--sustain-kernel {}: transfers are timed on the host one at a time; sustained mode repeats GPU kernels",
+                    a.sustain_kernel
+                );
+            }
             let baseline = match &a.baseline {
                 Some(spec) => {
                     if a.all_adapters {
@@ -597,6 +608,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
                 out: a.out.clone(),
                 json: a.json,
                 sustain: a.sustain,
+                sustain_kernel: a.sustain_kernel.clone(),
                 inject_fault: a.inject_fault.clone(),
                 filter: a.filter.clone(),
                 samples: a.samples.map(|n| n as usize),

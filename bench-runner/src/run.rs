@@ -29,6 +29,8 @@ pub struct RunArgs {
     pub json: bool,
     /// Seconds of sustained load after the suite.
     pub sustain: Option<f64>,
+    /// The kernel sustained mode repeats.
+    pub sustain_kernel: String,
     /// Test hook: corrupt this kernel's output.
     pub inject_fault: Option<String>,
     /// Only kernels whose names contain one of these.
@@ -175,14 +177,29 @@ fn run_one(
             b.set_message(name.to_string());
         }
     };
+    // A sustained kernel that this suite does not have is a usage error, found before measuring.
+    if args.sustain.is_some() && !suite::kernel_names(&gpu, args.suite).contains(&args.sustain_kernel) {
+        bail!(
+            "--sustain-kernel: the {} suite has no kernel named `{}` on this device; its kernels: {}",
+            args.suite.name(),
+            args.sustain_kernel,
+            suite::kernel_names(&gpu, args.suite).join(", ")
+        );
+    }
+    if args.sustain.is_some() && !suite::sustainable(&args.sustain_kernel) {
+        bail!(
+            "--sustain-kernel {}: transfers are timed on the host one at a time; sustained mode repeats GPU kernels",
+            args.sustain_kernel
+        );
+    }
     let kernels = suite::run(&gpu, args.suite, &opts, &mut progress)?;
     let suite_s = start.elapsed().as_secs_f64();
     let sustained = match args.sustain {
         Some(secs) => {
             if let Some(b) = &bar {
-                b.set_message(format!("sustained load, {secs} s"));
+                b.set_message(format!("sustained load, {} for {secs} s", args.sustain_kernel));
             }
-            Some(suite::sustain(&gpu, secs))
+            Some(suite::sustain(&gpu, args.suite, &opts, &args.sustain_kernel, secs))
         }
         None => None,
     };
@@ -408,27 +425,31 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  {label}    {} GB/s ({})", sig3(f.value), f.source.as_deref().unwrap_or_default())?;
         }
     }
-    let (Some(bw), Some(peak)) = (&dv.memory_gb_per_s, dv.compute_tflops.get(&ridge_core::Precision::Fp32)) else {
-        return Ok(());
-    };
-    let mut t = format::table(&["FLOP/byte", "measured GFLOP/s", "roofline GFLOP/s", "of roofline"]);
-    for k in r.kernels.iter().filter(|k| k.group == "intensity" && k.status == Status::Ok) {
-        let (Some(ai), Some(tp)) = (k.params.get("flop_per_byte"), &k.throughput) else { continue };
-        let roof = (ai * bw.value * GB).min(peak.value * TERA);
-        t.add_row(vec![
-            sig3(*ai),
-            sig3(tp.flops_per_s / 1e9),
-            sig3(roof / 1e9),
-            format!("{:.0}%", tp.flops_per_s / roof * 100.0),
-        ]);
+    if let (Some(bw), Some(peak)) = (&dv.memory_gb_per_s, dv.compute_tflops.get(&ridge_core::Precision::Fp32)) {
+        let mut t = format::table(&["FLOP/byte", "measured GFLOP/s", "roofline GFLOP/s", "of roofline"]);
+        for k in r.kernels.iter().filter(|k| k.group == "intensity" && k.status == Status::Ok) {
+            let (Some(ai), Some(tp)) = (k.params.get("flop_per_byte"), &k.throughput) else { continue };
+            let roof = (ai * bw.value * GB).min(peak.value * TERA);
+            t.add_row(vec![
+                sig3(*ai),
+                sig3(tp.flops_per_s / 1e9),
+                sig3(roof / 1e9),
+                format!("{:.0}%", tp.flops_per_s / roof * 100.0),
+            ]);
+        }
+        writeln!(out, "{t}")?;
     }
-    writeln!(out, "{t}")?;
     if let Some(s) = &r.sustained {
         writeln!(
             out,
-            "sustained {} for {}: late/early {:.3} — {}",
+            "sustained {} for {}: {} windows of {}, {} to {} {}, late/early {:.3} — {}",
             s.kernel,
             seconds(s.duration_s),
+            s.windows.len(),
+            seconds(s.window_s),
+            sig3(s.windows.iter().copied().fold(f64::INFINITY, f64::min)),
+            sig3(s.windows.iter().copied().fold(0.0, f64::max)),
+            s.unit,
             s.late_over_early,
             if s.throttling { "THROTTLING: late windows are more than 5% slower" } else { "no throttling" }
         )?;

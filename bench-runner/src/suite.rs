@@ -218,14 +218,9 @@ type Job<'a> = Box<dyn Fn(&Ctx<'_>) -> KernelResult + 'a>;
 /// Progress reporting: called with each kernel's name before it runs.
 pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 
-/// Runs the suite and returns every kernel's result; a kernel's failure never stops the others.
-/// Fails only when the filter selects no kernel.
-pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> Result<Vec<KernelResult>> {
-    let mut plan = Plan::new(suite, gpu);
-    if let Some(n) = opts.samples {
-        plan.samples = n.max(1);
-    }
-    let mut jobs: Vec<(String, Job<'_>)> = Vec::new();
+/// Every kernel of a plan, by name, in the order the suite runs them.
+fn jobs(plan: &Plan) -> Vec<(String, Job<'static>)> {
+    let mut jobs: Vec<(String, Job<'static>)> = Vec::new();
     for s in [Stream::Copy, Stream::Scale, Stream::Add, Stream::Triad] {
         jobs.push((
             format!("stream.{}", s.entry()),
@@ -260,13 +255,41 @@ pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> R
     jobs.push(("transfer.h2d.write-buffer".into(), Box::new(|c: &Ctx<'_>| c.h2d_write_buffer())));
     jobs.push(("transfer.d2h".into(), Box::new(|c: &Ctx<'_>| c.d2h())));
 
+    jobs
+}
+
+/// Whether sustained mode can repeat a kernel: GPU kernels can, the host-timed transfers cannot.
+pub fn sustainable(name: &str) -> bool {
+    group_of(name) != "transfer"
+}
+
+/// The names of the kernels a suite runs on this device (shapes fitted to its limits).
+pub fn kernel_names(gpu: &Gpu, suite: Suite) -> Vec<String> {
+    jobs(&Plan::new(suite, gpu)).into_iter().map(|(name, _)| name).collect()
+}
+
+/// Runs the suite and returns every kernel's result; a kernel's failure never stops the others.
+/// Fails only when the filter selects no kernel.
+pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> Result<Vec<KernelResult>> {
+    let mut plan = Plan::new(suite, gpu);
+    if let Some(n) = opts.samples {
+        plan.samples = n.max(1);
+    }
+    let mut jobs = jobs(&plan);
     if !opts.filter.is_empty() {
         jobs.retain(|(name, _)| opts.filter.iter().any(|f| name.contains(f.as_str())));
         if jobs.is_empty() {
             bail!("no kernel of the {} suite matches --filter {}", suite.name(), opts.filter.join(","));
         }
     }
-    let ctx = Ctx { gpu, plan: &plan, opts, stream_inputs: RefCell::new(None) };
+    let ctx = Ctx {
+        gpu,
+        plan: &plan,
+        opts,
+        stream_inputs: RefCell::new(None),
+        sustain: None,
+        windows: RefCell::new(SustainWindows::default()),
+    };
     let total = jobs.len();
     let mut out = Vec::with_capacity(total);
     for (i, (name, job)) in jobs.iter().enumerate() {
@@ -302,50 +325,66 @@ pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> R
     Ok(out)
 }
 
-/// Repeats the fp32 FMA kernel for `seconds` and reports throughput per window, with a
-/// throttling verdict when the last quarter of windows is more than 5% slower than the first.
-pub fn sustain(gpu: &Gpu, seconds: f64) -> Result<Sustained> {
+/// The kernel sustained mode repeats unless told otherwise.
+pub const DEFAULT_SUSTAIN_KERNEL: &str = "compute.fma.fp32.x8";
+
+/// Sustained mode: runs one kernel of the suite (its inputs, its configuration trial, one
+/// sample), then repeats it for `seconds` in windows and reports its throughput per window, with
+/// a throttling verdict when the last quarter of windows is more than 5% slower than the first.
+/// The kernel's output is verified after the last window; a kernel that does not verify, or one
+/// timed on the host (the transfers), is an error.
+pub fn sustain(gpu: &Gpu, suite: Suite, opts: &Options, kernel: &str, seconds: f64) -> Result<Sustained> {
     if !(seconds.is_finite() && seconds > 0.0) {
         bail!("--sustain needs a positive number of seconds");
     }
-    const ITERS: u32 = 256;
-    const _: () = assert!(ITERS.is_multiple_of(kernels::FMA_STEPS_PER_ITERATION));
-    let (chains, iters, n) = (8usize, ITERS, 65_536usize);
-    let (m, c, step) = (0.999_023_4_f32, 0.000_976_562_5_f32, 0.0625_f32);
-    let a = SplitMix64::new(31).fill(n * 4, 1.0, 2.0);
-    let kernel = gpu.kernel("fma", &kernels::fma_peak(chains, false), "fma_peak")?;
-    let (workgroups, stride) = gpu.grid(n as u64, 256)?;
-    let pb = gpu.params([n as u32, stride, iters, 0, m.to_bits(), c.to_bits(), step.to_bits(), 0]);
-    let ab = gpu.storage("x0", f32_bytes(&a));
-    let out = gpu.output("out", (n * 16) as u64);
-    let group = gpu.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &ab, out: &out });
-    let flops = (n * chains * 8) as f64 * f64::from(iters);
-    let window = (seconds / 10.0).clamp(0.2, 5.0);
-    let (first, _) = gpu.time(&kernel, &group, workgroups, 1)?;
-    let repeats = (window / first.max(1e-9)).ceil().clamp(1.0, 1e6) as u32;
-    let start = Instant::now();
-    let mut windows = Vec::new();
-    while start.elapsed().as_secs_f64() < seconds || windows.len() < 4 {
-        let (s, _) = gpu.time(&kernel, &group, workgroups, repeats)?;
-        windows.push(flops / s / TERA);
+    let mut plan = Plan::new(suite, gpu);
+    plan.samples = 1;
+    let Some((_, job)) = jobs(&plan).into_iter().find(|(name, _)| name == kernel) else {
+        bail!(
+            "the {} suite has no kernel named `{kernel}` on this device (see a result file's kernel names)",
+            suite.name()
+        );
+    };
+    let opts = Options { filter: Vec::new(), ..opts.clone() };
+    let ctx = Ctx {
+        gpu,
+        plan: &plan,
+        opts: &opts,
+        stream_inputs: RefCell::new(None),
+        sustain: Some(seconds),
+        windows: RefCell::new(SustainWindows::default()),
+    };
+    let r = gpu.scoped(|| Ok(job(&ctx)))?;
+    if r.status != Status::Ok {
+        bail!("{kernel}: {}", r.error.as_deref().unwrap_or("failed"));
     }
-    let got = gpu.read_f32(&out, n * 4)?;
-    let check = reference::compare(&got, &reference::fma_peak(&a, chains, iters, m, c, step), 1e-4);
-    if !check.ok {
-        bail!("the sustained kernel's output does not match the CPU reference: {}", check.detail.unwrap_or_default());
+    let w = ctx.windows.into_inner();
+    if w.seconds_per_dispatch.is_empty() {
+        bail!("{kernel} is timed on the host one transfer at a time; sustained mode repeats GPU kernels");
     }
+    let tp = r.throughput.as_ref().ok_or_else(|| anyhow!("{kernel} reported no throughput"))?;
+    let per_dispatch = if tp.unit == "GB/s" { r.work.bytes / GB } else { r.work.flops / TERA };
+    let windows: Vec<f64> = w.seconds_per_dispatch.iter().map(|s| per_dispatch / s).collect();
     let quarter = (windows.len() / 4).max(1);
     let mean = |w: &[f64]| w.iter().sum::<f64>() / w.len() as f64;
     let ratio = mean(&windows[windows.len() - quarter..]) / mean(&windows[..quarter]);
     Ok(Sustained {
-        kernel: format!("compute.fma.fp32.x{chains}"),
-        duration_s: start.elapsed().as_secs_f64(),
-        window_s: first * f64::from(repeats),
+        kernel: kernel.into(),
+        duration_s: w.duration_s,
+        window_s: w.window_s,
         windows,
-        unit: "TFLOP/s".into(),
+        unit: tp.unit.clone(),
         late_over_early: ratio,
         throttling: ratio < 0.95,
     })
+}
+
+/// What sustained mode recorded while the kernel was being measured.
+#[derive(Debug, Default)]
+struct SustainWindows {
+    seconds_per_dispatch: Vec<f64>,
+    window_s: f64,
+    duration_s: f64,
 }
 
 /// The 4 lanes of a sample of `n` vec4 invocations, from the inputs and from the outputs.
@@ -453,6 +492,10 @@ struct Ctx<'a> {
     opts: &'a Options,
     /// The streaming kernels' inputs, shared by consecutive kernels of one size.
     stream_inputs: RefCell<Option<Rc<StreamInputs>>>,
+    /// Sustained mode: seconds to keep repeating a kernel after its samples.
+    sustain: Option<f64>,
+    /// Sustained mode's windows.
+    windows: RefCell<SustainWindows>,
 }
 
 /// Two input arrays on the host (for verification) and on the device.
@@ -504,6 +547,18 @@ impl Ctx<'_> {
             let (s, gpu) = self.gpu.time(l.kernel, l.group, l.workgroups, repeats)?;
             all_gpu &= gpu;
             samples.push(s);
+        }
+        if let Some(seconds) = self.sustain {
+            let window = (seconds / 10.0).clamp(0.2, 5.0);
+            let per_window = (window / first.max(1e-9)).ceil().clamp(1.0, 1e6) as u32;
+            let start = Instant::now();
+            let mut w = self.windows.borrow_mut();
+            while start.elapsed().as_secs_f64() < seconds || w.seconds_per_dispatch.len() < 4 {
+                let (s, _) = self.gpu.time(l.kernel, l.group, l.workgroups, per_window)?;
+                w.seconds_per_dispatch.push(s);
+            }
+            w.window_s = first * f64::from(per_window);
+            w.duration_s = start.elapsed().as_secs_f64();
         }
         let summary = Summary::of(&samples).ok_or_else(|| anyhow!("timing produced no usable samples: {samples:?}"))?;
         let method = if all_gpu { TimingMethod::GpuTimestamp } else { TimingMethod::Host };
