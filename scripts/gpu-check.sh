@@ -3,7 +3,8 @@
 # Usage, from the repository root on the GPU machine:
 #   scripts/gpu-check.sh [RIDGE_BINARY] [OUT_DIR]
 # It unpacks Vulkan/EGL loader packages from .gl/*.deb when present (see the device notes),
-# lists the adapters, runs the standard suite (and the full suite's sweep and GEMM shapes),
+# lists the adapters, runs the standard suite with 30 s of sustained FMA, then the full suite's
+# sweep, streams, GEMM shapes and gathers with 15 s of sustained triad (memory heat),
 # writes the result files to OUT_DIR, and prints issue 4's targets beside the figures
 # (scripts/gpu-targets.py, where python3 is there).
 set -euo pipefail
@@ -28,7 +29,8 @@ if command -v nvidia-smi >/dev/null; then
   smi=$!
 fi
 "$ridge" run --suite standard --quiet --out "$out/standard.json" --sustain 30 || true
-"$ridge" run --suite full --quiet --filter sweep,stream,gemm,gather --out "$out/full-subset.json" || true
+"$ridge" run --suite full --quiet --filter sweep,stream,gemm,gather --out "$out/full-subset.json" \
+  --sustain 15 --sustain-kernel stream.triad || true
 if [ -n "$smi" ]; then kill "$smi" 2>/dev/null || true; fi
 ls -la "$out"
 if command -v python3 >/dev/null && [ -f "$out/standard.json" ]; then

@@ -100,6 +100,13 @@ def main(paths, clocks_file=None):
     over = [n for cv, n in timed if cv >= 0.01]
     if over:
         rows.append(("", "", "", "", f"{len(over)} of {len(timed)} at 1% or more: {', '.join(over[:6])}"))
+    for run in runs:
+        sus = run.get("sustained")
+        if sus:
+            windows = sus["windows"]
+            row(f"sustained {sus['kernel']} ({sus['unit']})", statistics.median(windows),
+                f"{sus['duration_s']:.0f} s, late/early {sus['late_over_early']:.3f}", not sus["throttling"],
+                f"windows {min(windows):,.1f} to {max(windows):,.1f}; {'THROTTLING' if sus['throttling'] else 'no throttling'}")
     dur = standard.get("duration_s")
     row(f"{standard['suite']} suite seconds", dur, "< 60", None if dur is None else dur < 60)
     failed = [k["name"] for run in runs for k in run["kernels"] if k["status"] == "failed"]
