@@ -107,6 +107,11 @@ def main(paths, clocks_file=None):
             row(f"sustained {sus['kernel']} ({sus['unit']})", statistics.median(windows),
                 f"{sus['duration_s']:.0f} s, late/early {sus['late_over_early']:.3f}", not sus["throttling"],
                 f"windows {min(windows):,.1f} to {max(windows):,.1f}; {'THROTTLING' if sus['throttling'] else 'no throttling'}")
+    transfers = [(k["timing"]["summary"]["cv"], k["name"]) for k in standard["kernels"]
+                 if k["status"] == "ok" and k.get("timing") and k["group"] == "transfer"]
+    if transfers:
+        cv, name = max(transfers)
+        row("worst CV, transfers (%)", cv * 100, "< 1", cv < 0.01, f"{name} (host-timed)")
     dur = standard.get("duration_s")
     row(f"{standard['suite']} suite seconds", dur, "< 60", None if dur is None else dur < 60)
     failed = [k["name"] for run in runs for k in run["kernels"] if k["status"] == "failed"]
