@@ -152,6 +152,36 @@ fn sustained_mode_repeats_any_gpu_kernel_and_a_failure_keeps_the_suite() {
 }
 
 #[test]
+fn run_list_names_the_kernels_without_measuring() {
+    let _gpu = gpu_lock();
+    let file = scratch("never-written.json");
+    let path = file.display().to_string();
+    let (code, out, err) = ridge(&[
+        "run",
+        "--list",
+        "--suite",
+        "quick",
+        "--adapter",
+        ADAPTER,
+        "--json",
+        "--filter",
+        "stream,gemm",
+        "--out",
+        &path,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let names: Vec<&str> = v["kernels"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    assert!(names.contains(&"stream.triad") && names.contains(&"gemm.fp32.128x128x128"), "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("stream.") || n.starts_with("gemm.")), "{names:?}");
+    assert!(!file.exists(), "--list measured and wrote a result");
+    let (code, out, _) =
+        ridge(&["run", "--list", "--suite", "quick", "--adapter", ADAPTER, "--filter", "transfer.d2h"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("transfer.d2h  (host-timed; not for --sustain-kernel)"), "{out}");
+}
+
+#[test]
 fn an_injected_wrong_result_is_caught() {
     let _gpu = gpu_lock();
     let file = scratch("fault.json");

@@ -362,6 +362,10 @@ struct RunCmd {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// List the kernels the suite would run on the adapter (names for --filter and
+    /// --sustain-kernel, shapes fitted to its limits) and exit without measuring.
+    #[arg(long)]
+    list: bool,
     /// Compare the new result with these runs (file, comma-separated files or directory) and
     /// exit as `ridge compare` does.
     #[arg(long, value_name = "FILES")]
@@ -614,6 +618,10 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
                 samples: a.samples.map(|n| n as usize),
                 progress: !a.quiet,
             };
+            if a.list {
+                crate::run::list(&args, out)?;
+                return Ok(0);
+            }
             let (mut code, results) = crate::run::run(&args, &catalog, out, err)?;
             if let Some(opts) = &upload {
                 for r in &results {

@@ -242,6 +242,43 @@ pub fn write_result(path: &Path, result: &RunResult) -> Result<()> {
     Ok(())
 }
 
+/// The adapters `--adapter` (or `WGPU_ADAPTER_NAME`) selects; none is an error that says how to
+/// get one.
+fn find_adapters(instance: &wgpu::Instance, args: &RunArgs) -> Result<Vec<wgpu::Adapter>> {
+    let adapters = gpu::adapters(instance, args.adapter.as_deref());
+    if adapters.is_empty() {
+        match &args.adapter {
+            Some(a) => bail!("no GPU adapter matches `{a}` (`ridge devices` lists them); {NO_ADAPTER_HELP}"),
+            None => bail!(NO_ADAPTER_HELP),
+        }
+    }
+    Ok(adapters)
+}
+
+/// `ridge run --list`: the kernels the suite would run on the first selected adapter (shapes
+/// fitted to its limits, `--filter` applied), without measuring anything.
+pub fn list(args: &RunArgs, out: &mut dyn Write) -> Result<()> {
+    let instance = gpu::instance();
+    let adapters = find_adapters(&instance, args)?;
+    let gpu = Gpu::open(&adapters[0])?;
+    let names: Vec<String> = suite::kernel_names(&gpu, args.suite)
+        .into_iter()
+        .filter(|n| args.filter.is_empty() || args.filter.iter().any(|f| n.contains(f.as_str())))
+        .collect();
+    if args.json {
+        let doc = serde_json::json!({ "adapter": gpu.report.name, "suite": args.suite.name(), "kernels": names });
+        serde_json::to_writer_pretty(&mut *out, &ridge_core::Versioned::new(doc))?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(out, "{} suite on {}: {} kernels", args.suite.name(), gpu.report.name, names.len())?;
+    for n in &names {
+        let note = if suite::sustainable(n) { "" } else { "  (host-timed; not for --sustain-kernel)" };
+        writeln!(out, "  {n}{note}")?;
+    }
+    Ok(())
+}
+
 /// `ridge run`: returns the exit code (0 all kernels verified, 1 some failed) and the results
 /// written.
 pub fn run(
@@ -251,13 +288,7 @@ pub fn run(
     err: &mut dyn Write,
 ) -> Result<(u8, Vec<RunResult>)> {
     let instance = gpu::instance();
-    let adapters = gpu::adapters(&instance, args.adapter.as_deref());
-    if adapters.is_empty() {
-        match &args.adapter {
-            Some(a) => bail!("no GPU adapter matches `{a}` (`ridge devices` lists them); {NO_ADAPTER_HELP}"),
-            None => bail!(NO_ADAPTER_HELP),
-        }
-    }
+    let adapters = find_adapters(&instance, args)?;
     let chosen: Vec<&wgpu::Adapter> =
         if args.all_adapters { adapters.iter().collect() } else { adapters.iter().take(1).collect() };
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string().replace([':', '-'], "");
