@@ -123,6 +123,10 @@ def main(paths, clocks_file=None):
     print(f"device: {standard['device']['name']} ({standard['device']['backend']}, {standard['device']['driver']} {standard['device']['driver_info']})")
     if failed:
         print("FAILED kernels: " + ", ".join(failed))
+    for run in runs:
+        for k in run["kernels"]:
+            for f in k.get("findings", []):
+                print(f"finding: {k['name']}: {f}")
 
 
 if __name__ == "__main__":
