@@ -170,7 +170,7 @@ fn run_one(
         filter: args.filter.clone(),
         samples: args.samples,
     };
-    let mut progress = |name: &str, i: usize, total: usize| {
+    let progress = |name: &str, i: usize, total: usize| {
         if let Some(b) = &bar {
             b.set_length(total as u64);
             b.set_position(i as u64);
@@ -192,7 +192,7 @@ fn run_one(
             args.sustain_kernel
         );
     }
-    let kernels = suite::run(&gpu, args.suite, &opts, &mut progress)?;
+    let kernels = suite::run(&gpu, args.suite, &opts, &progress)?;
     let suite_s = start.elapsed().as_secs_f64();
     let sustained = match args.sustain {
         Some(secs) => {

@@ -1,7 +1,7 @@
 //! The benchmark suite: every kernel sized from the suite and the adapter's limits, timed,
 //! verified against its CPU reference, and summarised into a result file.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
@@ -215,8 +215,9 @@ pub struct Options {
 /// One kernel of the suite, run against the shared context.
 type Job<'a> = Box<dyn Fn(&Ctx<'_>) -> KernelResult + 'a>;
 
-/// Progress reporting: called with each kernel's name before it runs.
-pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+/// Progress reporting: called with each kernel's name (and what it is doing, where a kernel has
+/// several steps worth naming) and its position in the suite.
+pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
 
 /// Every kernel of a plan, by name, in the order the suite runs them.
 fn jobs(plan: &Plan) -> Vec<(String, Job<'static>)> {
@@ -289,11 +290,14 @@ pub fn run(gpu: &Gpu, suite: Suite, opts: &Options, progress: Progress<'_>) -> R
         stream_inputs: RefCell::new(None),
         sustain: None,
         windows: RefCell::new(SustainWindows::default()),
+        progress,
+        position: Cell::new((0, 0)),
     };
     let total = jobs.len();
     let mut out = Vec::with_capacity(total);
     for (i, (name, job)) in jobs.iter().enumerate() {
         progress(name, i, total);
+        ctx.position.set((i, total));
         // Streaming inputs live only while streaming kernels run; a failure may have left them
         // unusable (an allocation that ran out of memory), so they are made afresh after one.
         if !matches!(group_of(name), "stream" | "sweep")
@@ -353,6 +357,8 @@ pub fn sustain(gpu: &Gpu, suite: Suite, opts: &Options, kernel: &str, seconds: f
         stream_inputs: RefCell::new(None),
         sustain: Some(seconds),
         windows: RefCell::new(SustainWindows::default()),
+        progress: &|_, _, _| {},
+        position: Cell::new((0, 0)),
     };
     let r = gpu.scoped(|| Ok(job(&ctx)))?;
     if r.status != Status::Ok {
@@ -510,6 +516,9 @@ struct Ctx<'a> {
     sustain: Option<f64>,
     /// Sustained mode's windows.
     windows: RefCell<SustainWindows>,
+    /// Where progress goes, and the running kernel's position in the suite.
+    progress: Progress<'a>,
+    position: Cell<(usize, usize)>,
 }
 
 /// Two input arrays on the host (for verification) and on the device.
@@ -914,6 +923,9 @@ impl Ctx<'_> {
             let mut best: Option<(f64, usize)> = None;
             if configs.len() > 1 {
                 for (i, &config) in configs.iter().enumerate() {
+                    let (at, total) = self.position.get();
+                    let doing = format!("{name}: trying {} ({}/{})", config.name(), i + 1, configs.len());
+                    (self.progress)(&doing, at, total);
                     let trial = g.scoped(|| {
                         let (kernel, group, workgroups) = build(config)?;
                         let (first, _) = g.time(&kernel, &group, workgroups, 1)?;
