@@ -802,8 +802,9 @@ impl Ctx<'_> {
             r.status = Status::Skipped;
             return r;
         }
-        if !iters.is_multiple_of(kernels::FMA_STEPS_PER_ITERATION) {
-            let why = format!("{iters} steps per chain is not a multiple of {}", kernels::FMA_STEPS_PER_ITERATION);
+        let steps = kernels::fma_steps_per_iteration(chains);
+        if !iters.is_multiple_of(steps) {
+            let why = format!("{iters} steps per chain is not a multiple of the kernel's {steps} per loop iteration");
             return failed(&name, "compute", precision, spec.params, work, why);
         }
         let a = SplitMix64::new(7).fill(n * 4, 1.0, 2.0);

@@ -21,15 +21,19 @@ pub const INTENSITY: &str = include_str!("../../kernels/intensity.wgsl");
 /// Head dimension of the attention kernel.
 pub const ATTENTION_HEAD_DIM: usize = 64;
 
-/// Steps of every chain per loop iteration of [`fma_peak`]: its `iters` must be a multiple.
-/// Written out so the loop's own instructions (and the iteration bound wgpu adds to every loop)
-/// cost well under 1% of the arithmetic instead of about 10% at one step per iteration.
-pub const FMA_STEPS_PER_ITERATION: u32 = 16;
+/// Steps of every chain per loop iteration of [`fma_peak`] with `chains` chains (its `iters` must
+/// be a multiple): 128 vec4 `fma()`s per iteration, written out so the loop's own instructions
+/// (and the iteration bound wgpu adds to every loop) cost under 2% of the arithmetic instead of
+/// about 10% at one step per iteration, while the loop body (about 8 KB of machine code) stays
+/// small enough for a GPU's instruction caches.
+pub fn fma_steps_per_iteration(chains: usize) -> u32 {
+    (128 / chains.max(1)).clamp(1, 32) as u32
+}
 
 /// The FMA-peak kernel with `chains` independent vec4 chains per invocation, in fp32 or (with
 /// `half`) f16. Entry point `fma_peak`. Each step of each chain is one `fma()` on four lanes
 /// (8 FLOPs); the output is the sum of all chains, so every lane of every chain is live. The
-/// `iters` parameter (steps per chain) must be a multiple of [`FMA_STEPS_PER_ITERATION`].
+/// `iters` parameter (steps per chain) must be a multiple of [`fma_steps_per_iteration`].
 pub fn fma_peak(chains: usize, half: bool) -> String {
     let (enable, conv, scalar) = if half { ("enable f16;\n", "vec4<f16>", "f16") } else { ("", "vec4<f32>", "f32") };
     let mut s = String::new();
@@ -51,8 +55,9 @@ pub fn fma_peak(chains: usize, half: bool) -> String {
     for k in 0..chains {
         s.push_str(&format!("    var x{k} = {conv}(seed + vec4<f32>(f32({k}) * p.step));\n"));
     }
-    s.push_str(&format!("    for (var j = 0u; j < p.iters; j += {FMA_STEPS_PER_ITERATION}u) {{\n"));
-    for _ in 0..FMA_STEPS_PER_ITERATION {
+    let steps = fma_steps_per_iteration(chains);
+    s.push_str(&format!("    for (var j = 0u; j < p.iters; j += {steps}u) {{\n"));
+    for _ in 0..steps {
         for k in 0..chains {
             s.push_str(&format!("        x{k} = fma(x{k}, mv, cv);\n"));
         }
@@ -416,9 +421,10 @@ mod tests {
             assert!(src.contains(&format!("vec4<f32>(x{k})")));
         }
         assert!(!fma_peak(2, false).contains("f16"));
-        // Every chain takes FMA_STEPS_PER_ITERATION steps per loop iteration.
-        assert_eq!(src.matches("x3 = fma(x3, mv, cv);").count(), FMA_STEPS_PER_ITERATION as usize);
-        assert!(src.contains("j += 16u"));
+        // Every chain takes its steps per loop iteration: 128 fma() in all.
+        assert_eq!(src.matches("x3 = fma(x3, mv, cv);").count(), 32);
+        assert!(src.contains("j += 32u"));
+        assert_eq!([4, 8, 16].map(fma_steps_per_iteration), [32, 16, 8]);
     }
 
     #[test]
