@@ -256,7 +256,8 @@ fn run_errors_are_clear() {
 /// Every generated GEMM configuration matches the CPU on every element, not just the suite's
 /// sample: the register tilings on several blocks in M and N and an odd number of K steps (both
 /// workgroup-memory buffers, and the last step without a prefetch); the skinny ones with row
-/// counts that do not fill their last reduction round and K slices of unequal length.
+/// counts that do not fill their last reduction round, rows split across workgroups, and K
+/// slices of unequal length.
 #[test]
 fn every_gemm_configuration_matches_the_cpu_on_every_element() {
     use ridge_bench::gpu::{self, Bindings, Gpu, f32_bytes};
@@ -280,10 +281,10 @@ fn every_gemm_configuration_matches_the_cpu_on_every_element() {
             (t.name(), t.wgsl(), (m, n, k), t.dispatch(m, n))
         })
         .collect();
-    for m in [1, 5, 8] {
+    for m in [1, 5, 8, 16] {
         for t in skinny_gemms(m) {
             let (n, k) = (3 * t.bn, 4 * (2 * t.slices + 3));
-            cases.push((t.name(), t.wgsl(), (m, n, k), t.dispatch(n)));
+            cases.push((t.name(), t.wgsl(), (m, n, k), t.dispatch(m, n)));
         }
     }
     for (i, (name, source, (m, n, k), workgroups)) in cases.into_iter().enumerate() {

@@ -909,7 +909,7 @@ impl Ctx<'_> {
             let build = |config: GemmConfig| -> Result<(Kernel, wgpu::BindGroup, [u32; 3])> {
                 let (kernel, workgroups) = match config {
                     GemmConfig::Tiled(t) => (g.kernel("gemm", &t.wgsl(), "gemm")?, t.dispatch(m, n)),
-                    GemmConfig::Skinny(t) => (g.kernel("gemm", &t.wgsl(), "gemm")?, t.dispatch(n)),
+                    GemmConfig::Skinny(t) => (g.kernel("gemm", &t.wgsl(), "gemm")?, t.dispatch(m, n)),
                     GemmConfig::Portable => (
                         g.kernel("gemm", if half { kernels::GEMM_F16 } else { kernels::GEMM }, "gemm")?,
                         [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1],

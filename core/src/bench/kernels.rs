@@ -273,22 +273,35 @@ impl GemmTile {
 }
 
 /// An fp32 GEMM for the skinny shapes of LLM decode (`m` of a few rows, weights `k`×`n` large):
-/// each workgroup computes all `m` rows of `bn` columns, its invocations split K into `slices`
-/// and sum their partial products through workgroup memory at the end. Every element of B is
-/// read once, as vec4, so the figure is the weight-streaming bandwidth a decode step sees.
+/// each workgroup computes `rows` rows of `bn` columns, its invocations split K into `slices`
+/// and sum their partial products through workgroup memory at the end. B is read as vec4; with
+/// `rows` = m every element of B is read once, so the figure is the weight-streaming bandwidth a
+/// decode step sees. Fewer rows per workgroup read each A value for fewer B values (less
+/// pressure on the L1 cache at larger m) at the price of reading B once per row group, from L2
+/// when the groups of one column block run together (they are neighbours in the dispatch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SkinnyGemm {
-    /// Rows of A and C (compiled in: one accumulator per row).
-    pub m: usize,
+    /// Rows of C per workgroup (compiled in: one accumulator per row).
+    pub rows: usize,
     /// Columns of C per workgroup (a multiple of 4).
     pub bn: usize,
     /// Invocations along K per workgroup (a power of two).
     pub slices: usize,
 }
 
-/// The skinny configurations the suite tries for a decode-shaped GEMM of `m` rows.
+/// The skinny configurations the suite tries for a decode-shaped GEMM of `m` rows: all rows per
+/// workgroup, and (for 16 rows or more) half and a quarter of them, each at three shapes of
+/// workgroup.
 pub fn skinny_gemms(m: usize) -> Vec<SkinnyGemm> {
-    [(16, 64), (32, 32), (64, 16)].iter().map(|&(bn, slices)| SkinnyGemm { m, bn, slices }).collect()
+    let mut rows = vec![m];
+    if m >= 16 && m.is_multiple_of(4) {
+        rows.extend([m / 2, m / 4]);
+    }
+    rows.iter()
+        .flat_map(|&rows| {
+            [(16, 64), (32, 32), (64, 16)].into_iter().map(move |(bn, slices)| SkinnyGemm { rows, bn, slices })
+        })
+        .collect()
 }
 
 impl SkinnyGemm {
@@ -297,7 +310,7 @@ impl SkinnyGemm {
 
     /// `skinny 8x16/64`: rows × columns per workgroup / K slices.
     pub fn name(&self) -> String {
-        format!("skinny {}x{}/{}", self.m, self.bn, self.slices)
+        format!("skinny {}x{}/{}", self.rows, self.bn, self.slices)
     }
 
     /// Invocations per workgroup along N (x) and K (y).
@@ -307,12 +320,12 @@ impl SkinnyGemm {
 
     /// Bytes of workgroup memory.
     pub fn shared_bytes(&self) -> usize {
-        self.bn / 4 * self.slices * Self::ROUND.min(self.m) * 16
+        self.bn / 4 * self.slices * Self::ROUND.min(self.rows) * 16
     }
 
     /// Whether the configuration is well formed.
     pub fn valid(&self) -> bool {
-        (1..=64).contains(&self.m)
+        (1..=64).contains(&self.rows)
             && self.bn >= 4
             && self.bn.is_multiple_of(4)
             && self.slices.is_power_of_two()
@@ -321,26 +334,27 @@ impl SkinnyGemm {
 
     /// Whether an `m`×`n`×`k` product runs on it.
     pub fn fits(&self, m: usize, n: usize, k: usize) -> bool {
-        m == self.m && n > 0 && n.is_multiple_of(self.bn) && k > 0 && k.is_multiple_of(4)
+        m > 0 && m.is_multiple_of(self.rows) && n > 0 && n.is_multiple_of(self.bn) && k > 0 && k.is_multiple_of(4)
     }
 
-    /// Workgroups to dispatch for `n` columns.
-    pub fn dispatch(&self, n: usize) -> [u32; 3] {
-        [(n / self.bn) as u32, 1, 1]
+    /// Workgroups to dispatch for an `m`×`n` output: row groups along x (neighbours share B),
+    /// column blocks along y.
+    pub fn dispatch(&self, m: usize, n: usize) -> [u32; 3] {
+        [(m / self.rows) as u32, (n / self.bn) as u32, 1]
     }
 
     /// The WGSL source, entry point `gemm`, with the standard four bindings (as [`GemmTile`]).
     pub fn wgsl(&self) -> String {
         use std::fmt::Write;
         assert!(self.valid(), "invalid skinny GEMM {}", self.name());
-        let SkinnyGemm { m, bn, slices } = *self;
+        let SkinnyGemm { rows, bn, slices } = *self;
         let (x, _) = self.workgroup();
-        let round = Self::ROUND.min(m);
+        let round = Self::ROUND.min(rows);
         let mut s = String::new();
         let w = &mut s;
         let _ = writeln!(
             w,
-            "// Skinny fp32 GEMM {}: C[m,n] = A[m,k] · B[k,n], row-major, m = {m}, n a multiple of {bn},",
+            "// Skinny fp32 GEMM {}: C[m,n] = A[m,k] · B[k,n], row-major, m a multiple of {rows}, n of {bn},",
             self.name()
         );
         let _ = writeln!(
@@ -362,32 +376,33 @@ impl SkinnyGemm {
             w,
             "fn gemm(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {{"
         );
-        let _ = writeln!(w, "    let x = lid.x;\n    let y = lid.y;\n    let col4 = wid.x * {x}u + x;");
+        let _ = writeln!(w, "    let x = lid.x;\n    let y = lid.y;");
+        let _ = writeln!(w, "    let row0 = wid.x * {rows}u;\n    let col4 = wid.y * {x}u + x;");
         let _ = writeln!(w, "    let k4 = p.k / 4u;\n    let n4 = p.n / 4u;");
-        for r in 0..m {
+        for r in 0..rows {
             let _ = writeln!(w, "    var c{r} = vec4<f32>(0.0);");
         }
         let _ = writeln!(w, "    for (var q = y; q < k4; q += {slices}u) {{");
         for i in 0..4 {
             let _ = writeln!(w, "        let b{i} = B[(q * 4u + {i}u) * n4 + col4];");
         }
-        for r in 0..m {
-            let _ = writeln!(w, "        let a{r} = A[k4 * {r}u + q];");
+        for r in 0..rows {
+            let _ = writeln!(w, "        let a{r} = A[k4 * (row0 + {r}u) + q];");
             for (i, comp) in ["x", "y", "z", "w"].iter().enumerate() {
                 let _ = writeln!(w, "        c{r} = fma(vec4<f32>(a{r}.{comp}), b{i}, c{r});");
             }
         }
         let _ = writeln!(w, "    }}");
-        for first in (0..m).step_by(round) {
-            let rows: Vec<usize> = (first..m.min(first + round)).collect();
-            for (j, r) in rows.iter().enumerate() {
+        for first in (0..rows).step_by(round) {
+            let group: Vec<usize> = (first..rows.min(first + round)).collect();
+            for (j, r) in group.iter().enumerate() {
                 let _ = writeln!(w, "    part[{}u + y * {x}u + x] = c{r};", j * slices * x);
             }
             let _ = writeln!(w, "    workgroupBarrier();");
             let mut half = slices / 2;
             while half > 0 {
                 let _ = writeln!(w, "    if (y < {half}u) {{");
-                for j in 0..rows.len() {
+                for j in 0..group.len() {
                     let base = j * slices * x;
                     let _ = writeln!(
                         w,
@@ -398,8 +413,8 @@ impl SkinnyGemm {
                 half /= 2;
             }
             let _ = writeln!(w, "    if (y == 0u) {{");
-            for (j, r) in rows.iter().enumerate() {
-                let _ = writeln!(w, "        C[{r}u * n4 + col4] = part[{}u + x];", j * slices * x);
+            for (j, r) in group.iter().enumerate() {
+                let _ = writeln!(w, "        C[(row0 + {r}u) * n4 + col4] = part[{}u + x];", j * slices * x);
             }
             let _ = writeln!(w, "    }}\n    workgroupBarrier();");
         }
@@ -449,17 +464,20 @@ mod tests {
         assert!(!GemmTile { bm: 64, bn: 64, bk: 6, tm: 4, tn: 4 }.valid());
         for m in [1, 4, 8, 32, 64] {
             for t in skinny_gemms(m) {
-                assert!(t.valid(), "{}", t.name());
+                assert!(t.valid() && t.fits(m, 8192, 8192), "{}", t.name());
                 let (x, y) = t.workgroup();
                 assert!(x * y <= 256 && t.shared_bytes() <= 16_384, "{}", t.name());
                 let src = t.wgsl();
-                for r in 0..m {
-                    assert!(src.contains(&format!("C[{r}u * n4 + col4]")), "{} drops row {r}", t.name());
+                for r in 0..t.rows {
+                    assert!(src.contains(&format!("C[(row0 + {r}u) * n4 + col4]")), "{} drops row {r}", t.name());
                 }
             }
         }
+        assert_eq!(skinny_gemms(8).len(), 3);
+        assert_eq!(skinny_gemms(32).iter().map(|t| t.rows).collect::<Vec<_>>(), [32, 32, 32, 16, 16, 16, 8, 8, 8]);
         let t = skinny_gemms(8)[0];
-        assert!(t.fits(8, 8192, 8192) && !t.fits(16, 8192, 8192) && !t.fits(8, 8192, 8190));
-        assert!(!SkinnyGemm { m: 65, bn: 16, slices: 16 }.valid());
+        assert!(t.fits(8, 8192, 8192) && t.fits(16, 8192, 8192) && !t.fits(12, 8192, 8192) && !t.fits(8, 8192, 8190));
+        assert_eq!(t.dispatch(16, 8192), [2, 512, 1]);
+        assert!(!SkinnyGemm { rows: 65, bn: 16, slices: 16 }.valid());
     }
 }
