@@ -260,7 +260,7 @@ fn run_errors_are_clear() {
 /// slices of unequal length.
 #[test]
 fn every_gemm_configuration_matches_the_cpu_on_every_element() {
-    use ridge_bench::gpu::{self, Bindings, Gpu, f32_bytes};
+    use ridge_bench::gpu::{self, Bindings, Gpu, f16_bytes, f32_bytes};
     use ridge_core::bench::kernels::{GEMM_TILES, skinny_gemms};
     use ridge_core::bench::reference;
     use ridge_core::bench::rng::SplitMix64;
@@ -272,34 +272,39 @@ fn every_gemm_configuration_matches_the_cpu_on_every_element() {
         .next()
         .unwrap_or_else(|| panic!("no llvmpipe adapter (is mesa-vulkan-drivers installed? set WGPU_BACKEND=vulkan)"));
     let g = Gpu::open(&adapter).unwrap_or_else(|e| panic!("{e:#}"));
-    // (name, source, m×n×k, workgroups)
-    type Case = (String, String, (usize, usize, usize), [u32; 3]);
-    let mut cases: Vec<Case> = GEMM_TILES
-        .iter()
-        .map(|t| {
-            let (m, n, k) = (2 * t.bm, 3 * t.bn, 5 * t.bk);
-            (t.name(), t.wgsl(), (m, n, k), t.dispatch(m, n))
-        })
-        .collect();
+    assert!(g.f16, "lavapipe has shader-f16; the f16 tilings need it");
+    // (name, source, m×n×k, workgroups, f16 inputs)
+    type Case = (String, String, (usize, usize, usize), [u32; 3], bool);
+    let mut cases: Vec<Case> = Vec::new();
+    for t in GEMM_TILES {
+        let (m, n, k) = (2 * t.bm, 3 * t.bn, 5 * t.bk);
+        cases.push((t.name(), t.wgsl(), (m, n, k), t.dispatch(m, n), false));
+        cases.push((format!("f16 {}", t.name()), t.wgsl_f16(), (m, n, k), t.dispatch(m, n), true));
+    }
     for m in [1, 5, 8, 16] {
         for t in skinny_gemms(m) {
             let (n, k) = (3 * t.bn, 4 * (2 * t.slices + 3));
-            cases.push((t.name(), t.wgsl(), (m, n, k), t.dispatch(m, n)));
+            cases.push((t.name(), t.wgsl(), (m, n, k), t.dispatch(m, n), false));
         }
     }
-    for (i, (name, source, (m, n, k), workgroups)) in cases.into_iter().enumerate() {
+    for (i, (name, source, (m, n, k), workgroups, half)) in cases.into_iter().enumerate() {
+        // Inputs exact in f16 (multiples of 1/256 in [-1, 1)), so both precisions see the same
+        // numbers; f16 sums of a K step's products round at about 1e-3 of their size.
         let mut rng = SplitMix64::new(100 + i as u64);
-        let a = rng.fill(m * k, -1.0, 1.0);
-        let b = rng.fill(k * n, -1.0, 1.0);
+        let mut exact =
+            |len: usize| -> Vec<f32> { (0..len).map(|_| (rng.f32_in(-1.0, 1.0) * 256.0).round() / 256.0).collect() };
+        let (a, b) = (exact(m * k), exact(k * n));
+        let encode = |v: &[f32]| if half { f16_bytes(v) } else { f32_bytes(v).to_vec() };
         let kernel = g.kernel("gemm", &source, "gemm").unwrap_or_else(|e| panic!("{name}: {e:#}"));
         let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
-        let (ab, bb) = (g.storage("A", f32_bytes(&a)), g.storage("B", f32_bytes(&b)));
+        let (ab, bb) = (g.storage("A", &encode(&a)), g.storage("B", &encode(&b)));
         let out = g.output("C", (m * n * 4) as u64);
         let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });
         g.time(&kernel, &group, workgroups, 1).unwrap_or_else(|e| panic!("{name}: {e:#}"));
         let got = g.read_f32(&out, m * n).unwrap_or_else(|e| panic!("{e:#}"));
         let every: Vec<(usize, usize)> = (0..m).flat_map(|r| (0..n).map(move |c| (r, c))).collect();
-        let check = reference::compare(&got, &reference::gemm_at(&a, &b, n, k, &every), 1e-4);
+        let tolerance = if half { 2e-2 } else { 1e-4 };
+        let check = reference::compare(&got, &reference::gemm_at(&a, &b, n, k, &every), tolerance);
         assert!(check.ok, "{name} on {m}x{n}x{k}: {:?}", check.detail);
         assert_eq!(check.checked, m * n);
     }

@@ -900,7 +900,7 @@ impl Ctx<'_> {
             let picked: Vec<f32> = at.iter().map(|&(r, c)| got[r * n + c]).collect();
             reference::compare(&picked, &want, tolerance)
         };
-        let configs = if half { vec![GemmConfig::Portable] } else { self.gemm_configs(m, n, k) };
+        let configs = self.gemm_configs(m, n, k, half);
         let run = || -> Result<GemmRun> {
             let g = self.gpu;
             let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
@@ -908,7 +908,10 @@ impl Ctx<'_> {
             let out = g.output("C", (m * n * 4) as u64);
             let build = |config: GemmConfig| -> Result<(Kernel, wgpu::BindGroup, [u32; 3])> {
                 let (kernel, workgroups) = match config {
-                    GemmConfig::Tiled(t) => (g.kernel("gemm", &t.wgsl(), "gemm")?, t.dispatch(m, n)),
+                    GemmConfig::Tiled(t) => {
+                        let source = if half { t.wgsl_f16() } else { t.wgsl() };
+                        (g.kernel("gemm", &source, "gemm")?, t.dispatch(m, n))
+                    }
                     GemmConfig::Skinny(t) => (g.kernel("gemm", &t.wgsl(), "gemm")?, t.dispatch(m, n)),
                     GemmConfig::Portable => (
                         g.kernel("gemm", if half { kernels::GEMM_F16 } else { kernels::GEMM }, "gemm")?,
@@ -978,9 +981,9 @@ impl Ctx<'_> {
     }
 
     /// The GEMM configurations that run `m`×`n`×`k` within the adapter's workgroup limits: the
-    /// register tilings that tile it exactly, the skinny ones for decode shapes, then the portable
-    /// kernel, which handles any shape.
-    fn gemm_configs(&self, m: usize, n: usize, k: usize) -> Vec<GemmConfig> {
+    /// register tilings that tile it exactly, the skinny ones for decode shapes (fp32 only), then
+    /// the portable kernel, which handles any shape.
+    fn gemm_configs(&self, m: usize, n: usize, k: usize, half: bool) -> Vec<GemmConfig> {
         let l = &self.gpu.limits;
         let allowed = |(x, y): (usize, usize), shared: usize| {
             shared as u64 <= u64::from(l.max_compute_workgroup_storage_size)
@@ -994,6 +997,7 @@ impl Ctx<'_> {
             .map(|&t| GemmConfig::Tiled(t));
         let skinny = kernels::skinny_gemms(m)
             .into_iter()
+            .filter(|_| !half)
             .filter(|t| t.valid() && t.fits(m, n, k) && allowed(t.workgroup(), t.shared_bytes()))
             .map(GemmConfig::Skinny);
         tiled.chain(skinny).chain([GemmConfig::Portable]).collect()
