@@ -101,7 +101,9 @@ fn two_runs_compare_clean_and_a_slowed_copy_is_caught() {
     assert!(notes.contains("gemm.fp32.128x128x128: measured with"), "{notes}");
     let gemm =
         v["comparison"]["kernels"].as_array().into_iter().flatten().find(|k| k["name"] == "gemm.fp32.128x128x128");
-    assert!(gemm.is_some_and(|k| k["verdict"] == "unchanged"), "{out}");
+    // Compared on the same samples: never not-comparable, regressed or improved (lavapipe's noise
+    // may leave identical samples inconclusive).
+    assert!(gemm.is_some_and(|k| k["verdict"] == "unchanged" || k["verdict"] == "inconclusive"), "{out}");
 
     let summary = std::fs::read_to_string(&md).unwrap_or_default();
     assert!(summary.starts_with("## ridge compare: Regression (") && summary.contains("**regressed**"), "{summary}");
