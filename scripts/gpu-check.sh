@@ -2,13 +2,15 @@
 # Measure a real GPU with a ridge binary built elsewhere (the lent device machine cannot build).
 # Usage, from the repository root on the GPU machine:
 #   scripts/gpu-check.sh [RIDGE_BINARY] [OUT_DIR]
+# RIDGE_BINARY defaults to .gl/ridge (what scripts/gpu-prepare.sh leaves), else target/release/ridge.
 # It unpacks Vulkan/EGL loader packages from .gl/*.deb when present (see the device notes),
 # lists the adapters, runs the standard suite with 30 s of sustained FMA, then the full suite's
 # sweep, streams, GEMM shapes and gathers with 15 s of sustained triad (memory heat),
 # writes the result files to OUT_DIR, and prints issue 4's targets beside the figures
 # (scripts/gpu-targets.py, where python3 is there).
 set -euo pipefail
-ridge="${1:-target/release/ridge}"
+ridge="${1:-.gl/ridge}"
+[ -x "$ridge" ] || ridge=target/release/ridge
 out="${2:-${OUT:-/tmp/ridge-gpu}}"
 mkdir -p "$out"
 if ls .gl/*.deb >/dev/null 2>&1 && ! ldconfig -p | grep -q libvulkan; then
