@@ -995,7 +995,7 @@ impl Ctx<'_> {
             .iter()
             .filter(|t| t.fits(m, n, k) && allowed(t.workgroup(), t.shared_bytes()))
             .map(|&t| GemmConfig::Tiled(t));
-        let skinny = kernels::skinny_gemms(m)
+        let skinny = kernels::skinny_gemms(m, n)
             .into_iter()
             .filter(|_| !half)
             .filter(|t| t.valid() && t.fits(m, n, k) && allowed(t.workgroup(), t.shared_bytes()))

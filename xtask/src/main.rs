@@ -190,6 +190,9 @@ fn test() -> Result<()> {
     eprintln!("$ cargo test --workspace --locked");
     let mut child = Command::new(&cargo)
         .args(["test", "--workspace", "--locked"])
+        // Lavapipe compiles every shader as a first run does (its disk cache would hide a kernel
+        // that takes a minute to compile, and the quick suite's under-a-minute check with it).
+        .env("MESA_SHADER_CACHE_DISABLE", "true")
         .stdout(Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot run {cargo}"))?;

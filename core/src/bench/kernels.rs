@@ -328,15 +328,20 @@ pub struct SkinnyGemm {
     pub slices: usize,
 }
 
-/// The skinny configurations the suite tries for a decode-shaped GEMM of `m` rows: all rows per
-/// workgroup, and (for 16 rows or more) half and a quarter of them, each at three shapes of
+/// The skinny configurations the suite tries for an `m`×`n` product, none unless it is
+/// decode-shaped (see [`SkinnyGemm::suits`]): all rows per workgroup, half and a quarter of them
+/// (where those are whole and at most [`SkinnyGemm::MAX_ROWS`]), each at three shapes of
 /// workgroup.
-pub fn skinny_gemms(m: usize) -> Vec<SkinnyGemm> {
+pub fn skinny_gemms(m: usize, n: usize) -> Vec<SkinnyGemm> {
+    if !SkinnyGemm::suits(m, n) {
+        return Vec::new();
+    }
     let mut rows = vec![m];
     if m >= 16 && m.is_multiple_of(4) {
         rows.extend([m / 2, m / 4]);
     }
     rows.iter()
+        .filter(|&&rows| rows <= SkinnyGemm::MAX_ROWS)
         .flat_map(|&rows| {
             [(16, 64), (32, 32), (64, 16)].into_iter().map(move |(bn, slices)| SkinnyGemm { rows, bn, slices })
         })
@@ -346,6 +351,19 @@ pub fn skinny_gemms(m: usize) -> Vec<SkinnyGemm> {
 impl SkinnyGemm {
     /// Rows whose partial sums are combined per round (bounds the workgroup memory).
     const ROUND: usize = 4;
+
+    /// Most rows per workgroup: one vec4 accumulator per row, so 32 rows hold 128 registers
+    /// (64 would pass the 255 a GPU thread may hold once B's values and addresses are counted,
+    /// and spill), and compile times grow with the square of the rows (on lavapipe 1 s at 8 rows,
+    /// 15 s at 32, past a minute at 64).
+    pub const MAX_ROWS: usize = 32;
+
+    /// Whether an `m`×`n` product is decode-shaped, where the skinny kernels are worth trying: a
+    /// batch of at most 64 rows against weights at least eight times as wide. Anything squarer
+    /// runs faster on the register tilings, which reuse each loaded value many times.
+    pub fn suits(m: usize, n: usize) -> bool {
+        (1..=64).contains(&m) && m * 8 <= n
+    }
 
     /// `skinny 8x16/64`: rows × columns per workgroup / K slices.
     pub fn name(&self) -> String {
@@ -364,7 +382,7 @@ impl SkinnyGemm {
 
     /// Whether the configuration is well formed.
     pub fn valid(&self) -> bool {
-        (1..=64).contains(&self.rows)
+        (1..=Self::MAX_ROWS).contains(&self.rows)
             && self.bn >= 4
             && self.bn.is_multiple_of(4)
             && self.slices.is_power_of_two()
@@ -504,7 +522,7 @@ mod tests {
         assert_eq!(t.dispatch(256, 512), [4, 2, 1]);
         assert!(!GemmTile { bm: 64, bn: 64, bk: 6, tm: 4, tn: 4 }.valid());
         for m in [1, 4, 8, 32, 64] {
-            for t in skinny_gemms(m) {
+            for t in skinny_gemms(m, 8192) {
                 assert!(t.valid() && t.fits(m, 8192, 8192), "{}", t.name());
                 let (x, y) = t.workgroup();
                 assert!(x * y <= 256 && t.shared_bytes() <= 16_384, "{}", t.name());
@@ -514,11 +532,16 @@ mod tests {
                 }
             }
         }
-        assert_eq!(skinny_gemms(8).len(), 3);
-        assert_eq!(skinny_gemms(32).iter().map(|t| t.rows).collect::<Vec<_>>(), [32, 32, 32, 16, 16, 16, 8, 8, 8]);
-        let t = skinny_gemms(8)[0];
+        assert_eq!(skinny_gemms(8, 8192).len(), 3);
+        let rows = |m: usize| skinny_gemms(m, 8192).iter().map(|t| t.rows).collect::<Vec<_>>();
+        assert_eq!(rows(32), [32, 32, 32, 16, 16, 16, 8, 8, 8]);
+        assert_eq!(rows(64), [32, 32, 32, 16, 16, 16], "64 rows of accumulators would spill");
+        // Square and wide-batch products get none: the tilings serve them.
+        assert!(skinny_gemms(128, 128).is_empty() && skinny_gemms(128, 8192).is_empty());
+        assert!(skinny_gemms(32, 128).is_empty() && !skinny_gemms(4, 256).is_empty());
+        let t = skinny_gemms(8, 8192)[0];
         assert!(t.fits(8, 8192, 8192) && t.fits(16, 8192, 8192) && !t.fits(12, 8192, 8192) && !t.fits(8, 8192, 8190));
         assert_eq!(t.dispatch(16, 8192), [2, 512, 1]);
-        assert!(!SkinnyGemm { rows: 65, bn: 16, slices: 16 }.valid());
+        assert!(!SkinnyGemm { rows: 33, bn: 16, slices: 16 }.valid());
     }
 }
