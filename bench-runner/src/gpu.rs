@@ -119,6 +119,14 @@ pub struct Kernel {
     layout: wgpu::BindGroupLayout,
 }
 
+/// Seconds a submission may run before it counts as a hang: a minute on a GPU, whose longest
+/// kernel takes well under a second; ten on a CPU adapter, where one dispatch of the standard
+/// suite's 4096³ GEMM takes lavapipe tens of seconds (and compiling a shader is part of its
+/// first dispatch).
+pub fn hang_limit(device_type: wgpu::DeviceType) -> Duration {
+    Duration::from_secs(if device_type == wgpu::DeviceType::Cpu { 600 } else { 60 })
+}
+
 impl Gpu {
     /// Opens the adapter with its maximum limits and the features ridge uses.
     pub fn open(adapter: &wgpu::Adapter) -> Result<Gpu> {
@@ -151,8 +159,13 @@ impl Gpu {
             report,
             limits,
             lost,
-            timeout: Duration::from_secs(60),
+            timeout: hang_limit(adapter.get_info().device_type),
         })
+    }
+
+    /// Whether the adapter is a CPU rasterizer (lavapipe, WARP, SwiftShader).
+    pub fn is_cpu(&self) -> bool {
+        self.report.device_type == format!("{:?}", wgpu::DeviceType::Cpu)
     }
 
     /// The fingerprint recorded in result files.

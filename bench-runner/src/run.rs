@@ -163,6 +163,19 @@ fn run_one(
     let start = Instant::now();
     let started_at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let gpu = Gpu::open(adapter)?;
+    if gpu.is_cpu() && args.suite != Suite::Quick && args.progress {
+        let note = || {
+            eprintln!(
+                "note: {} is a CPU adapter: the {} suite's kernels take it tens of minutes (--suite quick takes seconds)",
+                gpu.report.name,
+                args.suite.name()
+            )
+        };
+        match &bar {
+            Some(b) => b.suspend(note),
+            None => note(),
+        }
+    }
     let matched = catalog_match(catalog, &gpu.report.name).cloned();
     let opts = suite::Options {
         inject_fault: args.inject_fault.clone(),

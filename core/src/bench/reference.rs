@@ -43,12 +43,36 @@ pub fn compare_with(got: &[f32], tolerance: f64, want: impl Fn(usize) -> f32) ->
 /// [`compare_with`] for the part of an output that starts at index `first`: `want` and the
 /// failure detail use indices into the whole output. Parts combine with [`merge`].
 pub fn compare_part(got: &[f32], first: usize, tolerance: f64, want: impl Fn(usize) -> f32) -> Verification {
+    compare_floored(got, first, tolerance, 1.0, want)
+}
+
+/// [`compare`] for sums of many signed terms, such as GEMM outputs: each error is relative to the
+/// larger of the value and the expected values' root mean square (at least 1). Rounding error
+/// grows with the terms summed, not with a result that happens to cancel to near zero: an f16
+/// GEMM with K = 8192 is off by about 0.03 on outputs whose typical size is 30, and a value of
+/// 0.8 among them is as right as the rest. A dropped or misread product still shows: one K step
+/// of 16 products moves an output by about 4% of that typical size.
+pub fn compare_sums(got: &[f32], want: &[f32], tolerance: f64) -> Verification {
+    if got.len() != want.len() {
+        return compare(got, want, tolerance);
+    }
+    let rms = (want.iter().map(|&w| f64::from(w).powi(2)).sum::<f64>() / want.len().max(1) as f64).sqrt();
+    let mut v = compare_floored(got, 0, tolerance, rms.max(1.0), |i| want[i]);
+    if let Some(d) = &mut v.detail {
+        d.push_str(&format!(" (outputs' typical size {rms:.3})"));
+    }
+    v
+}
+
+/// The comparison behind [`compare_part`] and [`compare_sums`]: errors relative to the larger of
+/// the expected value and `floor`.
+fn compare_floored(got: &[f32], first: usize, tolerance: f64, floor: f64, want: impl Fn(usize) -> f32) -> Verification {
     let mut max_error = 0.0f64;
     let mut detail = None;
     for (j, &g) in got.iter().enumerate() {
         let i = first + j;
         let w = want(i);
-        let err = (f64::from(g) - f64::from(w)).abs() / f64::from(w).abs().max(1.0);
+        let err = (f64::from(g) - f64::from(w)).abs() / f64::from(w).abs().max(floor);
         let bad = err.is_nan() || err > tolerance;
         if bad && detail.is_none() {
             detail = Some(format!("value {i}: got {g}, expected {w}"));
@@ -265,6 +289,25 @@ mod tests {
         assert_eq!(bad.detail.as_deref(), Some("value 1: got 2.5, expected 2"));
         assert!(!compare(&[f32::NAN], &[1.0], 1.0).ok);
         assert!(!compare(&[1.0], &[1.0, 2.0], 1.0).ok);
+    }
+
+    #[test]
+    fn sums_are_judged_against_their_typical_size() {
+        // Outputs of typical size 30: 0.8 off by 0.03 is rounding, off by 1.5 is a lost product.
+        let want = [30.0f32, -30.0, 30.0, 0.8];
+        let near = compare_sums(&[30.0, -30.0, 30.0, 0.83], &want, 2e-2);
+        assert!(near.ok, "{near:?}");
+        assert!(!compare(&[30.0, -30.0, 30.0, 0.83], &want, 2e-2).ok, "a plain relative check fails it");
+        let lost = compare_sums(&[30.0, -30.0, 30.0, 2.3], &want, 2e-2);
+        assert!(!lost.ok);
+        assert!(
+            lost.detail.as_deref().is_some_and(|d| d.starts_with("value 3: got 2.3") && d.contains("typical size"))
+        );
+        assert!(!compare_sums(&[30.0, -30.0, 31.0, 0.8], &want, 2e-2).ok);
+        assert!(!compare_sums(&[f32::NAN, -30.0, 30.0, 0.8], &want, 2e-2).ok);
+        // Small outputs keep the floor of 1.
+        assert!(!compare_sums(&[0.1, 0.5], &[0.1, 0.2], 1e-3).ok);
+        assert!(!compare_sums(&[1.0], &[1.0, 2.0], 1.0).ok);
     }
 
     #[test]
