@@ -442,27 +442,7 @@ pub fn f32_bytes(v: &[f32]) -> &[u8] {
 /// Bytes of a slice of f32 converted to IEEE half precision (round to nearest even; the suite
 /// only converts values that are exact in f16).
 pub fn f16_bytes(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|&x| f32_to_f16(x).to_le_bytes()).collect()
-}
-
-/// IEEE binary16 bits of an f32 (normal range, round to nearest even; subnormals flush to zero).
-fn f32_to_f16(x: f32) -> u16 {
-    let bits = x.to_bits();
-    let sign = ((bits >> 16) & 0x8000) as u16;
-    let exp = ((bits >> 23) & 0xff) as i32 - 127 + 15;
-    let mant = bits & 0x7f_ffff;
-    if x == 0.0 || exp <= 0 {
-        return sign;
-    }
-    if exp >= 31 {
-        return sign | 0x7c00;
-    }
-    let mut h = (exp as u32) << 10 | (mant >> 13);
-    let rest = mant & 0x1fff;
-    if rest > 0x1000 || (rest == 0x1000 && h & 1 == 1) {
-        h += 1;
-    }
-    sign | h as u16
+    v.iter().flat_map(|&x| half::f16::from_f32(x).to_le_bytes()).collect()
 }
 
 /// The bytes of a slice of u32, without a copy (native byte order, as [`f32_bytes`]).
@@ -476,11 +456,8 @@ mod tests {
 
     #[test]
     fn half_precision_encoding() {
-        assert_eq!(f32_to_f16(1.0), 0x3c00);
-        assert_eq!(f32_to_f16(-2.0), 0xc000);
-        assert_eq!(f32_to_f16(0.5), 0x3800);
-        assert_eq!(f32_to_f16(1.0 / 256.0), 0x1c00);
-        assert_eq!(f32_to_f16(0.0), 0);
-        assert_eq!(f32_to_f16(65504.0), 0x7bff);
+        let bits = f16_bytes(&[1.0, -2.0, 0.5, 1.0 / 256.0, 0.0, 65504.0]);
+        let words: Vec<u16> = bits.chunks(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect();
+        assert_eq!(words, [0x3c00, 0xc000, 0x3800, 0x1c00, 0, 0x7bff]);
     }
 }

@@ -174,6 +174,60 @@ pub fn fma_peak(a: &[f32], chains: usize, iters: u32, m: f32, c: f32, step: f32)
         .collect()
 }
 
+/// How a device evaluates an f16 `fma()`. WGSL gives it the accuracy of `e1 * e2 + e3`, so a
+/// device may round once to f16 (fused), round the product and then the sum (unfused), or keep
+/// f32 registers throughout; over hundreds of steps the three drift apart by more than any
+/// tolerance that still catches a skipped step, so each is its own reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HalfFma {
+    /// One rounding to f16 per step.
+    Fused,
+    /// The product rounded to f16, then the sum.
+    Unfused,
+    /// f32 arithmetic throughout (the [`fma_peak`] reference).
+    F32,
+}
+
+impl HalfFma {
+    /// How the verification names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HalfFma::Fused => "fused f16",
+            HalfFma::Unfused => "unfused f16",
+            HalfFma::F32 => "f32",
+        }
+    }
+}
+
+/// The f16 FMA-peak kernel's output as `how` evaluates it, for inputs `a` and `step` exact in
+/// f16: per lane, the f32 sum of the chains' final f16 values. Each step is exact in f64 before
+/// its rounding (products of 11-bit significands, sums of values a few binades apart), so the
+/// emulation is exact, not approximate.
+pub fn fma_peak_f16(a: &[f32], chains: usize, iters: u32, m: f32, c: f32, step: f32, how: HalfFma) -> Vec<f32> {
+    use half::f16;
+    if how == HalfFma::F32 {
+        return fma_peak(a, chains, iters, m, c, step);
+    }
+    let round = |x: f64| f16::from_f64(x).to_f64();
+    let (m, c) = (round(f64::from(m)), round(f64::from(c)));
+    a.iter()
+        .map(|&x0| {
+            (0..chains)
+                .map(|k| {
+                    let mut x = round(f64::from(x0 + k as f32 * step));
+                    for _ in 0..iters {
+                        x = match how {
+                            HalfFma::Fused => round(x * m + c),
+                            _ => round(round(x * m) + c),
+                        };
+                    }
+                    x as f32
+                })
+                .sum()
+        })
+        .collect()
+}
+
 /// Selected elements of `C = A·B` (row-major, A m×k, B k×n), accumulated in f64.
 pub fn gemm_at(a: &[f32], b: &[f32], n: usize, k: usize, at: &[(usize, usize)]) -> Vec<f32> {
     at.iter()
@@ -308,6 +362,29 @@ mod tests {
         // Small outputs keep the floor of 1.
         assert!(!compare_sums(&[0.1, 0.5], &[0.1, 0.2], 1e-3).ok);
         assert!(!compare_sums(&[1.0], &[1.0, 2.0], 1.0).ok);
+    }
+
+    #[test]
+    fn f16_chains_are_emulated_step_by_step() {
+        let (m, c, step) = (0.990_234_4_f32, 0.009_765_625_f32, 0.0625_f32);
+        let a = [1.5f32, 1.998_046_9];
+        // Short chains agree with f32 to f16's precision.
+        let f32 = fma_peak_f16(&a, 2, 16, m, c, step, HalfFma::F32);
+        for how in [HalfFma::Fused, HalfFma::Unfused] {
+            let h = fma_peak_f16(&a, 2, 16, m, c, step, how);
+            assert!(compare(&h, &f32, 2e-3).ok, "{how:?}: {h:?} vs {f32:?}");
+        }
+        // Long ones stall where a step moves x by less than half an f16 unit (about 1.05): f32
+        // goes on towards 1, and the two f16 evaluations are their own references.
+        let f32 = fma_peak_f16(&[1.25], 1, 512, m, c, step, HalfFma::F32);
+        let fused = fma_peak_f16(&[1.25], 1, 512, m, c, step, HalfFma::Fused);
+        assert!(f32[0] < 1.002 && fused[0] > 1.03 && fused[0] < 1.06, "{f32:?} {fused:?}");
+        let x = fused[0] as f64;
+        assert_eq!(half::f16::from_f64(x * f64::from(m) + f64::from(c)).to_f64(), x, "a fixed point in f16");
+        // A step fewer shows while the chain still moves.
+        let a = [1.998_046_9f32];
+        let all = fma_peak_f16(&a, 1, 64, m, c, step, HalfFma::Fused);
+        assert!(!compare(&fma_peak_f16(&a, 1, 63, m, c, step, HalfFma::Fused), &all, 5e-4).ok);
     }
 
     #[test]
