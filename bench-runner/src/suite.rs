@@ -809,7 +809,7 @@ impl Ctx<'_> {
         }
         let mut a = SplitMix64::new(7).fill(n * 4, 1.0, 2.0);
         if half {
-            // Starts exact in f16 (multiples of 2^-9, as are they plus k·step up to 2.5), so the
+            // Starts exact in f16 (multiples of 2^-9, as are they plus k·step, all below 4), so the
             // reference emulates the device's f16 arithmetic from the same values.
             a.par_iter_mut().for_each(|x| *x = (*x * 512.0).floor() / 512.0);
         }
