@@ -905,8 +905,8 @@ impl Ctx<'_> {
             precision,
             params: params(&[("m", m as f64), ("n", n as f64), ("k", k as f64)]),
             work,
-            // Skinny decode shapes stream the weight matrix: their figure is bandwidth.
-            bandwidth: m <= 64,
+            // Decode shapes stream the weight matrix: their figure is bandwidth.
+            bandwidth: SkinnyGemm::suits(m, n),
         };
         if half && !self.gpu.f16 {
             let mut r =
