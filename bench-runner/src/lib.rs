@@ -5,8 +5,6 @@
 //! exit code, so tests drive the real command line in-process.
 
 pub mod cli;
-mod cli_match;
-mod cli_service;
 pub mod compare;
 pub mod datasets;
 pub mod format;

@@ -2,15 +2,16 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
+use super::args::ClientArgs;
+use super::common::report_upload;
 use crate::serve::store::Store;
 use crate::serve::{ServeOptions, Server};
-use crate::upload::{Outcome, UploadOptions};
+use crate::upload::Outcome;
 
 pub(crate) const SERVE_HELP: &str = "\
 Stores `ridge run` result files sent by `ridge upload` (or `ridge run --upload`) in one SQLite file
@@ -89,39 +90,6 @@ pub(crate) struct UploadCmd {
     /// Print the outcomes as JSON.
     #[arg(long)]
     json: bool,
-}
-
-/// Options shared by `ridge upload` and `ridge run --upload`.
-#[derive(Debug, Args)]
-pub(crate) struct ClientArgs {
-    /// Upload token (prefer the RIDGE_TOKEN variable: arguments show in `ps`).
-    #[arg(long, env = "RIDGE_TOKEN", hide_env_values = true, value_name = "TOKEN")]
-    token: Option<String>,
-    /// Where undelivered files wait (default: $XDG_DATA_HOME/ridge/spool or
-    /// ~/.local/share/ridge/spool).
-    #[arg(long, env = "RIDGE_SPOOL", value_name = "DIR")]
-    spool_dir: Option<PathBuf>,
-    /// Attempts per file before it is spooled.
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
-    attempts: u32,
-    /// Wait before the first retry, milliseconds (doubles each time).
-    #[arg(long, default_value_t = 500, value_name = "MS")]
-    backoff_ms: u64,
-}
-
-impl ClientArgs {
-    pub(crate) fn options(&self, server: &str) -> Result<UploadOptions> {
-        if !(server.starts_with("http://") || server.starts_with("https://")) {
-            bail!("--server must be an http:// or https:// URL, not `{server}`");
-        }
-        Ok(UploadOptions {
-            server: server.to_string(),
-            token: self.token.clone().filter(|t| !t.trim().is_empty()),
-            spool_dir: self.spool_dir.clone().unwrap_or_else(crate::upload::default_spool_dir),
-            attempts: self.attempts,
-            backoff: Duration::from_millis(self.backoff_ms),
-        })
-    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -207,7 +175,7 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
     for (file, body) in bodies {
         let outcome = crate::upload::upload_bytes(&opts, &body, true)?;
         if !a.json {
-            report(&file, &outcome, &opts, out)?;
+            report_upload(&file, &outcome, &opts, out)?;
         }
         results.push(FileOutcome { file, outcome });
     }
@@ -218,7 +186,7 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
         }
         for (file, outcome) in sent {
             if !a.json {
-                report(&file, &outcome, &opts, out)?;
+                report_upload(&file, &outcome, &opts, out)?;
             }
             results.push(FileOutcome { file, outcome });
         }
@@ -231,23 +199,6 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
         writeln!(out)?;
     }
     Ok(if results.iter().all(|r| r.outcome.stored()) { 0 } else { 1 })
-}
-
-/// One line per file.
-pub(crate) fn report(file: &std::path::Path, o: &Outcome, opts: &UploadOptions, out: &mut dyn Write) -> Result<()> {
-    let f = file.display();
-    match o {
-        Outcome::Stored { id, url, duplicate: false } => writeln!(out, "{f}: stored as run {id} ({url})")?,
-        Outcome::Stored { id, url, duplicate: true } => writeln!(out, "{f}: already stored as run {id} ({url})")?,
-        Outcome::Spooled { path, reason } => writeln!(
-            out,
-            "{f}: not delivered ({reason}); a copy waits in {}; send it later with `ridge upload --spool --server {}`",
-            path.display(),
-            opts.server
-        )?,
-        Outcome::Rejected { status, reason } => writeln!(out, "{f}: refused by the server ({status}): {reason}")?,
-    }
-    Ok(())
 }
 
 pub(crate) fn token(cmd: &TokenCmd, out: &mut dyn Write) -> Result<u8> {

@@ -10,7 +10,8 @@ use ridge_core::hardware::ProviderClass;
 use ridge_core::matching::{Constraints, CostMode, MatchRequest, MatchResult, rank};
 use ridge_core::units::MICRO;
 
-use crate::cli::{ScenarioArgs, parse_fraction, print_json};
+use super::args::{OwnedArgs, ScenarioArgs};
+use super::common::{basis, calibration, measured, print_json, workload_arg};
 use crate::format::sig3;
 
 pub(crate) const MATCH_HELP: &str = "\
@@ -101,73 +102,6 @@ pub(crate) struct MatchCmd {
     csv: bool,
 }
 
-/// Owned hardware: the flags `match` and `estimate` share.
-#[derive(Debug, Args)]
-pub(crate) struct OwnedArgs {
-    /// Price owned hardware: the catalog's purchase price amortised over --years plus energy.
-    #[arg(long)]
-    pub(crate) owned: bool,
-    /// Years the purchase is amortised over (with --owned).
-    #[arg(long, default_value_t = 3.0, value_name = "Y")]
-    years: f64,
-    /// Electricity, USD per kWh (with --owned).
-    #[arg(long, default_value_t = 0.12, value_name = "P")]
-    usd_per_kwh: f64,
-    /// Facility power usage effectiveness (with --owned).
-    #[arg(long, default_value_t = 1.3, value_name = "X")]
-    pue: f64,
-    /// Share of time at full load (with --owned): 0.7 or 70%.
-    #[arg(long, default_value = "70%", value_name = "U", value_parser = parse_fraction)]
-    utilization: f64,
-}
-
-impl OwnedArgs {
-    /// The ownership terms, when --owned.
-    pub(crate) fn ownership(&self) -> Option<ridge_core::cost::Ownership> {
-        self.owned.then_some(ridge_core::cost::Ownership {
-            years: self.years,
-            usd_per_kwh: self.usd_per_kwh,
-            pue: self.pue,
-            utilization: self.utilization,
-        })
-    }
-}
-
-/// The measured ceilings of a `ridge run` result file, as a measurement of the catalog device it
-/// ran on (`hardware`, or the entry its adapter matched). Refuses a file that is not a result, a
-/// device the catalog does not hold, a mismatch with `hardware`, and a run with no verified ceiling.
-pub(crate) fn measured(
-    catalog: &Catalog,
-    path: &std::path::Path,
-    hardware: Option<&str>,
-) -> Result<ridge_core::Measurement> {
-    let run = crate::compare::read_run(path)?;
-    let name = &run.device.name;
-    let id = match (run.catalog_id.as_deref(), hardware) {
-        (Some(ran), Some(asked)) if ran != asked => {
-            bail!("{}: measured {name} (catalog `{ran}`), not `{asked}`", path.display())
-        }
-        (Some(ran), _) => ran,
-        (None, _) => bail!(
-            "{}: the adapter it measured ({name}) matches no catalog device, so its ceilings describe none of them",
-            path.display()
-        ),
-    };
-    if catalog.hardware(id).is_none() {
-        bail!("{}: catalog device `{id}` is not in these datasets", path.display());
-    }
-    let m = run.measurement(&format!("run:{}", path.display()), id);
-    if m.memory_gb_per_s.is_none() && m.compute_tflops.is_empty() {
-        bail!("{}: no kernel verified, so there is no measured ceiling to use", path.display());
-    }
-    Ok(m)
-}
-
-/// The documented default fractions with --calibrated, none without.
-pub(crate) fn calibration(on: bool) -> ridge_core::roofline::Calibration {
-    if on { ridge_core::roofline::Calibration::DEFAULTS } else { ridge_core::roofline::Calibration::NONE }
-}
-
 fn parse_time(s: &str) -> std::result::Result<f64, String> {
     let d: Duration =
         humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration like 500ms or 2s: {e}"))?;
@@ -183,7 +117,7 @@ fn parse_class(s: &str) -> std::result::Result<ProviderClass, String> {
 }
 
 pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Result<u8> {
-    let workload = &crate::cli::workload_arg(catalog, &a.workload)?;
+    let workload = &workload_arg(catalog, &a.workload)?;
     if !(a.kernel_overhead_us.is_finite() && a.kernel_overhead_us >= 0.0) {
         bail!("--kernel-overhead-us must be a non-negative number");
     }
@@ -289,7 +223,7 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         } else {
             cells.push(ms(row.latency_s));
         }
-        cells.push(crate::cli::basis(row.provenance).to_string());
+        cells.push(basis(row.provenance).to_string());
         t.add_row(cells);
     }
     writeln!(out, "{} ({}), throughput in {}, ranked by {}", r.workload, family(r), r.throughput_unit, r.ranked_by)?;
@@ -347,7 +281,7 @@ fn csv(r: &MatchResult, out: &mut dyn Write) -> Result<()> {
             opt(x.latency_s),
             opt(x.watts),
             opt(x.joules_per_unit),
-            crate::cli::basis(x.provenance)
+            basis(x.provenance)
         )?;
     }
     Ok(())

@@ -1,0 +1,197 @@
+//! Argument groups more than one command takes, and the parsers of their values.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::Args;
+use ridge_core::Precision;
+
+use crate::upload::UploadOptions;
+
+/// `--json` of the list commands (`workloads`, `devices`).
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Print JSON (with `schema_version`) instead of a table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// The scenario flags `estimate` and `match` share.
+#[derive(Debug, Args)]
+pub(crate) struct ScenarioArgs {
+    /// Sequences (or samples) per batch; the global batch for training.
+    #[arg(long, short = 'b', value_name = "B")]
+    pub(crate) batch: Option<u32>,
+    /// Prompt tokens per sequence (the sequence length for encoders and training).
+    #[arg(long, short = 'p', value_name = "P", visible_alias = "seq-len")]
+    pub(crate) prompt_tokens: Option<u32>,
+    /// Generated tokens per sequence (decoders).
+    #[arg(long, short = 'o', value_name = "O")]
+    pub(crate) output_tokens: Option<u32>,
+    /// Precision of weights, activations and KV cache at once: fp32, bf16, fp16, fp8, int8, int4.
+    #[arg(long, value_name = "P")]
+    pub(crate) precision: Option<Precision>,
+    /// Precision of the weights (overrides --precision).
+    #[arg(long, value_name = "P")]
+    pub(crate) weights: Option<Precision>,
+    /// Precision of activations and arithmetic (overrides --precision).
+    #[arg(long, value_name = "P")]
+    pub(crate) activations: Option<Precision>,
+    /// Precision of the KV cache (overrides --precision).
+    #[arg(long, value_name = "P")]
+    pub(crate) kv_cache: Option<Precision>,
+    /// Model attention without a fused (flash-style) kernel: scores go through memory.
+    #[arg(long)]
+    pub(crate) unfused_attention: bool,
+    /// Recommenders: embedding tables that do not fit in device memory stay in host memory; the
+    /// lookups that land there cross the host link (instead of "does not fit").
+    #[arg(long)]
+    pub(crate) offload: bool,
+}
+
+impl ScenarioArgs {
+    /// The workload's default scenario with these flags applied.
+    pub(crate) fn apply(&self, mut s: ridge_core::Scenario) -> ridge_core::Scenario {
+        if let Some(b) = self.batch {
+            s.batch = b;
+        }
+        if let Some(p) = self.prompt_tokens {
+            s.prompt_tokens = p;
+        }
+        if let Some(o) = self.output_tokens {
+            s.output_tokens = o;
+        }
+        if let Some(p) = self.precision {
+            (s.weights, s.activations, s.kv_cache) = (p, p, p);
+        }
+        s.weights = self.weights.unwrap_or(s.weights);
+        s.activations = self.activations.unwrap_or(s.activations);
+        s.kv_cache = self.kv_cache.unwrap_or(s.kv_cache);
+        if self.unfused_attention {
+            s.fused_attention = false;
+        }
+        if self.offload {
+            s.offload = true;
+        }
+        s
+    }
+}
+
+/// Owned hardware: the flags `match` and `estimate` share.
+#[derive(Debug, Args)]
+pub(crate) struct OwnedArgs {
+    /// Price owned hardware: the catalog's purchase price amortised over --years plus energy.
+    #[arg(long)]
+    pub(crate) owned: bool,
+    /// Years the purchase is amortised over (with --owned).
+    #[arg(long, default_value_t = 3.0, value_name = "Y")]
+    years: f64,
+    /// Electricity, USD per kWh (with --owned).
+    #[arg(long, default_value_t = 0.12, value_name = "P")]
+    usd_per_kwh: f64,
+    /// Facility power usage effectiveness (with --owned).
+    #[arg(long, default_value_t = 1.3, value_name = "X")]
+    pue: f64,
+    /// Share of time at full load (with --owned): 0.7 or 70%.
+    #[arg(long, default_value = "70%", value_name = "U", value_parser = parse_fraction)]
+    utilization: f64,
+}
+
+impl OwnedArgs {
+    /// The ownership terms, when --owned.
+    pub(crate) fn ownership(&self) -> Option<ridge_core::cost::Ownership> {
+        self.owned.then_some(ridge_core::cost::Ownership {
+            years: self.years,
+            usd_per_kwh: self.usd_per_kwh,
+            pue: self.pue,
+            utilization: self.utilization,
+        })
+    }
+}
+
+/// The verdict options `compare` and `run --baseline` share.
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// Smallest change worth reporting, in percent.
+    #[arg(long, default_value_t = 5.0, value_name = "PCT")]
+    threshold: f64,
+    /// Family-wise significance level across all kernels.
+    #[arg(long, default_value_t = 0.05, value_name = "A")]
+    alpha: f64,
+    /// What fails the comparison (exit 1).
+    #[arg(long, value_enum, default_value_t = crate::compare::FailOn::Regression)]
+    pub(crate) fail_on: crate::compare::FailOn,
+    /// Write the verdict as Markdown (also appended to $GITHUB_STEP_SUMMARY when set).
+    #[arg(long, value_name = "FILE.md")]
+    summary: Option<PathBuf>,
+    /// Write the current side in Bencher Metric Format.
+    #[arg(long, value_name = "FILE.json")]
+    bmf: Option<PathBuf>,
+    /// Compare runs of different devices or drivers anyway.
+    #[arg(long)]
+    allow_different_device: bool,
+}
+
+impl CompareArgs {
+    pub(crate) fn options(&self) -> Result<ridge_core::compare::CompareOptions> {
+        if !(self.threshold.is_finite() && (0.0..100.0).contains(&self.threshold)) {
+            bail!("--threshold must be a percentage in [0, 100), got {}", self.threshold);
+        }
+        if !(self.alpha.is_finite() && self.alpha > 0.0 && self.alpha < 1.0) {
+            bail!("--alpha must be in (0, 1), got {}", self.alpha);
+        }
+        Ok(ridge_core::compare::CompareOptions {
+            threshold: self.threshold / 100.0,
+            alpha: self.alpha,
+            allow_different_device: self.allow_different_device,
+            ..Default::default()
+        })
+    }
+
+    pub(crate) fn outputs(&self, json: bool) -> crate::compare::Outputs {
+        crate::compare::Outputs { summary: self.summary.clone(), bmf: self.bmf.clone(), json }
+    }
+}
+
+/// Options shared by `ridge upload` and `ridge run --upload`.
+#[derive(Debug, Args)]
+pub(crate) struct ClientArgs {
+    /// Upload token (prefer the RIDGE_TOKEN variable: arguments show in `ps`).
+    #[arg(long, env = "RIDGE_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    token: Option<String>,
+    /// Where undelivered files wait (default: $XDG_DATA_HOME/ridge/spool or
+    /// ~/.local/share/ridge/spool).
+    #[arg(long, env = "RIDGE_SPOOL", value_name = "DIR")]
+    spool_dir: Option<PathBuf>,
+    /// Attempts per file before it is spooled.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    attempts: u32,
+    /// Wait before the first retry, milliseconds (doubles each time).
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    backoff_ms: u64,
+}
+
+impl ClientArgs {
+    pub(crate) fn options(&self, server: &str) -> Result<UploadOptions> {
+        if !(server.starts_with("http://") || server.starts_with("https://")) {
+            bail!("--server must be an http:// or https:// URL, not `{server}`");
+        }
+        Ok(UploadOptions {
+            server: server.to_string(),
+            token: self.token.clone().filter(|t| !t.trim().is_empty()),
+            spool_dir: self.spool_dir.clone().unwrap_or_else(crate::upload::default_spool_dir),
+            attempts: self.attempts,
+            backoff: Duration::from_millis(self.backoff_ms),
+        })
+    }
+}
+
+pub(crate) fn parse_fraction(s: &str) -> std::result::Result<f64, String> {
+    let (text, scale) = match s.strip_suffix('%') {
+        Some(p) => (p, 100.0),
+        None => (s, 1.0),
+    };
+    let v: f64 = text.trim().parse().map_err(|_| format!("`{s}` is not a number or percentage"))?;
+    Ok(v / scale)
+}

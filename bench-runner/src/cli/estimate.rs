@@ -1,0 +1,349 @@
+//! `ridge estimate`: one workload on one device type, and pipelined across nodes.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use ridge_core::estimate::{EstimateRequest, estimate};
+use ridge_core::hardware::Hardware;
+use ridge_core::units::{GB, MICRO};
+use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
+
+use super::args::{OwnedArgs, ScenarioArgs};
+use super::common::{basis, calibration, measured, print_json, unknown, workload_arg};
+use crate::format::{self, gb, percent, seconds, si, sig3};
+
+#[derive(Debug, Args)]
+pub(crate) struct EstimateArgs {
+    /// Workload preset id (see `ridge workloads`), e.g. llama-2-70b, or a TOML/JSON file with one
+    /// workload in the presets' format.
+    #[arg(long, short = 'w', value_name = "ID|FILE")]
+    workload: String,
+    /// Hardware id (see `ridge catalog`), e.g. h100-sxm.
+    #[arg(long = "hardware", short = 'H', value_name = "ID")]
+    hardware: String,
+    /// Devices: tensor parallel for transformers, table-sharded for recommenders.
+    #[arg(long, short = 'n', default_value_t = 1, value_name = "N")]
+    devices: u32,
+    /// Data-parallel replicas of those devices: training splits the global batch over them and
+    /// all-reduces gradients on the scale-up link; inference replicas multiply throughput and cost.
+    #[arg(long, default_value_t = 1, value_name = "R")]
+    replicas: u32,
+    /// Mixture-of-experts inference: the --devices run expert parallel instead of tensor
+    /// parallel (attention data parallel over the sequences, E/N whole experts per device, tokens
+    /// exchanged by two all-to-alls per layer); the batch must be a multiple of --devices.
+    #[arg(long, conflicts_with = "pipeline_stages")]
+    expert_parallel: bool,
+    /// Pipeline stages across nodes: each stage is --devices tensor-parallel devices of one node
+    /// of the device's node preset (its scale-out network carries the activations between
+    /// stages); decoders keep P micro-batches of batch/P sequences in flight, training runs a
+    /// 1F1B schedule over its micro-batches in each of --replicas pipelines.
+    #[arg(long, value_name = "P", default_value_t = 1)]
+    pipeline_stages: u32,
+    /// The node preset to pipeline across (see `ridge catalog --json`); default: the device's
+    /// first preset with a scale-out network.
+    #[arg(long, value_name = "ID")]
+    node: Option<String>,
+    #[command(flatten)]
+    scenario: ScenarioArgs,
+    /// Fixed overhead per kernel launch, in microseconds.
+    #[arg(long, default_value_t = 0.0, value_name = "US")]
+    kernel_overhead_us: f64,
+    /// Use datasheet ceilings even where the datasets hold a measurement of the device.
+    #[arg(long, conflicts_with = "measured")]
+    datasheet: bool,
+    /// A `ridge run` result file of this device: its verified ceilings replace the datasheet's
+    /// (the run must have matched --hardware in the catalog).
+    #[arg(long, value_name = "FILE")]
+    measured: Option<std::path::PathBuf>,
+    /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, 8-bit GEMM
+    /// 50%, attention 60%, streaming 89%, gathers 80%, collectives 80%); measured ceilings stay as
+    /// measured.
+    #[arg(long)]
+    calibrated: bool,
+    #[command(flatten)]
+    own: OwnedArgs,
+    /// List every operation of each phase, not only the five slowest.
+    #[arg(long)]
+    ops: bool,
+    /// Print JSON (with `schema_version`) instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Result<()> {
+    let workload = &workload_arg(catalog, &a.workload)?;
+    let hardware = catalog
+        .hardware(&a.hardware)
+        .ok_or_else(|| unknown("hardware", &a.hardware, catalog.hardware.iter().map(|h| h.id.clone()), "catalog"))?;
+    if !(a.kernel_overhead_us.is_finite() && a.kernel_overhead_us >= 0.0) {
+        bail!("--kernel-overhead-us must be a non-negative number");
+    }
+    let s = a.scenario.apply(workload.defaults);
+    let from_run = match &a.measured {
+        Some(p) => Some(measured(catalog, p, Some(&hardware.id))?),
+        None => None,
+    };
+    let req = EstimateRequest {
+        workload,
+        hardware,
+        measurement: match &from_run {
+            Some(m) => Some(m),
+            None if a.datasheet => None,
+            None => catalog.measurement_for(&hardware.id),
+        },
+        devices: a.devices,
+        replicas: a.replicas,
+        expert_parallel: a.expert_parallel,
+        scenario: s,
+        options: RooflineOptions {
+            kernel_overhead_s: a.kernel_overhead_us * MICRO,
+            calibration: calibration(a.calibrated),
+        },
+    };
+    if a.pipeline_stages > 1 || a.node.is_some() {
+        return pipeline_cmd(catalog, a, &req, out);
+    }
+    let mut e = estimate(&req).with_context(|| format!("cannot estimate {} on {}", workload.id, hardware.id))?;
+    if let Some(o) = a.own.ownership() {
+        e.price_owned(hardware, &o).map_err(|m| anyhow::anyhow!("--owned: {}: {m}", hardware.id))?;
+    }
+    if a.json {
+        return print_json(out, &e);
+    }
+    print_estimate(&e, hardware, a.ops, out)
+}
+
+/// `ridge estimate --pipeline-stages P`: the pipelined configuration, then one stage.
+fn pipeline_cmd(catalog: &Catalog, a: &EstimateArgs, req: &EstimateRequest<'_>, out: &mut dyn Write) -> Result<()> {
+    let hw = req.hardware;
+    let with_network = |n: &&ridge_core::Node| n.hardware == hw.id && n.scale_out.is_some();
+    let node = match &a.node {
+        Some(id) => catalog
+            .node(id)
+            .ok_or_else(|| unknown("node preset", id, catalog.nodes.iter().map(|n| n.id.clone()), "catalog"))?,
+        None => catalog.nodes.iter().find(with_network).ok_or_else(|| {
+            anyhow::anyhow!("--pipeline-stages: the datasets have no node preset of {} with a scale-out network", hw.id)
+        })?,
+    };
+    if a.own.ownership().is_some() {
+        bail!(
+            "--owned prices one estimate: leave it out with --pipeline-stages (`ridge match --owned` prices pipelines)"
+        );
+    }
+    let p = ridge_core::pipeline::estimate_pipeline(&ridge_core::pipeline::PipelineRequest {
+        workload: req.workload,
+        hardware: hw,
+        node,
+        measurement: req.measurement,
+        tensor_parallel: req.devices,
+        pipeline_stages: a.pipeline_stages,
+        replicas: req.replicas,
+        scenario: req.scenario,
+        options: req.options,
+    })
+    .map_err(|m| anyhow::anyhow!("cannot estimate {} on {}: {m}", req.workload.id, hw.id))?;
+    if a.json {
+        return print_json(out, &p);
+    }
+    let mut layout = format!("TP{} x PP{}", req.devices, a.pipeline_stages);
+    if req.replicas > 1 {
+        layout.push_str(&format!(" x DP{}", req.replicas));
+    }
+    writeln!(
+        out,
+        "{} on {} x {} ({layout}, {} devices over {})",
+        req.workload.id, p.devices, hw.name, p.devices, node.id
+    )?;
+    let mut t = format::table(&["figure", "value"]);
+    t.add_row(vec!["throughput".to_string(), format!("{} {}", sig3(p.throughput_per_s), p.throughput_unit)]);
+    for (label, v) in [("time to first token", p.ttft_s), ("time per output token", p.tpot_s), ("step", p.step_s)] {
+        if let Some(v) = v {
+            t.add_row(vec![label.to_string(), seconds(v)]);
+        }
+    }
+    if let Some(b) = p.bubble_share {
+        t.add_row(vec!["pipeline bubble".to_string(), format!("{:.1}% of the step", b * 100.0)]);
+    }
+    if let Some(v) = p.time_to_train_s {
+        t.add_row(vec!["time to train the token budget".to_string(), seconds(v)]);
+    }
+    t.add_row(vec!["communication".to_string(), format!("{:.1}% of the time", p.communication_share * 100.0)]);
+    t.add_row(vec![
+        "memory per device".to_string(),
+        format!("{} ({})", gb(p.memory_per_device_bytes), if p.fits { "fits" } else { "does NOT fit" }),
+    ]);
+    writeln!(out, "{t}")?;
+    let layers = req.workload.transformer.as_ref().map_or(0, |t| t.layers.div_ceil(a.pipeline_stages));
+    writeln!(out, "\none stage ({layers} layers on {} devices):", req.devices)?;
+    print_estimate(&p.stage, hw, a.ops, out)
+}
+
+fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Write) -> Result<()> {
+    let s = &e.scenario;
+    let layout =
+        if e.replicas > 1 { format!("{} replicas of {}x", e.replicas, e.devices) } else { format!("{}x", e.devices) };
+    let split = if e.expert_parallel { ", expert parallel" } else { "" };
+    writeln!(out, "{} on {layout} {} ({}){split} — {} ceilings", e.workload, hw.name, hw.id, e.basis_word())?;
+    let mut scenario = format!("batch {}", s.batch);
+    if s.prompt_tokens > 0 {
+        scenario.push_str(&format!(", prompt {}", s.prompt_tokens));
+    }
+    if s.output_tokens > 0 && e.phases.iter().any(|p| p.phase == ridge_core::Phase::Decode) {
+        scenario.push_str(&format!(", output {}", s.output_tokens));
+    }
+    writeln!(
+        out,
+        "scenario: {scenario}; weights {}, activations {}, KV cache {}{}",
+        s.weights,
+        s.activations,
+        s.kv_cache,
+        if s.fused_attention { "" } else { "; unfused attention" }
+    )?;
+    writeln!(out, "parameters: {} (active per token {})", si(e.parameters), si(e.active_parameters))?;
+    writeln!(out)?;
+
+    let mut t =
+        format::table(&["phase", "time", "per step", "throughput", "bound", "time share", "memory/device", "fits"]);
+    for p in &e.phases {
+        let mut shares: Vec<_> = p.time_share.iter().collect();
+        shares.sort_by(|a, b| b.1.total_cmp(a.1));
+        let shares: Vec<String> = shares.iter().map(|(b, v)| format!("{b} {}", percent(**v))).collect();
+        t.add_row(vec![
+            format!("{:?}", p.phase).to_lowercase(),
+            seconds(p.seconds),
+            seconds(p.seconds_per_step),
+            format!("{} {}", si(p.throughput_per_s), p.throughput_unit),
+            p.bound.map_or("—".into(), |b| b.to_string()),
+            shares.join(", "),
+            format!("{} of {}", gb(p.memory_bytes), gb(p.footprint.usable_bytes)),
+            if p.fits { "yes".into() } else { "NO".into() },
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    if let Some(p) = e.phases.iter().max_by(|a, b| a.memory_bytes.total_cmp(&b.memory_bytes)) {
+        let f = &p.footprint;
+        let mut parts = vec![format!("weights {}", gb(f.weights_bytes))];
+        for (name, v) in [
+            ("KV cache", f.kv_cache_bytes),
+            ("activations", f.activation_bytes),
+            ("gradients", f.gradient_bytes),
+            ("optimizer", f.optimizer_bytes),
+        ] {
+            if v > 0.0 {
+                parts.push(format!("{name} {}", gb(v)));
+            }
+        }
+        writeln!(
+            out,
+            "memory per device at peak: {} = {} of {} usable ({} x {})",
+            parts.join(" + "),
+            gb(f.per_device_bytes),
+            gb(f.usable_bytes),
+            gb(f.capacity_bytes),
+            percent(ridge_core::memory::USABLE_MEMORY_FRACTION)
+        )?;
+    }
+    if let Some(ttt) = e.phases.iter().find_map(|p| p.time_to_train_s) {
+        writeln!(out, "time to train the token budget: {}", seconds(ttt))?;
+    }
+    for p in &e.phases {
+        let unit = if p.throughput_unit == "tokens/s" { "token" } else { "sample" };
+        let mut parts = Vec::new();
+        if let (Some(usd), Some(price)) = (p.usd_per_million, &e.price) {
+            parts.push(format!(
+                "${} per million {unit}s at ${:.2}/device-hour ({}, checked {})",
+                sig3(usd),
+                price.usd_per_device_hour,
+                price.provider,
+                price.checked
+            ));
+        }
+        if let (Some(usd), Some(owned)) = (p.owned_usd_per_million, &e.owned) {
+            parts.push(format!(
+                "owned: ${} per million {unit}s at ${:.2}/device-hour ({})",
+                sig3(usd),
+                owned.usd_per_device_hour,
+                owned.basis
+            ));
+        }
+        if let Some(j) = p.joules_per_unit {
+            parts.push(format!("{} J per {unit} at TDP", sig3(j)));
+        }
+        if !parts.is_empty() {
+            writeln!(out, "{}: {}", format!("{:?}", p.phase).to_lowercase(), parts.join("; "))?;
+        }
+    }
+
+    let c = &e.ceilings;
+    let mut ceilings: Vec<String> = Vec::new();
+    let precisions: Vec<Precision> = [s.activations, s.weights].into_iter().collect();
+    for p in precisions {
+        if let Some((q, ceiling)) = c.compute_for(p)
+            && !ceilings.iter().any(|x| x.starts_with(q.as_str()))
+        {
+            let ridge = c.ridge_point(q).map_or(String::new(), |r| format!(", ridge point {} FLOP/byte", sig3(r)));
+            ceilings.push(format!("{q} {} TFLOP/s ({}){ridge}", sig3(ceiling.per_s / 1e12), basis(ceiling.basis)));
+        }
+    }
+    ceilings.push(format!(
+        "memory {} GB/s ({})",
+        sig3(c.memory_bytes_per_s.per_s / GB),
+        basis(c.memory_bytes_per_s.basis)
+    ));
+    if let Some(l) = &c.scale_up_bytes_per_s {
+        ceilings.push(format!("scale-up {} GB/s per direction ({})", sig3(l.per_s / GB), basis(l.basis)));
+    }
+    if let Some(h) = &c.host_to_device_bytes_per_s {
+        ceilings.push(format!("host to device {} GB/s ({})", sig3(h.per_s / GB), basis(h.basis)));
+    }
+    writeln!(out, "ceilings: {}", ceilings.join("; "))?;
+
+    for p in &e.phases {
+        writeln!(out)?;
+        let mut ops: Vec<_> = p.operations.iter().collect();
+        ops.sort_by(|a, b| b.seconds.total_cmp(&a.seconds));
+        let shown = if all_ops { ops.len() } else { ops.len().min(5) };
+        writeln!(
+            out,
+            "{} — {} of {} operations per step{}:",
+            format!("{:?}", p.phase).to_lowercase(),
+            shown,
+            ops.len(),
+            if all_ops { "" } else { ", slowest first (--ops lists all)" }
+        )?;
+        let mut t = format::table(&["operation", "count", "time/step", "share", "FLOP/byte", "bound"]);
+        for o in ops.iter().take(shown) {
+            t.add_row(vec![
+                o.name.clone(),
+                format::count(o.count),
+                seconds(o.seconds),
+                percent(if p.seconds_per_step > 0.0 { o.seconds / p.seconds_per_step } else { 0.0 }),
+                o.arithmetic_intensity.map_or("—".into(), sig3),
+                o.bound.to_string(),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    if !e.notes.is_empty() {
+        writeln!(out)?;
+        for n in &e.notes {
+            writeln!(out, "note: {n}")?;
+        }
+    }
+    Ok(())
+}
+
+trait BasisWord {
+    fn basis_word(&self) -> &'static str;
+}
+
+impl BasisWord for Estimate {
+    fn basis_word(&self) -> &'static str {
+        match self.basis {
+            ridge_core::Basis::Datasheet => "datasheet",
+            ridge_core::Basis::Measured => "measured (where available)",
+            ridge_core::Basis::Calibrated => "calibrated datasheet",
+        }
+    }
+}
