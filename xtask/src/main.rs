@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+mod mutants;
+
 const USAGE: &str = "\
 usage: cargo xtask <task>
 
@@ -29,6 +31,9 @@ the main job:
 reports:
   fidelity      ridge's estimates against published measured results (tests/fidelity/): the table
                 with each error, the median and the pairwise order (also part of `test`)
+  mutants [F]   the scripted mutation run (xtask/mutants.toml): each deliberate mistake in the
+                model's formulas must fail the model's tests; F keeps the mutants whose file or
+                description contains it. Runs in a copy of the tree (target/mutants/)
 
 benchmarks (not part of ci):
   load [ARGS]   load benchmark of `ridge serve` on loopback (release build); ARGS: --rate N
@@ -98,6 +103,15 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xtask: load: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if task == "mutants" {
+        return match mutants::run(&root(), args.get(1).map(String::as_str)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask: mutants: {e:#}");
                 ExitCode::FAILURE
             }
         };
