@@ -263,6 +263,20 @@ fn reading_can_require_a_token_and_tokens_can_be_revoked() {
 }
 
 #[test]
+fn token_names_are_unique() {
+    let d = dir("token-names");
+    let db = d.join("ridge.db").display().to_string();
+    let (code, _, err) = ridge(&["token", "add", "ci", "--db", &db]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = ridge(&["token", "add", "ci", "--db", &db]);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(err.trim(), "error: a token named `ci` exists already; pick another name");
+    let (code, _, err) = ridge(&["token", "revoke", "nobody", "--db", &db]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no live token named `nobody`"), "{err}");
+}
+
+#[test]
 fn concurrent_uploads_all_land() {
     let d = dir("concurrent");
     let server = start(&options(&d));

@@ -47,7 +47,20 @@ fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        error(StatusCode::INTERNAL_SERVER_ERROR, e.0)
+        // Every store failure is the server's: nothing the client sent can fix it. A new kind of
+        // failure must be placed here (no catch-all).
+        let status = match &e {
+            StoreError::CreateDir { .. }
+            | StoreError::Open { .. }
+            | StoreError::NewerSchema { .. }
+            | StoreError::Writer(_)
+            | StoreError::TokenNameTaken(_)
+            | StoreError::Encode(_)
+            | StoreError::Corrupt { .. }
+            | StoreError::Backend(_)
+            | StoreError::NothingStored(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        error(status, e.to_string())
     }
 }
 

@@ -14,7 +14,15 @@ use std::time::SystemTime;
 use ridge_core::bench::result::{Derived, Fingerprint};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::store::{DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError, TokenInfo};
+use super::store::{
+    DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError, TokenInfo, WriterState,
+};
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(e.to_string())
+    }
+}
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -94,7 +102,7 @@ fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
     };
     let c = Connection::open_with_flags(path, flags)
-        .map_err(|e| StoreError(format!("cannot open database {}: {e}", path.display())))?;
+        .map_err(|e| StoreError::Open { path: path.to_path_buf(), reason: e.to_string() })?;
     c.busy_timeout(std::time::Duration::from_secs(10))?;
     if !read_only {
         c.pragma_update(None, "journal_mode", "WAL")?;
@@ -108,9 +116,7 @@ fn migrate(c: &mut Connection) -> Result<(), StoreError> {
     let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let known = MIGRATIONS.len() as i64;
     if version > known {
-        return Err(StoreError(format!(
-            "the database is at schema version {version}, newer than this ridge knows ({known}); upgrade ridge"
-        )));
+        return Err(StoreError::NewerSchema { found: version, known });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let tx = c.transaction()?;
@@ -125,7 +131,8 @@ impl SqliteStore {
     /// Opens (creating and migrating) the database at `path` and starts the writer.
     pub fn open(path: &Path) -> Result<Arc<SqliteStore>, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::CreateDir { dir: dir.to_path_buf(), reason: e.to_string() })?;
         }
         let mut conn = open(path, false)?;
         migrate(&mut conn)?;
@@ -133,7 +140,7 @@ impl SqliteStore {
         let writer = std::thread::Builder::new()
             .name("ridge-store-writer".into())
             .spawn(move || write_loop(conn, rx))
-            .map_err(|e| StoreError(format!("cannot start the writer thread: {e}")))?;
+            .map_err(|_| StoreError::Writer(WriterState::NotStarted))?;
         Ok(Arc::new(SqliteStore {
             path: path.to_path_buf(),
             jobs: Mutex::new(Some(tx)),
@@ -212,7 +219,7 @@ fn write_loop(mut conn: Connection, jobs: Receiver<Job>) {
             }
             Err(e) => {
                 for job in group {
-                    let _ = job.reply.send(Err(StoreError(format!("nothing stored: {}", e.0))));
+                    let _ = job.reply.send(Err(StoreError::NothingStored(Box::new(e.clone()))));
                 }
             }
         }
@@ -251,8 +258,8 @@ fn insert_one(c: &Connection, r: &NewRun, received: &str) -> Result<Inserted, St
     if let Some(id) = existing {
         return Ok(Inserted::Duplicate(id));
     }
-    let fingerprint = serde_json::to_string(&r.fingerprint).map_err(|e| StoreError(e.to_string()))?;
-    let derived = serde_json::to_string(&r.derived).map_err(|e| StoreError(e.to_string()))?;
+    let fingerprint = serde_json::to_string(&r.fingerprint).map_err(|e| StoreError::Encode(e.to_string()))?;
+    let derived = serde_json::to_string(&r.derived).map_err(|e| StoreError::Encode(e.to_string()))?;
     c.execute(
         "INSERT INTO devices (key, fingerprint, name, catalog_id, runs, first_run, last_run)
          VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)
@@ -309,15 +316,11 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunSummary> {
 
 impl Store for SqliteStore {
     fn insert(&self, run: NewRun) -> Result<Inserted, StoreError> {
-        let sender = self
-            .jobs
-            .lock()
-            .ok()
-            .and_then(|j| j.clone())
-            .ok_or_else(|| StoreError("the store is shutting down".into()))?;
+        let sender =
+            self.jobs.lock().ok().and_then(|j| j.clone()).ok_or(StoreError::Writer(WriterState::ShuttingDown))?;
         let (reply, answer) = sync_channel(1);
-        sender.send(Job { run, reply }).map_err(|_| StoreError("the store writer has stopped".into()))?;
-        answer.recv().map_err(|_| StoreError("the store writer stopped before committing".into()))?
+        sender.send(Job { run, reply }).map_err(|_| StoreError::Writer(WriterState::Stopped))?;
+        answer.recv().map_err(|_| StoreError::Writer(WriterState::StoppedBeforeCommit))?
     }
 
     fn get(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
@@ -379,14 +382,20 @@ impl Store for SqliteStore {
                 c.prepare_cached("SELECT derived FROM runs WHERE device_key = ?1 ORDER BY id DESC LIMIT ?2")?;
             let mut out = Vec::with_capacity(rows.len());
             for (key, fingerprint, catalog_id, runs, first_run, last_run) in rows {
-                let fingerprint: Fingerprint = serde_json::from_str(&fingerprint)
-                    .map_err(|e| StoreError(format!("stored fingerprint of device {key}: {e}")))?;
+                let fingerprint: Fingerprint = serde_json::from_str(&fingerprint).map_err(|e| StoreError::Corrupt {
+                    what: "fingerprint",
+                    device: key.clone(),
+                    reason: e.to_string(),
+                })?;
                 let derived: Vec<Derived> = recent
                     .query_map(params![key, window as i64], |r| r.get::<_, String>(0))?
                     .map(|s| {
                         let s = s?;
-                        serde_json::from_str(&s)
-                            .map_err(|e| StoreError(format!("stored ceilings of device {key}: {e}")))
+                        serde_json::from_str(&s).map_err(|e| StoreError::Corrupt {
+                            what: "ceilings",
+                            device: key.clone(),
+                            reason: e.to_string(),
+                        })
                     })
                     .collect::<Result<_, StoreError>>()?;
                 out.push(DeviceRuns {
@@ -420,7 +429,7 @@ impl Store for SqliteStore {
             let taken: bool =
                 c.query_row("SELECT count(*) FROM tokens WHERE name = ?1", [name], |r| r.get::<_, i64>(0))? > 0;
             if taken {
-                return Err(StoreError(format!("a token named `{name}` exists already; pick another name")));
+                return Err(StoreError::TokenNameTaken(name.to_string()));
             }
             c.execute(
                 "INSERT INTO tokens (name, sha256, created_at) VALUES (?1, ?2, ?3)",
@@ -447,5 +456,33 @@ impl Store for SqliteStore {
                 .collect::<Result<_, _>>()?;
             Ok(rows)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_taken_token_name_and_a_newer_schema_are_typed_errors() {
+        let dir = std::env::temp_dir().join(format!("ridge-store-errors-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let db = dir.join("ridge.db");
+        let store = SqliteStore::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        store.add_token("ci", "00").unwrap_or_else(|e| panic!("{e}"));
+        let taken = store.add_token("ci", "11");
+        assert_eq!(taken, Err(StoreError::TokenNameTaken("ci".into())));
+        store.close();
+        drop(store);
+        let c = Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
+        c.pragma_update(None, "user_version", 99).unwrap_or_else(|e| panic!("{e}"));
+        drop(c);
+        let newer = SqliteStore::open(&db).err();
+        assert_eq!(newer, Some(StoreError::NewerSchema { found: 99, known: 1 }));
+        assert_eq!(
+            newer.map(|e| e.to_string()).unwrap_or_default(),
+            "the database is at schema version 99, newer than this ridge knows (1); upgrade ridge"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

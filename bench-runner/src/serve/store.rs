@@ -2,6 +2,8 @@
 //! [`Store`], so a PostgreSQL backend for fleets that outgrow one machine is one more
 //! implementation of it ([`super::sqlite::SqliteStore`] is the embedded default).
 
+use std::path::PathBuf;
+
 use ridge_core::bench::result::{Derived, Fingerprint};
 use serde::Serialize;
 
@@ -133,15 +135,76 @@ pub struct TokenInfo {
     pub revoked_at: Option<String>,
 }
 
-/// A store failure: the request is answered 500 (or 503) and nothing partial is kept.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct StoreError(pub String);
+/// A store failure: the request is answered 500 and nothing partial is kept. Independent of the
+/// backend: each backend converts its own errors into these (the SQLite one in `sqlite.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database's directory cannot be created.
+    #[error("cannot create {}: {reason}", dir.display())]
+    CreateDir {
+        /// The directory.
+        dir: PathBuf,
+        /// Why, as the operating system says.
+        reason: String,
+    },
+    /// The database cannot be opened (or created).
+    #[error("cannot open database {}: {reason}", path.display())]
+    Open {
+        /// The database.
+        path: PathBuf,
+        /// Why, as the backend says.
+        reason: String,
+    },
+    /// The database was written by a newer ridge, whose schema this one does not know.
+    #[error("the database is at schema version {found}, newer than this ridge knows ({known}); upgrade ridge")]
+    NewerSchema {
+        /// The database's schema version.
+        found: i64,
+        /// The newest version this ridge knows.
+        known: i64,
+    },
+    /// The writer cannot take the request.
+    #[error("{0}")]
+    Writer(WriterState),
+    /// A token of that name exists (names are unique).
+    #[error("a token named `{0}` exists already; pick another name")]
+    TokenNameTaken(String),
+    /// A value cannot be encoded for storage.
+    #[error("{0}")]
+    Encode(String),
+    /// A stored value cannot be read back.
+    #[error("stored {what} of device {device}: {reason}")]
+    Corrupt {
+        /// What was read: `fingerprint` or `ceilings`.
+        what: &'static str,
+        /// The device key.
+        device: String,
+        /// Why it does not decode.
+        reason: String,
+    },
+    /// The backend failed; its own message.
+    #[error("database: {0}")]
+    Backend(String),
+    /// The transaction that held an upload failed, so nothing of it was stored.
+    #[error("nothing stored: {0}")]
+    NothingStored(Box<StoreError>),
+}
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError(format!("database: {e}"))
-    }
+/// Why the writer cannot take a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WriterState {
+    /// Its thread could not be started.
+    #[error("cannot start the writer thread")]
+    NotStarted,
+    /// The store is closing and takes no more writes.
+    #[error("the store is shutting down")]
+    ShuttingDown,
+    /// The writer has stopped.
+    #[error("the store writer has stopped")]
+    Stopped,
+    /// The writer stopped after taking the request, before committing it.
+    #[error("the store writer stopped before committing")]
+    StoppedBeforeCommit,
 }
 
 /// The results store.
