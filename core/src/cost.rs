@@ -51,30 +51,74 @@ pub struct TcoReport {
     pub total_usd: f64,
 }
 
+/// An input of [`tco`]: a field of [`TcoInputs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TcoField {
+    /// [`TcoInputs::units`].
+    Units,
+    /// [`TcoInputs::peak_w`].
+    PeakW,
+    /// [`TcoInputs::idle_w`].
+    IdleW,
+    /// [`TcoInputs::utilization`].
+    Utilization,
+    /// [`TcoInputs::usd_per_kwh`].
+    UsdPerKwh,
+    /// [`TcoInputs::pue`].
+    Pue,
+    /// [`TcoInputs::purchase_usd`].
+    PurchaseUsd,
+    /// [`TcoInputs::years`].
+    Years,
+}
+
+impl TcoField {
+    /// The field's name in [`TcoInputs`] (and its JSON).
+    pub fn name(self) -> &'static str {
+        match self {
+            TcoField::Units => "units",
+            TcoField::PeakW => "peak_w",
+            TcoField::IdleW => "idle_w",
+            TcoField::Utilization => "utilization",
+            TcoField::UsdPerKwh => "usd_per_kwh",
+            TcoField::Pue => "pue",
+            TcoField::PurchaseUsd => "purchase_usd",
+            TcoField::Years => "years",
+        }
+    }
+}
+
+impl std::fmt::Display for TcoField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// An input outside its domain.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct CostError {
-    /// The input's name.
-    pub field: &'static str,
+    /// The input at fault.
+    pub field: TcoField,
     /// What is wrong.
     pub message: String,
 }
 
-fn check(field: &'static str, v: f64, ok: bool, what: &str) -> Result<(), CostError> {
+fn check(field: TcoField, v: f64, ok: bool, what: &str) -> Result<(), CostError> {
     if v.is_finite() && ok { Ok(()) } else { Err(CostError { field, message: format!("must be {what}, got {v}") }) }
 }
 
 /// Energy and total cost of ownership.
 pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
-    check("units", i.units, i.units > 0.0, "positive")?;
-    check("peak_w", i.peak_w, i.peak_w > 0.0, "positive")?;
-    check("idle_w", i.idle_w, i.idle_w >= 0.0 && i.idle_w <= i.peak_w, "between 0 and the peak power")?;
-    check("utilization", i.utilization, (0.0..=1.0).contains(&i.utilization), "between 0 and 1")?;
-    check("usd_per_kwh", i.usd_per_kwh, i.usd_per_kwh >= 0.0, "zero or positive")?;
-    check("pue", i.pue, i.pue >= 1.0, "at least 1")?;
-    check("purchase_usd", i.purchase_usd, i.purchase_usd >= 0.0, "zero or positive")?;
-    check("years", i.years, i.years > 0.0, "positive")?;
+    check(TcoField::Units, i.units, i.units > 0.0, "positive")?;
+    check(TcoField::PeakW, i.peak_w, i.peak_w > 0.0, "positive")?;
+    check(TcoField::IdleW, i.idle_w, i.idle_w >= 0.0 && i.idle_w <= i.peak_w, "between 0 and the peak power")?;
+    check(TcoField::Utilization, i.utilization, (0.0..=1.0).contains(&i.utilization), "between 0 and 1")?;
+    check(TcoField::UsdPerKwh, i.usd_per_kwh, i.usd_per_kwh >= 0.0, "zero or positive")?;
+    check(TcoField::Pue, i.pue, i.pue >= 1.0, "at least 1")?;
+    check(TcoField::PurchaseUsd, i.purchase_usd, i.purchase_usd >= 0.0, "zero or positive")?;
+    check(TcoField::Years, i.years, i.years > 0.0, "positive")?;
     let average = i.units * (i.idle_w + (i.peak_w - i.idle_w) * i.utilization);
     let facility = average * i.pue;
     let kwh = facility / 1000.0 * HOURS_PER_YEAR;

@@ -24,6 +24,17 @@ pub enum Phase {
     Step,
 }
 
+impl Phase {
+    /// Its name, as in JSON: `prefill`, `decode`, `step`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Prefill => "prefill",
+            Phase::Decode => "decode",
+            Phase::Step => "step",
+        }
+    }
+}
+
 /// What to estimate.
 #[derive(Debug, Clone, Copy)]
 pub struct EstimateRequest<'a> {

@@ -27,6 +27,7 @@
 pub mod bench;
 pub mod compare;
 pub mod cost;
+pub mod csv;
 pub mod data;
 pub mod estimate;
 pub mod hardware;

@@ -35,6 +35,17 @@ pub enum Basis {
     Calibrated,
 }
 
+impl Basis {
+    /// Its name, as in JSON: `datasheet`, `measured`, `calibrated`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Basis::Datasheet => "datasheet",
+            Basis::Measured => "measured",
+            Basis::Calibrated => "calibrated",
+        }
+    }
+}
+
 /// One ceiling: a rate and where it comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ceiling {

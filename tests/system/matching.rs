@@ -200,16 +200,60 @@ fn bad_constraints_are_named_and_infeasible_requests_say_why() {
     assert!(out.contains("latency targets are missed"), "{out}");
 }
 
+/// Splits CSV text into records of fields (RFC 4180: quoted fields may hold commas, doubled
+/// quotes and line breaks). Written here, apart from the writer, to read its output back.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut field) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(!quoted && field.is_empty() && record.is_empty(), "CSV does not end with a complete line");
+    records
+}
+
 #[test]
-fn csv_has_a_header_and_one_line_per_row() {
-    let (code, out, err) = ridge(&["match", "-w", "dlrm-v2", "--csv"]);
+fn csv_has_the_documented_columns_and_one_record_per_row() {
+    // Owned costs: the cost basis holds commas ("..., $0.12/kWh, PUE 1.3"), so it must be quoted.
+    let args = ["-w", "dlrm-v2", "--owned", "--usd-per-kwh", "0.12", "--pue", "1.3"];
+    let (code, out, err) = ridge(&[&["match", "--csv"][..], &args[..]].concat());
     assert_eq!(code, 0, "{err}");
-    let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[0].starts_with("rank,hardware,devices"));
-    let v = matched(&["-w", "dlrm-v2"]);
-    assert_eq!(lines.len() - 1, rows(&v).len());
-    let cols = lines[0].split(',').count();
-    assert!(lines.iter().all(|l| l.split(',').count() == cols));
+    let records = parse_csv(&out);
+    assert_eq!(records[0], ridge_core::csv::MATCH_COLUMNS);
+    let v = matched(&args);
+    let rows = rows(&v);
+    assert_eq!(records.len() - 1, rows.len());
+    let col = |name: &str| records[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no column {name}"));
+    for (r, row) in records[1..].iter().zip(&rows) {
+        assert_eq!(r.len(), records[0].len(), "{r:?}");
+        assert_eq!(r[col("hardware")], row["hardware"].as_str().unwrap_or_default());
+        assert_eq!(r[col("layout_text")], row["layout_text"].as_str().unwrap_or_default());
+        let basis = row["cost_basis"].as_str().unwrap_or_default();
+        assert!(basis.contains(','), "the check needs a comma: {basis}");
+        assert_eq!(r[col("cost_basis")], basis);
+        assert_eq!(r[col("usd_per_million")].parse::<f64>().ok(), row["usd_per_million"].as_f64());
+        assert_eq!(r[col("provenance")], row["provenance"].as_str().unwrap_or_default());
+    }
+}
+
+#[test]
+fn csv_reader_of_these_tests_reads_quotes_and_commas() {
+    let text = "a,b\n\"x, \"\"y\"\"\",2\n";
+    assert_eq!(parse_csv(text), [vec!["a", "b"], vec!["x, \"y\"", "2"]]);
 }
 
 #[test]

@@ -91,15 +91,6 @@ pub(crate) fn calibration(on: bool) -> ridge_core::roofline::Calibration {
     if on { ridge_core::roofline::Calibration::DEFAULTS } else { ridge_core::roofline::Calibration::NONE }
 }
 
-/// The word for a ceiling's basis.
-pub(crate) fn basis(b: ridge_core::Basis) -> &'static str {
-    match b {
-        ridge_core::Basis::Datasheet => "datasheet",
-        ridge_core::Basis::Measured => "measured",
-        ridge_core::Basis::Calibrated => "calibrated",
-    }
-}
-
 /// One line per uploaded file: stored, already stored, spooled or refused.
 pub(crate) fn report_upload(
     file: &std::path::Path,

@@ -7,10 +7,10 @@ use clap::Args;
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::hardware::Hardware;
 use ridge_core::units::{GB, MICRO};
-use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
+use ridge_core::{Catalog, Estimate, Family, Precision, RooflineOptions};
 
 use super::args::{OwnedArgs, ScenarioArgs};
-use super::common::{basis, calibration, measured, print_json, unknown, workload_arg};
+use super::common::{calibration, measured, print_json, unknown, workload_arg};
 use crate::format::{self, gb, percent, seconds, si, sig3};
 
 #[derive(Debug, Args)]
@@ -210,7 +210,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
         shares.sort_by(|a, b| b.1.total_cmp(a.1));
         let shares: Vec<String> = shares.iter().map(|(b, v)| format!("{b} {}", percent(**v))).collect();
         t.add_row(vec![
-            format!("{:?}", p.phase).to_lowercase(),
+            p.phase.name().to_string(),
             seconds(p.seconds),
             seconds(p.seconds_per_step),
             format!("{} {}", si(p.throughput_per_s), p.throughput_unit),
@@ -248,7 +248,10 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
         writeln!(out, "time to train the token budget: {}", seconds(ttt))?;
     }
     for p in &e.phases {
-        let unit = if p.throughput_unit == "tokens/s" { "token" } else { "sample" };
+        let unit = match e.family {
+            Family::Decoder | Family::Moe | Family::Training => "token",
+            Family::Encoder | Family::Recommender => "sample",
+        };
         let mut parts = Vec::new();
         if let (Some(usd), Some(price)) = (p.usd_per_million, &e.price) {
             parts.push(format!(
@@ -271,31 +274,32 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
             parts.push(format!("{} J per {unit} at TDP", sig3(j)));
         }
         if !parts.is_empty() {
-            writeln!(out, "{}: {}", format!("{:?}", p.phase).to_lowercase(), parts.join("; "))?;
+            writeln!(out, "{}: {}", p.phase.name(), parts.join("; "))?;
         }
     }
 
     let c = &e.ceilings;
     let mut ceilings: Vec<String> = Vec::new();
-    let precisions: Vec<Precision> = [s.activations, s.weights].into_iter().collect();
-    for p in precisions {
+    let mut shown: Vec<Precision> = Vec::new();
+    for p in [s.activations, s.weights] {
         if let Some((q, ceiling)) = c.compute_for(p)
-            && !ceilings.iter().any(|x| x.starts_with(q.as_str()))
+            && !shown.contains(&q)
         {
+            shown.push(q);
             let ridge = c.ridge_point(q).map_or(String::new(), |r| format!(", ridge point {} FLOP/byte", sig3(r)));
-            ceilings.push(format!("{q} {} TFLOP/s ({}){ridge}", sig3(ceiling.per_s / 1e12), basis(ceiling.basis)));
+            ceilings.push(format!("{q} {} TFLOP/s ({}){ridge}", sig3(ceiling.per_s / 1e12), ceiling.basis.name()));
         }
     }
     ceilings.push(format!(
         "memory {} GB/s ({})",
         sig3(c.memory_bytes_per_s.per_s / GB),
-        basis(c.memory_bytes_per_s.basis)
+        c.memory_bytes_per_s.basis.name()
     ));
     if let Some(l) = &c.scale_up_bytes_per_s {
-        ceilings.push(format!("scale-up {} GB/s per direction ({})", sig3(l.per_s / GB), basis(l.basis)));
+        ceilings.push(format!("scale-up {} GB/s per direction ({})", sig3(l.per_s / GB), l.basis.name()));
     }
     if let Some(h) = &c.host_to_device_bytes_per_s {
-        ceilings.push(format!("host to device {} GB/s ({})", sig3(h.per_s / GB), basis(h.basis)));
+        ceilings.push(format!("host to device {} GB/s ({})", sig3(h.per_s / GB), h.basis.name()));
     }
     writeln!(out, "ceilings: {}", ceilings.join("; "))?;
 
@@ -307,7 +311,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
         writeln!(
             out,
             "{} — {} of {} operations per step{}:",
-            format!("{:?}", p.phase).to_lowercase(),
+            p.phase.name(),
             shown,
             ops.len(),
             if all_ops { "" } else { ", slowest first (--ops lists all)" }

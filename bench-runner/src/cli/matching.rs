@@ -11,7 +11,7 @@ use ridge_core::matching::{Constraints, CostMode, MatchRequest, MatchResult, ran
 use ridge_core::units::MICRO;
 
 use super::args::{OwnedArgs, ScenarioArgs};
-use super::common::{basis, calibration, measured, print_json, workload_arg};
+use super::common::{calibration, measured, print_json, workload_arg};
 use crate::format::sig3;
 
 pub(crate) const MATCH_HELP: &str = "\
@@ -98,6 +98,7 @@ pub(crate) struct MatchCmd {
     #[arg(long, conflicts_with = "csv")]
     json: bool,
     /// Print CSV, one row per configuration.
+    // The columns: ridge_core::csv::MATCH_COLUMNS.
     #[arg(long)]
     csv: bool,
 }
@@ -165,7 +166,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
     if a.json {
         print_json(out, &result)?;
     } else if a.csv {
-        csv(&result, out)?;
+        out.write_all(ridge_core::csv::match_csv(&result).as_bytes())?;
     } else {
         table(&result, a.top, out)?;
     }
@@ -223,10 +224,10 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         } else {
             cells.push(ms(row.latency_s));
         }
-        cells.push(basis(row.provenance).to_string());
+        cells.push(row.provenance.name().to_string());
         t.add_row(cells);
     }
-    writeln!(out, "{} ({}), throughput in {}, ranked by {}", r.workload, family(r), r.throughput_unit, r.ranked_by)?;
+    writeln!(out, "{} ({}), throughput in {}, ranked by {}", r.workload, r.family, r.throughput_unit, r.ranked_by)?;
     writeln!(out, "{t}")?;
     if let Some(best) = r.rows.first() {
         writeln!(out, "\nbest: {}", best.explanation)?;
@@ -245,44 +246,6 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         for x in &r.rejected {
             writeln!(out, "  {}: {}", x.hardware, x.reason)?;
         }
-    }
-    Ok(())
-}
-
-fn family(r: &MatchResult) -> String {
-    serde_json::to_value(r.family).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
-fn csv(r: &MatchResult, out: &mut dyn Write) -> Result<()> {
-    writeln!(
-        out,
-        "rank,hardware,devices,tensor_parallel,replicas,batch,throughput_per_s,throughput_unit,usd_per_hour,usd_per_million,bound,bound_share,communication_share,ttft_s,tpot_s,latency_s,watts,joules_per_unit,provenance"
-    )?;
-    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    for x in &r.rows {
-        writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
-            x.rank,
-            x.hardware,
-            x.devices,
-            x.layout.tensor_parallel,
-            x.layout.replicas,
-            x.batch,
-            x.throughput_per_s,
-            x.throughput_unit,
-            x.usd_per_hour,
-            x.usd_per_million,
-            x.bound.map(|b| b.to_string()).unwrap_or_default(),
-            x.bound_share,
-            x.communication_share,
-            opt(x.ttft_s),
-            opt(x.tpot_s),
-            opt(x.latency_s),
-            opt(x.watts),
-            opt(x.joules_per_unit),
-            basis(x.provenance)
-        )?;
     }
     Ok(())
 }

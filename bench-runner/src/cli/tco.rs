@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::{Result, bail};
 use clap::Args;
 use ridge_core::Catalog;
+use ridge_core::cost::TcoField;
 use serde::Serialize;
 
 use super::args::parse_fraction;
@@ -90,20 +91,15 @@ pub(crate) fn run(catalog: &Catalog, a: &TcoCmd, out: &mut dyn Write) -> Result<
     };
     let r = ridge_core::cost::tco(&inputs).map_err(|e| {
         let flag = match e.field {
-            "units" => {
-                if a.nodes.is_some() {
-                    "--nodes"
-                } else {
-                    "--devices"
-                }
-            }
-            "peak_w" => "--watts",
-            "idle_w" => "--idle-watts",
-            "utilization" => "--utilization",
-            "usd_per_kwh" => "--usd-per-kwh",
-            "pue" => "--pue",
-            "purchase_usd" => "--purchase-usd",
-            _ => "--years",
+            TcoField::Units if a.nodes.is_some() => "--nodes",
+            TcoField::Units => "--devices",
+            TcoField::PeakW => "--watts",
+            TcoField::IdleW => "--idle-watts",
+            TcoField::Utilization => "--utilization",
+            TcoField::UsdPerKwh => "--usd-per-kwh",
+            TcoField::Pue => "--pue",
+            TcoField::PurchaseUsd => "--purchase-usd",
+            TcoField::Years => "--years",
         };
         anyhow::anyhow!("{flag}: {}", e.message)
     })?;
