@@ -232,6 +232,66 @@ fn tco_rejects_bad_inputs_by_flag() {
             &["tco", "--devices", "8", "--watts", "700", "--utilization", "lots", "--usd-per-kwh", "0.1"],
             "`lots` is not a number",
         ),
+        // Every input of core's tco is named by its own flag.
+        (
+            &["tco", "--nodes", "0", "--watts", "700", "--utilization", "0.5", "--usd-per-kwh", "0.1"],
+            "--nodes: must be positive",
+        ),
+        (
+            &["tco", "--devices", "1", "--watts=-1", "--utilization", "0.5", "--usd-per-kwh", "0.1"],
+            "--watts: must be positive",
+        ),
+        (
+            &[
+                "tco",
+                "--devices",
+                "1",
+                "--watts",
+                "100",
+                "--idle-watts",
+                "200",
+                "--utilization",
+                "0.5",
+                "--usd-per-kwh",
+                "0.1",
+            ],
+            "--idle-watts: must be between 0 and the peak power",
+        ),
+        (
+            &["tco", "--devices", "1", "--watts", "100", "--utilization", "0.5", "--usd-per-kwh=-1"],
+            "--usd-per-kwh: must be zero or positive",
+        ),
+        (
+            &[
+                "tco",
+                "--devices",
+                "1",
+                "--watts",
+                "100",
+                "--utilization",
+                "0.5",
+                "--usd-per-kwh",
+                "0.1",
+                "--purchase-usd=-5",
+            ],
+            "--purchase-usd: must be zero or positive",
+        ),
+        (
+            &[
+                "tco",
+                "--devices",
+                "1",
+                "--watts",
+                "100",
+                "--utilization",
+                "0.5",
+                "--usd-per-kwh",
+                "0.1",
+                "--years",
+                "0",
+            ],
+            "--years: must be positive",
+        ),
     ];
     for (args, message) in cases {
         let (code, _, err) = ridge(args);
@@ -313,4 +373,116 @@ fn expert_parallel_refuses_what_it_cannot_split() {
     let text =
         ridge(&["estimate", "-w", "mixtral-8x7b", "-H", "h100-sxm", "-n", "8", "-b", "64", "--expert-parallel"]).1;
     assert!(text.lines().next().is_some_and(|l| l.contains("8x") && l.contains("expert parallel")), "{text}");
+}
+
+/// The first `n` lines of `text`.
+fn head(text: &str, n: usize) -> String {
+    text.lines().take(n).map(|l| format!("{l}\n")).collect()
+}
+
+/// `ridge ARGS` must succeed; its stdout.
+fn text(args: &[&str]) -> String {
+    let (code, out, err) = ridge(args);
+    assert_eq!(code, 0, "ridge {args:?} failed: {err}");
+    out
+}
+
+// Snapshots of the shapes people read and paste (`UPDATE_EXPECT=1 cargo test -p
+// ridge-system-tests --test system cli::snapshot` rewrites them after a deliberate change).
+
+#[test]
+fn snapshot_catalog_head() {
+    let out = text(&["catalog"]);
+    expect_test::expect![[r#"
+        | id             | memory         | GB/s | fp32 | bf16 | fp8  | int8 | TDP W | scale-up GB/s/dir | host link  | cheapest $/h                        | confidence |
+        |----------------|----------------|------|------|------|------|------|-------|-------------------|------------|-------------------------------------|------------|
+        | h200-sxm       | 141 GB HBM3e   | 4800 | 67.0 | 990  | 1979 | 1979 | 700   | 450 (8 devices)   | PCIe 5 x16 | 3.59 (RunPod Community, 2026-09-25) | verified   |
+        | h100-sxm       | 80.0 GB HBM3   | 3350 | 67.0 | 990  | 1979 | 1979 | 700   | 450 (8 devices)   | PCIe 5 x16 | 2.69 (RunPod Community, 2026-09-25) | verified   |
+    "#]].assert_eq(&head(&out, 4));
+    let last = out.lines().last().unwrap_or_default();
+    expect_test::expect!["19 accelerators, 9 node presets, 1 reference measurements. Peaks are dense TFLOP/s (TOPS for int8); — means unsupported or unpublished. `ridge catalog --json` has every figure with its source and confidence."].assert_eq(last);
+}
+
+#[test]
+fn snapshot_workloads() {
+    expect_test::expect![[r#"
+        | id                  | family      | parameters | active | shape                                              | default scenario                |
+        |---------------------|-------------|------------|--------|----------------------------------------------------|---------------------------------|
+        | llama-2-7b          | decoder     | 6.74 G     | 6.74 G | 32 layers x 4096, 32 heads                         | batch 1, 2048 in, 256 out, bf16 |
+        | llama-2-13b         | decoder     | 13.0 G     | 13.0 G | 40 layers x 5120, 40 heads                         | batch 1, 2048 in, 256 out, bf16 |
+        | llama-2-70b         | decoder     | 69.0 G     | 69.0 G | 80 layers x 8192, 64 heads (8 kv)                  | batch 1, 2048 in, 256 out, bf16 |
+        | llama-3.1-8b        | decoder     | 8.03 G     | 8.03 G | 32 layers x 4096, 32 heads (8 kv)                  | batch 1, 2048 in, 256 out, bf16 |
+        | llama-3.1-70b       | decoder     | 70.6 G     | 70.6 G | 80 layers x 8192, 64 heads (8 kv)                  | batch 1, 2048 in, 256 out, bf16 |
+        | llama-3.1-405b      | decoder     | 406 G      | 406 G  | 126 layers x 16384, 128 heads (8 kv)               | batch 1, 2048 in, 256 out, fp8  |
+        | mixtral-8x7b        | moe         | 46.7 G     | 12.9 G | 32 layers x 4096, 32 heads (8 kv), 8 experts top-2 | batch 1, 2048 in, 256 out, bf16 |
+        | gpt-j-6b            | decoder     | 6.05 G     | 6.05 G | 28 layers x 4096, 16 heads                         | batch 1, 1920 in, 128 out, fp16 |
+        | bert-large          | encoder     | 335 M      | 335 M  | 24 layers x 1024, 16 heads                         | batch 8, 384 in, fp16           |
+        | dlrm-v2             | recommender | 26.2 G     | 26.2 G | 26 tables x 128, 204 M rows                        | batch 2048, fp16                |
+        | dlrm-criteo-kaggle  | recommender | 541 M      | 541 M  | 26 tables x 16, 33.8 M rows                        | batch 2048, fp32                |
+        | gpt-3-175b-training | training    | 175 G      | 175 G  | 96 layers x 12288, 96 heads                        | batch 1536, 2048 in, bf16       |
+    "#]].assert_eq(&text(&["workloads"]));
+}
+
+#[test]
+fn snapshot_estimate_summary_and_phases() {
+    // Up to the ceilings line: the operation tables and the model's notes follow.
+    let out = text(&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "-n", "2"]);
+    let n = out.lines().position(|l| l.starts_with("ceilings:")).map_or(0, |i| i + 1);
+    expect_test::expect![[r#"
+        llama-2-70b on 2x NVIDIA H100 SXM (h100-sxm) — datasheet ceilings
+        scenario: batch 1, prompt 2048, output 256; weights bf16, activations bf16, KV cache bf16
+        parameters: 69.0 G (active per token 69.0 G)
+
+        | phase   | time   | per step | throughput      | bound   | time share                              | memory/device      | fits |
+        |---------|--------|----------|-----------------|---------|-----------------------------------------|--------------------|------|
+        | prefill | 171 ms | 171 ms   | 12.0 k tokens/s | compute | compute 85%, memory 8%, interconnect 8% | 69.6 GB of 72.0 GB | yes  |
+        | decode  | 5.53 s | 21.6 ms  | 46.3 tokens/s   | memory  | memory 96%, interconnect 4%             | 69.4 GB of 72.0 GB | yes  |
+        memory per device at peak: weights 69.0 GB + KV cache 0.336 GB + activations 0.264 GB = 69.6 GB of 72.0 GB usable (80.0 GB x 90%)
+        prefill: $0.124 per million tokens at $2.69/device-hour (RunPod Community, checked 2026-09-25); 0.117 J per token at TDP
+        decode: $32.3 per million tokens at $2.69/device-hour (RunPod Community, checked 2026-09-25); 30.2 J per token at TDP
+        ceilings: bf16 990 TFLOP/s (datasheet), ridge point 295 FLOP/byte; memory 3350 GB/s (datasheet); scale-up 450 GB/s per direction (datasheet); host to device 63.0 GB/s (datasheet)
+    "#]].assert_eq(&head(&out, n));
+}
+
+#[test]
+fn snapshot_match_head() {
+    let out = text(&["match", "-w", "llama-3.1-70b"]);
+    expect_test::expect![[r#"
+        llama-3.1-70b (decoder), throughput in generated tokens/s, ranked by usd_per_million
+        | # | hardware      | layout | batch | throughput | $/M  | $/h   | bound            | comm | TTFT     | TPOT    | basis     |
+        |---|---------------|--------|-------|------------|------|-------|------------------|------|----------|---------|-----------|
+        | 1 | h100-sxm      | TP4    | 64    | 1525       | 1.96 | 10.76 | compute 72%      | 17%  | 6448 ms  | 16.8 ms | datasheet |
+        | 2 | a100-sxm-80gb | TP4    | 64    | 677        | 2.28 | 5.56  | compute 84%      | 10%  | 17494 ms | 26.3 ms | datasheet |
+        | 3 | h200-sxm      | TP4    | 256   | 1740       | 2.29 | 14.36 | compute 78%      | 15%  | 30622 ms | 27.5 ms | measured  |
+        | 4 | rtx-4090      | TP8    | 16    | 266        | 2.85 | 2.72  | interconnect 55% | 43%  | 8732 ms  | 26.1 ms | datasheet |
+    "#]].assert_eq(&head(&out, 7));
+}
+
+#[test]
+fn snapshot_tco() {
+    let out = text(&[
+        "tco",
+        "--hardware",
+        "h100-sxm",
+        "--devices",
+        "8",
+        "--utilization",
+        "60%",
+        "--usd-per-kwh",
+        "0.15",
+        "--pue",
+        "1.3",
+        "--years",
+        "4",
+    ]);
+    // By hand: 8 x 700 W x 0.6 = 3.36 kW, x 1.3 = 4.368 kW, x 8,760 h = 38,264 kWh, x $0.15 =
+    // $5,740; purchase 8 x $25,000 / 4 = $50,000 a year; $55,740 / 8,760 h = $6.36; x 4 = $222,958.
+    expect_test::expect![[r#"
+        8 devices at 700 W peak, 0 W idle, 60% utilisation, PUE 1.3, $0.15/kWh
+        average power      3.36 kW (4.37 kW from the grid)
+        energy per year    38264 kWh = $5740
+        purchase           $25000 per unit over 4 years = $50000 a year (catalog: rough street-price estimate, no stored source, 2026-11-28, uncertain)
+        total per year     $55740 ($6.36 per hour)
+        total over 4 years $222958
+    "#]].assert_eq(&out);
 }
