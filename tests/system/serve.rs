@@ -213,6 +213,15 @@ fn bad_uploads_get_a_reason_and_store_nothing() {
     big["host"]["cpu"] = Value::from("x".repeat(100 * 1024));
     let (s, b) = post(&url, Some(TOKEN), big.to_string().as_bytes());
     assert_eq!(s, 413, "{b}");
+    // The same without Content-Length (chunked): refused while reading, with the same status.
+    let big = big.to_string();
+    let mut resp = agent()
+        .post(format!("{url}/api/v1/runs"))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .send(ureq::SendBody::from_reader(&mut big.as_bytes()))
+        .unwrap_or_else(|e| panic!("POST: {e}"));
+    let text = resp.body_mut().read_to_string().unwrap_or_default();
+    assert_eq!(resp.status().as_u16(), 413, "{text}");
     assert_eq!(server.store().count().unwrap_or(99), 0, "a refused upload stored something");
 
     // Bad queries.

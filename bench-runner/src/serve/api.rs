@@ -280,12 +280,10 @@ async fn upload(Extract(state): Extract<State>, headers: HeaderMap, body: Body) 
     let bytes = match axum::body::to_bytes(body, state.max_body).await {
         Ok(b) => b,
         Err(e) => {
-            let mut chain: Option<&dyn std::error::Error> = Some(&e);
-            let mut too_long = false;
-            while let Some(c) = chain {
-                too_long |= c.to_string().contains("length limit exceeded");
-                chain = c.source();
-            }
+            // A body without Content-Length (chunked) that runs past the limit: the limit's own
+            // error type is somewhere in the chain.
+            let too_long = std::iter::successors(Some(&e as &dyn std::error::Error), |c| c.source())
+                .any(|c| c.is::<http_body_util::LengthLimitError>());
             return Err(if too_long {
                 too_big()
             } else {
