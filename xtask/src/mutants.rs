@@ -92,7 +92,15 @@ pub fn run(root: &Path, filter: Option<&str>) -> Result<()> {
         let outcome = test(&tree, &scratch_target, limit);
         std::fs::write(&path, &original)?;
         let outcome = outcome?;
-        eprintln!("[{}/{}] {:8} {:5.0} s  {}: {}", i + 1, chosen.len(), outcome.word(), t.elapsed().as_secs_f64(), m.file, m.why);
+        eprintln!(
+            "[{}/{}] {:8} {:5.0} s  {}: {}",
+            i + 1,
+            chosen.len(),
+            outcome.word(),
+            t.elapsed().as_secs_f64(),
+            m.file,
+            m.why
+        );
         results.push((outcome, *m));
     }
     let count = |o: Outcome| results.iter().filter(|(r, _)| *r == o).count();
