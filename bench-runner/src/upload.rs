@@ -169,6 +169,7 @@ pub fn spooled(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
+            // text: file names in the spool directory.
             p.extension().is_some_and(|x| x == "json")
                 && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
         })

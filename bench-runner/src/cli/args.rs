@@ -174,6 +174,7 @@ pub(crate) struct ClientArgs {
 
 impl ClientArgs {
     pub(crate) fn options(&self, server: &str) -> Result<UploadOptions> {
+        // text: the user's --server argument.
         if !(server.starts_with("http://") || server.starts_with("https://")) {
             bail!("--server must be an http:// or https:// URL, not `{server}`");
         }

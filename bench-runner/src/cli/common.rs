@@ -18,6 +18,7 @@ pub(crate) fn print_json<T: Serialize>(out: &mut dyn Write, body: T) -> Result<(
 /// presets).
 pub(crate) fn workload_arg(catalog: &Catalog, arg: &str) -> Result<ridge_core::Workload> {
     let path = std::path::Path::new(arg);
+    // text: the user's --workload argument, a preset id or a file name.
     let looks_like_file = arg.ends_with(".toml") || arg.ends_with(".json") || arg.contains('/');
     if !(looks_like_file || path.is_file()) {
         return catalog
