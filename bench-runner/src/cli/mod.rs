@@ -142,3 +142,33 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
         Command::Run(a) => run::run(&catalog, a, out, err),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Each command module's source. They may use `args` and `common`, never each other.
+    const COMMANDS: [(&str, &str); 8] = [
+        ("catalog", include_str!("catalog.rs")),
+        ("workloads", include_str!("workloads.rs")),
+        ("estimate", include_str!("estimate.rs")),
+        ("tco", include_str!("tco.rs")),
+        ("matching", include_str!("matching.rs")),
+        ("run", include_str!("run.rs")),
+        ("compare", include_str!("compare.rs")),
+        ("service", include_str!("service.rs")),
+    ];
+    const SHARED: [(&str, &str); 2] = [("args", include_str!("args.rs")), ("common", include_str!("common.rs"))];
+
+    #[test]
+    fn command_modules_use_only_the_shared_ones() {
+        for (name, source) in COMMANDS.iter().chain(&SHARED) {
+            for (other, _) in COMMANDS.iter().filter(|(other, _)| other != name) {
+                for path in [format!("super::{other}"), format!("crate::cli::{other}"), format!("cli::{other}::")] {
+                    assert!(
+                        !source.contains(&path),
+                        "cli/{name}.rs uses {path}: move what both need to args or common"
+                    );
+                }
+            }
+        }
+    }
+}
