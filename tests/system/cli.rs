@@ -486,3 +486,23 @@ fn snapshot_tco() {
         total over 4 years $222958
     "#]].assert_eq(&out);
 }
+
+#[test]
+fn snapshot_estimate_pipeline() {
+    // 126 layers over 2 stages = 63 per stage; TP8 x PP2 = 16 devices.
+    let out =
+        text(&["estimate", "-w", "llama-3.1-405b", "-H", "h100-sxm", "-n", "8", "--pipeline-stages", "2", "-b", "8"]);
+    expect_test::expect![[r#"
+        llama-3.1-405b on 16 x NVIDIA H100 SXM (TP8 x PP2, 16 devices over 8x-h100-sxm)
+        | figure                | value                  |
+        |-----------------------|------------------------|
+        | throughput            | 359 generated tokens/s |
+        | time to first token   | 615 ms                 |
+        | time per output token | 19.9 ms                |
+        | communication         | 23.1% of the time      |
+        | memory per device     | 26.8 GB (fits)         |
+
+        one stage (63 layers on 8 devices):
+        llama-3.1-405b on 8x NVIDIA H100 SXM (h100-sxm) — datasheet ceilings
+    "#]].assert_eq(&head(&out, 11));
+}
