@@ -184,7 +184,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     let layout =
         if e.replicas > 1 { format!("{} replicas of {}x", e.replicas, e.devices) } else { format!("{}x", e.devices) };
     let split = if e.expert_parallel { ", expert parallel" } else { "" };
-    writeln!(out, "{} on {layout} {} ({}){split} — {} ceilings", e.workload, hw.name, hw.id, e.basis_word())?;
+    writeln!(out, "{} on {layout} {} ({}){split} — {} ceilings", e.workload, hw.name, hw.id, ceilings_word(e.basis))?;
     let mut scenario = format!("batch {}", s.batch);
     if s.prompt_tokens > 0 {
         scenario.push_str(&format!(", prompt {}", s.prompt_tokens));
@@ -338,16 +338,11 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     Ok(())
 }
 
-trait BasisWord {
-    fn basis_word(&self) -> &'static str;
-}
-
-impl BasisWord for Estimate {
-    fn basis_word(&self) -> &'static str {
-        match self.basis {
-            ridge_core::Basis::Datasheet => "datasheet",
-            ridge_core::Basis::Measured => "measured (where available)",
-            ridge_core::Basis::Calibrated => "calibrated datasheet",
-        }
+/// The ceilings an estimate used, in the title's words.
+fn ceilings_word(basis: ridge_core::Basis) -> &'static str {
+    match basis {
+        ridge_core::Basis::Datasheet => "datasheet",
+        ridge_core::Basis::Measured => "measured (where available)",
+        ridge_core::Basis::Calibrated => "calibrated datasheet",
     }
 }
