@@ -34,7 +34,7 @@ fn preset_parameter_counts_match_their_published_sizes() {
     let mut checked = 0;
     for w in &c.workloads {
         let Some(published) = &w.published_parameters else {
-            assert!(w.dlrm.is_some(), "{}: every transformer preset states its published size", w.id);
+            assert!(w.dlrm().is_some(), "{}: every transformer preset states its published size", w.id);
             continue;
         };
         let ours = w.parameters();
@@ -55,7 +55,7 @@ fn mixtral_uses_12_9_billion_parameters_per_token() {
 #[test]
 fn dlrm_v2_tables_hold_104_gb_in_fp32() {
     let c = catalog();
-    let Some(d) = c.workload("dlrm-v2").and_then(|w| w.dlrm.as_ref()) else { panic!("dlrm-v2 preset") };
+    let Some(d) = c.workload("dlrm-v2").and_then(|w| w.dlrm()) else { panic!("dlrm-v2 preset") };
     assert_eq!(d.total_rows(), 204_184_588.0);
     assert!(close(d.embedding_params() * 4.0 / GB, 104.5, 0.01));
 }
@@ -94,7 +94,7 @@ fn square_bf16_gemm_of_8192_is_compute_bound_everywhere() {
     );
     for hw in &c.hardware {
         let ceilings = Ceilings::from_datasheet(hw);
-        let eval = evaluate(std::slice::from_ref(&op), &ceilings, RooflineOptions::default());
+        let eval = evaluate(std::slice::from_ref(&op), &ceilings, &ridge_core::roofline::Calibration::NONE, 0.0);
         let eval = eval.unwrap_or_else(|e| panic!("{}: {e}", hw.id));
         assert_eq!(eval.bound, Some(Bound::Compute), "{}", hw.id);
         let (_, peak) = ceilings.compute_for(Precision::Bf16).unwrap_or_else(|| panic!("{} bf16 peak", hw.id));
@@ -137,6 +137,54 @@ fn memory_fit_follows_capacity() {
     // KV cache: 2 (K, V) x 80 layers x 8 kv heads x 128 dims x 2 bytes x 2,304 tokens.
     assert!(close(f1.kv_cache_bytes, 2.0 * 80.0 * 8.0 * 128.0 * 2.0 * 2304.0, 1e-12));
     assert!(one.notes.iter().any(|n| n.contains("does not fit")), "{:?}", one.notes);
+}
+
+#[test]
+fn the_kv_cache_counts_towards_memory_fit() {
+    // Llama 3.1 8B in bf16 on one L4 (24 GB, 21.6 GB usable), decoding 16 sequences of 2,048 +
+    // 2,048 tokens. By hand, per device at the end of decode:
+    //   weights     8,030,261,248 parameters x 2 B                        = 16,060,522,496 B
+    //   KV cache    2 x 32 layers x 8 kv heads x 128 x 16 seq x 4,096 x 2 B =  8,589,934,592 B
+    //   activations 16 tokens x (2 x 4,096 + 6,144 qkv + 3 x 14,336) x 2 B  =      1,835,008 B
+    //               + fp32 logits 16 x 128,256 x 4 B                        =      8,208,384 B
+    // 24,660,500,480 B: over the usable 21.6 GB, though the weights and activations alone fit.
+    let c = catalog();
+    let (Some(w), Some(l4)) = (c.workload("llama-3.1-8b"), c.hardware("l4")) else { panic!("presets") };
+    let decode = |batch: u32| {
+        let e = run(w, l4, 1, |s| (s.batch, s.prompt_tokens, s.output_tokens) = (batch, 2048, 2048));
+        e.phase(Phase::Decode).cloned().unwrap_or_else(|| panic!("decode"))
+    };
+    let big = decode(16);
+    assert_eq!(big.footprint.weights_bytes, 16_060_522_496.0);
+    assert_eq!(big.footprint.kv_cache_bytes, 8_589_934_592.0);
+    assert_eq!(big.footprint.activation_bytes, 10_043_392.0);
+    assert_eq!(big.memory_bytes, 24_660_500_480.0);
+    assert_eq!(big.footprint.usable_bytes, 21.6e9);
+    assert!(!big.fits, "24.66 GB does not fit in 21.6 GB");
+    assert_eq!(big.footprint.min_devices, 2);
+    // One sequence: 536,870,912 B of KV cache and 627,712 B of activations; it fits.
+    let small = decode(1);
+    assert_eq!(small.memory_bytes, 16_060_522_496.0 + 536_870_912.0 + 627_712.0);
+    assert!(small.fits);
+}
+
+#[test]
+fn owned_cost_is_purchase_over_the_years_plus_energy_through_the_facility() {
+    // H100 SXM: $25,000 over 4 years, 700 W TDP (no idle figure: 0 W) at 60% utilisation, PUE
+    // 1.2, $0.15/kWh: 504 W from the grid, 4,415.04 kWh and $662.256 a year, plus $6,250 of
+    // purchase: $6,912.256 a year, $0.789070319634703 an hour.
+    let c = catalog();
+    let (Some(w), Some(h100)) = (c.workload("llama-3.1-8b"), c.hardware("h100-sxm")) else { panic!("presets") };
+    let mut e = run(w, h100, 2, |_| {});
+    let terms = ridge_core::cost::Ownership { years: 4.0, usd_per_kwh: 0.15, pue: 1.2, utilization: 0.6 };
+    e.price_owned(h100, &terms).unwrap_or_else(|e| panic!("{e}"));
+    let owned = e.owned.as_ref().unwrap_or_else(|| panic!("owned"));
+    assert!(close(owned.usd_per_device_hour, 0.789_070_319_634_703, 1e-12), "{}", owned.usd_per_device_hour);
+    assert!(close(owned.kwh_per_device_year, 4415.04, 1e-12), "{}", owned.kwh_per_device_year);
+    for p in &e.phases {
+        let want = 2.0 * 0.789_070_319_634_703 / 3600.0 / p.throughput_per_s * 1e6;
+        assert!(close(p.owned_usd_per_million.unwrap_or_default(), want, 1e-12), "{:?}", p.phase);
+    }
 }
 
 #[test]
@@ -331,7 +379,7 @@ fn recommender_tables_that_do_not_fit_can_spill_to_host_memory() {
     assert!(step.fits, "with offload the resident part fits");
     assert!(!run(w, l4, 1, |_| {}).phases[0].fits, "without offload it does not");
     // The resident share fills usable memory; the rest of the 52 GB of fp16 tables is in host memory.
-    let d = w.dlrm.as_ref().unwrap_or_else(|| panic!("dlrm"));
+    let d = w.dlrm().unwrap_or_else(|| panic!("dlrm"));
     let tables = d.embedding_params() * 2.0;
     let usable = l4.memory_capacity_bytes() * 0.9;
     let spill =
@@ -350,13 +398,13 @@ fn recommender_tables_that_do_not_fit_can_spill_to_host_memory() {
 
 #[test]
 fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
-    use ridge_core::roofline::Calibration;
+    use ridge_core::roofline::{Calibration, CalibrationMode};
     let c = catalog();
     let (Some(w), Some(h100), Some(h200)) = (c.workload("llama-2-7b"), c.hardware("h100-sxm"), c.hardware("h200-sxm"))
     else {
         panic!("presets")
     };
-    let with = |hw: &Hardware, measured: bool, calibration: Calibration| {
+    let with = |hw: &Hardware, measured: bool, calibration: CalibrationMode| {
         estimate(&EstimateRequest {
             workload: w,
             hardware: hw,
@@ -368,8 +416,8 @@ fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
             options: RooflineOptions { calibration, ..RooflineOptions::default() },
         })
     };
-    let plain = with(h100, false, Calibration::NONE).unwrap_or_else(|e| panic!("{e}"));
-    let cal = with(h100, false, Calibration::DEFAULTS).unwrap_or_else(|e| panic!("{e}"));
+    let plain = with(h100, false, CalibrationMode::Off).unwrap_or_else(|e| panic!("{e}"));
+    let cal = with(h100, false, CalibrationMode::Documented).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cal.basis, ridge_core::Basis::Calibrated);
     assert!(cal.notes.iter().any(|n| n.starts_with("calibrated:")));
     // Batch-1 decode streams the weights: every operation is memory-bound, so the step takes
@@ -384,13 +432,18 @@ fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
     let (p, q) = (op(&plain, "ffn.up"), op(&cal, "ffn.up"));
     assert!(close(q.compute_s, p.compute_s / 0.77, 1e-12) && close(q.memory_s, p.memory_s / 0.89, 1e-12));
     // A measured ceiling is an achieved figure: the H200's measured bandwidth is not scaled.
-    let m_plain = with(h200, true, Calibration::NONE).unwrap_or_else(|e| panic!("{e}"));
-    let m_cal = with(h200, true, Calibration::DEFAULTS).unwrap_or_else(|e| panic!("{e}"));
+    let m_plain = with(h200, true, CalibrationMode::Off).unwrap_or_else(|e| panic!("{e}"));
+    let m_cal = with(h200, true, CalibrationMode::Documented).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(m_cal.basis, ridge_core::Basis::Measured);
     assert!(close(op(&m_cal, "ffn.up").memory_s, op(&m_plain, "ffn.up").memory_s, 1e-12));
-    let bad = Calibration { memory: 1.5, ..Calibration::DEFAULTS };
-    let err = with(h100, false, bad).err().map(|e| e.to_string()).unwrap_or_default();
-    assert!(err.contains("calibration.memory must be a fraction in (0, 1], got 1.5"), "{err}");
+    let bad = CalibrationMode::Custom(Calibration { memory: 1.5, ..Calibration::DEFAULTS });
+    assert_eq!(
+        with(h100, false, bad).err(),
+        Some(ridge_core::EstimateError::Scenario(ridge_core::checks::ScenarioError::Calibration {
+            field: "memory",
+            value: 1.5
+        }))
+    );
 }
 
 #[test]
@@ -398,7 +451,7 @@ fn expert_parallel_sends_tokens_to_their_experts_and_back() {
     let c = catalog();
     let w = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
     let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
-    let t = w.transformer.as_ref().unwrap_or_else(|| panic!("transformer"));
+    let t = w.transformer().unwrap_or_else(|| panic!("transformer"));
     let at = |ep: bool| {
         let mut s = w.defaults;
         (s.batch, s.prompt_tokens, s.output_tokens) = (64, 1024, 128);
@@ -442,13 +495,12 @@ fn expert_parallel_sends_tokens_to_their_experts_and_back() {
 
 #[test]
 fn a_pipeline_step_is_its_slots_the_all_reduce_and_the_optimizer() {
-    use ridge_core::pipeline::{PipelineRequest, estimate_pipeline};
+    use ridge_core::checks::ScenarioError;
+    use ridge_core::pipeline::{PipelineError, PipelineRequest, estimate_pipeline};
     let c = catalog();
     let w = c.workload("gpt-3-175b-training").unwrap_or_else(|| panic!("preset"));
     let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
     let node = c.node("8x-h100-sxm").unwrap_or_else(|| panic!("node"));
-    let net = node.scale_out.as_ref().unwrap_or_else(|| panic!("network"));
-    let t = w.transformer.as_ref().unwrap_or_else(|| panic!("transformer"));
     let at = |pp: u32, dp: u32| {
         estimate_pipeline(&PipelineRequest {
             workload: w,
@@ -469,16 +521,38 @@ fn a_pipeline_step_is_its_slots_the_all_reduce_and_the_optimizer() {
     assert!(close(one.step_s.unwrap_or_default(), step, 1e-12));
     assert_eq!(one.bubble_share, Some(0.0));
     // 4 stages of 24 layers, 2 pipelines of 768 sequences in micro-batches of 1: 768 + 3 slots,
-    // two sends of a micro-batch's activations per slot, the all-reduce of a stage's
-    // gradients between the 2 pipelines, then Adam.
+    // each one micro-batch's forward and backward on a stage plus two sends of its activations,
+    // then the all-reduce of a stage's gradients between the 2 pipelines, then Adam. By hand:
+    // - a send: 2,048 tokens x 12,288 x 2 B / 8 ranks = 6,291,456 B at 400/8 = 50 GB/s per rank,
+    //   plus 5 us: 130.82912 us;
+    // - a 24-layer stage holds 24 x 1,812,099,072 + 642,748,416 = 44,133,126,144 parameters, so
+    //   a device's bf16 gradients are 11,033,281,536 B; a ring of 2 sends them once at 50 GB/s,
+    //   plus 2 latencies: 0.22067563072 s;
+    // - Adam reads and writes 14 B per parameter (fp32 master, two moments, bf16 weight) of
+    //   5,516,640,768: 154,465,941,504 B at 3,350 GB/s = 0.046109236270 s (memory-bound);
+    // - a slot's compute is one micro-batch's training step on a stage, less its Adam: the
+    //   stage estimated alone at a batch of 1.
+    let send = 5e-6 + 6_291_456.0 / 50e9;
+    let all_reduce = 11_033_281_536.0 / 50e9 + 2.0 * 5e-6;
+    let adam = 154_465_941_504.0 / 3350e9;
+    let mut stage_w = w.clone();
+    if let Some(t) = stage_w.transformer_mut() {
+        t.layers = 24;
+    }
+    assert_eq!(stage_w.parameters(), 44_133_126_144.0);
+    let one_micro = estimate(&EstimateRequest {
+        workload: &stage_w,
+        hardware: hw,
+        measurement: None,
+        devices: 8,
+        replicas: 1,
+        expert_parallel: false,
+        scenario: ridge_core::Scenario { batch: 1, ..w.defaults },
+        options: RooflineOptions::default(),
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let micro = one_micro.phase(Phase::Step).map(|p| p.seconds).unwrap_or_default() - adam;
     let p = at(4, 2);
-    let stage = p.stage.phase(Phase::Step).unwrap_or_else(|| panic!("step"));
-    let adam: f64 = stage.operations.iter().filter(|o| o.name.starts_with("optimizer.")).map(|o| o.seconds).sum();
-    let micro = (stage.seconds - adam) / 768.0;
-    let link = net.gb_per_s_per_direction.value * GB / 8.0;
-    let send = net.latency_s() + 2048.0 * f64::from(t.hidden) * 2.0 / 8.0 / link;
-    let grads = p.stage.parameters / 8.0 * 2.0;
-    let all_reduce = grads / link + 2.0 * net.latency_s();
     let expected = 771.0 * (micro + 2.0 * send) + all_reduce + adam;
     assert!(close(p.step_s.unwrap_or_default(), expected, 1e-9), "{:?} vs {expected}", p.step_s);
     assert!(close(p.bubble_share.unwrap_or_default(), 3.0 * (micro + 2.0 * send) / expected, 1e-9));
@@ -499,14 +573,17 @@ fn a_pipeline_step_is_its_slots_the_all_reduce_and_the_optimizer() {
         scenario: odd.defaults,
         options: RooflineOptions::default(),
     });
-    assert!(err.is_err_and(|e| e.contains("multiple of the micro-batch")));
+    assert_eq!(
+        err.err(),
+        Some(PipelineError::Scenario(ScenarioError::MicroBatches { batch: 1535, micro: 1, replicas: 2 }))
+    );
 }
 
 #[test]
 fn a_device_with_documented_fractions_is_calibrated_with_them() {
     let c = catalog();
     let w = c.workload("llama-3.1-70b").unwrap_or_else(|| panic!("preset"));
-    let prefill = |hw: &str, calibration: ridge_core::roofline::Calibration| {
+    let prefill = |hw: &str, calibration: ridge_core::roofline::CalibrationMode| {
         let hw = c.hardware(hw).unwrap_or_else(|| panic!("{hw}"));
         let e = estimate(&EstimateRequest {
             workload: w,
@@ -522,20 +599,20 @@ fn a_device_with_documented_fractions_is_calibrated_with_them() {
         let op = e.phase(Phase::Prefill).and_then(|p| p.operations.iter().find(|o| o.name == "ffn.up").cloned());
         (op.map(|o| o.compute_s).unwrap_or_default(), e.notes)
     };
-    use ridge_core::roofline::Calibration;
+    use ridge_core::roofline::{Calibration, CalibrationMode};
     // MI300X: AMD's documented GEMM share (0.54) replaces the general 0.77.
-    let (raw, _) = prefill("mi300x", Calibration::NONE);
-    let (cal, notes) = prefill("mi300x", Calibration::DEFAULTS);
+    let (raw, _) = prefill("mi300x", CalibrationMode::Off);
+    let (cal, notes) = prefill("mi300x", CalibrationMode::Documented);
     assert!(close(cal, raw / 0.54, 1e-12), "{cal} vs {raw} / 0.54");
     assert!(notes.iter().any(|n| n.contains("mi300x's own documented fractions") && n.contains("708")), "{notes:?}");
     // A device without its own keeps the defaults.
-    let (raw, _) = prefill("h100-sxm", Calibration::NONE);
-    let (cal, notes) = prefill("h100-sxm", Calibration::DEFAULTS);
+    let (raw, _) = prefill("h100-sxm", CalibrationMode::Off);
+    let (cal, notes) = prefill("h100-sxm", CalibrationMode::Documented);
     assert!(close(cal, raw / 0.77, 1e-12));
     assert!(!notes.iter().any(|n| n.contains("own documented")));
     // An explicit calibration is taken as given.
-    let custom = Calibration { gemm_compute: 0.5, ..Calibration::DEFAULTS };
-    let (raw, _) = prefill("mi300x", Calibration::NONE);
+    let custom = CalibrationMode::Custom(Calibration { gemm_compute: 0.5, ..Calibration::DEFAULTS });
+    let (raw, _) = prefill("mi300x", CalibrationMode::Off);
     let (cal, _) = prefill("mi300x", custom);
     assert!(close(cal, raw / 0.5, 1e-12));
 }

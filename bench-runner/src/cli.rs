@@ -794,7 +794,7 @@ fn workloads_cmd(catalog: &Catalog, a: &ListArgs, out: &mut dyn Write) -> Result
     }
     let mut t = format::table(&["id", "family", "parameters", "active", "shape", "default scenario"]);
     for w in &catalog.workloads {
-        let shape = match (&w.transformer, &w.dlrm) {
+        let shape = match (w.transformer(), w.dlrm()) {
             (Some(t), _) => {
                 let mut s = format!("{} layers x {}, {} heads", t.layers, t.hidden, t.heads);
                 if t.kv_heads() != t.heads {
@@ -935,7 +935,7 @@ fn pipeline_cmd(catalog: &Catalog, a: &EstimateArgs, req: &EstimateRequest<'_>, 
         format!("{} ({})", gb(p.memory_per_device_bytes), if p.fits { "fits" } else { "does NOT fit" }),
     ]);
     writeln!(out, "{t}")?;
-    let layers = req.workload.transformer.as_ref().map_or(0, |t| t.layers.div_ceil(a.pipeline_stages));
+    let layers = req.workload.transformer().map_or(0, |t| t.layers.div_ceil(a.pipeline_stages));
     writeln!(out, "\none stage ({layers} layers on {} devices):", req.devices)?;
     print_estimate(&p.stage, hw, a.ops, out)
 }

@@ -65,6 +65,12 @@ fn check(field: &'static str, v: f64, ok: bool, what: &str) -> Result<(), CostEr
     if v.is_finite() && ok { Ok(()) } else { Err(CostError { field, message: format!("must be {what}, got {v}") }) }
 }
 
+/// US dollars per million units of work (tokens, samples) at `usd_per_hour` for the hardware
+/// doing `per_s` units a second.
+pub fn usd_per_million(usd_per_hour: f64, per_s: f64) -> f64 {
+    usd_per_hour / 3600.0 / per_s * 1e6
+}
+
 /// Energy and total cost of ownership.
 pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
     check("units", i.units, i.units > 0.0, "positive")?;
@@ -117,12 +123,26 @@ pub struct OwnedCost {
     pub basis: String,
 }
 
+/// Why a device's cost of ownership cannot be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OwnedCostError {
+    /// The catalog lists no purchase price.
+    #[error("no purchase price listed")]
+    NoPurchasePrice,
+    /// The catalog lists no TDP.
+    #[error("no published TDP for the energy cost")]
+    NoTdp,
+    /// A term is out of range.
+    #[error(transparent)]
+    Terms(#[from] CostError),
+}
+
 /// The cost per hour of owning one device of `hw`: its catalog purchase price over the years
 /// plus the [`tco`] energy at its TDP and idle power. Errors say what the catalog lacks or which
 /// term is out of range.
-pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Result<OwnedCost, String> {
-    let purchase = hw.purchase.as_ref().ok_or("no purchase price listed")?;
-    let tdp = hw.power.tdp_w.as_ref().map(|f| f.value).ok_or("no published TDP for the energy cost")?;
+pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Result<OwnedCost, OwnedCostError> {
+    let purchase = hw.purchase.as_ref().ok_or(OwnedCostError::NoPurchasePrice)?;
+    let tdp = hw.power.tdp_w.as_ref().map(|f| f.value).ok_or(OwnedCostError::NoTdp)?;
     let idle = hw.power.idle_w.as_ref().map(|f| f.value).unwrap_or(0.0);
     let r = tco(&TcoInputs {
         units: 1.0,
@@ -133,8 +153,7 @@ pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Resul
         pue: o.pue,
         purchase_usd: purchase.usd,
         years: o.years,
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     Ok(OwnedCost {
         usd_per_device_hour: r.total_usd_per_hour,
         kwh_per_device_year: r.kwh_per_year,

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod bench;
+pub mod checks;
 pub mod compare;
 pub mod cost;
 pub mod data;

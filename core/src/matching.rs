@@ -389,7 +389,8 @@ fn device_cost(hw: &Hardware, cost: CostMode) -> Result<(f64, String, Option<f64
         }
         CostMode::Owned { years, usd_per_kwh, pue, utilization } => {
             let c =
-                crate::cost::owned_device_cost(hw, &crate::cost::Ownership { years, usd_per_kwh, pue, utilization })?;
+                crate::cost::owned_device_cost(hw, &crate::cost::Ownership { years, usd_per_kwh, pue, utilization })
+                    .map_err(|e| e.to_string())?;
             Ok((c.usd_per_device_hour, c.basis, Some(c.kwh_per_device_year)))
         }
     }
@@ -520,7 +521,7 @@ impl Search<'_> {
         let mut v = Vec::new();
         let mut t = 1u32;
         while t <= limit {
-            let splits = match &self.req.workload.transformer {
+            let splits = match self.req.workload.transformer() {
                 Some(tr) => tr.check_split(t).is_ok(),
                 None => true,
             };
@@ -535,7 +536,7 @@ impl Search<'_> {
     /// Mixture-of-experts inference: expert-parallel device counts (powers of two from 2 inside
     /// the scale-up domain, where the all-to-alls run, that split the experts evenly).
     fn ep_degrees(&self, hw: &Hardware) -> Vec<u32> {
-        let Some(t) = &self.req.workload.transformer else { return Vec::new() };
+        let Some(t) = self.req.workload.transformer() else { return Vec::new() };
         if self.family != Family::Moe {
             return Vec::new();
         }
@@ -556,7 +557,7 @@ impl Search<'_> {
     /// scale-up domain (where the gradient all-reduce runs) and split the global batch into whole
     /// micro-batches. Inference: 1 (its replicas are independent and added later).
     fn dp_degrees(&self, hw: &Hardware, tp: u32) -> Vec<u32> {
-        let Some(training) = &self.req.workload.training else { return vec![1] };
+        let Some(training) = self.req.workload.training() else { return vec![1] };
         let domain = hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8).max(1);
         let limit = (domain.min(self.req.constraints.max_devices) / tp.max(1)).max(1);
         let micro = training.micro_batch_sequences.max(1);
@@ -709,7 +710,7 @@ impl Search<'_> {
     ) {
         let c = self.req.constraints;
         let Some((node, _)) = self.node(hw) else { return };
-        let Some(t) = &self.req.workload.transformer else { return };
+        let Some(t) = self.req.workload.transformer() else { return };
         let Some(tp) = self.tp_degrees(hw).into_iter().filter(|t| *t <= node.devices).max() else { return };
         let batch = c.batch.unwrap_or(self.req.scenario.batch);
         let mut pp = 1u32;
@@ -781,6 +782,7 @@ impl Search<'_> {
             scenario: Scenario { batch, ..self.req.scenario },
             options: self.req.options,
         })
+        .map_err(|e| e.to_string())
     }
 }
 

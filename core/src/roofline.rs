@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::hardware::{Hardware, HostLink};
-use crate::ops::{Link, OpKind, Operation};
+use crate::ops::{Link, OpKind, Operation, Role};
 use crate::provenance::Figure;
 use crate::units::{GB, MICRO, Precision, TERA};
 
@@ -227,6 +227,9 @@ pub struct OpEstimate {
     pub op: String,
     /// Instances.
     pub count: f64,
+    /// Its part in a training step (not serialized: the name says it).
+    #[serde(skip)]
+    pub role: Role,
     /// Precision whose peak timed the arithmetic.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timed_at: Option<Precision>,
@@ -257,9 +260,43 @@ pub struct OpEstimate {
 pub struct RooflineOptions {
     /// Fixed seconds added per kernel instance (launch, synchronisation).
     pub kernel_overhead_s: f64,
-    /// Achievable fractions of datasheet peaks ([`Calibration::NONE`] by default: the roofline's
+    /// Which achievable fractions scale the datasheet peaks (none by default: the roofline's
     /// upper bound).
-    pub calibration: Calibration,
+    pub calibration: CalibrationMode,
+}
+
+/// Whether and how datasheet ceilings are scaled to what kernels achieve.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CalibrationMode {
+    /// Datasheet peaks as they are: the roofline's upper bound.
+    #[default]
+    Off,
+    /// The documented fractions: [`Calibration::DEFAULTS`], with a device's own documented
+    /// fractions in their place where the catalog has them.
+    Documented,
+    /// These fractions, as given, on every device.
+    Custom(Calibration),
+}
+
+impl CalibrationMode {
+    /// The fractions that apply to a device with these documented fractions of its own.
+    pub fn fractions(&self, device: Option<&crate::hardware::DeviceCalibration>) -> Calibration {
+        match self {
+            CalibrationMode::Off => Calibration::NONE,
+            CalibrationMode::Documented => Calibration::DEFAULTS.for_device(device),
+            CalibrationMode::Custom(c) => *c,
+        }
+    }
+
+    /// Whether any ceiling is scaled.
+    pub fn is_active(&self) -> bool {
+        match self {
+            CalibrationMode::Off => false,
+            CalibrationMode::Documented => true,
+            CalibrationMode::Custom(c) => c.is_active(),
+        }
+    }
 }
 
 /// Achievable fractions of datasheet ceilings per operation class. Real kernels do not reach
@@ -405,8 +442,14 @@ fn note(notes: &mut Vec<String>, text: String) {
     }
 }
 
-/// Places operations on a device's roofline.
-pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Result<Evaluation, RooflineError> {
+/// Places operations on a device's roofline, datasheet ceilings scaled by `calibration` and
+/// `kernel_overhead_s` added per kernel instance.
+pub fn evaluate(
+    ops: &[Operation],
+    c: &Ceilings,
+    calibration: &Calibration,
+    kernel_overhead_s: f64,
+) -> Result<Evaluation, RooflineError> {
     let mut notes = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
@@ -443,7 +486,7 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
                 if q != p && !matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) {
                     note(&mut notes, format!("{} has no {p} peak: {p} arithmetic timed at its {q} peak", c.hardware));
                 }
-                let cal = opts.calibration;
+                let cal = calibration;
                 let fraction = match (&op.kind, ceiling.basis) {
                     (_, Basis::Measured) => 1.0,
                     (OpKind::Gemm { .. }, _) if q.bytes() <= 1.0 => cal.gemm_compute_8bit,
@@ -457,8 +500,8 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
         };
         let memory_fraction = match (&op.kind, c.memory_bytes_per_s.basis) {
             (_, Basis::Measured) => 1.0,
-            (OpKind::EmbeddingBag { .. }, _) => opts.calibration.gather_memory,
-            _ => opts.calibration.memory,
+            (OpKind::EmbeddingBag { .. }, _) => calibration.gather_memory,
+            _ => calibration.memory,
         };
         let memory_s = bytes / (c.memory_bytes_per_s.per_s * memory_fraction);
         let (link_s, link_bytes, link_bound) = match op.kind.link_bytes() {
@@ -466,7 +509,7 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
             Some((link, per_instance)) => {
                 let (mut rate, latency, bound) = link_rate(op, link, c, &mut notes)?;
                 if matches!(op.kind, OpKind::Collective { .. }) && bound == Bound::Interconnect {
-                    rate *= opts.calibration.collective_link;
+                    rate *= calibration.collective_link;
                 }
                 let steps = match op.kind {
                     OpKind::Collective { kind, group, .. } => kind.latency_steps(group),
@@ -476,7 +519,7 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
                 (total / rate + op.count * steps * latency, total, bound)
             }
         };
-        let overhead_s = op.count * opts.kernel_overhead_s;
+        let overhead_s = op.count * kernel_overhead_s;
         let (busy, mut bound) = [(compute_s, Bound::Compute), (memory_s, Bound::Memory), (link_s, link_bound)]
             .into_iter()
             .fold((0.0, Bound::Memory), |best, x| if x.0 > best.0 { x } else { best });
@@ -487,6 +530,7 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
             name: op.name.clone(),
             op: op.kind.label().to_string(),
             count: op.count,
+            role: op.role,
             timed_at,
             flops,
             bytes,
@@ -528,9 +572,6 @@ fn link_rate(
                 host(c.host_to_device_bytes_per_s.as_ref()).map(|(r, l, _)| (r, l, Bound::Interconnect))
             }
         },
-        (Link::ScaleOut, _) => {
-            Err(RooflineError::NoLink { hardware: c.hardware.clone(), link: "scale-out", op: op.name.clone() })
-        }
     }
 }
 

@@ -62,9 +62,9 @@ pub struct EstimateInput {
 fn options(calibrated: bool) -> RooflineOptions {
     RooflineOptions {
         calibration: if calibrated {
-            ridge_core::roofline::Calibration::DEFAULTS
+            ridge_core::roofline::CalibrationMode::Documented
         } else {
-            ridge_core::roofline::Calibration::NONE
+            ridge_core::roofline::CalibrationMode::Off
         },
         ..RooflineOptions::default()
     }
