@@ -1,6 +1,7 @@
 //! Hand-checkable numbers of the model against the built-in datasets.
 
 use ridge_core::estimate::{EstimateRequest, estimate};
+use ridge_core::notes::Note;
 use ridge_core::ops::{OpKind, Operation};
 use ridge_core::roofline::{Ceilings, evaluate};
 use ridge_core::units::GB;
@@ -136,7 +137,10 @@ fn memory_fit_follows_capacity() {
     assert!(close(f2.weights_bytes, f1.weights_bytes / 2.0, 1e-12));
     // KV cache: 2 (K, V) x 80 layers x 8 kv heads x 128 dims x 2 bytes x 2,304 tokens.
     assert!(close(f1.kv_cache_bytes, 2.0 * 80.0 * 8.0 * 128.0 * 2.0 * 2304.0, 1e-12));
-    assert!(one.notes.iter().any(|n| n.contains("does not fit")), "{:?}", one.notes);
+    let does_not_fit =
+        Note::DoesNotFit { workload: "llama-2-70b".into(), min_devices: 2, capacity_bytes: 80e9, usable_fraction: 0.9 };
+    assert!(one.notes.contains(&does_not_fit), "{:?}", one.notes);
+    assert!(!two.notes.iter().any(|n| matches!(n, Note::DoesNotFit { .. })), "{:?}", two.notes);
 }
 
 #[test]
@@ -205,7 +209,12 @@ fn precisions_without_a_peak_fall_back_and_say_so() {
     let (Some(w), Some(a100)) = (c.workload("llama-3.1-8b"), c.hardware("a100-sxm-80gb")) else { panic!("presets") };
     let e =
         run(w, a100, 1, |s| (s.weights, s.activations, s.kv_cache) = (Precision::Fp8, Precision::Fp8, Precision::Fp8));
-    assert!(e.notes.iter().any(|n| n.contains("no fp8 peak") && n.contains("fp16")), "{:?}", e.notes);
+    let fallback = Note::PrecisionFallback {
+        hardware: "a100-sxm-80gb".into(),
+        precision: Precision::Fp8,
+        timed_at: Precision::Fp16,
+    };
+    assert!(e.notes.contains(&fallback), "{:?}", e.notes);
     let prefill = e.phase(Phase::Prefill).unwrap_or_else(|| panic!("prefill"));
     assert!(prefill.operations.iter().any(|o| o.timed_at == Some(Precision::Fp16)));
     // TPU v5e publishes no fp32 peak at all: a clear error, not a guess.
@@ -389,7 +398,12 @@ fn recommender_tables_that_do_not_fit_can_spill_to_host_memory() {
     let want = lookups * spill * f64::from(d.embedding_dim) * 2.0;
     assert!(close(off.bytes + off.link_bytes, want, 1e-6), "{} + {} vs {want}", off.bytes, off.link_bytes);
     assert_eq!(step.bound, Some(Bound::HostLink));
-    assert!(spilled.notes.iter().any(|n| n.starts_with("offload:")), "{:?}", spilled.notes);
+    let noted = spilled.notes.iter().find_map(|n| match n {
+        Note::Offload { share, bytes_per_device } => Some((*share, *bytes_per_device)),
+        _ => None,
+    });
+    let (share, bytes) = noted.unwrap_or_else(|| panic!("no offload note: {:?}", spilled.notes));
+    assert!(close(share, spill, 1e-6) && close(bytes, tables * spill, 1e-6), "{share} {bytes}");
     // Where the tables fit, offload changes nothing.
     let fits = run(w, h100, 1, |s| s.offload = true);
     let plain = run(w, h100, 1, |_| {});
@@ -419,7 +433,8 @@ fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
     let plain = with(h100, false, CalibrationMode::Off).unwrap_or_else(|e| panic!("{e}"));
     let cal = with(h100, false, CalibrationMode::Documented).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cal.basis, ridge_core::Basis::Calibrated);
-    assert!(cal.notes.iter().any(|n| n.starts_with("calibrated:")));
+    assert!(cal.notes.contains(&Note::Calibrated { fractions: Calibration::DEFAULTS }), "{:?}", cal.notes);
+    assert!(!plain.notes.iter().any(|n| matches!(n, Note::Calibrated { .. })));
     // Batch-1 decode streams the weights: every operation is memory-bound, so the step takes
     // 1/0.89 as long, to rounding.
     let (a, b) = (plain.phase(Phase::Decode), cal.phase(Phase::Decode));
@@ -604,12 +619,17 @@ fn a_device_with_documented_fractions_is_calibrated_with_them() {
     let (raw, _) = prefill("mi300x", CalibrationMode::Off);
     let (cal, notes) = prefill("mi300x", CalibrationMode::Documented);
     assert!(close(cal, raw / 0.54, 1e-12), "{cal} vs {raw} / 0.54");
-    assert!(notes.iter().any(|n| n.contains("mi300x's own documented fractions") && n.contains("708")), "{notes:?}");
+    let own = notes.iter().find_map(|n| match n {
+        Note::DeviceCalibration { hardware, fractions } if hardware == "mi300x" => Some(fractions.clone()),
+        _ => None,
+    });
+    let own = own.unwrap_or_else(|| panic!("no note of mi300x's own fractions: {notes:?}"));
+    assert!(own.iter().any(|f| f.name == "gemm_compute" && f.value == 0.54), "{own:?}");
     // A device without its own keeps the defaults.
     let (raw, _) = prefill("h100-sxm", CalibrationMode::Off);
     let (cal, notes) = prefill("h100-sxm", CalibrationMode::Documented);
     assert!(close(cal, raw / 0.77, 1e-12));
-    assert!(!notes.iter().any(|n| n.contains("own documented")));
+    assert!(!notes.iter().any(|n| matches!(n, Note::DeviceCalibration { .. })));
     // An explicit calibration is taken as given.
     let custom = CalibrationMode::Custom(Calibration { gemm_compute: 0.5, ..Calibration::DEFAULTS });
     let (raw, _) = prefill("mi300x", CalibrationMode::Off);

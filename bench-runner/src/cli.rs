@@ -1088,7 +1088,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     }
     if !e.notes.is_empty() {
         writeln!(out)?;
-        for n in &e.notes {
+        for n in e.notes.iter() {
             writeln!(out, "note: {n}")?;
         }
     }

@@ -4,7 +4,8 @@
 use crate::workload::{Scenario, Training};
 
 /// A scenario (or layout) that is not valid for the workload.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
 pub enum ScenarioError {
     /// No devices.
     #[error("devices must be at least 1")]

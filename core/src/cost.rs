@@ -52,7 +52,7 @@ pub struct TcoReport {
 }
 
 /// An input outside its domain.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct CostError {
     /// The input's name.
@@ -124,7 +124,8 @@ pub struct OwnedCost {
 }
 
 /// Why a device's cost of ownership cannot be computed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
 pub enum OwnedCostError {
     /// The catalog lists no purchase price.
     #[error("no purchase price listed")]

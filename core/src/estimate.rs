@@ -8,6 +8,7 @@ use crate::checks::{self, ScenarioError};
 use crate::cost::{OwnedCostError, usd_per_million};
 use crate::hardware::Hardware;
 use crate::memory::{self, Footprint};
+use crate::notes::{DocumentedFraction, Note, Worded};
 use crate::ops::{CollectiveKind, Link, OpKind, Operation, Role};
 use crate::roofline::{
     self, Basis, Bound, Calibration, CalibrationMode, Ceilings, Evaluation, Measurement, OpEstimate, RidgePoint,
@@ -53,7 +54,8 @@ pub struct EstimateRequest<'a> {
 }
 
 /// Why an estimate cannot be made.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
 pub enum EstimateError {
     /// The scenario is not valid for the workload.
     #[error(transparent)]
@@ -113,7 +115,7 @@ pub struct PhaseEstimate {
 }
 
 /// A workload's estimate on a device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estimate {
     /// Workload id.
     pub workload: String,
@@ -148,8 +150,9 @@ pub struct Estimate {
     /// The cost of owning one device, when asked for ([`Estimate::price_owned`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owned: Option<crate::cost::OwnedCost>,
-    /// Remarks: fallbacks, assumptions, warnings.
-    pub notes: Vec<String>,
+    /// Remarks (fallbacks, assumptions, warnings): `notes` in words, `notes_data` as data.
+    #[serde(flatten)]
+    pub notes: Worded<Vec<Note>>,
 }
 
 impl Estimate {
@@ -179,7 +182,7 @@ struct PhaseContext<'a> {
     calibration: Calibration,
     kernel_overhead_s: f64,
     unit: &'static str,
-    notes: Vec<String>,
+    notes: Vec<Note>,
 }
 
 impl PhaseContext<'_> {
@@ -261,10 +264,11 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     if let Some(ic) = &req.hardware.interconnect
         && synced > ic.domain_devices
     {
-        ctx.notes.push(format!(
-            "{synced} devices exceed the {}-device scale-up domain of {}: collectives are modelled on its scale-up link anyway",
-            ic.domain_devices, req.hardware.id
-        ));
+        ctx.notes.push(Note::BeyondScaleUpDomain {
+            devices: synced,
+            domain: ic.domain_devices,
+            hardware: req.hardware.id.clone(),
+        });
     }
     let ep = req.expert_parallel;
     if ep {
@@ -327,11 +331,10 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             let (prompt, output) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
             let batch = f64::from(s.batch);
             if s.prompt_tokens.saturating_add(s.output_tokens) > t.max_context {
-                ctx.notes.push(format!(
-                    "prompt + output ({}) exceed the model's trained context ({})",
-                    s.prompt_tokens.saturating_add(s.output_tokens),
-                    t.max_context
-                ));
+                ctx.notes.push(Note::ContextExceeded {
+                    tokens: s.prompt_tokens.saturating_add(s.output_tokens),
+                    max_context: t.max_context,
+                });
             }
             // Expert parallel: each device runs its share of the sequences.
             let local = if ep { batch / f64::from(n) } else { batch };
@@ -363,11 +366,10 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
                 (memory::dlrm_inference(d, &s, n, capacity), 0.0)
             };
             if spill > 0.0 {
-                ctx.notes.push(format!(
-                    "offload: {:.0}% of each device's embedding rows ({:.1} GB) live in host memory; their lookups cross the host link (uniform access, no hot-row cache)",
-                    spill * 100.0,
-                    d.embedding_params() * s.weights.bytes() / f64::from(n) * spill / crate::units::GB
-                ));
+                ctx.notes.push(Note::Offload {
+                    share: spill,
+                    bytes_per_device: d.embedding_params() * s.weights.bytes() / f64::from(n) * spill,
+                });
             }
             let ops = d.inference_ops(&s, n, spill);
             phases.push(ctx.phase(Phase::Step, &ops, 1.0, f64::from(s.batch), footprint)?);
@@ -377,27 +379,23 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     if req.options.calibration == CalibrationMode::Documented
         && let Some(own) = &req.hardware.calibration
     {
-        let used: Vec<String> = own
+        let fractions: Vec<DocumentedFraction> = own
             .fields()
             .into_iter()
             .filter_map(|(name, f)| {
-                f.map(|f| format!("{name} {:.0}% ({})", f.value * 100.0, f.source.as_deref().unwrap_or("")))
+                f.map(|f| DocumentedFraction {
+                    name: name.to_string(),
+                    value: f.value,
+                    source: f.source.clone().unwrap_or_default(),
+                })
             })
             .collect();
-        if !used.is_empty() {
-            notes.push(format!("calibrated with {}'s own documented fractions: {}", req.hardware.id, used.join("; ")));
+        if !fractions.is_empty() {
+            notes.push(Note::DeviceCalibration { hardware: req.hardware.id.clone(), fractions });
         }
     }
     if cal.is_active() {
-        notes.push(format!(
-            "calibrated: datasheet ceilings scaled to GEMM {:.0}% (8-bit {:.0}%), attention {:.0}% of compute; streaming {:.0}%, gathers {:.0}% of bandwidth; collectives {:.0}% of the link (measured ceilings unscaled)",
-            cal.gemm_compute * 100.0,
-            cal.gemm_compute_8bit * 100.0,
-            cal.attention_compute * 100.0,
-            cal.memory * 100.0,
-            cal.gather_memory * 100.0,
-            cal.collective_link * 100.0
-        ));
+        notes.push(Note::Calibrated { fractions: cal });
     }
     // Independent inference replicas multiply throughput (training's are in its step already).
     if family != Family::Training && r > 1 {
@@ -418,12 +416,12 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     }
     if phases.iter().any(|p| !p.fits) {
         let need = phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
-        notes.push(format!(
-            "does not fit: {} needs at least {need} device(s) of {:.0} GB at {:.0}% usable memory",
-            w.id,
-            capacity / crate::units::GB,
-            memory::USABLE_MEMORY_FRACTION * 100.0
-        ));
+        notes.push(Note::DoesNotFit {
+            workload: w.id.clone(),
+            min_devices: need,
+            capacity_bytes: capacity,
+            usable_fraction: memory::USABLE_MEMORY_FRACTION,
+        });
     }
     Ok(Estimate {
         workload: w.id.clone(),
@@ -447,6 +445,6 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         phases,
         price,
         owned: None,
-        notes,
+        notes: notes.into(),
     })
 }

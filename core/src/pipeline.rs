@@ -17,7 +17,7 @@
 //! upper bound on the slowest stage. Each tensor-parallel rank sends its share of the
 //! activations on its own share of the node's network bandwidth.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::checks::{self, ScenarioError};
 use crate::estimate::{Estimate, EstimateError, EstimateRequest, Phase, estimate};
@@ -52,7 +52,7 @@ pub struct PipelineRequest<'a> {
 }
 
 /// A pipelined configuration's figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PipelineEstimate {
     /// Devices in all: tensor parallel x stages x replicas.
     pub devices: u32,
@@ -95,7 +95,8 @@ pub struct PipelineEstimate {
 }
 
 /// Why a pipelined configuration cannot be estimated.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
 pub enum PipelineError {
     /// Only transformers are pipelined.
     #[error("`{workload}` is not a transformer: only transformers are pipelined")]

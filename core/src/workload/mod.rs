@@ -331,7 +331,8 @@ pub struct PassShape {
 }
 
 /// Why a workload cannot be split as asked.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
 pub enum SplitError {
     /// Tensor parallelism needs the heads, kv split and feed-forward width to divide evenly.
     #[error("{what} ({value}) does not divide over {devices} devices")]
