@@ -5,6 +5,7 @@
 
 mod datasets;
 mod fidelity;
+mod matching;
 mod model;
 
 use ridge_core::Catalog;
