@@ -157,6 +157,7 @@ impl Catalog {
 /// `{"workload": [...]}`. The format follows the name's extension (`.json`, else TOML).
 pub fn parse_workloads(file: SourceFile<'_>) -> Result<Vec<Workload>, DataErrors> {
     let mut errors = Vec::new();
+    // text: the file name the caller gives
     let table = if file.name.to_ascii_lowercase().ends_with(".json") {
         json_table(file, "workload", &mut errors)
     } else {

@@ -94,6 +94,7 @@ pub(super) fn entries<T: DeserializeOwned>(
                 // An unknown map key shows as `?` in the path: name the map instead.
                 let path = e.path().to_string();
                 let path = path.trim_end_matches(".?").to_string();
+                // text: serde_path_to_error's path of the entry itself
                 let field = (path != "." && path != "?").then_some(path);
                 let message = e.into_inner().to_string();
                 let message = message.lines().next().unwrap_or_default().trim_end().to_string();

@@ -217,6 +217,49 @@ fn default_true() -> bool {
     true
 }
 
+/// Changes to a workload's default scenario as the command line and the page take them: the one
+/// home of how they apply. A specific precision (`weights`, `activations`, `kv_cache`) wins over
+/// `precision`, which sets all three.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ScenarioOverrides {
+    /// Sequences (or samples).
+    pub batch: Option<u32>,
+    /// Prompt tokens (the sequence length for encoders and training).
+    pub prompt_tokens: Option<u32>,
+    /// Generated tokens.
+    pub output_tokens: Option<u32>,
+    /// Weights, activations and KV cache at once.
+    pub precision: Option<Precision>,
+    /// Weights.
+    pub weights: Option<Precision>,
+    /// Activations and arithmetic.
+    pub activations: Option<Precision>,
+    /// KV cache.
+    pub kv_cache: Option<Precision>,
+    /// Attention without a fused kernel.
+    pub unfused_attention: bool,
+    /// Recommender tables that do not fit stay in host memory.
+    pub offload: bool,
+}
+
+impl Scenario {
+    /// This scenario with the overrides applied.
+    pub fn with(mut self, o: &ScenarioOverrides) -> Scenario {
+        self.batch = o.batch.unwrap_or(self.batch);
+        self.prompt_tokens = o.prompt_tokens.unwrap_or(self.prompt_tokens);
+        self.output_tokens = o.output_tokens.unwrap_or(self.output_tokens);
+        if let Some(p) = o.precision {
+            (self.weights, self.activations, self.kv_cache) = (p, p, p);
+        }
+        self.weights = o.weights.unwrap_or(self.weights);
+        self.activations = o.activations.unwrap_or(self.activations);
+        self.kv_cache = o.kv_cache.unwrap_or(self.kv_cache);
+        self.fused_attention &= !o.unfused_attention;
+        self.offload |= o.offload;
+        self
+    }
+}
+
 /// The family a workload belongs to, for listing and for choosing its phases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -347,4 +390,36 @@ pub enum SplitError {
     /// Expert parallelism splits experts; a dense model has none.
     #[error("expert parallelism needs a mixture-of-experts model")]
     NotMoe,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_change_only_what_they_name_and_specific_precisions_win() {
+        let base = Scenario {
+            batch: 8,
+            prompt_tokens: 128,
+            output_tokens: 64,
+            weights: Precision::Bf16,
+            activations: Precision::Bf16,
+            kv_cache: Precision::Bf16,
+            fused_attention: true,
+            offload: false,
+        };
+        assert_eq!(base.with(&ScenarioOverrides::default()), base);
+        let o = ScenarioOverrides {
+            batch: Some(32),
+            precision: Some(Precision::Fp8),
+            kv_cache: Some(Precision::Fp16),
+            unfused_attention: true,
+            offload: true,
+            ..ScenarioOverrides::default()
+        };
+        let s = base.with(&o);
+        assert_eq!((s.batch, s.prompt_tokens, s.output_tokens), (32, 128, 64));
+        assert_eq!((s.weights, s.activations, s.kv_cache), (Precision::Fp8, Precision::Fp8, Precision::Fp16));
+        assert!(!s.fused_attention && s.offload);
+    }
 }
