@@ -277,4 +277,18 @@ mod tests {
             "TP2 x DP3 on L4 at batch 16: memory-bound (87% of the longest phase); 12% of the time is communication between devices; tensor parallel over 4 devices is slower than over 2 (synchronisation outweighs compute)"
         );
     }
+
+    #[test]
+    fn json_carries_the_words_beside_the_data() {
+        let r = crate::matching::Rejection { hardware: "l4".into(), reason: Reject::NoTdpForPowerCap.into() };
+        let v = serde_json::to_value(&r).unwrap_or_default();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "hardware": "l4",
+                "reason": "no published TDP to check the power cap against",
+                "reason_data": { "kind": "no-tdp-for-power-cap" }
+            })
+        );
+    }
 }

@@ -27,7 +27,7 @@ impl Transformer {
     /// layout: attention heads and feed-forward width split, two all-reduces per block, norms and
     /// residuals replicated; key/value heads replicated when there are fewer than devices).
     pub fn forward_ops(&self, shape: PassShape, s: &Scenario, tp: u32) -> Vec<Operation> {
-        self.split_forward_ops(shape, s, tp, 1)
+        self.split_forward_ops(shape, s, tp, 1).0
     }
 
     /// The operations of one forward pass on each of `ep` expert-parallel devices of a
@@ -36,7 +36,7 @@ impl Transformer {
     /// experts split whole across the devices (E/ep each), and each layer's routed tokens sent
     /// to their experts' devices and back by two all-to-alls. A dense model gets `forward_ops`.
     pub fn expert_parallel_forward_ops(&self, shape: PassShape, s: &Scenario, ep: u32) -> Vec<Operation> {
-        self.split_forward_ops(shape, s, 1, if self.moe.is_some() { ep.max(1) } else { 1 })
+        self.split_forward_ops(shape, s, 1, if self.moe.is_some() { ep.max(1) } else { 1 }).0
     }
 
     /// Checks that `ep` devices can hold the experts in equal whole shares.
@@ -57,7 +57,15 @@ impl Transformer {
         self.parameters() - f64::from(self.layers) * experts * self.expert_params() * (1.0 - 1.0 / e)
     }
 
-    fn split_forward_ops(&self, shape: PassShape, s: &Scenario, tp: u32, ep: u32) -> Vec<Operation> {
+    /// The forward pass's operations, and which of them are inside the transformer blocks (what
+    /// full recomputation reruns): all but the embedding before them and the head after.
+    fn split_forward_ops(
+        &self,
+        shape: PassShape,
+        s: &Scenario,
+        tp: u32,
+        ep: u32,
+    ) -> (Vec<Operation>, std::ops::Range<usize>) {
         let t = f64::from(tp);
         let (w, a, kvp) = (s.weights, s.activations, s.kv_cache);
         let h = self.h();
@@ -93,6 +101,7 @@ impl Transformer {
             ops.push(Operation::new("embed.norm", 1.0, elementwise(tokens * h, 1.0, 1.0, norm_flops)));
         }
 
+        let block_start = ops.len();
         let norms = self.norms_per_layer();
         ops.push(Operation::new("block.norm", layers * norms, elementwise(tokens * h, 1.0, 1.0, norm_flops)));
         ops.push(Operation::new("attn.qkv", layers, gemm(tokens, h, (heads + 2.0 * kv_heads) * hd)));
@@ -185,6 +194,7 @@ impl Transformer {
             ));
         }
 
+        let blocks = block_start..ops.len();
         if shape.logits_rows > 0.0 && self.architecture == Architecture::Decoder {
             ops.push(Operation::new("head.norm", 1.0, elementwise(shape.logits_rows * h, 1.0, 1.0, norm_flops)));
             ops.push(Operation::new("head.logits", 1.0, gemm(shape.logits_rows, h, f64::from(self.vocab) / t)));
@@ -192,7 +202,7 @@ impl Transformer {
         if self.pooler {
             ops.push(Operation::new("pooler", 1.0, gemm(shape.batch, h, h)));
         }
-        ops
+        (ops, blocks)
     }
 
     /// The operations of one training step on each of `tp` devices: per micro-batch the forward,
@@ -203,7 +213,7 @@ impl Transformer {
         let seq = f64::from(s.prompt_tokens);
         let steps = f64::from(s.batch) / micro;
         let shape = PassShape { batch: micro, new_tokens: seq, past_tokens: 0.0, logits_rows: micro * seq };
-        let forward = self.forward_ops(shape, s, tp);
+        let (forward, blocks) = self.split_forward_ops(shape, s, tp, 1);
         let vocab = f64::from(self.vocab) / f64::from(tp);
         let logits = micro * seq * vocab;
 
@@ -226,11 +236,11 @@ impl Transformer {
             )
             .with_role(Role::Loss),
         );
-        for op in &forward {
+        for (i, op) in forward.iter().enumerate() {
             let recompute = match training.recompute {
                 Recompute::None => false,
                 Recompute::Selective => matches!(op.kind, OpKind::Attention { .. }),
-                Recompute::Full => is_block_op(&op.name),
+                Recompute::Full => blocks.contains(&i),
             };
             if recompute {
                 ops.push(
@@ -251,11 +261,6 @@ impl Transformer {
         );
         ops
     }
-}
-
-/// Operations inside the transformer blocks (what full recomputation reruns).
-fn is_block_op(name: &str) -> bool {
-    ["block.", "attn.", "ffn.", "moe.", "tp."].iter().any(|p| name.starts_with(p))
 }
 
 /// One Adam step over `params` parameters trained at `act` precision: read fp32 master weights
@@ -338,5 +343,29 @@ mod tests {
         assert!(four < one / 3.9 && four > one / 4.1, "{one} {four}");
         assert!(t.check_split(4).is_ok());
         assert_eq!(t.check_split(3), Err(SplitError::Uneven { what: "query heads", value: 32, devices: 3 }));
+    }
+
+    #[test]
+    fn full_recomputation_reruns_the_blocks_and_nothing_else() {
+        let training = Training { micro_batch_sequences: 1, recompute: Recompute::Full, total_tokens: None };
+        let ops = llama_7b().training_ops(&Scenario { batch: 2, ..scenario() }, &training, 2);
+        let rerun: Vec<&str> = ops.iter().filter(|o| o.role == Role::Recompute).map(|o| o.name.as_str()).collect();
+        let blocks = [
+            "block.norm",
+            "attn.qkv",
+            "attn.rope",
+            "attn.sdpa",
+            "attn.out",
+            "ffn.up",
+            "ffn.act",
+            "ffn.down",
+            "block.residual",
+            "tp.all-reduce",
+        ];
+        let want: Vec<String> = blocks.iter().map(|b| format!("recompute.{b}")).collect();
+        assert_eq!(rerun, want);
+        // One Adam step, after everything else.
+        assert_eq!(ops.iter().filter(|o| o.role == Role::Optimizer).count(), 1);
+        assert_eq!(ops.last().map(|o| o.role), Some(Role::Optimizer));
     }
 }
