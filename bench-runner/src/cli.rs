@@ -189,7 +189,7 @@ fn tco_cmd(catalog: &Catalog, a: &TcoCmd, out: &mut dyn Write) -> Result<()> {
             "purchase_usd" => "--purchase-usd",
             _ => "--years",
         };
-        anyhow::anyhow!("{flag}: {}", e.message)
+        anyhow::anyhow!("{flag}: {}", e.problem)
     })?;
     if a.json {
         #[derive(Serialize)]
