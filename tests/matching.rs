@@ -100,7 +100,7 @@ fn a_required_throughput_takes_the_cheapest_configuration_that_reaches_it() {
         ..Constraints::default()
     };
     let r = ranked("llama-3.1-8b", &constraints, CostMode::Cloud { class: None });
-    assert_eq!(r.ranked_by, "usd_per_hour");
+    assert_eq!(r.ranked_by, ridge_core::matching::RankedBy::UsdPerHour);
     let row = r.rows.first().unwrap_or_else(|| panic!("{:?}", r.rejected));
     let hourly: Vec<f64> = decoder_configurations("llama-3.1-8b", "h100-sxm")
         .iter()

@@ -998,7 +998,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
         writeln!(out, "time to train the token budget: {}", seconds(ttt))?;
     }
     for p in &e.phases {
-        let unit = if p.throughput_unit == "tokens/s" { "token" } else { "sample" };
+        let unit = if p.throughput_unit == ridge_core::workload::ThroughputUnit::Tokens { "token" } else { "sample" };
         let mut parts = Vec::new();
         if let (Some(usd), Some(price)) = (p.usd_per_million, &e.price) {
             parts.push(format!(

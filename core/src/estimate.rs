@@ -14,7 +14,7 @@ use crate::roofline::{
     self, Basis, Bound, Calibration, CalibrationMode, Ceilings, Evaluation, Measurement, OpEstimate, RidgePoint,
     RooflineError, RooflineOptions,
 };
-use crate::workload::{Architecture, Family, Model, PassShape, Scenario, SplitError, Workload};
+use crate::workload::{Architecture, Family, Model, PassShape, Scenario, SplitError, ThroughputUnit, Workload};
 
 /// A phase of a workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -82,7 +82,7 @@ pub struct PhaseEstimate {
     /// Throughput of all devices together.
     pub throughput_per_s: f64,
     /// Unit of `throughput_per_s`: `tokens/s` or `samples/s`.
-    pub throughput_unit: String,
+    pub throughput_unit: ThroughputUnit,
     /// The bound with the largest share of time.
     pub bound: Option<Bound>,
     /// Share of time per bound.
@@ -181,7 +181,7 @@ struct PhaseContext<'a> {
     ceilings: &'a Ceilings,
     calibration: Calibration,
     kernel_overhead_s: f64,
-    unit: &'static str,
+    unit: ThroughputUnit,
     notes: Vec<Note>,
 }
 
@@ -209,7 +209,7 @@ impl PhaseContext<'_> {
             steps,
             seconds_per_step: seconds,
             throughput_per_s: if seconds > 0.0 { units_per_step / seconds } else { 0.0 },
-            throughput_unit: self.unit.to_string(),
+            throughput_unit: self.unit,
             bound,
             time_share,
             flops: flops * steps,

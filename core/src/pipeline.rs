@@ -25,7 +25,7 @@ use crate::hardware::{Hardware, Node};
 use crate::ops::{CollectiveKind, Role};
 use crate::roofline::{Bound, Measurement, RooflineOptions};
 use crate::units::GB;
-use crate::workload::{Family, Model, Scenario, Workload};
+use crate::workload::{Family, Model, Scenario, ThroughputUnit, Workload};
 
 /// What to estimate.
 #[derive(Debug, Clone, Copy)]
@@ -67,7 +67,7 @@ pub struct PipelineEstimate {
     /// Throughput of all devices (generated tokens/s for decoders, tokens/s for training).
     pub throughput_per_s: f64,
     /// Unit of the throughput.
-    pub throughput_unit: String,
+    pub throughput_unit: ThroughputUnit,
     /// Decoders: time to first token, seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ttft_s: Option<f64>,
@@ -248,7 +248,7 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
             replicas: dp,
             node: req.node.id.clone(),
             throughput_per_s: throughput,
-            throughput_unit: "tokens/s".into(),
+            throughput_unit: ThroughputUnit::Tokens,
             ttft_s: None,
             tpot_s: None,
             step_s: Some(step_s),
@@ -284,7 +284,7 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
         replicas: dp,
         node: req.node.id.clone(),
         throughput_per_s: if cycle > 0.0 { f64::from(s.batch) * output / cycle } else { 0.0 },
-        throughput_unit: "generated tokens/s".into(),
+        throughput_unit: ThroughputUnit::GeneratedTokens,
         ttft_s: Some(ttft),
         tpot_s: Some(tpot),
         step_s: None,

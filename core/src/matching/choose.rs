@@ -338,7 +338,7 @@ fn row(
         },
         batch: cand.batch,
         throughput_per_s: throughput,
-        throughput_unit: throughput_unit(search.family).into(),
+        throughput_unit: throughput_unit(search.family),
         throughput_per_device: throughput / f64::from(devices),
         usd_per_hour,
         usd_per_million: usd_per_million(usd_per_hour, throughput),

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::notes::{Note, Worded};
 use crate::roofline::{Basis, Bound};
-use crate::workload::Family;
+use crate::workload::{Family, ThroughputUnit};
 
 mod choose;
 mod explain;
@@ -132,7 +132,7 @@ pub struct MatchRow {
     /// counting the prefill time; encoders and recommenders: samples; training: tokens).
     pub throughput_per_s: f64,
     /// Unit of the throughput.
-    pub throughput_unit: String,
+    pub throughput_unit: ThroughputUnit,
     /// Per device.
     pub throughput_per_device: f64,
     /// Cost of the configuration per hour, USD.
@@ -193,6 +193,25 @@ pub struct Rejection {
     pub reason: Worded<Reject>,
 }
 
+/// What the rows are ranked by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankedBy {
+    /// Cost per million units of throughput.
+    UsdPerMillion,
+    /// Cost per hour (a throughput is required).
+    UsdPerHour,
+}
+
+impl std::fmt::Display for RankedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RankedBy::UsdPerMillion => "usd_per_million",
+            RankedBy::UsdPerHour => "usd_per_hour",
+        })
+    }
+}
+
 /// The ranking.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MatchResult {
@@ -201,11 +220,11 @@ pub struct MatchResult {
     /// Its family.
     pub family: Family,
     /// Unit of throughput.
-    pub throughput_unit: String,
+    pub throughput_unit: ThroughputUnit,
     /// Ranked by `ranked_by`.
     pub rows: Vec<MatchRow>,
     /// `usd_per_million`, or `usd_per_hour` when a throughput is required.
-    pub ranked_by: String,
+    pub ranked_by: RankedBy,
     /// Devices that cannot serve it.
     pub rejected: Vec<Rejection>,
 }
@@ -238,17 +257,17 @@ pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
     Ok(MatchResult {
         workload: req.workload.id.clone(),
         family,
-        throughput_unit: throughput_unit(family).into(),
+        throughput_unit: throughput_unit(family),
         rows,
-        ranked_by: if by_hour { "usd_per_hour" } else { "usd_per_million" }.into(),
+        ranked_by: if by_hour { RankedBy::UsdPerHour } else { RankedBy::UsdPerMillion },
         rejected,
     })
 }
 
 /// The unit of a row's throughput: generated tokens for decoders (the prefill's time counted).
-pub fn throughput_unit(family: Family) -> &'static str {
+pub fn throughput_unit(family: Family) -> ThroughputUnit {
     match family {
-        Family::Decoder | Family::Moe => "generated tokens/s",
+        Family::Decoder | Family::Moe => ThroughputUnit::GeneratedTokens,
         f => f.throughput_unit(),
     }
 }
@@ -269,9 +288,12 @@ mod tests {
 
     #[test]
     fn decoders_count_generated_tokens() {
-        assert_eq!(throughput_unit(Family::Decoder), "generated tokens/s");
-        assert_eq!(throughput_unit(Family::Moe), "generated tokens/s");
-        assert_eq!(throughput_unit(Family::Training), "tokens/s");
-        assert_eq!(throughput_unit(Family::Recommender), "samples/s");
+        assert_eq!(throughput_unit(Family::Decoder), ThroughputUnit::GeneratedTokens);
+        assert_eq!(throughput_unit(Family::Moe), ThroughputUnit::GeneratedTokens);
+        assert_eq!(throughput_unit(Family::Training), ThroughputUnit::Tokens);
+        assert_eq!(throughput_unit(Family::Recommender), ThroughputUnit::Samples);
+        // The JSON spells them as before.
+        assert_eq!(serde_json::to_value(ThroughputUnit::GeneratedTokens).ok(), Some("generated tokens/s".into()));
+        assert_eq!(serde_json::to_value(RankedBy::UsdPerMillion).ok(), Some("usd_per_million".into()));
     }
 }

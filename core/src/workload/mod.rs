@@ -278,11 +278,35 @@ pub enum Family {
 
 impl Family {
     /// The unit of throughput for this family.
-    pub fn throughput_unit(self) -> &'static str {
+    pub fn throughput_unit(self) -> ThroughputUnit {
         match self {
-            Family::Decoder | Family::Moe | Family::Training => "tokens/s",
-            Family::Encoder | Family::Recommender => "samples/s",
+            Family::Decoder | Family::Moe | Family::Training => ThroughputUnit::Tokens,
+            Family::Encoder | Family::Recommender => ThroughputUnit::Samples,
         }
+    }
+}
+
+/// What a throughput counts per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ThroughputUnit {
+    /// Tokens processed (prompt and generated, or trained on).
+    #[serde(rename = "tokens/s")]
+    Tokens,
+    /// Samples (sequences of an encoder, recommender queries).
+    #[serde(rename = "samples/s")]
+    Samples,
+    /// Tokens generated (a decoder's output, the prefill's time counted).
+    #[serde(rename = "generated tokens/s")]
+    GeneratedTokens,
+}
+
+impl std::fmt::Display for ThroughputUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ThroughputUnit::Tokens => "tokens/s",
+            ThroughputUnit::Samples => "samples/s",
+            ThroughputUnit::GeneratedTokens => "generated tokens/s",
+        })
     }
 }
 
