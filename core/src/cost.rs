@@ -246,6 +246,14 @@ mod tests {
     }
 
     #[test]
+    fn every_unit_is_bought() {
+        // 4 units at $10,000 over 2 years, no energy bill: $20,000 a year, $40,000 in all.
+        let r = tco(&TcoInputs { units: 4.0, usd_per_kwh: 0.0, purchase_usd: 10_000.0, years: 2.0, ..inputs() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((r.capex_usd_per_year, r.total_usd), (20_000.0, 40_000.0));
+    }
+
+    #[test]
     fn bad_inputs_name_the_field() {
         let bad = |i: TcoInputs| tco(&i).err().map(|e| (e.field, e.problem.domain));
         assert_eq!(bad(TcoInputs { utilization: 1.5, ..inputs() }), Some(("utilization", Domain::Share)));
