@@ -5,7 +5,7 @@
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::roofline::Calibration;
+use crate::calibration::Calibration;
 use crate::units::Precision;
 
 /// A remark on an estimate.

@@ -1,97 +1,16 @@
 //! One device's row: what it costs, which of the search's candidates it takes (the cheapest that
 //! meets the limits), and the figures the row reports about it.
 
-use serde::Serialize;
-
 use super::explain::{Explanation, scaling_curve};
-use super::search::{Candidate, Miss, Search, measure};
-use super::{CostMode, Layout, MatchRow, Sensitivity, throughput_unit};
-use crate::cost::{OwnedCostError, usd_per_million};
-use crate::hardware::{Hardware, ProviderClass};
+use super::layout::Layout;
+use super::reasons::{Limit, Miss, Reject};
+use super::request::CostMode;
+use super::result::{MatchRow, Sensitivity, throughput_unit};
+use super::search::{Candidate, Search, measure};
+use crate::cost::usd_per_million;
+use crate::hardware::Hardware;
 use crate::roofline::Measurement;
 use crate::workload::Family;
-
-/// Why a device cannot serve the request.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Reject {
-    /// No cloud price (of the class asked for) is listed.
-    NoCloudPrice {
-        /// The provider class asked for, if any.
-        class: Option<ProviderClass>,
-    },
-    /// Owning it cannot be costed.
-    Ownership {
-        /// Why.
-        error: OwnedCostError,
-    },
-    /// A power cap is set and the device publishes no TDP.
-    NoTdpForPowerCap,
-    /// Nothing the search tried fits and meets the targets.
-    NothingFits {
-        /// The most devices tried.
-        max_devices: u32,
-        /// The last configuration tried (the largest), and why it was not taken.
-        closest: Miss,
-    },
-    /// The device limit leaves nothing to try.
-    NothingToTry,
-    /// No configuration within the device limit reaches the required throughput.
-    ShortOfThroughput {
-        /// The most any configuration reaches, per second.
-        most: f64,
-        /// The workload's family (its unit of throughput).
-        family: Family,
-        /// The device limit.
-        max_devices: u32,
-        /// The throughput required.
-        need: f64,
-    },
-    /// Every configuration breaks a limit.
-    OverLimits {
-        /// The limit the first configuration breaks.
-        first: Option<Limit>,
-    },
-}
-
-/// A limit a candidate configuration breaks.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Limit {
-    /// Training: a data-parallel configuration short of the required throughput.
-    ShortOfThroughput {
-        /// Tensor parallel.
-        tp: u32,
-        /// Data parallel.
-        dp: u32,
-        /// What it reaches, per second.
-        reaches: f64,
-        /// What is required.
-        need: f64,
-    },
-    /// More devices than allowed.
-    TooManyDevices {
-        /// Devices needed.
-        devices: u32,
-        /// The limit.
-        limit: u32,
-    },
-    /// Over the hourly budget.
-    OverBudget {
-        /// USD per hour.
-        usd_per_hour: f64,
-    },
-    /// Over the purchase budget.
-    OverPurchaseBudget {
-        /// USD.
-        usd: f64,
-    },
-    /// Over the power cap.
-    OverPowerCap {
-        /// Watts at TDP.
-        watts: f64,
-    },
-}
 
 /// What one device costs and what that is based on.
 #[derive(Debug, Clone, PartialEq)]

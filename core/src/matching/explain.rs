@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::layout::{Layout, ScalePoint};
 use super::search::Candidate;
-use super::{Layout, ScalePoint};
 use crate::hardware::Hardware;
 use crate::roofline::Bound;
 use crate::workload::Family;

@@ -2,88 +2,14 @@
 //! (tensor, expert and data parallel inside the scale-up domain; pipelines across nodes where a
 //! model fits no domain, and for training), each estimated with `estimate`.
 
-use serde::Serialize;
-
-use super::{Constraints, Layout, MatchRequest};
+use super::layout::Layout;
+use super::reasons::Miss;
+use super::request::{Constraints, MatchRequest};
 use crate::estimate::{Estimate, EstimateError, EstimateRequest, Phase, estimate};
 use crate::hardware::Hardware;
-use crate::pipeline::{PipelineError, PipelineEstimate, PipelineRequest, estimate_pipeline};
+use crate::pipeline::{PipelineEstimate, PipelineRequest, estimate_pipeline};
 use crate::roofline::{Bound, Measurement};
 use crate::workload::{Family, Scenario};
-
-/// Why a configuration the search tried was not taken; the last one tried says why a device is
-/// rejected.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Miss {
-    /// `estimate` refused the configuration (and every larger batch).
-    Refused {
-        /// Why.
-        error: EstimateError,
-    },
-    /// It does not fit in memory.
-    DoesNotFit {
-        /// The layout tried (tensor or expert parallel, with training's replicas).
-        layout: Layout,
-        /// Batch per replica.
-        batch: u32,
-        /// Devices it needs at least.
-        needs_devices: u32,
-    },
-    /// A latency target is missed.
-    LatencyMissed {
-        /// The layout tried.
-        layout: Layout,
-        /// Batch per replica.
-        batch: u32,
-        /// Time to first token, seconds (decoders).
-        ttft_s: Option<f64>,
-        /// Time per output token, seconds (decoders).
-        tpot_s: Option<f64>,
-        /// Seconds per batch or step.
-        latency_s: Option<f64>,
-    },
-    /// The device has no node preset with a network to pipeline across.
-    NoNodePreset {
-        /// Catalog id.
-        hardware: String,
-    },
-    /// A pipelined decoder does not fit in memory.
-    StageDoesNotFit {
-        /// Tensor parallel x stages.
-        layout: Layout,
-        /// Sequences per stage.
-        batch_per_stage: u32,
-    },
-    /// A pipelined decoder misses a latency target.
-    StageLatencyMissed {
-        /// Tensor parallel x stages.
-        layout: Layout,
-        /// Sequences per stage.
-        batch_per_stage: u32,
-        /// Time to first token, seconds.
-        ttft_s: Option<f64>,
-        /// Time per output token, seconds.
-        tpot_s: Option<f64>,
-    },
-    /// `estimate_pipeline` refused the configuration.
-    PipelineRefused {
-        /// Why.
-        error: PipelineError,
-    },
-    /// Pipelined training does not fit in memory.
-    PipelineDoesNotFit {
-        /// Tensor parallel x stages x pipelines.
-        layout: Layout,
-    },
-    /// A pipelined training step is over the latency target.
-    StepTooSlow {
-        /// Tensor parallel x stages x pipelines.
-        layout: Layout,
-        /// Seconds per step.
-        step_s: Option<f64>,
-    },
-}
 
 /// One evaluated (tensor-parallel degree, batch) on one replica.
 #[derive(Debug, Clone)]
