@@ -95,7 +95,7 @@ fn match_row(x: &MatchRow) -> [String; 24] {
         x.layout.replicas.to_string(),
         x.batch.to_string(),
         number(x.throughput_per_s),
-        x.throughput_unit.clone(),
+        x.throughput_unit.to_string(),
         number(x.usd_per_hour),
         number(x.usd_per_million),
         x.bound.map(|b| b.to_string()).unwrap_or_default(),

@@ -52,29 +52,18 @@ pub(crate) struct ScenarioArgs {
 
 impl ScenarioArgs {
     /// The workload's default scenario with these flags applied.
-    pub(crate) fn apply(&self, mut s: ridge_core::Scenario) -> ridge_core::Scenario {
-        if let Some(b) = self.batch {
-            s.batch = b;
-        }
-        if let Some(p) = self.prompt_tokens {
-            s.prompt_tokens = p;
-        }
-        if let Some(o) = self.output_tokens {
-            s.output_tokens = o;
-        }
-        if let Some(p) = self.precision {
-            (s.weights, s.activations, s.kv_cache) = (p, p, p);
-        }
-        s.weights = self.weights.unwrap_or(s.weights);
-        s.activations = self.activations.unwrap_or(s.activations);
-        s.kv_cache = self.kv_cache.unwrap_or(s.kv_cache);
-        if self.unfused_attention {
-            s.fused_attention = false;
-        }
-        if self.offload {
-            s.offload = true;
-        }
-        s
+    pub(crate) fn apply(&self, s: ridge_core::Scenario) -> ridge_core::Scenario {
+        s.with(&ridge_core::workload::ScenarioOverrides {
+            batch: self.batch,
+            prompt_tokens: self.prompt_tokens,
+            output_tokens: self.output_tokens,
+            precision: self.precision,
+            weights: self.weights,
+            activations: self.activations,
+            kv_cache: self.kv_cache,
+            unfused_attention: self.unfused_attention,
+            offload: self.offload,
+        })
     }
 }
 

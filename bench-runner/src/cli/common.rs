@@ -88,8 +88,9 @@ pub(crate) fn measured(
 }
 
 /// The documented default fractions with --calibrated, none without.
-pub(crate) fn calibration(on: bool) -> ridge_core::roofline::Calibration {
-    if on { ridge_core::roofline::Calibration::DEFAULTS } else { ridge_core::roofline::Calibration::NONE }
+pub(crate) fn calibration(on: bool) -> ridge_core::roofline::CalibrationMode {
+    use ridge_core::roofline::CalibrationMode;
+    if on { CalibrationMode::Documented } else { CalibrationMode::Off }
 }
 
 /// One line per uploaded file: stored, already stored, spooled or refused.

@@ -7,7 +7,8 @@ use clap::Args;
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::hardware::Hardware;
 use ridge_core::units::{GB, MICRO};
-use ridge_core::{Catalog, Estimate, Family, Precision, RooflineOptions};
+use ridge_core::workload::ThroughputUnit;
+use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
 
 use super::args::{OwnedArgs, ScenarioArgs};
 use super::common::{calibration, measured, print_json, unknown, workload_arg};
@@ -174,7 +175,7 @@ fn pipeline_cmd(catalog: &Catalog, a: &EstimateArgs, req: &EstimateRequest<'_>, 
         format!("{} ({})", gb(p.memory_per_device_bytes), if p.fits { "fits" } else { "does NOT fit" }),
     ]);
     writeln!(out, "{t}")?;
-    let layers = req.workload.transformer.as_ref().map_or(0, |t| t.layers.div_ceil(a.pipeline_stages));
+    let layers = req.workload.transformer().map_or(0, |t| t.layers.div_ceil(a.pipeline_stages));
     writeln!(out, "\none stage ({layers} layers on {} devices):", req.devices)?;
     print_estimate(&p.stage, hw, a.ops, out)
 }
@@ -248,9 +249,9 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
         writeln!(out, "time to train the token budget: {}", seconds(ttt))?;
     }
     for p in &e.phases {
-        let unit = match e.family {
-            Family::Decoder | Family::Moe | Family::Training => "token",
-            Family::Encoder | Family::Recommender => "sample",
+        let unit = match p.throughput_unit {
+            ThroughputUnit::Tokens | ThroughputUnit::GeneratedTokens => "token",
+            ThroughputUnit::Samples => "sample",
         };
         let mut parts = Vec::new();
         if let (Some(usd), Some(price)) = (p.usd_per_million, &e.price) {
@@ -331,7 +332,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     }
     if !e.notes.is_empty() {
         writeln!(out)?;
-        for n in &e.notes {
+        for n in e.notes.iter() {
             writeln!(out, "note: {n}")?;
         }
     }

@@ -162,7 +162,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         },
         measurements: &measurements,
     };
-    let result = rank(&req).map_err(|e| anyhow::anyhow!("--{}: {}", flag(e.field), e.message))?;
+    let result = rank(&req).map_err(|e| anyhow::anyhow!("--{}: {}", flag(e.field), e.problem))?;
     if a.json {
         print_json(out, &result)?;
     } else if a.csv {

@@ -101,7 +101,7 @@ pub(crate) fn run(catalog: &Catalog, a: &TcoCmd, out: &mut dyn Write) -> Result<
             TcoField::PurchaseUsd => "--purchase-usd",
             TcoField::Years => "--years",
         };
-        anyhow::anyhow!("{flag}: {}", e.message)
+        anyhow::anyhow!("{flag}: {}", e.problem)
     })?;
     if a.json {
         #[derive(Serialize)]

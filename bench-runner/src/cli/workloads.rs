@@ -38,7 +38,7 @@ pub(crate) fn run(catalog: &Catalog, a: &ListArgs, out: &mut dyn Write) -> Resul
     }
     let mut t = format::table(&["id", "family", "parameters", "active", "shape", "default scenario"]);
     for w in &catalog.workloads {
-        let shape = match (&w.transformer, &w.dlrm) {
+        let shape = match (w.transformer(), w.dlrm()) {
             (Some(t), _) => {
                 let mut s = format!("{} layers x {}, {} heads", t.layers, t.hidden, t.heads);
                 if t.kv_heads() != t.heads {
