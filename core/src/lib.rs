@@ -25,10 +25,12 @@
 //! ```
 
 pub mod bench;
+pub mod browser_bench;
 pub mod compare;
 pub mod cost;
 pub mod data;
 pub mod estimate;
+pub mod frontier;
 pub mod hardware;
 pub mod matching;
 pub mod memory;
