@@ -239,7 +239,7 @@ test('without WebGPU the page says so and the rest works', async () => {
 
 test('measured ceilings from ridge serve are used and marked', async () => {
   // A lavapipe run relabelled as an H100 SXM run, uploaded to the server the page comes from.
-  const run = JSON.parse(readFileSync(join(root, 'tests', 'fixtures', 'llvmpipe-quick.json'), 'utf8'));
+  const run = JSON.parse(readFileSync(join(root, 'tests', 'system', 'fixtures', 'llvmpipe-quick.json'), 'utf8'));
   run.catalog_id = 'h100-sxm';
   run.device.name = 'NVIDIA H100 80GB HBM3 (test)';
   const resp = await fetch(`${url}api/v1/runs`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(run) });

@@ -104,3 +104,47 @@ pub fn bench_result(dispatch: JsValue, output: &[f32], samples_s: &[f64]) -> Res
         serde_wasm_bindgen::from_value(dispatch).map_err(|e| js_error(format!("invalid bench input: {e}")))?;
     call(JsValue::NULL, "bench result", |_: &()| Ok(bench_result_impl(&run, output, samples_s)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tco_json_impl;
+
+    #[test]
+    fn tco_and_kernels_cross_the_boundary() {
+        let input = r#"{"units":100,"peak_w":815,"idle_w":0,"utilization":0.7,"usd_per_kwh":0.12,"pue":1,"purchase_usd":0,"years":1}"#;
+        let v: serde_json::Value = serde_json::from_str(&tco_json_impl(input).unwrap_or_default()).unwrap_or_default();
+        assert!((v["energy_usd_per_year"].as_f64().unwrap_or(0.0) - 59_971.0).abs() < 1.0, "{v}");
+        let bad = tco_json_impl(&input.replace("0.7", "7")).err().unwrap_or_default();
+        assert!(bad.starts_with("utilization:"), "{bad}");
+        let k: serde_json::Value = serde_json::from_str(&kernels_json_impl().unwrap_or_default()).unwrap_or_default();
+        assert!(k["kernels"]["stream"].as_str().is_some_and(|s| s.contains("fn triad")));
+        assert!(k["kernels"]["fma_f16_x8"].as_str().is_some_and(|s| s.starts_with("enable f16;")));
+        let err = compare_json_impl(r#"{"baseline":[],"current":[]}"#).unwrap_or_default();
+        assert!(err.contains("\"comparable\":false"), "{err}");
+        assert!(compare_json_impl("{}").err().unwrap_or_default().contains("missing field `baseline`"));
+    }
+
+    #[test]
+    fn the_page_benchmark_plans_checks_and_reports() {
+        let limits = ridge_core::browser_bench::AdapterLimits {
+            max_storage_buffer_binding_size: 1 << 30,
+            max_compute_workgroups_per_dimension: 65_535,
+        };
+        let plan = bench_plan_impl(&limits).unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<String> =
+            plan.iter().map(|d| serde_json::to_value(d.run.kernel).unwrap_or_default().to_string()).collect();
+        assert_eq!(names, ["\"stream.copy\"", "\"compute.fma.fp32.x8\""]);
+        // What the page sends back: the dispatch object, which names its run.
+        let run: ridge_core::browser_bench::PageRun =
+            serde_json::from_value(serde_json::to_value(&plan[0]).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("{e}"));
+        let input = bench_inputs_impl(&run);
+        assert_eq!(input.len(), plan[0].input_len);
+        let ok = bench_result_impl(&run, &input, &[1e-3; 7]);
+        assert!(ok.verification.ok && ok.throughput.is_some());
+        let mut wrong = input.clone();
+        wrong[plan[0].output_len / 2] = 0.0;
+        assert!(bench_result_impl(&run, &wrong, &[1e-3; 7]).throughput.is_none());
+    }
+}

@@ -186,3 +186,40 @@ impl Query {
         self.measurements.iter().find(|m| m.hardware == hardware).or_else(|| c.measurement_for(hardware))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate_json_impl;
+
+    #[test]
+    fn errors_are_messages() {
+        let err =
+            estimate_json_impl(r#"{"query":{"workload":"llama-2-7b"},"hardware":"h100"}"#).err().unwrap_or_default();
+        assert_eq!(err, "unknown hardware `h100`");
+        let err = estimate_json_impl(r#"{"query":{"workload":"llama-2-7b"}}"#).err().unwrap_or_default();
+        assert!(err.starts_with("invalid estimate input: missing field `hardware`"), "{err}");
+        let err = estimate_json_impl(r#"{"query":{"workload":"llama-2-7b","batsh":2},"hardware":"l4"}"#)
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("unknown field `batsh`"), "{err}");
+    }
+
+    #[test]
+    fn a_row_is_estimated_as_one_stage_of_its_layout() {
+        // EP8: eight devices expert parallel; TP4 x PP2 x DP3: one stage of four devices, three times.
+        let row = |layout: serde_json::Value| -> EstimateInput {
+            let input: RowInput = serde_json::from_value(
+                serde_json::json!({ "query": { "workload": "mixtral-8x7b" }, "hardware": "h100-sxm", "layout": layout, "batch": 16 }),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+            input.estimate_input()
+        };
+        let ep =
+            row(serde_json::json!({ "tensor_parallel": 1, "expert_parallel": 8, "pipeline_stages": 1, "replicas": 1 }));
+        assert_eq!((ep.devices, ep.expert_parallel, ep.replicas, ep.batch), (Some(8), true, Some(1), Some(16)));
+        let tp =
+            row(serde_json::json!({ "tensor_parallel": 4, "expert_parallel": 1, "pipeline_stages": 2, "replicas": 3 }));
+        assert_eq!((tp.devices, tp.expert_parallel, tp.replicas), (Some(4), false, Some(3)));
+    }
+}
