@@ -288,7 +288,7 @@ function renderTable(r) {
 }
 
 function renderPareto(r) {
-  const front = paretoFront(r.rows.map((x) => ({ throughput_per_s: x.throughput_per_s, usd_per_million: x.usd_per_million }))).map((i) => r.rows[i]);
+  const front = [...paretoFront(Float64Array.from(r.rows, (x) => x.throughput_per_s), Float64Array.from(r.rows, (x) => x.usd_per_million))].map((i) => r.rows[i]);
   const onFront = new Set(front.map((x) => x.hardware));
   draw($('pareto-chart'), {
     title: `Cost per million ${r.throughput_unit} against throughput`,

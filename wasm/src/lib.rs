@@ -344,11 +344,25 @@ pub fn layout_text(layout: JsValue) -> Result<String, JsError> {
     Ok(l.to_string())
 }
 
-/// The Pareto front of ranked rows: `[{throughput_per_s, usd_per_million}, ..]` in, the indices
-/// of the rows on the front out, in ascending throughput.
+/// The Pareto front of ranked rows: their throughputs and costs per million (`Float64Array`s,
+/// row by row) in, the indices of the rows on the front out (`Uint32Array`), in ascending
+/// throughput.
 #[wasm_bindgen(js_name = paretoFront)]
-pub fn pareto_front(points: JsValue) -> Result<JsValue, JsError> {
-    call(points, "pareto", |p: &Vec<Tradeoff>| Ok(frontier::pareto_front(p)))
+pub fn pareto_front(throughput_per_s: &[f64], usd_per_million: &[f64]) -> Result<Vec<u32>, JsError> {
+    pareto_front_impl(throughput_per_s, usd_per_million).map_err(js_error)
+}
+
+/// [`frontier::pareto_front`] of rows given column by column.
+pub fn pareto_front_impl(throughput_per_s: &[f64], usd_per_million: &[f64]) -> Result<Vec<u32>, String> {
+    if throughput_per_s.len() != usd_per_million.len() {
+        return Err(format!("pareto: {} throughputs but {} costs", throughput_per_s.len(), usd_per_million.len()));
+    }
+    let points: Vec<Tradeoff> = throughput_per_s
+        .iter()
+        .zip(usd_per_million)
+        .map(|(&throughput_per_s, &usd_per_million)| Tradeoff { throughput_per_s, usd_per_million })
+        .collect();
+    Ok(frontier::pareto_front(&points).into_iter().map(|i| i as u32).collect())
 }
 
 /// Energy and cost of ownership: `TcoInputs` in, `TcoReport` out.
@@ -423,6 +437,13 @@ mod tests {
         assert_eq!(roofs.len(), 1);
         assert_eq!(roofs[0].ridge_flop_per_byte, 25.0);
         assert_eq!(roofs[0].outline, vec![[0.01, 8e9], [25.0, 20e12], [1e4, 20e12]]);
+    }
+
+    #[test]
+    fn the_pareto_front_crosses_the_boundary_by_columns() {
+        // (10, $1), (50, $2), (100, $5) on the front; (80, $6) behind (100, $5).
+        assert_eq!(pareto_front_impl(&[80.0, 10.0, 100.0, 50.0], &[6.0, 1.0, 5.0, 2.0]), Ok(vec![1, 3, 2]));
+        assert!(pareto_front_impl(&[1.0], &[]).is_err());
     }
 
     #[test]
