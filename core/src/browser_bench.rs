@@ -33,7 +33,8 @@ pub struct AdapterLimits {
     pub max_compute_workgroups_per_dimension: u32,
 }
 
-/// One kernel at one size: what [`PageKernel::inputs`] and [`PageKernel::conclude`] need back.
+/// One kernel at one size: all that [`PageRun::inputs`] and [`PageRun::conclude`] need, which the
+/// page hands back as the [`Dispatch`] it was given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRun {
     /// The kernel.
