@@ -167,14 +167,6 @@ pub fn plan(limits: &AdapterLimits) -> Result<Vec<Dispatch>, PlanError> {
 }
 
 impl PageKernel {
-    /// Its name in results.
-    pub fn name(self) -> &'static str {
-        match self {
-            PageKernel::StreamCopy => "stream.copy",
-            PageKernel::FmaFp32x8 => "compute.fma.fp32.x8",
-        }
-    }
-
     fn invocations(self, limits: &AdapterLimits) -> u32 {
         match self {
             PageKernel::StreamCopy => STREAM_VEC4.min(limits.max_storage_buffer_binding_size / 16) as u32,
