@@ -208,7 +208,7 @@ function showFamily(s) {
   const decoder = info?.generates ?? true;
   document.body.dataset.family = decoder ? 'decoder' : 'batch';
   document.body.dataset.mode = s.mode || 'cloud';
-  $('tput-unit').textContent = info ? `(${decoder ? 'generated ' : ''}${info.throughput_unit})` : '(generated tokens/s)';
+  $('tput-unit').textContent = `(${info?.throughput_unit ?? 'generated tokens/s'})`;
   if (w) {
     const d = w.defaults || {};
     const shape = w.transformer ? `${w.transformer.layers} layers × ${w.transformer.hidden}` : w.dlrm ? `${w.dlrm.table_rows?.length ?? ''} tables × ${w.dlrm.embedding_dim}` : '';

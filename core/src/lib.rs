@@ -26,6 +26,8 @@
 
 pub mod bench;
 pub mod browser_bench;
+pub mod calibration;
+pub mod checks;
 pub mod compare;
 pub mod cost;
 pub mod data;
@@ -34,11 +36,13 @@ pub mod frontier;
 pub mod hardware;
 pub mod matching;
 pub mod memory;
+pub mod notes;
 pub mod ops;
 pub mod pipeline;
 pub mod provenance;
 pub mod roofline;
 pub mod units;
+pub mod words;
 pub mod workload;
 
 /// Version of every JSON document ridge emits (`ridge ... --json`, the wasm API); bumped on any

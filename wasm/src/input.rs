@@ -136,9 +136,9 @@ impl Query {
     pub fn options(&self) -> RooflineOptions {
         RooflineOptions {
             calibration: if self.calibrated {
-                ridge_core::roofline::Calibration::DEFAULTS
+                ridge_core::roofline::CalibrationMode::Documented
             } else {
-                ridge_core::roofline::Calibration::NONE
+                ridge_core::roofline::CalibrationMode::Off
             },
             ..RooflineOptions::default()
         }
@@ -146,15 +146,14 @@ impl Query {
 
     /// The workload's default scenario with this query's overrides and a batch.
     pub fn scenario(&self, workload: &ridge_core::Workload, batch: Option<u32>) -> ridge_core::Scenario {
-        let mut s = workload.defaults;
-        s.batch = batch.unwrap_or(s.batch);
-        s.prompt_tokens = self.prompt_tokens.unwrap_or(s.prompt_tokens);
-        s.output_tokens = self.output_tokens.unwrap_or(s.output_tokens);
-        if let Some(p) = self.precision {
-            (s.weights, s.activations, s.kv_cache) = (p, p, p);
-        }
-        s.offload |= self.offload;
-        s
+        workload.defaults.with(&ridge_core::workload::ScenarioOverrides {
+            batch,
+            prompt_tokens: self.prompt_tokens,
+            output_tokens: self.output_tokens,
+            precision: self.precision,
+            offload: self.offload,
+            ..Default::default()
+        })
     }
 
     /// The preset by id, or the custom workload (validated like the presets).

@@ -200,8 +200,8 @@ pub struct FamilyInfo {
     /// Generates tokens one by one (decoders and mixtures of experts): time to first token and
     /// per output token apply, and a request rate.
     pub generates: bool,
-    /// The unit of its throughput.
-    pub throughput_unit: &'static str,
+    /// The unit of its throughput in the ranking (generated tokens for decoders).
+    pub throughput_unit: ridge_core::workload::ThroughputUnit,
 }
 
 /// The family of the query's workload (the preset, or the custom one once it validates).
@@ -214,7 +214,7 @@ fn family_info(family: Family) -> FamilyInfo {
     FamilyInfo {
         family,
         generates: matches!(family, Family::Decoder | Family::Moe),
-        throughput_unit: family.throughput_unit(),
+        throughput_unit: ridge_core::matching::throughput_unit(family),
     }
 }
 
@@ -448,14 +448,15 @@ mod tests {
 
     #[test]
     fn families_and_layouts_come_from_core() {
+        use ridge_core::workload::ThroughputUnit;
         let fam = |json: serde_json::Value| {
             let q: Query = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
             family_impl(&q)
         };
         let f = fam(serde_json::json!({ "workload": "mixtral-8x7b" })).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((f.family, f.generates, f.throughput_unit), (Family::Moe, true, "tokens/s"));
+        assert_eq!((f.family, f.generates, f.throughput_unit), (Family::Moe, true, ThroughputUnit::GeneratedTokens));
         let f = fam(serde_json::json!({ "workload": "dlrm-v2" })).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((f.family, f.generates, f.throughput_unit), (Family::Recommender, false, "samples/s"));
+        assert_eq!((f.family, f.generates, f.throughput_unit), (Family::Recommender, false, ThroughputUnit::Samples));
         assert!(fam(serde_json::json!({ "workload": "nope" })).is_err());
         let text = |tp, ep, pp, dp| {
             ridge_core::matching::Layout { tensor_parallel: tp, expert_parallel: ep, pipeline_stages: pp, replicas: dp }
