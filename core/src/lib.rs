@@ -25,6 +25,7 @@
 //! ```
 
 pub mod bench;
+pub mod browser_bench;
 pub mod calibration;
 pub mod checks;
 pub mod compare;
@@ -32,6 +33,7 @@ pub mod cost;
 pub mod csv;
 pub mod data;
 pub mod estimate;
+pub mod frontier;
 pub mod hardware;
 pub mod matching;
 pub mod memory;
