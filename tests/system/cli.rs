@@ -504,5 +504,6 @@ fn snapshot_estimate_pipeline() {
 
         one stage (63 layers on 8 devices):
         llama-3.1-405b on 8x NVIDIA H100 SXM (h100-sxm) — datasheet ceilings
-    "#]].assert_eq(&head(&out, 11));
+    "#]]
+    .assert_eq(&head(&out, 11));
 }
