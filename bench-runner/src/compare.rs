@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use ridge_core::bench::result::{RUN_KIND, RunResult, Status};
-use ridge_core::compare::{CompareOptions, Comparison, Verdict, compare_runs};
+use ridge_core::bench::result::{RUN_KIND, RunResult, Status, ThroughputUnit};
+use ridge_core::compare::{CompareOptions, CompareUnit, Comparison, Verdict, compare_runs};
 use ridge_core::{SCHEMA_VERSION, Versioned};
 use serde_json::{Map, Value, json};
 
@@ -141,7 +141,7 @@ pub fn compare_criterion(base: &[Benchmark], cur: &[Benchmark], opts: &CompareOp
         .filter_map(|(name, b)| {
             cur.iter()
                 .find(|(n, _)| n == name)
-                .map(|(_, c)| ridge_core::compare::compare_samples(name, "iter/s", b, c, opts))
+                .map(|(_, c)| ridge_core::compare::compare_samples(name, CompareUnit::IterPerS, b, c, opts))
         })
         .collect();
     ridge_core::compare::finish(&mut kernels, opts);
@@ -257,7 +257,10 @@ pub fn bmf(runs: &[RunResult]) -> Value {
         for k in r.kernels.iter().filter(|k| k.status == Status::Ok) {
             let (Some(t), Some(tp)) = (&k.timing, &k.throughput) else { continue };
             let s = &t.summary;
-            let slug = if tp.unit == "GB/s" { "gb-per-s" } else { "tflop-per-s" };
+            let slug = match tp.unit {
+                ThroughputUnit::GbPerS => "gb-per-s",
+                ThroughputUnit::TflopPerS => "tflop-per-s",
+            };
             let per_unit = tp.value * s.median_s;
             out.insert(
                 k.name.clone(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
-use ridge_core::bench::result::{Derived, Host, KernelResult, RUN_KIND, RunResult, Status, Tool};
+use ridge_core::bench::result::{Derived, Host, KernelGroup, KernelResult, RUN_KIND, RunResult, Status, Tool};
 use ridge_core::units::{GB, TERA};
 use ridge_core::{Catalog, Hardware, SCHEMA_VERSION};
 
@@ -466,7 +466,7 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
     }
     if let (Some(bw), Some(peak)) = (&dv.memory_gb_per_s, dv.compute_tflops.get(&ridge_core::Precision::Fp32)) {
         let mut t = format::table(&["FLOP/byte", "measured GFLOP/s", "roofline GFLOP/s", "of roofline"]);
-        for k in r.kernels.iter().filter(|k| k.group == "intensity" && k.status == Status::Ok) {
+        for k in r.kernels.iter().filter(|k| k.group == KernelGroup::Intensity && k.status == Status::Ok) {
             let (Some(ai), Some(tp)) = (k.params.get("flop_per_byte"), &k.throughput) else { continue };
             let roof = (ai * bw.value * GB).min(peak.value * TERA);
             t.add_row(vec![

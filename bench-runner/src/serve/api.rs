@@ -410,7 +410,7 @@ async fn devices(Extract(state): Extract<State>, headers: HeaderMap) -> ApiResul
             DeviceView {
                 key: d.key,
                 name: f.name.clone(),
-                backend: f.backend.clone(),
+                backend: f.backend.to_string(),
                 driver: f.driver.clone(),
                 driver_info: f.driver_info.clone(),
                 catalog_id: d.catalog_id,

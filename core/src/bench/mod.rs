@@ -2,8 +2,12 @@
 //! browser), the CPU references that verify their output, the statistics of timing samples and
 //! the result-file types. Running the kernels on a GPU is the runner's job (`ridge-bench`).
 
+pub mod device;
 pub mod kernels;
 pub mod reference;
 pub mod result;
 pub mod rng;
+#[cfg(test)]
+mod schema;
 pub mod stats;
+pub mod uniforms;

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::device::{Backend, DeviceType, Fingerprint};
 use super::reference::Verification;
 use super::stats::Summary;
 use crate::provenance::Figure;
@@ -75,31 +76,6 @@ pub struct Host {
     pub memory_bytes: Option<u64>,
 }
 
-/// What identifies a device: two runs compare only when these match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Fingerprint {
-    /// Adapter name.
-    pub name: String,
-    /// PCI vendor id.
-    pub vendor_id: u32,
-    /// PCI device id.
-    pub device_id: u32,
-    /// `DiscreteGpu`, `IntegratedGpu`, `Cpu`, ...
-    pub device_type: String,
-    /// `Vulkan`, `Metal`, `Dx12`, ...
-    pub backend: String,
-    /// Driver name.
-    pub driver: String,
-    /// Driver version text.
-    pub driver_info: String,
-    /// wgpu version of the runner.
-    pub wgpu_version: String,
-    /// Features that matter to the benchmarks.
-    pub features: Vec<String>,
-    /// Limits that matter to the benchmarks.
-    pub limits: BTreeMap<String, u64>,
-}
-
 /// Whether a kernel ran and verified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -110,6 +86,185 @@ pub enum Status {
     Failed,
     /// Not run on this adapter (a missing feature); the reason says which.
     Skipped,
+}
+
+impl Status {
+    /// `ok`, `failed` or `skipped`, as in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+/// The family a kernel belongs to: the first part of its name (`stream.copy` is a `stream`
+/// kernel), and what decides which ceiling its figure can be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KernelGroup {
+    /// copy, scale, add, triad, reduce over the suite's largest arrays: the memory bandwidth.
+    Stream,
+    /// copy over a range of sizes (the cache hierarchy).
+    Sweep,
+    /// FMA chains: the compute peak per precision.
+    Compute,
+    /// The arithmetic-intensity sweep.
+    Intensity,
+    /// Matrix products.
+    Gemm,
+    /// Embedding-bag gathers.
+    Gather,
+    /// Fused attention.
+    Attention,
+    /// Host to device and back.
+    Transfer,
+    /// A kernel not run because the device was lost before it.
+    Lost,
+}
+
+impl KernelGroup {
+    /// Its name in files and the first part of its kernels' names.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KernelGroup::Stream => "stream",
+            KernelGroup::Sweep => "sweep",
+            KernelGroup::Compute => "compute",
+            KernelGroup::Intensity => "intensity",
+            KernelGroup::Gemm => "gemm",
+            KernelGroup::Gather => "gather",
+            KernelGroup::Attention => "attention",
+            KernelGroup::Transfer => "transfer",
+            KernelGroup::Lost => "lost",
+        }
+    }
+
+    /// Every group.
+    pub const ALL: [KernelGroup; 9] = [
+        KernelGroup::Stream,
+        KernelGroup::Sweep,
+        KernelGroup::Compute,
+        KernelGroup::Intensity,
+        KernelGroup::Gemm,
+        KernelGroup::Gather,
+        KernelGroup::Attention,
+        KernelGroup::Transfer,
+        KernelGroup::Lost,
+    ];
+
+    /// The group a kernel's name (as a user types it) starts with: `stream` for `stream.copy`.
+    pub fn of_kernel_name(name: &str) -> Option<KernelGroup> {
+        let first = name.split('.').next()?;
+        KernelGroup::ALL.into_iter().find(|g| g.as_str() == first)
+    }
+
+    /// Whether its figure is arithmetic that a datasheet's FLOP rate bounds.
+    pub fn is_arithmetic(self) -> bool {
+        matches!(self, KernelGroup::Compute | KernelGroup::Gemm | KernelGroup::Intensity)
+    }
+}
+
+impl std::fmt::Display for KernelGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The unit of a kernel's characteristic figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ThroughputUnit {
+    /// 1e9 bytes (read + written) per second.
+    #[serde(rename = "GB/s")]
+    GbPerS,
+    /// 1e12 floating-point operations per second.
+    #[serde(rename = "TFLOP/s")]
+    TflopPerS,
+}
+
+impl ThroughputUnit {
+    /// `GB/s` or `TFLOP/s`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThroughputUnit::GbPerS => "GB/s",
+            ThroughputUnit::TflopPerS => "TFLOP/s",
+        }
+    }
+
+    /// The amount of one repeat's work in this unit's numerator: GB for bandwidth, TFLOP for
+    /// compute, so `amount / seconds` is the figure.
+    pub fn amount(self, work: &Work) -> f64 {
+        match self {
+            ThroughputUnit::GbPerS => work.bytes / GB,
+            ThroughputUnit::TflopPerS => work.flops / TERA,
+        }
+    }
+}
+
+impl std::fmt::Display for ThroughputUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which way a transfer moves bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransferDirection {
+    /// Host memory to device memory.
+    HostToDevice,
+    /// Device memory to host memory.
+    DeviceToHost,
+}
+
+/// How a transfer kernel moves its bytes. Recorded in the kernel's `params` as `method` (a
+/// number, as every parameter is: [`TransferMethod::code`]), which is how a result file carries
+/// the transfer's direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TransferMethod {
+    /// The CPU writes into a mapped staging buffer, then a GPU copy (`transfer.h2d.mapped`).
+    Mapped,
+    /// `queue.write_buffer` (`transfer.h2d.write-buffer`).
+    WriteBuffer,
+    /// A GPU copy into a host-readable buffer, then a map (`transfer.d2h`).
+    ReadBack,
+}
+
+impl TransferMethod {
+    /// Every method, in the order the suite runs them.
+    pub const ALL: [TransferMethod; 3] =
+        [TransferMethod::Mapped, TransferMethod::WriteBuffer, TransferMethod::ReadBack];
+
+    /// Its `method` parameter.
+    pub fn code(self) -> f64 {
+        match self {
+            TransferMethod::Mapped => 0.0,
+            TransferMethod::WriteBuffer => 1.0,
+            TransferMethod::ReadBack => 2.0,
+        }
+    }
+
+    /// The method a `method` parameter names.
+    pub fn from_code(code: f64) -> Option<TransferMethod> {
+        TransferMethod::ALL.into_iter().find(|m| m.code() == code)
+    }
+
+    /// Which way it moves bytes.
+    pub fn direction(self) -> TransferDirection {
+        match self {
+            TransferMethod::Mapped | TransferMethod::WriteBuffer => TransferDirection::HostToDevice,
+            TransferMethod::ReadBack => TransferDirection::DeviceToHost,
+        }
+    }
+
+    /// The kernel's name.
+    pub fn kernel_name(self) -> &'static str {
+        match self {
+            TransferMethod::Mapped => "transfer.h2d.mapped",
+            TransferMethod::WriteBuffer => "transfer.h2d.write-buffer",
+            TransferMethod::ReadBack => "transfer.d2h",
+        }
+    }
 }
 
 /// How samples were timed.
@@ -153,8 +308,8 @@ pub struct Throughput {
     pub flops_per_s: f64,
     /// The figure that characterises the kernel, in `unit`.
     pub value: f64,
-    /// `GB/s` (1e9 bytes) or `TFLOP/s` (1e12).
-    pub unit: String,
+    /// GB/s or TFLOP/s.
+    pub unit: ThroughputUnit,
 }
 
 /// One kernel's result.
@@ -162,8 +317,8 @@ pub struct Throughput {
 pub struct KernelResult {
     /// Unique within the run, e.g. `stream.triad`.
     pub name: String,
-    /// `stream`, `sweep`, `compute`, `intensity`, `gemm`, `gather`, `attention`, `transfer`.
-    pub group: String,
+    /// The family it belongs to.
+    pub group: KernelGroup,
     /// Parameters (sizes, chains, iterations), numeric.
     pub params: BTreeMap<String, f64>,
     /// Precision of the arithmetic or data.
@@ -191,6 +346,16 @@ pub struct KernelResult {
     /// kernels with more than one (the GEMM tilings). Empty for the others.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+}
+
+impl KernelResult {
+    /// A transfer kernel's method, from its `method` parameter; `None` for other kernels.
+    pub fn transfer_method(&self) -> Option<TransferMethod> {
+        if self.group != KernelGroup::Transfer {
+            return None;
+        }
+        self.params.get("method").copied().and_then(TransferMethod::from_code)
+    }
 }
 
 /// One configuration of a kernel tried in a short trial: timed, then verified.
@@ -241,8 +406,8 @@ pub struct Sustained {
     pub window_s: f64,
     /// Throughput per window, in `unit`.
     pub windows: Vec<f64>,
-    /// `GB/s` or `TFLOP/s`.
-    pub unit: String,
+    /// GB/s or TFLOP/s.
+    pub unit: ThroughputUnit,
     /// Mean of the last quarter of windows over the first quarter.
     pub late_over_early: f64,
     /// True when late windows fall more than 5% below early ones.
@@ -266,7 +431,7 @@ impl Derived {
     /// best rate per precision of the compute kernels, and the host transfers.
     pub fn from_kernels(kernels: &[KernelResult]) -> Derived {
         let ok = || kernels.iter().filter(|k| k.status == Status::Ok);
-        let best = |group: &str, by: &dyn Fn(&Throughput) -> f64| {
+        let best = |group: KernelGroup, by: &dyn Fn(&Throughput) -> f64| {
             ok().filter(|k| k.group == group)
                 .filter_map(|k| k.throughput.as_ref().map(|t| (k, by(t))))
                 .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -278,10 +443,10 @@ impl Derived {
             note: None,
         };
         let mut d = Derived::default();
-        if let Some((k, bw)) = best("stream", &|t| t.bytes_per_s) {
+        if let Some((k, bw)) = best(KernelGroup::Stream, &|t| t.bytes_per_s) {
             d.memory_gb_per_s = Some(figure(bw / GB, k));
         }
-        for k in ok().filter(|k| k.group == "compute") {
+        for k in ok().filter(|k| k.group == KernelGroup::Compute) {
             if let Some(t) = &k.throughput {
                 let tf = t.flops_per_s / TERA;
                 let better = d.compute_tflops.get(&k.precision).is_none_or(|f| tf > f.value);
@@ -290,16 +455,14 @@ impl Derived {
                 }
             }
         }
-        for k in ok().filter(|k| k.group == "transfer") {
-            if let Some(t) = &k.throughput {
-                let slot = if k.name.contains("h2d") {
-                    &mut d.host_to_device_gb_per_s
-                } else {
-                    &mut d.device_to_host_gb_per_s
-                };
-                if slot.as_ref().is_none_or(|f| t.bytes_per_s / GB > f.value) {
-                    *slot = Some(figure(t.bytes_per_s / GB, k));
-                }
+        for k in ok() {
+            let (Some(method), Some(t)) = (k.transfer_method(), &k.throughput) else { continue };
+            let slot = match method.direction() {
+                TransferDirection::HostToDevice => &mut d.host_to_device_gb_per_s,
+                TransferDirection::DeviceToHost => &mut d.device_to_host_gb_per_s,
+            };
+            if slot.as_ref().is_none_or(|f| t.bytes_per_s / GB > f.value) {
+                *slot = Some(figure(t.bytes_per_s / GB, k));
             }
         }
         if let (Some(bw), Some(f)) = (&d.memory_gb_per_s, d.compute_tflops.get(&Precision::Fp32)) {
@@ -328,33 +491,6 @@ impl RunResult {
             device_to_host_gb_per_s: self.derived.device_to_host_gb_per_s.clone(),
             notes: Vec::new(),
         }
-    }
-}
-
-impl Fingerprint {
-    /// A stable 16-hex-digit key for the device and driver: name, PCI ids, type, backend, driver
-    /// and driver version (FNV-1a over those fields). Runs with the same key are aggregated
-    /// together by the results service; the wgpu version, features and limits are not part of it.
-    pub fn key(&self) -> String {
-        let vendor = self.vendor_id.to_string();
-        let device = self.device_id.to_string();
-        let fields = [
-            self.name.as_str(),
-            vendor.as_str(),
-            device.as_str(),
-            self.device_type.as_str(),
-            self.backend.as_str(),
-            self.driver.as_str(),
-            self.driver_info.as_str(),
-        ];
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for f in fields {
-            for b in f.bytes().chain(std::iter::once(0u8)) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        }
-        format!("{h:016x}")
     }
 }
 
@@ -432,27 +568,5 @@ mod tests {
         let ridge = m.ridge_point_fp32.unwrap_or_default();
         assert!((ridge - 20.0e12 / 200.0e9).abs() < 1e-9, "{ridge}");
         assert_eq!(Derived::median_of(&[]), Derived::default());
-    }
-
-    #[test]
-    fn fingerprint_key_is_stable_and_ignores_the_wgpu_version() {
-        let f = Fingerprint {
-            name: "NVIDIA H200".into(),
-            vendor_id: 0x10de,
-            device_id: 0x2335,
-            device_type: "DiscreteGpu".into(),
-            backend: "Vulkan".into(),
-            driver: "NVIDIA".into(),
-            driver_info: "570.1".into(),
-            wgpu_version: "30".into(),
-            features: vec![],
-            limits: BTreeMap::new(),
-        };
-        let mut g = f.clone();
-        g.wgpu_version = "31".into();
-        assert_eq!(f.key(), g.key());
-        assert_eq!(f.key().len(), 16);
-        g.driver_info = "571.0".into();
-        assert_ne!(f.key(), g.key());
     }
 }
