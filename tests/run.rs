@@ -86,9 +86,9 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
     );
 
     // Derived ceilings feed estimates as measured ceilings.
-    let d = &r.derived;
+    let d = &r.derived.ceilings;
     assert!(d.memory_gb_per_s.is_some() && d.host_to_device_gb_per_s.is_some() && d.device_to_host_gb_per_s.is_some());
-    assert!(d.compute_tflops.contains_key(&ridge_core::Precision::Fp32) && d.ridge_point_fp32.is_some());
+    assert!(d.compute_tflops.contains_key(&ridge_core::Precision::Fp32) && r.derived.ridge_point_fp32.is_some());
     let s = r.sustained.as_ref().unwrap_or_else(|| panic!("sustained"));
     assert!(s.windows.len() >= 4 && s.late_over_early > 0.0);
     let c = catalog();
@@ -106,7 +106,7 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
     };
     let e = ridge_core::estimate(&req).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(e.basis, ridge_core::Basis::Measured);
-    assert_eq!(e.ceilings.memory_bytes_per_s.per_s, m.memory_gb_per_s.as_ref().map_or(0.0, |f| f.value * 1e9));
+    assert_eq!(e.ceilings.memory_bytes_per_s.per_s, m.ceilings.memory_gb_per_s.as_ref().map_or(0.0, |f| f.value * 1e9));
 }
 
 #[test]
@@ -214,7 +214,7 @@ fn an_injected_wrong_result_is_caught() {
     assert!(
         r.kernels.iter().any(|k| k.group == ridge_core::bench::result::KernelGroup::Gemm && k.status == Status::Ok)
     );
-    assert!(r.derived.memory_gb_per_s.is_none());
+    assert!(r.derived.ceilings.memory_gb_per_s.is_none());
 }
 
 #[test]

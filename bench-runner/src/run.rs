@@ -446,7 +446,7 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
     }
 
     // The empirical roofline: measured ceilings and the intensity sweep against them.
-    let dv = &r.derived;
+    let dv = &r.derived.ceilings;
     writeln!(out)?;
     writeln!(out, "empirical roofline (measured; GB = 1e9 bytes read + written):")?;
     if let Some(bw) = &dv.memory_gb_per_s {
@@ -455,7 +455,7 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
     for (p, f) in &dv.compute_tflops {
         writeln!(out, "  {p} peak          {} TFLOP/s ({})", sig3(f.value), f.source.as_deref().unwrap_or_default())?;
     }
-    if let Some(rp) = dv.ridge_point_fp32 {
+    if let Some(rp) = r.derived.ridge_point_fp32 {
         writeln!(out, "  fp32 ridge point  {} FLOP/byte", sig3(rp))?;
     }
     for (label, f) in [("host to device", &dv.host_to_device_gb_per_s), ("device to host", &dv.device_to_host_gb_per_s)]

@@ -31,6 +31,7 @@ pub mod data;
 pub mod estimate;
 pub mod hardware;
 pub mod matching;
+pub mod measurement;
 pub mod memory;
 pub mod ops;
 pub mod pipeline;

@@ -393,7 +393,6 @@ async fn devices(Extract(state): Extract<State>, headers: HeaderMap) -> ApiResul
         .map(|d| {
             let refs: Vec<&Derived> = d.recent.iter().collect();
             let m = Derived::median_of(&refs);
-            let compute = m.measured_compute();
             let f = &d.fingerprint;
             let measurement = Measurement {
                 id: format!("ridge-serve-{}", d.key),
@@ -401,10 +400,7 @@ async fn devices(Extract(state): Extract<State>, headers: HeaderMap) -> ApiResul
                 date: d.last_run.get(..10).unwrap_or_default().to_string(),
                 source: format!("ridge serve: median of the {} most recent runs of {}", d.recent.len(), f.name),
                 method: format!("ridge run, wgpu on {} ({} {})", f.backend, f.driver, f.driver_info),
-                memory_gb_per_s: m.memory_gb_per_s,
-                compute_tflops: compute,
-                host_to_device_gb_per_s: m.host_to_device_gb_per_s,
-                device_to_host_gb_per_s: m.device_to_host_gb_per_s,
+                ceilings: m.measurable(),
                 notes: Vec::new(),
             };
             DeviceView {

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::derived::Derived;
 pub use super::device::{Backend, DeviceType, Fingerprint};
 use super::reference::Verification;
 use super::stats::Summary;
-use crate::provenance::Figure;
 use crate::roofline::Measurement;
 use crate::units::{GB, Precision, TERA};
 
@@ -375,26 +375,6 @@ pub struct Variant {
     pub error: Option<String>,
 }
 
-/// Ceilings derived from verified kernels.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Derived {
-    /// Best streaming bandwidth, GB/s, and the kernel it comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_gb_per_s: Option<Figure>,
-    /// Best compute rate per precision, TFLOP/s.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub compute_tflops: BTreeMap<Precision, Figure>,
-    /// Host to device, GB/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host_to_device_gb_per_s: Option<Figure>,
-    /// Device to host, GB/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_to_host_gb_per_s: Option<Figure>,
-    /// fp32 ridge point, FLOP/byte.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ridge_point_fp32: Option<f64>,
-}
-
 /// Throughput over time under sustained load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sustained {
@@ -414,64 +394,6 @@ pub struct Sustained {
     pub throttling: bool,
 }
 
-impl Derived {
-    /// The compute ceilings a measurement may take from a run: fp32 and fp64 only. Shader
-    /// kernels run on the vector units, so their f16 rate is not the rate of the matrix engines
-    /// (tensor or matrix cores) that the datasheet's 16- and 8-bit peaks describe and GEMMs use;
-    /// those stay with the datasheet (scaled with `--calibrated`). The run file keeps every rate.
-    pub fn measured_compute(&self) -> BTreeMap<Precision, Figure> {
-        self.compute_tflops
-            .iter()
-            .filter(|(p, _)| matches!(p, Precision::Fp32 | Precision::Fp64))
-            .map(|(p, f)| (*p, f.clone()))
-            .collect()
-    }
-
-    /// Derives ceilings from verified kernels: the best bandwidth of the streaming kernels, the
-    /// best rate per precision of the compute kernels, and the host transfers.
-    pub fn from_kernels(kernels: &[KernelResult]) -> Derived {
-        let ok = || kernels.iter().filter(|k| k.status == Status::Ok);
-        let best = |group: KernelGroup, by: &dyn Fn(&Throughput) -> f64| {
-            ok().filter(|k| k.group == group)
-                .filter_map(|k| k.throughput.as_ref().map(|t| (k, by(t))))
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-        };
-        let figure = |value: f64, k: &KernelResult| Figure {
-            value,
-            confidence: None,
-            source: Some(format!("kernel {}", k.name)),
-            note: None,
-        };
-        let mut d = Derived::default();
-        if let Some((k, bw)) = best(KernelGroup::Stream, &|t| t.bytes_per_s) {
-            d.memory_gb_per_s = Some(figure(bw / GB, k));
-        }
-        for k in ok().filter(|k| k.group == KernelGroup::Compute) {
-            if let Some(t) = &k.throughput {
-                let tf = t.flops_per_s / TERA;
-                let better = d.compute_tflops.get(&k.precision).is_none_or(|f| tf > f.value);
-                if better {
-                    d.compute_tflops.insert(k.precision, figure(tf, k));
-                }
-            }
-        }
-        for k in ok() {
-            let (Some(method), Some(t)) = (k.transfer_method(), &k.throughput) else { continue };
-            let slot = match method.direction() {
-                TransferDirection::HostToDevice => &mut d.host_to_device_gb_per_s,
-                TransferDirection::DeviceToHost => &mut d.device_to_host_gb_per_s,
-            };
-            if slot.as_ref().is_none_or(|f| t.bytes_per_s / GB > f.value) {
-                *slot = Some(figure(t.bytes_per_s / GB, k));
-            }
-        }
-        if let (Some(bw), Some(f)) = (&d.memory_gb_per_s, d.compute_tflops.get(&Precision::Fp32)) {
-            d.ridge_point_fp32 = Some(f.value * TERA / (bw.value * GB));
-        }
-        d
-    }
-}
-
 impl RunResult {
     /// The derived ceilings as a [`Measurement`] of catalog device `hardware`, which estimates
     /// use in place of the datasheet.
@@ -485,88 +407,8 @@ impl RunResult {
                 "{} {}, wgpu {} on {}",
                 self.tool.name, self.tool.version, self.device.wgpu_version, self.device.backend
             ),
-            memory_gb_per_s: self.derived.memory_gb_per_s.clone(),
-            compute_tflops: self.derived.measured_compute(),
-            host_to_device_gb_per_s: self.derived.host_to_device_gb_per_s.clone(),
-            device_to_host_gb_per_s: self.derived.device_to_host_gb_per_s.clone(),
+            ceilings: self.derived.measurable(),
             notes: Vec::new(),
         }
-    }
-}
-
-impl Derived {
-    /// The median of each ceiling over several runs' derived ceilings (each over the runs that
-    /// have it), the way the results service aggregates a device's runs. The ridge point is
-    /// recomputed from the medians; each figure's note says how many runs it is the median of.
-    pub fn median_of(runs: &[&Derived]) -> Derived {
-        let median = |values: Vec<f64>, what: &str| -> Option<Figure> {
-            let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite() && *x > 0.0).collect();
-            if v.is_empty() {
-                return None;
-            }
-            v.sort_by(f64::total_cmp);
-            Some(Figure {
-                value: super::stats::quantile(&v, 0.5),
-                confidence: None,
-                source: Some(format!("median of {} ridge run(s)", v.len())),
-                note: Some(format!("{what}; range {} to {}", sig(v[0]), sig(v[v.len() - 1]))),
-            })
-        };
-        let pick = |f: &dyn Fn(&Derived) -> Option<f64>| runs.iter().filter_map(|d| f(d)).collect::<Vec<f64>>();
-        let mut out = Derived {
-            memory_gb_per_s: median(pick(&|d| d.memory_gb_per_s.as_ref().map(|f| f.value)), "GB/s"),
-            host_to_device_gb_per_s: median(pick(&|d| d.host_to_device_gb_per_s.as_ref().map(|f| f.value)), "GB/s"),
-            device_to_host_gb_per_s: median(pick(&|d| d.device_to_host_gb_per_s.as_ref().map(|f| f.value)), "GB/s"),
-            ..Derived::default()
-        };
-        let precisions: std::collections::BTreeSet<Precision> =
-            runs.iter().flat_map(|d| d.compute_tflops.keys().copied()).collect();
-        for p in precisions {
-            if let Some(f) = median(pick(&|d| d.compute_tflops.get(&p).map(|f| f.value)), "TFLOP/s") {
-                out.compute_tflops.insert(p, f);
-            }
-        }
-        if let (Some(bw), Some(f)) = (&out.memory_gb_per_s, out.compute_tflops.get(&Precision::Fp32)) {
-            out.ridge_point_fp32 = Some(f.value * TERA / (bw.value * GB));
-        }
-        out
-    }
-}
-
-/// Three significant digits, for notes.
-fn sig(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
-    format!("{v:.digits$}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fig(v: f64) -> Figure {
-        Figure { value: v, confidence: None, source: None, note: None }
-    }
-
-    #[test]
-    fn median_of_runs_takes_each_ceiling_over_the_runs_that_have_it() {
-        let mk = |bw: f64, fp32: Option<f64>| {
-            let mut d = Derived { memory_gb_per_s: Some(fig(bw)), ..Derived::default() };
-            if let Some(f) = fp32 {
-                d.compute_tflops.insert(Precision::Fp32, fig(f));
-            }
-            d
-        };
-        let runs = [mk(100.0, Some(10.0)), mk(300.0, None), mk(200.0, Some(30.0))];
-        let refs: Vec<&Derived> = runs.iter().collect();
-        let m = Derived::median_of(&refs);
-        assert_eq!(m.memory_gb_per_s.as_ref().map(|f| f.value), Some(200.0));
-        assert_eq!(m.compute_tflops.get(&Precision::Fp32).map(|f| f.value), Some(20.0));
-        assert_eq!(m.host_to_device_gb_per_s, None);
-        let ridge = m.ridge_point_fp32.unwrap_or_default();
-        assert!((ridge - 20.0e12 / 200.0e9).abs() < 1e-9, "{ridge}");
-        assert_eq!(Derived::median_of(&[]), Derived::default());
     }
 }

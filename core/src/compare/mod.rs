@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::bench::result::{RunResult, Status, ThroughputUnit};
+#[cfg(test)]
+mod runs_tests;
 mod stats;
 
 pub use stats::{bootstrap_change_ci, mann_whitney_p, median};
