@@ -8,7 +8,8 @@ pub mod kernels;
 pub mod reference;
 pub mod result;
 pub mod rng;
-#[cfg(test)]
-mod schema;
 pub mod stats;
 pub mod uniforms;
+
+#[cfg(test)]
+mod schema;

@@ -13,8 +13,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::bench::result::{RunResult, Status, ThroughputUnit};
-#[cfg(test)]
-mod runs_tests;
 mod stats;
 
 pub use stats::{bootstrap_change_ci, mann_whitney_p, median};
@@ -510,3 +508,6 @@ mod tests {
         assert_eq!(adj, vec![0.03, 0.06, 0.06]);
     }
 }
+
+#[cfg(test)]
+mod runs_tests;
