@@ -1,13 +1,11 @@
-//! ridge's integration tests: one binary, a module per area (fast to build on two cores).
+//! The model's integration tests: hand-checkable numbers, the data files, and the fidelity suite
+//! against published measurements. This package links only `ridge-core` and `ridge-datasets` (no
+//! GPU, HTTP or SQLite stack), so a one-line change in core is tested in seconds. The command
+//! line, the GPU suite and the service are tested in `tests/system` (`ridge-system-tests`).
 
-mod cli;
-mod compare;
 mod datasets;
 mod fidelity;
-mod matching;
 mod model;
-mod run;
-mod serve;
 
 use ridge_core::Catalog;
 
@@ -17,13 +15,4 @@ fn catalog() -> Catalog {
         Ok(c) => c,
         Err(e) => panic!("built-in datasets must load: {e}"),
     }
-}
-
-/// Runs the `ridge` command line in-process; returns (exit code, stdout, stderr).
-fn ridge(args: &[&str]) -> (u8, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let argv = std::iter::once("ridge").chain(args.iter().copied());
-    let code = ridge_bench::cli::main_with(argv, &mut out, &mut err);
-    (code, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
 }

@@ -7,11 +7,15 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+mod mutants;
+mod strings;
+
 const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci            the whole gate: setup, fmt, clippy, doc, test, wasm, core-deps (what CI runs)
+  ci            the whole gate: setup, fmt, clippy, strings, doc, test, wasm, web, browser, core-deps
+                (what CI runs)
   setup         install what the gate needs and is missing (wasm32 target; Mesa lavapipe via apt as root)
   fmt           cargo fmt --check
   clippy        cargo clippy on every target, warnings denied
@@ -21,6 +25,8 @@ tasks:
   web           build the browser bundle: ridge-wasm (profile `wasm`) through wasm-bindgen into web/pkg/
   browser       the browser tests: the page in Debian's Chromium via playwright-core (tests/browser/);
                 screenshots in target/screenshots/
+  strings       no domain value compared as text in core, bench-runner or wasm (string tests
+                allowed only on text read from outside, marked `// text:`)
   core-deps     prove ridge-core depends on no I/O crate
 
 the main job:
@@ -29,6 +35,9 @@ the main job:
 reports:
   fidelity      ridge's estimates against published measured results (tests/fidelity/): the table
                 with each error, the median and the pairwise order (also part of `test`)
+  mutants [F]   the scripted mutation run (xtask/mutants.toml): each deliberate mistake in the
+                model's formulas must fail the model's tests; F keeps the mutants whose file or
+                description contains it. Runs in a copy of the tree (target/mutants/)
 
 benchmarks (not part of ci):
   load [ARGS]   load benchmark of `ridge serve` on loopback (release build); ARGS: --rate N
@@ -70,7 +79,7 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
     "wasm-bindgen",
 ];
 
-const STEPS: &[&str] = &["setup", "fmt", "clippy", "doc", "test", "wasm", "web", "browser", "core-deps"];
+const STEPS: &[&str] = &["setup", "fmt", "clippy", "strings", "doc", "test", "wasm", "web", "browser", "core-deps"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -98,6 +107,15 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xtask: load: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if task == "mutants" {
+        return match mutants::run(&root(), args.get(1).map(String::as_str)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask: mutants: {e:#}");
                 ExitCode::FAILURE
             }
         };
@@ -156,6 +174,7 @@ fn run_step(step: &str) -> Result<()> {
         "web" => web(),
         "browser" => browser(),
         "core-deps" => core_deps(),
+        "strings" => strings::check(&root()),
         other => bail!("no step {other}"),
     }
 }

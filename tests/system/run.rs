@@ -27,8 +27,8 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
 pub(crate) fn schema_check(file: &PathBuf) -> Value {
     let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
     let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-    let schema: Value =
-        serde_json::from_str(include_str!("../core/schema/run-result.schema.json")).unwrap_or_else(|e| panic!("{e}"));
+    let schema: Value = serde_json::from_str(include_str!("../../core/schema/run-result.schema.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
     let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"));
     let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{} does not validate:\n{}", file.display(), errors.join("\n"));
