@@ -65,6 +65,7 @@ pub fn read_side(spec: &str) -> Result<Vec<RunResult>> {
                 .with_context(|| format!("{}: cannot list", p.display()))?
                 .flatten()
                 .map(|e| e.path())
+                // text: file names in a directory
                 .filter(|f| f.extension().is_some_and(|x| x == "json"))
                 .collect();
             found.sort();
@@ -89,6 +90,7 @@ pub type Benchmark = (String, Vec<f64>);
 /// `criterion:target/criterion:main`. Returns per benchmark its throughput samples in
 /// iterations per second, from criterion's saved `sample.json` files.
 pub fn read_criterion(spec: &str) -> Result<Option<Vec<Benchmark>>> {
+    // text: the user's argument
     let Some(rest) = spec.strip_prefix("criterion:") else { return Ok(None) };
     let (dir, baseline) = rest.rsplit_once(':').ok_or_else(|| anyhow!("`{spec}`: expected criterion:DIR:BASELINE"))?;
     let root = PathBuf::from(dir);
@@ -122,6 +124,7 @@ pub fn read_criterion(spec: &str) -> Result<Option<Vec<Benchmark>>> {
                 }
                 // times are nanoseconds for `iters` iterations.
                 found.push((name, iters.iter().zip(&times).map(|(i, t)| i / (t * 1e-9)).collect()));
+            // text: criterion's directory names
             } else if p.file_name().is_some_and(|n| n != "report") {
                 stack.push(p);
             }

@@ -49,6 +49,7 @@ pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hard
             .to_lowercase()
             .replace(&hw.vendor.to_lowercase(), "")
             .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+            // text: words of the adapter's and the catalog's names that do not tell models apart
             .filter(|t| !t.is_empty() && *t != "geforce" && *t != "instinct")
             .map(str::to_string)
             .collect()
@@ -123,6 +124,7 @@ fn host() -> Host {
         .ok()
         .and_then(|s| {
             s.lines()
+                // text: /proc/cpuinfo
                 .find(|l| l.starts_with("model name"))
                 .and_then(|l| l.split(':').nth(1))
                 .map(|s| s.trim().to_string())
@@ -130,6 +132,7 @@ fn host() -> Host {
         .unwrap_or_else(|| "unknown".into());
     let memory_bytes = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
         s.lines()
+            // text: /proc/meminfo
             .find(|l| l.starts_with("MemTotal:"))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|kb| kb.parse::<u64>().ok())

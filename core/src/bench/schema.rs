@@ -1,6 +1,7 @@
 //! The result-file schema (`core/schema/run-result.schema.json`) names the same values as the
 //! types that write the file: every enum of the file, listed both ways.
 
+#[cfg(test)] // Test code only (declared `#[cfg(test)] mod`): the strings gate stops here.
 use serde::Serialize;
 use serde_json::Value;
 

@@ -1,10 +1,11 @@
 //! `compare_runs` on a real lavapipe result file and altered copies of it: which kernels are
 //! compared, in which unit, and which verdict a missing, failed or resized kernel earns.
 
+#[cfg(test)] // Test code only (declared `#[cfg(test)] mod`): the strings gate stops here.
 use super::*;
 use crate::bench::result::{KernelResult, RunResult};
 
-const FIXTURE: &str = include_str!("../../../tests/fixtures/llvmpipe-quick.json");
+const FIXTURE: &str = include_str!("../../../tests/system/fixtures/llvmpipe-quick.json");
 
 fn run() -> RunResult {
     serde_json::from_str(FIXTURE).unwrap_or_else(|e| panic!("the fixture does not read: {e}"))

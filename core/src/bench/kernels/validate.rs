@@ -2,6 +2,7 @@
 //! and validator wgpu compiles them with), and its `Params` checked against the Rust uniform
 //! struct the runner uploads.
 
+#[cfg(test)] // Test code only (declared `#[cfg(test)] mod`): the strings gate stops here.
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 use naga::{Module, ScalarKind, TypeInner};
 

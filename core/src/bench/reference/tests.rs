@@ -1,6 +1,7 @@
 //! The CPU references against answers worked out by hand: a reference that transposes an index,
 //! drops a step or mixes up its inputs fails here, without a GPU.
 
+#[cfg(test)] // Test code only (declared `#[cfg(test)] mod`): the strings gate stops here.
 use super::*;
 
 #[test]
