@@ -19,7 +19,7 @@ use ridge_bench::serve::store::Store;
 use ridge_bench::serve::{ServeOptions, Server};
 use ridge_core::bench::result::RunResult;
 
-const FIXTURE: &str = include_str!("../../tests/fixtures/llvmpipe-quick.json");
+const FIXTURE: &str = include_str!("../../tests/system/fixtures/llvmpipe-quick.json");
 const TOKEN: &str = "rdg_load_benchmark";
 
 fn doc(base: &RunResult, n: u64, device: usize) -> Vec<u8> {
