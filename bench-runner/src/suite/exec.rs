@@ -17,9 +17,7 @@ use ridge_core::bench::stats::Summary;
 use ridge_core::units::{GB, TERA};
 use ridge_core::{Hardware, Precision};
 
-use super::plan::Plan;
-use super::stream::StreamInputs;
-use super::{Options, Progress};
+use super::plan::{Options, Plan, Progress};
 use crate::gpu::{Gpu, Kernel};
 
 /// What sustained mode recorded while the kernel was being measured.
@@ -123,6 +121,15 @@ pub(super) struct Ctx<'a> {
     /// Where progress goes, and the running kernel's position in the suite.
     progress: Progress<'a>,
     pub(super) position: Cell<(usize, usize)>,
+}
+
+/// The streaming kernels' two input arrays, on the host (for verification) and on the device.
+pub(super) struct StreamInputs {
+    pub(super) bytes: u64,
+    pub(super) a: Vec<f32>,
+    pub(super) b: Vec<f32>,
+    pub(super) ab: wgpu::Buffer,
+    pub(super) bb: wgpu::Buffer,
 }
 
 /// What a kernel's measurement needs: the kernel, its bindings and grid.

@@ -1,10 +1,11 @@
 //! The benchmark suite: every kernel sized from the suite and the adapter's limits, timed,
 //! verified against its CPU reference, and summarised into a result file.
 //!
-//! `plan` sizes the suite; `exec` times, verifies and assembles results (the context every
-//! kernel runs in); one module per kernel family runs its kernels: `stream`, `compute` (the
-//! FMA peak and the intensity sweep), `gemm`, `gather`, `attention` and `transfer`. Families
-//! depend on `exec` and `plan`, never on each other.
+//! `plan` sizes the suite (and holds its options); `exec` times, verifies and assembles results
+//! (the context every kernel runs in); one module per kernel family runs its kernels: `stream`,
+//! `compute` (the FMA peak and the intensity sweep), `gemm`, `gather`, `attention` and
+//! `transfer`. Imports point one way: families use `exec` and `plan`, `exec` uses `plan`, and
+//! this module uses them all; none imports this module or a sibling family.
 
 mod attention;
 mod compute;
@@ -18,55 +19,14 @@ mod transfer;
 use std::collections::BTreeMap;
 
 use anyhow::{Result, anyhow, bail};
-use ridge_core::Hardware;
 use ridge_core::Precision;
 use ridge_core::bench::reference::{AttentionShape, Stream};
 use ridge_core::bench::result::{KernelGroup, KernelResult, Status, Sustained, TransferMethod, Work};
 
 use crate::gpu::Gpu;
 use exec::{Ctx, failed};
+pub use plan::{Options, Progress, Suite};
 use plan::{Plan, intensity_name, size_name};
-
-/// Suite sizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Suite {
-    /// Small working sets, 3 samples of at least 20 ms: checks that every kernel works (seconds
-    /// on a CPU adapter).
-    Quick,
-    /// Working sets of 1 GiB per array (within the adapter's limits), 10 samples.
-    Standard,
-    /// 2 GiB per array where allowed, a size sweep, more shapes and 20 samples.
-    Full,
-}
-
-impl Suite {
-    /// Its name in result files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Suite::Quick => "quick",
-            Suite::Standard => "standard",
-            Suite::Full => "full",
-        }
-    }
-}
-
-/// Options of one run.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Corrupt one output value of the kernel with this name before verification (tests use
-    /// it to prove that verification catches a wrong result).
-    pub inject_fault: Option<String>,
-    /// The catalog entry matching the adapter, to flag figures above its physical peak.
-    pub datasheet: Option<Hardware>,
-    /// Run only kernels whose name contains one of these (all when empty).
-    pub filter: Vec<String>,
-    /// Samples per kernel instead of the suite's.
-    pub samples: Option<usize>,
-}
-
-/// Progress reporting: called with each kernel's name (and what it is doing, where a kernel has
-/// several steps worth naming) and its position in the suite.
-pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
 
 /// One kernel of a plan: what it runs and with which sizes.
 #[derive(Debug, Clone, Copy)]

@@ -1,10 +1,53 @@
-//! Planning: the sizes and repetitions of each suite, fitted to the device's limits.
+//! Planning: the suites, a run's options, and the sizes and repetitions of each suite fitted to
+//! the device's limits.
 
 use ridge_core::bench::kernels;
 use ridge_core::bench::reference::AttentionShape;
 
-use super::Suite;
+use ridge_core::Hardware;
+
 use crate::gpu::Gpu;
+
+/// Suite sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Suite {
+    /// Small working sets, 3 samples of at least 20 ms: checks that every kernel works (seconds
+    /// on a CPU adapter).
+    Quick,
+    /// Working sets of 1 GiB per array (within the adapter's limits), 10 samples.
+    Standard,
+    /// 2 GiB per array where allowed, a size sweep, more shapes and 20 samples.
+    Full,
+}
+
+impl Suite {
+    /// Its name in result files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Quick => "quick",
+            Suite::Standard => "standard",
+            Suite::Full => "full",
+        }
+    }
+}
+
+/// Options of one run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Corrupt one output value of the kernel with this name before verification (tests use
+    /// it to prove that verification catches a wrong result).
+    pub inject_fault: Option<String>,
+    /// The catalog entry matching the adapter, to flag figures above its physical peak.
+    pub datasheet: Option<Hardware>,
+    /// Run only kernels whose name contains one of these (all when empty).
+    pub filter: Vec<String>,
+    /// Samples per kernel instead of the suite's.
+    pub samples: Option<usize>,
+}
+
+/// Progress reporting: called with each kernel's name (and what it is doing, where a kernel has
+/// several steps worth naming) and its position in the suite.
+pub type Progress<'a> = &'a dyn Fn(&str, usize, usize);
 
 /// Sizes and repetitions for one suite.
 #[derive(Debug, Clone)]

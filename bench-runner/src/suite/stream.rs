@@ -12,17 +12,8 @@ use ridge_core::bench::result::{KernelGroup, KernelResult, ThroughputUnit, Timin
 use ridge_core::bench::rng::SplitMix64;
 use ridge_core::bench::uniforms::StreamParams;
 
-use super::exec::{Ctx, Launch, Spec, par_compare, par_fill, params};
+use super::exec::{Ctx, Launch, Spec, StreamInputs, par_compare, par_fill, params};
 use crate::gpu::{Bindings, f32_bytes};
-
-/// Two input arrays on the host (for verification) and on the device.
-pub(super) struct StreamInputs {
-    bytes: u64,
-    a: Vec<f32>,
-    b: Vec<f32>,
-    ab: wgpu::Buffer,
-    bb: wgpu::Buffer,
-}
 
 impl Ctx<'_> {
     /// The streaming kernels' two input arrays of `bytes` each, generated and uploaded once for

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::result::{KernelGroup, KernelResult, Status, Throughput, TransferDirection};
+use super::kernel::{KernelGroup, KernelResult, Status, Throughput, TransferDirection};
 use crate::provenance::Figure;
 use crate::roofline::MeasuredCeilings;
 use crate::units::{GB, Precision, TERA};
@@ -175,7 +175,7 @@ mod tests {
         tflops: f64,
         params: &[(&str, f64)],
     ) -> KernelResult {
-        use super::super::result::{ThroughputUnit, Work};
+        use super::super::kernel::{ThroughputUnit, Work};
         KernelResult {
             name: name.into(),
             group,

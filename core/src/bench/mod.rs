@@ -4,6 +4,7 @@
 
 pub mod derived;
 pub mod device;
+pub mod kernel;
 pub mod kernels;
 pub mod reference;
 pub mod result;
