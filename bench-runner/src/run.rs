@@ -233,7 +233,7 @@ fn run_one(
         },
         started_at,
         duration_s: suite_s,
-        suite: args.suite.name().into(),
+        suite: args.suite.id(),
         host: host(),
         device: gpu.fingerprint(),
         catalog_id: matched.map(|h| h.id),

@@ -200,7 +200,7 @@ pub fn validate_upload(body: &[u8], uploaded_by: Option<String>) -> Result<NewRu
         body: body.to_vec(),
         device_key: run.device.key(),
         catalog_id: run.catalog_id.clone(),
-        suite: run.suite.clone(),
+        suite: run.suite.to_string(),
         started_at: humantime::format_rfc3339_seconds(started).to_string(),
         started_unix,
         tool_version: run.tool.version.clone(),

@@ -5,6 +5,7 @@ use ridge_core::bench::kernels;
 use ridge_core::bench::reference::AttentionShape;
 
 use ridge_core::Hardware;
+use ridge_core::bench::result::SuiteName;
 
 use crate::gpu::Gpu;
 
@@ -22,12 +23,17 @@ pub enum Suite {
 
 impl Suite {
     /// Its name in result files.
-    pub fn name(self) -> &'static str {
+    pub fn id(self) -> SuiteName {
         match self {
-            Suite::Quick => "quick",
-            Suite::Standard => "standard",
-            Suite::Full => "full",
+            Suite::Quick => SuiteName::Quick,
+            Suite::Standard => SuiteName::Standard,
+            Suite::Full => SuiteName::Full,
         }
+    }
+
+    /// `quick`, `standard` or `full`.
+    pub fn name(self) -> &'static str {
+        self.id().as_str()
     }
 }
 

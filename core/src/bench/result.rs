@@ -12,6 +12,35 @@ pub use super::kernel::{
 };
 use crate::roofline::Measurement;
 
+/// Which suite a run ran: runs of different suites are not comparable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuiteName {
+    /// Small working sets: checks that every kernel works.
+    Quick,
+    /// Working sets of 1 GiB per array.
+    Standard,
+    /// 2 GiB per array, a size sweep, more shapes and samples.
+    Full,
+}
+
+impl SuiteName {
+    /// `quick`, `standard` or `full`, as in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteName::Quick => "quick",
+            SuiteName::Standard => "standard",
+            SuiteName::Full => "full",
+        }
+    }
+}
+
+impl std::fmt::Display for SuiteName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `kind` of a run result document.
 pub const RUN_KIND: &str = "ridge-run";
 
@@ -29,8 +58,8 @@ pub struct RunResult {
     /// Wall time of the suite (opening the device, every kernel with its inputs and verification),
     /// seconds; sustained mode, when asked for, is timed in `sustained.duration_s`.
     pub duration_s: f64,
-    /// `quick`, `standard` or `full`.
-    pub suite: String,
+    /// The suite run.
+    pub suite: SuiteName,
     /// The machine.
     pub host: Host,
     /// The device, as wgpu reports it.

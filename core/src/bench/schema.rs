@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::device::{Backend, DeviceType};
-use super::result::{KernelGroup, Status, ThroughputUnit, TimingMethod};
+use super::result::{KernelGroup, Status, SuiteName, ThroughputUnit, TimingMethod};
 
 const SCHEMA: &str = include_str!("../../schema/run-result.schema.json");
 
@@ -30,6 +30,7 @@ fn names<T: Serialize>(values: &[T]) -> Vec<String> {
 
 #[test]
 fn the_schema_lists_every_value_the_types_write() {
+    assert_eq!(schema_enum("/properties/suite/enum"), names(&[SuiteName::Quick, SuiteName::Standard, SuiteName::Full]));
     let kernel = "/$defs/kernel/properties";
     assert_eq!(schema_enum(&format!("{kernel}/group/enum")), names(&KernelGroup::ALL));
     assert_eq!(
