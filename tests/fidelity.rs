@@ -2,7 +2,7 @@
 //!
 //! `tests/fidelity/published.toml` holds rows of published tables (TensorRT-LLM's performance
 //! tables, NVIDIA DeepLearningExamples' DLRM inference results) with the scenario each was measured
-//! under. Every row is estimated with the calibrated basis (`Calibration::DEFAULTS`, the achievable
+//! under. Every row is estimated with the calibrated basis (`CalibrationMode::Documented`, the achievable
 //! fractions `--calibrated` uses) and, for reference, on bare datasheet ceilings. The test prints
 //! the table with each error and the median absolute error, and fails if the median rises above
 //! 15% or ridge puts two devices of one comparison in the wrong order. Run it alone with
@@ -13,7 +13,7 @@ use std::path::Path;
 
 use ridge_core::data::{SourceFile, parse_workloads};
 use ridge_core::estimate::{EstimateRequest, estimate};
-use ridge_core::roofline::Calibration;
+use ridge_core::roofline::CalibrationMode;
 use ridge_core::{Estimate, Family, Phase, Precision, RooflineOptions, Workload};
 use serde::Deserialize;
 
@@ -195,7 +195,7 @@ fn outcomes(published: &Published) -> Vec<Outcome<'_>> {
             if let Some(p) = row.activations {
                 s.activations = p;
             }
-            let at = |calibration: Calibration| {
+            let at = |calibration: CalibrationMode| {
                 let req = EstimateRequest {
                     workload: &w,
                     hardware: hw,
@@ -208,7 +208,7 @@ fn outcomes(published: &Published) -> Vec<Outcome<'_>> {
                 };
                 estimate(&req).unwrap_or_else(|e| panic!("{} on {}: {e}", row.workload, row.hardware))
             };
-            let (datasheet, calibrated) = (at(Calibration::NONE), at(Calibration::DEFAULTS));
+            let (datasheet, calibrated) = (at(CalibrationMode::Off), at(CalibrationMode::Documented));
             Outcome {
                 row,
                 family: w.family(),

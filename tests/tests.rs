@@ -5,7 +5,9 @@
 
 mod datasets;
 mod fidelity;
+mod matching;
 mod model;
+mod training;
 
 use ridge_core::Catalog;
 

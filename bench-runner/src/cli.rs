@@ -189,7 +189,7 @@ fn tco_cmd(catalog: &Catalog, a: &TcoCmd, out: &mut dyn Write) -> Result<()> {
             "purchase_usd" => "--purchase-usd",
             _ => "--years",
         };
-        anyhow::anyhow!("{flag}: {}", e.message)
+        anyhow::anyhow!("{flag}: {}", e.problem)
     })?;
     if a.json {
         #[derive(Serialize)]
@@ -432,29 +432,18 @@ pub(crate) struct ScenarioArgs {
 
 impl ScenarioArgs {
     /// The workload's default scenario with these flags applied.
-    pub(crate) fn apply(&self, mut s: ridge_core::Scenario) -> ridge_core::Scenario {
-        if let Some(b) = self.batch {
-            s.batch = b;
-        }
-        if let Some(p) = self.prompt_tokens {
-            s.prompt_tokens = p;
-        }
-        if let Some(o) = self.output_tokens {
-            s.output_tokens = o;
-        }
-        if let Some(p) = self.precision {
-            (s.weights, s.activations, s.kv_cache) = (p, p, p);
-        }
-        s.weights = self.weights.unwrap_or(s.weights);
-        s.activations = self.activations.unwrap_or(s.activations);
-        s.kv_cache = self.kv_cache.unwrap_or(s.kv_cache);
-        if self.unfused_attention {
-            s.fused_attention = false;
-        }
-        if self.offload {
-            s.offload = true;
-        }
-        s
+    pub(crate) fn apply(&self, s: ridge_core::Scenario) -> ridge_core::Scenario {
+        s.with(&ridge_core::workload::ScenarioOverrides {
+            batch: self.batch,
+            prompt_tokens: self.prompt_tokens,
+            output_tokens: self.output_tokens,
+            precision: self.precision,
+            weights: self.weights,
+            activations: self.activations,
+            kv_cache: self.kv_cache,
+            unfused_attention: self.unfused_attention,
+            offload: self.offload,
+        })
     }
 }
 
@@ -794,7 +783,7 @@ fn workloads_cmd(catalog: &Catalog, a: &ListArgs, out: &mut dyn Write) -> Result
     }
     let mut t = format::table(&["id", "family", "parameters", "active", "shape", "default scenario"]);
     for w in &catalog.workloads {
-        let shape = match (&w.transformer, &w.dlrm) {
+        let shape = match (w.transformer(), w.dlrm()) {
             (Some(t), _) => {
                 let mut s = format!("{} layers x {}, {} heads", t.layers, t.hidden, t.heads);
                 if t.kv_heads() != t.heads {
@@ -935,7 +924,7 @@ fn pipeline_cmd(catalog: &Catalog, a: &EstimateArgs, req: &EstimateRequest<'_>, 
         format!("{} ({})", gb(p.memory_per_device_bytes), if p.fits { "fits" } else { "does NOT fit" }),
     ]);
     writeln!(out, "{t}")?;
-    let layers = req.workload.transformer.as_ref().map_or(0, |t| t.layers.div_ceil(a.pipeline_stages));
+    let layers = req.workload.transformer().map_or(0, |t| t.layers.div_ceil(a.pipeline_stages));
     writeln!(out, "\none stage ({layers} layers on {} devices):", req.devices)?;
     print_estimate(&p.stage, hw, a.ops, out)
 }
@@ -1009,7 +998,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
         writeln!(out, "time to train the token budget: {}", seconds(ttt))?;
     }
     for p in &e.phases {
-        let unit = if p.throughput_unit == "tokens/s" { "token" } else { "sample" };
+        let unit = if p.throughput_unit == ridge_core::workload::ThroughputUnit::Tokens { "token" } else { "sample" };
         let mut parts = Vec::new();
         if let (Some(usd), Some(price)) = (p.usd_per_million, &e.price) {
             parts.push(format!(
@@ -1088,7 +1077,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     }
     if !e.notes.is_empty() {
         writeln!(out)?;
-        for n in &e.notes {
+        for n in e.notes.iter() {
             writeln!(out, "note: {n}")?;
         }
     }

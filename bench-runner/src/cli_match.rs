@@ -164,8 +164,9 @@ pub(crate) fn measured(
 }
 
 /// The documented default fractions with --calibrated, none without.
-pub(crate) fn calibration(on: bool) -> ridge_core::roofline::Calibration {
-    if on { ridge_core::roofline::Calibration::DEFAULTS } else { ridge_core::roofline::Calibration::NONE }
+pub(crate) fn calibration(on: bool) -> ridge_core::roofline::CalibrationMode {
+    use ridge_core::roofline::CalibrationMode;
+    if on { CalibrationMode::Documented } else { CalibrationMode::Off }
 }
 
 fn parse_time(s: &str) -> std::result::Result<f64, String> {
@@ -227,7 +228,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         },
         measurements: &measurements,
     };
-    let result = rank(&req).map_err(|e| anyhow::anyhow!("--{}: {}", flag(e.field), e.message))?;
+    let result = rank(&req).map_err(|e| anyhow::anyhow!("--{}: {}", flag(e.field), e.problem))?;
     if a.json {
         print_json(out, &result)?;
     } else if a.csv {

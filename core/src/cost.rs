@@ -52,29 +52,66 @@ pub struct TcoReport {
 }
 
 /// An input outside its domain.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{field}: {message}")]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[error("{field}: {problem}")]
 pub struct CostError {
     /// The input's name.
     pub field: &'static str,
-    /// What is wrong.
-    pub message: String,
+    /// What is wrong with it.
+    pub problem: OutOfDomain,
 }
 
-fn check(field: &'static str, v: f64, ok: bool, what: &str) -> Result<(), CostError> {
-    if v.is_finite() && ok { Ok(()) } else { Err(CostError { field, message: format!("must be {what}, got {v}") }) }
+/// A value outside the values an input may take.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, thiserror::Error)]
+#[error("must be {domain}, got {value}")]
+pub struct OutOfDomain {
+    /// The values it may take.
+    pub domain: Domain,
+    /// The value given.
+    pub value: f64,
+}
+
+/// The values a cost input may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum Domain {
+    /// Above zero.
+    #[error("positive")]
+    Positive,
+    /// Zero or above.
+    #[error("zero or positive")]
+    NonNegative,
+    /// From 0 to 1.
+    #[error("between 0 and 1")]
+    Share,
+    /// From 1 up (PUE).
+    #[error("at least 1")]
+    AtLeastOne,
+    /// From 0 to the peak power (idle power).
+    #[error("between 0 and the peak power")]
+    UpToPeak,
+}
+
+fn check(field: &'static str, value: f64, ok: bool, domain: Domain) -> Result<(), CostError> {
+    if value.is_finite() && ok { Ok(()) } else { Err(CostError { field, problem: OutOfDomain { domain, value } }) }
+}
+
+/// US dollars per million units of work (tokens, samples) at `usd_per_hour` for the hardware
+/// doing `per_s` units a second.
+pub fn usd_per_million(usd_per_hour: f64, per_s: f64) -> f64 {
+    usd_per_hour / 3600.0 / per_s * 1e6
 }
 
 /// Energy and total cost of ownership.
 pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
-    check("units", i.units, i.units > 0.0, "positive")?;
-    check("peak_w", i.peak_w, i.peak_w > 0.0, "positive")?;
-    check("idle_w", i.idle_w, i.idle_w >= 0.0 && i.idle_w <= i.peak_w, "between 0 and the peak power")?;
-    check("utilization", i.utilization, (0.0..=1.0).contains(&i.utilization), "between 0 and 1")?;
-    check("usd_per_kwh", i.usd_per_kwh, i.usd_per_kwh >= 0.0, "zero or positive")?;
-    check("pue", i.pue, i.pue >= 1.0, "at least 1")?;
-    check("purchase_usd", i.purchase_usd, i.purchase_usd >= 0.0, "zero or positive")?;
-    check("years", i.years, i.years > 0.0, "positive")?;
+    check("units", i.units, i.units > 0.0, Domain::Positive)?;
+    check("peak_w", i.peak_w, i.peak_w > 0.0, Domain::Positive)?;
+    check("idle_w", i.idle_w, i.idle_w >= 0.0 && i.idle_w <= i.peak_w, Domain::UpToPeak)?;
+    check("utilization", i.utilization, (0.0..=1.0).contains(&i.utilization), Domain::Share)?;
+    check("usd_per_kwh", i.usd_per_kwh, i.usd_per_kwh >= 0.0, Domain::NonNegative)?;
+    check("pue", i.pue, i.pue >= 1.0, Domain::AtLeastOne)?;
+    check("purchase_usd", i.purchase_usd, i.purchase_usd >= 0.0, Domain::NonNegative)?;
+    check("years", i.years, i.years > 0.0, Domain::Positive)?;
     let average = i.units * (i.idle_w + (i.peak_w - i.idle_w) * i.utilization);
     let facility = average * i.pue;
     let kwh = facility / 1000.0 * HOURS_PER_YEAR;
@@ -117,12 +154,27 @@ pub struct OwnedCost {
     pub basis: String,
 }
 
+/// Why a device's cost of ownership cannot be computed.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum OwnedCostError {
+    /// The catalog lists no purchase price.
+    #[error("no purchase price listed")]
+    NoPurchasePrice,
+    /// The catalog lists no TDP.
+    #[error("no published TDP for the energy cost")]
+    NoTdp,
+    /// A term is out of range.
+    #[error(transparent)]
+    Terms(#[from] CostError),
+}
+
 /// The cost per hour of owning one device of `hw`: its catalog purchase price over the years
 /// plus the [`tco`] energy at its TDP and idle power. Errors say what the catalog lacks or which
 /// term is out of range.
-pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Result<OwnedCost, String> {
-    let purchase = hw.purchase.as_ref().ok_or("no purchase price listed")?;
-    let tdp = hw.power.tdp_w.as_ref().map(|f| f.value).ok_or("no published TDP for the energy cost")?;
+pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Result<OwnedCost, OwnedCostError> {
+    let purchase = hw.purchase.as_ref().ok_or(OwnedCostError::NoPurchasePrice)?;
+    let tdp = hw.power.tdp_w.as_ref().map(|f| f.value).ok_or(OwnedCostError::NoTdp)?;
     let idle = hw.power.idle_w.as_ref().map(|f| f.value).unwrap_or(0.0);
     let r = tco(&TcoInputs {
         units: 1.0,
@@ -133,8 +185,7 @@ pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Resul
         pue: o.pue,
         purchase_usd: purchase.usd,
         years: o.years,
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     Ok(OwnedCost {
         usd_per_device_hour: r.total_usd_per_hour,
         kwh_per_device_year: r.kwh_per_year,
@@ -195,11 +246,22 @@ mod tests {
     }
 
     #[test]
+    fn every_unit_is_bought() {
+        // 4 units at $10,000 over 2 years, no energy bill: $20,000 a year, $40,000 in all.
+        let r = tco(&TcoInputs { units: 4.0, usd_per_kwh: 0.0, purchase_usd: 10_000.0, years: 2.0, ..inputs() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((r.capex_usd_per_year, r.total_usd), (20_000.0, 40_000.0));
+    }
+
+    #[test]
     fn bad_inputs_name_the_field() {
-        let bad = |i: TcoInputs| tco(&i).err().map(|e| e.to_string()).unwrap_or_default();
-        assert_eq!(bad(TcoInputs { utilization: 1.5, ..inputs() }), "utilization: must be between 0 and 1, got 1.5");
-        assert!(bad(TcoInputs { pue: 0.9, ..inputs() }).starts_with("pue: must be at least 1"));
-        assert!(bad(TcoInputs { units: f64::NAN, ..inputs() }).starts_with("units:"));
-        assert!(bad(TcoInputs { idle_w: 900.0, ..inputs() }).starts_with("idle_w:"));
+        let bad = |i: TcoInputs| tco(&i).err().map(|e| (e.field, e.problem.domain));
+        assert_eq!(bad(TcoInputs { utilization: 1.5, ..inputs() }), Some(("utilization", Domain::Share)));
+        assert_eq!(bad(TcoInputs { pue: 0.9, ..inputs() }), Some(("pue", Domain::AtLeastOne)));
+        assert_eq!(bad(TcoInputs { units: f64::NAN, ..inputs() }), Some(("units", Domain::Positive)));
+        assert_eq!(bad(TcoInputs { idle_w: 900.0, ..inputs() }), Some(("idle_w", Domain::UpToPeak)));
+        // The message a CLI user sees.
+        let e = tco(&TcoInputs { utilization: 1.5, ..inputs() }).err().map(|e| e.to_string());
+        assert_eq!(e.as_deref(), Some("utilization: must be between 0 and 1, got 1.5"));
     }
 }

@@ -4,13 +4,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::{self, ScenarioError};
+use crate::cost::{OwnedCostError, usd_per_million};
 use crate::hardware::Hardware;
 use crate::memory::{self, Footprint};
-use crate::ops::Operation;
+use crate::notes::{DocumentedFraction, Note, Worded};
+use crate::ops::{CollectiveKind, Link, OpKind, Operation, Role};
 use crate::roofline::{
-    self, Basis, Bound, Ceilings, Evaluation, Measurement, OpEstimate, RidgePoint, RooflineError, RooflineOptions,
+    self, Basis, Bound, Calibration, CalibrationMode, Ceilings, Evaluation, Measurement, OpEstimate, RidgePoint,
+    RooflineError, RooflineOptions,
 };
-use crate::workload::{Family, PassShape, Scenario, SplitError, Workload};
+use crate::workload::{Architecture, Family, Model, PassShape, Scenario, SplitError, ThroughputUnit, Workload};
 
 /// A phase of a workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -50,11 +54,12 @@ pub struct EstimateRequest<'a> {
 }
 
 /// Why an estimate cannot be made.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
 pub enum EstimateError {
     /// The scenario is not valid for the workload.
-    #[error("{0}")]
-    Scenario(String),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
     /// The workload does not split over the devices.
     #[error(transparent)]
     Split(#[from] SplitError),
@@ -77,7 +82,7 @@ pub struct PhaseEstimate {
     /// Throughput of all devices together.
     pub throughput_per_s: f64,
     /// Unit of `throughput_per_s`: `tokens/s` or `samples/s`.
-    pub throughput_unit: String,
+    pub throughput_unit: ThroughputUnit,
     /// The bound with the largest share of time.
     pub bound: Option<Bound>,
     /// Share of time per bound.
@@ -110,7 +115,7 @@ pub struct PhaseEstimate {
 }
 
 /// A workload's estimate on a device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estimate {
     /// Workload id.
     pub workload: String,
@@ -145,19 +150,20 @@ pub struct Estimate {
     /// The cost of owning one device, when asked for ([`Estimate::price_owned`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owned: Option<crate::cost::OwnedCost>,
-    /// Remarks: fallbacks, assumptions, warnings.
-    pub notes: Vec<String>,
+    /// Remarks (fallbacks, assumptions, warnings): `notes` in words, `notes_data` as data.
+    #[serde(flatten)]
+    pub notes: Worded<Vec<Note>>,
 }
 
 impl Estimate {
     /// Prices the estimate as owned hardware: the cost of one device of `hw` (purchase over the
     /// years plus energy) and, per phase, the cost per million tokens or samples of all devices.
-    pub fn price_owned(&mut self, hw: &Hardware, o: &crate::cost::Ownership) -> Result<(), String> {
+    pub fn price_owned(&mut self, hw: &Hardware, o: &crate::cost::Ownership) -> Result<(), OwnedCostError> {
         let cost = crate::cost::owned_device_cost(hw, o)?;
         let devices = f64::from(self.devices) * f64::from(self.replicas);
         for p in &mut self.phases {
             if p.throughput_per_s > 0.0 {
-                p.owned_usd_per_million = Some(cost.usd_per_device_hour * devices / 3600.0 / p.throughput_per_s * 1e6);
+                p.owned_usd_per_million = Some(usd_per_million(cost.usd_per_device_hour * devices, p.throughput_per_s));
             }
         }
         self.owned = Some(cost);
@@ -173,9 +179,10 @@ impl Estimate {
 /// What every phase of one estimate shares.
 struct PhaseContext<'a> {
     ceilings: &'a Ceilings,
-    options: RooflineOptions,
-    unit: &'static str,
-    notes: Vec<String>,
+    calibration: Calibration,
+    kernel_overhead_s: f64,
+    unit: ThroughputUnit,
+    notes: Vec<Note>,
 }
 
 impl PhaseContext<'_> {
@@ -190,7 +197,7 @@ impl PhaseContext<'_> {
         footprint: Footprint,
     ) -> Result<PhaseEstimate, EstimateError> {
         let Evaluation { operations, seconds, flops, bytes, time_share, bound, notes } =
-            roofline::evaluate(ops, self.ceilings, self.options)?;
+            roofline::evaluate(ops, self.ceilings, &self.calibration, self.kernel_overhead_s)?;
         for n in notes {
             if !self.notes.contains(&n) {
                 self.notes.push(n);
@@ -202,7 +209,7 @@ impl PhaseContext<'_> {
             steps,
             seconds_per_step: seconds,
             throughput_per_s: if seconds > 0.0 { units_per_step / seconds } else { 0.0 },
-            throughput_unit: self.unit.to_string(),
+            throughput_unit: self.unit,
             bound,
             time_share,
             flops: flops * steps,
@@ -226,85 +233,77 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     let n = req.devices;
     let r = req.replicas;
     if n == 0 {
-        return Err(EstimateError::Scenario("devices must be at least 1".into()));
+        return Err(ScenarioError::NoDevices.into());
     }
     if r == 0 {
-        return Err(EstimateError::Scenario("replicas must be at least 1".into()));
+        return Err(ScenarioError::NoReplicas.into());
     }
     if s.batch == 0 {
-        return Err(EstimateError::Scenario("batch must be at least 1".into()));
+        return Err(ScenarioError::NoBatch.into());
     }
-    if let Some((field, v)) = req.options.calibration.invalid() {
-        return Err(EstimateError::Scenario(format!("calibration.{field} must be a fraction in (0, 1], got {v}")));
+    if let CalibrationMode::Custom(c) = req.options.calibration
+        && let Some((field, value)) = c.invalid()
+    {
+        return Err(ScenarioError::Calibration { field, value }.into());
     }
-    // The documented defaults give way to the device's own documented fractions.
-    let mut options = req.options;
-    if options.calibration == crate::roofline::Calibration::DEFAULTS {
-        options.calibration = options.calibration.for_device(req.hardware.calibration.as_ref());
-    }
+    let cal = req.options.calibration.fractions(req.hardware.calibration.as_ref());
     let mut ceilings = Ceilings::from_datasheet(req.hardware);
     if let Some(m) = req.measurement {
         ceilings.apply_measured(m);
     }
     let capacity = req.hardware.memory_capacity_bytes();
     let family = w.family();
-    let mut ctx = PhaseContext { ceilings: &ceilings, options, unit: family.throughput_unit(), notes: Vec::new() };
-    let synced = if w.training.is_some() { n.saturating_mul(r) } else { n };
+    let mut ctx = PhaseContext {
+        ceilings: &ceilings,
+        calibration: cal,
+        kernel_overhead_s: req.options.kernel_overhead_s,
+        unit: family.throughput_unit(),
+        notes: Vec::new(),
+    };
+    let synced = if family == Family::Training { n.saturating_mul(r) } else { n };
     if let Some(ic) = &req.hardware.interconnect
         && synced > ic.domain_devices
     {
-        ctx.notes.push(format!(
-            "{synced} devices exceed the {}-device scale-up domain of {}: collectives are modelled on its scale-up link anyway; multi-node layouts are not modelled yet",
-            ic.domain_devices, req.hardware.id
-        ));
+        ctx.notes.push(Note::BeyondScaleUpDomain {
+            devices: synced,
+            domain: ic.domain_devices,
+            hardware: req.hardware.id.clone(),
+        });
     }
     let ep = req.expert_parallel;
     if ep {
-        match &w.transformer {
-            Some(t) if w.training.is_none() && family == Family::Moe => t.check_expert_split(n)?,
-            _ => {
-                return Err(EstimateError::Scenario(
-                    "expert parallelism is modelled for mixture-of-experts inference only".into(),
-                ));
-            }
+        match &w.model {
+            Model::Transformer(t) if family == Family::Moe => t.check_expert_split(n)?,
+            _ => return Err(ScenarioError::ExpertParallelNeedsMoe.into()),
         }
         if !s.batch.is_multiple_of(n) {
-            return Err(EstimateError::Scenario(format!(
-                "expert parallel over {n} devices splits the sequences: the batch ({}) must be a multiple of {n}",
-                s.batch
-            )));
+            return Err(ScenarioError::ExpertParallelBatch { devices: n, batch: s.batch }.into());
         }
     }
     let mut phases = Vec::new();
-    match (&w.transformer, &w.dlrm, &w.training) {
-        (Some(t), _, Some(training)) => {
+    match &w.model {
+        Model::Training { transformer: t, training } => {
             t.check_split(n)?;
-            if s.prompt_tokens == 0 {
-                return Err(EstimateError::Scenario("training needs a sequence length (prompt tokens)".into()));
-            }
-            let micro = training.micro_batch_sequences.max(1);
-            if !s.batch.is_multiple_of(micro.saturating_mul(r)) {
-                return Err(EstimateError::Scenario(format!(
-                    "the global batch ({}) must be a multiple of the micro-batch ({micro} sequences) times the replicas ({r})",
-                    s.batch
-                )));
-            }
+            checks::training(&s, training, r)?;
             // Each replica trains its share of the global batch, then the replicas all-reduce
             // their gradients (ring) before the optimizer step.
             let local = Scenario { batch: s.batch / r, ..s };
             let mut ops = t.training_ops(&local, training, n);
             if r > 1 {
                 let grad_bytes = t.parameters() / f64::from(n) * s.activations.bytes();
-                ops.push(crate::ops::Operation::new(
-                    "dp.grad-allreduce",
-                    1.0,
-                    crate::ops::OpKind::Collective {
-                        kind: crate::ops::CollectiveKind::AllReduce,
-                        bytes: grad_bytes,
-                        group: f64::from(r),
-                        link: crate::ops::Link::ScaleUp,
-                    },
-                ));
+                ops.push(
+                    Operation::new(
+                        "dp.grad-allreduce",
+                        1.0,
+                        OpKind::Collective {
+                            kind: CollectiveKind::AllReduce,
+                            bytes: grad_bytes,
+                            group: f64::from(r),
+                            link: Link::ScaleUp,
+                        },
+                    )
+                    .with_role(Role::Backward),
+                );
             }
             let footprint = memory::transformer_training(t, &s, training, n, capacity);
             let tokens = f64::from(s.batch) * f64::from(s.prompt_tokens);
@@ -313,10 +312,10 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
                 training.total_tokens.filter(|_| p.throughput_per_s > 0.0).map(|total| total / p.throughput_per_s);
             phases.push(p);
         }
-        (Some(t), _, None) if family == Family::Encoder => {
+        Model::Transformer(t) if t.architecture == Architecture::Encoder => {
             t.check_split(n)?;
             if s.prompt_tokens == 0 {
-                return Err(EstimateError::Scenario("an encoder needs a sequence length (prompt tokens)".into()));
+                return Err(ScenarioError::EncoderNeedsSequence.into());
             }
             let seq = f64::from(s.prompt_tokens);
             let shape = PassShape { batch: f64::from(s.batch), new_tokens: seq, past_tokens: 0.0, logits_rows: 0.0 };
@@ -324,23 +323,18 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             let footprint = memory::transformer_inference(t, &s, 0.0, seq, n, capacity);
             phases.push(ctx.phase(Phase::Step, &ops, 1.0, f64::from(s.batch), footprint)?);
         }
-        (Some(t), _, None) => {
+        Model::Transformer(t) => {
             if !ep {
                 t.check_split(n)?;
             }
-            if s.prompt_tokens == 0 || s.output_tokens == 0 {
-                return Err(EstimateError::Scenario(
-                    "a decoder needs prompt tokens and output tokens of at least 1".into(),
-                ));
-            }
+            checks::decoder(&s)?;
             let (prompt, output) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
             let batch = f64::from(s.batch);
             if s.prompt_tokens.saturating_add(s.output_tokens) > t.max_context {
-                ctx.notes.push(format!(
-                    "prompt + output ({}) exceed the model's trained context ({})",
-                    s.prompt_tokens.saturating_add(s.output_tokens),
-                    t.max_context
-                ));
+                ctx.notes.push(Note::ContextExceeded {
+                    tokens: s.prompt_tokens.saturating_add(s.output_tokens),
+                    max_context: t.max_context,
+                });
             }
             // Expert parallel: each device runs its share of the sequences.
             let local = if ep { batch / f64::from(n) } else { batch };
@@ -365,53 +359,46 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             let ops = ops_for(decode);
             phases.push(ctx.phase(Phase::Decode, &ops, output, batch, footprint_for(prompt + output, 1.0))?);
         }
-        (None, Some(d), _) => {
+        Model::Dlrm(d) => {
             let (footprint, spill) = if s.offload {
                 memory::dlrm_offloaded(d, &s, n, capacity)
             } else {
                 (memory::dlrm_inference(d, &s, n, capacity), 0.0)
             };
             if spill > 0.0 {
-                ctx.notes.push(format!(
-                    "offload: {:.0}% of each device's embedding rows ({:.1} GB) live in host memory; their lookups cross the host link (uniform access, no hot-row cache)",
-                    spill * 100.0,
-                    d.embedding_params() * s.weights.bytes() / f64::from(n) * spill / crate::units::GB
-                ));
+                ctx.notes.push(Note::Offload {
+                    share: spill,
+                    bytes_per_device: d.embedding_params() * s.weights.bytes() / f64::from(n) * spill,
+                });
             }
             let ops = d.inference_ops(&s, n, spill);
             phases.push(ctx.phase(Phase::Step, &ops, 1.0, f64::from(s.batch), footprint)?);
         }
-        (None, None, _) => return Err(EstimateError::Scenario(format!("workload `{}` has no model", w.id))),
     }
     let mut notes = ctx.notes;
-    let cal = options.calibration;
-    if req.options.calibration == crate::roofline::Calibration::DEFAULTS
+    if req.options.calibration == CalibrationMode::Documented
         && let Some(own) = &req.hardware.calibration
     {
-        let used: Vec<String> = own
+        let fractions: Vec<DocumentedFraction> = own
             .fields()
             .into_iter()
             .filter_map(|(name, f)| {
-                f.map(|f| format!("{name} {:.0}% ({})", f.value * 100.0, f.source.as_deref().unwrap_or("")))
+                f.map(|f| DocumentedFraction {
+                    name: name.to_string(),
+                    value: f.value,
+                    source: f.source.clone().unwrap_or_default(),
+                })
             })
             .collect();
-        if !used.is_empty() {
-            notes.push(format!("calibrated with {}'s own documented fractions: {}", req.hardware.id, used.join("; ")));
+        if !fractions.is_empty() {
+            notes.push(Note::DeviceCalibration { hardware: req.hardware.id.clone(), fractions });
         }
     }
     if cal.is_active() {
-        notes.push(format!(
-            "calibrated: datasheet ceilings scaled to GEMM {:.0}% (8-bit {:.0}%), attention {:.0}% of compute; streaming {:.0}%, gathers {:.0}% of bandwidth; collectives {:.0}% of the link (measured ceilings unscaled)",
-            cal.gemm_compute * 100.0,
-            cal.gemm_compute_8bit * 100.0,
-            cal.attention_compute * 100.0,
-            cal.memory * 100.0,
-            cal.gather_memory * 100.0,
-            cal.collective_link * 100.0
-        ));
+        notes.push(Note::Calibrated { fractions: cal });
     }
     // Independent inference replicas multiply throughput (training's are in its step already).
-    if w.training.is_none() && r > 1 {
+    if family != Family::Training && r > 1 {
         for p in &mut phases {
             p.throughput_per_s *= f64::from(r);
         }
@@ -424,17 +411,17 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             let devices = f64::from(n) * f64::from(r);
             p.joules_per_unit = tdp.map(|w| w * devices / p.throughput_per_s);
             p.usd_per_million =
-                price.as_ref().map(|c| c.usd_per_device_hour * devices / 3600.0 / p.throughput_per_s * 1e6);
+                price.as_ref().map(|c| usd_per_million(c.usd_per_device_hour * devices, p.throughput_per_s));
         }
     }
     if phases.iter().any(|p| !p.fits) {
         let need = phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
-        notes.push(format!(
-            "does not fit: {} needs at least {need} device(s) of {:.0} GB at {:.0}% usable memory",
-            w.id,
-            capacity / crate::units::GB,
-            memory::USABLE_MEMORY_FRACTION * 100.0
-        ));
+        notes.push(Note::DoesNotFit {
+            workload: w.id.clone(),
+            min_devices: need,
+            capacity_bytes: capacity,
+            usable_fraction: memory::USABLE_MEMORY_FRACTION,
+        });
     }
     Ok(Estimate {
         workload: w.id.clone(),
@@ -458,6 +445,6 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         phases,
         price,
         owned: None,
-        notes,
+        notes: notes.into(),
     })
 }

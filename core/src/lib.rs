@@ -25,6 +25,8 @@
 //! ```
 
 pub mod bench;
+pub mod calibration;
+pub mod checks;
 pub mod compare;
 pub mod cost;
 pub mod data;
@@ -33,11 +35,13 @@ pub mod hardware;
 pub mod matching;
 pub mod measurement;
 pub mod memory;
+pub mod notes;
 pub mod ops;
 pub mod pipeline;
 pub mod provenance;
 pub mod roofline;
 pub mod units;
+pub mod words;
 pub mod workload;
 
 /// Version of every JSON document ridge emits (`ridge ... --json`, the wasm API); bumped on any

@@ -173,3 +173,56 @@ pub fn dlrm_inference(d: &Dlrm, s: &Scenario, devices: u32, capacity: f64) -> Fo
     let activations = f64::from(s.batch) / n * 2.0 * widest * s.activations.bytes();
     Footprint::new(weights, 0.0, activations, 0.0, 0.0, capacity, devices)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{Architecture, Norm, Position};
+
+    /// 2 layers of width 8, 2 heads, a vocabulary of 10.
+    fn tiny() -> Transformer {
+        Transformer {
+            architecture: Architecture::Decoder,
+            layers: 2,
+            hidden: 8,
+            heads: 2,
+            kv_heads: None,
+            head_dim: None,
+            ffn: 16,
+            ffn_kind: FfnKind::Standard,
+            vocab: 10,
+            max_context: 16,
+            tied_embeddings: false,
+            bias: false,
+            norm: Norm::Layernorm,
+            position: Position::Learned,
+            parallel_residual: false,
+            token_types: None,
+            pooler: false,
+            moe: None,
+        }
+    }
+
+    #[test]
+    fn activation_memory_follows_the_recomputation() {
+        // Sequences of 4 tokens, micro-batches of 1, bf16: s·b·h = 32 per block. Full
+        // recomputation keeps each block's input, 2·32 bytes; selective keeps 32·(10 + 24) bytes;
+        // both plus fp32 logits, 4 tokens x 10 x 4 bytes = 160.
+        let s = Scenario {
+            batch: 1,
+            prompt_tokens: 4,
+            output_tokens: 0,
+            weights: Precision::Bf16,
+            activations: Precision::Bf16,
+            kv_cache: Precision::Bf16,
+            fused_attention: true,
+            offload: false,
+        };
+        let at = |recompute| {
+            let training = Training { micro_batch_sequences: 1, recompute, total_tokens: None };
+            transformer_training(&tiny(), &s, &training, 1, 1e9).activation_bytes
+        };
+        assert_eq!(at(Recompute::Full), 2.0 * 64.0 + 160.0);
+        assert_eq!(at(Recompute::Selective), 2.0 * 32.0 * 34.0 + 160.0);
+    }
+}

@@ -17,8 +17,6 @@ pub enum Link {
     /// The scale-up interconnect inside a node (NVLink, Infinity Fabric), or PCIe where the
     /// devices have none.
     ScaleUp,
-    /// The node's network to other nodes.
-    ScaleOut,
     /// The device's link to its host CPU.
     Host,
 }
@@ -176,15 +174,48 @@ pub struct Operation {
     pub name: String,
     /// Times it runs in the phase.
     pub count: f64,
+    /// Its part in a training step (inference: always [`Role::Forward`]).
+    #[serde(default, skip_serializing_if = "Role::is_forward")]
+    pub role: Role,
     /// What it does.
     #[serde(flatten)]
     pub kind: OpKind,
 }
 
+/// An operation's part in a step: what decides, say, which operations a pipeline's optimizer
+/// step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The forward pass (all of inference), and the communication between its parts.
+    #[default]
+    Forward,
+    /// The loss over the logits.
+    Loss,
+    /// Forward work rerun in the backward pass (activation recomputation).
+    Recompute,
+    /// The backward pass, and the gradients' all-reduce.
+    Backward,
+    /// The optimizer's update of the weights, once per step.
+    Optimizer,
+}
+
+impl Role {
+    /// Whether this is the forward pass.
+    pub fn is_forward(&self) -> bool {
+        *self == Role::Forward
+    }
+}
+
 impl Operation {
-    /// An operation run `count` times.
+    /// A forward operation run `count` times.
     pub fn new(name: impl Into<String>, count: f64, kind: OpKind) -> Operation {
-        Operation { name: name.into(), count, kind }
+        Operation { name: name.into(), count, role: Role::Forward, kind }
+    }
+
+    /// The same operation in another role.
+    pub fn with_role(self, role: Role) -> Operation {
+        Operation { role, ..self }
     }
 
     /// FLOPs of all `count` instances.

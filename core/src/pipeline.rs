@@ -17,14 +17,15 @@
 //! upper bound on the slowest stage. Each tensor-parallel rank sends its share of the
 //! activations on its own share of the node's network bandwidth.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::estimate::{Estimate, EstimateRequest, Phase, estimate};
+use crate::checks::{self, ScenarioError};
+use crate::estimate::{Estimate, EstimateError, EstimateRequest, Phase, estimate};
 use crate::hardware::{Hardware, Node};
-use crate::ops::CollectiveKind;
+use crate::ops::{CollectiveKind, Role};
 use crate::roofline::{Bound, Measurement, RooflineOptions};
 use crate::units::GB;
-use crate::workload::{Family, Scenario, Workload};
+use crate::workload::{Family, Model, Scenario, ThroughputUnit, Workload};
 
 /// What to estimate.
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +52,7 @@ pub struct PipelineRequest<'a> {
 }
 
 /// A pipelined configuration's figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PipelineEstimate {
     /// Devices in all: tensor parallel x stages x replicas.
     pub devices: u32,
@@ -66,7 +67,7 @@ pub struct PipelineEstimate {
     /// Throughput of all devices (generated tokens/s for decoders, tokens/s for training).
     pub throughput_per_s: f64,
     /// Unit of the throughput.
-    pub throughput_unit: String,
+    pub throughput_unit: ThroughputUnit,
     /// Decoders: time to first token, seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ttft_s: Option<f64>,
@@ -93,37 +94,106 @@ pub struct PipelineEstimate {
     pub stage: Estimate,
 }
 
+/// Why a pipelined configuration cannot be estimated.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum PipelineError {
+    /// Only transformers are pipelined.
+    #[error("`{workload}` is not a transformer: only transformers are pipelined")]
+    NotTransformer {
+        /// Workload id.
+        workload: String,
+    },
+    /// Encoders are not pipelined.
+    #[error("pipelining is modelled for decoders and training, not for {family} workloads")]
+    Family {
+        /// The workload's family.
+        family: Family,
+    },
+    /// The node preset has no network between nodes.
+    #[error("node preset `{node}` has no scale-out network to pipeline across")]
+    NoScaleOut {
+        /// Node preset id.
+        node: String,
+    },
+    /// The node preset holds another device.
+    #[error("node preset `{node}` holds {holds}, not {hardware}")]
+    OtherDevice {
+        /// Node preset id.
+        node: String,
+        /// The device it holds.
+        holds: String,
+        /// The device asked for.
+        hardware: String,
+    },
+    /// A degree of zero.
+    #[error("tensor parallel, stages and replicas must each be at least 1")]
+    ZeroDegree,
+    /// A stage wider than a node.
+    #[error("a stage of {devices} devices does not fit a node of {node_devices}")]
+    StageTooWide {
+        /// Devices per stage.
+        devices: u32,
+        /// Devices per node.
+        node_devices: u32,
+    },
+    /// More stages than layers.
+    #[error("{stages} stages are more than the model's {layers} layers")]
+    TooManyStages {
+        /// Stages.
+        stages: u32,
+        /// Layers.
+        layers: u32,
+    },
+    /// Inference replicas asked for.
+    #[error("inference replicas are independent: pipeline one replica")]
+    InferenceReplicas,
+    /// The scenario does not split over the pipeline.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// A stage's estimate lacks a phase its family has (never, as `estimate` stands).
+    #[error("a pipelined stage has no {0:?} phase")]
+    MissingPhase(Phase),
+    /// A stage cannot be estimated.
+    #[error(transparent)]
+    Stage(#[from] EstimateError),
+}
+
 /// Estimates a pipelined configuration.
-pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, String> {
+pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, PipelineError> {
     let w = req.workload;
     let (tp, pp, dp) = (req.tensor_parallel, req.pipeline_stages, req.replicas);
-    let Some(t) = &w.transformer else {
-        return Err(format!("`{}` is not a transformer: only transformers are pipelined", w.id));
-    };
     let family = w.family();
-    if !matches!(family, Family::Decoder | Family::Moe | Family::Training) {
-        return Err(format!("pipelining is modelled for decoders and training, not for {family} workloads"));
-    }
+    let (t, training) = match &w.model {
+        Model::Dlrm(_) => return Err(PipelineError::NotTransformer { workload: w.id.clone() }),
+        _ if family == Family::Encoder => return Err(PipelineError::Family { family }),
+        Model::Transformer(t) => (t, None),
+        Model::Training { transformer, training } => (transformer, Some(training)),
+    };
     let Some(net) = &req.node.scale_out else {
-        return Err(format!("node preset `{}` has no scale-out network to pipeline across", req.node.id));
+        return Err(PipelineError::NoScaleOut { node: req.node.id.clone() });
     };
     if req.node.hardware != req.hardware.id {
-        return Err(format!("node preset `{}` holds {}, not {}", req.node.id, req.node.hardware, req.hardware.id));
+        return Err(PipelineError::OtherDevice {
+            node: req.node.id.clone(),
+            holds: req.node.hardware.clone(),
+            hardware: req.hardware.id.clone(),
+        });
     }
     if tp == 0 || pp == 0 || dp == 0 {
-        return Err("tensor parallel, stages and replicas must each be at least 1".into());
+        return Err(PipelineError::ZeroDegree);
     }
     if tp > req.node.devices {
-        return Err(format!("a stage of {tp} devices does not fit a node of {}", req.node.devices));
+        return Err(PipelineError::StageTooWide { devices: tp, node_devices: req.node.devices });
     }
     if pp > t.layers {
-        return Err(format!("{pp} stages are more than the model's {} layers", t.layers));
+        return Err(PipelineError::TooManyStages { stages: pp, layers: t.layers });
     }
-    if family != Family::Training && dp != 1 {
-        return Err("inference replicas are independent: pipeline one replica".into());
+    if training.is_none() && dp != 1 {
+        return Err(PipelineError::InferenceReplicas);
     }
     let mut stage_w = w.clone();
-    if let Some(st) = &mut stage_w.transformer {
+    if let Some(st) = stage_w.transformer_mut() {
         st.layers = t.layers.div_ceil(pp);
     }
     let s = req.scenario;
@@ -138,7 +208,6 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
             scenario: Scenario { batch, ..s },
             options: req.options,
         })
-        .map_err(|e| e.to_string())
     };
     let ab = s.activations.bytes();
     let bytes_per_token = f64::from(t.hidden) * ab / f64::from(tp);
@@ -147,23 +216,13 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
     let hops = f64::from(pp - 1);
     let devices = tp.saturating_mul(pp).saturating_mul(dp);
 
-    if let Some(training) = &w.training {
-        let micro = training.micro_batch_sequences.max(1);
-        if s.prompt_tokens == 0 {
-            return Err("training needs a sequence length (prompt tokens)".into());
-        }
-        if !s.batch.is_multiple_of(micro.saturating_mul(dp)) {
-            return Err(format!(
-                "the global batch ({}) must be a multiple of the micro-batch ({micro} sequences) times the replicas ({dp})",
-                s.batch
-            ));
-        }
+    if let Some(training) = training {
+        let micro = checks::training(&s, training, dp)?;
         let per_replica = s.batch / dp;
         let m = f64::from(per_replica / micro);
         let stage = run(per_replica, 1)?;
-        let step = stage.phase(Phase::Step).ok_or("a training stage has a step")?;
-        let optimizer: f64 =
-            step.operations.iter().filter(|o| o.name.starts_with("optimizer.")).map(|o| o.seconds).sum();
+        let step = stage.phase(Phase::Step).ok_or(PipelineError::MissingPhase(Phase::Step))?;
+        let optimizer: f64 = step.operations.iter().filter(|o| o.role == Role::Optimizer).map(|o| o.seconds).sum();
         let micro_s = (step.seconds - optimizer) / m;
         let seq = f64::from(s.prompt_tokens);
         let sends = if pp > 1 { 2.0 * send(f64::from(micro) * seq) } else { 0.0 };
@@ -189,7 +248,7 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
             replicas: dp,
             node: req.node.id.clone(),
             throughput_per_s: throughput,
-            throughput_unit: "tokens/s".into(),
+            throughput_unit: ThroughputUnit::Tokens,
             ttft_s: None,
             tpot_s: None,
             step_s: Some(step_s),
@@ -202,22 +261,16 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
         });
     }
 
-    if s.prompt_tokens == 0 || s.output_tokens == 0 {
-        return Err("a decoder needs prompt tokens and output tokens of at least 1".into());
-    }
+    checks::decoder(&s)?;
     if !s.batch.is_multiple_of(pp) {
-        return Err(format!(
-            "{pp} stages keep {pp} micro-batches in flight: the batch ({}) must be a multiple of {pp}",
-            s.batch
-        ));
+        return Err(ScenarioError::StageBatch { stages: pp, batch: s.batch }.into());
     }
     let b = s.batch / pp;
     // Memory: each stage holds the KV cache of every micro-batch in flight.
     let whole = run(s.batch, 1)?;
     let stage = run(b, 1)?;
-    let (Some(prefill), Some(decode)) = (stage.phase(Phase::Prefill), stage.phase(Phase::Decode)) else {
-        return Err("a pipelined stage needs prefill and decode".into());
-    };
+    let prefill = stage.phase(Phase::Prefill).ok_or(PipelineError::MissingPhase(Phase::Prefill))?;
+    let decode = stage.phase(Phase::Decode).ok_or(PipelineError::MissingPhase(Phase::Decode))?;
     let (prompt, output) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
     let ttft = f64::from(pp) * prefill.seconds + hops * send(f64::from(b) * prompt);
     let tpot = f64::from(pp) * decode.seconds_per_step + hops * send(f64::from(b));
@@ -231,7 +284,7 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
         replicas: dp,
         node: req.node.id.clone(),
         throughput_per_s: if cycle > 0.0 { f64::from(s.batch) * output / cycle } else { 0.0 },
-        throughput_unit: "generated tokens/s".into(),
+        throughput_unit: ThroughputUnit::GeneratedTokens,
         ttft_s: Some(ttft),
         tpot_s: Some(tpot),
         step_s: None,

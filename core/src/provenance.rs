@@ -52,11 +52,6 @@ impl Figure {
     pub fn new(value: f64, confidence: Confidence) -> Figure {
         Figure { value, confidence: Some(confidence), source: None, note: None }
     }
-
-    /// The figure's confidence, or `default` where it inherits the entry's.
-    pub fn confidence_or(&self, default: Confidence) -> Confidence {
-        self.confidence.unwrap_or(default)
-    }
 }
 
 impl<'de> Deserialize<'de> for Figure {

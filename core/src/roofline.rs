@@ -15,8 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::hardware::{Hardware, HostLink};
 pub use crate::measurement::{MeasuredCeilings, Measurement};
-use crate::ops::{Link, OpKind, Operation};
+use crate::notes::Note;
+use crate::ops::{Link, OpKind, Operation, Role};
 use crate::units::{GB, MICRO, Precision, TERA};
+
+pub use crate::calibration::{Calibration, CalibrationMode};
 
 /// Per-message latency of a scale-up link when the catalog gives none (NVLink-class).
 pub const DEFAULT_SCALE_UP_LATENCY_S: f64 = 3.0 * MICRO;
@@ -197,6 +200,9 @@ pub struct OpEstimate {
     pub op: String,
     /// Instances.
     pub count: f64,
+    /// Its part in a training step (not serialized: the name says it).
+    #[serde(skip)]
+    pub role: Role,
     /// Precision whose peak timed the arithmetic.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timed_at: Option<Precision>,
@@ -227,106 +233,14 @@ pub struct OpEstimate {
 pub struct RooflineOptions {
     /// Fixed seconds added per kernel instance (launch, synchronisation).
     pub kernel_overhead_s: f64,
-    /// Achievable fractions of datasheet peaks ([`Calibration::NONE`] by default: the roofline's
+    /// Which achievable fractions scale the datasheet peaks (none by default: the roofline's
     /// upper bound).
-    pub calibration: Calibration,
-}
-
-/// Achievable fractions of datasheet ceilings per operation class. Real kernels do not reach
-/// datasheet peaks; these fractions scale the datasheet ceilings an operation is timed against.
-/// Measured ceilings are achieved figures already and are not scaled.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Calibration {
-    /// Matrix multiplies at 16 bits or wider: share of the datasheet compute peak.
-    pub gemm_compute: f64,
-    /// Matrix multiplies at 8 bits or fewer (fp8, int8, int4): share of the datasheet peak.
-    #[serde(default = "one")]
-    pub gemm_compute_8bit: f64,
-    /// Attention: share of the datasheet compute peak.
-    pub attention_compute: f64,
-    /// Streaming traffic (every operation but gathers): share of the datasheet bandwidth.
-    pub memory: f64,
-    /// Random-row gathers (embedding bags): share of the datasheet bandwidth.
-    pub gather_memory: f64,
-    /// Collectives on the scale-up link: share of its datasheet bandwidth.
-    pub collective_link: f64,
-}
-
-impl Calibration {
-    /// No calibration: datasheet peaks as they are (the roofline's upper bound).
-    pub const NONE: Calibration = Calibration {
-        gemm_compute: 1.0,
-        gemm_compute_8bit: 1.0,
-        attention_compute: 1.0,
-        memory: 1.0,
-        gather_memory: 1.0,
-        collective_link: 1.0,
-    };
-
-    /// Documented defaults for datacenter GPUs, from the H200 measured in this repository
-    /// (`shared/reference/h200-measured-2026-11-28.md`): bf16 GEMM 765 of 989 TFLOP/s and fp32
-    /// SGEMM 51.2 of 66.9 (0.77). 8-bit GEMMs: 0.5, from TensorRT-LLM's published first-token
-    /// latencies (v0.5, batch 1, 2,048-token prompts, GPT-J 6B and Llama 2 7B in fp8): the prefill
-    /// reaches 44–47% of the fp8 datasheet peak on H100 SXM and 55–62% on L40S, well below the
-    /// 16-bit share (those four rows are kept out of the fidelity suite's median). Device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
-    /// gather 3,862 GB/s (0.80). Attention: FlashAttention-2 reports 50–73% of A100 peak (Dao,
-    /// 2023), 0.6 taken. Collectives: 0.8 of the link's datasheet rate, an uncertain estimate of
-    /// NCCL's bus bandwidth.
-    pub const DEFAULTS: Calibration = Calibration {
-        gemm_compute: 0.77,
-        gemm_compute_8bit: 0.5,
-        attention_compute: 0.6,
-        memory: 0.89,
-        gather_memory: 0.8,
-        collective_link: 0.8,
-    };
-
-    /// These fractions with a device's documented ones in their place, where it has them.
-    pub fn for_device(self, d: Option<&crate::hardware::DeviceCalibration>) -> Calibration {
-        let Some(d) = d else { return self };
-        let pick = |own: &Option<crate::provenance::Figure>, default: f64| own.as_ref().map_or(default, |f| f.value);
-        Calibration {
-            gemm_compute: pick(&d.gemm_compute, self.gemm_compute),
-            gemm_compute_8bit: pick(&d.gemm_compute_8bit, self.gemm_compute_8bit),
-            attention_compute: pick(&d.attention_compute, self.attention_compute),
-            memory: pick(&d.memory, self.memory),
-            gather_memory: pick(&d.gather_memory, self.gather_memory),
-            collective_link: pick(&d.collective_link, self.collective_link),
-        }
-    }
-
-    /// Whether any fraction differs from 1.
-    pub fn is_active(&self) -> bool {
-        *self != Calibration::NONE
-    }
-
-    /// The first fraction outside (0, 1], by field name.
-    pub fn invalid(&self) -> Option<(&'static str, f64)> {
-        [
-            ("gemm_compute", self.gemm_compute),
-            ("gemm_compute_8bit", self.gemm_compute_8bit),
-            ("attention_compute", self.attention_compute),
-            ("memory", self.memory),
-            ("gather_memory", self.gather_memory),
-            ("collective_link", self.collective_link),
-        ]
-        .into_iter()
-        .find(|(_, v)| !(v.is_finite() && *v > 0.0 && *v <= 1.0))
-    }
-}
-
-fn one() -> f64 {
-    1.0
-}
-
-impl Default for Calibration {
-    fn default() -> Self {
-        Calibration::NONE
-    }
+    pub calibration: CalibrationMode,
 }
 
 /// Why a workload cannot be placed on a device's roofline.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
 pub enum RooflineError {
     /// The device has no peak for the precision or any wider one.
     #[error("{hardware} has no published {precision} (or wider) peak, needed by `{op}`")]
@@ -366,17 +280,23 @@ pub struct Evaluation {
     /// The bound with the largest share; `None` for an empty phase.
     pub bound: Option<Bound>,
     /// Remarks (precision fallbacks, links substituted).
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
 }
 
-fn note(notes: &mut Vec<String>, text: String) {
-    if !notes.contains(&text) {
-        notes.push(text);
+fn note(notes: &mut Vec<Note>, n: Note) {
+    if !notes.contains(&n) {
+        notes.push(n);
     }
 }
 
-/// Places operations on a device's roofline.
-pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Result<Evaluation, RooflineError> {
+/// Places operations on a device's roofline, datasheet ceilings scaled by `calibration` and
+/// `kernel_overhead_s` added per kernel instance.
+pub fn evaluate(
+    ops: &[Operation],
+    c: &Ceilings,
+    calibration: &Calibration,
+    kernel_overhead_s: f64,
+) -> Result<Evaluation, RooflineError> {
     let mut notes = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
@@ -398,7 +318,7 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
                         };
                         note(
                             &mut notes,
-                            format!("{} publishes no {p} peak: vector work timed at its {q} peak", c.hardware),
+                            Note::VectorWorkAtSlowestPeak { hardware: c.hardware.clone(), precision: p, timed_at: q },
                         );
                         (q, ceiling)
                     }
@@ -411,9 +331,12 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
                     }
                 };
                 if q != p && !matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) {
-                    note(&mut notes, format!("{} has no {p} peak: {p} arithmetic timed at its {q} peak", c.hardware));
+                    note(
+                        &mut notes,
+                        Note::PrecisionFallback { hardware: c.hardware.clone(), precision: p, timed_at: q },
+                    );
                 }
-                let cal = opts.calibration;
+                let cal = calibration;
                 let fraction = match (&op.kind, ceiling.basis) {
                     (_, Basis::Measured) => 1.0,
                     (OpKind::Gemm { .. }, _) if q.bytes() <= 1.0 => cal.gemm_compute_8bit,
@@ -427,8 +350,8 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
         };
         let memory_fraction = match (&op.kind, c.memory_bytes_per_s.basis) {
             (_, Basis::Measured) => 1.0,
-            (OpKind::EmbeddingBag { .. }, _) => opts.calibration.gather_memory,
-            _ => opts.calibration.memory,
+            (OpKind::EmbeddingBag { .. }, _) => calibration.gather_memory,
+            _ => calibration.memory,
         };
         let memory_s = bytes / (c.memory_bytes_per_s.per_s * memory_fraction);
         let (link_s, link_bytes, link_bound) = match op.kind.link_bytes() {
@@ -436,7 +359,7 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
             Some((link, per_instance)) => {
                 let (mut rate, latency, bound) = link_rate(op, link, c, &mut notes)?;
                 if matches!(op.kind, OpKind::Collective { .. }) && bound == Bound::Interconnect {
-                    rate *= opts.calibration.collective_link;
+                    rate *= calibration.collective_link;
                 }
                 let steps = match op.kind {
                     OpKind::Collective { kind, group, .. } => kind.latency_steps(group),
@@ -446,7 +369,7 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
                 (total / rate + op.count * steps * latency, total, bound)
             }
         };
-        let overhead_s = op.count * opts.kernel_overhead_s;
+        let overhead_s = op.count * kernel_overhead_s;
         let (busy, mut bound) = [(compute_s, Bound::Compute), (memory_s, Bound::Memory), (link_s, link_bound)]
             .into_iter()
             .fold((0.0, Bound::Memory), |best, x| if x.0 > best.0 { x } else { best });
@@ -457,6 +380,7 @@ pub fn evaluate(ops: &[Operation], c: &Ceilings, opts: RooflineOptions) -> Resul
             name: op.name.clone(),
             op: op.kind.label().to_string(),
             count: op.count,
+            role: op.role,
             timed_at,
             flops,
             bytes,
@@ -477,7 +401,7 @@ fn link_rate(
     op: &Operation,
     link: Link,
     c: &Ceilings,
-    notes: &mut Vec<String>,
+    notes: &mut Vec<Note>,
 ) -> Result<(f64, f64, Bound), RooflineError> {
     let host = |direction: Option<&Ceiling>| {
         direction.map(|h| (h.per_s, DEFAULT_HOST_LATENCY_S, Bound::HostLink)).ok_or_else(|| RooflineError::NoLink {
@@ -494,17 +418,14 @@ fn link_rate(
         (Link::ScaleUp, _) => match &c.scale_up_bytes_per_s {
             Some(l) => Ok((l.per_s, c.scale_up_latency_s, Bound::Interconnect)),
             None => {
-                note(notes, format!("{} has no scale-up link: collectives cross PCIe", c.hardware));
+                note(notes, Note::CollectivesCrossPcie { hardware: c.hardware.clone() });
                 host(c.host_to_device_bytes_per_s.as_ref()).map(|(r, l, _)| (r, l, Bound::Interconnect))
             }
         },
-        (Link::ScaleOut, _) => {
-            Err(RooflineError::NoLink { hardware: c.hardware.clone(), link: "scale-out", op: op.name.clone() })
-        }
     }
 }
 
-fn summarise(operations: Vec<OpEstimate>, notes: Vec<String>) -> Evaluation {
+fn summarise(operations: Vec<OpEstimate>, notes: Vec<Note>) -> Evaluation {
     let seconds: f64 = operations.iter().map(|o| o.seconds).sum();
     let mut time_share: BTreeMap<Bound, f64> = BTreeMap::new();
     if seconds > 0.0 {
@@ -521,5 +442,52 @@ fn summarise(operations: Vec<OpEstimate>, notes: Vec<String>) -> Evaluation {
         time_share,
         bound,
         notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 1 PFLOP/s of bf16, 1 TB/s of memory, no links.
+    fn ceilings() -> Ceilings {
+        let c = |per_s| Ceiling { per_s, basis: Basis::Datasheet, source: "test".into() };
+        Ceilings {
+            hardware: "test".into(),
+            compute_flops_per_s: [(Precision::Bf16, c(1e15))].into_iter().collect(),
+            memory_bytes_per_s: c(1e12),
+            host_to_device_bytes_per_s: None,
+            device_to_host_bytes_per_s: None,
+            scale_up_bytes_per_s: None,
+            scale_up_latency_s: 0.0,
+        }
+    }
+
+    #[test]
+    fn each_kernel_instance_pays_the_overhead() {
+        // 10 instances of 1e6 elements, 2 bytes read and 2 written each: 4e-5 s of memory
+        // traffic; 1 us of overhead per instance adds 1e-5 s.
+        let op = Operation::new(
+            "scale",
+            10.0,
+            OpKind::Elementwise {
+                elements: 1e6,
+                read_bytes: 2.0,
+                write_bytes: 2.0,
+                flops_per_element: 1.0,
+                compute: Precision::Bf16,
+            },
+        );
+        let at = |overhead: f64| {
+            evaluate(std::slice::from_ref(&op), &ceilings(), &Calibration::NONE, overhead)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .operations
+                .remove(0)
+        };
+        let o = at(1e-6);
+        assert!((o.seconds - 5e-5).abs() < 1e-15 && o.bound == Bound::Memory, "{o:?}");
+        // 10 us per instance outweighs the traffic: overhead-bound, 1.4e-4 s.
+        let o = at(1e-5);
+        assert!((o.seconds - 1.4e-4).abs() < 1e-15 && o.bound == Bound::Overhead, "{o:?}");
     }
 }

@@ -96,25 +96,6 @@ fn latency_targets_budget_and_power_cap_are_respected() {
     assert!(v["rejected"].as_array().is_some_and(|r| !r.is_empty()));
 }
 
-#[test]
-fn a_required_throughput_takes_the_cheapest_configuration_that_reaches_it() {
-    let need = 20_000.0;
-    let v = matched(&["-w", "llama-3.1-8b", "--throughput", "20000", "--max-devices", "64"]);
-    assert_eq!(v["ranked_by"], "usd_per_hour");
-    let rows = rows(&v);
-    assert!(!rows.is_empty(), "{v}");
-    for pair in rows.windows(2) {
-        assert!(num(&pair[0], "usd_per_hour") <= num(&pair[1], "usd_per_hour"));
-    }
-    for r in &rows {
-        let replicas = r["layout"]["replicas"].as_f64().unwrap_or(0.0);
-        let per_replica = num(r, "throughput_per_s") / replicas;
-        assert!(num(r, "throughput_per_s") >= need, "{r}");
-        // One replica fewer would not reach it.
-        assert!(per_replica * (replicas - 1.0) < need, "{r}");
-    }
-}
-
 /// The ownership terms of the owned-cost tests.
 const OWNED: [&str; 9] = ["--owned", "--usd-per-kwh", "0.15", "--pue", "1.2", "--utilization", "60%", "--years", "4"];
 

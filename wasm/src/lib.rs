@@ -62,9 +62,9 @@ pub struct EstimateInput {
 fn options(calibrated: bool) -> RooflineOptions {
     RooflineOptions {
         calibration: if calibrated {
-            ridge_core::roofline::Calibration::DEFAULTS
+            ridge_core::roofline::CalibrationMode::Documented
         } else {
-            ridge_core::roofline::Calibration::NONE
+            ridge_core::roofline::CalibrationMode::Off
         },
         ..RooflineOptions::default()
     }
@@ -72,19 +72,19 @@ fn options(calibrated: bool) -> RooflineOptions {
 
 /// The workload's default scenario with the page's overrides.
 fn overridden(
-    mut s: ridge_core::Scenario,
+    s: ridge_core::Scenario,
     batch: Option<u32>,
     prompt: Option<u32>,
     output: Option<u32>,
     precision: Option<Precision>,
 ) -> ridge_core::Scenario {
-    s.batch = batch.unwrap_or(s.batch);
-    s.prompt_tokens = prompt.unwrap_or(s.prompt_tokens);
-    s.output_tokens = output.unwrap_or(s.output_tokens);
-    if let Some(p) = precision {
-        (s.weights, s.activations, s.kv_cache) = (p, p, p);
-    }
-    s
+    s.with(&ridge_core::workload::ScenarioOverrides {
+        batch,
+        prompt_tokens: prompt,
+        output_tokens: output,
+        precision,
+        ..Default::default()
+    })
 }
 
 /// A preset by id, or the custom workload (validated like the presets).

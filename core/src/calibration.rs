@@ -1,0 +1,130 @@
+//! Achievable fractions of datasheet ceilings, and whether an estimate applies them.
+
+use serde::{Deserialize, Serialize};
+
+/// Whether and how datasheet ceilings are scaled to what kernels achieve.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CalibrationMode {
+    /// Datasheet peaks as they are: the roofline's upper bound.
+    #[default]
+    Off,
+    /// The documented fractions: [`Calibration::DEFAULTS`], with a device's own documented
+    /// fractions in their place where the catalog has them.
+    Documented,
+    /// These fractions, as given, on every device.
+    Custom(Calibration),
+}
+
+impl CalibrationMode {
+    /// The fractions that apply to a device with these documented fractions of its own.
+    pub fn fractions(&self, device: Option<&crate::hardware::DeviceCalibration>) -> Calibration {
+        match self {
+            CalibrationMode::Off => Calibration::NONE,
+            CalibrationMode::Documented => Calibration::DEFAULTS.for_device(device),
+            CalibrationMode::Custom(c) => *c,
+        }
+    }
+
+    /// Whether any ceiling is scaled.
+    pub fn is_active(&self) -> bool {
+        match self {
+            CalibrationMode::Off => false,
+            CalibrationMode::Documented => true,
+            CalibrationMode::Custom(c) => c.is_active(),
+        }
+    }
+}
+
+/// Achievable fractions of datasheet ceilings per operation class. Real kernels do not reach
+/// datasheet peaks; these fractions scale the datasheet ceilings an operation is timed against.
+/// Measured ceilings are achieved figures already and are not scaled.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Matrix multiplies at 16 bits or wider: share of the datasheet compute peak.
+    pub gemm_compute: f64,
+    /// Matrix multiplies at 8 bits or fewer (fp8, int8, int4): share of the datasheet peak.
+    #[serde(default = "one")]
+    pub gemm_compute_8bit: f64,
+    /// Attention: share of the datasheet compute peak.
+    pub attention_compute: f64,
+    /// Streaming traffic (every operation but gathers): share of the datasheet bandwidth.
+    pub memory: f64,
+    /// Random-row gathers (embedding bags): share of the datasheet bandwidth.
+    pub gather_memory: f64,
+    /// Collectives on the scale-up link: share of its datasheet bandwidth.
+    pub collective_link: f64,
+}
+
+impl Calibration {
+    /// No calibration: datasheet peaks as they are (the roofline's upper bound).
+    pub const NONE: Calibration = Calibration {
+        gemm_compute: 1.0,
+        gemm_compute_8bit: 1.0,
+        attention_compute: 1.0,
+        memory: 1.0,
+        gather_memory: 1.0,
+        collective_link: 1.0,
+    };
+
+    /// Documented defaults for datacenter GPUs, from the H200 measured in this repository
+    /// (`shared/reference/h200-measured-2026-11-28.md`): bf16 GEMM 765 of 989 TFLOP/s and fp32
+    /// SGEMM 51.2 of 66.9 (0.77). 8-bit GEMMs: 0.5, from TensorRT-LLM's published first-token
+    /// latencies (v0.5, batch 1, 2,048-token prompts, GPT-J 6B and Llama 2 7B in fp8): the prefill
+    /// reaches 44–47% of the fp8 datasheet peak on H100 SXM and 55–62% on L40S, well below the
+    /// 16-bit share (those four rows are kept out of the fidelity suite's median). Device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
+    /// gather 3,862 GB/s (0.80). Attention: FlashAttention-2 reports 50–73% of A100 peak (Dao,
+    /// 2023), 0.6 taken. Collectives: 0.8 of the link's datasheet rate, an uncertain estimate of
+    /// NCCL's bus bandwidth.
+    pub const DEFAULTS: Calibration = Calibration {
+        gemm_compute: 0.77,
+        gemm_compute_8bit: 0.5,
+        attention_compute: 0.6,
+        memory: 0.89,
+        gather_memory: 0.8,
+        collective_link: 0.8,
+    };
+
+    /// These fractions with a device's documented ones in their place, where it has them.
+    pub fn for_device(self, d: Option<&crate::hardware::DeviceCalibration>) -> Calibration {
+        let Some(d) = d else { return self };
+        let pick = |own: &Option<crate::provenance::Figure>, default: f64| own.as_ref().map_or(default, |f| f.value);
+        Calibration {
+            gemm_compute: pick(&d.gemm_compute, self.gemm_compute),
+            gemm_compute_8bit: pick(&d.gemm_compute_8bit, self.gemm_compute_8bit),
+            attention_compute: pick(&d.attention_compute, self.attention_compute),
+            memory: pick(&d.memory, self.memory),
+            gather_memory: pick(&d.gather_memory, self.gather_memory),
+            collective_link: pick(&d.collective_link, self.collective_link),
+        }
+    }
+
+    /// Whether any fraction differs from 1.
+    pub fn is_active(&self) -> bool {
+        *self != Calibration::NONE
+    }
+
+    /// The first fraction outside (0, 1], by field name.
+    pub fn invalid(&self) -> Option<(&'static str, f64)> {
+        [
+            ("gemm_compute", self.gemm_compute),
+            ("gemm_compute_8bit", self.gemm_compute_8bit),
+            ("attention_compute", self.attention_compute),
+            ("memory", self.memory),
+            ("gather_memory", self.gather_memory),
+            ("collective_link", self.collective_link),
+        ]
+        .into_iter()
+        .find(|(_, v)| !(v.is_finite() && *v > 0.0 && *v <= 1.0))
+    }
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Calibration::NONE
+    }
+}

@@ -1,0 +1,195 @@
+//! Loading and validating the datasets (hardware catalog, nodes, workload presets, reference
+//! measurements) from TOML text. The caller supplies the text; this module reads no files.
+//!
+//! Loading is all or nothing: every error found is reported, each naming the file, the entry and
+//! the field, and no catalog is returned unless all entries are valid.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::hardware::{Hardware, Node};
+use crate::roofline::Measurement;
+use crate::workload::{Workload, WorkloadSpec};
+
+mod parse;
+mod validate;
+
+use parse::{duplicates, entries, json_table, parse_entries, toml_table};
+use validate::{Check, resolve_confidence, validate_hardware, validate_measurement, validate_node, validate_workload};
+
+/// One problem in a data file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataError {
+    /// File name as given to the loader.
+    pub file: String,
+    /// Entry id (or `#N`, its position, when it has no readable id).
+    pub entry: Option<String>,
+    /// Field path inside the entry, e.g. `memory.bandwidth_gb_per_s`.
+    pub field: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(e) = &self.entry {
+            write!(f, ": entry `{e}`")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Every problem found while loading.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DataErrors(pub Vec<DataError>);
+
+impl fmt::Display for DataErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.len();
+        writeln!(f, "{n} problem{} in the datasets:", if n == 1 { "" } else { "s" })?;
+        for e in &self.0 {
+            writeln!(f, "  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DataErrors {}
+
+/// A data file's name and contents.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFile<'a> {
+    /// Name used in error messages (a path relative to the repository, usually).
+    pub name: &'a str,
+    /// TOML text.
+    pub text: &'a str,
+}
+
+/// The four data files of a catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFiles<'a> {
+    /// `[[hardware]]` entries.
+    pub hardware: SourceFile<'a>,
+    /// `[[node]]` entries.
+    pub nodes: SourceFile<'a>,
+    /// `[[workload]]` entries.
+    pub workloads: SourceFile<'a>,
+    /// `[[measurement]]` entries.
+    pub measurements: SourceFile<'a>,
+}
+
+/// Everything the datasets hold, validated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Catalog {
+    /// Accelerators.
+    pub hardware: Vec<Hardware>,
+    /// Node presets.
+    pub nodes: Vec<Node>,
+    /// Workload presets.
+    pub workloads: Vec<Workload>,
+    /// Reference measurements.
+    pub measurements: Vec<Measurement>,
+}
+
+impl Catalog {
+    /// Parses and validates the four files; returns every problem found, or the whole catalog.
+    pub fn load(files: SourceFiles<'_>) -> Result<Catalog, DataErrors> {
+        let mut errors = Vec::new();
+        let mut hardware: Vec<Hardware> = parse_entries(files.hardware, "hardware", &mut errors);
+        let nodes: Vec<Node> = parse_entries(files.nodes, "node", &mut errors);
+        let specs: Vec<WorkloadSpec> = parse_entries(files.workloads, "workload", &mut errors);
+        let measurements: Vec<Measurement> = parse_entries(files.measurements, "measurement", &mut errors);
+
+        for hw in &mut hardware {
+            resolve_confidence(hw);
+            validate_hardware(hw, &mut Check::new(files.hardware.name, &hw.id, &mut errors));
+        }
+        let hardware_ids: HashSet<&str> = hardware.iter().map(|h| h.id.as_str()).collect();
+        for node in &nodes {
+            let mut c = Check::new(files.nodes.name, &node.id, &mut errors);
+            validate_node(node, &hardware, &mut c);
+        }
+        let workloads = workloads(&specs, files.workloads.name, &mut errors);
+        for m in &measurements {
+            validate_measurement(m, &hardware_ids, &mut Check::new(files.measurements.name, &m.id, &mut errors));
+        }
+        duplicates(files.hardware.name, hardware.iter().map(|h| h.id.as_str()), &mut errors);
+        duplicates(files.nodes.name, nodes.iter().map(|n| n.id.as_str()), &mut errors);
+        duplicates(files.workloads.name, specs.iter().map(|w| w.id.as_str()), &mut errors);
+        duplicates(files.measurements.name, measurements.iter().map(|m| m.id.as_str()), &mut errors);
+
+        if errors.is_empty() {
+            Ok(Catalog { hardware, nodes, workloads, measurements })
+        } else {
+            Err(DataErrors(errors))
+        }
+    }
+
+    /// An accelerator by id.
+    pub fn hardware(&self, id: &str) -> Option<&Hardware> {
+        self.hardware.iter().find(|h| h.id == id)
+    }
+
+    /// A workload preset by id.
+    pub fn workload(&self, id: &str) -> Option<&Workload> {
+        self.workloads.iter().find(|w| w.id == id)
+    }
+
+    /// A node preset by id.
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    /// The newest reference measurement of a device, if any.
+    pub fn measurement_for(&self, hardware: &str) -> Option<&Measurement> {
+        self.measurements.iter().filter(|m| m.hardware == hardware).max_by(|a, b| a.date.cmp(&b.date))
+    }
+}
+
+/// Custom workloads from a file, with the presets' validation: TOML with `[[workload]]` entries
+/// (the format of `workloads.toml`), or JSON holding one workload object, an array of them, or
+/// `{"workload": [...]}`. The format follows the name's extension (`.json`, else TOML).
+pub fn parse_workloads(file: SourceFile<'_>) -> Result<Vec<Workload>, DataErrors> {
+    let mut errors = Vec::new();
+    // text: the file name the caller gives
+    let table = if file.name.to_ascii_lowercase().ends_with(".json") {
+        json_table(file, "workload", &mut errors)
+    } else {
+        toml_table(file, &mut errors)
+    };
+    let specs: Vec<WorkloadSpec> = match table {
+        Some(t) => entries(&t, file, "workload", &mut errors),
+        None => Vec::new(),
+    };
+    let workloads = workloads(&specs, file.name, &mut errors);
+    duplicates(file.name, specs.iter().map(|w| w.id.as_str()), &mut errors);
+    if errors.is_empty() { Ok(workloads) } else { Err(DataErrors(errors)) }
+}
+
+/// Checks one accelerator given outside the datasets (the browser's benchmarked device, say) with
+/// the catalog's rules; `name` stands for the file in the messages.
+pub fn check_hardware(name: &str, mut hw: Hardware) -> Result<Hardware, DataErrors> {
+    let mut errors = Vec::new();
+    resolve_confidence(&mut hw);
+    validate_hardware(&hw, &mut Check::new(name, &hw.id, &mut errors));
+    if errors.is_empty() { Ok(hw) } else { Err(DataErrors(errors)) }
+}
+
+/// Validates workloads as their file writes them; the valid ones as workloads.
+fn workloads(specs: &[WorkloadSpec], file: &str, errors: &mut Vec<DataError>) -> Vec<Workload> {
+    let mut out = Vec::with_capacity(specs.len());
+    for spec in specs {
+        validate_workload(spec, &mut Check::new(file, &spec.id, errors));
+        // The validation has named a spec that makes no workload.
+        if let Ok(w) = Workload::try_from(spec.clone()) {
+            out.push(w);
+        }
+    }
+    out
+}

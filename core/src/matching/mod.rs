@@ -1,0 +1,96 @@
+//! Matching: which hardware, how many devices and which layout serve a workload best per dollar,
+//! under latency targets, a budget, a power cap and a device limit.
+//!
+//! For every catalog device the search tries each tensor-parallel degree that fits the scale-up
+//! domain and splits the model (powers of two), and each batch size (powers of two up to the
+//! limit) that fits in memory and meets the latency targets. Inference replicas (data parallel)
+//! are independent, so they multiply throughput and cost alike: without a required throughput a
+//! device's row is its cheapest-per-unit configuration on one replica; with one, the cheapest
+//! configuration (replicas × tensor parallel) that reaches it. Rows are ranked by cost per million
+//! tokens (or samples), or by cost per hour when a throughput is required.
+//!
+//! Mixture-of-experts inference also tries expert parallelism over the same device counts
+//! (attention data parallel over the sequences, experts split whole, two all-to-alls per layer).
+//! Decoders that fit no scale-up domain are pipelined across nodes. Training rows try tensor and
+//! data parallelism inside the scale-up domain (the global batch split over the replicas,
+//! gradients all-reduced each step), at the scenario's global batch.
+
+mod choose;
+mod explain;
+mod layout;
+mod reasons;
+mod request;
+mod result;
+mod search;
+
+pub use explain::{Explanation, TensorParallelStep};
+pub use layout::{Layout, ScalePoint};
+pub use reasons::{Limit, Miss, Reject};
+pub use request::{Constraints, CostMode, MatchError, MatchRequest, Problem};
+pub use result::{MatchResult, MatchRow, RankedBy, Rejection, Sensitivity, throughput_unit};
+
+use choose::best_for;
+use request::validate;
+use search::Search;
+
+/// Ranks the catalog's hardware for a workload.
+pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
+    validate(req)?;
+    let family = req.workload.family();
+    let c = req.constraints;
+    let search = Search { req, family };
+    let mut rows = Vec::new();
+    let mut rejected = Vec::new();
+    for hw in &req.catalog.hardware {
+        if !c.hardware.is_empty() && !c.hardware.contains(&hw.id) {
+            continue;
+        }
+        match best_for(&search, hw) {
+            Ok(row) => rows.push(row),
+            Err(reason) => rejected.push(Rejection { hardware: hw.id.clone(), reason: reason.into() }),
+        }
+    }
+    let by_hour = c.required_throughput.is_some();
+    rows.sort_by(|a, b| {
+        let (x, y) = if by_hour { (a.usd_per_hour, b.usd_per_hour) } else { (a.usd_per_million, b.usd_per_million) };
+        x.total_cmp(&y).then(b.throughput_per_s.total_cmp(&a.throughput_per_s)).then(a.hardware.cmp(&b.hardware))
+    });
+    for (i, r) in rows.iter_mut().enumerate() {
+        r.rank = i as u32 + 1;
+    }
+    Ok(MatchResult {
+        workload: req.workload.id.clone(),
+        family,
+        throughput_unit: throughput_unit(family),
+        rows,
+        ranked_by: if by_hour { RankedBy::UsdPerHour } else { RankedBy::UsdPerMillion },
+        rejected,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workload::{Family, ThroughputUnit};
+
+    #[test]
+    fn a_layout_counts_and_names_its_devices() {
+        let l = Layout::new(4, false, 2, 3);
+        assert_eq!((l.devices(), l.to_string()), (24, "TP4 x PP2 x DP3".to_string()));
+        let ep = Layout::new(8, true, 1, 1);
+        assert_eq!((ep.tensor_parallel, ep.expert_parallel, ep.devices()), (1, 8, 8));
+        assert_eq!(ep.to_string(), "EP8");
+        assert_eq!(Layout::new(1, false, 1, 1).to_string(), "1 device");
+    }
+
+    #[test]
+    fn decoders_count_generated_tokens() {
+        assert_eq!(throughput_unit(Family::Decoder), ThroughputUnit::GeneratedTokens);
+        assert_eq!(throughput_unit(Family::Moe), ThroughputUnit::GeneratedTokens);
+        assert_eq!(throughput_unit(Family::Training), ThroughputUnit::Tokens);
+        assert_eq!(throughput_unit(Family::Recommender), ThroughputUnit::Samples);
+        // The JSON spells them as before.
+        assert_eq!(serde_json::to_value(ThroughputUnit::GeneratedTokens).ok(), Some("generated tokens/s".into()));
+        assert_eq!(serde_json::to_value(RankedBy::UsdPerMillion).ok(), Some("usd_per_million".into()));
+    }
+}

@@ -1,0 +1,222 @@
+//! What a match is asked: the workload, limits and targets, how hardware is paid for; and the
+//! checks a request must pass before the search.
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::Catalog;
+use crate::hardware::ProviderClass;
+use crate::roofline::{Measurement, RooflineOptions};
+use crate::workload::{Family, Scenario, Workload};
+
+/// How hardware is paid for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "mode", rename_all = "lowercase")]
+pub enum CostMode {
+    /// Rented per device-hour at the cheapest listed price (of a provider class, if given).
+    Cloud {
+        /// Only prices of this class.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        class: Option<ProviderClass>,
+    },
+    /// Bought: the purchase spread over `years`, plus energy at `utilization` of TDP.
+    Owned {
+        /// Years the purchase is amortised over.
+        years: f64,
+        /// Electricity, USD per kWh.
+        usd_per_kwh: f64,
+        /// Facility power usage effectiveness.
+        pue: f64,
+        /// Share of time at full load, 0..1.
+        utilization: f64,
+    },
+}
+
+/// Limits and targets for a match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Constraints {
+    /// Most devices in one configuration.
+    pub max_devices: u32,
+    /// Largest batch (per replica) tried; `None`: [`Constraints::default_max_batch`].
+    pub max_batch: Option<u32>,
+    /// A fixed batch instead of the search.
+    pub batch: Option<u32>,
+    /// Time to first token, seconds (decoders): the prefill of a batch.
+    pub ttft_s: Option<f64>,
+    /// Time per output token, seconds (decoders): one decode step.
+    pub tpot_s: Option<f64>,
+    /// Seconds per batch (encoders, recommenders) or per step (training).
+    pub latency_s: Option<f64>,
+    /// Most USD per hour for the whole configuration (cloud price, or owned cost per hour).
+    pub budget_usd_per_hour: Option<f64>,
+    /// Most USD to buy the configuration (owned mode).
+    pub budget_purchase_usd: Option<f64>,
+    /// Most watts for the configuration, counted at TDP.
+    pub power_cap_w: Option<f64>,
+    /// Throughput the configuration must reach, in the workload's unit per second.
+    pub required_throughput: Option<f64>,
+    /// Only these catalog ids (all when empty).
+    pub hardware: Vec<String>,
+}
+
+impl Default for Constraints {
+    fn default() -> Self {
+        Constraints {
+            max_devices: 8,
+            max_batch: None,
+            batch: None,
+            ttft_s: None,
+            tpot_s: None,
+            latency_s: None,
+            budget_usd_per_hour: None,
+            budget_purchase_usd: None,
+            power_cap_w: None,
+            required_throughput: None,
+            hardware: Vec::new(),
+        }
+    }
+}
+
+impl Constraints {
+    /// The largest batch tried when none is given: 256 sequences for decoders (KV cache and
+    /// latency bound them first), 65,536 samples for encoders and recommenders.
+    pub fn default_max_batch(family: Family) -> u32 {
+        match family {
+            Family::Decoder | Family::Moe => 256,
+            _ => 65_536,
+        }
+    }
+}
+
+/// What to match.
+#[derive(Debug, Clone, Copy)]
+pub struct MatchRequest<'a> {
+    /// The workload.
+    pub workload: &'a Workload,
+    /// Lengths and precisions (the batch is searched unless fixed in the constraints).
+    pub scenario: Scenario,
+    /// Hardware, measurements and prices.
+    pub catalog: &'a Catalog,
+    /// Limits and targets.
+    pub constraints: &'a Constraints,
+    /// Cloud or owned.
+    pub cost: CostMode,
+    /// Ignore measurements (datasheet ceilings only).
+    pub datasheet_only: bool,
+    /// Roofline knobs.
+    pub options: RooflineOptions,
+    /// Extra measurements (uploaded runs) that take precedence over the catalog's.
+    pub measurements: &'a [Measurement],
+}
+
+/// A request that cannot be answered: the field and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct MatchError {
+    /// The input at fault.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub problem: Problem,
+}
+
+/// What is wrong with an input of a match.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Problem {
+    /// Zero where at least one is needed.
+    #[error("must be at least 1")]
+    Zero,
+    /// Above the largest value searched.
+    #[error("at most {limit}, got {got}")]
+    TooLarge {
+        /// The limit.
+        limit: u32,
+        /// The value given.
+        got: u32,
+    },
+    /// Not a positive number.
+    #[error("must be a positive number, got {0}")]
+    NotPositive(f64),
+    /// Negative (or not a number).
+    #[error("must be zero or more, got {0}")]
+    Negative(f64),
+    /// A PUE below 1.
+    #[error("must be at least 1.0, got {0}")]
+    BelowOne(f64),
+    /// Not a share between 0 and 1.
+    #[error("must be between 0 and 1, got {0}")]
+    NotAShare(f64),
+    /// Decoder latency targets for another family.
+    #[error("time to first token and per output token apply to decoders, not to a {0:?} workload; use latency_s")]
+    DecoderTargets(Family),
+    /// A per-batch latency target for a decoder.
+    #[error("decoders take ttft_s and tpot_s")]
+    DecoderLatency,
+    /// A purchase budget when renting.
+    #[error("a purchase budget needs owned mode")]
+    PurchaseBudgetNeedsOwned,
+    /// An id the catalog does not have.
+    #[error("unknown hardware `{0}` (see `ridge catalog`)")]
+    UnknownHardware(String),
+}
+
+fn invalid(field: &'static str, problem: Problem) -> MatchError {
+    MatchError { field, problem }
+}
+
+fn positive(field: &'static str, v: Option<f64>) -> Result<(), MatchError> {
+    match v {
+        Some(x) if !(x.is_finite() && x > 0.0) => Err(invalid(field, Problem::NotPositive(x))),
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
+    let c = req.constraints;
+    if c.max_devices == 0 {
+        return Err(invalid("max_devices", Problem::Zero));
+    }
+    if c.max_devices > 4096 {
+        return Err(invalid("max_devices", Problem::TooLarge { limit: 4096, got: c.max_devices }));
+    }
+    if c.max_batch == Some(0) {
+        return Err(invalid("max_batch", Problem::Zero));
+    }
+    if c.batch == Some(0) {
+        return Err(invalid("batch", Problem::Zero));
+    }
+    positive("ttft_s", c.ttft_s)?;
+    positive("tpot_s", c.tpot_s)?;
+    positive("latency_s", c.latency_s)?;
+    positive("budget_usd_per_hour", c.budget_usd_per_hour)?;
+    positive("budget_purchase_usd", c.budget_purchase_usd)?;
+    positive("power_cap_w", c.power_cap_w)?;
+    positive("required_throughput", c.required_throughput)?;
+    let family = req.workload.family();
+    let decoder = matches!(family, Family::Decoder | Family::Moe);
+    if !decoder && (c.ttft_s.is_some() || c.tpot_s.is_some()) {
+        return Err(invalid("ttft_s", Problem::DecoderTargets(family)));
+    }
+    if decoder && c.latency_s.is_some() {
+        return Err(invalid("latency_s", Problem::DecoderLatency));
+    }
+    if let CostMode::Owned { years, usd_per_kwh, pue, utilization } = req.cost {
+        positive("years", Some(years))?;
+        if !(usd_per_kwh.is_finite() && usd_per_kwh >= 0.0) {
+            return Err(invalid("usd_per_kwh", Problem::Negative(usd_per_kwh)));
+        }
+        if !(pue.is_finite() && pue >= 1.0) {
+            return Err(invalid("pue", Problem::BelowOne(pue)));
+        }
+        if !(utilization.is_finite() && (0.0..=1.0).contains(&utilization)) {
+            return Err(invalid("utilization", Problem::NotAShare(utilization)));
+        }
+    } else if c.budget_purchase_usd.is_some() {
+        return Err(invalid("budget_purchase_usd", Problem::PurchaseBudgetNeedsOwned));
+    }
+    for id in &c.hardware {
+        if req.catalog.hardware(id).is_none() {
+            return Err(invalid("hardware", Problem::UnknownHardware(id.clone())));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! What a match answers: the ranked rows, the rejected devices and why.
+
+use serde::{Deserialize, Serialize};
+
+use super::explain::Explanation;
+use super::layout::{Layout, ScalePoint};
+use super::reasons::Reject;
+use crate::notes::{Note, Worded};
+use crate::roofline::{Basis, Bound};
+use crate::workload::{Family, ThroughputUnit};
+
+/// How a row's throughput would move with faster hardware.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sensitivity {
+    /// Relative change of throughput with 10% more memory bandwidth (0.05 = +5%).
+    pub bandwidth_plus_10: f64,
+    /// Relative change of throughput with 10% more compute.
+    pub compute_plus_10: f64,
+}
+
+/// One ranked configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchRow {
+    /// Rank, from 1.
+    pub rank: u32,
+    /// Catalog id.
+    pub hardware: String,
+    /// Display name.
+    pub name: String,
+    /// Devices in all.
+    pub devices: u32,
+    /// Their arrangement.
+    pub layout: Layout,
+    /// `TP4 x DP2`.
+    pub layout_text: String,
+    /// Batch per replica.
+    pub batch: u32,
+    /// Useful throughput of the whole configuration (decoders: generated tokens per second
+    /// counting the prefill time; encoders and recommenders: samples; training: tokens).
+    pub throughput_per_s: f64,
+    /// Unit of the throughput.
+    pub throughput_unit: ThroughputUnit,
+    /// Per device.
+    pub throughput_per_device: f64,
+    /// Cost of the configuration per hour, USD.
+    pub usd_per_hour: f64,
+    /// USD per million units of throughput.
+    pub usd_per_million: f64,
+    /// Where the cost comes from: provider and check date, or purchase and energy.
+    pub cost_basis: String,
+    /// Watts at TDP, all devices, where published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watts: Option<f64>,
+    /// Board energy per unit at TDP, joules (an upper bound).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub joules_per_unit: Option<f64>,
+    /// Energy a year at the cost mode's utilisation (owned) or at full load (cloud), kWh.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kwh_per_year: Option<f64>,
+    /// The bottleneck of the phase that takes longest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bound: Option<Bound>,
+    /// Its share of that phase's time.
+    pub bound_share: f64,
+    /// Share of time in inter-device communication.
+    pub communication_share: f64,
+    /// Time to first token, seconds (decoders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttft_s: Option<f64>,
+    /// Time per output token, seconds (decoders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpot_s: Option<f64>,
+    /// Seconds per batch or per training step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_s: Option<f64>,
+    /// Memory one device holds, bytes.
+    pub memory_per_device_bytes: f64,
+    /// `measured` when a measurement of the device supplied a ceiling, else `datasheet`.
+    pub provenance: Basis,
+    /// Throughput with +10% bandwidth or compute.
+    pub sensitivity: Sensitivity,
+    /// Throughput over device counts.
+    pub scaling: Vec<ScalePoint>,
+    /// The bottleneck and the choice: `explanation` in words, `explanation_data` as data.
+    #[serde(flatten)]
+    pub explanation: Worded<Explanation>,
+    /// Remarks from the model (precision fallbacks, links crossed): `notes` in words,
+    /// `notes_data` as data.
+    #[serde(flatten)]
+    pub notes: Worded<Vec<Note>>,
+}
+
+/// A device that could not serve the request, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rejection {
+    /// Catalog id.
+    pub hardware: String,
+    /// Why: `reason` in words, `reason_data` as data.
+    #[serde(flatten)]
+    pub reason: Worded<Reject>,
+}
+
+/// What the rows are ranked by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RankedBy {
+    /// Cost per million units of throughput.
+    UsdPerMillion,
+    /// Cost per hour (a throughput is required).
+    UsdPerHour,
+}
+
+impl std::fmt::Display for RankedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            RankedBy::UsdPerMillion => "usd_per_million",
+            RankedBy::UsdPerHour => "usd_per_hour",
+        })
+    }
+}
+
+/// The ranking.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchResult {
+    /// Workload id.
+    pub workload: String,
+    /// Its family.
+    pub family: Family,
+    /// Unit of throughput.
+    pub throughput_unit: ThroughputUnit,
+    /// Ranked by `ranked_by`.
+    pub rows: Vec<MatchRow>,
+    /// `usd_per_million`, or `usd_per_hour` when a throughput is required.
+    pub ranked_by: RankedBy,
+    /// Devices that cannot serve it.
+    pub rejected: Vec<Rejection>,
+}
+
+/// The unit of a row's throughput: generated tokens for decoders (the prefill's time counted).
+pub fn throughput_unit(family: Family) -> ThroughputUnit {
+    match family {
+        Family::Decoder | Family::Moe => ThroughputUnit::GeneratedTokens,
+        f => f.throughput_unit(),
+    }
+}

@@ -1,0 +1,383 @@
+//! The search: every layout and batch of one device that fits and meets the latency targets
+//! (tensor, expert and data parallel inside the scale-up domain; pipelines across nodes where a
+//! model fits no domain, and for training), each estimated with `estimate`.
+
+use super::layout::Layout;
+use super::reasons::Miss;
+use super::request::{Constraints, MatchRequest};
+use crate::estimate::{Estimate, EstimateError, EstimateRequest, Phase, estimate};
+use crate::hardware::Hardware;
+use crate::pipeline::{PipelineEstimate, PipelineRequest, estimate_pipeline};
+use crate::roofline::{Bound, Measurement};
+use crate::workload::{Family, Scenario};
+
+/// One evaluated (tensor-parallel degree, batch) on one replica.
+#[derive(Debug, Clone)]
+pub(super) struct Candidate {
+    /// Devices of one model copy: tensor parallel, or expert parallel when `ep`.
+    pub(super) tp: u32,
+    /// Mixture-of-experts: the `tp` devices are expert parallel.
+    pub(super) ep: bool,
+    /// Pipeline stages across nodes (1: none).
+    pub(super) pp: u32,
+    /// Estimated as a pipeline across nodes (`pp` stages, training's `dp` pipelines).
+    pub(super) pipelined: bool,
+    /// Training's data-parallel replicas (inside the estimate); 1 for inference.
+    pub(super) dp: u32,
+    /// Sequences (or samples) in flight on one replica.
+    pub(super) batch: u32,
+    /// Share of time in communication between devices.
+    pub(super) comm_share: f64,
+    pub(super) throughput: f64,
+    pub(super) ttft: Option<f64>,
+    pub(super) tpot: Option<f64>,
+    pub(super) latency: Option<f64>,
+    pub(super) estimate: Estimate,
+}
+
+/// Throughput and latencies of an estimate, as matching counts them.
+pub(super) fn measure(e: &Estimate, family: Family) -> (f64, Option<f64>, Option<f64>, Option<f64>) {
+    match family {
+        Family::Decoder | Family::Moe => {
+            let (Some(p), Some(d)) = (e.phase(Phase::Prefill), e.phase(Phase::Decode)) else {
+                return (0.0, None, None, None);
+            };
+            let cycle = p.seconds + d.seconds;
+            let generated = f64::from(e.scenario.batch) * f64::from(e.scenario.output_tokens);
+            (if cycle > 0.0 { generated / cycle } else { 0.0 }, Some(p.seconds), Some(d.seconds_per_step), None)
+        }
+        _ => match e.phase(Phase::Step) {
+            Some(s) => (s.throughput_per_s, None, None, Some(s.seconds)),
+            None => (0.0, None, None, None),
+        },
+    }
+}
+
+fn fits(e: &Estimate) -> bool {
+    e.phases.iter().all(|p| p.fits)
+}
+
+pub(super) struct Search<'a> {
+    pub(super) req: &'a MatchRequest<'a>,
+    pub(super) family: Family,
+}
+
+impl Search<'_> {
+    pub(super) fn estimate(
+        &self,
+        hw: &Hardware,
+        m: Option<&Measurement>,
+        tp: u32,
+        dp: u32,
+        ep: bool,
+        batch: u32,
+    ) -> Result<Estimate, EstimateError> {
+        let mut scenario = self.req.scenario;
+        scenario.batch = batch;
+        estimate(&EstimateRequest {
+            workload: self.req.workload,
+            hardware: hw,
+            measurement: m,
+            devices: tp,
+            replicas: dp,
+            expert_parallel: ep,
+            scenario,
+            options: self.req.options,
+        })
+    }
+
+    fn batches(&self) -> Vec<u32> {
+        let c = self.req.constraints;
+        if let Some(b) = c.batch {
+            return vec![b];
+        }
+        if self.family == Family::Training {
+            return vec![self.req.scenario.batch.max(1)];
+        }
+        let max = c.max_batch.unwrap_or_else(|| Constraints::default_max_batch(self.family));
+        let mut v = Vec::new();
+        let mut b = 1u32;
+        while b <= max {
+            v.push(b);
+            b = b.saturating_mul(2);
+        }
+        if v.last() != Some(&max) {
+            v.push(max);
+        }
+        v
+    }
+
+    fn tp_degrees(&self, hw: &Hardware) -> Vec<u32> {
+        let c = self.req.constraints;
+        // Tensor parallelism stays inside the scale-up domain; without one, up to 8 over PCIe.
+        let domain = hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8).max(1);
+        let limit = domain.min(c.max_devices);
+        let mut v = Vec::new();
+        let mut t = 1u32;
+        while t <= limit {
+            let splits = match self.req.workload.transformer() {
+                Some(tr) => tr.check_split(t).is_ok(),
+                None => true,
+            };
+            if splits {
+                v.push(t);
+            }
+            t *= 2;
+        }
+        v
+    }
+
+    /// Mixture-of-experts inference: expert-parallel device counts (powers of two from 2 inside
+    /// the scale-up domain, where the all-to-alls run, that split the experts evenly).
+    fn ep_degrees(&self, hw: &Hardware) -> Vec<u32> {
+        let Some(t) = self.req.workload.transformer() else { return Vec::new() };
+        if self.family != Family::Moe {
+            return Vec::new();
+        }
+        let domain = hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8).max(1);
+        let limit = domain.min(self.req.constraints.max_devices);
+        let mut v = Vec::new();
+        let mut n = 2u32;
+        while n <= limit {
+            if t.check_expert_split(n).is_ok() {
+                v.push(n);
+            }
+            n *= 2;
+        }
+        v
+    }
+
+    /// Training's data-parallel degrees for `tp`: powers of two that keep every device in the
+    /// scale-up domain (where the gradient all-reduce runs) and split the global batch into whole
+    /// micro-batches. Inference: 1 (its replicas are independent and added later).
+    fn dp_degrees(&self, hw: &Hardware, tp: u32) -> Vec<u32> {
+        let Some(training) = self.req.workload.training() else { return vec![1] };
+        let domain = hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8).max(1);
+        let limit = (domain.min(self.req.constraints.max_devices) / tp.max(1)).max(1);
+        let micro = training.micro_batch_sequences.max(1);
+        let batch = self.req.constraints.batch.unwrap_or(self.req.scenario.batch);
+        let mut v = Vec::new();
+        let mut r = 1u32;
+        while r <= limit {
+            if batch.is_multiple_of(micro.saturating_mul(r)) {
+                v.push(r);
+            }
+            r *= 2;
+        }
+        v
+    }
+
+    /// Every (tp, dp, batch) that fits and meets the latency targets.
+    pub(super) fn candidates(&self, hw: &Hardware, m: Option<&Measurement>) -> (Vec<Candidate>, Vec<Miss>) {
+        let c = self.req.constraints;
+        let mut out = Vec::new();
+        let mut misses = Vec::new();
+        let mut configs: Vec<(u32, u32, bool)> = self
+            .tp_degrees(hw)
+            .into_iter()
+            .flat_map(|tp| self.dp_degrees(hw, tp).into_iter().map(move |dp| (tp, dp, false)))
+            .collect();
+        configs.extend(self.ep_degrees(hw).into_iter().map(|n| (n, 1, true)));
+        for (tp, dp, ep) in configs {
+            let layout = Layout::new(tp, ep, 1, dp);
+            for batch in self.batches() {
+                if ep && !batch.is_multiple_of(tp) {
+                    continue; // each device takes a whole share of the sequences
+                }
+                let e = match self.estimate(hw, m, tp, dp, ep, batch) {
+                    Ok(e) => e,
+                    Err(error) => {
+                        misses.push(Miss::Refused { error });
+                        break;
+                    }
+                };
+                if !fits(&e) {
+                    let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
+                    misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need });
+                    break; // larger batches need more memory
+                }
+                let (throughput, ttft, tpot, latency) = measure(&e, self.family);
+                let over = |v: Option<f64>, target: Option<f64>| matches!((v, target), (Some(v), Some(t)) if v > t);
+                if over(ttft, c.ttft_s) || over(tpot, c.tpot_s) || over(latency, c.latency_s) {
+                    misses.push(Miss::LatencyMissed { layout, batch, ttft_s: ttft, tpot_s: tpot, latency_s: latency });
+                    break; // latency grows with the batch
+                }
+                if throughput > 0.0 {
+                    let comm_share = communication_share(&e);
+                    out.push(Candidate {
+                        tp,
+                        ep,
+                        pp: 1,
+                        pipelined: false,
+                        dp,
+                        batch,
+                        throughput,
+                        ttft,
+                        tpot,
+                        latency,
+                        comm_share,
+                        estimate: e,
+                    });
+                }
+            }
+        }
+        if out.is_empty() && matches!(self.family, Family::Decoder | Family::Moe) {
+            self.pipelined(hw, m, &mut out, &mut misses);
+        }
+        if self.family == Family::Training {
+            self.multi_node_training(hw, m, &mut out, &mut misses);
+        }
+        (out, misses)
+    }
+
+    /// The node preset of `hw` with a scale-out network, if the datasets have one.
+    pub(super) fn node(&self, hw: &Hardware) -> Option<(&crate::hardware::Node, &crate::hardware::ScaleOut)> {
+        self.req.catalog.nodes.iter().filter(|n| n.hardware == hw.id).find_map(|n| n.scale_out.as_ref().map(|s| (n, s)))
+    }
+
+    /// Decoders too large for one scale-up domain: pipeline stages on separate nodes, each stage
+    /// tensor parallel over its node, `pp` micro-batches of `b` sequences in flight.
+    fn pipelined(&self, hw: &Hardware, m: Option<&Measurement>, out: &mut Vec<Candidate>, misses: &mut Vec<Miss>) {
+        let c = self.req.constraints;
+        let Some((node, _)) = self.node(hw) else {
+            misses.push(Miss::NoNodePreset { hardware: hw.id.clone() });
+            return;
+        };
+        let Some(tp) = self.tp_degrees(hw).into_iter().filter(|t| *t <= node.devices).max() else { return };
+        let mut pp = 2u32;
+        while tp.saturating_mul(pp) <= c.max_devices {
+            for b in self.batches() {
+                match self.pipeline(hw, m, tp, pp, 1, b.saturating_mul(pp)) {
+                    Ok(p) if !p.fits => {
+                        misses
+                            .push(Miss::StageDoesNotFit { layout: Layout::new(tp, false, pp, 1), batch_per_stage: b });
+                        break;
+                    }
+                    Ok(p) => {
+                        let over = |v: Option<f64>, t: Option<f64>| matches!((v, t), (Some(v), Some(t)) if v > t);
+                        if over(p.ttft_s, c.ttft_s) || over(p.tpot_s, c.tpot_s) {
+                            misses.push(Miss::StageLatencyMissed {
+                                layout: Layout::new(tp, false, pp, 1),
+                                batch_per_stage: b,
+                                ttft_s: p.ttft_s,
+                                tpot_s: p.tpot_s,
+                            });
+                            break;
+                        }
+                        out.push(Candidate {
+                            tp,
+                            ep: false,
+                            pp,
+                            pipelined: true,
+                            dp: 1,
+                            batch: b.saturating_mul(pp),
+                            throughput: p.throughput_per_s,
+                            ttft: p.ttft_s,
+                            tpot: p.tpot_s,
+                            latency: None,
+                            comm_share: p.communication_share,
+                            estimate: p.stage,
+                        });
+                    }
+                    Err(miss) => {
+                        misses.push(miss);
+                        break;
+                    }
+                }
+            }
+            pp *= 2;
+        }
+    }
+
+    /// Training beyond one node: each stage tensor parallel over a node, `pp` stages (1 up to
+    /// the layers) and `dp` data-parallel pipelines, every power of two within the device
+    /// limit that takes more than one node, at the scenario's global batch.
+    fn multi_node_training(
+        &self,
+        hw: &Hardware,
+        m: Option<&Measurement>,
+        out: &mut Vec<Candidate>,
+        misses: &mut Vec<Miss>,
+    ) {
+        let c = self.req.constraints;
+        let Some((node, _)) = self.node(hw) else { return };
+        let Some(t) = self.req.workload.transformer() else { return };
+        let Some(tp) = self.tp_degrees(hw).into_iter().filter(|t| *t <= node.devices).max() else { return };
+        let batch = c.batch.unwrap_or(self.req.scenario.batch);
+        let mut pp = 1u32;
+        while pp <= t.layers && tp.saturating_mul(pp) <= c.max_devices {
+            let mut dp = 1u32;
+            while tp.saturating_mul(pp).saturating_mul(dp) <= c.max_devices {
+                let devices = tp * pp * dp;
+                if devices > node.devices {
+                    match self.pipeline(hw, m, tp, pp, dp, batch) {
+                        Ok(p) if !p.fits => {
+                            misses.push(Miss::PipelineDoesNotFit { layout: Layout::new(tp, false, pp, dp) });
+                        }
+                        Ok(p) => {
+                            let step = p.step_s;
+                            if matches!((step, c.latency_s), (Some(v), Some(t)) if v > t) {
+                                misses.push(Miss::StepTooSlow { layout: Layout::new(tp, false, pp, dp), step_s: step });
+                            } else if p.throughput_per_s > 0.0 {
+                                out.push(Candidate {
+                                    tp,
+                                    ep: false,
+                                    pp,
+                                    pipelined: true,
+                                    dp,
+                                    batch,
+                                    throughput: p.throughput_per_s,
+                                    ttft: None,
+                                    tpot: None,
+                                    latency: step,
+                                    comm_share: p.communication_share,
+                                    estimate: p.stage,
+                                });
+                            }
+                        }
+                        // A batch that does not split over these pipelines: try the next.
+                        Err(miss) => misses.push(miss),
+                    }
+                }
+                dp *= 2;
+            }
+            pp *= 2;
+        }
+    }
+
+    /// One pipelined configuration of `tp` x `pp` (x `dp` for training) at `batch` (sequences
+    /// in flight over all stages; training: the global batch), on the device's node preset.
+    pub(super) fn pipeline(
+        &self,
+        hw: &Hardware,
+        m: Option<&Measurement>,
+        tp: u32,
+        pp: u32,
+        dp: u32,
+        batch: u32,
+    ) -> Result<PipelineEstimate, Miss> {
+        let Some((node, _)) = self.node(hw) else {
+            return Err(Miss::NoNodePreset { hardware: hw.id.clone() });
+        };
+        estimate_pipeline(&PipelineRequest {
+            workload: self.req.workload,
+            hardware: hw,
+            node,
+            measurement: m,
+            tensor_parallel: tp,
+            pipeline_stages: pp,
+            replicas: dp,
+            scenario: Scenario { batch, ..self.req.scenario },
+            options: self.req.options,
+        })
+        .map_err(|error| Miss::PipelineRefused { error })
+    }
+}
+
+/// Share of an estimate's time spent in communication between devices.
+pub(super) fn communication_share(e: &Estimate) -> f64 {
+    let total: f64 = e.phases.iter().map(|p| p.seconds).sum();
+    let comm: f64 =
+        e.phases.iter().map(|p| p.seconds * p.time_share.get(&Bound::Interconnect).copied().unwrap_or(0.0)).sum();
+    if total > 0.0 { comm / total } else { 0.0 }
+}

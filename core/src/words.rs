@@ -1,0 +1,294 @@
+//! The English of ridge's remarks: estimate notes, matching's explanations, misses and
+//! rejections, and the time formatting they use. The one home of that wording: the command
+//! line prints it, the page shows it through the wasm API, JSON documents carry it beside the
+//! structured values ([`crate::notes::Worded`]). The model itself never calls this module; it
+//! returns data ([`Note`], [`Explanation`], [`Reject`], [`Miss`], [`Limit`]).
+
+use std::fmt;
+
+use crate::matching::{Explanation, Limit, Miss, Reject, throughput_unit};
+use crate::notes::{Note, Words};
+use crate::units::GB;
+
+/// Seconds as the tables show them: `1.25 s` from a second up, else `12.3 ms`; `-` for none.
+pub fn seconds(v: Option<f64>) -> String {
+    match v {
+        Some(s) if s >= 1.0 => format!("{s:.2} s"),
+        Some(s) => format!("{:.1} ms", s * 1e3),
+        None => "-".into(),
+    }
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::VectorWorkAtSlowestPeak { hardware, precision: p, timed_at: q } => {
+                write!(f, "{hardware} publishes no {p} peak: vector work timed at its {q} peak")
+            }
+            Note::PrecisionFallback { hardware, precision: p, timed_at: q } => {
+                write!(f, "{hardware} has no {p} peak: {p} arithmetic timed at its {q} peak")
+            }
+            Note::CollectivesCrossPcie { hardware } => {
+                write!(f, "{hardware} has no scale-up link: collectives cross PCIe")
+            }
+            Note::BeyondScaleUpDomain { devices, domain, hardware } => write!(
+                f,
+                "{devices} devices exceed the {domain}-device scale-up domain of {hardware}: collectives are modelled on its scale-up link anyway"
+            ),
+            Note::ContextExceeded { tokens, max_context } => {
+                write!(f, "prompt + output ({tokens}) exceed the model's trained context ({max_context})")
+            }
+            Note::Offload { share, bytes_per_device } => write!(
+                f,
+                "offload: {:.0}% of each device's embedding rows ({:.1} GB) live in host memory; their lookups cross the host link (uniform access, no hot-row cache)",
+                share * 100.0,
+                bytes_per_device / GB
+            ),
+            Note::DeviceCalibration { hardware, fractions } => {
+                let used: Vec<String> =
+                    fractions.iter().map(|d| format!("{} {:.0}% ({})", d.name, d.value * 100.0, d.source)).collect();
+                write!(f, "calibrated with {hardware}'s own documented fractions: {}", used.join("; "))
+            }
+            Note::Calibrated { fractions: c } => write!(
+                f,
+                "calibrated: datasheet ceilings scaled to GEMM {:.0}% (8-bit {:.0}%), attention {:.0}% of compute; streaming {:.0}%, gathers {:.0}% of bandwidth; collectives {:.0}% of the link (measured ceilings unscaled)",
+                c.gemm_compute * 100.0,
+                c.gemm_compute_8bit * 100.0,
+                c.attention_compute * 100.0,
+                c.memory * 100.0,
+                c.gather_memory * 100.0,
+                c.collective_link * 100.0
+            ),
+            Note::DoesNotFit { workload, min_devices, capacity_bytes, usable_fraction } => write!(
+                f,
+                "does not fit: {workload} needs at least {min_devices} device(s) of {:.0} GB at {:.0}% usable memory",
+                capacity_bytes / GB,
+                usable_fraction * 100.0
+            ),
+        }
+    }
+}
+
+impl Words for Vec<Note> {
+    type Text = Vec<String>;
+    const TEXT: &'static str = "notes";
+    const DATA: &'static str = "notes_data";
+
+    fn words(&self) -> Vec<String> {
+        self.iter().map(Note::to_string).collect()
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} on {} at batch {}: {}-bound ({:.0}% of the longest phase)",
+            self.layout,
+            self.hardware,
+            self.batch,
+            self.bound.map(|b| b.to_string()).unwrap_or_else(|| "nothing".into()),
+            self.bound_share * 100.0
+        )?;
+        if self.communication_share > 0.005 {
+            write!(f, "; {:.0}% of the time is communication between devices", self.communication_share * 100.0)?;
+        }
+        if let Some(s) = self.tensor_parallel_stops_paying {
+            write!(
+                f,
+                "; tensor parallel over {} devices is slower than over {} (synchronisation outweighs compute)",
+                s.to, s.from
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Words for Explanation {
+    type Text = String;
+    const TEXT: &'static str = "explanation";
+    const DATA: &'static str = "explanation_data";
+
+    fn words(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// `TP4` or `EP4`: the devices of one model copy.
+fn copy(layout: &crate::matching::Layout) -> String {
+    if layout.expert_parallel > 1 {
+        format!("EP{}", layout.expert_parallel)
+    } else {
+        format!("TP{}", layout.tensor_parallel)
+    }
+}
+
+impl fmt::Display for Miss {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Miss::Refused { error } => write!(f, "{error}"),
+            Miss::DoesNotFit { layout, batch, needs_devices } => {
+                write!(f, "at {} batch {batch} it does not fit in memory (needs {needs_devices} devices)", copy(layout))
+            }
+            Miss::LatencyMissed { layout, batch, ttft_s, tpot_s, latency_s } => write!(
+                f,
+                "at {} batch {batch} the latency targets are missed (TTFT {}, TPOT {}, latency {})",
+                copy(layout),
+                seconds(*ttft_s),
+                seconds(*tpot_s),
+                seconds(*latency_s)
+            ),
+            Miss::NoNodePreset { hardware } => {
+                write!(f, "no node preset of {hardware} with a scale-out network to pipeline across")
+            }
+            Miss::StageDoesNotFit { layout, batch_per_stage } => write!(
+                f,
+                "at TP{} x PP{} batch {batch_per_stage} per stage it does not fit in memory",
+                layout.tensor_parallel, layout.pipeline_stages
+            ),
+            Miss::StageLatencyMissed { layout, batch_per_stage, ttft_s, tpot_s } => write!(
+                f,
+                "at TP{} x PP{} batch {batch_per_stage} the latency targets are missed (TTFT {}, TPOT {})",
+                layout.tensor_parallel,
+                layout.pipeline_stages,
+                seconds(*ttft_s),
+                seconds(*tpot_s)
+            ),
+            Miss::PipelineRefused { error } => write!(f, "{error}"),
+            Miss::PipelineDoesNotFit { layout } => write!(
+                f,
+                "at TP{} x PP{} x DP{} it does not fit in memory",
+                layout.tensor_parallel, layout.pipeline_stages, layout.replicas
+            ),
+            Miss::StepTooSlow { layout, step_s } => write!(
+                f,
+                "at TP{} x PP{} x DP{} a step takes {}, over the latency target",
+                layout.tensor_parallel,
+                layout.pipeline_stages,
+                layout.replicas,
+                seconds(*step_s)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Limit::ShortOfThroughput { tp, dp, reaches, need } => {
+                write!(f, "TP{tp} x DP{dp} reaches {reaches:.3e} of {need:.3e}")
+            }
+            Limit::TooManyDevices { devices, limit } => {
+                write!(f, "{devices} devices needed, over the limit of {limit}")
+            }
+            Limit::OverBudget { usd_per_hour } => write!(f, "${usd_per_hour:.2}/h over the budget"),
+            Limit::OverPurchaseBudget { usd } => write!(f, "purchase ${usd:.0} over the budget"),
+            Limit::OverPowerCap { watts } => write!(f, "{watts:.0} W over the power cap"),
+        }
+    }
+}
+
+impl fmt::Display for Reject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reject::NoCloudPrice { class: Some(c) } => write!(f, "no {c:?} cloud price listed"),
+            Reject::NoCloudPrice { class: None } => f.write_str("no cloud price listed"),
+            Reject::Ownership { error } => write!(f, "{error}"),
+            Reject::NoTdpForPowerCap => f.write_str("no published TDP to check the power cap against"),
+            Reject::NothingFits { max_devices, closest } => {
+                write!(f, "nothing fits the targets on up to {max_devices} device(s): {closest}")
+            }
+            Reject::NothingToTry => f.write_str("no configuration to try within the device limit"),
+            Reject::ShortOfThroughput { most, family, max_devices, need } => {
+                let shown = if *most >= 100.0 { format!("{most:.0}") } else { format!("{most:.3}") };
+                write!(
+                    f,
+                    "reaches at most {shown} {} on up to {max_devices} device(s), short of the {need} required",
+                    throughput_unit(*family)
+                )
+            }
+            Reject::OverLimits { first } => match first {
+                Some(l) => write!(f, "no configuration meets the constraints: {l}"),
+                None => f.write_str("no configuration meets the constraints: none tried"),
+            },
+        }
+    }
+}
+
+impl Words for Reject {
+    type Text = String;
+    const TEXT: &'static str = "reason";
+    const DATA: &'static str = "reason_data";
+
+    fn words(&self) -> String {
+        self.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matching::{Layout, TensorParallelStep};
+    use crate::roofline::Bound;
+
+    #[test]
+    fn seconds_switch_to_milliseconds_below_one() {
+        assert_eq!(seconds(Some(1.25)), "1.25 s");
+        assert_eq!(seconds(Some(0.0123)), "12.3 ms");
+        assert_eq!(seconds(None), "-");
+    }
+
+    #[test]
+    fn a_rejection_names_the_closest_miss() {
+        let r = Reject::NothingFits {
+            max_devices: 8,
+            closest: Miss::LatencyMissed {
+                layout: Layout::new(8, false, 1, 1),
+                batch: 4,
+                ttft_s: Some(0.2),
+                tpot_s: Some(0.0015),
+                latency_s: None,
+            },
+        };
+        assert_eq!(
+            r.to_string(),
+            "nothing fits the targets on up to 8 device(s): at TP8 batch 4 the latency targets are missed (TTFT 200.0 ms, TPOT 1.5 ms, latency -)"
+        );
+        let ep = Miss::DoesNotFit { layout: Layout::new(4, true, 1, 1), batch: 64, needs_devices: 6 };
+        assert_eq!(ep.to_string(), "at EP4 batch 64 it does not fit in memory (needs 6 devices)");
+    }
+
+    #[test]
+    fn an_explanation_mentions_communication_and_where_tensor_parallel_stops_paying() {
+        let mut e = Explanation {
+            layout: Layout::new(2, false, 1, 3),
+            hardware: "L4".into(),
+            batch: 16,
+            bound: Some(Bound::Memory),
+            bound_share: 0.874,
+            communication_share: 0.004,
+            tensor_parallel_stops_paying: None,
+        };
+        assert_eq!(e.to_string(), "TP2 x DP3 on L4 at batch 16: memory-bound (87% of the longest phase)");
+        e.communication_share = 0.12;
+        e.tensor_parallel_stops_paying = Some(TensorParallelStep { from: 2, to: 4 });
+        assert_eq!(
+            e.to_string(),
+            "TP2 x DP3 on L4 at batch 16: memory-bound (87% of the longest phase); 12% of the time is communication between devices; tensor parallel over 4 devices is slower than over 2 (synchronisation outweighs compute)"
+        );
+    }
+
+    #[test]
+    fn json_carries_the_words_beside_the_data() {
+        let r = crate::matching::Rejection { hardware: "l4".into(), reason: Reject::NoTdpForPowerCap.into() };
+        let v = serde_json::to_value(&r).unwrap_or_default();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "hardware": "l4",
+                "reason": "no published TDP to check the power cap against",
+                "reason_data": { "kind": "no-tdp-for-power-cap" }
+            })
+        );
+    }
+}

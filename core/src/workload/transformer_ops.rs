@@ -1,0 +1,371 @@
+//! The operations a transformer runs: one forward pass split over tensor- or expert-parallel
+//! devices, and one training step (forward, loss, backward, recomputation, Adam).
+
+use super::transformer::{Architecture, FfnKind, Norm, Position, Transformer};
+use super::{PassShape, Recompute, Scenario, SplitError, Training};
+use crate::ops::{CollectiveKind, Link, OpKind, Operation, Role};
+use crate::units::Precision;
+
+impl Transformer {
+    /// Checks that tensor parallelism over `tp` devices splits heads and widths evenly.
+    pub fn check_split(&self, tp: u32) -> Result<(), SplitError> {
+        let check = |what, value: u32| {
+            if value.is_multiple_of(tp) { Ok(()) } else { Err(SplitError::Uneven { what, value, devices: tp }) }
+        };
+        check("query heads", self.heads)?;
+        check("feed-forward width", self.ffn)?;
+        let kv = self.kv_heads();
+        if kv >= tp {
+            check("key/value heads", kv)?;
+        } else if !tp.is_multiple_of(kv) {
+            return Err(SplitError::Uneven { what: "key/value heads", value: kv, devices: tp });
+        }
+        Ok(())
+    }
+
+    /// The operations of one forward pass on each of `tp` tensor-parallel devices (Megatron
+    /// layout: attention heads and feed-forward width split, two all-reduces per block, norms and
+    /// residuals replicated; key/value heads replicated when there are fewer than devices).
+    pub fn forward_ops(&self, shape: PassShape, s: &Scenario, tp: u32) -> Vec<Operation> {
+        self.split_forward_ops(shape, s, tp, 1).0
+    }
+
+    /// The operations of one forward pass on each of `ep` expert-parallel devices of a
+    /// mixture-of-experts model: everything but the experts data parallel (each device runs
+    /// `shape`, its 1/ep of the sequences, with the attention, norms and embeddings whole), the
+    /// experts split whole across the devices (E/ep each), and each layer's routed tokens sent
+    /// to their experts' devices and back by two all-to-alls. A dense model gets `forward_ops`.
+    pub fn expert_parallel_forward_ops(&self, shape: PassShape, s: &Scenario, ep: u32) -> Vec<Operation> {
+        self.split_forward_ops(shape, s, 1, if self.moe.is_some() { ep.max(1) } else { 1 }).0
+    }
+
+    /// Checks that `ep` devices can hold the experts in equal whole shares.
+    pub fn check_expert_split(&self, ep: u32) -> Result<(), SplitError> {
+        match self.moe {
+            None => Err(SplitError::NotMoe),
+            Some(m) if ep == 0 || !m.experts.is_multiple_of(ep) => {
+                Err(SplitError::Uneven { what: "experts", value: m.experts, devices: ep })
+            }
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Parameters one expert-parallel device holds: everything but the experts, plus its share.
+    pub fn expert_parallel_parameters(&self, ep: u32) -> f64 {
+        let e = f64::from(ep.max(1));
+        let experts = self.experts();
+        self.parameters() - f64::from(self.layers) * experts * self.expert_params() * (1.0 - 1.0 / e)
+    }
+
+    /// The forward pass's operations, and which of them are inside the transformer blocks (what
+    /// full recomputation reruns): all but the embedding before them and the head after.
+    fn split_forward_ops(
+        &self,
+        shape: PassShape,
+        s: &Scenario,
+        tp: u32,
+        ep: u32,
+    ) -> (Vec<Operation>, std::ops::Range<usize>) {
+        let t = f64::from(tp);
+        let (w, a, kvp) = (s.weights, s.activations, s.kv_cache);
+        let h = self.h();
+        let hd = f64::from(self.head_dim());
+        let heads = f64::from(self.heads) / t;
+        let kv_heads = (f64::from(self.kv_heads()) / t).max(1.0);
+        let tokens = shape.batch * shape.new_tokens;
+        let layers = f64::from(self.layers);
+        let ab = a.bytes();
+        let gemm = |m: f64, k: f64, n: f64| OpKind::Gemm { m, n, k, a, b: w, c: a, compute: a };
+        let elementwise = |elements: f64, reads: f64, writes: f64, flops: f64| OpKind::Elementwise {
+            elements,
+            read_bytes: reads * ab,
+            write_bytes: writes * ab,
+            flops_per_element: flops,
+            compute: a,
+        };
+        let norm_flops = match self.norm {
+            Norm::Rmsnorm => 4.0,
+            Norm::Layernorm => 7.0,
+        };
+
+        let mut ops = Vec::new();
+        let lookups_per_token = 1.0
+            + if self.position == Position::Learned { 1.0 } else { 0.0 }
+            + if self.token_types.is_some() { 1.0 } else { 0.0 };
+        ops.push(Operation::new(
+            "embed",
+            1.0,
+            OpKind::EmbeddingBag { lookups: tokens * lookups_per_token, outputs: tokens, dim: h, table: w, out: a },
+        ));
+        if self.architecture == Architecture::Encoder {
+            ops.push(Operation::new("embed.norm", 1.0, elementwise(tokens * h, 1.0, 1.0, norm_flops)));
+        }
+
+        let block_start = ops.len();
+        let norms = self.norms_per_layer();
+        ops.push(Operation::new("block.norm", layers * norms, elementwise(tokens * h, 1.0, 1.0, norm_flops)));
+        ops.push(Operation::new("attn.qkv", layers, gemm(tokens, h, (heads + 2.0 * kv_heads) * hd)));
+        if self.position == Position::Rope {
+            ops.push(Operation::new("attn.rope", layers, elementwise(tokens * (heads + kv_heads) * hd, 1.0, 1.0, 3.0)));
+        }
+        ops.push(Operation::new(
+            "attn.sdpa",
+            layers,
+            OpKind::Attention {
+                batch: shape.batch,
+                heads,
+                kv_heads,
+                q_len: shape.new_tokens,
+                kv_len: shape.past_tokens + shape.new_tokens,
+                head_dim: hd,
+                causal: self.architecture == Architecture::Decoder,
+                fused: s.fused_attention,
+                backward: false,
+                act: a,
+                kv: kvp,
+            },
+        ));
+        ops.push(Operation::new("attn.out", layers, gemm(tokens, heads * hd, h)));
+
+        let ffn = f64::from(self.ffn) / t;
+        let up_width = match self.ffn_kind {
+            FfnKind::Gated => 2.0 * ffn,
+            FfnKind::Standard => ffn,
+        };
+        let (act_reads, act_flops) = match self.ffn_kind {
+            FfnKind::Gated => (2.0, 6.0),
+            FfnKind::Standard => (1.0, 8.0),
+        };
+        match self.moe {
+            None => {
+                ops.push(Operation::new("ffn.up", layers, gemm(tokens, h, up_width)));
+                ops.push(Operation::new("ffn.act", layers, elementwise(tokens * ffn, act_reads, 1.0, act_flops)));
+                ops.push(Operation::new("ffn.down", layers, gemm(tokens, ffn, h)));
+            }
+            Some(moe) => {
+                let experts = f64::from(moe.experts);
+                let k = f64::from(moe.top_k);
+                ops.push(Operation::new(
+                    "moe.router",
+                    layers,
+                    OpKind::Gemm { m: tokens, n: experts, k: h, a, b: a, c: a, compute: a },
+                ));
+                // Tensor parallel: every device sees this pass's tokens and a slice of every
+                // expert. Expert parallel: this device holds E/ep whole experts and computes the
+                // assignments of every device's tokens routed to them (balanced: 1/ep of all);
+                // the tokens travel there and back in two all-to-alls per layer.
+                let e = f64::from(ep);
+                let routed = tokens * e;
+                let here = experts / e;
+                let assignments = routed * k / e;
+                // Expected distinct experts hit when each token picks k of E uniformly.
+                let active = here * (1.0 - (1.0 - k / experts).powf(routed));
+                let rows = assignments / active;
+                let exchange = OpKind::Collective {
+                    kind: CollectiveKind::AllToAll,
+                    bytes: tokens * k * h * ab,
+                    group: e,
+                    link: Link::ScaleUp,
+                };
+                if ep > 1 {
+                    ops.push(Operation::new("ep.dispatch", layers, exchange.clone()));
+                }
+                ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width)));
+                ops.push(Operation::new("moe.act", layers, elementwise(assignments * ffn, act_reads, 1.0, act_flops)));
+                ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
+                if ep > 1 {
+                    ops.push(Operation::new("ep.combine", layers, exchange));
+                }
+                ops.push(Operation::new("moe.combine", layers, elementwise(tokens * k * h, 1.0, k.recip(), 1.0)));
+            }
+        }
+        ops.push(Operation::new("block.residual", layers * 2.0, elementwise(tokens * h, 2.0, 1.0, 1.0)));
+        if tp > 1 {
+            let all_reduces = if self.parallel_residual { 1.0 } else { 2.0 };
+            ops.push(Operation::new(
+                "tp.all-reduce",
+                layers * all_reduces,
+                OpKind::Collective {
+                    kind: CollectiveKind::AllReduce,
+                    bytes: tokens * h * ab,
+                    group: t,
+                    link: Link::ScaleUp,
+                },
+            ));
+        }
+
+        let blocks = block_start..ops.len();
+        if shape.logits_rows > 0.0 && self.architecture == Architecture::Decoder {
+            ops.push(Operation::new("head.norm", 1.0, elementwise(shape.logits_rows * h, 1.0, 1.0, norm_flops)));
+            ops.push(Operation::new("head.logits", 1.0, gemm(shape.logits_rows, h, f64::from(self.vocab) / t)));
+        }
+        if self.pooler {
+            ops.push(Operation::new("pooler", 1.0, gemm(shape.batch, h, h)));
+        }
+        (ops, blocks)
+    }
+
+    /// The operations of one training step on each of `tp` devices: per micro-batch the forward,
+    /// the loss, the backward (and the recomputation it needs), accumulated over the global
+    /// batch, then one Adam update.
+    pub fn training_ops(&self, s: &Scenario, training: &Training, tp: u32) -> Vec<Operation> {
+        let micro = f64::from(training.micro_batch_sequences.max(1));
+        let seq = f64::from(s.prompt_tokens);
+        let steps = f64::from(s.batch) / micro;
+        let shape = PassShape { batch: micro, new_tokens: seq, past_tokens: 0.0, logits_rows: micro * seq };
+        let (forward, blocks) = self.split_forward_ops(shape, s, tp, 1);
+        let vocab = f64::from(self.vocab) / f64::from(tp);
+        let logits = micro * seq * vocab;
+
+        let mut ops = Vec::new();
+        for op in &forward {
+            ops.push(Operation::new(format!("fwd.{}", op.name), op.count * steps, op.kind.clone()));
+        }
+        // Softmax cross-entropy over the logits, read in fp32 and its gradient written.
+        ops.push(
+            Operation::new(
+                "loss",
+                steps,
+                OpKind::Elementwise {
+                    elements: logits,
+                    read_bytes: s.activations.bytes(),
+                    write_bytes: s.activations.bytes(),
+                    flops_per_element: 5.0,
+                    compute: s.activations,
+                },
+            )
+            .with_role(Role::Loss),
+        );
+        for (i, op) in forward.iter().enumerate() {
+            let recompute = match training.recompute {
+                Recompute::None => false,
+                Recompute::Selective => matches!(op.kind, OpKind::Attention { .. }),
+                Recompute::Full => blocks.contains(&i),
+            };
+            if recompute {
+                ops.push(
+                    Operation::new(format!("recompute.{}", op.name), op.count * steps, op.kind.clone())
+                        .with_role(Role::Recompute),
+                );
+            }
+            for (suffix, kind) in op.kind.backward() {
+                ops.push(
+                    Operation::new(format!("bwd.{}.{suffix}", op.name), op.count * steps, kind)
+                        .with_role(Role::Backward),
+                );
+            }
+        }
+        ops.push(
+            Operation::new("optimizer.adam", 1.0, adam_update(self.parameters() / f64::from(tp), s.activations))
+                .with_role(Role::Optimizer),
+        );
+        ops
+    }
+}
+
+/// One Adam step over `params` parameters trained at `act` precision: read fp32 master weights
+/// (when `act` is narrower than fp32), both moments and the gradient; write them back and refresh
+/// the `act` copy of the weights.
+pub fn adam_update(params: f64, act: Precision) -> OpKind {
+    let master = if act.bytes() < 4.0 { 4.0 } else { 0.0 };
+    let state = master + 8.0;
+    OpKind::Elementwise {
+        elements: params,
+        read_bytes: state + act.bytes(),
+        write_bytes: state + act.bytes(),
+        flops_per_element: 12.0,
+        compute: Precision::Fp32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn llama_7b() -> Transformer {
+        Transformer {
+            architecture: Architecture::Decoder,
+            layers: 32,
+            hidden: 4096,
+            heads: 32,
+            kv_heads: None,
+            head_dim: None,
+            ffn: 11008,
+            ffn_kind: FfnKind::Gated,
+            vocab: 32000,
+            max_context: 4096,
+            tied_embeddings: false,
+            bias: false,
+            norm: Norm::Rmsnorm,
+            position: Position::Rope,
+            parallel_residual: false,
+            token_types: None,
+            pooler: false,
+            moe: None,
+        }
+    }
+
+    fn scenario() -> Scenario {
+        Scenario {
+            batch: 1,
+            prompt_tokens: 128,
+            output_tokens: 128,
+            weights: Precision::Bf16,
+            activations: Precision::Bf16,
+            kv_cache: Precision::Bf16,
+            fused_attention: true,
+            offload: false,
+        }
+    }
+
+    #[test]
+    fn llama_2_7b_parameters_are_exact() {
+        // 6,738,415,616 in the published checkpoint.
+        assert_eq!(llama_7b().parameters(), 6_738_415_616.0);
+    }
+
+    #[test]
+    fn decode_flops_are_about_two_per_parameter() {
+        let t = llama_7b();
+        let shape = PassShape { batch: 1.0, new_tokens: 1.0, past_tokens: 0.0, logits_rows: 1.0 };
+        let flops: f64 = t.forward_ops(shape, &scenario(), 1).iter().map(Operation::flops).sum();
+        // 2 FLOPs per non-embedding parameter, plus a sliver of attention and element-wise work.
+        let matmul_params = t.parameters() - f64::from(t.vocab * t.hidden);
+        assert!(flops > 2.0 * matmul_params * 0.99 && flops < 2.0 * matmul_params * 1.01, "{flops}");
+    }
+
+    #[test]
+    fn tensor_parallel_splits_the_work() {
+        let t = llama_7b();
+        let shape = PassShape { batch: 8.0, new_tokens: 1.0, past_tokens: 512.0, logits_rows: 8.0 };
+        let one: f64 = t.forward_ops(shape, &scenario(), 1).iter().map(Operation::flops).sum();
+        let four: f64 = t.forward_ops(shape, &scenario(), 4).iter().map(Operation::flops).sum();
+        assert!(four < one / 3.9 && four > one / 4.1, "{one} {four}");
+        assert!(t.check_split(4).is_ok());
+        assert_eq!(t.check_split(3), Err(SplitError::Uneven { what: "query heads", value: 32, devices: 3 }));
+    }
+
+    #[test]
+    fn full_recomputation_reruns_the_blocks_and_nothing_else() {
+        let training = Training { micro_batch_sequences: 1, recompute: Recompute::Full, total_tokens: None };
+        let ops = llama_7b().training_ops(&Scenario { batch: 2, ..scenario() }, &training, 2);
+        let rerun: Vec<&str> = ops.iter().filter(|o| o.role == Role::Recompute).map(|o| o.name.as_str()).collect();
+        let blocks = [
+            "block.norm",
+            "attn.qkv",
+            "attn.rope",
+            "attn.sdpa",
+            "attn.out",
+            "ffn.up",
+            "ffn.act",
+            "ffn.down",
+            "block.residual",
+            "tp.all-reduce",
+        ];
+        let want: Vec<String> = blocks.iter().map(|b| format!("recompute.{b}")).collect();
+        assert_eq!(rerun, want);
+        // One Adam step, after everything else.
+        assert_eq!(ops.iter().filter(|o| o.role == Role::Optimizer).count(), 1);
+        assert_eq!(ops.last().map(|o| o.role), Some(Role::Optimizer));
+    }
+}

@@ -1,0 +1,133 @@
+//! `rank` against independent answers: a row is the cheapest configuration of its device (every
+//! layout and batch re-estimated here), a required throughput takes the fewest dollars an hour,
+//! and owned cost is the hand-computed purchase and energy through the facility.
+
+use ridge_core::estimate::{EstimateRequest, estimate};
+use ridge_core::matching::{Constraints, CostMode, MatchRequest, MatchResult, rank};
+use ridge_core::{Phase, RooflineOptions};
+
+use crate::catalog;
+
+fn close(a: f64, b: f64, what: &str) {
+    assert!((a - b).abs() <= 1e-9 * a.abs().max(b.abs()), "{what}: {a} vs {b}");
+}
+
+/// `rank` of a preset on some devices, datasheet ceilings only.
+fn ranked(workload: &str, constraints: &Constraints, cost: CostMode) -> MatchResult {
+    let c = catalog();
+    let w = c.workload(workload).unwrap_or_else(|| panic!("{workload}"));
+    rank(&MatchRequest {
+        workload: w,
+        scenario: w.defaults,
+        catalog: &c,
+        constraints,
+        cost,
+        datasheet_only: true,
+        options: RooflineOptions::default(),
+        measurements: &[],
+    })
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Every tensor-parallel degree and batch the search may try for a decoder on one replica that
+/// fits in memory: (devices, batch, generated tokens per second), from `estimate` alone.
+fn decoder_configurations(workload: &str, hw: &str) -> Vec<(u32, u32, f64)> {
+    let c = catalog();
+    let (w, h) = (
+        c.workload(workload).unwrap_or_else(|| panic!("{workload}")),
+        c.hardware(hw).unwrap_or_else(|| panic!("{hw}")),
+    );
+    let mut out = Vec::new();
+    for tp in [1, 2, 4, 8] {
+        for batch in (0..=8).map(|i| 1u32 << i) {
+            let Ok(e) = estimate(&EstimateRequest {
+                workload: w,
+                hardware: h,
+                measurement: None,
+                devices: tp,
+                replicas: 1,
+                expert_parallel: false,
+                scenario: ridge_core::Scenario { batch, ..w.defaults },
+                options: RooflineOptions::default(),
+            }) else {
+                continue;
+            };
+            if !e.phases.iter().all(|p| p.fits) {
+                continue;
+            }
+            let (Some(p), Some(d)) = (e.phase(Phase::Prefill), e.phase(Phase::Decode)) else { panic!("phases") };
+            let generated = f64::from(batch) * f64::from(w.defaults.output_tokens);
+            out.push((tp, batch, generated / (p.seconds + d.seconds)));
+        }
+    }
+    out
+}
+
+#[test]
+fn each_device_is_ranked_by_its_cheapest_configuration() {
+    // Cheapest listed prices: H100 SXM $2.69, A100 80GB $1.39, L4 $0.80 per device-hour. A row's
+    // $/M must be the least over every configuration that fits, not just one that fits.
+    let constraints = Constraints {
+        hardware: vec!["h100-sxm".into(), "a100-sxm-80gb".into(), "l4".into()],
+        ..Constraints::default()
+    };
+    let r = ranked("llama-3.1-8b", &constraints, CostMode::Cloud { class: None });
+    assert_eq!(r.rows.len(), 3, "{:?}", r.rejected);
+    for (hw, price) in [("h100-sxm", 2.69), ("a100-sxm-80gb", 1.39), ("l4", 0.80)] {
+        let row = r.rows.iter().find(|x| x.hardware == hw).unwrap_or_else(|| panic!("{hw}"));
+        let configs = decoder_configurations("llama-3.1-8b", hw);
+        let per_million = |(tp, _, per_s): &(u32, u32, f64)| price * f64::from(*tp) / 3600.0 / per_s * 1e6;
+        let cheapest = configs.iter().map(per_million).fold(f64::INFINITY, f64::min);
+        let dearest = configs.iter().map(per_million).fold(0.0, f64::max);
+        assert!(dearest > cheapest * 1.5, "{hw}: the configurations differ in cost");
+        close(row.usd_per_million, cheapest, &format!("{hw} $/M"));
+        close(row.usd_per_hour, price * f64::from(row.devices), &format!("{hw} $/h"));
+    }
+    // Ranked by that cost, cheapest first.
+    assert!(r.rows.windows(2).all(|p| p[0].usd_per_million <= p[1].usd_per_million));
+}
+
+#[test]
+fn a_required_throughput_takes_the_cheapest_configuration_that_reaches_it() {
+    // 20,000 generated tokens/s of Llama 3.1 8B on H100s at $2.69 an hour, up to 64 devices:
+    // every (tensor parallel, batch) that fits needs ceil(20,000 / its throughput) replicas; the
+    // row costs the least of those.
+    let need = 20_000.0;
+    let constraints = Constraints {
+        required_throughput: Some(need),
+        max_devices: 64,
+        hardware: vec!["h100-sxm".into()],
+        ..Constraints::default()
+    };
+    let r = ranked("llama-3.1-8b", &constraints, CostMode::Cloud { class: None });
+    assert_eq!(r.ranked_by, ridge_core::matching::RankedBy::UsdPerHour);
+    let row = r.rows.first().unwrap_or_else(|| panic!("{:?}", r.rejected));
+    let hourly: Vec<f64> = decoder_configurations("llama-3.1-8b", "h100-sxm")
+        .iter()
+        .map(|(tp, _, per_s)| (tp * (need / per_s).ceil() as u32, per_s))
+        .filter(|(devices, _)| *devices <= 64)
+        .map(|(devices, _)| 2.69 * f64::from(devices))
+        .collect();
+    let cheapest = hourly.iter().copied().fold(f64::INFINITY, f64::min);
+    let dearest = hourly.iter().copied().fold(0.0, f64::max);
+    assert!(dearest > cheapest, "the configurations differ in cost");
+    close(row.usd_per_hour, cheapest, "$/h");
+    assert!(row.throughput_per_s >= need);
+    // One replica fewer would not reach it.
+    let replicas = f64::from(row.layout.replicas);
+    assert!(row.throughput_per_s / replicas * (replicas - 1.0) < need, "{row:?}");
+}
+
+#[test]
+fn an_owned_row_costs_purchase_and_energy_through_the_facility() {
+    // H100 SXM owned: $25,000 over 4 years + 700 W x 60% x PUE 1.2 = 504 W at $0.15/kWh:
+    // $6,912.256 a year, $0.789070319634703 per device-hour, 4,415.04 kWh per device-year.
+    let constraints = Constraints { hardware: vec!["h100-sxm".into()], ..Constraints::default() };
+    let owned = CostMode::Owned { years: 4.0, usd_per_kwh: 0.15, pue: 1.2, utilization: 0.6 };
+    let r = ranked("bert-large", &constraints, owned);
+    let row = r.rows.first().unwrap_or_else(|| panic!("{:?}", r.rejected));
+    let devices = f64::from(row.devices);
+    close(row.usd_per_hour, 0.789_070_319_634_703 * devices, "owned $/h");
+    close(row.kwh_per_year.unwrap_or_default(), 4415.04 * devices, "kWh a year");
+    close(row.usd_per_million, row.usd_per_hour / 3600.0 / row.throughput_per_s * 1e6, "$/M");
+}
