@@ -1,7 +1,7 @@
 // The browser tool: ridge-core compiled to WebAssembly ranks hardware for the workload as the user
 // types. The whole state lives in the URL (share it to share the comparison).
 
-import init, { catalog, rank, roofline } from './pkg/ridge_wasm.js';
+import init, { catalog, deviceRoofs, family, layoutText, paretoFront, rank, roofline } from './pkg/ridge_wasm.js';
 import { draw, si } from './chart.js';
 
 const $ = (id) => document.getElementById(id);
@@ -65,34 +65,25 @@ function writeUrl(s) {
   if (url !== `${location.pathname}${location.search}`) history.replaceState(null, '', url);
 }
 
-/** A layout as the command line writes it: `TP8 x PP2 x DP4`, `EP8`, `1 device`. */
-function layoutText(l) {
-  const parts = [];
-  if (l.tensor_parallel > 1) parts.push(`TP${l.tensor_parallel}`);
-  if ((l.expert_parallel || 1) > 1) parts.push(`EP${l.expert_parallel}`);
-  if ((l.pipeline_stages || 1) > 1) parts.push(`PP${l.pipeline_stages}`);
-  if (l.replicas > 1) parts.push(`DP${l.replicas}`);
-  return parts.length ? parts.join(' x ') : '1 device';
-}
-
 const num = (v) => (v === undefined || v === '' ? undefined : Number(v));
 
 /** The `rank` input for a state; throws with a readable message on bad JSON. */
 function matchInput(s) {
   // Targets of the other family stay in the form (and the URL) but do not apply.
-  let w = workloadById(s.w);
-  if (s.custom) { try { w = JSON.parse(s.custom); } catch { /* reported below */ } }
-  const decoder = ['decoder', 'moe'].includes(familyOf(w));
+  const decoder = familyOf(s)?.generates ?? true;
   const ms = (v) => (num(v) === undefined ? undefined : num(v) / 1000);
+  const rate = decoder ? num(s.rate) : undefined;
   const input = {
-    workload: s.w,
-    precision: s.precision || undefined,
-    prompt_tokens: num(s.prompt),
-    output_tokens: num(s.output),
-    datasheet_only: s.datasheet === '1',
-    offload: s.offload === '1',
-    calibrated: s.cal === '1',
-    measurements: s.datasheet === '1' ? [] : app.measurements,
+    query: {
+      workload: s.w,
+      precision: s.precision || undefined,
+      prompt_tokens: num(s.prompt),
+      output_tokens: num(s.output),
+      datasheet_only: s.datasheet === '1',
+      offload: s.offload === '1',
+      calibrated: s.cal === '1',
+      measurements: s.datasheet === '1' ? [] : app.measurements,
+    },
     constraints: {
       max_devices: num(s.maxdev),
       batch: num(s.batch),
@@ -101,8 +92,10 @@ function matchInput(s) {
       latency_s: decoder ? undefined : ms(s.latency),
       budget_usd_per_hour: num(s.budget),
       power_cap_w: num(s.power),
-      required_throughput: requiredThroughput(s, w, decoder),
+      required_throughput: rate === undefined ? num(s.tput) : undefined,
     },
+    // Decoders: a request rate asks for rate x output tokens generated per second.
+    requests_per_s: rate,
     cost: s.mode === 'owned'
       ? { mode: 'owned', years: num(s.years), usd_per_kwh: num(s.kwh), pue: num(s.pue), utilization: num(s.util) / 100 }
       : { mode: 'cloud', class: s.cls || undefined },
@@ -110,25 +103,16 @@ function matchInput(s) {
   const device = userDevice();
   if (device) {
     input.extra_hardware = [device.hardware];
-    input.measurements = [...input.measurements, device.measurement];
+    input.query.measurements = [...input.query.measurements, device.measurement];
   }
   if (s.custom) {
     try {
-      input.custom = JSON.parse(s.custom);
+      input.query.custom = JSON.parse(s.custom);
     } catch (e) {
       throw new Error(`custom workload: not valid JSON (${e.message})`);
     }
   }
   return input;
-}
-
-/** Decoders: a request rate asks for rate x output tokens generated per second. */
-function requiredThroughput(s, w, decoder) {
-  if (num(s.rate) !== undefined && decoder) {
-    const out = num(s.output) ?? w?.defaults?.output_tokens ?? 0;
-    return num(s.rate) * out;
-  }
-  return num(s.tput);
 }
 
 /** The benchmarked device as a catalog entry and a measurement, once the visitor gives its memory. */
@@ -141,15 +125,15 @@ function userDevice() {
   const hardware = {
     id: 'this-device', name: `This device (${u.adapter})`, vendor: 'measured in this browser', form_factor: 'browser',
     launch_year: Number(today.slice(0, 4)), confidence: 'uncertain', sources: ["ridge's WebGPU benchmark in this browser"],
-    dense_tflops: { fp32: { value: u.flops / 1e12 } },
-    memory: { kind: 'unknown', capacity_gb: { value: mem }, bandwidth_gb_per_s: { value: u.bytes / 1e9 } },
+    dense_tflops: { fp32: { value: u.fma.value } },
+    memory: { kind: 'unknown', capacity_gb: { value: mem }, bandwidth_gb_per_s: { value: u.copy.value } },
     power: watts === undefined ? {} : { tdp_w: { value: watts } },
     cloud_prices: price === undefined ? [] : [{ provider: 'entered in the page', class: 'marketplace', usd_per_device_hour: price, checked: today, source: 'entered in the page', confidence: 'uncertain' }],
   };
   if (buy !== undefined) hardware.purchase = { usd: buy, date: today, source: 'entered in the page', confidence: 'uncertain' };
   const measurement = {
     id: 'this-browser', hardware: 'this-device', date: today, source: `ridge WebGPU benchmark in this browser (${u.adapter})`,
-    method: 'stream.copy and compute.fma.fp32.x8, host-timed, verified', memory_gb_per_s: { value: u.bytes / 1e9 }, compute_tflops: { fp32: { value: u.flops / 1e12 } },
+    method: 'stream.copy and compute.fma.fp32.x8, host-timed, verified', memory_gb_per_s: { value: u.copy.value }, compute_tflops: { fp32: { value: u.fma.value } },
   };
   return { hardware, measurement };
 }
@@ -205,22 +189,26 @@ function workloadById(id) {
   return app.catalog.workloads.find((w) => w.id === id);
 }
 
-function familyOf(w) {
-  if (!w) return 'decoder';
-  if (w.dlrm) return 'recommender';
-  if (w.training) return 'training';
-  if (w.transformer?.architecture === 'encoder') return 'encoder';
-  return w.transformer?.moe ? 'moe' : 'decoder';
+/**
+ * The family of the state's workload from ridge-core (`{family, generates, throughput_unit}`): the
+ * custom workload's once it validates, else the preset's; null when neither resolves.
+ */
+function familyOf(s) {
+  const ask = (q) => { try { return family(q); } catch { return null; } };
+  let custom;
+  if (s.custom) { try { custom = JSON.parse(s.custom); } catch { /* reported by the ranking */ } }
+  return (custom !== undefined && ask({ custom })) || ask({ workload: s.w });
 }
 
 function showFamily(s) {
   let w = workloadById(s.w);
   if (s.custom) { try { w = JSON.parse(s.custom); } catch { /* reported by the ranking */ } }
-  const fam = familyOf(w);
-  const decoder = fam === 'decoder' || fam === 'moe';
+  const info = familyOf(s);
+  const fam = info?.family ?? 'decoder';
+  const decoder = info?.generates ?? true;
   document.body.dataset.family = decoder ? 'decoder' : 'batch';
   document.body.dataset.mode = s.mode || 'cloud';
-  $('tput-unit').textContent = decoder ? '(generated tokens/s)' : fam === 'training' ? '(tokens/s)' : '(samples/s)';
+  $('tput-unit').textContent = `(${info?.throughput_unit ?? 'generated tokens/s'})`;
   if (w) {
     const d = w.defaults || {};
     const shape = w.transformer ? `${w.transformer.layers} layers × ${w.transformer.hidden}` : w.dlrm ? `${w.dlrm.table_rows?.length ?? ''} tables × ${w.dlrm.embedding_dim}` : '';
@@ -299,16 +287,8 @@ function renderTable(r) {
   }
 }
 
-function pareto(rows) {
-  const sorted = [...rows].sort((a, b) => b.throughput_per_s - a.throughput_per_s);
-  const front = [];
-  let best = Infinity;
-  for (const r of sorted) if (r.usd_per_million < best) { front.push(r); best = r.usd_per_million; }
-  return front.sort((a, b) => a.throughput_per_s - b.throughput_per_s);
-}
-
 function renderPareto(r) {
-  const front = pareto(r.rows);
+  const front = [...paretoFront(Float64Array.from(r.rows, (x) => x.throughput_per_s), Float64Array.from(r.rows, (x) => x.usd_per_million))].map((i) => r.rows[i]);
   const onFront = new Set(front.map((x) => x.hardware));
   draw($('pareto-chart'), {
     title: `Cost per million ${r.throughput_unit} against throughput`,
@@ -338,33 +318,26 @@ function renderSelected() {
   const s = formState();
   let series = null;
   try {
-    const input = matchInput(s);
-    series = roofline({
-      workload: s.w, custom: input.custom, hardware: row.hardware, devices: row.layout.tensor_parallel * (row.layout.expert_parallel || 1), expert_parallel: (row.layout.expert_parallel || 1) > 1, replicas: row.layout.replicas, batch: row.batch,
-      prompt_tokens: input.prompt_tokens, output_tokens: input.output_tokens, precision: input.precision,
-      datasheet_only: input.datasheet_only, offload: input.offload, calibrated: input.calibrated, measurements: input.measurements,
-    });
+    series = roofline({ query: matchInput(s).query, hardware: row.hardware, layout: row.layout, batch: row.batch });
   } catch (e) {
     series = null;
   }
   if (series) {
-    const xs = [0.01, 1e4];
-    const lines = Object.entries(series.compute_flops_per_s).map(([p, peak]) => ({
-      label: `${p} ${si(peak)}FLOP/s`, cls: `roof ${p}`,
-      points: [[xs[0], Math.min(peak, xs[0] * series.memory_bytes_per_s)], [peak / series.memory_bytes_per_s, peak], [xs[1], peak]],
-    }));
+    const lines = series.roofs.map((roof) => ({ label: `${roof.precision} ${si(roof.flops_per_s)}FLOP/s`, cls: `roof ${roof.precision}`, points: roof.outline }));
     if (app.userDevice) {
       const u = app.userDevice;
-      lines.push({ label: `this device ${si(u.flops)}FLOP/s`, cls: 'user', points: [[xs[0], xs[0] * u.bytes], [u.flops / u.bytes, u.flops], [xs[1], u.flops]] });
+      const [roof] = deviceRoofs({ memory_bytes_per_s: u.copy.bytes_per_s, compute_flops_per_s: { fp32: u.fma.flops_per_s } });
+      lines.push({ label: `this device ${si(roof.flops_per_s)}FLOP/s`, cls: 'user', points: roof.outline });
     }
     draw($('roofline-chart'), {
       title: `Roofline of ${row.name} (${series.basis}) with the workload's operations`,
-      x: { label: 'arithmetic intensity (FLOP/byte)', log: true, domain: xs },
+      x: { label: 'arithmetic intensity (FLOP/byte)', log: true, domain: series.intensity_range },
       y: { label: 'FLOP/s per device', log: true },
       lines,
       dots: series.points.map((p) => ({ x: p.intensity, y: p.flops_per_s, cls: `op ${p.phase}`, label: `${p.phase} ${p.name}: ${si(p.intensity)} FLOP/B, ${si(p.flops_per_s)}FLOP/s (${p.bound})` })),
     });
   }
+  const rowLayout = layoutText(row.layout);
   draw($('scaling-chart'), {
     title: `Throughput of ${row.name} over device counts`,
     x: { label: 'devices', log: false },
@@ -376,7 +349,7 @@ function renderSelected() {
     })).filter((l) => l.points.length > 0),
     dots: row.scaling.map((p) => ({
       x: p.devices, y: p.throughput_per_s,
-      cls: layoutText(p.layout) === layoutText(row.layout) ? 'selected' : '',
+      cls: layoutText(p.layout) === rowLayout ? 'selected' : '',
       label: `${p.devices} devices (${layoutText(p.layout)}): ${si(p.throughput_per_s)}, efficiency ${Math.round(p.efficiency * 100)}%`,
       text: `${Math.round(p.efficiency * 100)}%`,
     })),
@@ -475,7 +448,7 @@ async function main() {
   for (const w of app.catalog.workloads) {
     const o = document.createElement('option');
     o.value = w.id;
-    o.textContent = `${w.name} (${familyOf(w)})`;
+    o.textContent = `${w.name} (${family({ workload: w.id }).family})`;
     sel.append(o);
   }
   const s = readState();

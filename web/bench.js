@@ -1,6 +1,6 @@
 // "Benchmark this device": loaded only when asked. Runs the benchmark kernels of `ridge run`
-// (the same WGSL, from the benchmark bundle) in a Web Worker through WebGPU, verifies every
-// output against a CPU reference, and reports the device's measured ceilings.
+// (the same WGSL, from the benchmark bundle) in a Web Worker through WebGPU; ridge-core verifies
+// every output against its CPU reference and computes the figures shown here.
 
 import { si } from './chart.js';
 
@@ -26,24 +26,29 @@ export function runBenchmark(status, onDone) {
       progress.className = data.type === 'error' ? 'error' : '';
       worker.terminate();
     } else if (data.type === 'done') {
-      progress.textContent = `${data.adapter}: every kernel verified.`;
+      progress.textContent = data.kernels.every((k) => k.verification.ok)
+        ? `${data.adapter}: every kernel verified.`
+        : `${data.adapter}: a kernel failed verification.`;
       const ul = document.createElement('ul');
       ul.id = 'bench-results';
       for (const k of data.kernels) {
         const li = document.createElement('li');
-        li.dataset.kernel = k.name;
-        li.dataset.verified = String(k.verified);
-        li.textContent = k.verified
-          ? `${k.name}: ${si(k.value)} ${k.unit} (median of ${k.samples}, CV ${(k.cv * 100).toFixed(1)}%, verified ${k.checked} values)`
-          : `${k.name}: FAILED verification (${k.detail}); no figure reported`;
+        const v = k.verification, t = k.throughput;
+        li.dataset.kernel = k.kernel;
+        li.dataset.verified = String(v.ok);
+        li.textContent = !v.ok
+          ? `${k.kernel}: FAILED verification (${v.detail}); no figure reported`
+          : t
+            ? `${k.kernel}: ${si(t.value)} ${t.unit} (median of ${k.summary.n}, CV ${(k.summary.cv * 100).toFixed(1)}%, verified ${v.checked} values)`
+            : `${k.kernel}: verified ${v.checked} values, but the timer gave no usable samples; no figure reported`;
         ul.append(li);
       }
       status.append(ul);
-      const ok = (n) => data.kernels.find((k) => k.name === n && k.verified);
-      const copy = ok('stream.copy'), fma = ok('compute.fma.fp32.x8');
+      const figure = (n) => data.kernels.find((k) => k.kernel === n && k.verification.ok)?.throughput;
+      const copy = figure('stream.copy'), fma = figure('compute.fma.fp32.x8');
       if (copy && fma) {
-        line(`Placed on the roofline of the selected row: ${si(copy.value)} GB/s and ${si(fma.value)} TFLOP/s fp32 (measured, this browser).`);
-        onDone({ bytes: copy.value * 1e9, flops: fma.value * 1e12, adapter: data.adapter, kernels: data.kernels });
+        line(`Placed on the roofline of the selected row: ${si(copy.value)} ${copy.unit} and ${si(fma.value)} ${fma.unit} fp32 (measured, this browser).`);
+        onDone({ copy, fma, adapter: data.adapter, kernels: data.kernels });
       }
       worker.terminate();
     }

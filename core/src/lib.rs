@@ -25,12 +25,14 @@
 //! ```
 
 pub mod bench;
+pub mod browser_bench;
 pub mod calibration;
 pub mod checks;
 pub mod compare;
 pub mod cost;
 pub mod data;
 pub mod estimate;
+pub mod frontier;
 pub mod hardware;
 pub mod matching;
 pub mod measurement;

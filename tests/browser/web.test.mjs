@@ -209,6 +209,14 @@ test('the in-page benchmark runs on SwiftShader WebGPU and verifies its kernels'
   assert.deepEqual(kernels.map((k) => k[0]), ['stream.copy', 'compute.fma.fp32.x8']);
   for (const [name, verified, text] of kernels) assert.equal(verified, 'true', `${name}: ${text}`);
   console.log(`# in-page benchmark: ${kernels.map((k) => k[2]).join('; ')}`);
+  // Every output is checked (4 floats per invocation: 65,536 FMA invocations; the copy's 8 bytes
+  // moved per float), and each figure is its work over the median sample.
+  const results = await page.evaluate(() => window.ridge.userDevice.kernels);
+  const [copy, fma] = results;
+  assert.equal(fma.verification.checked, 262_144);
+  assert.equal(copy.verification.checked, copy.work.bytes / 8);
+  assert.ok(Math.abs(copy.throughput.value - copy.work.bytes / copy.summary.median_s / 1e9) <= 1e-9 * copy.throughput.value);
+  assert.ok(Math.abs(fma.throughput.value - fma.work.flops / fma.summary.median_s / 1e12) <= 1e-9 * fma.throughput.value);
   // Given its memory and price, the device joins the ranking as a measured row.
   await page.fill('#udmem', '64');
   await page.fill('#udprice', '0.5');
@@ -231,7 +239,7 @@ test('without WebGPU the page says so and the rest works', async () => {
 
 test('measured ceilings from ridge serve are used and marked', async () => {
   // A lavapipe run relabelled as an H100 SXM run, uploaded to the server the page comes from.
-  const run = JSON.parse(readFileSync(join(root, 'tests', 'fixtures', 'llvmpipe-quick.json'), 'utf8'));
+  const run = JSON.parse(readFileSync(join(root, 'tests', 'system', 'fixtures', 'llvmpipe-quick.json'), 'utf8'));
   run.catalog_id = 'h100-sxm';
   run.device.name = 'NVIDIA H100 80GB HBM3 (test)';
   const resp = await fetch(`${url}api/v1/runs`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(run) });

@@ -1,112 +1,25 @@
 //! `ridge-wasm`: the browser's door to `ridge-core`.
 //!
 //! Thin by design. The page calls the `#[wasm_bindgen]` exports (`catalog`, `estimate`, `rank`,
-//! `roofline`, `tco`, `compare`, `kernels`), which take and return plain JavaScript objects through
-//! serde-wasm-bindgen and turn every error into a JavaScript `Error` carrying the message a CLI
-//! user would see. Each delegates to a plain Rust function (`*_impl`, and `*_json_impl` for JSON
-//! text) that native tests call. Documents carry the same fields as the `ridge` command's JSON.
+//! `roofline`, `family`, `layoutText`, `paretoFront`, `deviceRoofs`, `tco`; in the benchmark
+//! bundle also `compare`, `kernels`, `benchPlan`, `benchInputs`, `benchResult`), which take and
+//! return plain JavaScript objects through serde-wasm-bindgen and turn every error into a
+//! JavaScript `Error` carrying the message a CLI user would see. Each delegates to a plain Rust
+//! function (`*_impl`, and `*_json_impl` for JSON text) that native tests call. Documents carry
+//! the same fields as the `ridge` command's JSON.
 
-use ridge_core::estimate::EstimateRequest;
-use ridge_core::{Catalog, Precision, RooflineOptions, Versioned};
+mod bench;
+mod input;
+
+pub use bench::{bench_inputs_impl, bench_plan_impl, bench_result_impl, compare_impl, compare_json_impl};
+pub use bench::{kernel_sources, kernels_json_impl};
+pub use input::{CompareInput, EstimateInput, MatchInput, Query, RowInput};
+
+use ridge_core::frontier::{self, Tradeoff};
+use ridge_core::roofline::{Basis, Ceiling, Ceilings};
+use ridge_core::{Catalog, Family, Precision, Versioned};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
-
-/// What `estimate` takes: ids from the catalog and optional overrides of the workload's default
-/// scenario.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EstimateInput {
-    /// Workload id.
-    pub workload: String,
-    /// Hardware id.
-    pub hardware: String,
-    /// Devices (default 1).
-    #[serde(default)]
-    pub devices: Option<u32>,
-    /// Data-parallel replicas (default 1).
-    #[serde(default)]
-    pub replicas: Option<u32>,
-    /// Mixture-of-experts: the devices run expert parallel instead of tensor parallel.
-    #[serde(default)]
-    pub expert_parallel: bool,
-    /// Batch override.
-    #[serde(default)]
-    pub batch: Option<u32>,
-    /// Prompt tokens override.
-    #[serde(default)]
-    pub prompt_tokens: Option<u32>,
-    /// Output tokens override.
-    #[serde(default)]
-    pub output_tokens: Option<u32>,
-    /// Precision of weights, activations and KV cache at once.
-    #[serde(default)]
-    pub precision: Option<Precision>,
-    /// Ignore reference measurements (default false: measured ceilings take precedence).
-    #[serde(default)]
-    pub datasheet_only: bool,
-    /// Recommenders: tables that do not fit stay in host memory.
-    #[serde(default)]
-    pub offload: bool,
-    /// Scale datasheet ceilings by the documented achievable fractions.
-    #[serde(default)]
-    pub calibrated: bool,
-    /// A custom workload in the presets' format (then `workload` is ignored).
-    #[serde(default)]
-    pub custom: Option<serde_json::Value>,
-    /// Measurements that take precedence over the bundled ones.
-    #[serde(default)]
-    pub measurements: Vec<ridge_core::Measurement>,
-}
-
-/// Roofline options: calibrated or the upper bound.
-fn options(calibrated: bool) -> RooflineOptions {
-    RooflineOptions {
-        calibration: if calibrated {
-            ridge_core::roofline::CalibrationMode::Documented
-        } else {
-            ridge_core::roofline::CalibrationMode::Off
-        },
-        ..RooflineOptions::default()
-    }
-}
-
-/// The workload's default scenario with the page's overrides.
-fn overridden(
-    s: ridge_core::Scenario,
-    batch: Option<u32>,
-    prompt: Option<u32>,
-    output: Option<u32>,
-    precision: Option<Precision>,
-) -> ridge_core::Scenario {
-    s.with(&ridge_core::workload::ScenarioOverrides {
-        batch,
-        prompt_tokens: prompt,
-        output_tokens: output,
-        precision,
-        ..Default::default()
-    })
-}
-
-/// A preset by id, or the custom workload (validated like the presets).
-fn resolve_workload<'c>(
-    c: &'c Catalog,
-    id: &str,
-    custom: Option<&serde_json::Value>,
-) -> Result<std::borrow::Cow<'c, ridge_core::Workload>, String> {
-    match custom {
-        Some(spec) => {
-            let text = spec.to_string();
-            let mut list =
-                ridge_core::data::parse_workloads(ridge_core::SourceFile { name: "custom.json", text: &text })
-                    .map_err(|e| e.to_string())?;
-            if list.len() != 1 {
-                return Err("give exactly one custom workload".into());
-            }
-            Ok(std::borrow::Cow::Owned(list.remove(0)))
-        }
-        None => c.workload(id).map(std::borrow::Cow::Borrowed).ok_or_else(|| format!("unknown workload `{id}`")),
-    }
-}
 
 fn to_json<T: Serialize>(body: T) -> Result<String, String> {
     serde_json::to_string(&Versioned::new(body)).map_err(|e| e.to_string())
@@ -136,25 +49,19 @@ pub fn catalog_json_impl() -> Result<String, String> {
 /// An estimate for an [`EstimateInput`].
 pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, String> {
     let c = builtin()?;
-    let workload = resolve_workload(&c, &input.workload, input.custom.as_ref())?;
+    let q = &input.query;
+    let workload = q.workload(&c)?;
     let workload = &*workload;
     let hardware = c.hardware(&input.hardware).ok_or_else(|| format!("unknown hardware `{}`", input.hardware))?;
-    let mut scenario =
-        overridden(workload.defaults, input.batch, input.prompt_tokens, input.output_tokens, input.precision);
-    scenario.offload |= input.offload;
-    let req = EstimateRequest {
+    let req = ridge_core::EstimateRequest {
         workload,
         hardware,
-        measurement: if input.datasheet_only {
-            None
-        } else {
-            input.measurements.iter().find(|m| m.hardware == hardware.id).or_else(|| c.measurement_for(&hardware.id))
-        },
+        measurement: q.measurement_for(&c, &hardware.id),
         devices: input.devices.unwrap_or(1),
         replicas: input.replicas.unwrap_or(1),
         expert_parallel: input.expert_parallel,
-        scenario,
-        options: options(input.calibrated),
+        scenario: q.scenario(workload, input.batch),
+        options: q.options(),
     };
     ridge_core::estimate::estimate(&req).map_err(|e| e.to_string())
 }
@@ -165,8 +72,9 @@ pub fn estimate_json_impl(input: &str) -> Result<String, String> {
     to_json(estimate_impl(&input)?)
 }
 
-/// What a log-log roofline plot needs: the device's ceilings and each operation of each phase as
-/// a point (arithmetic intensity, achieved FLOP/s).
+/// What a log-log roofline plot needs: the device's ceilings, each roof's outline over
+/// [`frontier::INTENSITY_RANGE`], and each operation of each phase as a point (arithmetic
+/// intensity, achieved FLOP/s).
 #[derive(Debug, Clone, Serialize)]
 pub struct RooflineSeries {
     /// Hardware id.
@@ -177,8 +85,25 @@ pub struct RooflineSeries {
     pub compute_flops_per_s: std::collections::BTreeMap<Precision, f64>,
     /// `measured` or `datasheet`.
     pub basis: ridge_core::Basis,
+    /// The intensities the roofs span, FLOP/byte.
+    pub intensity_range: (f64, f64),
+    /// One roof per precision.
+    pub roofs: Vec<Roof>,
     /// One point per operation that does arithmetic.
     pub points: Vec<RooflinePoint>,
+}
+
+/// One roof: a precision's compute peak over the memory slope.
+#[derive(Debug, Clone, Serialize)]
+pub struct Roof {
+    /// Precision.
+    pub precision: Precision,
+    /// Compute peak, FLOP/s.
+    pub flops_per_s: f64,
+    /// Where memory stops limiting, FLOP/byte ([`Ceilings::ridge_points`]).
+    pub ridge_flop_per_byte: f64,
+    /// (FLOP/byte, FLOP/s) points to draw.
+    pub outline: Vec<[f64; 2]>,
 }
 
 /// One operation on the roofline.
@@ -196,9 +121,26 @@ pub struct RooflinePoint {
     pub bound: ridge_core::Bound,
 }
 
-/// The roofline series of an estimate.
-pub fn roofline_impl(input: &EstimateInput) -> Result<RooflineSeries, String> {
-    let e = estimate_impl(input)?;
+/// The roofs of a device's ceilings, over [`frontier::INTENSITY_RANGE`].
+pub fn roofs_of(c: &Ceilings) -> Vec<Roof> {
+    let memory = c.memory_bytes_per_s.per_s;
+    c.ridge_points()
+        .into_iter()
+        .filter_map(|r| {
+            let peak = c.compute_flops_per_s.get(&r.precision)?.per_s;
+            Some(Roof {
+                precision: r.precision,
+                flops_per_s: peak,
+                ridge_flop_per_byte: r.memory_flop_per_byte,
+                outline: frontier::roof_outline(peak, memory, r.memory_flop_per_byte, frontier::INTENSITY_RANGE),
+            })
+        })
+        .collect()
+}
+
+/// The roofline series of a ranked row: its one-stage estimate's ceilings and operations.
+pub fn roofline_impl(input: &RowInput) -> Result<RooflineSeries, String> {
+    let e = estimate_impl(&input.estimate_input())?;
     let points = e
         .phases
         .iter()
@@ -220,85 +162,60 @@ pub fn roofline_impl(input: &EstimateInput) -> Result<RooflineSeries, String> {
         memory_bytes_per_s: e.ceilings.memory_bytes_per_s.per_s,
         compute_flops_per_s: e.ceilings.compute_flops_per_s.iter().map(|(p, c)| (*p, c.per_s)).collect(),
         basis: e.basis,
+        intensity_range: frontier::INTENSITY_RANGE,
+        roofs: roofs_of(&e.ceilings),
         points,
     })
 }
 
-/// Energy and total cost of ownership for [`ridge_core::cost::TcoInputs`] given as JSON.
-pub fn tco_json_impl(input: &str) -> Result<String, String> {
-    let inputs: ridge_core::cost::TcoInputs =
-        serde_json::from_str(input).map_err(|e| format!("invalid tco input: {e}"))?;
-    to_json(ridge_core::cost::tco(&inputs).map_err(|e| e.to_string())?)
-}
-
-/// What `compare` takes.
+/// Measured ceilings of a device outside the catalog (the page's benchmark), for [`roofs_of`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CompareInput {
-    /// Baseline runs.
-    pub baseline: Vec<ridge_core::bench::result::RunResult>,
-    /// Current runs.
-    pub current: Vec<ridge_core::bench::result::RunResult>,
-    /// Options as [`ridge_core::compare::CompareOptions`], all optional.
-    #[serde(default)]
-    pub options: Option<ridge_core::compare::CompareOptions>,
+pub struct DeviceCeilings {
+    /// Memory bandwidth, bytes/s.
+    pub memory_bytes_per_s: f64,
+    /// Compute per precision, FLOP/s.
+    pub compute_flops_per_s: std::collections::BTreeMap<Precision, f64>,
 }
 
-/// Compares two sets of `ridge run` result documents.
-pub fn compare_impl(input: &CompareInput) -> ridge_core::compare::Comparison {
-    let opts = input.options.unwrap_or_default();
-    ridge_core::compare::compare_runs(&input.baseline, &input.current, &opts)
+/// The roofs of measured ceilings.
+pub fn device_roofs_impl(d: &DeviceCeilings) -> Vec<Roof> {
+    let measured = |per_s: f64| Ceiling { per_s, basis: Basis::Measured, source: "this browser".into() };
+    roofs_of(&Ceilings {
+        hardware: "this-device".into(),
+        compute_flops_per_s: d.compute_flops_per_s.iter().map(|(&p, &f)| (p, measured(f))).collect(),
+        memory_bytes_per_s: measured(d.memory_bytes_per_s),
+        host_to_device_bytes_per_s: None,
+        device_to_host_bytes_per_s: None,
+        scale_up_bytes_per_s: None,
+        scale_up_latency_s: 0.0,
+    })
 }
 
-/// Compares two sets of `ridge run` result documents given as JSON: `{"baseline": [..],
-/// "current": [..], "options": {..}}`.
-pub fn compare_json_impl(input: &str) -> Result<String, String> {
-    let input: CompareInput = serde_json::from_str(input).map_err(|e| format!("invalid compare input: {e}"))?;
-    to_json(compare_impl(&input))
+/// A workload's family and what the page shows differently for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct FamilyInfo {
+    /// `decoder`, `moe`, `encoder`, `recommender` or `training`.
+    pub family: Family,
+    /// Generates tokens one by one (decoders and mixtures of experts): time to first token and
+    /// per output token apply, and a request rate.
+    pub generates: bool,
+    /// The unit of its throughput in the ranking (generated tokens for decoders).
+    pub throughput_unit: ridge_core::workload::ThroughputUnit,
 }
 
-/// What `match` takes: a workload id, optional scenario overrides, constraints, the cost mode and
-/// extra measurements (e.g. from `GET /api/v1/devices` of a `ridge serve`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MatchInput {
-    /// Workload preset id (ignored when `custom` is given).
-    #[serde(default)]
-    pub workload: String,
-    /// A custom workload in the presets' format, validated like them.
-    #[serde(default)]
-    pub custom: Option<serde_json::Value>,
-    /// Prompt tokens override.
-    #[serde(default)]
-    pub prompt_tokens: Option<u32>,
-    /// Output tokens override.
-    #[serde(default)]
-    pub output_tokens: Option<u32>,
-    /// Precision of weights, activations and KV cache at once.
-    #[serde(default)]
-    pub precision: Option<Precision>,
-    /// Recommenders: tables that do not fit stay in host memory.
-    #[serde(default)]
-    pub offload: bool,
-    /// Scale datasheet ceilings by the documented achievable fractions.
-    #[serde(default)]
-    pub calibrated: bool,
-    /// Limits and targets (all optional).
-    #[serde(default)]
-    pub constraints: ridge_core::matching::Constraints,
-    /// `{"mode": "cloud"}` (default) or `{"mode": "owned", "years", "usd_per_kwh", "pue", "utilization"}`.
-    #[serde(default)]
-    pub cost: Option<ridge_core::matching::CostMode>,
-    /// Ignore measurements.
-    #[serde(default)]
-    pub datasheet_only: bool,
-    /// Measurements that take precedence over the bundled ones.
-    #[serde(default)]
-    pub measurements: Vec<ridge_core::Measurement>,
-    /// Devices to rank besides the catalog's (the page's benchmarked device), checked with the
-    /// catalog's rules; their ids must not be catalog ids.
-    #[serde(default)]
-    pub extra_hardware: Vec<ridge_core::Hardware>,
+/// The family of the query's workload (the preset, or the custom one once it validates).
+pub fn family_impl(q: &Query) -> Result<FamilyInfo, String> {
+    let c = builtin()?;
+    Ok(family_info(q.workload(&c)?.family()))
+}
+
+fn family_info(family: Family) -> FamilyInfo {
+    FamilyInfo {
+        family,
+        generates: matches!(family, Family::Decoder | Family::Moe),
+        throughput_unit: ridge_core::matching::throughput_unit(family),
+    }
 }
 
 /// The ranking for a [`MatchInput`]: the same rows as `ridge match --json`.
@@ -319,25 +236,29 @@ pub fn match_impl(input: &MatchInput) -> Result<ridge_core::matching::MatchResul
         extended = cat;
         &extended
     };
-    let workload = resolve_workload(c, &input.workload, input.custom.as_ref())?;
+    let q = &input.query;
+    let workload = q.workload(c)?;
     let workload = &*workload;
-    let mut scenario = overridden(
-        workload.defaults,
-        input.constraints.batch,
-        input.prompt_tokens,
-        input.output_tokens,
-        input.precision,
-    );
-    scenario.offload |= input.offload;
+    let scenario = q.scenario(workload, input.constraints.batch);
+    let mut constraints = input.constraints.clone();
+    if let Some(rate) = input.requests_per_s {
+        if !family_info(workload.family()).generates {
+            return Err(format!(
+                "requests_per_s applies to workloads that generate tokens, not to a {}",
+                workload.family()
+            ));
+        }
+        constraints.required_throughput = Some(rate * f64::from(scenario.output_tokens));
+    }
     let req = ridge_core::matching::MatchRequest {
         workload,
         scenario,
         catalog: c,
-        constraints: &input.constraints,
+        constraints: &constraints,
         cost: input.cost.unwrap_or(ridge_core::matching::CostMode::Cloud { class: None }),
-        datasheet_only: input.datasheet_only,
-        options: options(input.calibrated),
-        measurements: &input.measurements,
+        datasheet_only: q.datasheet_only,
+        options: q.options(),
+        measurements: &q.measurements,
     };
     ridge_core::matching::rank(&req).map_err(|e| e.to_string())
 }
@@ -348,26 +269,11 @@ pub fn match_json_impl(input: &str) -> Result<String, String> {
     to_json(match_impl(&input)?)
 }
 
-/// The WGSL sources of the benchmark kernels, by name (the FMA kernel with 8 chains, fp32 and
-/// f16), so the page runs exactly the kernels `ridge run` runs.
-pub fn kernel_sources() -> serde_json::Value {
-    use ridge_core::bench::kernels as k;
-    let sources = std::collections::BTreeMap::from([
-        ("stream", k::STREAM.to_string()),
-        ("gemm", k::GEMM.to_string()),
-        ("gemm_f16", k::GEMM_F16.to_string()),
-        ("gather", k::GATHER.to_string()),
-        ("attention", k::ATTENTION.to_string()),
-        ("intensity", k::INTENSITY.to_string()),
-        ("fma_fp32_x8", k::fma_peak(8, false)),
-        ("fma_f16_x8", k::fma_peak(8, true)),
-    ]);
-    serde_json::json!({ "kernels": sources })
-}
-
-/// [`kernel_sources`] as JSON.
-pub fn kernels_json_impl() -> Result<String, String> {
-    to_json(kernel_sources())
+/// Energy and total cost of ownership for [`ridge_core::cost::TcoInputs`] given as JSON.
+pub fn tco_json_impl(input: &str) -> Result<String, String> {
+    let inputs: ridge_core::cost::TcoInputs =
+        serde_json::from_str(input).map_err(|e| format!("invalid tco input: {e}"))?;
+    to_json(ridge_core::cost::tco(&inputs).map_err(|e| e.to_string())?)
 }
 
 /// Installs the panic hook: a panic reaches the browser console with its message and location
@@ -395,23 +301,68 @@ pub fn catalog() -> Result<JsValue, JsError> {
     c.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| js_error(e.to_string()))
 }
 
-/// An estimate: `{workload, hardware, devices?, batch?, prompt_tokens?, output_tokens?,
-/// precision?, datasheet_only?}` in, the `ridge estimate --json` document out.
+/// An estimate: an [`EstimateInput`] (`{query, hardware, devices?, replicas?, expert_parallel?,
+/// batch?}`) in, the `ridge estimate --json` document out.
 #[wasm_bindgen]
 pub fn estimate(input: JsValue) -> Result<JsValue, JsError> {
     call(input, "estimate", estimate_impl)
 }
 
-/// The ranking: a [`MatchInput`] in, the `ridge match --json` document out.
+/// The ranking: a [`MatchInput`] (`{query, constraints?, cost?, extra_hardware?}`) in, the
+/// `ridge match --json` document out.
 #[wasm_bindgen]
 pub fn rank(input: JsValue) -> Result<JsValue, JsError> {
     call(input, "match", match_impl)
 }
 
-/// Roofline series for plotting: the estimate input in, ceilings and operation points out.
+/// Roofline series for plotting a ranked row: a [`RowInput`] (`{query, hardware, layout,
+/// batch}`) in, a [`RooflineSeries`] out.
 #[wasm_bindgen]
 pub fn roofline(input: JsValue) -> Result<JsValue, JsError> {
     call(input, "roofline", roofline_impl)
+}
+
+/// The roofs of measured ceilings (the page's benchmarked device): [`DeviceCeilings`] in, a list
+/// of [`Roof`] out.
+#[wasm_bindgen(js_name = deviceRoofs)]
+pub fn device_roofs(input: JsValue) -> Result<JsValue, JsError> {
+    call(input, "device roofs", |d: &DeviceCeilings| Ok(device_roofs_impl(d)))
+}
+
+/// A workload's family: a [`Query`] (only `workload` and `custom` matter) in, a [`FamilyInfo`]
+/// out; an error while a custom workload does not validate.
+#[wasm_bindgen]
+pub fn family(input: JsValue) -> Result<JsValue, JsError> {
+    call(input, "family", family_impl)
+}
+
+/// A layout as the command line writes it (`TP8 x PP2 x DP4`, `EP8`, `1 device`).
+#[wasm_bindgen(js_name = layoutText)]
+pub fn layout_text(layout: JsValue) -> Result<String, JsError> {
+    let l: ridge_core::matching::Layout =
+        serde_wasm_bindgen::from_value(layout).map_err(|e| js_error(format!("invalid layout: {e}")))?;
+    Ok(l.to_string())
+}
+
+/// The Pareto front of ranked rows: their throughputs and costs per million (`Float64Array`s,
+/// row by row) in, the indices of the rows on the front out (`Uint32Array`), in ascending
+/// throughput.
+#[wasm_bindgen(js_name = paretoFront)]
+pub fn pareto_front(throughput_per_s: &[f64], usd_per_million: &[f64]) -> Result<Vec<u32>, JsError> {
+    pareto_front_impl(throughput_per_s, usd_per_million).map_err(js_error)
+}
+
+/// [`frontier::pareto_front`] of rows given column by column.
+pub fn pareto_front_impl(throughput_per_s: &[f64], usd_per_million: &[f64]) -> Result<Vec<u32>, String> {
+    if throughput_per_s.len() != usd_per_million.len() {
+        return Err(format!("pareto: {} throughputs but {} costs", throughput_per_s.len(), usd_per_million.len()));
+    }
+    let points: Vec<Tradeoff> = throughput_per_s
+        .iter()
+        .zip(usd_per_million)
+        .map(|(&throughput_per_s, &usd_per_million)| Tradeoff { throughput_per_s, usd_per_million })
+        .collect();
+    Ok(frontier::pareto_front(&points).into_iter().map(|i| i as u32).collect())
 }
 
 /// Energy and cost of ownership: `TcoInputs` in, `TcoReport` out.
@@ -420,29 +371,14 @@ pub fn tco(input: JsValue) -> Result<JsValue, JsError> {
     call(input, "tco", |i: &ridge_core::cost::TcoInputs| ridge_core::cost::tco(i).map_err(|e| e.to_string()))
 }
 
-/// Compares `ridge run` results: `{baseline: [..], current: [..], options?}` in, the `ridge
-/// compare --json` comparison out. In the benchmark bundle only (feature `bench`).
-#[cfg(feature = "bench")]
-#[wasm_bindgen]
-pub fn compare(input: JsValue) -> Result<JsValue, JsError> {
-    call(input, "compare", |i: &CompareInput| Ok(compare_impl(i)))
-}
-
-/// The WGSL sources of the benchmark kernels, by name. In the benchmark bundle only (feature
-/// `bench`), which the page loads when the visitor asks to benchmark their device.
-#[cfg(feature = "bench")]
-#[wasm_bindgen]
-pub fn kernels() -> Result<JsValue, JsError> {
-    call(JsValue::NULL, "kernels", |_: &()| Ok(kernel_sources()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn estimate_round_trips_json() {
-        let out = estimate_json_impl(r#"{"workload":"llama-2-7b","hardware":"l4","precision":"int8","batch":2}"#);
+        let out =
+            estimate_json_impl(r#"{"query":{"workload":"llama-2-7b","precision":"int8"},"hardware":"l4","batch":2}"#);
         let v: serde_json::Value = serde_json::from_str(&out.unwrap_or_default()).unwrap_or_default();
         assert_eq!(v["schema_version"], 1);
         assert_eq!(v["scenario"]["weights"], "int8");
@@ -450,34 +386,9 @@ mod tests {
     }
 
     #[test]
-    fn errors_are_messages() {
-        let err = estimate_json_impl(r#"{"workload":"llama-2-7b","hardware":"h100"}"#).err().unwrap_or_default();
-        assert_eq!(err, "unknown hardware `h100`");
-        let err = estimate_json_impl(r#"{"workload":"llama-2-7b"}"#).err().unwrap_or_default();
-        assert!(err.starts_with("invalid estimate input: missing field `hardware`"), "{err}");
-        let err =
-            estimate_json_impl(r#"{"workload":"llama-2-7b","hardware":"l4","batsh":2}"#).err().unwrap_or_default();
-        assert!(err.contains("unknown field `batsh`"), "{err}");
-    }
-
-    #[test]
-    fn tco_and_kernels_cross_the_boundary() {
-        let input = r#"{"units":100,"peak_w":815,"idle_w":0,"utilization":0.7,"usd_per_kwh":0.12,"pue":1,"purchase_usd":0,"years":1}"#;
-        let v: serde_json::Value = serde_json::from_str(&tco_json_impl(input).unwrap_or_default()).unwrap_or_default();
-        assert!((v["energy_usd_per_year"].as_f64().unwrap_or(0.0) - 59_971.0).abs() < 1.0, "{v}");
-        let bad = tco_json_impl(&input.replace("0.7", "7")).err().unwrap_or_default();
-        assert!(bad.starts_with("utilization:"), "{bad}");
-        let k: serde_json::Value = serde_json::from_str(&kernels_json_impl().unwrap_or_default()).unwrap_or_default();
-        assert!(k["kernels"]["stream"].as_str().is_some_and(|s| s.contains("fn triad")));
-        assert!(k["kernels"]["fma_f16_x8"].as_str().is_some_and(|s| s.starts_with("enable f16;")));
-        let err = compare_json_impl(r#"{"baseline":[],"current":[]}"#).unwrap_or_default();
-        assert!(err.contains("\"comparable\":false"), "{err}");
-        assert!(compare_json_impl("{}").err().unwrap_or_default().contains("missing field `baseline`"));
-    }
-
-    #[test]
     fn match_ranks_and_names_bad_constraints() {
-        let out = match_json_impl(r#"{"workload":"llama-3.1-8b","constraints":{"max_devices":4,"tpot_s":0.05}}"#);
+        let out =
+            match_json_impl(r#"{"query":{"workload":"llama-3.1-8b"},"constraints":{"max_devices":4,"tpot_s":0.05}}"#);
         let v: serde_json::Value = serde_json::from_str(&out.unwrap_or_default()).unwrap_or_default();
         assert_eq!(v["ranked_by"], "usd_per_million");
         let rows = v["rows"].as_array().cloned().unwrap_or_default();
@@ -486,17 +397,19 @@ mod tests {
             rows.iter()
                 .all(|r| r["devices"].as_u64().unwrap_or(99) <= 4 && r["tpot_s"].as_f64().unwrap_or(1.0) <= 0.05)
         );
-        let err = match_json_impl(r#"{"workload":"llama-3.1-8b","constraints":{"max_devices":0}}"#).err();
+        let err = match_json_impl(r#"{"query":{"workload":"llama-3.1-8b"},"constraints":{"max_devices":0}}"#).err();
         assert_eq!(err.as_deref(), Some("max_devices: must be at least 1"));
-        let err = match_json_impl(r#"{"workload":"llama-3.1-8b","cost":{"mode":"owned","years":3,"usd_per_kwh":0.1,"pue":0.9,"utilization":0.5}}"#).err();
+        let err = match_json_impl(r#"{"query":{"workload":"llama-3.1-8b"},"cost":{"mode":"owned","years":3,"usd_per_kwh":0.1,"pue":0.9,"utilization":0.5}}"#).err();
         assert_eq!(err.as_deref(), Some("pue: must be at least 1.0, got 0.9"));
     }
 
     #[test]
     fn roofline_points_sit_under_the_ceilings() {
-        let input: EstimateInput =
-            serde_json::from_str(r#"{"workload":"llama-3.1-8b","hardware":"h100-sxm","batch":8}"#)
-                .unwrap_or_else(|e| panic!("{e}"));
+        let input: RowInput = serde_json::from_str(
+            r#"{"query":{"workload":"llama-3.1-8b","datasheet_only":true},"hardware":"h100-sxm",
+                "layout":{"tensor_parallel":1,"expert_parallel":1,"pipeline_stages":1,"replicas":1},"batch":8}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let r = roofline_impl(&input).unwrap_or_else(|e| panic!("{e}"));
         assert!(!r.points.is_empty());
         let peak = r.compute_flops_per_s.values().copied().fold(0.0, f64::max);
@@ -504,6 +417,54 @@ mod tests {
             let roof = peak.min(p.intensity * r.memory_bytes_per_s);
             assert!(p.flops_per_s <= roof * (1.0 + 1e-9), "{} above its roof: {} > {roof}", p.name, p.flops_per_s);
         }
+        // The H100 SXM datasheet: 989.5 TFLOP/s bf16 over 3,350 GB/s bends at 295.37 FLOP/byte; at
+        // 0.01 FLOP/byte memory feeds 33.5 GFLOP/s.
+        let bf16 = r.roofs.iter().find(|x| x.precision == Precision::Bf16).unwrap_or_else(|| panic!("no bf16 roof"));
+        assert!((bf16.ridge_flop_per_byte - 295.373_134).abs() < 1e-5, "{}", bf16.ridge_flop_per_byte);
+        assert_eq!(bf16.outline.len(), 3);
+        assert!((bf16.outline[0][1] - 33.5e9).abs() < 1.0 && bf16.outline[2] == [1e4, 989.5e12], "{:?}", bf16.outline);
+        assert_eq!(r.roofs.len(), 7);
+    }
+
+    #[test]
+    fn a_measured_device_has_its_own_roof() {
+        // 20 TFLOP/s over 800 GB/s: ridge at 25 FLOP/byte.
+        let d = DeviceCeilings {
+            memory_bytes_per_s: 800e9,
+            compute_flops_per_s: [(Precision::Fp32, 20e12)].into_iter().collect(),
+        };
+        let roofs = device_roofs_impl(&d);
+        assert_eq!(roofs.len(), 1);
+        assert_eq!(roofs[0].ridge_flop_per_byte, 25.0);
+        assert_eq!(roofs[0].outline, vec![[0.01, 8e9], [25.0, 20e12], [1e4, 20e12]]);
+    }
+
+    #[test]
+    fn the_pareto_front_crosses_the_boundary_by_columns() {
+        // (10, $1), (50, $2), (100, $5) on the front; (80, $6) behind (100, $5).
+        assert_eq!(pareto_front_impl(&[80.0, 10.0, 100.0, 50.0], &[6.0, 1.0, 5.0, 2.0]), Ok(vec![1, 3, 2]));
+        assert!(pareto_front_impl(&[1.0], &[]).is_err());
+    }
+
+    #[test]
+    fn families_and_layouts_come_from_core() {
+        use ridge_core::workload::ThroughputUnit;
+        let fam = |json: serde_json::Value| {
+            let q: Query = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
+            family_impl(&q)
+        };
+        let f = fam(serde_json::json!({ "workload": "mixtral-8x7b" })).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((f.family, f.generates, f.throughput_unit), (Family::Moe, true, ThroughputUnit::GeneratedTokens));
+        let f = fam(serde_json::json!({ "workload": "dlrm-v2" })).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((f.family, f.generates, f.throughput_unit), (Family::Recommender, false, ThroughputUnit::Samples));
+        assert!(fam(serde_json::json!({ "workload": "nope" })).is_err());
+        let text = |tp, ep, pp, dp| {
+            ridge_core::matching::Layout { tensor_parallel: tp, expert_parallel: ep, pipeline_stages: pp, replicas: dp }
+                .to_string()
+        };
+        assert_eq!(text(8, 1, 2, 4), "TP8 x PP2 x DP4");
+        assert_eq!(text(1, 8, 1, 1), "EP8");
+        assert_eq!(text(1, 1, 1, 1), "1 device");
     }
 
     #[test]
@@ -512,14 +473,15 @@ mod tests {
         let mut w = c.workload("llama-2-7b").cloned().unwrap_or_else(|| panic!("preset"));
         w.id = "mine".into();
         let custom = serde_json::to_value(&w).unwrap_or_default();
-        let a = match_json_impl(r#"{"workload":"llama-2-7b"}"#).unwrap_or_default();
-        let b = match_json_impl(&serde_json::json!({ "custom": custom }).to_string()).unwrap_or_default();
+        let a = match_json_impl(r#"{"query":{"workload":"llama-2-7b"}}"#).unwrap_or_default();
+        let b = match_json_impl(&serde_json::json!({ "query": { "custom": custom } }).to_string()).unwrap_or_default();
         let (a, b): (serde_json::Value, serde_json::Value) =
             (serde_json::from_str(&a).unwrap_or_default(), serde_json::from_str(&b).unwrap_or_default());
         assert_eq!(a["rows"], b["rows"]);
         let mut bad = custom.clone();
         bad["transformer"]["layers"] = serde_json::Value::from(0);
-        let err = match_json_impl(&serde_json::json!({ "custom": bad }).to_string()).err().unwrap_or_default();
+        let err =
+            match_json_impl(&serde_json::json!({ "query": { "custom": bad } }).to_string()).err().unwrap_or_default();
         assert!(err.contains("entry `mine`, field `transformer.layers`"), "{err}");
     }
 
@@ -537,7 +499,7 @@ mod tests {
         let m = serde_json::json!({ "id": "this-browser", "hardware": "this-device", "date": "2026-11-28",
             "source": "ridge WebGPU benchmark", "method": "host-timed",
             "memory_gb_per_s": { "value": 800.0 }, "compute_tflops": { "fp32": { "value": 20.0 } } });
-        let input = serde_json::json!({ "workload": "llama-3.1-8b", "extra_hardware": [device], "measurements": [m] });
+        let input = serde_json::json!({ "query": { "workload": "llama-3.1-8b", "measurements": [m] }, "extra_hardware": [device] });
         let v: serde_json::Value =
             serde_json::from_str(&match_json_impl(&input.to_string()).unwrap_or_else(|e| panic!("{e}")))
                 .unwrap_or_default();
@@ -546,10 +508,11 @@ mod tests {
         assert_eq!(row["provenance"], "measured");
         let mut bad = device.clone();
         bad["memory"]["bandwidth_gb_per_s"]["value"] = serde_json::Value::from(-1.0);
-        let err =
-            match_json_impl(&serde_json::json!({ "workload": "llama-3.1-8b", "extra_hardware": [bad] }).to_string())
-                .err()
-                .unwrap_or_default();
+        let err = match_json_impl(
+            &serde_json::json!({ "query": { "workload": "llama-3.1-8b" }, "extra_hardware": [bad] }).to_string(),
+        )
+        .err()
+        .unwrap_or_default();
         assert!(err.contains("entry `this-device`, field `memory.bandwidth_gb_per_s`"), "{err}");
     }
 
@@ -557,5 +520,28 @@ mod tests {
     fn catalog_is_complete() {
         let v: serde_json::Value = serde_json::from_str(&catalog_json_impl().unwrap_or_default()).unwrap_or_default();
         assert_eq!(v["hardware"].as_array().map(Vec::len), Some(19));
+    }
+
+    #[test]
+    fn a_request_rate_asks_for_rate_times_output_tokens() {
+        // 30 requests/s of 100 output tokens each: 3,000 generated tokens/s, by hand.
+        let by_rate = match_json_impl(
+            r#"{"query":{"workload":"llama-3.1-8b","output_tokens":100},"constraints":{"max_devices":2},"requests_per_s":30}"#,
+        );
+        let by_hand = match_json_impl(
+            r#"{"query":{"workload":"llama-3.1-8b","output_tokens":100},"constraints":{"max_devices":2,"required_throughput":3000}}"#,
+        );
+        let (a, b): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(&by_rate.unwrap_or_else(|e| panic!("{e}"))).unwrap_or_default(),
+            serde_json::from_str(&by_hand.unwrap_or_else(|e| panic!("{e}"))).unwrap_or_default(),
+        );
+        assert_eq!(a["rows"], b["rows"]);
+        let rows = a["rows"].as_array().cloned().unwrap_or_default();
+        assert!(
+            !rows.is_empty() && rows.iter().all(|r| r["throughput_per_s"].as_f64().unwrap_or(0.0) >= 3000.0),
+            "{a}"
+        );
+        let err = match_json_impl(r#"{"query":{"workload":"dlrm-v2"},"requests_per_s":3}"#).err().unwrap_or_default();
+        assert!(err.starts_with("requests_per_s applies to workloads that generate tokens"), "{err}");
     }
 }
