@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use ridge_core::bench::result::{RUN_KIND, RunResult, Status};
-use ridge_core::compare::{CompareOptions, Comparison, Verdict, compare_runs};
+use ridge_core::bench::result::{RUN_KIND, RunResult, Status, ThroughputUnit};
+use ridge_core::compare::{CompareOptions, CompareUnit, Comparison, Verdict, compare_runs};
 use ridge_core::{SCHEMA_VERSION, Versioned};
 use serde_json::{Map, Value, json};
 
@@ -65,6 +65,7 @@ pub fn read_side(spec: &str) -> Result<Vec<RunResult>> {
                 .with_context(|| format!("{}: cannot list", p.display()))?
                 .flatten()
                 .map(|e| e.path())
+                // text: file names in a directory
                 .filter(|f| f.extension().is_some_and(|x| x == "json"))
                 .collect();
             found.sort();
@@ -89,6 +90,7 @@ pub type Benchmark = (String, Vec<f64>);
 /// `criterion:target/criterion:main`. Returns per benchmark its throughput samples in
 /// iterations per second, from criterion's saved `sample.json` files.
 pub fn read_criterion(spec: &str) -> Result<Option<Vec<Benchmark>>> {
+    // text: the user's argument
     let Some(rest) = spec.strip_prefix("criterion:") else { return Ok(None) };
     let (dir, baseline) = rest.rsplit_once(':').ok_or_else(|| anyhow!("`{spec}`: expected criterion:DIR:BASELINE"))?;
     let root = PathBuf::from(dir);
@@ -122,6 +124,7 @@ pub fn read_criterion(spec: &str) -> Result<Option<Vec<Benchmark>>> {
                 }
                 // times are nanoseconds for `iters` iterations.
                 found.push((name, iters.iter().zip(&times).map(|(i, t)| i / (t * 1e-9)).collect()));
+            // text: criterion's directory names
             } else if p.file_name().is_some_and(|n| n != "report") {
                 stack.push(p);
             }
@@ -141,7 +144,7 @@ pub fn compare_criterion(base: &[Benchmark], cur: &[Benchmark], opts: &CompareOp
         .filter_map(|(name, b)| {
             cur.iter()
                 .find(|(n, _)| n == name)
-                .map(|(_, c)| ridge_core::compare::compare_samples(name, "iter/s", b, c, opts))
+                .map(|(_, c)| ridge_core::compare::compare_samples(name, CompareUnit::IterPerS, b, c, opts))
         })
         .collect();
     ridge_core::compare::finish(&mut kernels, opts);
@@ -257,7 +260,10 @@ pub fn bmf(runs: &[RunResult]) -> Value {
         for k in r.kernels.iter().filter(|k| k.status == Status::Ok) {
             let (Some(t), Some(tp)) = (&k.timing, &k.throughput) else { continue };
             let s = &t.summary;
-            let slug = if tp.unit == "GB/s" { "gb-per-s" } else { "tflop-per-s" };
+            let slug = match tp.unit {
+                ThroughputUnit::GbPerS => "gb-per-s",
+                ThroughputUnit::TflopPerS => "tflop-per-s",
+            };
             let per_unit = tp.value * s.median_s;
             out.insert(
                 k.name.clone(),

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
-use ridge_core::bench::result::Fingerprint;
+use ridge_core::bench::device::{Backend, DeviceType, Fingerprint};
+use ridge_core::bench::uniforms::Uniform;
 use wgpu::util::DeviceExt;
 
 /// The wgpu version this runner links, recorded in fingerprints.
@@ -62,6 +63,30 @@ fn limit_map(l: &wgpu::Limits) -> BTreeMap<String, u64> {
     ])
 }
 
+/// ridge's name for a wgpu device type (the names in files and device keys are ridge's, so a wgpu
+/// release cannot change them).
+pub fn device_type(t: wgpu::DeviceType) -> DeviceType {
+    match t {
+        wgpu::DeviceType::Other => DeviceType::Other,
+        wgpu::DeviceType::IntegratedGpu => DeviceType::IntegratedGpu,
+        wgpu::DeviceType::DiscreteGpu => DeviceType::DiscreteGpu,
+        wgpu::DeviceType::VirtualGpu => DeviceType::VirtualGpu,
+        wgpu::DeviceType::Cpu => DeviceType::Cpu,
+    }
+}
+
+/// ridge's name for a wgpu backend.
+pub fn backend(b: wgpu::Backend) -> Backend {
+    match b {
+        wgpu::Backend::Noop => Backend::Noop,
+        wgpu::Backend::Vulkan => Backend::Vulkan,
+        wgpu::Backend::Metal => Backend::Metal,
+        wgpu::Backend::Dx12 => Backend::Dx12,
+        wgpu::Backend::Gl => Backend::Gl,
+        wgpu::Backend::BrowserWebGpu => Backend::BrowserWebGpu,
+    }
+}
+
 /// Describes an adapter: what `ridge devices` lists and every result file records.
 pub fn report(adapter: &wgpu::Adapter) -> Fingerprint {
     let info = adapter.get_info();
@@ -69,8 +94,8 @@ pub fn report(adapter: &wgpu::Adapter) -> Fingerprint {
         name: info.name,
         vendor_id: info.vendor,
         device_id: info.device,
-        device_type: format!("{:?}", info.device_type),
-        backend: format!("{:?}", info.backend),
+        device_type: device_type(info.device_type),
+        backend: backend(info.backend),
         driver: info.driver,
         driver_info: info.driver_info,
         wgpu_version: WGPU_VERSION.into(),
@@ -102,7 +127,7 @@ pub struct Gpu {
 /// The three bindings every kernel uses after its uniform: two inputs and an output.
 #[derive(Debug)]
 pub struct Bindings<'a> {
-    /// 8 scalars (`Params`).
+    /// The kernel's `Params` ([`Gpu::params`]).
     pub params: &'a wgpu::Buffer,
     /// First input.
     pub a: &'a wgpu::Buffer,
@@ -123,8 +148,8 @@ pub struct Kernel {
 /// kernel takes well under a second; ten on a CPU adapter, where one dispatch of the standard
 /// suite's 4096³ GEMM takes lavapipe tens of seconds (and compiling a shader is part of its
 /// first dispatch).
-pub fn hang_limit(device_type: wgpu::DeviceType) -> Duration {
-    Duration::from_secs(if device_type == wgpu::DeviceType::Cpu { 600 } else { 60 })
+pub fn hang_limit(device_type: DeviceType) -> Duration {
+    Duration::from_secs(if device_type == DeviceType::Cpu { 600 } else { 60 })
 }
 
 impl Gpu {
@@ -151,6 +176,7 @@ impl Gpu {
         // Errors are caught by error scopes around each kernel; anything that escapes them is
         // reported here instead of aborting the process.
         device.on_uncaptured_error(Arc::new(|e: wgpu::Error| eprintln!("ridge: uncaptured GPU error: {e}")));
+        let timeout = hang_limit(report.device_type);
         Ok(Gpu {
             timestamps: features.contains(wgpu::Features::TIMESTAMP_QUERY),
             f16: features.contains(wgpu::Features::SHADER_F16),
@@ -159,13 +185,13 @@ impl Gpu {
             report,
             limits,
             lost,
-            timeout: hang_limit(adapter.get_info().device_type),
+            timeout,
         })
     }
 
     /// Whether the adapter is a CPU rasterizer (lavapipe, WARP, SwiftShader).
     pub fn is_cpu(&self) -> bool {
-        self.report.device_type == format!("{:?}", wgpu::DeviceType::Cpu)
+        self.report.device_type == DeviceType::Cpu
     }
 
     /// The fingerprint recorded in result files.
@@ -266,12 +292,11 @@ impl Gpu {
         })
     }
 
-    /// A uniform of eight 32-bit scalars.
-    pub fn params(&self, words: [u32; 8]) -> wgpu::Buffer {
-        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    /// A kernel's parameters as its uniform buffer.
+    pub fn params(&self, params: &impl Uniform) -> wgpu::Buffer {
         self.device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("params"),
-            contents: &bytes,
+            contents: params.bytes(),
             usage: wgpu::BufferUsages::UNIFORM,
         })
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
-use ridge_core::bench::result::{Derived, Host, KernelResult, RUN_KIND, RunResult, Status, Tool};
+use ridge_core::bench::result::{Derived, Host, KernelGroup, KernelResult, RUN_KIND, RunResult, Status, Tool};
 use ridge_core::units::{GB, TERA};
 use ridge_core::{Catalog, Hardware, SCHEMA_VERSION};
 
@@ -49,6 +49,7 @@ pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hard
             .to_lowercase()
             .replace(&hw.vendor.to_lowercase(), "")
             .split(|c: char| c.is_whitespace() || c == '(' || c == ')')
+            // text: words of the adapter's and the catalog's names that do not tell models apart
             .filter(|t| !t.is_empty() && *t != "geforce" && *t != "instinct")
             .map(str::to_string)
             .collect()
@@ -123,6 +124,7 @@ fn host() -> Host {
         .ok()
         .and_then(|s| {
             s.lines()
+                // text: /proc/cpuinfo
                 .find(|l| l.starts_with("model name"))
                 .and_then(|l| l.split(':').nth(1))
                 .map(|s| s.trim().to_string())
@@ -130,6 +132,7 @@ fn host() -> Host {
         .unwrap_or_else(|| "unknown".into());
     let memory_bytes = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
         s.lines()
+            // text: /proc/meminfo
             .find(|l| l.starts_with("MemTotal:"))
             .and_then(|l| l.split_whitespace().nth(1))
             .and_then(|kb| kb.parse::<u64>().ok())
@@ -230,7 +233,7 @@ fn run_one(
         },
         started_at,
         duration_s: suite_s,
-        suite: args.suite.name().into(),
+        suite: args.suite.id(),
         host: host(),
         device: gpu.fingerprint(),
         catalog_id: matched.map(|h| h.id),
@@ -446,7 +449,7 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
     }
 
     // The empirical roofline: measured ceilings and the intensity sweep against them.
-    let dv = &r.derived;
+    let dv = &r.derived.ceilings;
     writeln!(out)?;
     writeln!(out, "empirical roofline (measured; GB = 1e9 bytes read + written):")?;
     if let Some(bw) = &dv.memory_gb_per_s {
@@ -455,7 +458,7 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
     for (p, f) in &dv.compute_tflops {
         writeln!(out, "  {p} peak          {} TFLOP/s ({})", sig3(f.value), f.source.as_deref().unwrap_or_default())?;
     }
-    if let Some(rp) = dv.ridge_point_fp32 {
+    if let Some(rp) = r.derived.ridge_point_fp32 {
         writeln!(out, "  fp32 ridge point  {} FLOP/byte", sig3(rp))?;
     }
     for (label, f) in [("host to device", &dv.host_to_device_gb_per_s), ("device to host", &dv.device_to_host_gb_per_s)]
@@ -466,7 +469,7 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
     }
     if let (Some(bw), Some(peak)) = (&dv.memory_gb_per_s, dv.compute_tflops.get(&ridge_core::Precision::Fp32)) {
         let mut t = format::table(&["FLOP/byte", "measured GFLOP/s", "roofline GFLOP/s", "of roofline"]);
-        for k in r.kernels.iter().filter(|k| k.group == "intensity" && k.status == Status::Ok) {
+        for k in r.kernels.iter().filter(|k| k.group == KernelGroup::Intensity && k.status == Status::Ok) {
             let (Some(ai), Some(tp)) = (k.params.get("flop_per_byte"), &k.throughput) else { continue };
             let roof = (ai * bw.value * GB).min(peak.value * TERA);
             t.add_row(vec![

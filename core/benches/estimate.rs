@@ -99,7 +99,13 @@ fn bench(c: &mut Criterion) {
                 .iter()
                 .enumerate()
                 .map(|(i, (base, cur))| {
-                    ridge_core::compare::compare_samples(&format!("k{i}"), "GB/s", base, cur, &opts)
+                    ridge_core::compare::compare_samples(
+                        &format!("k{i}"),
+                        ridge_core::compare::CompareUnit::GbPerS,
+                        base,
+                        cur,
+                        &opts,
+                    )
                 })
                 .collect();
             ridge_core::compare::finish(&mut ks, &opts);

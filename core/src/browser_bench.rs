@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bench::kernels;
 use crate::bench::reference::{self, Stream, Verification};
-use crate::bench::result::{Throughput, Work};
+use crate::bench::result::{Throughput, ThroughputUnit, Work};
 use crate::bench::rng::SplitMix64;
 use crate::bench::stats::Summary;
 use crate::units::{GB, TERA};
@@ -227,10 +227,10 @@ impl PageRun {
             let (bytes_per_s, flops_per_s) = (work.bytes / s.median_s, work.flops / s.median_s);
             match self.kernel {
                 PageKernel::StreamCopy => {
-                    Throughput { bytes_per_s, flops_per_s, value: bytes_per_s / GB, unit: "GB/s".into() }
+                    Throughput { bytes_per_s, flops_per_s, value: bytes_per_s / GB, unit: ThroughputUnit::GbPerS }
                 }
                 PageKernel::FmaFp32x8 => {
-                    Throughput { bytes_per_s, flops_per_s, value: flops_per_s / TERA, unit: "TFLOP/s".into() }
+                    Throughput { bytes_per_s, flops_per_s, value: flops_per_s / TERA, unit: ThroughputUnit::TflopPerS }
                 }
             }
         });
@@ -331,7 +331,7 @@ mod tests {
         assert_eq!(result.verification.checked, 16_384);
         // 4,096 × 8 × 64 × 8 = 16,777,216 FLOPs at the median 2 ms: 0.0084 TFLOP/s.
         let t = result.throughput.unwrap_or_else(|| panic!("no figure"));
-        assert!((t.value - 0.008_388_608).abs() < 1e-12 && t.unit == "TFLOP/s", "{t:?}");
+        assert!((t.value - 0.008_388_608).abs() < 1e-12 && t.unit == ThroughputUnit::TflopPerS, "{t:?}");
         // A skipped step in one lane: no figure.
         out[lane] = reference::fma_peak(&x0[lane..=lane], 8, 63, FMA_M, FMA_C, FMA_STEP)[0];
         let result = fma.conclude(&out, &[1e-3]);
@@ -347,7 +347,7 @@ mod tests {
         let r = copy.conclude(&copy.inputs(), &[1e-3, 4e-3, 2e-3]);
         // 4,096 vec4 read and written, 131,072 bytes, in 2 ms: 0.065536 GB/s.
         let t = r.throughput.unwrap_or_else(|| panic!("no figure"));
-        assert!((t.value - 0.065_536).abs() < 1e-12 && t.unit == "GB/s", "{t:?}");
+        assert!((t.value - 0.065_536).abs() < 1e-12 && t.unit == ThroughputUnit::GbPerS, "{t:?}");
         let json = serde_json::to_value(&plan(&LIMITS).unwrap_or_default()[0]).unwrap_or_default();
         assert_eq!(json["kernel"], "stream.copy");
         assert_eq!(json["invocations"], 1 << 20);

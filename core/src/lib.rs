@@ -36,6 +36,7 @@ pub mod estimate;
 pub mod frontier;
 pub mod hardware;
 pub mod matching;
+pub mod measurement;
 pub mod memory;
 pub mod notes;
 pub mod ops;

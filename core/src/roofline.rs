@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::hardware::{Hardware, HostLink};
+pub use crate::measurement::{MeasuredCeilings, Measurement};
 use crate::notes::Note;
 use crate::ops::{Link, OpKind, Operation, Role};
-use crate::provenance::Figure;
 use crate::units::{GB, MICRO, Precision, TERA};
 
 pub use crate::calibration::{Calibration, CalibrationMode};
@@ -58,37 +58,6 @@ pub struct Ceiling {
     pub basis: Basis,
     /// The catalog entry or measurement it comes from.
     pub source: String,
-}
-
-/// Measured ceilings of one device, as `ridge run` derives them or a reference file records them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Measurement {
-    /// Lowercase slug.
-    pub id: String,
-    /// Catalog id of the device measured.
-    pub hardware: String,
-    /// Date measured, `YYYY-MM-DD`.
-    pub date: String,
-    /// Where the figures are recorded.
-    pub source: String,
-    /// How they were measured (tool, timing method).
-    pub method: String,
-    /// Sustained device-memory bandwidth, GB/s, bytes read + written.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_gb_per_s: Option<Figure>,
-    /// Achieved compute per precision, TFLOP/s.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub compute_tflops: BTreeMap<Precision, Figure>,
-    /// Host to device, GB/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host_to_device_gb_per_s: Option<Figure>,
-    /// Device to host, GB/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_to_host_gb_per_s: Option<Figure>,
-    /// Free-form remarks.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
 }
 
 /// The ceilings an estimate runs against: the hierarchical roofline of one device.
@@ -135,11 +104,12 @@ impl Ceilings {
     }
 
     /// Replaces datasheet ceilings with the measured ones a measurement has.
-    pub fn apply_measured(&mut self, m: &Measurement) {
+    pub fn apply_measured(&mut self, measurement: &Measurement) {
+        let m = &measurement.ceilings;
         let measured = |gb: f64, scale: f64| Ceiling {
             per_s: gb * scale,
             basis: Basis::Measured,
-            source: format!("measurement:{}", m.id),
+            source: format!("measurement:{}", measurement.id),
         };
         if let Some(f) = &m.memory_gb_per_s {
             self.memory_bytes_per_s = measured(f.value, GB);

@@ -52,7 +52,8 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
     let r: RunResult = serde_json::from_value(doc).unwrap_or_else(|e| panic!("the file does not read back: {e}"));
     assert!(r.device.name.contains("llvmpipe"), "{}", r.device.name);
     assert!(r.kernels.len() >= 20, "{} kernels", r.kernels.len());
-    for group in ["stream", "compute", "intensity", "gemm", "gather", "attention", "transfer"] {
+    use ridge_core::bench::result::KernelGroup as G;
+    for group in [G::Stream, G::Compute, G::Intensity, G::Gemm, G::Gather, G::Attention, G::Transfer] {
         assert!(r.kernels.iter().any(|k| k.group == group), "no {group} kernel");
     }
     for k in &r.kernels {
@@ -80,14 +81,14 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
     assert!(
         r.kernels
             .iter()
-            .filter(|k| k.group == "transfer")
+            .filter(|k| k.group == G::Transfer)
             .all(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::Host))
     );
 
     // Derived ceilings feed estimates as measured ceilings.
-    let d = &r.derived;
+    let d = &r.derived.ceilings;
     assert!(d.memory_gb_per_s.is_some() && d.host_to_device_gb_per_s.is_some() && d.device_to_host_gb_per_s.is_some());
-    assert!(d.compute_tflops.contains_key(&ridge_core::Precision::Fp32) && d.ridge_point_fp32.is_some());
+    assert!(d.compute_tflops.contains_key(&ridge_core::Precision::Fp32) && r.derived.ridge_point_fp32.is_some());
     let s = r.sustained.as_ref().unwrap_or_else(|| panic!("sustained"));
     assert!(s.windows.len() >= 4 && s.late_over_early > 0.0);
     let c = catalog();
@@ -105,7 +106,7 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
     };
     let e = ridge_core::estimate(&req).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(e.basis, ridge_core::Basis::Measured);
-    assert_eq!(e.ceilings.memory_bytes_per_s.per_s, m.memory_gb_per_s.as_ref().map_or(0.0, |f| f.value * 1e9));
+    assert_eq!(e.ceilings.memory_bytes_per_s.per_s, m.ceilings.memory_gb_per_s.as_ref().map_or(0.0, |f| f.value * 1e9));
 }
 
 #[test]
@@ -210,8 +211,10 @@ fn an_injected_wrong_result_is_caught() {
     assert!(triad.throughput.is_none() && triad.timing.is_none(), "a failed kernel reports no throughput");
     assert!(triad.verification.as_ref().is_some_and(|v| !v.ok));
     // The other kernel still ran and verified, and the failed one feeds no ceiling.
-    assert!(r.kernels.iter().any(|k| k.group == "gemm" && k.status == Status::Ok));
-    assert!(r.derived.memory_gb_per_s.is_none());
+    assert!(
+        r.kernels.iter().any(|k| k.group == ridge_core::bench::result::KernelGroup::Gemm && k.status == Status::Ok)
+    );
+    assert!(r.derived.ceilings.memory_gb_per_s.is_none());
 }
 
 #[test]
@@ -257,13 +260,14 @@ fn run_errors_are_clear() {
 /// sample: the register tilings on several blocks in M and N and an odd number of K steps (both
 /// workgroup-memory buffers, and the last step without a prefetch); the skinny ones with row
 /// counts that do not fill their last reduction round, rows split across workgroups, and K
-/// slices of unequal length.
+/// slices of unequal length; the portable kernel on a shape no block divides.
 #[test]
 fn every_gemm_configuration_matches_the_cpu_on_every_element() {
     use ridge_bench::gpu::{self, Bindings, Gpu, f16_bytes, f32_bytes};
-    use ridge_core::bench::kernels::{GEMM_TILES, skinny_gemms};
+    use ridge_core::bench::kernels::{GEMM_TILES, portable_gemm, skinny_gemms};
     use ridge_core::bench::reference;
     use ridge_core::bench::rng::SplitMix64;
+    use ridge_core::bench::uniforms::GemmParams;
 
     let _gpu = gpu_lock();
     let instance = gpu::instance();
@@ -281,6 +285,12 @@ fn every_gemm_configuration_matches_the_cpu_on_every_element() {
         cases.push((t.name(), t.wgsl(), (m, n, k), t.dispatch(m, n), false));
         cases.push((format!("f16 {}", t.name()), t.wgsl_f16(), (m, n, k), t.dispatch(m, n), true));
     }
+    // The portable kernel on a shape no block divides (its bounds checks), in both precisions.
+    for half in [false, true] {
+        let (m, n, k) = (70usize, 90usize, 37usize);
+        let dispatch = [n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1];
+        cases.push((format!("portable (half: {half})"), portable_gemm(half), (m, n, k), dispatch, half));
+    }
     for m in [1, 5, 8, 16] {
         for t in skinny_gemms(m, 8192) {
             let (n, k) = (3 * t.bn, 4 * (2 * t.slices + 3));
@@ -296,7 +306,7 @@ fn every_gemm_configuration_matches_the_cpu_on_every_element() {
         let (a, b) = (exact(m * k), exact(k * n));
         let encode = |v: &[f32]| if half { f16_bytes(v) } else { f32_bytes(v).to_vec() };
         let kernel = g.kernel("gemm", &source, "gemm").unwrap_or_else(|e| panic!("{name}: {e:#}"));
-        let pb = g.params([m as u32, n as u32, k as u32, 0, 0, 0, 0, 0]);
+        let pb = g.params(&GemmParams::new(m as u32, n as u32, k as u32));
         let (ab, bb) = (g.storage("A", &encode(&a)), g.storage("B", &encode(&b)));
         let out = g.output("C", (m * n * 4) as u64);
         let group = g.bind(&kernel, &Bindings { params: &pb, a: &ab, b: &bb, out: &out });

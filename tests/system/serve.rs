@@ -150,6 +150,7 @@ fn uploads_are_listed_fetched_and_aggregated_per_device() {
     // Devices: the median of the three runs is the 2x run's ceilings.
     let base: RunResult = serde_json::from_str(FIXTURE).unwrap_or_else(|e| panic!("{e}"));
     let base_bw = ridge_core::bench::result::Derived::from_kernels(&base.kernels)
+        .ceilings
         .memory_gb_per_s
         .map(|f| f.value)
         .unwrap_or_else(|| panic!("fixture has no bandwidth"));
@@ -164,9 +165,9 @@ fn uploads_are_listed_fetched_and_aggregated_per_device() {
     // The measurement block is what ridge-core reads.
     let m: ridge_core::roofline::Measurement =
         serde_json::from_value(lavapipe["measurement"].clone()).unwrap_or_else(|e| panic!("not a Measurement: {e}"));
-    assert!(m.compute_tflops.contains_key(&ridge_core::Precision::Fp32));
+    assert!(m.ceilings.compute_tflops.contains_key(&ridge_core::Precision::Fp32));
     // Shader f16 is not the tensor-core rate a datasheet's fp16 peak describes: not a ceiling.
-    assert!(!m.compute_tflops.contains_key(&ridge_core::Precision::Fp16));
+    assert!(!m.ceilings.compute_tflops.contains_key(&ridge_core::Precision::Fp16));
 
     let health = get_json(&url, "/api/v1/health");
     assert_eq!(health["runs"], 4);

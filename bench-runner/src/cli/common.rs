@@ -81,7 +81,7 @@ pub(crate) fn measured(
         bail!("{}: catalog device `{id}` is not in these datasets", path.display());
     }
     let m = run.measurement(&format!("run:{}", path.display()), id);
-    if m.memory_gb_per_s.is_none() && m.compute_tflops.is_empty() {
+    if m.ceilings.memory_gb_per_s.is_none() && m.ceilings.compute_tflops.is_empty() {
         bail!("{}: no kernel verified, so there is no measured ceiling to use", path.display());
     }
     Ok(m)

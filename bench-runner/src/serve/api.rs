@@ -213,7 +213,7 @@ pub fn validate_upload(body: &[u8], uploaded_by: Option<String>) -> Result<NewRu
         body: body.to_vec(),
         device_key: run.device.key(),
         catalog_id: run.catalog_id.clone(),
-        suite: run.suite.clone(),
+        suite: run.suite.to_string(),
         started_at: humantime::format_rfc3339_seconds(started).to_string(),
         started_unix,
         tool_version: run.tool.version.clone(),
@@ -404,7 +404,6 @@ async fn devices(Extract(state): Extract<State>, headers: HeaderMap) -> ApiResul
         .map(|d| {
             let refs: Vec<&Derived> = d.recent.iter().collect();
             let m = Derived::median_of(&refs);
-            let compute = m.measured_compute();
             let f = &d.fingerprint;
             let measurement = Measurement {
                 id: format!("ridge-serve-{}", d.key),
@@ -412,16 +411,13 @@ async fn devices(Extract(state): Extract<State>, headers: HeaderMap) -> ApiResul
                 date: d.last_run.get(..10).unwrap_or_default().to_string(),
                 source: format!("ridge serve: median of the {} most recent runs of {}", d.recent.len(), f.name),
                 method: format!("ridge run, wgpu on {} ({} {})", f.backend, f.driver, f.driver_info),
-                memory_gb_per_s: m.memory_gb_per_s,
-                compute_tflops: compute,
-                host_to_device_gb_per_s: m.host_to_device_gb_per_s,
-                device_to_host_gb_per_s: m.device_to_host_gb_per_s,
+                ceilings: m.measurable(),
                 notes: Vec::new(),
             };
             DeviceView {
                 key: d.key,
                 name: f.name.clone(),
-                backend: f.backend.clone(),
+                backend: f.backend.to_string(),
                 driver: f.driver.clone(),
                 driver_info: f.driver_info.clone(),
                 catalog_id: d.catalog_id,

@@ -283,7 +283,7 @@ fn insert_one(c: &Connection, r: &NewRun, received: &str) -> Result<Inserted, St
             r.suite,
             r.device_key,
             r.fingerprint.name,
-            r.fingerprint.backend,
+            r.fingerprint.backend.as_str(),
             r.catalog_id,
             r.tool_version,
             r.kernels_ok,

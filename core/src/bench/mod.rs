@@ -2,8 +2,15 @@
 //! browser), the CPU references that verify their output, the statistics of timing samples and
 //! the result-file types. Running the kernels on a GPU is the runner's job (`ridge-bench`).
 
+pub mod derived;
+pub mod device;
+pub mod kernel;
 pub mod kernels;
 pub mod reference;
 pub mod result;
 pub mod rng;
 pub mod stats;
+pub mod uniforms;
+
+#[cfg(test)]
+mod schema;

@@ -2,15 +2,44 @@
 //! `core/schema/run-result.schema.json`. Later tools (compare, the results service, the browser)
 //! read it through these types.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use super::reference::Verification;
-use super::stats::Summary;
-use crate::provenance::Figure;
+pub use super::derived::Derived;
+pub use super::device::{Backend, DeviceType, Fingerprint};
+pub use super::kernel::{
+    KernelGroup, KernelResult, Status, Throughput, ThroughputUnit, Timing, TimingMethod, TransferDirection,
+    TransferMethod, Variant, Work,
+};
 use crate::roofline::Measurement;
-use crate::units::{GB, Precision, TERA};
+
+/// Which suite a run ran: runs of different suites are not comparable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuiteName {
+    /// Small working sets: checks that every kernel works.
+    Quick,
+    /// Working sets of 1 GiB per array.
+    Standard,
+    /// 2 GiB per array, a size sweep, more shapes and samples.
+    Full,
+}
+
+impl SuiteName {
+    /// `quick`, `standard` or `full`, as in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuiteName::Quick => "quick",
+            SuiteName::Standard => "standard",
+            SuiteName::Full => "full",
+        }
+    }
+}
+
+impl std::fmt::Display for SuiteName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The `kind` of a run result document.
 pub const RUN_KIND: &str = "ridge-run";
@@ -29,8 +58,8 @@ pub struct RunResult {
     /// Wall time of the suite (opening the device, every kernel with its inputs and verification),
     /// seconds; sustained mode, when asked for, is timed in `sustained.duration_s`.
     pub duration_s: f64,
-    /// `quick`, `standard` or `full`.
-    pub suite: String,
+    /// The suite run.
+    pub suite: SuiteName,
     /// The machine.
     pub host: Host,
     /// The device, as wgpu reports it.
@@ -75,161 +104,6 @@ pub struct Host {
     pub memory_bytes: Option<u64>,
 }
 
-/// What identifies a device: two runs compare only when these match.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Fingerprint {
-    /// Adapter name.
-    pub name: String,
-    /// PCI vendor id.
-    pub vendor_id: u32,
-    /// PCI device id.
-    pub device_id: u32,
-    /// `DiscreteGpu`, `IntegratedGpu`, `Cpu`, ...
-    pub device_type: String,
-    /// `Vulkan`, `Metal`, `Dx12`, ...
-    pub backend: String,
-    /// Driver name.
-    pub driver: String,
-    /// Driver version text.
-    pub driver_info: String,
-    /// wgpu version of the runner.
-    pub wgpu_version: String,
-    /// Features that matter to the benchmarks.
-    pub features: Vec<String>,
-    /// Limits that matter to the benchmarks.
-    pub limits: BTreeMap<String, u64>,
-}
-
-/// Whether a kernel ran and verified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    /// Ran, verified, timed.
-    Ok,
-    /// Did not verify, or the device reported an error: no throughput.
-    Failed,
-    /// Not run on this adapter (a missing feature); the reason says which.
-    Skipped,
-}
-
-/// How samples were timed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TimingMethod {
-    /// GPU timestamp queries around a compute pass.
-    GpuTimestamp,
-    /// Host clock from submit to completion.
-    Host,
-}
-
-/// Samples of one kernel.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Timing {
-    /// How they were taken.
-    pub method: TimingMethod,
-    /// Kernel dispatches (or transfers) per sample.
-    pub repeats_per_sample: u32,
-    /// Seconds per repeat, one entry per sample.
-    pub samples_s: Vec<f64>,
-    /// Their summary.
-    pub summary: Summary,
-}
-
-/// Work one repeat must do.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Work {
-    /// Bytes read + written.
-    pub bytes: f64,
-    /// Floating-point operations (2 per FMA).
-    pub flops: f64,
-}
-
-/// Throughput at the median sample.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Throughput {
-    /// Bytes (read + write) per second.
-    pub bytes_per_s: f64,
-    /// FLOPs per second.
-    pub flops_per_s: f64,
-    /// The figure that characterises the kernel, in `unit`.
-    pub value: f64,
-    /// `GB/s` (1e9 bytes) or `TFLOP/s` (1e12).
-    pub unit: String,
-}
-
-/// One kernel's result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KernelResult {
-    /// Unique within the run, e.g. `stream.triad`.
-    pub name: String,
-    /// `stream`, `sweep`, `compute`, `intensity`, `gemm`, `gather`, `attention`, `transfer`.
-    pub group: String,
-    /// Parameters (sizes, chains, iterations), numeric.
-    pub params: BTreeMap<String, f64>,
-    /// Precision of the arithmetic or data.
-    pub precision: Precision,
-    /// Outcome.
-    pub status: Status,
-    /// Why it failed or was skipped.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// Output check against the CPU reference.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verification: Option<Verification>,
-    /// Samples.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timing: Option<Timing>,
-    /// Work per repeat.
-    pub work: Work,
-    /// Throughput (only when verified).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub throughput: Option<Throughput>,
-    /// Remarks, e.g. a figure above the device's physical peak (a defect to investigate).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub findings: Vec<String>,
-    /// Configurations tried before the measured one was chosen (the fastest that verified), for
-    /// kernels with more than one (the GEMM tilings). Empty for the others.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub variants: Vec<Variant>,
-}
-
-/// One configuration of a kernel tried in a short trial: timed, then verified.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Variant {
-    /// The configuration, e.g. a GEMM tiling `128x128x8/8x8` (block M×N×K / outputs per invocation).
-    pub name: String,
-    /// Seconds per repeat in the trial (fastest of its samples); absent when it did not run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seconds: Option<f64>,
-    /// Its output matched the CPU reference.
-    pub verified: bool,
-    /// Whether it is the configuration measured and reported.
-    pub chosen: bool,
-    /// Why it failed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// Ceilings derived from verified kernels.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Derived {
-    /// Best streaming bandwidth, GB/s, and the kernel it comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub memory_gb_per_s: Option<Figure>,
-    /// Best compute rate per precision, TFLOP/s.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub compute_tflops: BTreeMap<Precision, Figure>,
-    /// Host to device, GB/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub host_to_device_gb_per_s: Option<Figure>,
-    /// Device to host, GB/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_to_host_gb_per_s: Option<Figure>,
-    /// fp32 ridge point, FLOP/byte.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ridge_point_fp32: Option<f64>,
-}
-
 /// Throughput over time under sustained load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sustained {
@@ -241,72 +115,12 @@ pub struct Sustained {
     pub window_s: f64,
     /// Throughput per window, in `unit`.
     pub windows: Vec<f64>,
-    /// `GB/s` or `TFLOP/s`.
-    pub unit: String,
+    /// GB/s or TFLOP/s.
+    pub unit: ThroughputUnit,
     /// Mean of the last quarter of windows over the first quarter.
     pub late_over_early: f64,
     /// True when late windows fall more than 5% below early ones.
     pub throttling: bool,
-}
-
-impl Derived {
-    /// The compute ceilings a measurement may take from a run: fp32 and fp64 only. Shader
-    /// kernels run on the vector units, so their f16 rate is not the rate of the matrix engines
-    /// (tensor or matrix cores) that the datasheet's 16- and 8-bit peaks describe and GEMMs use;
-    /// those stay with the datasheet (scaled with `--calibrated`). The run file keeps every rate.
-    pub fn measured_compute(&self) -> BTreeMap<Precision, Figure> {
-        self.compute_tflops
-            .iter()
-            .filter(|(p, _)| matches!(p, Precision::Fp32 | Precision::Fp64))
-            .map(|(p, f)| (*p, f.clone()))
-            .collect()
-    }
-
-    /// Derives ceilings from verified kernels: the best bandwidth of the streaming kernels, the
-    /// best rate per precision of the compute kernels, and the host transfers.
-    pub fn from_kernels(kernels: &[KernelResult]) -> Derived {
-        let ok = || kernels.iter().filter(|k| k.status == Status::Ok);
-        let best = |group: &str, by: &dyn Fn(&Throughput) -> f64| {
-            ok().filter(|k| k.group == group)
-                .filter_map(|k| k.throughput.as_ref().map(|t| (k, by(t))))
-                .max_by(|a, b| a.1.total_cmp(&b.1))
-        };
-        let figure = |value: f64, k: &KernelResult| Figure {
-            value,
-            confidence: None,
-            source: Some(format!("kernel {}", k.name)),
-            note: None,
-        };
-        let mut d = Derived::default();
-        if let Some((k, bw)) = best("stream", &|t| t.bytes_per_s) {
-            d.memory_gb_per_s = Some(figure(bw / GB, k));
-        }
-        for k in ok().filter(|k| k.group == "compute") {
-            if let Some(t) = &k.throughput {
-                let tf = t.flops_per_s / TERA;
-                let better = d.compute_tflops.get(&k.precision).is_none_or(|f| tf > f.value);
-                if better {
-                    d.compute_tflops.insert(k.precision, figure(tf, k));
-                }
-            }
-        }
-        for k in ok().filter(|k| k.group == "transfer") {
-            if let Some(t) = &k.throughput {
-                let slot = if k.name.contains("h2d") {
-                    &mut d.host_to_device_gb_per_s
-                } else {
-                    &mut d.device_to_host_gb_per_s
-                };
-                if slot.as_ref().is_none_or(|f| t.bytes_per_s / GB > f.value) {
-                    *slot = Some(figure(t.bytes_per_s / GB, k));
-                }
-            }
-        }
-        if let (Some(bw), Some(f)) = (&d.memory_gb_per_s, d.compute_tflops.get(&Precision::Fp32)) {
-            d.ridge_point_fp32 = Some(f.value * TERA / (bw.value * GB));
-        }
-        d
-    }
 }
 
 impl RunResult {
@@ -322,137 +136,8 @@ impl RunResult {
                 "{} {}, wgpu {} on {}",
                 self.tool.name, self.tool.version, self.device.wgpu_version, self.device.backend
             ),
-            memory_gb_per_s: self.derived.memory_gb_per_s.clone(),
-            compute_tflops: self.derived.measured_compute(),
-            host_to_device_gb_per_s: self.derived.host_to_device_gb_per_s.clone(),
-            device_to_host_gb_per_s: self.derived.device_to_host_gb_per_s.clone(),
+            ceilings: self.derived.measurable(),
             notes: Vec::new(),
         }
-    }
-}
-
-impl Fingerprint {
-    /// A stable 16-hex-digit key for the device and driver: name, PCI ids, type, backend, driver
-    /// and driver version (FNV-1a over those fields). Runs with the same key are aggregated
-    /// together by the results service; the wgpu version, features and limits are not part of it.
-    pub fn key(&self) -> String {
-        let vendor = self.vendor_id.to_string();
-        let device = self.device_id.to_string();
-        let fields = [
-            self.name.as_str(),
-            vendor.as_str(),
-            device.as_str(),
-            self.device_type.as_str(),
-            self.backend.as_str(),
-            self.driver.as_str(),
-            self.driver_info.as_str(),
-        ];
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for f in fields {
-            for b in f.bytes().chain(std::iter::once(0u8)) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        }
-        format!("{h:016x}")
-    }
-}
-
-impl Derived {
-    /// The median of each ceiling over several runs' derived ceilings (each over the runs that
-    /// have it), the way the results service aggregates a device's runs. The ridge point is
-    /// recomputed from the medians; each figure's note says how many runs it is the median of.
-    pub fn median_of(runs: &[&Derived]) -> Derived {
-        let median = |values: Vec<f64>, what: &str| -> Option<Figure> {
-            let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite() && *x > 0.0).collect();
-            if v.is_empty() {
-                return None;
-            }
-            v.sort_by(f64::total_cmp);
-            Some(Figure {
-                value: super::stats::quantile(&v, 0.5),
-                confidence: None,
-                source: Some(format!("median of {} ridge run(s)", v.len())),
-                note: Some(format!("{what}; range {} to {}", sig(v[0]), sig(v[v.len() - 1]))),
-            })
-        };
-        let pick = |f: &dyn Fn(&Derived) -> Option<f64>| runs.iter().filter_map(|d| f(d)).collect::<Vec<f64>>();
-        let mut out = Derived {
-            memory_gb_per_s: median(pick(&|d| d.memory_gb_per_s.as_ref().map(|f| f.value)), "GB/s"),
-            host_to_device_gb_per_s: median(pick(&|d| d.host_to_device_gb_per_s.as_ref().map(|f| f.value)), "GB/s"),
-            device_to_host_gb_per_s: median(pick(&|d| d.device_to_host_gb_per_s.as_ref().map(|f| f.value)), "GB/s"),
-            ..Derived::default()
-        };
-        let precisions: std::collections::BTreeSet<Precision> =
-            runs.iter().flat_map(|d| d.compute_tflops.keys().copied()).collect();
-        for p in precisions {
-            if let Some(f) = median(pick(&|d| d.compute_tflops.get(&p).map(|f| f.value)), "TFLOP/s") {
-                out.compute_tflops.insert(p, f);
-            }
-        }
-        if let (Some(bw), Some(f)) = (&out.memory_gb_per_s, out.compute_tflops.get(&Precision::Fp32)) {
-            out.ridge_point_fp32 = Some(f.value * TERA / (bw.value * GB));
-        }
-        out
-    }
-}
-
-/// Three significant digits, for notes.
-fn sig(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let digits = (2 - v.abs().log10().floor() as i32).max(0) as usize;
-    format!("{v:.digits$}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fig(v: f64) -> Figure {
-        Figure { value: v, confidence: None, source: None, note: None }
-    }
-
-    #[test]
-    fn median_of_runs_takes_each_ceiling_over_the_runs_that_have_it() {
-        let mk = |bw: f64, fp32: Option<f64>| {
-            let mut d = Derived { memory_gb_per_s: Some(fig(bw)), ..Derived::default() };
-            if let Some(f) = fp32 {
-                d.compute_tflops.insert(Precision::Fp32, fig(f));
-            }
-            d
-        };
-        let runs = [mk(100.0, Some(10.0)), mk(300.0, None), mk(200.0, Some(30.0))];
-        let refs: Vec<&Derived> = runs.iter().collect();
-        let m = Derived::median_of(&refs);
-        assert_eq!(m.memory_gb_per_s.as_ref().map(|f| f.value), Some(200.0));
-        assert_eq!(m.compute_tflops.get(&Precision::Fp32).map(|f| f.value), Some(20.0));
-        assert_eq!(m.host_to_device_gb_per_s, None);
-        let ridge = m.ridge_point_fp32.unwrap_or_default();
-        assert!((ridge - 20.0e12 / 200.0e9).abs() < 1e-9, "{ridge}");
-        assert_eq!(Derived::median_of(&[]), Derived::default());
-    }
-
-    #[test]
-    fn fingerprint_key_is_stable_and_ignores_the_wgpu_version() {
-        let f = Fingerprint {
-            name: "NVIDIA H200".into(),
-            vendor_id: 0x10de,
-            device_id: 0x2335,
-            device_type: "DiscreteGpu".into(),
-            backend: "Vulkan".into(),
-            driver: "NVIDIA".into(),
-            driver_info: "570.1".into(),
-            wgpu_version: "30".into(),
-            features: vec![],
-            limits: BTreeMap::new(),
-        };
-        let mut g = f.clone();
-        g.wgpu_version = "31".into();
-        assert_eq!(f.key(), g.key());
-        assert_eq!(f.key().len(), 16);
-        g.driver_info = "571.0".into();
-        assert_ne!(f.key(), g.key());
     }
 }

@@ -320,15 +320,15 @@ pub(super) fn validate_measurement(m: &Measurement, hardware_ids: &HashSet<&str>
     if !hardware_ids.contains(m.hardware.as_str()) {
         c.fail("hardware", format!("unknown hardware id `{}`", m.hardware));
     }
-    if let Some(f) = &m.memory_gb_per_s {
+    if let Some(f) = &m.ceilings.memory_gb_per_s {
         c.figure("memory_gb_per_s", f);
     }
-    for (p, f) in &m.compute_tflops {
+    for (p, f) in &m.ceilings.compute_tflops {
         c.figure(&format!("compute_tflops.{p}"), f);
     }
     for (field, f) in [
-        ("host_to_device_gb_per_s", &m.host_to_device_gb_per_s),
-        ("device_to_host_gb_per_s", &m.device_to_host_gb_per_s),
+        ("host_to_device_gb_per_s", &m.ceilings.host_to_device_gb_per_s),
+        ("device_to_host_gb_per_s", &m.ceilings.device_to_host_gb_per_s),
     ] {
         if let Some(f) = f {
             c.figure(field, f);

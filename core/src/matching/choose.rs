@@ -313,10 +313,10 @@ fn scaled(hw: &Hardware, m: Option<&Measurement>, bandwidth: f64, compute: f64) 
     }
     let m = m.map(|m| {
         let mut m = m.clone();
-        if let Some(f) = &mut m.memory_gb_per_s {
+        if let Some(f) = &mut m.ceilings.memory_gb_per_s {
             f.value *= bandwidth;
         }
-        for f in m.compute_tflops.values_mut() {
+        for f in m.ceilings.compute_tflops.values_mut() {
             f.value *= compute;
         }
         m

@@ -10,8 +10,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bench::result::{RunResult, Status};
-use crate::bench::rng::SplitMix64;
+use std::collections::BTreeMap;
+
+use crate::bench::result::{RunResult, Status, ThroughputUnit};
+mod stats;
+
+pub use stats::{bootstrap_change_ci, mann_whitney_p, median};
+
+use stats::robust_cv;
 
 /// Knobs of a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -61,13 +67,93 @@ impl std::fmt::Display for Verdict {
     }
 }
 
+/// The unit of a comparison's medians: a kernel's throughput unit, or iterations per second
+/// for criterion benchmarks. Written as `GB/s`, `TFLOP/s` or `iter/s`; empty for a kernel that
+/// could not be compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CompareUnit {
+    /// 1e9 bytes per second.
+    #[serde(rename = "GB/s")]
+    GbPerS,
+    /// 1e12 FLOPs per second.
+    #[serde(rename = "TFLOP/s")]
+    TflopPerS,
+    /// Criterion iterations per second.
+    #[serde(rename = "iter/s")]
+    IterPerS,
+    /// No unit: the kernel was not compared.
+    #[serde(rename = "")]
+    None,
+}
+
+impl CompareUnit {
+    /// How it is written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareUnit::GbPerS => "GB/s",
+            CompareUnit::TflopPerS => "TFLOP/s",
+            CompareUnit::IterPerS => "iter/s",
+            CompareUnit::None => "",
+        }
+    }
+}
+
+impl From<ThroughputUnit> for CompareUnit {
+    fn from(u: ThroughputUnit) -> Self {
+        match u {
+            ThroughputUnit::GbPerS => CompareUnit::GbPerS,
+            ThroughputUnit::TflopPerS => CompareUnit::TflopPerS,
+        }
+    }
+}
+
+impl std::fmt::Display for CompareUnit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why one side's samples of a kernel cannot be compared.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SampleError {
+    /// A run of that side does not have the kernel.
+    Missing,
+    /// The kernel failed or was skipped in a run of that side.
+    NotOk {
+        /// Its status.
+        status: Status,
+        /// Its error, if it gave one.
+        error: Option<String>,
+    },
+    /// It verified but has no timing or throughput.
+    NoSamples,
+    /// The runs pooled on that side ran it with different parameters.
+    DifferentParameters,
+}
+
+impl std::fmt::Display for SampleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SampleError::Missing => f.write_str("missing from a run"),
+            SampleError::NotOk { status, error } => {
+                write!(f, "{}: {}", status.as_str(), error.as_deref().unwrap_or("no reason given"))
+            }
+            SampleError::NoSamples => f.write_str("no samples"),
+            SampleError::DifferentParameters => f.write_str("different parameters across pooled runs"),
+        }
+    }
+}
+
+/// One side's throughput samples of a kernel, their unit and the kernel's parameters.
+type Samples = (Vec<f64>, ThroughputUnit, BTreeMap<String, f64>);
+
 /// One kernel compared.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KernelComparison {
     /// Kernel (or benchmark) name.
     pub name: String,
     /// Unit of the medians.
-    pub unit: String,
+    pub unit: CompareUnit,
     /// Samples on each side.
     pub baseline_n: usize,
     /// Samples on each side.
@@ -116,123 +202,6 @@ impl Comparison {
     }
 }
 
-/// Median of values (NaN for none).
-pub fn median(v: &[f64]) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    crate::bench::stats::quantile(&s, 0.5)
-}
-
-/// Robust relative spread: 1.4826 × median absolute deviation / median (the coefficient of
-/// variation for normal samples, but not inflated by the few slow outliers that a busy machine
-/// adds to timing samples).
-fn robust_cv(v: &[f64]) -> f64 {
-    if v.len() < 2 {
-        return 0.0;
-    }
-    let m = median(v);
-    let deviations: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
-    if m > 0.0 { 1.4826 * median(&deviations) / m } else { 0.0 }
-}
-
-/// Complementary error function (Numerical Recipes `erfcc`, relative error below 1.2e-7).
-fn erfc(x: f64) -> f64 {
-    let z = x.abs();
-    let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t
-        * (-z * z - 1.265_512_23
-            + t * (1.000_023_68
-                + t * (0.374_091_96
-                    + t * (0.096_784_18
-                        + t * (-0.186_288_06
-                            + t * (0.278_868_07
-                                + t * (-1.135_203_98
-                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-            .exp();
-    if x >= 0.0 { r } else { 2.0 - r }
-}
-
-/// Two-sided p-value of the Mann-Whitney U test: exact for small samples without ties,
-/// otherwise the normal approximation with tie and continuity corrections.
-pub fn mann_whitney_p(a: &[f64], b: &[f64]) -> f64 {
-    let (n1, n2) = (a.len(), b.len());
-    if n1 == 0 || n2 == 0 {
-        return 1.0;
-    }
-    let mut all: Vec<(f64, usize)> = a.iter().map(|&x| (x, 0)).chain(b.iter().map(|&x| (x, 1))).collect();
-    all.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let n = all.len();
-    let mut ranks = vec![0.0; n];
-    let mut tie_term = 0.0;
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && all[j + 1].0 == all[i].0 {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for r in ranks.iter_mut().take(j + 1).skip(i) {
-            *r = avg;
-        }
-        let t = (j - i + 1) as f64;
-        tie_term += t * t * t - t;
-        i = j + 1;
-    }
-    let r1: f64 = all.iter().zip(&ranks).filter(|((_, side), _)| *side == 0).map(|(_, r)| r).sum();
-    let u1 = r1 - (n1 * (n1 + 1)) as f64 / 2.0;
-    let (fn1, fn2) = (n1 as f64, n2 as f64);
-    if tie_term == 0.0 && n1 <= 25 && n2 <= 25 {
-        // Exact distribution of U by counting: ways[u] over arrangements of n1 and n2 values.
-        let max_u = n1 * n2;
-        let mut table = vec![vec![vec![0.0f64; 0]; n2 + 1]; n1 + 1];
-        for (i1, row) in table.iter_mut().enumerate() {
-            for (i2, cell) in row.iter_mut().enumerate() {
-                *cell = vec![0.0; i1 * i2 + 1];
-            }
-        }
-        for i1 in 0..=n1 {
-            for i2 in 0..=n2 {
-                if i1 == 0 || i2 == 0 {
-                    table[i1][i2][0] = 1.0;
-                    continue;
-                }
-                for u in 0..=i1 * i2 {
-                    let from_a = if u >= i2 { table[i1 - 1][i2].get(u - i2).copied().unwrap_or(0.0) } else { 0.0 };
-                    let from_b = table[i1][i2 - 1].get(u).copied().unwrap_or(0.0);
-                    table[i1][i2][u] = from_a + from_b;
-                }
-            }
-        }
-        let ways = &table[n1][n2];
-        let total: f64 = ways.iter().sum();
-        let u = u1.round() as usize;
-        let lower: f64 = ways[..=u.min(max_u)].iter().sum::<f64>() / total;
-        let upper: f64 = ways[u.min(max_u)..].iter().sum::<f64>() / total;
-        return (2.0 * lower.min(upper)).min(1.0);
-    }
-    let mu = fn1 * fn2 / 2.0;
-    let nf = n as f64;
-    let sigma = (fn1 * fn2 / 12.0 * ((nf + 1.0) - tie_term / (nf * (nf - 1.0)))).sqrt();
-    if sigma == 0.0 {
-        return 1.0;
-    }
-    let z = ((u1 - mu).abs() - 0.5).max(0.0) / sigma;
-    erfc(z / std::f64::consts::SQRT_2).min(1.0)
-}
-
-/// Percentile bootstrap interval of median(current) / median(baseline) − 1.
-pub fn bootstrap_change_ci(base: &[f64], cur: &[f64], level: f64, resamples: usize, seed: u64) -> (f64, f64) {
-    let mut rng = SplitMix64::new(seed);
-    let mut draw = |v: &[f64]| -> f64 {
-        let s: Vec<f64> = (0..v.len()).map(|_| v[rng.below(v.len() as u32) as usize]).collect();
-        median(&s)
-    };
-    let mut changes: Vec<f64> = (0..resamples.max(1)).map(|_| draw(cur) / draw(base) - 1.0).collect();
-    changes.sort_by(f64::total_cmp);
-    let tail = (1.0 - level) / 2.0;
-    (crate::bench::stats::quantile(&changes, tail), crate::bench::stats::quantile(&changes, 1.0 - tail))
-}
-
 fn seed_of(name: &str) -> u64 {
     // FNV-1a: a stable seed per kernel, so a comparison is reproducible.
     name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
@@ -240,13 +209,19 @@ fn seed_of(name: &str) -> u64 {
 
 /// Compares throughput samples of one kernel (higher is better); the p-value is not yet
 /// adjusted for the other kernels (see [`finish`]).
-pub fn compare_samples(name: &str, unit: &str, base: &[f64], cur: &[f64], opts: &CompareOptions) -> KernelComparison {
+pub fn compare_samples(
+    name: &str,
+    unit: CompareUnit,
+    base: &[f64],
+    cur: &[f64],
+    opts: &CompareOptions,
+) -> KernelComparison {
     let (bm, cm) = (median(base), median(cur));
     let change = cm / bm - 1.0;
     let (ci_low, ci_high) = bootstrap_change_ci(base, cur, 1.0 - opts.alpha, opts.resamples, seed_of(name));
     KernelComparison {
         name: name.into(),
-        unit: unit.into(),
+        unit,
         baseline_n: base.len(),
         current_n: cur.len(),
         baseline_median: bm,
@@ -265,7 +240,7 @@ pub fn compare_samples(name: &str, unit: &str, base: &[f64], cur: &[f64], opts: 
 fn not_comparable(name: &str, reason: String) -> KernelComparison {
     KernelComparison {
         name: name.into(),
-        unit: String::new(),
+        unit: CompareUnit::None,
         baseline_n: 0,
         current_n: 0,
         baseline_median: f64::NAN,
@@ -311,27 +286,28 @@ pub fn finish(kernels: &mut [KernelComparison], opts: &CompareOptions) {
 }
 
 /// Throughput samples of a verified kernel, in its unit (GB/s or TFLOP/s), from every run.
-fn samples(runs: &[RunResult], name: &str) -> Result<(Vec<f64>, String, String), String> {
+fn samples(runs: &[RunResult], name: &str) -> Result<Samples, SampleError> {
     let mut out = Vec::new();
-    let mut unit = String::new();
-    let mut params = None;
+    let mut unit = None;
+    let mut params: Option<&BTreeMap<String, f64>> = None;
     for r in runs {
         let Some(k) = r.kernels.iter().find(|k| k.name == name) else {
-            return Err("missing from a run".into());
+            return Err(SampleError::Missing);
         };
         if k.status != Status::Ok {
-            return Err(format!("{}: {}", k.status_word(), k.error.as_deref().unwrap_or("no reason given")));
+            return Err(SampleError::NotOk { status: k.status, error: k.error.clone() });
         }
-        let (Some(t), Some(tp)) = (&k.timing, &k.throughput) else { return Err("no samples".into()) };
-        let p = format!("{:?}", k.params);
-        if params.get_or_insert_with(|| p.clone()) != &p {
-            return Err("different parameters across pooled runs".into());
+        let (Some(t), Some(tp)) = (&k.timing, &k.throughput) else { return Err(SampleError::NoSamples) };
+        if *params.get_or_insert(&k.params) != &k.params {
+            return Err(SampleError::DifferentParameters);
         }
-        let per_unit = if tp.unit == "GB/s" { k.work.bytes / 1e9 } else { k.work.flops / 1e12 };
-        out.extend(t.samples_s.iter().map(|s| per_unit / s));
-        unit.clone_from(&tp.unit);
+        let amount = tp.unit.amount(&k.work);
+        out.extend(t.samples_s.iter().map(|s| amount / s));
+        unit = Some(tp.unit);
     }
-    Ok((out, unit, params.unwrap_or_default()))
+    // No runs on a side: compare_runs refuses that before asking for samples.
+    let unit = unit.unwrap_or(ThroughputUnit::GbPerS);
+    Ok((out, unit, params.cloned().unwrap_or_default()))
 }
 
 /// Why two sides cannot be compared (empty when they can).
@@ -346,10 +322,10 @@ fn mismatch(base: &RunResult, cur: &RunResult, opts: &CompareOptions) -> (Vec<St
     }
     let (b, c) = (&base.device, &cur.device);
     let fields = [
-        ("adapter", &b.name, &c.name),
-        ("backend", &b.backend, &c.backend),
-        ("driver", &b.driver, &c.driver),
-        ("driver version", &b.driver_info, &c.driver_info),
+        ("adapter", b.name.as_str(), c.name.as_str()),
+        ("backend", b.backend.as_str(), c.backend.as_str()),
+        ("driver", b.driver.as_str(), c.driver.as_str()),
+        ("driver version", b.driver_info.as_str(), c.driver_info.as_str()),
     ];
     for (what, x, y) in fields {
         if x != y {
@@ -400,9 +376,11 @@ pub fn compare_runs(baseline: &[RunResult], current: &[RunResult], opts: &Compar
     let mut kernels: Vec<KernelComparison> = names
         .iter()
         .map(|name| match (samples(baseline, name), samples(current, name)) {
-            (Ok((b, unit, bp)), Ok((c, _, cp))) if bp == cp => compare_samples(name, &unit, &b, &c, opts),
+            (Ok((b, unit, bp)), Ok((c, _, cp))) if bp == cp => compare_samples(name, unit.into(), &b, &c, opts),
             (Ok(_), Ok(_)) => not_comparable(name, "different parameters (sizes, shapes) on the two sides".into()),
-            (Ok(_), Err(e)) if !e.starts_with("missing") => {
+            // A kernel that stops verifying (or running) has regressed; one the current side
+            // does not have is not comparable.
+            (Ok(_), Err(e)) if e != SampleError::Missing => {
                 let mut k = not_comparable(name, format!("current: {e}"));
                 k.verdict = Verdict::Regressed;
                 k
@@ -438,17 +416,14 @@ fn configuration_change(baseline: &[RunResult], current: &[RunResult], name: &st
 impl crate::bench::result::KernelResult {
     /// `ok`, `failed` or `skipped`.
     pub fn status_word(&self) -> &'static str {
-        match self.status {
-            Status::Ok => "ok",
-            Status::Failed => "failed",
-            Status::Skipped => "skipped",
-        }
+        self.status.as_str()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bench::rng::SplitMix64;
 
     /// Samples around `center` with relative noise `noise` (uniform ± noise·√3, so the
     /// coefficient of variation is about `noise`).
@@ -459,21 +434,9 @@ mod tests {
 
     fn verdict(base: &[f64], cur: &[f64]) -> KernelComparison {
         let opts = CompareOptions::default();
-        let mut k = vec![compare_samples("k", "GB/s", base, cur, &opts)];
+        let mut k = vec![compare_samples("k", CompareUnit::GbPerS, base, cur, &opts)];
         finish(&mut k, &opts);
         k.remove(0)
-    }
-
-    #[test]
-    fn exact_mann_whitney_matches_tables() {
-        // Complete separation of 3 and 3: two-sided p = 2/20.
-        assert!((mann_whitney_p(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]) - 0.1).abs() < 1e-12);
-        // 10 vs 10 separated: 2 / C(20,10).
-        let a: Vec<f64> = (0..10).map(f64::from).collect();
-        let b: Vec<f64> = (10..20).map(f64::from).collect();
-        assert!((mann_whitney_p(&a, &b) - 2.0 / 184_756.0).abs() < 1e-12);
-        assert!(mann_whitney_p(&a, &a.iter().map(|x| x + 0.5).collect::<Vec<_>>()) > 0.5);
-        assert!((erfc(0.0) - 1.0).abs() < 1e-7 && (erfc(1.0) - 0.157_299_2).abs() < 1e-6);
     }
 
     #[test]
@@ -519,7 +482,7 @@ mod tests {
                     let noise = [0.005, 0.01, 0.03, 0.1, 0.2][k];
                     let base = noisy(&mut rng, 10, 50.0, noise);
                     let cur = noisy(&mut rng, 10, 50.0, noise);
-                    compare_samples(&format!("k{t}-{k}"), "GB/s", &base, &cur, &opts)
+                    compare_samples(&format!("k{t}-{k}"), CompareUnit::GbPerS, &base, &cur, &opts)
                 })
                 .collect();
             finish(&mut ks, &opts);
@@ -537,7 +500,7 @@ mod tests {
             .enumerate()
             .map(|(i, &p)| KernelComparison {
                 p_value: p,
-                ..compare_samples(&format!("{i}"), "x", &[1.0, 2.0], &[1.0, 2.0], &opts)
+                ..compare_samples(&format!("{i}"), CompareUnit::IterPerS, &[1.0, 2.0], &[1.0, 2.0], &opts)
             })
             .collect();
         finish(&mut ks, &opts);
@@ -545,3 +508,6 @@ mod tests {
         assert_eq!(adj, vec![0.03, 0.06, 0.06]);
     }
 }
+
+#[cfg(test)]
+mod runs_tests;
