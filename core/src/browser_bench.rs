@@ -6,11 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bench::checks::{self, Chain, FMA_TOLERANCE, INPUT_HIGH, INPUT_LOW, STREAM_SCALAR, STREAM_TOLERANCE};
 use crate::bench::kernels;
 use crate::bench::reference::{self, Stream, Verification};
 use crate::bench::result::{Throughput, ThroughputUnit, Work};
 use crate::bench::rng::SplitMix64;
 use crate::bench::stats::Summary;
+use crate::bench::uniforms::{FmaParams, StreamParams};
 use crate::units::{GB, TERA};
 
 /// A kernel the page runs, by its name in `ridge run` results.
@@ -97,21 +99,10 @@ pub enum PlanError {
 
 /// Stream arrays: at most 2^20 vec4 (16 MiB), less where the binding limit is lower.
 const STREAM_VEC4: u64 = 1 << 20;
-/// The scalar of `ridge run`'s stream kernels (unused by copy).
-const STREAM_SCALAR: f32 = 1.5;
-/// `ridge run`'s stream tolerance.
-const STREAM_TOLERANCE: f64 = 1e-6;
 /// FMA-peak invocations and steps per chain in the page (small enough for software adapters).
 const FMA_INVOCATIONS: u32 = 65_536;
 const FMA_ITERS: u32 = 64;
 const FMA_CHAINS: usize = 8;
-/// `ridge run`'s fp32 chain `x = x·m + c` (converging to 1 from inputs in [1, 2), so every step
-/// shows in the output) and the offset between chains.
-const FMA_M: f32 = 0.999_023_4;
-const FMA_C: f32 = 0.000_976_562_5;
-const FMA_STEP: f32 = 0.0625;
-/// `ridge run`'s fp32 FMA tolerance.
-const FMA_TOLERANCE: f64 = 1e-4;
 /// Timed submissions per kernel.
 const SAMPLES: usize = 7;
 
@@ -140,13 +131,16 @@ pub fn plan(limits: &AdapterLimits) -> Result<Vec<Dispatch>, PlanError> {
                 PageKernel::StreamCopy => (
                     kernels::STREAM.to_string(),
                     Stream::Copy.entry(),
-                    [invocations, stride, 0, 0, STREAM_SCALAR.to_bits(), 0, 0, 0],
+                    bytemuck::cast(StreamParams::new(invocations, stride, STREAM_SCALAR)),
                     4,
                 ),
                 PageKernel::FmaFp32x8 => (
                     kernels::fma_peak(FMA_CHAINS, false),
                     "fma_peak",
-                    [invocations, stride, FMA_ITERS, 0, FMA_M.to_bits(), FMA_C.to_bits(), FMA_STEP.to_bits(), 0],
+                    {
+                        let Chain { m, c, step } = checks::FMA_FP32;
+                        bytemuck::cast(FmaParams::new(invocations, stride, FMA_ITERS, m, c, step))
+                    },
                     2,
                 ),
             };
@@ -180,20 +174,17 @@ impl PageRun {
     pub fn inputs(self) -> Vec<f32> {
         let n = self.invocations as usize;
         match self.kernel {
-            PageKernel::StreamCopy => SplitMix64::new(1 + n as u64).fill(n * 4, 1.0, 2.0),
-            PageKernel::FmaFp32x8 => SplitMix64::new(7).fill(n * 4, 1.0, 2.0),
+            PageKernel::StreamCopy => SplitMix64::new(checks::stream_seed(n)).fill(n * 4, INPUT_LOW, INPUT_HIGH),
+            PageKernel::FmaFp32x8 => SplitMix64::new(checks::FMA_SEED).fill(n * 4, INPUT_LOW, INPUT_HIGH),
         }
     }
 
     /// Bytes and FLOPs of one dispatch, counted as `ridge run` counts them: copy reads and writes
     /// 16 bytes per invocation; each FMA step is 8 FLOPs (4 lanes) per chain.
     pub fn work(self) -> Work {
-        let n = f64::from(self.invocations);
         match self.kernel {
-            PageKernel::StreamCopy => Work { bytes: Stream::Copy.arrays() as f64 * n * 16.0, flops: 0.0 },
-            PageKernel::FmaFp32x8 => {
-                Work { bytes: n * 32.0, flops: n * (FMA_CHAINS * 4 * 2) as f64 * f64::from(FMA_ITERS) }
-            }
+            PageKernel::StreamCopy => checks::stream_work(Stream::Copy, u64::from(self.invocations) * 16),
+            PageKernel::FmaFp32x8 => checks::fma_work(u64::from(self.invocations), FMA_CHAINS as u64, FMA_ITERS),
         }
     }
 
@@ -212,7 +203,8 @@ impl PageRun {
                 if inputs.len() != want_len {
                     return wrong_length(want_len, got.len(), FMA_TOLERANCE);
                 }
-                let want = reference::fma_peak(inputs, FMA_CHAINS, FMA_ITERS, FMA_M, FMA_C, FMA_STEP);
+                let Chain { m, c, step } = checks::FMA_FP32;
+                let want = reference::fma_peak(inputs, FMA_CHAINS, FMA_ITERS, m, c, step);
                 reference::compare(got, &want, FMA_TOLERANCE)
             }
         }
@@ -251,6 +243,9 @@ fn wrong_length(want: usize, got: usize, tolerance: f64) -> Verification {
 #[cfg(test)]
 mod tests {
     use super::*;
+    const FMA_M: f32 = checks::FMA_FP32.m;
+    const FMA_C: f32 = checks::FMA_FP32.c;
+    const FMA_STEP: f32 = checks::FMA_FP32.step;
 
     const LIMITS: AdapterLimits =
         AdapterLimits { max_storage_buffer_binding_size: 128 << 20, max_compute_workgroups_per_dimension: 65_535 };

@@ -4,11 +4,11 @@
 use anyhow::Result;
 use rayon::prelude::*;
 use ridge_core::Precision;
-use ridge_core::bench::kernels;
 use ridge_core::bench::reference::{self, HalfFma};
 use ridge_core::bench::result::{KernelGroup, KernelResult, ThroughputUnit, Timing, Work};
 use ridge_core::bench::rng::SplitMix64;
 use ridge_core::bench::uniforms::{FmaParams, IntensityParams};
+use ridge_core::bench::{checks, kernels};
 
 use super::exec::{Ctx, Launch, Spec, failed, params, pick_lanes};
 use super::plan::intensity_name;
@@ -20,14 +20,8 @@ impl Ctx<'_> {
         let name = format!("compute.fma.{}.x{chains}", if half { "f16" } else { "fp32" });
         let n = self.plan.fma_invocations as usize;
         let iters = if half { self.plan.f16_iters } else { self.plan.fma_iters };
-        // Exactly representable in f16 and f32; the chain converges to 1 from x0 in [1, 2), so the
-        // output depends on every step (a skipped step changes it measurably).
-        let (m, c, step) = if half {
-            (0.990_234_4_f32, 0.009_765_625_f32, 0.0625_f32)
-        } else {
-            (0.999_023_4_f32, 0.000_976_562_5_f32, 0.0625_f32)
-        };
-        let work = Work { bytes: (n * 32) as f64, flops: (n * chains * 4 * 2) as f64 * f64::from(iters) };
+        let checks::Chain { m, c, step } = checks::fma_chain(half);
+        let work = checks::fma_work(n as u64, chains as u64, iters);
         let spec = Spec {
             name: &name,
             group: KernelGroup::Compute,
@@ -44,7 +38,7 @@ impl Ctx<'_> {
             let why = format!("{iters} steps per chain is not a multiple of the kernel's {steps} per loop iteration");
             return failed(&name, KernelGroup::Compute, precision, spec.params, work, why);
         }
-        let mut a = SplitMix64::new(7).fill(n * 4, 1.0, 2.0);
+        let mut a = SplitMix64::new(checks::FMA_SEED).fill(n * 4, checks::INPUT_LOW, checks::INPUT_HIGH);
         if half {
             // Starts exact in f16 (multiples of 2^-9, as are they plus k·step, all below 4), so the
             // reference emulates the device's f16 arithmetic from the same values.
@@ -67,7 +61,7 @@ impl Ctx<'_> {
                 return reference::compare(
                     &picked_got,
                     &reference::fma_peak(&picked_a, chains, iters, m, c, step),
-                    1e-4,
+                    checks::FMA_TOLERANCE,
                 );
             }
             // f16 chains stall where a step moves them by less than half an f16 unit, so the
@@ -99,7 +93,7 @@ impl Ctx<'_> {
     pub(super) fn intensity(&self, iters: u32) -> KernelResult {
         let n = self.plan.intensity_elements as usize;
         let name = format!("intensity.{}", intensity_name(iters));
-        let (m, c) = (0.999_023_4_f32, 0.000_976_562_5_f32);
+        let checks::Chain { m, c, .. } = checks::FMA_FP32;
         let work = Work { bytes: (n * 32) as f64, flops: (n * 8) as f64 * f64::from(iters) };
         let spec = Spec {
             name: &name,
@@ -113,7 +107,7 @@ impl Ctx<'_> {
             work,
             unit: ThroughputUnit::TflopPerS,
         };
-        let a = SplitMix64::new(11).fill(n * 4, 1.0, 2.0);
+        let a = SplitMix64::new(checks::INTENSITY_SEED).fill(n * 4, checks::INPUT_LOW, checks::INPUT_HIGH);
         let run = || -> Result<(Timing, Vec<f32>)> {
             let g = self.gpu;
             let kernel = g.kernel("intensity", kernels::INTENSITY, "intensity")?;
@@ -127,7 +121,7 @@ impl Ctx<'_> {
         };
         self.conclude(spec, run(), |got| {
             let (picked_a, picked_got) = pick_lanes(&a, got, n);
-            reference::compare(&picked_got, &reference::fma_steps(&picked_a, iters, m, c), 1e-4)
+            reference::compare(&picked_got, &reference::fma_steps(&picked_a, iters, m, c), checks::FMA_TOLERANCE)
         })
     }
 }

@@ -6,11 +6,11 @@ use std::rc::Rc;
 use anyhow::Result;
 use rayon::prelude::*;
 use ridge_core::Precision;
-use ridge_core::bench::kernels;
 use ridge_core::bench::reference::{self, Stream};
 use ridge_core::bench::result::{KernelGroup, KernelResult, ThroughputUnit, Timing, Work};
 use ridge_core::bench::rng::SplitMix64;
 use ridge_core::bench::uniforms::StreamParams;
+use ridge_core::bench::{checks, kernels};
 
 use super::exec::{Ctx, Launch, Spec, StreamInputs, par_compare, par_fill, params};
 use crate::gpu::{Bindings, f32_bytes};
@@ -26,9 +26,9 @@ impl Ctx<'_> {
         // Free the previous size before allocating the next.
         *cache = None;
         let n = (bytes / 16) as usize;
-        let mut rng = SplitMix64::new(1 + n as u64);
-        let a = par_fill(&mut rng, n * 4, 1.0, 2.0);
-        let b = par_fill(&mut rng, n * 4, 1.0, 2.0);
+        let mut rng = SplitMix64::new(checks::stream_seed(n));
+        let a = par_fill(&mut rng, n * 4, checks::INPUT_LOW, checks::INPUT_HIGH);
+        let b = par_fill(&mut rng, n * 4, checks::INPUT_LOW, checks::INPUT_HIGH);
         let ab = self.gpu.storage("a", f32_bytes(&a));
         let bb = self.gpu.storage("b", f32_bytes(&b));
         let inputs = Rc::new(StreamInputs { bytes, a, b, ab, bb });
@@ -39,7 +39,7 @@ impl Ctx<'_> {
     pub(super) fn stream(&self, s: Stream, bytes: u64, group: KernelGroup) -> KernelResult {
         let n = (bytes / 16) as usize;
         let name = format!("{group}.{}", s.entry());
-        let work = Work { bytes: (s.arrays() * bytes) as f64, flops: 0.0 };
+        let work = checks::stream_work(s, bytes);
         let spec = Spec {
             name: &name,
             group,
@@ -49,7 +49,7 @@ impl Ctx<'_> {
             unit: ThroughputUnit::GbPerS,
         };
         let inputs = self.stream_inputs(bytes);
-        let scalar = 1.5f32;
+        let scalar = checks::STREAM_SCALAR;
         let run = || -> Result<(Timing, Vec<f32>)> {
             let g = self.gpu;
             let kernel = g.kernel("stream", kernels::STREAM, s.entry())?;
@@ -61,7 +61,7 @@ impl Ctx<'_> {
             Ok((timing, g.read_f32(&out, n * 4)?))
         };
         let (a, b) = (&inputs.a, &inputs.b);
-        self.conclude(spec, run(), |got| par_compare(got, 1e-6, |i| s.value(a[i], b[i], scalar)))
+        self.conclude(spec, run(), |got| par_compare(got, checks::STREAM_TOLERANCE, |i| s.value(a[i], b[i], scalar)))
     }
 
     pub(super) fn reduce(&self) -> KernelResult {

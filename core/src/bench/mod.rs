@@ -2,6 +2,7 @@
 //! browser), the CPU references that verify their output, the statistics of timing samples and
 //! the result-file types. Running the kernels on a GPU is the runner's job (`ridge-bench`).
 
+pub mod checks;
 pub mod derived;
 pub mod device;
 pub mod kernel;
