@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use clap::Args;
 use ridge_core::Catalog;
 use ridge_core::hardware::ProviderClass;
-use ridge_core::matching::{Constraints, CostMode, MatchRequest, MatchResult, rank};
+use ridge_core::matching::{Constraints, CostMode, MatchField, MatchRequest, MatchResult, rank};
 use ridge_core::units::MICRO;
 
 use super::args::{OwnedArgs, ScenarioArgs};
@@ -176,20 +176,24 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
     Ok(0)
 }
 
-/// The command-line flag of a constraint field.
-fn flag(field: &str) -> &str {
+/// The command-line flag of a request field.
+fn flag(field: MatchField) -> &'static str {
     match field {
-        "max_devices" => "max-devices",
-        "max_batch" => "max-batch",
-        "ttft_s" => "ttft",
-        "tpot_s" => "tpot",
-        "latency_s" => "latency",
-        "budget_usd_per_hour" => "budget-per-hour",
-        "budget_purchase_usd" => "budget",
-        "power_cap_w" => "power-cap",
-        "required_throughput" => "throughput",
-        "usd_per_kwh" => "usd-per-kwh",
-        other => other,
+        MatchField::MaxDevices => "max-devices",
+        MatchField::MaxBatch => "max-batch",
+        MatchField::Batch => "batch",
+        MatchField::TtftS => "ttft",
+        MatchField::TpotS => "tpot",
+        MatchField::LatencyS => "latency",
+        MatchField::BudgetUsdPerHour => "budget-per-hour",
+        MatchField::BudgetPurchaseUsd => "budget",
+        MatchField::PowerCapW => "power-cap",
+        MatchField::RequiredThroughput => "throughput",
+        MatchField::Years => "years",
+        MatchField::UsdPerKwh => "usd-per-kwh",
+        MatchField::Pue => "pue",
+        MatchField::Utilization => "utilization",
+        MatchField::Hardware => "hardware",
     }
 }
 

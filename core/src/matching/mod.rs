@@ -26,7 +26,7 @@ mod search;
 pub use explain::{Explanation, TensorParallelStep};
 pub use layout::{Layout, ScalePoint};
 pub use reasons::{Limit, Miss, Reject};
-pub use request::{Constraints, CostMode, MatchError, MatchRequest, Problem};
+pub use request::{Constraints, CostMode, MatchError, MatchField, MatchRequest, Problem};
 pub use result::{MatchResult, MatchRow, RankedBy, Rejection, Sensitivity, throughput_unit};
 
 use choose::best_for;

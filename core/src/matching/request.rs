@@ -114,9 +114,74 @@ pub struct MatchRequest<'a> {
 #[error("{field}: {problem}")]
 pub struct MatchError {
     /// The input at fault.
-    pub field: &'static str,
+    pub field: MatchField,
     /// What is wrong with it.
     pub problem: Problem,
+}
+
+/// An input of a match, by its name in the request's JSON (`Constraints` and `CostMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchField {
+    /// `max_devices`.
+    MaxDevices,
+    /// `max_batch`.
+    MaxBatch,
+    /// `batch`.
+    Batch,
+    /// `ttft_s`.
+    TtftS,
+    /// `tpot_s`.
+    TpotS,
+    /// `latency_s`.
+    LatencyS,
+    /// `budget_usd_per_hour`.
+    BudgetUsdPerHour,
+    /// `budget_purchase_usd`.
+    BudgetPurchaseUsd,
+    /// `power_cap_w`.
+    PowerCapW,
+    /// `required_throughput`.
+    RequiredThroughput,
+    /// `years` (owned).
+    Years,
+    /// `usd_per_kwh` (owned).
+    UsdPerKwh,
+    /// `pue` (owned).
+    Pue,
+    /// `utilization` (owned).
+    Utilization,
+    /// `hardware`.
+    Hardware,
+}
+
+impl MatchField {
+    /// The field's name in the request's JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchField::MaxDevices => "max_devices",
+            MatchField::MaxBatch => "max_batch",
+            MatchField::Batch => "batch",
+            MatchField::TtftS => "ttft_s",
+            MatchField::TpotS => "tpot_s",
+            MatchField::LatencyS => "latency_s",
+            MatchField::BudgetUsdPerHour => "budget_usd_per_hour",
+            MatchField::BudgetPurchaseUsd => "budget_purchase_usd",
+            MatchField::PowerCapW => "power_cap_w",
+            MatchField::RequiredThroughput => "required_throughput",
+            MatchField::Years => "years",
+            MatchField::UsdPerKwh => "usd_per_kwh",
+            MatchField::Pue => "pue",
+            MatchField::Utilization => "utilization",
+            MatchField::Hardware => "hardware",
+        }
+    }
+}
+
+impl std::fmt::Display for MatchField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// What is wrong with an input of a match.
@@ -159,11 +224,11 @@ pub enum Problem {
     UnknownHardware(String),
 }
 
-fn invalid(field: &'static str, problem: Problem) -> MatchError {
+fn invalid(field: MatchField, problem: Problem) -> MatchError {
     MatchError { field, problem }
 }
 
-fn positive(field: &'static str, v: Option<f64>) -> Result<(), MatchError> {
+fn positive(field: MatchField, v: Option<f64>) -> Result<(), MatchError> {
     match v {
         Some(x) if !(x.is_finite() && x > 0.0) => Err(invalid(field, Problem::NotPositive(x))),
         _ => Ok(()),
@@ -173,49 +238,49 @@ fn positive(field: &'static str, v: Option<f64>) -> Result<(), MatchError> {
 pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
     let c = req.constraints;
     if c.max_devices == 0 {
-        return Err(invalid("max_devices", Problem::Zero));
+        return Err(invalid(MatchField::MaxDevices, Problem::Zero));
     }
     if c.max_devices > 4096 {
-        return Err(invalid("max_devices", Problem::TooLarge { limit: 4096, got: c.max_devices }));
+        return Err(invalid(MatchField::MaxDevices, Problem::TooLarge { limit: 4096, got: c.max_devices }));
     }
     if c.max_batch == Some(0) {
-        return Err(invalid("max_batch", Problem::Zero));
+        return Err(invalid(MatchField::MaxBatch, Problem::Zero));
     }
     if c.batch == Some(0) {
-        return Err(invalid("batch", Problem::Zero));
+        return Err(invalid(MatchField::Batch, Problem::Zero));
     }
-    positive("ttft_s", c.ttft_s)?;
-    positive("tpot_s", c.tpot_s)?;
-    positive("latency_s", c.latency_s)?;
-    positive("budget_usd_per_hour", c.budget_usd_per_hour)?;
-    positive("budget_purchase_usd", c.budget_purchase_usd)?;
-    positive("power_cap_w", c.power_cap_w)?;
-    positive("required_throughput", c.required_throughput)?;
+    positive(MatchField::TtftS, c.ttft_s)?;
+    positive(MatchField::TpotS, c.tpot_s)?;
+    positive(MatchField::LatencyS, c.latency_s)?;
+    positive(MatchField::BudgetUsdPerHour, c.budget_usd_per_hour)?;
+    positive(MatchField::BudgetPurchaseUsd, c.budget_purchase_usd)?;
+    positive(MatchField::PowerCapW, c.power_cap_w)?;
+    positive(MatchField::RequiredThroughput, c.required_throughput)?;
     let family = req.workload.family();
     let decoder = matches!(family, Family::Decoder | Family::Moe);
     if !decoder && (c.ttft_s.is_some() || c.tpot_s.is_some()) {
-        return Err(invalid("ttft_s", Problem::DecoderTargets(family)));
+        return Err(invalid(MatchField::TtftS, Problem::DecoderTargets(family)));
     }
     if decoder && c.latency_s.is_some() {
-        return Err(invalid("latency_s", Problem::DecoderLatency));
+        return Err(invalid(MatchField::LatencyS, Problem::DecoderLatency));
     }
     if let CostMode::Owned { years, usd_per_kwh, pue, utilization } = req.cost {
-        positive("years", Some(years))?;
+        positive(MatchField::Years, Some(years))?;
         if !(usd_per_kwh.is_finite() && usd_per_kwh >= 0.0) {
-            return Err(invalid("usd_per_kwh", Problem::Negative(usd_per_kwh)));
+            return Err(invalid(MatchField::UsdPerKwh, Problem::Negative(usd_per_kwh)));
         }
         if !(pue.is_finite() && pue >= 1.0) {
-            return Err(invalid("pue", Problem::BelowOne(pue)));
+            return Err(invalid(MatchField::Pue, Problem::BelowOne(pue)));
         }
         if !(utilization.is_finite() && (0.0..=1.0).contains(&utilization)) {
-            return Err(invalid("utilization", Problem::NotAShare(utilization)));
+            return Err(invalid(MatchField::Utilization, Problem::NotAShare(utilization)));
         }
     } else if c.budget_purchase_usd.is_some() {
-        return Err(invalid("budget_purchase_usd", Problem::PurchaseBudgetNeedsOwned));
+        return Err(invalid(MatchField::BudgetPurchaseUsd, Problem::PurchaseBudgetNeedsOwned));
     }
     for id in &c.hardware {
         if req.catalog.hardware(id).is_none() {
-            return Err(invalid("hardware", Problem::UnknownHardware(id.clone())));
+            return Err(invalid(MatchField::Hardware, Problem::UnknownHardware(id.clone())));
         }
     }
     Ok(())
