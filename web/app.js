@@ -1,7 +1,7 @@
 // The browser tool: ridge-core compiled to WebAssembly ranks hardware for the workload as the user
 // types. The whole state lives in the URL (share it to share the comparison).
 
-import init, { catalog, deviceRoofs, family, layoutText, paretoFront, rank, roofline } from './pkg/ridge_wasm.js';
+import init, { catalog, deviceRoofs, family, layoutText, paretoFront, rank, rankCsv, roofline } from './pkg/ridge_wasm.js';
 import { draw, si } from './chart.js';
 
 const $ = (id) => document.getElementById(id);
@@ -417,13 +417,6 @@ function download(name, type, text) {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-export function toCsv(r) {
-  const cols = ['rank', 'hardware', 'devices', 'layout_text', 'batch', 'throughput_per_s', 'throughput_unit', 'usd_per_hour', 'usd_per_million',
-    'bound', 'bound_share', 'communication_share', 'ttft_s', 'tpot_s', 'latency_s', 'watts', 'joules_per_unit', 'kwh_per_year', 'provenance', 'cost_basis'];
-  const q = (v) => (v === undefined || v === null ? '' : /[",\n]/.test(String(v)) ? `"${String(v).replaceAll('"', '""')}"` : String(v));
-  return [cols.join(','), ...r.rows.map((x) => cols.map((c) => q(x[c])).join(','))].join('\n') + '\n';
-}
-
 async function loadMeasurements() {
   // Served by `ridge serve`: its measured ceilings, per catalog device, replace the bundled ones.
   try {
@@ -468,7 +461,8 @@ async function main() {
     renderCustomFields();
     update();
   });
-  $('export-csv').addEventListener('click', () => app.result && download('ridge-match.csv', 'text/csv', toCsv(app.result)));
+  // The same CSV as `ridge match --csv`, written by ridge-core for the ranking on screen.
+  $('export-csv').addEventListener('click', () => app.result && download('ridge-match.csv', 'text/csv', rankCsv(matchInput(formState()))));
   $('export-json').addEventListener('click', () => app.result && download('ridge-match.json', 'application/json', JSON.stringify(app.result, null, 2)));
   $('copy-link').addEventListener('click', async () => {
     try {

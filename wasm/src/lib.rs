@@ -315,6 +315,20 @@ pub fn rank(input: JsValue) -> Result<JsValue, JsError> {
     call(input, "match", match_impl)
 }
 
+/// The ranking as CSV, the same document as `ridge match --csv` (columns: `ridge_core::csv::
+/// MATCH_COLUMNS`): a [`MatchInput`] in, the text out.
+#[wasm_bindgen(js_name = rankCsv)]
+pub fn rank_csv(input: JsValue) -> Result<String, JsError> {
+    let input: MatchInput =
+        serde_wasm_bindgen::from_value(input).map_err(|e| js_error(format!("invalid match input: {e}")))?;
+    rank_csv_impl(&input).map_err(js_error)
+}
+
+/// [`rank_csv`] without the JavaScript types.
+pub fn rank_csv_impl(input: &MatchInput) -> Result<String, String> {
+    match_impl(input).map(|r| ridge_core::csv::match_csv(&r))
+}
+
 /// Roofline series for plotting a ranked row: a [`RowInput`] (`{query, hardware, layout,
 /// batch}`) in, a [`RooflineSeries`] out.
 #[wasm_bindgen]
@@ -383,6 +397,19 @@ mod tests {
         assert_eq!(v["schema_version"], 1);
         assert_eq!(v["scenario"]["weights"], "int8");
         assert_eq!(v["phases"][1]["phase"], "decode");
+    }
+
+    #[test]
+    fn the_page_exports_the_csv_of_ridge_match() {
+        let input: MatchInput =
+            serde_json::from_str(r#"{"query":{"workload":"dlrm-v2"},"constraints":{"max_devices":2}}"#)
+                .unwrap_or_else(|e| panic!("{e}"));
+        let csv = rank_csv_impl(&input).unwrap_or_else(|e| panic!("{e}"));
+        let rows = match_impl(&input).unwrap_or_else(|e| panic!("{e}")).rows;
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.first().copied(), Some(ridge_core::csv::MATCH_COLUMNS.join(",").as_str()));
+        assert_eq!(lines.len(), rows.len() + 1);
+        assert!(lines[1].starts_with(&format!("1,{},", rows[0].hardware)), "{}", lines[1]);
     }
 
     #[test]
