@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+mod cycles;
 mod mutants;
 mod strings;
 
@@ -14,8 +15,8 @@ const USAGE: &str = "\
 usage: cargo xtask <task>
 
 tasks:
-  ci            the whole gate: setup, fmt, clippy, strings, doc, test, wasm, web, browser, core-deps
-                (what CI runs)
+  ci            the whole gate: setup, fmt, clippy, strings, cycles, doc, test, wasm, web, browser,
+                core-deps (what CI runs)
   setup         install what the gate needs and is missing (wasm32 target; Mesa lavapipe via apt as root)
   fmt           cargo fmt --check
   clippy        cargo clippy on every target, warnings denied
@@ -27,6 +28,7 @@ tasks:
                 screenshots in target/screenshots/
   strings       no domain value compared as text in core, bench-runner or wasm (string tests
                 allowed only on text read from outside, marked `// text:`)
+  cycles        no import cycle between the top-level modules of ridge-core or ridge-bench
   core-deps     prove ridge-core depends on no I/O crate
 
 the main job:
@@ -79,7 +81,8 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
     "wasm-bindgen",
 ];
 
-const STEPS: &[&str] = &["setup", "fmt", "clippy", "strings", "doc", "test", "wasm", "web", "browser", "core-deps"];
+const STEPS: &[&str] =
+    &["setup", "fmt", "clippy", "strings", "cycles", "doc", "test", "wasm", "web", "browser", "core-deps"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -175,6 +178,7 @@ fn run_step(step: &str) -> Result<()> {
         "browser" => browser(),
         "core-deps" => core_deps(),
         "strings" => strings::check(&root()),
+        "cycles" => cycles::check(&root()),
         other => bail!("no step {other}"),
     }
 }
