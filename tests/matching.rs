@@ -130,4 +130,7 @@ fn an_owned_row_costs_purchase_and_energy_through_the_facility() {
     close(row.usd_per_hour, 0.789_070_319_634_703 * devices, "owned $/h");
     close(row.kwh_per_year.unwrap_or_default(), 4415.04 * devices, "kWh a year");
     close(row.usd_per_million, row.usd_per_hour / 3600.0 / row.throughput_per_s * 1e6, "$/M");
+    // Energy per sample: the devices' 700 W TDP over the samples per second.
+    close(row.joules_per_unit.unwrap_or_default(), 700.0 * devices / row.throughput_per_s, "J/sample");
+    close(row.watts.unwrap_or_default(), 700.0 * devices, "W");
 }

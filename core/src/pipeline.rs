@@ -152,7 +152,7 @@ pub enum PipelineError {
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
     /// A stage's estimate lacks a phase its family has (never, as `estimate` stands).
-    #[error("a pipelined stage has no {0:?} phase")]
+    #[error("a pipelined stage needs prefill and decode; its estimate has no {} phase", .0.name())]
     MissingPhase(Phase),
     /// A stage cannot be estimated.
     #[error(transparent)]

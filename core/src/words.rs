@@ -191,7 +191,7 @@ impl fmt::Display for Limit {
 impl fmt::Display for Reject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Reject::NoCloudPrice { class: Some(c) } => write!(f, "no {c:?} cloud price listed"),
+            Reject::NoCloudPrice { class: Some(c) } => write!(f, "no {} cloud price listed", provider_class(*c)),
             Reject::NoCloudPrice { class: None } => f.write_str("no cloud price listed"),
             Reject::Ownership { error } => write!(f, "{error}"),
             Reject::NoTdpForPowerCap => f.write_str("no published TDP to check the power cap against"),
@@ -222,6 +222,17 @@ impl Words for Reject {
 
     fn words(&self) -> String {
         self.to_string()
+    }
+}
+
+/// A provider class in words (the name the data files use).
+fn provider_class(c: crate::hardware::ProviderClass) -> &'static str {
+    use crate::hardware::ProviderClass;
+    match c {
+        ProviderClass::Hyperscaler => "hyperscaler",
+        ProviderClass::Neocloud => "neocloud",
+        ProviderClass::Marketplace => "marketplace",
+        ProviderClass::Serverless => "serverless",
     }
 }
 

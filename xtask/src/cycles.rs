@@ -31,9 +31,10 @@ type Graph = BTreeMap<String, BTreeSet<String>>;
 fn graph(src: &Path) -> Result<Graph> {
     let mut files = Vec::new();
     crate::strings::rust_files(src, &mut files)?;
+    let tests = crate::strings::test_files(&files)?;
     let reexports = reexports(src);
     let mut g = Graph::new();
-    for file in files {
+    for file in files.into_iter().filter(|f| !tests.contains(f)) {
         let rel = file.strip_prefix(src).unwrap_or(&file);
         let Some(first) = rel.iter().next().and_then(|c| c.to_str()) else { continue };
         let module = first.trim_end_matches(".rs").to_string();
@@ -69,9 +70,14 @@ fn reexports(src: &Path) -> BTreeMap<String, String> {
 /// root re-exports).
 fn dependencies(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for line in text.lines() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
         let code = line.trim_start();
         if code.starts_with("#[cfg(test)]") {
+            // `#[cfg(test)] mod x;` declares a test file; the code after it goes on.
+            if lines.get(i + 1).is_some_and(|next| next.trim_end().ends_with(';')) {
+                continue;
+            }
             break;
         }
         if code.starts_with("//") {

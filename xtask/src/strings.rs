@@ -33,8 +33,9 @@ pub fn check(root: &Path) -> Result<()> {
         rust_files(&root.join(dir), &mut files)?;
     }
     files.sort();
+    let tests = test_files(&files)?;
     let mut found = Vec::new();
-    for file in &files {
+    for file in files.iter().filter(|f| !tests.contains(*f)) {
         let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
         found.extend(
             scan(&text)
@@ -53,13 +54,47 @@ pub fn check(root: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Files that are test modules, declared `#[cfg(test)] mod NAME;` by a sibling or parent file:
+/// `NAME.rs` or `NAME/mod.rs` beside a `mod.rs`/`lib.rs`/`main.rs`, else in the declaring file's
+/// own directory (`a.rs` declaring `mod t;` means `a/t.rs`).
+pub fn test_files(files: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+        let lines: Vec<&str> = text.lines().collect();
+        for pair in lines.windows(2) {
+            let next = pair[1].trim();
+            if !pair[0].trim_start().starts_with("#[cfg(test)]") || !next.ends_with(';') {
+                continue;
+            }
+            let Some(name) = next.trim_start_matches("pub ").strip_prefix("mod ").map(|n| n.trim_end_matches(';'))
+            else {
+                continue;
+            };
+            let Some(dir) = file.parent() else { continue };
+            let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+            let base = if ["mod", "lib", "main"].contains(&stem) { dir.to_path_buf() } else { dir.join(stem) };
+            out.push(base.join(format!("{name}.rs")));
+            out.push(base.join(name).join("mod.rs"));
+        }
+    }
+    Ok(out)
+}
+
 /// The unmarked comparisons of one file before its test module: (line number, line).
 fn scan(text: &str) -> Vec<(usize, &str)> {
     let mut out = Vec::new();
     let mut previous = "";
-    for (i, line) in text.lines().enumerate() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, &line) in lines.iter().enumerate() {
         let code = line.trim_start();
         if code.starts_with("#[cfg(test)]") {
+            // `#[cfg(test)] mod x;` only declares a test file: the code after it goes on. An
+            // inline test module ends the code.
+            if lines.get(i + 1).is_some_and(|next| next.trim_end().ends_with(';')) {
+                previous = line;
+                continue;
+            }
             break;
         }
         let marked = line.contains(MARK) || previous.trim_start().starts_with(MARK);
@@ -96,8 +131,11 @@ mod tests {
                    fn c(l: &str) -> bool { l.starts_with(\"model name\") }\n\
                    fn d(k: &str) -> bool { k.contains(\"h2d\") }\n\
                    #[cfg(test)]\n\
+                   mod validate;\n\
+                   fn f(g: &str) -> bool { g == \"compute\" }\n\
+                   #[cfg(test)]\n\
                    mod tests { fn e(u: &str) -> bool { u == \"x\" } }\n";
         let lines: Vec<usize> = scan(src).into_iter().map(|(n, _)| n).collect();
-        assert_eq!(lines, vec![1, 5]);
+        assert_eq!(lines, vec![1, 5, 8]);
     }
 }

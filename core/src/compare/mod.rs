@@ -321,14 +321,15 @@ fn mismatch(base: &RunResult, cur: &RunResult, opts: &CompareOptions) -> (Vec<St
         hard.push(format!("suite `{}` vs `{}`", base.suite, cur.suite));
     }
     let (b, c) = (&base.device, &cur.device);
+    // (what, whether it differs, the two values in words)
     let fields = [
-        ("adapter", b.name.as_str(), c.name.as_str()),
-        ("backend", b.backend.as_str(), c.backend.as_str()),
-        ("driver", b.driver.as_str(), c.driver.as_str()),
-        ("driver version", b.driver_info.as_str(), c.driver_info.as_str()),
+        ("adapter", b.name != c.name, b.name.as_str(), c.name.as_str()),
+        ("backend", b.backend != c.backend, b.backend.as_str(), c.backend.as_str()),
+        ("driver", b.driver != c.driver, b.driver.as_str(), c.driver.as_str()),
+        ("driver version", b.driver_info != c.driver_info, b.driver_info.as_str(), c.driver_info.as_str()),
     ];
-    for (what, x, y) in fields {
-        if x != y {
+    for (what, differs, x, y) in fields {
+        if differs {
             let line = format!("{what} `{x}` vs `{y}`");
             if opts.allow_different_device { allowed.push(line) } else { hard.push(line) }
         }
@@ -411,13 +412,6 @@ fn configuration_change(baseline: &[RunResult], current: &[RunResult], name: &st
     (!b.is_empty() && !c.is_empty() && b != c).then(|| {
         format!("{name}: measured with {} in the baseline, {} in the current run", b.join(" / "), c.join(" / "))
     })
-}
-
-impl crate::bench::result::KernelResult {
-    /// `ok`, `failed` or `skipped`.
-    pub fn status_word(&self) -> &'static str {
-        self.status.as_str()
-    }
 }
 
 #[cfg(test)]

@@ -122,6 +122,18 @@ pub fn bootstrap_change_ci(base: &[f64], cur: &[f64], level: f64, resamples: usi
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_bootstrap_interval_has_the_exact_tails_of_the_median() {
+        // A constant baseline of 100 and a current run of 101..=121 (21 values): the change is
+        // k/100 for the resampled median x_k. The median of 21 draws is at most x_k with
+        // probability P(Bin(21, k/21) >= 11): 0.0557 for k = 7, 0.1313 for 8, 0.8687 for 13,
+        // 0.9443 for 14. An 80% interval cuts 10% from each side: x_8 and x_14.
+        let base = [100.0; 21];
+        let cur: Vec<f64> = (101..=121).map(f64::from).collect();
+        let (low, high) = super::bootstrap_change_ci(&base, &cur, 0.8, 4000, 1);
+        assert!((low - 0.08).abs() < 1e-9 && (high - 0.14).abs() < 1e-9, "({low}, {high})");
+    }
+
     use super::*;
 
     #[test]

@@ -211,7 +211,7 @@ pub enum Problem {
     #[error("must be between 0 and 1, got {0}")]
     NotAShare(f64),
     /// Decoder latency targets for another family.
-    #[error("time to first token and per output token apply to decoders, not to a {0:?} workload; use latency_s")]
+    #[error("time to first token and per output token apply to decoders, not to the {0} family; use latency_s")]
     DecoderTargets(Family),
     /// A per-batch latency target for a decoder.
     #[error("decoders take ttft_s and tpot_s")]
