@@ -91,7 +91,7 @@ impl SkinnyGemm {
         [(m / self.rows) as u32, (n / self.bn) as u32, 1]
     }
 
-    /// The WGSL source, entry point `gemm`, with the standard four bindings (as [`GemmTile`]).
+    /// The WGSL source, entry point `gemm`, with the standard four bindings (as [`super::GemmTile`]).
     pub fn wgsl(&self) -> String {
         use std::fmt::Write;
         assert!(self.valid(), "invalid skinny GEMM {}", self.name());
