@@ -447,14 +447,8 @@ impl Gpu {
     /// A grid covering `invocations` with workgroups of `size`, within the per-dimension limit:
     /// returns the workgroup counts and the invocations per grid row (the kernels' `stride`).
     pub fn grid(&self, invocations: u64, size: u32) -> Result<([u32; 3], u32)> {
-        let max = u64::from(self.limits.max_compute_workgroups_per_dimension).min(32_768);
-        let groups = invocations.div_ceil(u64::from(size)).max(1);
-        let x = groups.min(max);
-        let y = groups.div_ceil(x);
-        if y > max {
-            bail!("{invocations} invocations exceed the dispatch limits");
-        }
-        Ok(([x as u32, y as u32, 1], (x * u64::from(size)) as u32))
+        ridge_core::bench::checks::grid(invocations, size, self.limits.max_compute_workgroups_per_dimension)
+            .ok_or_else(|| anyhow!("{invocations} invocations exceed the dispatch limits"))
     }
 }
 

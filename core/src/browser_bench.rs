@@ -13,7 +13,6 @@ use crate::bench::result::{Throughput, ThroughputUnit, Work};
 use crate::bench::rng::SplitMix64;
 use crate::bench::stats::Summary;
 use crate::bench::uniforms::{FmaParams, StreamParams};
-use crate::units::{GB, TERA};
 
 /// A kernel the page runs, by its name in `ridge run` results.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,14 +108,7 @@ const SAMPLES: usize = 7;
 /// `ridge run`'s grid for `invocations` in workgroups of 256: at most 32,768 (or the limit) per
 /// dimension, the rest in y; the stride is the invocations of one grid row.
 pub fn grid(invocations: u32, max_per_dimension: u32) -> Result<([u32; 3], u32), PlanError> {
-    let max = u64::from(max_per_dimension.min(32_768)).max(1);
-    let groups = u64::from(invocations).div_ceil(256).max(1);
-    let x = groups.min(max);
-    let y = groups.div_ceil(x);
-    if y > max {
-        return Err(PlanError::Grid { invocations });
-    }
-    Ok(([x as u32, y as u32, 1], (x * 256) as u32))
+    checks::grid(u64::from(invocations), 256, max_per_dimension).ok_or(PlanError::Grid { invocations })
 }
 
 /// The page's kernels for an adapter, in the order it runs them.
@@ -215,17 +207,12 @@ impl PageRun {
         let work = self.work();
         let verification = self.verify(&self.inputs(), got);
         let summary = Summary::of(samples_s);
-        let throughput = summary.as_ref().filter(|_| verification.ok).map(|s| {
-            let (bytes_per_s, flops_per_s) = (work.bytes / s.median_s, work.flops / s.median_s);
-            match self.kernel {
-                PageKernel::StreamCopy => {
-                    Throughput { bytes_per_s, flops_per_s, value: bytes_per_s / GB, unit: ThroughputUnit::GbPerS }
-                }
-                PageKernel::FmaFp32x8 => {
-                    Throughput { bytes_per_s, flops_per_s, value: flops_per_s / TERA, unit: ThroughputUnit::TflopPerS }
-                }
-            }
-        });
+        let unit = match self.kernel {
+            PageKernel::StreamCopy => ThroughputUnit::GbPerS,
+            PageKernel::FmaFp32x8 => ThroughputUnit::TflopPerS,
+        };
+        let throughput =
+            summary.as_ref().filter(|_| verification.ok).map(|s| Throughput::at_median(&work, unit, s.median_s));
         PageResult { kernel: self.kernel, work, verification, summary, throughput }
     }
 }

@@ -262,13 +262,7 @@ impl<'a> Ctx<'a> {
             r.verification = Some(verification);
             return r;
         }
-        let median = timing.summary.median_s;
-        let (bytes_per_s, flops_per_s) = (work.bytes / median, work.flops / median);
-        let value = match unit {
-            ThroughputUnit::GbPerS => bytes_per_s / GB,
-            ThroughputUnit::TflopPerS => flops_per_s / TERA,
-        };
-        let throughput = Throughput { bytes_per_s, flops_per_s, value, unit };
+        let throughput = Throughput::at_median(&work, unit, timing.summary.median_s);
         KernelResult {
             name: name.into(),
             group,

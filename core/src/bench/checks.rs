@@ -64,9 +64,36 @@ pub fn stream_work(kernel: Stream, bytes: u64) -> Work {
     Work { bytes: (kernel.arrays() * bytes) as f64, flops: 0.0 }
 }
 
+/// Workgroups per grid dimension at most (a cap under every adapter's limit that keeps a row of
+/// the grid within what WebGPU guarantees).
+pub const MAX_WORKGROUPS_PER_DIMENSION: u32 = 32_768;
+
+/// A grid covering `invocations` with workgroups of `size`: as many workgroups in x as the
+/// adapter's per-dimension limit (and [`MAX_WORKGROUPS_PER_DIMENSION`]) allow, the rest in y.
+/// Returns the workgroup counts and the invocations of one grid row (the kernels' `stride`), or
+/// `None` when the grid does not fit.
+pub fn grid(invocations: u64, size: u32, max_per_dimension: u32) -> Option<([u32; 3], u32)> {
+    let max = u64::from(max_per_dimension.min(MAX_WORKGROUPS_PER_DIMENSION)).max(1);
+    let groups = invocations.div_ceil(u64::from(size.max(1))).max(1);
+    let x = groups.min(max);
+    let y = groups.div_ceil(x);
+    (y <= max).then(|| ([x as u32, y as u32, 1], (x * u64::from(size)) as u32))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grids_are_counted_by_hand() {
+        // 1,000 invocations in workgroups of 256: 4 workgroups in one row of 1,024 invocations.
+        assert_eq!(grid(1000, 256, 65_535), Some(([4, 1, 1], 1024)));
+        // 2^24 vec4 in workgroups of 256: 65,536 workgroups, 32,768 a row, two rows.
+        assert_eq!(grid(1 << 24, 256, 65_535), Some(([32_768, 2, 1], 32_768 * 256)));
+        // A limit of 100 per dimension holds at most 100 x 100 workgroups.
+        assert_eq!(grid(100 * 100 * 64, 64, 100), Some(([100, 100, 1], 6400)));
+        assert_eq!(grid(100 * 100 * 64 + 1, 64, 100), None);
+    }
 
     #[test]
     fn work_is_counted_by_hand() {

@@ -245,6 +245,18 @@ pub struct Throughput {
     pub unit: ThroughputUnit,
 }
 
+impl Throughput {
+    /// The throughput of `work` done in `median_s` seconds, its figure in `unit`.
+    pub fn at_median(work: &Work, unit: ThroughputUnit, median_s: f64) -> Throughput {
+        Throughput {
+            bytes_per_s: work.bytes / median_s,
+            flops_per_s: work.flops / median_s,
+            value: unit.amount(work) / median_s,
+            unit,
+        }
+    }
+}
+
 /// One kernel's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KernelResult {
