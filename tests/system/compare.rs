@@ -1,4 +1,4 @@
-//! `ridge compare` end to end: two quick runs on lavapipe, a copy slowed by 20%, a different
+//! `ridge compare` end to end: two quick runs on lavapipe, a copy at a third of the throughput, a different
 //! device, and files that are not results. (The statistics themselves are tested on synthetic
 //! samples with known truth in `ridge-core`'s `compare` module.)
 
@@ -53,7 +53,10 @@ fn two_runs_compare_clean_and_a_slowed_copy_is_caught() {
     // Lavapipe is Vulkan emulated on two shared CPU cores: between two runs its throughput drifts
     // by tens of percent, so a pair of runs is held to a 50% threshold, and a pair that still
     // shows a regression is run once more (the test fails only when both pairs do). The slowed
-    // copy below is judged at the default 5%.
+    // copy below is judged at the default 5%, but against the runs' own noise floor: on lavapipe
+    // a kernel's robust spread reaches 30-48% (seen in a clean CI run), where a 20% loss is rightly
+    // inconclusive, so the copy runs at a third of the throughput (-67%), past any such floor.
+    // Detecting small changes in low noise is core's unit tests' job (compare::tests).
     let mut last = String::new();
     let mut b = String::new();
     let clean = (0..2).any(|attempt| {
@@ -69,18 +72,18 @@ fn two_runs_compare_clean_and_a_slowed_copy_is_caught() {
     });
     assert!(clean, "two runs of the same build reported a regression twice:\n{last}");
 
-    let c = edited(&b, "cmp-c.json", |v| slowed(v, 0.8));
+    let c = edited(&b, "cmp-c.json", |v| slowed(v, 1.0 / 3.0));
     let md = scratch("cmp.md").display().to_string();
     let bmf = scratch("cmp-bmf.json").display().to_string();
     let (code, out, err) = ridge(&["compare", &b, &c, "--summary", &md, "--bmf", &bmf, "--json"]);
-    assert_eq!(code, 1, "a 20% loss must fail the comparison:\n{out}\n{err}");
+    assert_eq!(code, 1, "a loss of two thirds must fail the comparison:\n{out}\n{err}");
     let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
     assert_eq!(v["exit_code"], 1);
     let kernels = v["comparison"]["kernels"].as_array().cloned().unwrap_or_default();
     assert!(kernels.iter().any(|k| k["verdict"] == "regressed"), "{out}");
     for k in kernels.iter().filter(|k| k["verdict"] == "regressed") {
         let change = k["change"].as_f64().unwrap_or(0.0);
-        assert!((change + 0.2).abs() < 0.02, "{k}");
+        assert!((change + 2.0 / 3.0).abs() < 0.02, "{k}");
     }
     assert!(!kernels.iter().any(|k| k["verdict"] == "improved"), "{out}");
 
