@@ -7,6 +7,7 @@ mod datasets;
 mod fidelity;
 mod matching;
 mod model;
+mod serving;
 mod training;
 
 use ridge_core::Catalog;

@@ -329,7 +329,13 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
                 return Err(ScenarioError::EncoderNeedsSequence.into());
             }
             let seq = f64::from(s.prompt_tokens);
-            let shape = PassShape { batch: f64::from(s.batch), new_tokens: seq, past_tokens: 0.0, logits_rows: 0.0 };
+            let shape = PassShape {
+                batch: f64::from(s.batch),
+                new_tokens: seq,
+                past_tokens: 0.0,
+                logits_rows: 0.0,
+                chunk: None,
+            };
             let ops = t.forward_ops(shape, &s, n);
             let footprint = memory::transformer_inference(t, &s, 0.0, seq, n, capacity);
             phases.push(ctx.phase(Phase::Step, &ops, 1.0, f64::from(s.batch), footprint)?);
@@ -359,14 +365,16 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
                     memory::transformer_inference(t, &s, context, in_flight, n, capacity)
                 }
             };
-            let prefill = PassShape { batch: local, new_tokens: prompt, past_tokens: 0.0, logits_rows: local };
+            let prefill =
+                PassShape { batch: local, new_tokens: prompt, past_tokens: 0.0, logits_rows: local, chunk: None };
             let ops = ops_for(prefill);
             phases.push(ctx.phase(Phase::Prefill, &ops, 1.0, batch * prompt, footprint_for(prompt, prompt))?);
 
             // Each decode step attends to the prompt plus the tokens generated so far; every
             // operation's cost is linear in the context, so the mean context gives the mean step.
             let mean_past = prompt + (output - 1.0) / 2.0;
-            let decode = PassShape { batch: local, new_tokens: 1.0, past_tokens: mean_past, logits_rows: local };
+            let decode =
+                PassShape { batch: local, new_tokens: 1.0, past_tokens: mean_past, logits_rows: local, chunk: None };
             let ops = ops_for(decode);
             phases.push(ctx.phase(Phase::Decode, &ops, output, batch, footprint_for(prompt + output, 1.0))?);
         }

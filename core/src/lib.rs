@@ -43,6 +43,7 @@ pub mod ops;
 pub mod pipeline;
 pub mod provenance;
 pub mod roofline;
+pub mod serving;
 pub mod units;
 pub mod words;
 pub mod workload;

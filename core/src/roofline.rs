@@ -300,6 +300,110 @@ fn note(notes: &mut Vec<Note>, n: Note) {
     }
 }
 
+/// One operation's times on a roofline.
+struct Timing {
+    timed_at: Option<Precision>,
+    flops: f64,
+    bytes: f64,
+    link_bytes: f64,
+    compute_s: f64,
+    memory_s: f64,
+    link_s: f64,
+    overhead_s: f64,
+    bound: Bound,
+}
+
+impl Timing {
+    fn seconds(&self) -> f64 {
+        self.compute_s.max(self.memory_s).max(self.link_s) + self.overhead_s
+    }
+}
+
+/// Times one operation: compute, memory and link time, the fixed overhead per instance, and
+/// which bounds it.
+fn time(
+    op: &Operation,
+    c: &Ceilings,
+    calibration: &Calibration,
+    kernel_overhead_s: f64,
+    notes: &mut Vec<Note>,
+) -> Result<Timing, RooflineError> {
+    let flops = op.flops();
+    let bytes = op.memory_bytes();
+    let (compute_s, timed_at) = match op.kind.compute_precision() {
+        Some(p) if flops > 0.0 => {
+            let (q, ceiling) = match c.compute_for(p) {
+                Some(found) => found,
+                None if matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) => {
+                    // Vector work: time it at the slowest peak the device publishes.
+                    let slowest = c.compute_flops_per_s.iter().min_by(|a, b| a.1.per_s.total_cmp(&b.1.per_s));
+                    let Some((&q, ceiling)) = slowest else {
+                        return Err(RooflineError::NoPeak {
+                            hardware: c.hardware.clone(),
+                            precision: p,
+                            op: op.name.clone(),
+                        });
+                    };
+                    note(
+                        notes,
+                        Note::VectorWorkAtSlowestPeak { hardware: c.hardware.clone(), precision: p, timed_at: q },
+                    );
+                    (q, ceiling)
+                }
+                None => {
+                    return Err(RooflineError::NoPeak {
+                        hardware: c.hardware.clone(),
+                        precision: p,
+                        op: op.name.clone(),
+                    });
+                }
+            };
+            if q != p && !matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) {
+                note(notes, Note::PrecisionFallback { hardware: c.hardware.clone(), precision: p, timed_at: q });
+            }
+            let cal = calibration;
+            let fraction = match (&op.kind, ceiling.basis) {
+                (_, Basis::Measured) => 1.0,
+                (OpKind::Gemm { .. }, _) if q.bytes() <= 1.0 => cal.gemm_compute_8bit,
+                (OpKind::Gemm { .. }, _) => cal.gemm_compute,
+                (OpKind::Attention { .. }, _) => cal.attention_compute,
+                _ => 1.0,
+            };
+            (flops / (ceiling.per_s * fraction), Some(q))
+        }
+        _ => (0.0, None),
+    };
+    let memory_fraction = match (&op.kind, c.memory_bytes_per_s.basis) {
+        (_, Basis::Measured) => 1.0,
+        (OpKind::EmbeddingBag { .. }, _) => calibration.gather_memory,
+        _ => calibration.memory,
+    };
+    let memory_s = bytes / (c.memory_bytes_per_s.per_s * memory_fraction);
+    let (link_s, link_bytes, link_bound) = match op.kind.link_bytes() {
+        None => (0.0, 0.0, Bound::Interconnect),
+        Some((link, per_instance)) => {
+            let (mut rate, latency, bound) = link_rate(op, link, c, notes)?;
+            if matches!(op.kind, OpKind::Collective { .. }) && bound == Bound::Interconnect {
+                rate *= calibration.collective_link;
+            }
+            let steps = match op.kind {
+                OpKind::Collective { kind, group, .. } => kind.latency_steps(group),
+                _ => 1.0,
+            };
+            let total = op.count * per_instance;
+            (total / rate + op.count * steps * latency, total, bound)
+        }
+    };
+    let overhead_s = op.count * kernel_overhead_s;
+    let (busy, mut bound) = [(compute_s, Bound::Compute), (memory_s, Bound::Memory), (link_s, link_bound)]
+        .into_iter()
+        .fold((0.0, Bound::Memory), |best, x| if x.0 > best.0 { x } else { best });
+    if overhead_s > busy {
+        bound = Bound::Overhead;
+    }
+    Ok(Timing { timed_at, flops, bytes, link_bytes, compute_s, memory_s, link_s, overhead_s, bound })
+}
+
 /// Places operations on a device's roofline, datasheet ceilings scaled by `calibration` and
 /// `kernel_overhead_s` added per kernel instance.
 pub fn evaluate(
@@ -311,101 +415,42 @@ pub fn evaluate(
     let mut notes = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
-        let flops = op.flops();
-        let bytes = op.memory_bytes();
-        let (compute_s, timed_at) = match op.kind.compute_precision() {
-            Some(p) if flops > 0.0 => {
-                let (q, ceiling) = match c.compute_for(p) {
-                    Some(found) => found,
-                    None if matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) => {
-                        // Vector work: time it at the slowest peak the device publishes.
-                        let slowest = c.compute_flops_per_s.iter().min_by(|a, b| a.1.per_s.total_cmp(&b.1.per_s));
-                        let Some((&q, ceiling)) = slowest else {
-                            return Err(RooflineError::NoPeak {
-                                hardware: c.hardware.clone(),
-                                precision: p,
-                                op: op.name.clone(),
-                            });
-                        };
-                        note(
-                            &mut notes,
-                            Note::VectorWorkAtSlowestPeak { hardware: c.hardware.clone(), precision: p, timed_at: q },
-                        );
-                        (q, ceiling)
-                    }
-                    None => {
-                        return Err(RooflineError::NoPeak {
-                            hardware: c.hardware.clone(),
-                            precision: p,
-                            op: op.name.clone(),
-                        });
-                    }
-                };
-                if q != p && !matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) {
-                    note(
-                        &mut notes,
-                        Note::PrecisionFallback { hardware: c.hardware.clone(), precision: p, timed_at: q },
-                    );
-                }
-                let cal = calibration;
-                let fraction = match (&op.kind, ceiling.basis) {
-                    (_, Basis::Measured) => 1.0,
-                    (OpKind::Gemm { .. }, _) if q.bytes() <= 1.0 => cal.gemm_compute_8bit,
-                    (OpKind::Gemm { .. }, _) => cal.gemm_compute,
-                    (OpKind::Attention { .. }, _) => cal.attention_compute,
-                    _ => 1.0,
-                };
-                (flops / (ceiling.per_s * fraction), Some(q))
-            }
-            _ => (0.0, None),
-        };
-        let memory_fraction = match (&op.kind, c.memory_bytes_per_s.basis) {
-            (_, Basis::Measured) => 1.0,
-            (OpKind::EmbeddingBag { .. }, _) => calibration.gather_memory,
-            _ => calibration.memory,
-        };
-        let memory_s = bytes / (c.memory_bytes_per_s.per_s * memory_fraction);
-        let (link_s, link_bytes, link_bound) = match op.kind.link_bytes() {
-            None => (0.0, 0.0, Bound::Interconnect),
-            Some((link, per_instance)) => {
-                let (mut rate, latency, bound) = link_rate(op, link, c, &mut notes)?;
-                if matches!(op.kind, OpKind::Collective { .. }) && bound == Bound::Interconnect {
-                    rate *= calibration.collective_link;
-                }
-                let steps = match op.kind {
-                    OpKind::Collective { kind, group, .. } => kind.latency_steps(group),
-                    _ => 1.0,
-                };
-                let total = op.count * per_instance;
-                (total / rate + op.count * steps * latency, total, bound)
-            }
-        };
-        let overhead_s = op.count * kernel_overhead_s;
-        let (busy, mut bound) = [(compute_s, Bound::Compute), (memory_s, Bound::Memory), (link_s, link_bound)]
-            .into_iter()
-            .fold((0.0, Bound::Memory), |best, x| if x.0 > best.0 { x } else { best });
-        if overhead_s > busy {
-            bound = Bound::Overhead;
-        }
+        let t = time(op, c, calibration, kernel_overhead_s, &mut notes)?;
         out.push(OpEstimate {
             name: op.name.clone(),
             op: op.kind.label().to_string(),
             count: op.count,
             role: op.role,
-            timed_at,
-            flops,
-            bytes,
-            link_bytes,
-            arithmetic_intensity: (bytes > 0.0).then(|| flops / bytes),
-            compute_s,
-            memory_s,
-            link_s,
-            overhead_s,
-            seconds: busy + overhead_s,
-            bound,
+            timed_at: t.timed_at,
+            flops: t.flops,
+            bytes: t.bytes,
+            link_bytes: t.link_bytes,
+            arithmetic_intensity: (t.bytes > 0.0).then(|| t.flops / t.bytes),
+            compute_s: t.compute_s,
+            memory_s: t.memory_s,
+            link_s: t.link_s,
+            overhead_s: t.overhead_s,
+            seconds: t.seconds(),
+            bound: t.bound,
         });
     }
     Ok(summarise(out, notes))
+}
+
+/// The seconds `ops` take on the roofline, as [`evaluate`] sums them, without the per-operation
+/// detail (what a search that times many steps needs); remarks go to `notes`.
+pub fn seconds(
+    ops: &[Operation],
+    c: &Ceilings,
+    calibration: &Calibration,
+    kernel_overhead_s: f64,
+    notes: &mut Vec<Note>,
+) -> Result<f64, RooflineError> {
+    let mut total = 0.0;
+    for op in ops {
+        total += time(op, c, calibration, kernel_overhead_s, notes)?.seconds();
+    }
+    Ok(total)
 }
 
 fn link_rate(

@@ -395,6 +395,21 @@ pub struct PassShape {
     /// Rows that go through the output head (last token per sequence at inference, every token
     /// in training, none for an encoder).
     pub logits_rows: f64,
+    /// Prompt tokens processed in the same pass (continuous batching's chunked prefill): they
+    /// join every matrix multiply; their attention is a kernel of its own.
+    pub chunk: Option<PromptChunk>,
+}
+
+/// Prompt tokens riding along with a pass: `sequences` prompts, `tokens` new tokens each, each
+/// attending to `past_tokens` already cached before them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PromptChunk {
+    /// Prompts (may be fractional: an average over steps).
+    pub sequences: f64,
+    /// New tokens per prompt in this pass.
+    pub tokens: f64,
+    /// Tokens of each prompt already cached by earlier chunks.
+    pub past_tokens: f64,
 }
 
 /// Why a workload cannot be split as asked.

@@ -2,7 +2,7 @@
 //! devices, and one training step (forward, loss, backward, recomputation, Adam).
 
 use super::transformer::{Architecture, FfnKind, Norm, Position, Transformer};
-use super::{PassShape, Recompute, Scenario, SplitError, Training};
+use super::{PassShape, PromptChunk, Recompute, Scenario, SplitError, Training};
 use crate::ops::{CollectiveKind, Link, OpKind, Operation, Role};
 use crate::units::Precision;
 
@@ -72,7 +72,8 @@ impl Transformer {
         let hd = f64::from(self.head_dim());
         let heads = f64::from(self.heads) / t;
         let kv_heads = (f64::from(self.kv_heads()) / t).max(1.0);
-        let tokens = shape.batch * shape.new_tokens;
+        let chunk = shape.chunk.unwrap_or(PromptChunk { sequences: 0.0, tokens: 0.0, past_tokens: 0.0 });
+        let tokens = shape.batch * shape.new_tokens + chunk.sequences * chunk.tokens;
         let layers = f64::from(self.layers);
         let ab = a.bytes();
         let gemm = |m: f64, k: f64, n: f64| OpKind::Gemm { m, n, k, a, b: w, c: a, compute: a };
@@ -108,23 +109,29 @@ impl Transformer {
         if self.position == Position::Rope {
             ops.push(Operation::new("attn.rope", layers, elementwise(tokens * (heads + kv_heads) * hd, 1.0, 1.0, 3.0)));
         }
-        ops.push(Operation::new(
-            "attn.sdpa",
-            layers,
-            OpKind::Attention {
-                batch: shape.batch,
-                heads,
-                kv_heads,
-                q_len: shape.new_tokens,
-                kv_len: shape.past_tokens + shape.new_tokens,
-                head_dim: hd,
-                causal: self.architecture == Architecture::Decoder,
-                fused: s.fused_attention,
-                backward: false,
-                act: a,
-                kv: kvp,
-            },
-        ));
+        let attention = |batch: f64, q_len: f64, past: f64| OpKind::Attention {
+            batch,
+            heads,
+            kv_heads,
+            q_len,
+            kv_len: past + q_len,
+            head_dim: hd,
+            causal: self.architecture == Architecture::Decoder,
+            fused: s.fused_attention,
+            backward: false,
+            act: a,
+            kv: kvp,
+        };
+        if shape.batch > 0.0 {
+            ops.push(Operation::new("attn.sdpa", layers, attention(shape.batch, shape.new_tokens, shape.past_tokens)));
+        }
+        if chunk.sequences > 0.0 && chunk.tokens > 0.0 {
+            ops.push(Operation::new(
+                "attn.sdpa.prefill",
+                layers,
+                attention(chunk.sequences, chunk.tokens, chunk.past_tokens),
+            ));
+        }
         ops.push(Operation::new("attn.out", layers, gemm(tokens, heads * hd, h)));
 
         let ffn = f64::from(self.ffn) / t;
@@ -212,7 +219,8 @@ impl Transformer {
         let micro = f64::from(training.micro_batch_sequences.max(1));
         let seq = f64::from(s.prompt_tokens);
         let steps = f64::from(s.batch) / micro;
-        let shape = PassShape { batch: micro, new_tokens: seq, past_tokens: 0.0, logits_rows: micro * seq };
+        let shape =
+            PassShape { batch: micro, new_tokens: seq, past_tokens: 0.0, logits_rows: micro * seq, chunk: None };
         let (forward, blocks) = self.split_forward_ops(shape, s, tp, 1);
         let vocab = f64::from(self.vocab) / f64::from(tp);
         let logits = micro * seq * vocab;
@@ -327,7 +335,7 @@ mod tests {
     #[test]
     fn decode_flops_are_about_two_per_parameter() {
         let t = llama_7b();
-        let shape = PassShape { batch: 1.0, new_tokens: 1.0, past_tokens: 0.0, logits_rows: 1.0 };
+        let shape = PassShape { batch: 1.0, new_tokens: 1.0, past_tokens: 0.0, logits_rows: 1.0, chunk: None };
         let flops: f64 = t.forward_ops(shape, &scenario(), 1).iter().map(Operation::flops).sum();
         // 2 FLOPs per non-embedding parameter, plus a sliver of attention and element-wise work.
         let matmul_params = t.parameters() - f64::from(t.vocab * t.hidden);
@@ -337,7 +345,7 @@ mod tests {
     #[test]
     fn tensor_parallel_splits_the_work() {
         let t = llama_7b();
-        let shape = PassShape { batch: 8.0, new_tokens: 1.0, past_tokens: 512.0, logits_rows: 8.0 };
+        let shape = PassShape { batch: 8.0, new_tokens: 1.0, past_tokens: 512.0, logits_rows: 8.0, chunk: None };
         let one: f64 = t.forward_ops(shape, &scenario(), 1).iter().map(Operation::flops).sum();
         let four: f64 = t.forward_ops(shape, &scenario(), 4).iter().map(Operation::flops).sum();
         assert!(four < one / 3.9 && four > one / 4.1, "{one} {four}");

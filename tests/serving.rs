@@ -1,0 +1,165 @@
+//! Continuous batching: the step against hand-computed rooflines, the KV bound, the mean-value
+//! queueing model against a discrete-event simulation of the same engine, and bad input.
+
+use ridge_core::roofline::CalibrationMode;
+use ridge_core::serving::{Engine, Load, ServeRequest, Server, ServingError, simulate};
+use ridge_core::{Catalog, Workload};
+
+use crate::catalog;
+
+fn request<'a>(c: &'a Catalog, w: &'a str, hw: &str, devices: u32, engine: Engine) -> ServeRequest<'a> {
+    let workload: &Workload = c.workloads.iter().find(|x| x.id == w).unwrap_or_else(|| panic!("no {w}"));
+    ServeRequest {
+        workload,
+        hardware: c.hardware(hw).unwrap_or_else(|| panic!("no {hw}")),
+        measurement: None,
+        devices,
+        expert_parallel: false,
+        scenario: workload.defaults,
+        calibration: CalibrationMode::Off,
+        engine,
+    }
+}
+
+fn server<'a>(req: &ServeRequest<'a>) -> Server<'a> {
+    Server::new(req).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Llama 3.1 8B's published shape: hidden 4096, 32 layers, 8 KV heads of 128, vocabulary
+/// 128,256, 8,030,261,248 parameters.
+const LLAMA_8B_PARAMS: f64 = 8_030_261_248.0;
+
+#[test]
+fn a_decode_step_reads_the_weights_once_and_every_kv_cache() {
+    let c = catalog();
+    let none = Engine { kernel_launch_s: 0.0, ..Engine::DEFAULT };
+    let mut s = server(&request(&c, "llama-3.1-8b", "h100-sxm", 1, none));
+    // One sequence at 2,048 tokens of context, bf16: every weight but the input embedding
+    // (the lookup reads one row) is read once; the KV cache is 2 x 32 layers x 8 heads x 128
+    // x 2 bytes = 131,072 bytes a token. H100 SXM: 3,350 GB/s.
+    let weights = (LLAMA_8B_PARAMS - 128_256.0 * 4096.0) * 2.0;
+    let kv = 131_072.0 * 2048.0;
+    let hand = (weights + kv) / 3350e9;
+    let step = s.step_seconds(1.0, 2049.0, 0.0).unwrap_or_else(|e| panic!("{e}"));
+    assert!((step / hand - 1.0).abs() < 0.01, "step {step} s, by hand {hand} s");
+    // 64 sequences read their own caches: 63 more caches on top of the same weights.
+    let step64 = s.step_seconds(64.0, 2049.0, 0.0).unwrap_or_else(|e| panic!("{e}"));
+    let hand64 = (weights + 64.0 * kv) / 3350e9;
+    assert!((step64 / hand64 - 1.0).abs() < 0.03, "64 sequences: {step64} s, by hand {hand64} s");
+    // A 2,048-token prompt chunk alongside is compute bound: 2 FLOPs per weight per token at
+    // 989 TFLOP/s (bf16 dense) for its matrix multiplies alone.
+    let mixed = s.step_seconds(1.0, 2049.0, 2048.0).unwrap_or_else(|e| panic!("{e}"));
+    let gemm = 2.0 * (LLAMA_8B_PARAMS - 128_256.0 * 4096.0) * 2049.0 / 989e12;
+    assert!(mixed > gemm && mixed < gemm * 1.15, "mixed step {mixed} s, its GEMMs alone {gemm} s");
+}
+
+#[test]
+fn each_kernel_pays_its_launch() {
+    let c = catalog();
+    let at = |launch: f64| {
+        let mut s =
+            server(&request(&c, "llama-3.1-8b", "h100-sxm", 1, Engine { kernel_launch_s: launch, ..Engine::DEFAULT }));
+        s.step_seconds(1.0, 100.0, 0.0).unwrap_or_else(|e| panic!("{e}"))
+    };
+    // Per layer: 2 norms, QKV, rotary, attention, output, up, activation, down, 2 residual adds
+    // (11 x 32 = 352); the embedding, the final norm and the logits: 355 kernels, 2 us each.
+    let extra = at(2e-6) - at(0.0);
+    assert!((extra - 355.0 * 2e-6).abs() < 1e-9, "{extra}");
+}
+
+#[test]
+fn the_kv_cache_bounds_the_sequences_in_flight() {
+    let c = catalog();
+    let s = server(&request(&c, "llama-3.1-70b", "h200-sxm", 4, Engine::DEFAULT));
+    // TP4, bf16, 2,048 + 256 tokens: each device holds 2 of the 8 KV heads, 2 x 80 x 2 x 128 x 2
+    // = 81,920 bytes a token, for a mean context of 2,048 + 128 + 8 (half a 16-token block).
+    // Weights 70,553,706,496 x 2 / 4; one 8,192-token step's buffers: 8,192 x (2 x 8,192 +
+    // 2,560 + 3 x 7,168) x 2 bytes and the fp32 logits of one row (128,256 / 4 x 4). 90% of
+    // 141 GB usable.
+    let per_sequence: f64 = 81_920.0 * (2048.0 + 128.0 + 8.0);
+    let weights = 70_553_706_496.0 * 2.0 / 4.0;
+    let buffers = 8192.0 * (2.0 * 8192.0 + 2560.0 + 3.0 * 7168.0) * 2.0 + 128_256.0;
+    let hand = ((141e9 * 0.9 - weights - buffers) / per_sequence).floor() as u32;
+    assert_eq!(s.max_concurrency(), hand);
+}
+
+#[test]
+fn the_mean_value_model_agrees_with_a_simulation_of_the_engine() {
+    let c = catalog();
+    let mut req = request(&c, "llama-3.1-8b", "h100-sxm", 1, Engine::DEFAULT);
+    req.scenario.prompt_tokens = 512;
+    req.scenario.output_tokens = 64;
+    let mut s = server(&req);
+    let within = |what: &str, model: f64, sim: f64, tolerance: f64| {
+        let e = model / sim - 1.0;
+        println!("{what}: model {model:.5}, simulation {sim:.5} ({:+.1}%)", e * 100.0);
+        assert!(e.abs() <= tolerance, "{what}: model {model} vs simulation {sim}");
+    };
+    // Closed loops: users spread over the cycle.
+    for conc in [1.0, 16.0, 64.0] {
+        let a = s.at_concurrency(conc).unwrap_or_else(|e| panic!("{e}"));
+        let d = simulate(&mut s, Load::Concurrency(conc), 200, 1000, 7).unwrap_or_else(|e| panic!("{e}"));
+        within(&format!("C{conc} TTFT"), a.ttft_s, d.ttft_s, 0.10);
+        within(&format!("C{conc} TPOT"), a.tpot_s, d.tpot_s, 0.10);
+        within(&format!("C{conc} requests/s"), a.requests_per_s, d.requests_per_s, 0.10);
+    }
+    // Random arrivals at half the saturation rate and at 90% of it.
+    let saturation = s.saturation().unwrap_or_else(|e| panic!("{e}")).requests_per_s;
+    for (load, tolerance) in [(0.5, 0.10), (0.9, 0.30)] {
+        let rate = saturation * load;
+        let a = s.at_rate(rate).unwrap_or_else(|e| panic!("{e}"));
+        let d = simulate(&mut s, Load::Rate(rate), 3000, 10_000, 11).unwrap_or_else(|e| panic!("{e}"));
+        within(&format!("{load} of saturation TTFT"), a.ttft_s, d.ttft_s, tolerance);
+        within(&format!("{load} of saturation TPOT"), a.tpot_s, d.tpot_s, tolerance);
+    }
+}
+
+#[test]
+fn continuous_batching_answers_in_a_step_where_a_static_batch_prefills_them_all() {
+    let c = catalog();
+    let mut s = server(&request(&c, "llama-3.1-70b", "h100-sxm", 4, Engine::DEFAULT));
+    let p = s.at_concurrency(64.0).unwrap_or_else(|e| panic!("{e}"));
+    // A static batch of 64 prefills 64 x 2,048 tokens before anyone's first token: 131,072
+    // tokens x 2 x 70.6 GFLOP over 4 x 989 TFLOP/s, 4.7 s at the very least.
+    let static_floor = 64.0 * 2048.0 * 2.0 * 70.55e9 / (4.0 * 989e12);
+    assert!(p.ttft_s < static_floor / 10.0, "continuous TTFT {} s vs static floor {static_floor} s", p.ttft_s);
+    // Throughput per device rises with concurrency, speed per user falls.
+    let curve = s.curve(u32::MAX).unwrap_or_else(|e| panic!("{e}"));
+    for w in curve.windows(2) {
+        assert!(w[1].output_tokens_per_s_per_device > w[0].output_tokens_per_s_per_device, "{w:?}");
+        assert!(w[1].tokens_per_s_per_user < w[0].tokens_per_s_per_user, "{w:?}");
+    }
+}
+
+#[test]
+fn bad_loads_and_settings_are_refused_in_their_own_terms() {
+    let c = catalog();
+    let mut s = server(&request(&c, "llama-3.1-8b", "h100-sxm", 1, Engine::DEFAULT));
+    for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        assert!(matches!(s.at_concurrency(bad), Err(ServingError::Load { what: "concurrency", .. })), "{bad}");
+        assert!(matches!(s.at_rate(bad), Err(ServingError::Load { what: "rate", .. })), "{bad}");
+    }
+    let max = s.max_concurrency();
+    assert_eq!(
+        s.at_concurrency(f64::from(max) + 1.0),
+        Err(ServingError::OverKvCapacity { concurrency: f64::from(max) + 1.0, max })
+    );
+    let saturation = s.saturation().unwrap_or_else(|e| panic!("{e}")).requests_per_s;
+    assert!(matches!(s.at_rate(saturation * 2.0), Err(ServingError::Saturated { .. })));
+    let zero = Engine { token_budget: 0, ..Engine::DEFAULT };
+    assert!(matches!(Server::new(&request(&c, "llama-3.1-8b", "h100-sxm", 1, zero)), Err(ServingError::Engine { .. })));
+    let negative = Engine { kernel_launch_s: -1e-6, ..Engine::DEFAULT };
+    assert!(matches!(
+        Server::new(&request(&c, "llama-3.1-8b", "h100-sxm", 1, negative)),
+        Err(ServingError::Engine { .. })
+    ));
+    // An encoder is not served token by token.
+    assert!(matches!(
+        Server::new(&request(&c, "bert-large", "h100-sxm", 1, Engine::DEFAULT)),
+        Err(ServingError::NotADecoder { .. })
+    ));
+    // 405B in bf16 on one H100 leaves no room at all.
+    let mut big = request(&c, "llama-3.1-405b", "h100-sxm", 1, Engine::DEFAULT);
+    big.scenario.weights = ridge_core::Precision::Bf16;
+    assert!(matches!(Server::new(&big), Err(ServingError::DoesNotFit { .. })));
+}
