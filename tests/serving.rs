@@ -80,7 +80,8 @@ fn the_kv_cache_bounds_the_sequences_in_flight() {
     let weights = 70_553_706_496.0 * 2.0 / 4.0;
     let buffers = 8192.0 * (2.0 * 8192.0 + 2560.0 + 3.0 * 7168.0) * 2.0 + 128_256.0;
     let hand = ((141e9 * 0.9 - weights - buffers) / per_sequence).floor() as u32;
-    assert_eq!(s.max_concurrency(), hand);
+    assert_eq!(s.kv_max_concurrency(), hand);
+    assert_eq!(s.max_concurrency(), hand.min(Engine::DEFAULT.max_sequences));
 }
 
 #[test]
@@ -142,7 +143,7 @@ fn bad_loads_and_settings_are_refused_in_their_own_terms() {
     let max = s.max_concurrency();
     assert_eq!(
         s.at_concurrency(f64::from(max) + 1.0),
-        Err(ServingError::OverKvCapacity { concurrency: f64::from(max) + 1.0, max })
+        Err(ServingError::OverCapacity { concurrency: f64::from(max) + 1.0, max })
     );
     let saturation = s.saturation().unwrap_or_else(|e| panic!("{e}")).requests_per_s;
     assert!(matches!(s.at_rate(saturation * 2.0), Err(ServingError::Saturated { .. })));

@@ -58,9 +58,11 @@ pub enum Batching {
 pub const DEFAULT_TOKEN_BUDGET: u32 = 8192;
 /// Tokens per paged KV-cache block: vLLM's default `block_size`.
 pub const DEFAULT_KV_BLOCK_TOKENS: u32 = 16;
-/// Fixed cost per kernel launched in a step, seconds, with the step captured as a CUDA graph
-/// (vLLM, SGLang and TensorRT-LLM capture decode steps by default). See [`Engine::DEFAULT`].
-pub const DEFAULT_KERNEL_LAUNCH_S: f64 = 2.0 * MICRO;
+/// Fixed cost per kernel instance in a step, seconds, with decode steps captured as CUDA graphs
+/// (vLLM, SGLang and TensorRT-LLM do by default): see [`Engine::DEFAULT`].
+pub const DEFAULT_KERNEL_LAUNCH_S: f64 = 5.0 * MICRO;
+/// Most sequences in flight when none is given: vLLM's default `max_num_seqs`.
+pub const DEFAULT_MAX_SEQUENCES: u32 = 256;
 /// Host time per step that the GPU waits for (scheduling, sampling, output processing), seconds.
 /// See [`Engine::DEFAULT`].
 pub const DEFAULT_STEP_OVERHEAD_S: f64 = 0.0;
@@ -77,23 +79,31 @@ pub struct Engine {
     pub kernel_launch_s: f64,
     /// Fixed host seconds per step.
     pub step_overhead_s: f64,
+    /// Most sequences the engine runs at once (vLLM's `max_num_seqs`, TensorRT-LLM's
+    /// `max_batch_size`), whatever room the KV cache has.
+    pub max_sequences: u32,
 }
 
 impl Engine {
-    /// The defaults: an 8,192-token budget and 16-token blocks (vLLM's), 2 µs per kernel and no
-    /// host time per step.
+    /// The defaults: an 8,192-token budget, 16-token blocks and 256 sequences at most (vLLM's),
+    /// 5 µs per kernel instance and no host time per step.
     ///
-    /// The kernel cost: NVIDIA's CUDA Graphs introduction ("Getting Started with CUDA Graphs",
-    /// 2019) measured short kernels launched back to back at 3.8 µs each from a stream and 3.4 µs
-    /// inside a graph, for a kernel of 2.9 µs: the launch itself costs 0.5–0.9 µs, and a small
-    /// kernel's start and drain (the first wave ramping up, the last one's tail) cost more than
-    /// that. 2 µs per kernel instance is taken for both. Host time per step is taken as hidden
-    /// (0): vLLM V1, SGLang and TensorRT-LLM overlap scheduling with the GPU's step.
+    /// The kernel cost is physics, then a documented calibration. NVIDIA's CUDA Graphs
+    /// introduction ("Getting Started with CUDA Graphs", 2019) measured short kernels back to back
+    /// at 3.8 µs each from a stream and 3.4 µs inside a graph, for 2.9 µs of kernel: the launch
+    /// itself costs 0.5–0.9 µs, and a small kernel's start and drain (the first wave ramping up,
+    /// the last one's tail) cost more than that, which the roofline does not see. The figure is
+    /// set from one published measurement, NVIDIA NIM 1.8.0's Llama 3.3 70B in fp8 on 2 x H100 at
+    /// concurrency 1 (5,000/500 tokens: 18.58 ms per output token, 1,043 kernels a step), the
+    /// calibration row of `tests/fidelity/serving.toml`, kept out of its medians. Host time per
+    /// step is taken as hidden: vLLM V1, SGLang and TensorRT-LLM overlap scheduling with the
+    /// GPU's step.
     pub const DEFAULT: Engine = Engine {
         token_budget: DEFAULT_TOKEN_BUDGET,
         kv_block_tokens: DEFAULT_KV_BLOCK_TOKENS,
         kernel_launch_s: DEFAULT_KERNEL_LAUNCH_S,
         step_overhead_s: DEFAULT_STEP_OVERHEAD_S,
+        max_sequences: DEFAULT_MAX_SEQUENCES,
     };
 }
 
@@ -182,9 +192,10 @@ pub enum ServingError {
         /// Devices that would hold the weights, buffers and one sequence (dividing evenly).
         min_devices: u32,
     },
-    /// More sequences in the system than the KV cache holds.
-    #[error("{concurrency} sequences in flight need more KV cache than the devices hold (at most {max})")]
-    OverKvCapacity {
+    /// More sequences in the system than the engine runs at once (its KV cache's room, or its
+    /// most sequences).
+    #[error("{concurrency} sequences in flight are more than the engine holds at once (at most {max})")]
+    OverCapacity {
         /// Sequences asked for.
         concurrency: f64,
         /// The most the KV cache holds.
@@ -264,6 +275,8 @@ pub struct Serving {
     /// KV cache of one sequence at the mean context, whole blocks, on each device holding it.
     pub kv_bytes_per_sequence: f64,
     /// The most sequences the KV cache holds.
+    pub kv_max_concurrency: u32,
+    /// The most sequences in flight: the KV bound or the engine's most sequences.
     pub max_concurrency: u32,
     /// Requests per second at that bound: the most the engine serves.
     pub saturation_requests_per_s: f64,
@@ -291,6 +304,7 @@ pub struct Server<'a> {
     weights_bytes: f64,
     kv_bytes_per_sequence: f64,
     max_concurrency: u32,
+    kv_max_concurrency: u32,
     notes: Vec<Note>,
     basis: Basis,
     grid: Option<Vec<GridPoint>>,
@@ -385,8 +399,12 @@ impl<'a> Server<'a> {
         let room = usable - weights_bytes - activation_bytes;
         // Expert parallel: each device holds the KV cache of its share of the sequences.
         let holders = if req.expert_parallel { f64::from(n) } else { 1.0 };
-        let max_concurrency = if room > 0.0 { ((room / kv_bytes_per_sequence).floor() * holders) as u32 } else { 0 };
-        if max_concurrency == 0 {
+        let kv_max = if room > 0.0 { ((room / kv_bytes_per_sequence).floor() * holders) as u32 } else { 0 };
+        if e.max_sequences < 1 {
+            return Err(ServingError::Engine { what: "max sequences", least: 1.0, value: 0.0 });
+        }
+        let max_concurrency = kv_max.min(e.max_sequences);
+        if kv_max == 0 {
             let need = weights_bytes + activation_bytes + kv_bytes_per_sequence;
             let total = need * f64::from(local_devices.max(1));
             return Err(ServingError::DoesNotFit {
@@ -424,15 +442,21 @@ impl<'a> Server<'a> {
             weights_bytes,
             kv_bytes_per_sequence,
             max_concurrency,
+            kv_max_concurrency: kv_max,
             notes,
             basis,
             grid: None,
         })
     }
 
-    /// The most sequences the KV cache holds.
+    /// The most sequences in flight: the KV cache's bound or the engine's most sequences.
     pub fn max_concurrency(&self) -> u32 {
         self.max_concurrency
+    }
+
+    /// The most sequences the KV cache holds.
+    pub fn kv_max_concurrency(&self) -> u32 {
+        self.kv_max_concurrency
     }
 
     /// Seconds of one step on each device: `decoding` sequences with `context` tokens cached
@@ -564,7 +588,7 @@ impl<'a> Server<'a> {
             return Err(ServingError::Load { what: "concurrency", value: concurrency });
         }
         if concurrency > f64::from(self.max_concurrency) {
-            return Err(ServingError::OverKvCapacity { concurrency, max: self.max_concurrency });
+            return Err(ServingError::OverCapacity { concurrency, max: self.max_concurrency });
         }
         let o = f64::from(self.scenario.output_tokens);
         // Start from every sequence decoding, then let the rate and step length agree with the
@@ -771,6 +795,7 @@ pub fn serve(req: &ServeRequest<'_>, load: Load) -> Result<Serving, ServingError
         weights_bytes_per_device: server.weights_bytes,
         kv_bytes_per_sequence: server.kv_bytes_per_sequence,
         max_concurrency: server.max_concurrency,
+        kv_max_concurrency: server.kv_max_concurrency,
         saturation_requests_per_s: saturation.requests_per_s,
         load,
         point,

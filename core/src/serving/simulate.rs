@@ -78,7 +78,7 @@ pub fn simulate(
         Load::Concurrency(c) if c.is_finite() && c >= 1.0 => {
             let c = c.round() as usize;
             if c > max_in_system {
-                return Err(ServingError::OverKvCapacity { concurrency: c as f64, max: server.max_concurrency }.into());
+                return Err(ServingError::OverCapacity { concurrency: c as f64, max: server.max_concurrency }.into());
             }
             // Users join one every O/C steps, spread over a request's cycle as a benchmark's
             // clients drift apart; started together they would stay in step (a static batch).
