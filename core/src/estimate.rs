@@ -164,6 +164,10 @@ pub struct Estimate {
     /// Remarks (fallbacks, assumptions, warnings): `notes` in words, `notes_data` as data.
     #[serde(flatten)]
     pub notes: Worded<Vec<Note>>,
+    /// Decoders served with continuous batching ([`crate::serving::serve`]), when asked for:
+    /// the operating point and the curve of throughput per device against speed per user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub serving: Option<crate::serving::Serving>,
 }
 
 impl Estimate {
@@ -465,5 +469,6 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         price,
         owned: None,
         notes: notes.into(),
+        serving: None,
     })
 }

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::hardware::Hardware;
+use ridge_core::serving::{Engine, Load, ServeRequest, Serving, serve};
 use ridge_core::units::{GB, MICRO};
 use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
@@ -47,9 +48,31 @@ pub(crate) struct EstimateArgs {
     node: Option<String>,
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// Fixed overhead per kernel launch, in microseconds.
-    #[arg(long, default_value_t = 0.0, value_name = "US")]
-    kernel_overhead_us: f64,
+    /// How a decoder's requests are batched: `continuous` (in-flight batching with chunked
+    /// prefill, as serving engines run; TTFT, TPOT and the throughput-per-device curve) or
+    /// `static` (one batch prefilled, then decoded to the end: offline jobs). The per-phase
+    /// table is the static batch's either way.
+    #[arg(long, value_enum, default_value_t = BatchingArg::Continuous)]
+    batching: BatchingArg,
+    /// Continuous batching: requests kept in flight, a closed loop of users (default: --batch).
+    #[arg(long, value_name = "C", conflicts_with = "rate")]
+    concurrency: Option<f64>,
+    /// Continuous batching: requests arriving at random (Poisson), per second.
+    #[arg(long, value_name = "R")]
+    rate: Option<f64>,
+    /// Continuous batching: most tokens an engine step processes, decodes and prompt chunk
+    /// together (vLLM's max_num_batched_tokens).
+    #[arg(long, value_name = "T", default_value_t = ridge_core::serving::DEFAULT_TOKEN_BUDGET)]
+    token_budget: u32,
+    /// Continuous batching: most sequences in flight (vLLM's max_num_seqs); the KV cache may
+    /// bound them lower.
+    #[arg(long, value_name = "N", default_value_t = ridge_core::serving::DEFAULT_MAX_SEQUENCES)]
+    max_sequences: u32,
+    /// Fixed cost per kernel instance, in microseconds. Default: 5 with continuous batching
+    /// (launch, ramp and tail of small kernels; calibrated on a published measurement), 0 for
+    /// static batches and other families.
+    #[arg(long, value_name = "US")]
+    kernel_overhead_us: Option<f64>,
     /// Use datasheet ceilings even where the datasets hold a measurement of the device.
     #[arg(long, conflicts_with = "measured")]
     datasheet: bool,
@@ -72,13 +95,36 @@ pub(crate) struct EstimateArgs {
     json: bool,
 }
 
+/// `--batching`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BatchingArg {
+    /// In-flight batching with chunked prefill.
+    Continuous,
+    /// One batch prefilled, then decoded.
+    Static,
+}
+
 pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Result<()> {
     let workload = &workload_arg(catalog, &a.workload)?;
     let hardware = catalog
         .hardware(&a.hardware)
         .ok_or_else(|| unknown("hardware", &a.hardware, catalog.hardware.iter().map(|h| h.id.clone()), "catalog"))?;
-    if !(a.kernel_overhead_us.is_finite() && a.kernel_overhead_us >= 0.0) {
-        bail!("--kernel-overhead-us must be a non-negative number");
+    if let Some(us) = a.kernel_overhead_us
+        && !(us.is_finite() && us >= 0.0)
+    {
+        bail!("--kernel-overhead-us must be a non-negative number of microseconds, got {us}");
+    }
+    let decoder = matches!(workload.family(), ridge_core::Family::Decoder | ridge_core::Family::Moe);
+    let continuous = decoder && a.batching == BatchingArg::Continuous && a.pipeline_stages <= 1 && a.node.is_none();
+    if !continuous && (a.concurrency.is_some() || a.rate.is_some()) {
+        bail!(
+            "--concurrency and --rate describe continuous batching of a decoder on one scale-up domain; {} with {}",
+            workload.id,
+            if decoder { "--batching static or --pipeline-stages" } else { "no decode phase" }
+        );
+    }
+    if a.replicas > 1 && continuous {
+        bail!("--replicas: continuous batching estimates one model copy; its replicas serve independently (multiply the throughput)");
     }
     let s = a.scenario.apply(workload.defaults);
     let from_run = match &a.measured {
@@ -98,7 +144,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         expert_parallel: a.expert_parallel,
         scenario: s,
         options: RooflineOptions {
-            kernel_overhead_s: a.kernel_overhead_us * MICRO,
+            kernel_overhead_s: a.kernel_overhead_us.unwrap_or(0.0) * MICRO,
             calibration: calibration(a.calibrated),
         },
     };
@@ -109,10 +155,97 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     if let Some(o) = a.own.ownership() {
         e.price_owned(hardware, &o).map_err(|m| anyhow::anyhow!("--owned: {}: {m}", hardware.id))?;
     }
+    if continuous {
+        let load = match (a.concurrency, a.rate) {
+            (_, Some(r)) => Load::Rate(r),
+            (Some(c), None) => Load::Concurrency(c),
+            (None, None) => Load::Concurrency(f64::from(s.batch)),
+        };
+        let engine = Engine {
+            token_budget: a.token_budget,
+            max_sequences: a.max_sequences,
+            kernel_launch_s: a.kernel_overhead_us.map_or(Engine::DEFAULT.kernel_launch_s, |us| us * MICRO),
+            ..Engine::DEFAULT
+        };
+        let serving = serve(
+            &ServeRequest {
+                workload,
+                hardware,
+                measurement: req.measurement,
+                devices: a.devices,
+                expert_parallel: a.expert_parallel,
+                scenario: s,
+                calibration: req.options.calibration,
+                engine,
+            },
+            load,
+        )
+        .with_context(|| format!("cannot serve {} on {} x{}", workload.id, hardware.id, a.devices))?;
+        e.serving = Some(serving);
+    }
     if a.json {
         return print_json(out, &e);
     }
-    print_estimate(&e, hardware, a.ops, out)
+    print_estimate(&e, hardware, a.ops, out)?;
+    if let Some(sv) = &e.serving {
+        print_serving(sv, out)?;
+    }
+    Ok(())
+}
+
+/// The continuous-batching section: the operating point, then the curve.
+fn print_serving(sv: &Serving, out: &mut dyn Write) -> Result<()> {
+    let p = &sv.point;
+    let load = match sv.load {
+        Load::Concurrency(c) => format!("{} requests in flight", sig3(c)),
+        Load::Rate(r) => format!("{} requests/s arriving at random", sig3(r)),
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "continuous batching ({load}; {}-token steps, at most {} sequences, {} us per kernel):",
+        sv.engine.token_budget,
+        sv.engine.max_sequences,
+        sig3(sv.engine.kernel_launch_s / MICRO)
+    )?;
+    writeln!(
+        out,
+        "  time to first token {} (waiting {}), time per output token {}, request {}",
+        seconds(p.ttft_s),
+        seconds(p.queue_s),
+        seconds(p.tpot_s),
+        seconds(p.e2e_s)
+    )?;
+    writeln!(
+        out,
+        "  {} generated tokens/s ({} per device, {} per user), {} requests/s, {} in flight",
+        si(p.output_tokens_per_s),
+        si(p.output_tokens_per_s_per_device),
+        sig3(p.tokens_per_s_per_user),
+        sig3(p.requests_per_s),
+        sig3(p.concurrency)
+    )?;
+    writeln!(
+        out,
+        "  KV cache {} per sequence; room for {} sequences ({} with the engine's limit); saturates at {} requests/s",
+        gb(sv.kv_bytes_per_sequence),
+        sv.kv_max_concurrency,
+        sv.max_concurrency,
+        sig3(sv.saturation_requests_per_s)
+    )?;
+    let mut t = format::table(&["in flight", "TTFT", "TPOT", "tok/s/user", "tok/s/device", "requests/s"]);
+    for c in &sv.curve {
+        t.add_row(vec![
+            sig3(c.concurrency),
+            seconds(c.ttft_s),
+            seconds(c.tpot_s),
+            sig3(c.tokens_per_s_per_user),
+            si(c.output_tokens_per_s_per_device),
+            sig3(c.requests_per_s),
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    Ok(())
 }
 
 /// `ridge estimate --pipeline-stages P`: the pipelined configuration, then one stage.
