@@ -431,7 +431,7 @@ impl ServingRow {
             (Some(r), _, _) => format!("{r} req/s"),
             (_, Some(c), _) => format!("C{c}"),
             (_, _, Some(b)) => format!("static b{b}"),
-            _ => "offline (full)".to_string(),
+            _ => format!("{} (engine full)", self.mode.as_deref().unwrap_or("offline")),
         }
     }
 }

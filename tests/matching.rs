@@ -4,6 +4,7 @@
 
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::matching::{Constraints, CostMode, MatchRequest, MatchResult, rank};
+use ridge_core::serving::{Batching, Engine, ServeRequest, Server};
 use ridge_core::{Phase, RooflineOptions};
 
 use crate::catalog;
@@ -67,8 +68,10 @@ fn decoder_configurations(workload: &str, hw: &str) -> Vec<(u32, u32, f64)> {
 fn each_device_is_ranked_by_its_cheapest_configuration() {
     // Cheapest listed prices: H100 SXM $2.69, A100 80GB $1.39, L4 $0.80 per device-hour. A row's
     // $/M must be the least over every configuration that fits, not just one that fits.
+    // Static batches here; continuous batching's rows are checked below.
     let constraints = Constraints {
         hardware: vec!["h100-sxm".into(), "a100-sxm-80gb".into(), "l4".into()],
+        batching: Batching::Static,
         ..Constraints::default()
     };
     let r = ranked("llama-3.1-8b", &constraints, CostMode::Cloud { class: None });
@@ -133,4 +136,48 @@ fn an_owned_row_costs_purchase_and_energy_through_the_facility() {
     // Energy per sample: the devices' 700 W TDP over the samples per second.
     close(row.joules_per_unit.unwrap_or_default(), 700.0 * devices / row.throughput_per_s, "J/sample");
     close(row.watts.unwrap_or_default(), 700.0 * devices, "W");
+}
+
+#[test]
+fn served_continuously_a_row_is_the_cheapest_point_within_the_interactive_targets() {
+    // No targets given: 450 ms to the first token, 40 ms per output token. Each row must be the
+    // cheapest concurrency (powers of two) of any tensor-parallel degree whose steady state,
+    // computed here from the serving model directly, meets both.
+    let constraints =
+        Constraints { hardware: vec!["h100-sxm".into(), "a100-sxm-80gb".into()], ..Constraints::default() };
+    let r = ranked("llama-3.1-70b", &constraints, CostMode::Cloud { class: None });
+    let targets = r.latency_targets.unwrap_or_else(|| panic!("a decoder's match names its targets"));
+    assert!(targets.assumed && targets.ttft_s == Some(0.45) && targets.tpot_s == Some(0.04), "{targets:?}");
+    let c = catalog();
+    let w = c.workload("llama-3.1-70b").unwrap_or_else(|| panic!("preset"));
+    for (hw, price) in [("h100-sxm", 2.69), ("a100-sxm-80gb", 1.39)] {
+        let row = r.rows.iter().find(|x| x.hardware == hw).unwrap_or_else(|| panic!("{hw}: {:?}", r.rejected));
+        let mut cheapest = f64::INFINITY;
+        for tp in [1, 2, 4, 8] {
+            let Ok(mut s) = Server::new(&ServeRequest {
+                workload: w,
+                hardware: c.hardware(hw).unwrap_or_else(|| panic!("{hw}")),
+                measurement: None,
+                devices: tp,
+                expert_parallel: false,
+                scenario: w.defaults,
+                calibration: ridge_core::roofline::CalibrationMode::Off,
+                engine: Engine::DEFAULT,
+            }) else {
+                continue;
+            };
+            let max = s.max_concurrency();
+            for conc in (0..=8).map(|i| 1u32 << i).filter(|&n| n <= max) {
+                let p = s.at_concurrency(f64::from(conc)).unwrap_or_else(|e| panic!("{e}"));
+                if p.ttft_s <= 0.45 && p.tpot_s <= 0.04 {
+                    cheapest = cheapest.min(price * f64::from(tp) / 3600.0 / p.output_tokens_per_s * 1e6);
+                }
+            }
+        }
+        close(row.usd_per_million, cheapest, hw);
+        let (ttft, tpot) = (row.ttft_s.unwrap_or(f64::NAN), row.tpot_s.unwrap_or(f64::NAN));
+        assert!(ttft <= 0.45 && tpot <= 0.04, "{hw}: {ttft} s, {tpot} s");
+        // The row carries its layout's curve, its own point among them.
+        assert!(row.curve.iter().any(|p| p.concurrency == f64::from(row.batch) && p.meets_targets), "{hw}");
+    }
 }

@@ -185,3 +185,22 @@ pub(crate) fn parse_fraction(s: &str) -> std::result::Result<f64, String> {
     let v: f64 = text.trim().parse().map_err(|_| format!("`{s}` is not a number or percentage"))?;
     Ok(v / scale)
 }
+
+/// `--batching`: how a decoder's requests are batched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BatchingArg {
+    /// In-flight batching with chunked prefill, as serving engines run.
+    Continuous,
+    /// One batch prefilled, then decoded to the end (offline jobs).
+    Static,
+}
+
+impl BatchingArg {
+    /// The model's batching.
+    pub(crate) fn batching(self) -> ridge_core::serving::Batching {
+        match self {
+            BatchingArg::Continuous => ridge_core::serving::Batching::Continuous,
+            BatchingArg::Static => ridge_core::serving::Batching::Static,
+        }
+    }
+}

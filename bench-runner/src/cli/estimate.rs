@@ -11,7 +11,7 @@ use ridge_core::units::{GB, MICRO};
 use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
 
-use super::args::{OwnedArgs, ScenarioArgs};
+use super::args::{BatchingArg, OwnedArgs, ScenarioArgs};
 use super::common::{calibration, measured, print_json, unknown, workload_arg};
 use crate::format::{self, gb, percent, seconds, si, sig3};
 
@@ -95,15 +95,6 @@ pub(crate) struct EstimateArgs {
     json: bool,
 }
 
-/// `--batching`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum BatchingArg {
-    /// In-flight batching with chunked prefill.
-    Continuous,
-    /// One batch prefilled, then decoded.
-    Static,
-}
-
 pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> Result<()> {
     let workload = &workload_arg(catalog, &a.workload)?;
     let hardware = catalog
@@ -124,7 +115,9 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         );
     }
     if a.replicas > 1 && continuous {
-        bail!("--replicas: continuous batching estimates one model copy; its replicas serve independently (multiply the throughput)");
+        bail!(
+            "--replicas: continuous batching estimates one model copy; its replicas serve independently (multiply the throughput)"
+        );
     }
     let s = a.scenario.apply(workload.defaults);
     let from_run = match &a.measured {

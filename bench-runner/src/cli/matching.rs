@@ -10,7 +10,7 @@ use ridge_core::hardware::ProviderClass;
 use ridge_core::matching::{Constraints, CostMode, MatchField, MatchRequest, MatchResult, rank};
 use ridge_core::units::MICRO;
 
-use super::args::{OwnedArgs, ScenarioArgs};
+use super::args::{BatchingArg, OwnedArgs, ScenarioArgs};
 use super::common::{calibration, measured, print_json, workload_arg};
 use crate::format::sig3;
 
@@ -48,7 +48,13 @@ pub(crate) struct MatchCmd {
     /// Most devices in one configuration.
     #[arg(long, short = 'n', default_value_t = 8, value_name = "N")]
     max_devices: u32,
-    /// Time to first token target (decoders), e.g. 500ms or 2s.
+    /// How decoders batch requests: `continuous` (in-flight batching with chunked prefill, the
+    /// default; --batch and --max-batch count requests in flight) or `static` (offline jobs).
+    #[arg(long, value_enum, default_value_t = BatchingArg::Continuous)]
+    batching: BatchingArg,
+    /// Time to first token target (decoders), e.g. 500ms or 2s. With neither --ttft nor --tpot,
+    /// continuous batching ranks at interactive targets (MLPerf Inference's: 450 ms, 40 ms) and
+    /// says so.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     ttft: Option<f64>,
     /// Time per output token target (decoders), e.g. 50ms.
@@ -142,6 +148,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         power_cap_w: a.power_cap,
         required_throughput: a.throughput,
         hardware: a.hardware.clone(),
+        batching: a.batching.batching(),
     };
     let cost = match a.own.ownership() {
         Some(o) => {
@@ -232,6 +239,20 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         t.add_row(cells);
     }
     writeln!(out, "{} ({}), throughput in {}, ranked by {}", r.workload, r.family, r.throughput_unit, r.ranked_by)?;
+    if let Some(t) = r.latency_targets {
+        let target = |v: Option<f64>| v.map_or("none".to_string(), |s| format!("{} ms", sig3(s * 1e3)));
+        writeln!(
+            out,
+            "latency targets: time to first token {}, time per output token {}{}",
+            target(t.ttft_s),
+            target(t.tpot_s),
+            if t.assumed {
+                " (assumed: MLPerf Inference's interactive targets; set --ttft and --tpot for your own)"
+            } else {
+                ""
+            }
+        )?;
+    }
     writeln!(out, "{t}")?;
     if let Some(best) = r.rows.first() {
         writeln!(out, "\nbest: {}", best.explanation)?;

@@ -5,7 +5,7 @@ use super::explain::{Explanation, scaling_curve};
 use super::layout::Layout;
 use super::reasons::{Limit, Miss, Reject};
 use super::request::CostMode;
-use super::result::{MatchRow, Sensitivity, throughput_unit};
+use super::result::{CurvePoint, MatchRow, Sensitivity, throughput_unit};
 use super::search::{Candidate, Search, measure};
 use crate::cost::usd_per_million;
 use crate::hardware::Hardware;
@@ -278,6 +278,22 @@ fn row(
         provenance: e.basis,
         sensitivity,
         scaling,
+        curve: cand
+            .curve
+            .iter()
+            .map(|p| {
+                let copy = f64::from(cand.tp);
+                CurvePoint {
+                    concurrency: p.concurrency,
+                    ttft_s: p.ttft_s,
+                    tpot_s: p.tpot_s,
+                    tokens_per_s_per_user: p.tokens_per_s_per_user,
+                    output_tokens_per_s_per_device: p.output_tokens_per_s_per_device,
+                    usd_per_million: usd_per_million(cost.usd_per_hour * copy, p.output_tokens_per_s),
+                    meets_targets: c.ttft_s.is_none_or(|t| p.ttft_s <= t) && c.tpot_s.is_none_or(|t| p.tpot_s <= t),
+                }
+            })
+            .collect(),
         explanation: explanation.into(),
         notes: e.notes.clone(),
     }
@@ -293,7 +309,13 @@ fn sensitivity(
     compute: f64,
 ) -> f64 {
     let (h, m) = scaled(hw, measurement, bandwidth, compute);
-    let moved = if cand.pipelined {
+    let moved = if !cand.curve.is_empty() {
+        search
+            .server(&h, m.as_ref(), cand.tp, cand.ep)
+            .ok()
+            .and_then(|mut sv| sv.at_concurrency(f64::from(cand.batch)).ok())
+            .map(|p| p.output_tokens_per_s)
+    } else if cand.pipelined {
         search.pipeline(&h, m.as_ref(), cand.tp, cand.pp, cand.dp, cand.batch).map(|p| p.throughput_per_s).ok()
     } else {
         search

@@ -26,17 +26,38 @@ mod search;
 pub use explain::{Explanation, TensorParallelStep};
 pub use layout::{Layout, ScalePoint};
 pub use reasons::{Limit, Miss, Reject};
-pub use request::{Constraints, CostMode, MatchError, MatchField, MatchRequest, Problem};
-pub use result::{MatchResult, MatchRow, RankedBy, Rejection, Sensitivity, throughput_unit};
+pub use request::{
+    Constraints, CostMode, INTERACTIVE_TPOT_S, INTERACTIVE_TTFT_S, LatencyTargets, MatchError, MatchField,
+    MatchRequest, Problem,
+};
+pub use result::{CurvePoint, MatchResult, MatchRow, RankedBy, Rejection, Sensitivity, throughput_unit};
 
 use choose::best_for;
 use request::validate;
 use search::Search;
 
+use crate::workload::Family;
+
 /// Ranks the catalog's hardware for a workload.
 pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
     validate(req)?;
     let family = req.workload.family();
+    // Decoders served continuously rank at latency targets: the user's, or interactive ones.
+    let mut targeted = req.constraints.clone();
+    let latency_targets = match family {
+        Family::Decoder | Family::Moe => {
+            let c = req.constraints;
+            let assumed =
+                c.ttft_s.is_none() && c.tpot_s.is_none() && c.batching == crate::serving::Batching::Continuous;
+            if assumed {
+                targeted.ttft_s = Some(request::INTERACTIVE_TTFT_S);
+                targeted.tpot_s = Some(request::INTERACTIVE_TPOT_S);
+            }
+            Some(LatencyTargets { ttft_s: targeted.ttft_s, tpot_s: targeted.tpot_s, assumed })
+        }
+        _ => None,
+    };
+    let req = &MatchRequest { constraints: &targeted, ..*req };
     let c = req.constraints;
     let search = Search { req, family };
     let mut rows = Vec::new();
@@ -65,6 +86,7 @@ pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
         rows,
         ranked_by: if by_hour { RankedBy::UsdPerHour } else { RankedBy::UsdPerMillion },
         rejected,
+        latency_targets,
     })
 }
 

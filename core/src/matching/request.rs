@@ -57,6 +57,9 @@ pub struct Constraints {
     pub required_throughput: Option<f64>,
     /// Only these catalog ids (all when empty).
     pub hardware: Vec<String>,
+    /// How decoders batch their requests: continuous (the default; `batch` and `max_batch` are
+    /// then requests in flight) or static.
+    pub batching: crate::serving::Batching,
 }
 
 impl Default for Constraints {
@@ -73,8 +76,27 @@ impl Default for Constraints {
             power_cap_w: None,
             required_throughput: None,
             hardware: Vec::new(),
+            batching: crate::serving::Batching::Continuous,
         }
     }
+}
+
+/// The latency targets a decoder's match uses when the user gives neither: the interactive
+/// scenario of MLPerf Inference (v5.0, Llama 2 70B interactive: 450 ms to the first token and
+/// 40 ms per output token, there at the 99th percentile, here applied to the means).
+pub const INTERACTIVE_TTFT_S: f64 = 0.45;
+/// See [`INTERACTIVE_TTFT_S`].
+pub const INTERACTIVE_TPOT_S: f64 = 0.04;
+
+/// The latency targets a match ranked at, and whether they were assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LatencyTargets {
+    /// Time to first token, seconds.
+    pub ttft_s: Option<f64>,
+    /// Time per output token, seconds.
+    pub tpot_s: Option<f64>,
+    /// The user gave none: the interactive defaults ([`INTERACTIVE_TTFT_S`]).
+    pub assumed: bool,
 }
 
 impl Constraints {

@@ -81,6 +81,11 @@ pub struct MatchRow {
     pub sensitivity: Sensitivity,
     /// Throughput over device counts.
     pub scaling: Vec<ScalePoint>,
+    /// Decoders served continuously: the chosen layout's throughput per device against speed
+    /// per user, one point per concurrency tried (past the targets too); the row's own point
+    /// is the one at `batch`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub curve: Vec<CurvePoint>,
     /// The bottleneck and the choice: `explanation` in words, `explanation_data` as data.
     #[serde(flatten)]
     pub explanation: Worded<Explanation>,
@@ -88,6 +93,25 @@ pub struct MatchRow {
     /// `notes_data` as data.
     #[serde(flatten)]
     pub notes: Worded<Vec<Note>>,
+}
+
+/// One concurrency of a served layout.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Requests in flight on one model copy.
+    pub concurrency: f64,
+    /// Time to first token, seconds.
+    pub ttft_s: f64,
+    /// Time per output token, seconds.
+    pub tpot_s: f64,
+    /// Generated tokens per second each user sees.
+    pub tokens_per_s_per_user: f64,
+    /// Generated tokens per second per device.
+    pub output_tokens_per_s_per_device: f64,
+    /// Cost per million generated tokens at this point, USD.
+    pub usd_per_million: f64,
+    /// Whether it meets the latency targets.
+    pub meets_targets: bool,
 }
 
 /// A device that could not serve the request, and why.
@@ -134,6 +158,9 @@ pub struct MatchResult {
     pub ranked_by: RankedBy,
     /// Devices that cannot serve it.
     pub rejected: Vec<Rejection>,
+    /// Decoders: the latency targets ranked at (assumed when the user gave none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_targets: Option<super::request::LatencyTargets>,
 }
 
 /// The unit of a row's throughput: generated tokens for decoders (the prefill's time counted).

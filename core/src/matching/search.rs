@@ -9,6 +9,7 @@ use crate::estimate::{Estimate, EstimateError, EstimateRequest, Phase, estimate}
 use crate::hardware::Hardware;
 use crate::pipeline::{PipelineEstimate, PipelineRequest, estimate_pipeline};
 use crate::roofline::{Bound, Measurement};
+use crate::serving::{Batching, Engine, ServeRequest, Server, ServingError, ServingPoint};
 use crate::workload::{Family, Scenario};
 
 /// One evaluated (tensor-parallel degree, batch) on one replica.
@@ -33,6 +34,9 @@ pub(super) struct Candidate {
     pub(super) tpot: Option<f64>,
     pub(super) latency: Option<f64>,
     pub(super) estimate: Estimate,
+    /// Continuous batching: `batch` is the requests in flight, and these are the steady states
+    /// of this layout at every concurrency tried (empty for static batches).
+    pub(super) curve: Vec<ServingPoint>,
 }
 
 /// Throughput and latencies of an estimate, as matching counts them.
@@ -86,6 +90,46 @@ impl Search<'_> {
         })
     }
 
+    /// Decoders served with continuous batching (the default), not as static batches.
+    pub(super) fn continuous(&self) -> bool {
+        matches!(self.family, Family::Decoder | Family::Moe) && self.req.constraints.batching == Batching::Continuous
+    }
+
+    /// The serving engine of one layout (continuous batching), with the request's fixed cost
+    /// per kernel where it sets one.
+    pub(super) fn server<'b>(
+        &'b self,
+        hw: &'b Hardware,
+        m: Option<&'b Measurement>,
+        tp: u32,
+        ep: bool,
+    ) -> Result<Server<'b>, ServingError> {
+        let o = self.req.options;
+        let engine = Engine {
+            kernel_launch_s: if o.kernel_overhead_s > 0.0 {
+                o.kernel_overhead_s
+            } else {
+                Engine::DEFAULT.kernel_launch_s
+            },
+            ..Engine::DEFAULT
+        };
+        Server::new(&ServeRequest {
+            workload: self.req.workload,
+            hardware: hw,
+            measurement: m,
+            devices: tp,
+            expert_parallel: ep,
+            scenario: self.req.scenario,
+            calibration: o.calibration,
+            engine,
+        })
+    }
+
+    /// The largest batch (or concurrency) tried.
+    fn max_batch(&self) -> u32 {
+        self.req.constraints.max_batch.unwrap_or_else(|| Constraints::default_max_batch(self.family))
+    }
+
     fn batches(&self) -> Vec<u32> {
         let c = self.req.constraints;
         if let Some(b) = c.batch {
@@ -94,7 +138,7 @@ impl Search<'_> {
         if self.family == Family::Training {
             return vec![self.req.scenario.batch.max(1)];
         }
-        let max = c.max_batch.unwrap_or_else(|| Constraints::default_max_batch(self.family));
+        let max = self.max_batch();
         let mut v = Vec::new();
         let mut b = 1u32;
         while b <= max {
@@ -178,8 +222,12 @@ impl Search<'_> {
             .flat_map(|tp| self.dp_degrees(hw, tp).into_iter().map(move |dp| (tp, dp, false)))
             .collect();
         configs.extend(self.ep_degrees(hw).into_iter().map(|n| (n, 1, true)));
+        let continuous = self.continuous();
         for (tp, dp, ep) in configs {
             let layout = Layout::new(tp, ep, 1, dp);
+            let mut server = None;
+            let mut curve: Vec<ServingPoint> = Vec::new();
+            let mut first = Vec::new();
             for batch in self.batches() {
                 if ep && !batch.is_multiple_of(tp) {
                     continue; // each device takes a whole share of the sequences
@@ -191,12 +239,35 @@ impl Search<'_> {
                         break;
                     }
                 };
-                if !fits(&e) {
-                    let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
-                    misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need });
-                    break; // larger batches need more memory
-                }
-                let (throughput, ttft, tpot, latency) = measure(&e, self.family);
+                let (throughput, ttft, tpot, latency) = if continuous {
+                    if server.is_none() {
+                        match self.server(hw, m, tp, ep) {
+                            Ok(s) => server = Some(s),
+                            Err(ServingError::DoesNotFit { min_devices, .. }) => {
+                                misses.push(Miss::DoesNotFit { layout, batch: 1, needs_devices: min_devices });
+                                break;
+                            }
+                            // What the static estimate did not refuse (an engine setting).
+                            Err(_) => break,
+                        }
+                    }
+                    let Some(sv) = server.as_mut() else { break };
+                    if batch > sv.max_concurrency() {
+                        let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
+                        misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need.max(tp) });
+                        break; // the KV cache (or the engine) holds no more sequences
+                    }
+                    let Ok(p) = sv.at_concurrency(f64::from(batch)) else { break };
+                    curve.push(p);
+                    (p.output_tokens_per_s, Some(p.ttft_s), Some(p.tpot_s), None)
+                } else {
+                    if !fits(&e) {
+                        let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
+                        misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need });
+                        break; // larger batches need more memory
+                    }
+                    measure(&e, self.family)
+                };
                 let over = |v: Option<f64>, target: Option<f64>| matches!((v, target), (Some(v), Some(t)) if v > t);
                 if over(ttft, c.ttft_s) || over(tpot, c.tpot_s) || over(latency, c.latency_s) {
                     misses.push(Miss::LatencyMissed { layout, batch, ttft_s: ttft, tpot_s: tpot, latency_s: latency });
@@ -204,7 +275,7 @@ impl Search<'_> {
                 }
                 if throughput > 0.0 {
                     let comm_share = communication_share(&e);
-                    out.push(Candidate {
+                    first.push(Candidate {
                         tp,
                         ep,
                         pp: 1,
@@ -217,8 +288,19 @@ impl Search<'_> {
                         latency,
                         comm_share,
                         estimate: e,
+                        curve: Vec::new(),
                     });
                 }
+            }
+            // The whole curve of the layout, past the targets too (the Pareto view).
+            if let Some(sv) = server.as_mut()
+                && let Ok(all) = sv.curve(self.max_batch())
+            {
+                curve = all;
+            }
+            for mut cand in first {
+                cand.curve = curve.clone();
+                out.push(cand);
             }
         }
         if out.is_empty() && matches!(self.family, Family::Decoder | Family::Moe) {
@@ -277,6 +359,7 @@ impl Search<'_> {
                             latency: None,
                             comm_share: p.communication_share,
                             estimate: p.stage,
+                            curve: Vec::new(),
                         });
                     }
                     Err(miss) => {
@@ -332,6 +415,7 @@ impl Search<'_> {
                                     latency: step,
                                     comm_share: p.communication_share,
                                     estimate: p.stage,
+                                    curve: Vec::new(),
                                 });
                             }
                         }
