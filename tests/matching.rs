@@ -68,10 +68,9 @@ fn decoder_configurations(workload: &str, hw: &str) -> Vec<(u32, u32, f64)> {
 fn each_device_is_ranked_by_its_cheapest_configuration() {
     // Cheapest listed prices: H100 SXM $2.69, A100 80GB $1.39, L4 $0.80 per device-hour. A row's
     // $/M must be the least over every configuration that fits, not just one that fits.
-    // Static batches here; continuous batching's rows are checked below.
+    // Static batches (the default) here; continuous batching's rows are checked below.
     let constraints = Constraints {
         hardware: vec!["h100-sxm".into(), "a100-sxm-80gb".into(), "l4".into()],
-        batching: Batching::Static,
         ..Constraints::default()
     };
     let r = ranked("llama-3.1-8b", &constraints, CostMode::Cloud { class: None });
@@ -143,8 +142,11 @@ fn served_continuously_a_row_is_the_cheapest_point_within_the_interactive_target
     // No targets given: 450 ms to the first token, 40 ms per output token. Each row must be the
     // cheapest concurrency (powers of two) of any tensor-parallel degree whose steady state,
     // computed here from the serving model directly, meets both.
-    let constraints =
-        Constraints { hardware: vec!["h100-sxm".into(), "a100-sxm-80gb".into()], ..Constraints::default() };
+    let constraints = Constraints {
+        hardware: vec!["h100-sxm".into(), "a100-sxm-80gb".into()],
+        batching: Batching::Continuous,
+        ..Constraints::default()
+    };
     let r = ranked("llama-3.1-70b", &constraints, CostMode::Cloud { class: None });
     let targets = r.latency_targets.unwrap_or_else(|| panic!("a decoder's match names its targets"));
     assert!(targets.assumed && targets.ttft_s == Some(0.45) && targets.tpot_s == Some(0.04), "{targets:?}");

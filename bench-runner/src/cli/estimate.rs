@@ -48,11 +48,11 @@ pub(crate) struct EstimateArgs {
     node: Option<String>,
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// How a decoder's requests are batched: `continuous` (in-flight batching with chunked
-    /// prefill, as serving engines run; TTFT, TPOT and the throughput-per-device curve) or
-    /// `static` (one batch prefilled, then decoded to the end: offline jobs). The per-phase
-    /// table is the static batch's either way.
-    #[arg(long, value_enum, default_value_t = BatchingArg::Continuous)]
+    /// How a decoder's requests are batched: `static` (one batch prefilled, then decoded to the
+    /// end; the default for now) or `continuous` (in-flight batching with chunked prefill, as
+    /// serving engines run: TTFT, TPOT and the throughput-per-device curve after the per-phase
+    /// table). --concurrency or --rate imply continuous.
+    #[arg(long, value_enum, default_value_t = BatchingArg::Static)]
     batching: BatchingArg,
     /// Continuous batching: requests kept in flight, a closed loop of users (default: --batch).
     #[arg(long, value_name = "C", conflicts_with = "rate")]
@@ -106,7 +106,8 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         bail!("--kernel-overhead-us must be a non-negative number of microseconds, got {us}");
     }
     let decoder = matches!(workload.family(), ridge_core::Family::Decoder | ridge_core::Family::Moe);
-    let continuous = decoder && a.batching == BatchingArg::Continuous && a.pipeline_stages <= 1 && a.node.is_none();
+    let asked = a.batching == BatchingArg::Continuous || a.concurrency.is_some() || a.rate.is_some();
+    let continuous = decoder && asked && a.pipeline_stages <= 1 && a.node.is_none();
     if !continuous && (a.concurrency.is_some() || a.rate.is_some()) {
         bail!(
             "--concurrency and --rate describe continuous batching of a decoder on one scale-up domain; {} with {}",

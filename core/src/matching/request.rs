@@ -57,8 +57,9 @@ pub struct Constraints {
     pub required_throughput: Option<f64>,
     /// Only these catalog ids (all when empty).
     pub hardware: Vec<String>,
-    /// How decoders batch their requests: continuous (the default; `batch` and `max_batch` are
-    /// then requests in flight) or static.
+    /// How decoders batch their requests: static (the default for now) or continuous (`batch`
+    /// and `max_batch` are then requests in flight, and latency targets default to the
+    /// interactive ones).
     pub batching: crate::serving::Batching,
 }
 
@@ -76,7 +77,7 @@ impl Default for Constraints {
             power_cap_w: None,
             required_throughput: None,
             hardware: Vec::new(),
-            batching: crate::serving::Batching::Continuous,
+            batching: crate::serving::Batching::Static,
         }
     }
 }
