@@ -240,7 +240,7 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         t.add_row(cells);
     }
     writeln!(out, "{} ({}), throughput in {}, ranked by {}", r.workload, r.family, r.throughput_unit, r.ranked_by)?;
-    if let Some(t) = r.latency_targets {
+    if let Some(t) = r.latency_targets.filter(|t| t.ttft_s.is_some() || t.tpot_s.is_some()) {
         let target = |v: Option<f64>| v.map_or("none".to_string(), |s| format!("{} ms", sig3(s * 1e3)));
         writeln!(
             out,
