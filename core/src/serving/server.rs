@@ -1,0 +1,363 @@
+//! A model copy on its devices: the mixed step on the roofline, and the closed loop's steady
+//! state (requests in flight held fixed).
+
+use super::rate::GridPoint;
+use super::{Engine, ServeRequest, ServingError, ServingPoint};
+use crate::checks::{self, ScenarioError};
+use crate::memory;
+use crate::notes::Note;
+use crate::ops::Operation;
+use crate::roofline::{self, Basis, Calibration, CalibrationMode, Ceilings};
+use crate::workload::{Family, PassShape, PromptChunk, Scenario, Transformer};
+
+/// A model copy on its devices, ready to be timed at any load.
+#[derive(Debug, Clone)]
+pub struct Server<'a> {
+    pub(super) transformer: &'a Transformer,
+    pub(super) scenario: Scenario,
+    pub(super) ceilings: Ceilings,
+    pub(super) calibration: Calibration,
+    pub(super) engine: Engine,
+    pub(super) devices: u32,
+    pub(super) expert_parallel: bool,
+    pub(super) weights_bytes: f64,
+    pub(super) kv_bytes_per_sequence: f64,
+    pub(super) max_concurrency: u32,
+    pub(super) kv_max_concurrency: u32,
+    pub(super) notes: Vec<Note>,
+    pub(super) basis: Basis,
+    pub(super) grid: Option<Vec<GridPoint>>,
+}
+
+/// Steps a prompt of `p` tokens takes when `room` tokens of budget are left to it.
+pub(super) fn chunks(p: f64, room: f64) -> f64 {
+    (p / room).ceil().max(1.0)
+}
+
+impl<'a> Server<'a> {
+    /// Prepares a model copy: checks the request, and sizes the KV cache.
+    pub fn new(req: &ServeRequest<'a>) -> Result<Server<'a>, ServingError> {
+        let family = req.workload.family();
+        let t = match (family, req.workload.transformer()) {
+            (Family::Decoder | Family::Moe, Some(t)) => t,
+            _ => return Err(ServingError::NotADecoder { family }),
+        };
+        let s = req.scenario;
+        let n = req.devices;
+        if n == 0 {
+            return Err(ScenarioError::NoDevices.into());
+        }
+        checks::decoder(&s)?;
+        let e = req.engine;
+        if e.token_budget < 1 {
+            return Err(ServingError::Engine { what: "token budget", least: 1.0, value: f64::from(e.token_budget) });
+        }
+        if e.kv_block_tokens < 1 {
+            return Err(ServingError::Engine {
+                what: "KV block tokens",
+                least: 1.0,
+                value: f64::from(e.kv_block_tokens),
+            });
+        }
+        for (what, value) in
+            [("kernel launch seconds", e.kernel_launch_s), ("step overhead seconds", e.step_overhead_s)]
+        {
+            if !(value.is_finite() && value >= 0.0) {
+                return Err(ServingError::Engine { what, least: 0.0, value });
+            }
+        }
+        if let CalibrationMode::Custom(c) = req.calibration
+            && let Some((field, value)) = c.invalid()
+        {
+            return Err(ScenarioError::Calibration { field, value }.into());
+        }
+        if req.expert_parallel {
+            t.check_expert_split(n)?;
+        } else {
+            t.check_split(n)?;
+        }
+        let calibration = req.calibration.fractions(req.hardware.calibration.as_ref());
+        let mut ceilings = Ceilings::from_datasheet(req.hardware);
+        if let Some(m) = req.measurement {
+            ceilings.apply_measured(m);
+        }
+        let basis = if ceilings.any_measured() {
+            Basis::Measured
+        } else if req.calibration.is_active() {
+            Basis::Calibrated
+        } else {
+            Basis::Datasheet
+        };
+        let capacity = req.hardware.memory_capacity_bytes();
+        let (p, o) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
+        let budget = f64::from(e.token_budget);
+        // What one device holds besides the KV cache: the weights, and one full step's buffers.
+        let one = Scenario { batch: 1, ..s };
+        let (local_devices, fixed) = if req.expert_parallel {
+            let f = memory::transformer_inference_expert_parallel(t, &one, 0.0, budget, 1, capacity);
+            (1, (t.expert_parallel_parameters(n) * s.weights.bytes(), f.activation_bytes))
+        } else {
+            let f = memory::transformer_inference(t, &one, 0.0, budget, n, capacity);
+            (n, (f.weights_bytes, f.activation_bytes))
+        };
+        let (weights_bytes, activation_bytes) = fixed;
+        let kv_per_token = memory::transformer_inference(t, &one, 1.0, 0.0, local_devices, capacity).kv_cache_bytes;
+        // Contexts in the system run evenly from P to P+O: a mean of P + O/2, and half a block
+        // lost to rounding per sequence.
+        let block = f64::from(e.kv_block_tokens);
+        let kv_bytes_per_sequence = kv_per_token * (p + o / 2.0 + block / 2.0);
+        let usable = capacity * memory::USABLE_MEMORY_FRACTION;
+        let room = usable - weights_bytes - activation_bytes;
+        // Expert parallel: each device holds the KV cache of its share of the sequences.
+        let holders = if req.expert_parallel { f64::from(n) } else { 1.0 };
+        let kv_max = if room > 0.0 { ((room / kv_bytes_per_sequence).floor() * holders) as u32 } else { 0 };
+        if e.max_sequences < 1 {
+            return Err(ServingError::Engine { what: "max sequences", least: 1.0, value: 0.0 });
+        }
+        let max_concurrency = kv_max.min(e.max_sequences);
+        if kv_max == 0 {
+            let need = weights_bytes + activation_bytes + kv_bytes_per_sequence;
+            let total = need * f64::from(local_devices.max(1));
+            return Err(ServingError::DoesNotFit {
+                devices: n,
+                min_devices: (total / usable).ceil().max(f64::from(n) + 1.0) as u32,
+            });
+        }
+        let mut notes = Vec::new();
+        if s.prompt_tokens.saturating_add(s.output_tokens) > t.max_context {
+            notes.push(Note::ContextExceeded {
+                tokens: s.prompt_tokens.saturating_add(s.output_tokens),
+                max_context: t.max_context,
+            });
+        }
+        if let Some(ic) = &req.hardware.interconnect
+            && n > ic.domain_devices
+        {
+            notes.push(Note::BeyondScaleUpDomain {
+                devices: n,
+                domain: ic.domain_devices,
+                hardware: req.hardware.id.clone(),
+            });
+        }
+        if calibration != Calibration::NONE {
+            notes.push(Note::Calibrated { fractions: calibration });
+        }
+        Ok(Server {
+            transformer: t,
+            scenario: s,
+            ceilings,
+            calibration,
+            engine: e,
+            devices: n,
+            expert_parallel: req.expert_parallel,
+            weights_bytes,
+            kv_bytes_per_sequence,
+            max_concurrency,
+            kv_max_concurrency: kv_max,
+            notes,
+            basis,
+            grid: None,
+        })
+    }
+
+    /// The most sequences in flight: the KV cache's bound or the engine's most sequences.
+    pub fn max_concurrency(&self) -> u32 {
+        self.max_concurrency
+    }
+
+    /// The most sequences the KV cache holds.
+    pub fn kv_max_concurrency(&self) -> u32 {
+        self.kv_max_concurrency
+    }
+
+    /// Seconds of one step on each device: `decoding` sequences with `context` tokens cached
+    /// each, and `chunk` prompt tokens (whole prompts when more than one prompt's worth, else a
+    /// piece of one) — all sequences across the model copy.
+    pub fn step_seconds(&mut self, decoding: f64, context: f64, chunk: f64) -> Result<f64, ServingError> {
+        let t = self.transformer;
+        let p = f64::from(self.scenario.prompt_tokens);
+        let ep = if self.expert_parallel { f64::from(self.devices) } else { 1.0 };
+        let prompt = if chunk <= 0.0 {
+            None
+        } else if chunk >= p {
+            Some(PromptChunk { sequences: chunk / p / ep, tokens: p, past_tokens: 0.0 })
+        } else {
+            // A piece of one prompt: on average half the rest of it is cached already.
+            Some(PromptChunk { sequences: 1.0 / ep, tokens: chunk, past_tokens: (p - chunk) / 2.0 })
+        };
+        let shape = PassShape {
+            batch: decoding / ep,
+            new_tokens: 1.0,
+            past_tokens: (context - 1.0).max(0.0),
+            logits_rows: (decoding + prompt.map_or(0.0, |c| c.sequences * ep)) / ep,
+            chunk: prompt,
+        };
+        let ops: Vec<Operation> = if self.expert_parallel {
+            t.expert_parallel_forward_ops(shape, &self.scenario, self.devices)
+        } else {
+            t.forward_ops(shape, &self.scenario, self.devices)
+        };
+        let s =
+            roofline::seconds(&ops, &self.ceilings, &self.calibration, self.engine.kernel_launch_s, &mut self.notes)?;
+        Ok(s + self.engine.step_overhead_s)
+    }
+
+    /// One mean-value pass: the steady state when `rate` requests per second flow and steps
+    /// last `tau` on average. `closed`: requests arrive as others end, at a step's end (a
+    /// closed loop), rather than at random moments (Poisson). Returns the state and the mean
+    /// step it implies.
+    pub(super) fn state(&mut self, rate: f64, tau: f64, closed: bool) -> Result<(ServingPoint, f64), ServingError> {
+        let s = self.scenario;
+        let (p, o) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
+        let budget = f64::from(self.engine.token_budget);
+        let context = p + o / 2.0;
+        let decoding = rate * (o - 1.0) * tau;
+        let room = (budget - decoding).max(1.0);
+        // Prompts arriving during a step join the next: a Poisson number with mean `m`. A step
+        // carries a chunk when at least one came, and then carries them all (within the room).
+        let m = rate * tau;
+        let flow = m * p;
+        // A closed loop's clients drift apart over the cycle: prompts arrive evenly, one every
+        // 1/m steps (or m a step). Random arrivals bunch: at least one arrives with
+        // probability 1 - e^-m.
+        let mut mixed_share = if closed { m.min(1.0) } else { -(-m).exp_m1() };
+        let share_to_chunk = |share: f64| {
+            let chunk = if share > 0.0 { flow / share } else { p.min(room) };
+            if chunk > room { (room, (flow / room).min(1.0)) } else { (chunk, share) }
+        };
+        let mut chunk;
+        (chunk, mixed_share) = share_to_chunk(mixed_share);
+        let prefill_bound = flow >= room;
+        let tau_dec = self.step_seconds(decoding, context, 0.0)?;
+        let mut tau_mix = self.step_seconds(decoding, context, chunk)?;
+        if !closed && rate > 0.0 {
+            // Arrivals in a step grow with its length, so a step that carries prompts (a long
+            // one) is likelier to be followed by another: the steps form a two-state chain, a
+            // step of length t being followed by one without prompts with probability e^-rate·t.
+            for _ in 0..2 {
+                let (stay, leave) = ((-rate * tau_dec).exp(), (-rate * tau_mix).exp());
+                let share = 1.0 - leave / (1.0 - stay + leave);
+                (chunk, mixed_share) = share_to_chunk(share);
+                tau_mix = self.step_seconds(decoding, context, chunk)?;
+            }
+        }
+        let mean = mixed_share * tau_mix + (1.0 - mixed_share) * tau_dec;
+        let second = mixed_share * tau_mix * tau_mix + (1.0 - mixed_share) * tau_dec * tau_dec;
+        // A request arriving at a random moment waits out the running step (its residual,
+        // longer steps being likelier to be hit), then rides the next one with the prompts that
+        // arrived in the same step.
+        let (residual, first) = if closed || mean <= 0.0 {
+            (0.0, chunk)
+        } else {
+            (second / (2.0 * mean), (p * (1.0 + rate * second / mean)).min(room))
+        };
+        let tau_first =
+            if (first - chunk).abs() > 0.5 { self.step_seconds(decoding, context, first)? } else { tau_mix };
+        // Prompts longer than the room take several steps; more prompt than room waits for it
+        // (an M/D/1 queue on the room).
+        let rho = (flow / room).min(0.999);
+        let steps = chunks(p, room);
+        let budget_wait = if steps > 1.0 || prefill_bound { rho / (2.0 * (1.0 - rho)) * tau_mix * steps } else { 0.0 };
+        let queue_s = residual + budget_wait;
+        let ttft_s = queue_s + tau_first + (steps - 1.0) * tau_mix;
+        let e2e_s = ttft_s + (o - 1.0) * mean;
+        let point = ServingPoint {
+            concurrency: rate * e2e_s,
+            requests_per_s: rate,
+            ttft_s,
+            tpot_s: mean,
+            e2e_s,
+            queue_s,
+            output_tokens_per_s: rate * o,
+            output_tokens_per_s_per_device: rate * o / f64::from(self.devices),
+            tokens_per_s_per_user: if mean > 0.0 { 1.0 / mean } else { 0.0 },
+            decoding,
+            chunk_tokens: chunk,
+            mixed_share,
+            decode_step_s: tau_dec,
+            mixed_step_s: tau_mix,
+            kv_bytes_per_device: self.kv_per_device(rate * e2e_s),
+            prefill_bound,
+        };
+        Ok((point, mean))
+    }
+
+    pub(super) fn kv_per_device(&self, sequences: f64) -> f64 {
+        let holders = if self.expert_parallel { f64::from(self.devices) } else { 1.0 };
+        sequences / holders * self.kv_bytes_per_sequence
+    }
+
+    /// The steady state with `concurrency` requests always in the system (a closed loop).
+    pub fn at_concurrency(&mut self, concurrency: f64) -> Result<ServingPoint, ServingError> {
+        self.loop_at(concurrency, true)
+    }
+
+    /// `concurrency` requests always in the system, arriving evenly over the cycle (`even`, a
+    /// closed loop's clients) or at random moments.
+    pub(super) fn loop_at(&mut self, concurrency: f64, even: bool) -> Result<ServingPoint, ServingError> {
+        if !(concurrency.is_finite() && concurrency > 0.0) {
+            return Err(ServingError::Load { what: "concurrency", value: concurrency });
+        }
+        if concurrency > f64::from(self.max_concurrency) {
+            return Err(ServingError::OverCapacity { concurrency, max: self.max_concurrency });
+        }
+        let o = f64::from(self.scenario.output_tokens);
+        // Start from every sequence decoding, then let the rate and step length agree with the
+        // concurrency (each pass is Little's law: rate = concurrency / end-to-end).
+        let mut tau = self.step_seconds(concurrency, f64::from(self.scenario.prompt_tokens) + o / 2.0, 0.0)?;
+        let mut rate = concurrency / (o * tau);
+        let budget = f64::from(self.engine.token_budget);
+        let p = f64::from(self.scenario.prompt_tokens);
+        for _ in 0..16 {
+            let (pt, mean) = self.state(rate, tau, even)?;
+            tau = mean;
+            let mut next = concurrency / pt.e2e_s;
+            if pt.prefill_bound {
+                // Prompts cannot enter faster than the budget the decodes leave takes them.
+                next = next.min((budget - pt.decoding).max(1.0) / (p * pt.mixed_step_s));
+            }
+            let done = (next / rate - 1.0).abs() < 1e-5;
+            rate = 0.5 * (rate + next);
+            if done {
+                break;
+            }
+        }
+        let (mut pt, _) = self.state(rate, tau, even)?;
+        // When the prefill limits the rate, the requests beyond what flows wait for budget:
+        // Little's law gives their wait.
+        let e2e = concurrency / rate;
+        if e2e > pt.e2e_s {
+            let wait = e2e - pt.e2e_s;
+            pt.queue_s += wait;
+            pt.ttft_s += wait;
+            pt.e2e_s = e2e;
+        }
+        pt.concurrency = concurrency;
+        pt.kv_bytes_per_device = self.kv_per_device(concurrency);
+        Ok(pt)
+    }
+
+    /// The most requests per second the engine serves when they arrive at random: the engine
+    /// full to its bound.
+    pub fn saturation(&mut self) -> Result<ServingPoint, ServingError> {
+        self.loop_at(f64::from(self.max_concurrency), false)
+    }
+
+    /// The steady state at concurrencies 1, 2, 4, ... and the KV bound, up to `limit`.
+    pub fn curve(&mut self, limit: u32) -> Result<Vec<ServingPoint>, ServingError> {
+        let top = self.max_concurrency.min(limit.max(1));
+        let mut out = Vec::new();
+        let mut c = 1u32;
+        while c < top {
+            out.push(self.at_concurrency(f64::from(c))?);
+            c = c.saturating_mul(2);
+        }
+        out.push(self.at_concurrency(f64::from(top))?);
+        Ok(out)
+    }
+
+    /// Remarks gathered so far.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+}
