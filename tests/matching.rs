@@ -68,9 +68,10 @@ fn decoder_configurations(workload: &str, hw: &str) -> Vec<(u32, u32, f64)> {
 fn each_device_is_ranked_by_its_cheapest_configuration() {
     // Cheapest listed prices: H100 SXM $2.69, A100 80GB $1.39, L4 $0.80 per device-hour. A row's
     // $/M must be the least over every configuration that fits, not just one that fits.
-    // Static batches (the default) here; continuous batching's rows are checked below.
+    // Static batches here; continuous batching's rows are checked below.
     let constraints = Constraints {
         hardware: vec!["h100-sxm".into(), "a100-sxm-80gb".into(), "l4".into()],
+        batching: Batching::Static,
         ..Constraints::default()
     };
     let r = ranked("llama-3.1-8b", &constraints, CostMode::Cloud { class: None });

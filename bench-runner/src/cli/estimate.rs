@@ -48,11 +48,11 @@ pub(crate) struct EstimateArgs {
     node: Option<String>,
     #[command(flatten)]
     scenario: ScenarioArgs,
-    /// How a decoder's requests are batched: `static` (one batch prefilled, then decoded to the
-    /// end; the default for now) or `continuous` (in-flight batching with chunked prefill, as
-    /// serving engines run: TTFT, TPOT and the throughput-per-device curve after the per-phase
-    /// table). --concurrency or --rate imply continuous.
-    #[arg(long, value_enum, default_value_t = BatchingArg::Static)]
+    /// How a decoder's requests are batched: `continuous` (in-flight batching with chunked
+    /// prefill, as serving engines run; the default: TTFT, TPOT and the throughput-per-device
+    /// curve after the per-phase table) or `static` (one batch prefilled, then decoded to the
+    /// end: offline jobs). The per-phase table is the static batch's either way.
+    #[arg(long, value_enum, default_value_t = BatchingArg::Continuous)]
     batching: BatchingArg,
     /// Continuous batching: requests kept in flight, a closed loop of users (default: --batch).
     #[arg(long, value_name = "C", conflicts_with = "rate")]
@@ -106,18 +106,12 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         bail!("--kernel-overhead-us must be a non-negative number of microseconds, got {us}");
     }
     let decoder = matches!(workload.family(), ridge_core::Family::Decoder | ridge_core::Family::Moe);
-    let asked = a.batching == BatchingArg::Continuous || a.concurrency.is_some() || a.rate.is_some();
-    let continuous = decoder && asked && a.pipeline_stages <= 1 && a.node.is_none();
+    let continuous = decoder && a.batching == BatchingArg::Continuous && a.pipeline_stages <= 1 && a.node.is_none();
     if !continuous && (a.concurrency.is_some() || a.rate.is_some()) {
         bail!(
             "--concurrency and --rate describe continuous batching of a decoder on one scale-up domain; {} with {}",
             workload.id,
             if decoder { "--batching static or --pipeline-stages" } else { "no decode phase" }
-        );
-    }
-    if a.replicas > 1 && continuous {
-        bail!(
-            "--replicas: continuous batching estimates one model copy; its replicas serve independently (multiply the throughput)"
         );
     }
     let s = a.scenario.apply(workload.defaults);
@@ -182,22 +176,23 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     }
     print_estimate(&e, hardware, a.ops, out)?;
     if let Some(sv) = &e.serving {
-        print_serving(sv, out)?;
+        print_serving(sv, a.replicas, out)?;
     }
     Ok(())
 }
 
 /// The continuous-batching section: the operating point, then the curve.
-fn print_serving(sv: &Serving, out: &mut dyn Write) -> Result<()> {
+fn print_serving(sv: &Serving, replicas: u32, out: &mut dyn Write) -> Result<()> {
     let p = &sv.point;
     let load = match sv.load {
         Load::Concurrency(c) => format!("{} requests in flight", sig3(c)),
         Load::Rate(r) => format!("{} requests/s arriving at random", sig3(r)),
     };
     writeln!(out)?;
+    let copy = if replicas > 1 { format!(", per model copy of {replicas} replicas") } else { String::new() };
     writeln!(
         out,
-        "continuous batching ({load}; {}-token steps, at most {} sequences, {} us per kernel):",
+        "continuous batching ({load}{copy}; {}-token steps, at most {} sequences, {} us per kernel):",
         sv.engine.token_budget,
         sv.engine.max_sequences,
         sig3(sv.engine.kernel_launch_s / MICRO)

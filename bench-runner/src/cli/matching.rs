@@ -48,14 +48,14 @@ pub(crate) struct MatchCmd {
     /// Most devices in one configuration.
     #[arg(long, short = 'n', default_value_t = 8, value_name = "N")]
     max_devices: u32,
-    /// How decoders batch requests: `static` (one batch prefilled, then decoded; the default for
-    /// now) or `continuous` (in-flight batching with chunked prefill, as serving engines run;
-    /// --batch and --max-batch then count requests in flight).
-    #[arg(long, value_enum, default_value_t = BatchingArg::Static)]
+    /// How decoders batch requests: `continuous` (in-flight batching with chunked prefill, as
+    /// serving engines run; the default: --batch and --max-batch count requests in flight) or
+    /// `static` (one batch prefilled, then decoded to the end: offline jobs).
+    #[arg(long, value_enum, default_value_t = BatchingArg::Continuous)]
     batching: BatchingArg,
     /// Time to first token target (decoders), e.g. 500ms or 2s. With neither --ttft nor --tpot,
-    /// `--batching continuous` ranks at interactive targets (MLPerf Inference's: 450 ms, 40 ms)
-    /// and says so.
+    /// continuous batching ranks at interactive targets (MLPerf Inference's: 450 ms, 40 ms) and
+    /// says so.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     ttft: Option<f64>,
     /// Time per output token target (decoders), e.g. 50ms.

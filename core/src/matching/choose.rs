@@ -9,6 +9,7 @@ use super::result::{CurvePoint, MatchRow, Sensitivity, throughput_unit};
 use super::search::{Candidate, Search, measure};
 use crate::cost::usd_per_million;
 use crate::hardware::Hardware;
+use crate::notes::Note;
 use crate::roofline::Measurement;
 use crate::workload::Family;
 
@@ -274,7 +275,10 @@ fn row(
         ttft_s: cand.ttft,
         tpot_s: cand.tpot,
         latency_s: cand.latency,
-        memory_per_device_bytes: e.phases.iter().map(|p| p.memory_bytes).fold(0.0, f64::max),
+        memory_per_device_bytes: match &cand.point {
+            Some(p) => p.memory_bytes_per_device,
+            None => e.phases.iter().map(|p| p.memory_bytes).fold(0.0, f64::max),
+        },
         provenance: e.basis,
         sensitivity,
         scaling,
@@ -295,7 +299,13 @@ fn row(
             })
             .collect(),
         explanation: explanation.into(),
-        notes: e.notes.clone(),
+        // Served continuously, the static batch's peak memory is not the row's: its remark goes.
+        notes: match &cand.point {
+            Some(_) => {
+                e.notes.iter().filter(|n| !matches!(n, Note::DoesNotFit { .. })).cloned().collect::<Vec<_>>().into()
+            }
+            None => e.notes.clone(),
+        },
     }
 }
 
@@ -309,7 +319,7 @@ fn sensitivity(
     compute: f64,
 ) -> f64 {
     let (h, m) = scaled(hw, measurement, bandwidth, compute);
-    let moved = if !cand.curve.is_empty() {
+    let moved = if cand.point.is_some() {
         search
             .server(&h, m.as_ref(), cand.tp, cand.ep)
             .ok()

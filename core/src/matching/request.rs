@@ -57,9 +57,8 @@ pub struct Constraints {
     pub required_throughput: Option<f64>,
     /// Only these catalog ids (all when empty).
     pub hardware: Vec<String>,
-    /// How decoders batch their requests: static (the default for now) or continuous (`batch`
-    /// and `max_batch` are then requests in flight, and latency targets default to the
-    /// interactive ones).
+    /// How decoders batch their requests: continuous (the default: `batch` and `max_batch` are
+    /// requests in flight, and latency targets default to the interactive ones) or static.
     pub batching: crate::serving::Batching,
 }
 
@@ -77,7 +76,7 @@ impl Default for Constraints {
             power_cap_w: None,
             required_throughput: None,
             hardware: Vec::new(),
-            batching: crate::serving::Batching::Static,
+            batching: crate::serving::Batching::Continuous,
         }
     }
 }

@@ -37,6 +37,8 @@ pub(super) struct Candidate {
     /// Continuous batching: `batch` is the requests in flight, and these are the steady states
     /// of this layout at every concurrency tried (empty for static batches).
     pub(super) curve: Vec<ServingPoint>,
+    /// Continuous batching: the steady state at `batch` requests in flight.
+    pub(super) point: Option<ServingPoint>,
 }
 
 /// Throughput and latencies of an estimate, as matching counts them.
@@ -225,13 +227,56 @@ impl Search<'_> {
         let continuous = self.continuous();
         for (tp, dp, ep) in configs {
             let layout = Layout::new(tp, ep, 1, dp);
-            let mut server = None;
-            let mut curve: Vec<ServingPoint> = Vec::new();
-            let mut first = Vec::new();
+            // Continuous batching: the layout's engine and its whole curve, once (the Pareto
+            // view keeps the points past the targets too).
+            let mut served = None;
+            if continuous {
+                match self.server(hw, m, tp, ep).and_then(|mut sv| sv.curve(self.max_batch()).map(|c| (sv, c))) {
+                    Ok(found) => served = Some(found),
+                    Err(ServingError::DoesNotFit { min_devices, .. }) => {
+                        misses.push(Miss::DoesNotFit { layout, batch: 1, needs_devices: min_devices });
+                        continue;
+                    }
+                    Err(e) => {
+                        if let Some(error) = as_estimate_error(e) {
+                            misses.push(Miss::Refused { error });
+                        }
+                        continue;
+                    }
+                }
+            }
+            let mut found = Vec::new();
             for batch in self.batches() {
                 if ep && !batch.is_multiple_of(tp) {
                     continue; // each device takes a whole share of the sequences
                 }
+                let mut point = None;
+                if let Some((sv, curve)) = served.as_mut() {
+                    if batch > sv.max_concurrency() {
+                        // The KV cache (or the engine) holds no more requests in flight.
+                        let need = (f64::from(tp) * f64::from(batch) / f64::from(sv.max_concurrency().max(1))).ceil();
+                        misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need as u32 });
+                        break;
+                    }
+                    let at = f64::from(batch);
+                    point = match curve.iter().find(|p| p.concurrency == at) {
+                        Some(p) => Some(*p),
+                        None => sv.at_concurrency(at).ok(),
+                    };
+                    let Some(p) = point else { break };
+                    if over(Some(p.ttft_s), c.ttft_s) || over(Some(p.tpot_s), c.tpot_s) {
+                        misses.push(Miss::LatencyMissed {
+                            layout,
+                            batch,
+                            ttft_s: Some(p.ttft_s),
+                            tpot_s: Some(p.tpot_s),
+                            latency_s: None,
+                        });
+                        break; // latency grows with the requests in flight
+                    }
+                }
+                // The static estimate: the figures of a static batch, or for continuous
+                // batching the operations, bound and communication of the same layout.
                 let e = match self.estimate(hw, m, tp, dp, ep, batch) {
                     Ok(e) => e,
                     Err(error) => {
@@ -239,43 +284,32 @@ impl Search<'_> {
                         break;
                     }
                 };
-                let (throughput, ttft, tpot, latency) = if continuous {
-                    if server.is_none() {
-                        match self.server(hw, m, tp, ep) {
-                            Ok(s) => server = Some(s),
-                            Err(ServingError::DoesNotFit { min_devices, .. }) => {
-                                misses.push(Miss::DoesNotFit { layout, batch: 1, needs_devices: min_devices });
-                                break;
-                            }
-                            // What the static estimate did not refuse (an engine setting).
-                            Err(_) => break,
+                let (throughput, ttft, tpot, latency) = match point {
+                    Some(p) => (p.output_tokens_per_s, Some(p.ttft_s), Some(p.tpot_s), None),
+                    None => {
+                        if !fits(&e) {
+                            let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
+                            misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need });
+                            break; // larger batches need more memory
                         }
+                        let measured = measure(&e, self.family);
+                        let (_, ttft, tpot, latency) = measured;
+                        if over(ttft, c.ttft_s) || over(tpot, c.tpot_s) || over(latency, c.latency_s) {
+                            misses.push(Miss::LatencyMissed {
+                                layout,
+                                batch,
+                                ttft_s: ttft,
+                                tpot_s: tpot,
+                                latency_s: latency,
+                            });
+                            break; // latency grows with the batch
+                        }
+                        measured
                     }
-                    let Some(sv) = server.as_mut() else { break };
-                    if batch > sv.max_concurrency() {
-                        let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
-                        misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need.max(tp) });
-                        break; // the KV cache (or the engine) holds no more sequences
-                    }
-                    let Ok(p) = sv.at_concurrency(f64::from(batch)) else { break };
-                    curve.push(p);
-                    (p.output_tokens_per_s, Some(p.ttft_s), Some(p.tpot_s), None)
-                } else {
-                    if !fits(&e) {
-                        let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
-                        misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need });
-                        break; // larger batches need more memory
-                    }
-                    measure(&e, self.family)
                 };
-                let over = |v: Option<f64>, target: Option<f64>| matches!((v, target), (Some(v), Some(t)) if v > t);
-                if over(ttft, c.ttft_s) || over(tpot, c.tpot_s) || over(latency, c.latency_s) {
-                    misses.push(Miss::LatencyMissed { layout, batch, ttft_s: ttft, tpot_s: tpot, latency_s: latency });
-                    break; // latency grows with the batch
-                }
                 if throughput > 0.0 {
                     let comm_share = communication_share(&e);
-                    first.push(Candidate {
+                    found.push(Candidate {
                         tp,
                         ep,
                         pp: 1,
@@ -289,19 +323,16 @@ impl Search<'_> {
                         comm_share,
                         estimate: e,
                         curve: Vec::new(),
+                        point,
                     });
                 }
             }
-            // The whole curve of the layout, past the targets too (the Pareto view).
-            if let Some(sv) = server.as_mut()
-                && let Ok(all) = sv.curve(self.max_batch())
-            {
-                curve = all;
+            if let Some((_, curve)) = &served {
+                for cand in &mut found {
+                    cand.curve.clone_from(curve);
+                }
             }
-            for mut cand in first {
-                cand.curve = curve.clone();
-                out.push(cand);
-            }
+            out.extend(found);
         }
         if out.is_empty() && matches!(self.family, Family::Decoder | Family::Moe) {
             self.pipelined(hw, m, &mut out, &mut misses);
@@ -336,7 +367,6 @@ impl Search<'_> {
                         break;
                     }
                     Ok(p) => {
-                        let over = |v: Option<f64>, t: Option<f64>| matches!((v, t), (Some(v), Some(t)) if v > t);
                         if over(p.ttft_s, c.ttft_s) || over(p.tpot_s, c.tpot_s) {
                             misses.push(Miss::StageLatencyMissed {
                                 layout: Layout::new(tp, false, pp, 1),
@@ -360,6 +390,7 @@ impl Search<'_> {
                             comm_share: p.communication_share,
                             estimate: p.stage,
                             curve: Vec::new(),
+                            point: None,
                         });
                     }
                     Err(miss) => {
@@ -416,6 +447,7 @@ impl Search<'_> {
                                     comm_share: p.communication_share,
                                     estimate: p.stage,
                                     curve: Vec::new(),
+                                    point: None,
                                 });
                             }
                         }
@@ -455,6 +487,21 @@ impl Search<'_> {
             options: self.req.options,
         })
         .map_err(|error| Miss::PipelineRefused { error })
+    }
+}
+
+/// A latency above its target (none: no target).
+fn over(v: Option<f64>, target: Option<f64>) -> bool {
+    matches!((v, target), (Some(v), Some(t)) if v > t)
+}
+
+/// A serving refusal the static estimate also makes, as the estimate's error.
+fn as_estimate_error(e: ServingError) -> Option<EstimateError> {
+    match e {
+        ServingError::Scenario(x) => Some(x.into()),
+        ServingError::Split(x) => Some(x.into()),
+        ServingError::Roofline(x) => Some(x.into()),
+        _ => None,
     }
 }
 

@@ -165,6 +165,8 @@ pub struct ServingPoint {
     pub mixed_step_s: f64,
     /// KV cache each device holds, bytes (mean contexts, whole blocks).
     pub kv_bytes_per_device: f64,
+    /// What each device holds: weights, one full step's buffers and that KV cache, bytes.
+    pub memory_bytes_per_device: f64,
     /// The prompt flow needs all the budget the decodes leave: the prefill limits the rate.
     pub prefill_bound: bool,
 }

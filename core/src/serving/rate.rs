@@ -103,7 +103,7 @@ impl Server<'_> {
         pt.tpot_s = tpot_s;
         pt.tokens_per_s_per_user = if tpot_s > 0.0 { 1.0 / tpot_s } else { 0.0 };
         pt.e2e_s = e2e_s;
-        pt.kv_bytes_per_device = self.kv_per_device(mean_n.min(top));
+        self.hold(&mut pt, mean_n.min(top));
         Ok(pt)
     }
 

@@ -21,6 +21,7 @@ pub struct Server<'a> {
     pub(super) devices: u32,
     pub(super) expert_parallel: bool,
     pub(super) weights_bytes: f64,
+    pub(super) activation_bytes: f64,
     pub(super) kv_bytes_per_sequence: f64,
     pub(super) max_concurrency: u32,
     pub(super) kv_max_concurrency: u32,
@@ -151,6 +152,7 @@ impl<'a> Server<'a> {
             devices: n,
             expert_parallel: req.expert_parallel,
             weights_bytes,
+            activation_bytes,
             kv_bytes_per_sequence,
             max_concurrency,
             kv_max_concurrency: kv_max,
@@ -261,7 +263,7 @@ impl<'a> Server<'a> {
         let queue_s = residual + budget_wait;
         let ttft_s = queue_s + tau_first + (steps - 1.0) * tau_mix;
         let e2e_s = ttft_s + (o - 1.0) * mean;
-        let point = ServingPoint {
+        let mut point = ServingPoint {
             concurrency: rate * e2e_s,
             requests_per_s: rate,
             ttft_s,
@@ -276,10 +278,18 @@ impl<'a> Server<'a> {
             mixed_share,
             decode_step_s: tau_dec,
             mixed_step_s: tau_mix,
-            kv_bytes_per_device: self.kv_per_device(rate * e2e_s),
+            kv_bytes_per_device: 0.0,
+            memory_bytes_per_device: 0.0,
             prefill_bound,
         };
+        self.hold(&mut point, rate * e2e_s);
         Ok((point, mean))
+    }
+
+    /// Sets a point's KV cache and memory per device for `sequences` in flight.
+    pub(super) fn hold(&self, p: &mut ServingPoint, sequences: f64) {
+        p.kv_bytes_per_device = self.kv_per_device(sequences);
+        p.memory_bytes_per_device = self.weights_bytes + self.activation_bytes + p.kv_bytes_per_device;
     }
 
     pub(super) fn kv_per_device(&self, sequences: f64) -> f64 {
@@ -333,7 +343,7 @@ impl<'a> Server<'a> {
             pt.e2e_s = e2e;
         }
         pt.concurrency = concurrency;
-        pt.kv_bytes_per_device = self.kv_per_device(concurrency);
+        self.hold(&mut pt, concurrency);
         Ok(pt)
     }
 

@@ -26,6 +26,9 @@ pub struct Simulation {
     pub e2e_s: f64,
     /// Requests completed per second over the measured span.
     pub requests_per_s: f64,
+    /// Sequences decoding in a step: the mean over the measured span's steps, up to the last
+    /// arrival (after which the engine drains).
+    pub decoding: f64,
 }
 
 /// Why a simulation cannot run.
@@ -101,6 +104,7 @@ pub fn simulate(
     let mut measured = Vec::new();
     let mut steps = 0usize;
     let mut span_start = None;
+    let mut decoded = (0.0, 0.0); // sequences decoding, summed over measured steps; the steps
     while ended < total {
         while future.front().is_some_and(|&t| t <= clock) {
             let Some(at) = future.pop_front() else { break };
@@ -147,6 +151,11 @@ pub fn simulate(
             room -= take;
         }
         let step = server.step_seconds(d, context, chunk)?;
+        // Counted until the last request arrives: after it the engine drains.
+        if span_start.is_some() && issued < total {
+            decoded.0 += d;
+            decoded.1 += 1.0;
+        }
         clock += step;
         steps += 1;
         for (i, take) in taken {
@@ -189,6 +198,7 @@ pub fn simulate(
         tpot_s: mean(|m| m.1),
         e2e_s: mean(|m| m.2),
         requests_per_s: if span > 0.0 { (n - 1.0).max(1.0) / span } else { 0.0 },
+        decoding: if decoded.1 > 0.0 { decoded.0 / decoded.1 } else { 0.0 },
     })
 }
 
