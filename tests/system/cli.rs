@@ -449,12 +449,12 @@ fn snapshot_match_head() {
     let out = text(&["match", "-w", "llama-3.1-70b"]);
     expect_test::expect![[r#"
         llama-3.1-70b (decoder), throughput in generated tokens/s, ranked by usd_per_million
-        | # | hardware      | layout | batch | throughput | $/M  | $/h   | bound            | comm | TTFT     | TPOT    | basis     |
-        |---|---------------|--------|-------|------------|------|-------|------------------|------|----------|---------|-----------|
-        | 1 | h100-sxm      | TP4    | 64    | 1525       | 1.96 | 10.76 | compute 72%      | 17%  | 6448 ms  | 16.8 ms | datasheet |
-        | 2 | a100-sxm-80gb | TP4    | 64    | 677        | 2.28 | 5.56  | compute 84%      | 10%  | 17494 ms | 26.3 ms | datasheet |
-        | 3 | h200-sxm      | TP4    | 256   | 1740       | 2.29 | 14.36 | compute 78%      | 15%  | 30622 ms | 27.5 ms | measured  |
-        | 4 | rtx-4090      | TP8    | 16    | 266        | 2.85 | 2.72  | interconnect 55% | 43%  | 8732 ms  | 26.1 ms | datasheet |
+        latency targets: time to first token 450 ms, time per output token 40.0 ms (assumed: MLPerf Inference's interactive targets; set --ttft and --tpot for your own)
+        | # | hardware      | layout | batch | throughput | $/M  | $/h   | bound       | comm | TTFT   | TPOT    | basis     |
+        |---|---------------|--------|-------|------------|------|-------|-------------|------|--------|---------|-----------|
+        | 1 | h100-sxm      | TP4    | 32    | 1019       | 2.93 | 10.76 | memory 85%  | 16%  | 112 ms | 31.1 ms | datasheet |
+        | 2 | a100-sxm-80gb | TP8    | 32    | 833        | 3.71 | 11.12 | compute 71% | 22%  | 174 ms | 37.9 ms | datasheet |
+        | 3 | h200-sxm      | TP4    | 32    | 1018       | 3.92 | 14.36 | compute 78% | 17%  | 130 ms | 31.0 ms | measured  |
     "#]].assert_eq(&head(&out, 7));
 }
 

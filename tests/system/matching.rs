@@ -82,12 +82,12 @@ fn latency_targets_budget_and_power_cap_are_respected() {
     for r in &tight {
         assert!(num(r, "ttft_s") <= 0.3 && num(r, "tpot_s") <= 0.02, "{r}");
     }
-    let loose = matched(&["-w", "llama-3.1-8b"]);
-    assert!(
-        tight.iter().map(|r| num(r, "throughput_per_s")).sum::<f64>()
-            < rows(&loose).iter().map(|r| num(r, "throughput_per_s")).sum::<f64>(),
-        "tight targets must cost throughput"
-    );
+    // Tighter targets than the interactive defaults cost money on every device.
+    let loose = rows(&matched(&["-w", "llama-3.1-8b"]));
+    for r in &tight {
+        let l = loose.iter().find(|l| l["hardware"] == r["hardware"]).unwrap_or_else(|| panic!("{r}"));
+        assert!(num(r, "usd_per_million") >= num(l, "usd_per_million"), "tight {r}\nloose {l}");
+    }
     let v = matched(&["-w", "llama-3.1-8b", "--budget-per-hour", "3", "--power-cap", "800"]);
     for r in &rows(&v) {
         assert!(num(r, "usd_per_hour") <= 3.0 && num(r, "watts") <= 800.0, "{r}");

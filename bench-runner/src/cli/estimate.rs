@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::hardware::Hardware;
-use ridge_core::serving::{Engine, Load, ServeRequest, Serving, serve};
+use ridge_core::serving::{Engine, Load, ServeRequest, Serving, ServingError, serve};
 use ridge_core::units::{GB, MICRO};
 use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
@@ -114,7 +114,16 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
             if decoder { "--batching static or --pipeline-stages" } else { "no decode phase" }
         );
     }
-    let s = a.scenario.apply(workload.defaults);
+    let mut s = a.scenario.apply(workload.defaults);
+    // Served continuously, the per-phase table is a static batch of the requests in flight
+    // (whole shares of them per device when expert parallel).
+    if continuous
+        && a.scenario.batch.is_none()
+        && let Some(c) = a.concurrency.filter(|c| c.is_finite() && *c >= 1.0)
+    {
+        let b = c.ceil() as u32;
+        s.batch = if a.expert_parallel { b.next_multiple_of(a.devices.max(1)) } else { b };
+    }
     let from_run = match &a.measured {
         Some(p) => Some(measured(catalog, p, Some(&hardware.id))?),
         None => None,
@@ -143,6 +152,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     if let Some(o) = a.own.ownership() {
         e.price_owned(hardware, &o).map_err(|m| anyhow::anyhow!("--owned: {}: {m}", hardware.id))?;
     }
+    let mut unserved = None;
     if continuous {
         let load = match (a.concurrency, a.rate) {
             (_, Some(r)) => Load::Rate(r),
@@ -155,7 +165,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
             kernel_launch_s: a.kernel_overhead_us.map_or(Engine::DEFAULT.kernel_launch_s, |us| us * MICRO),
             ..Engine::DEFAULT
         };
-        let serving = serve(
+        let served = serve(
             &ServeRequest {
                 workload,
                 hardware,
@@ -167,9 +177,16 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
                 engine,
             },
             load,
-        )
-        .with_context(|| format!("cannot serve {} on {} x{}", workload.id, hardware.id, a.devices))?;
-        e.serving = Some(serving);
+        );
+        match served {
+            Ok(sv) => e.serving = Some(sv),
+            // The estimate says it does not fit; the serving section says why not.
+            Err(error @ ServingError::DoesNotFit { .. }) => unserved = Some(error),
+            Err(error) => {
+                return Err(anyhow::Error::new(error)
+                    .context(format!("cannot serve {} on {} x{}", workload.id, hardware.id, a.devices)));
+            }
+        }
     }
     if a.json {
         return print_json(out, &e);
@@ -177,6 +194,9 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     print_estimate(&e, hardware, a.ops, out)?;
     if let Some(sv) = &e.serving {
         print_serving(sv, a.replicas, out)?;
+    }
+    if let Some(why) = unserved {
+        writeln!(out, "\ncontinuous batching: {why}")?;
     }
     Ok(())
 }
