@@ -85,15 +85,17 @@ fn the_kv_cache_bounds_the_sequences_in_flight() {
 }
 
 /// The model and the simulation of `llama-3.1-8b` on an H100 SXM with `prompt`/`output` tokens
-/// at a load, within `tolerance` on TTFT, TPOT, requests per second and requests in flight.
-fn agree(prompt: u32, output: u32, load: Load, tolerance: f64, requests: usize) {
+/// and a token budget per step at a load, within `tolerance` on TTFT, TPOT, requests per second and requests in flight.
+fn agree(prompt: u32, output: u32, budget: u32, load: Load, tolerance: f64, requests: usize) {
     let c = catalog();
-    let mut req = request(&c, "llama-3.1-8b", "h100-sxm", 1, Engine::DEFAULT);
+    let engine = Engine { token_budget: budget, ..Engine::DEFAULT };
+    let mut req = request(&c, "llama-3.1-8b", "h100-sxm", 1, engine);
     req.scenario.prompt_tokens = prompt;
     req.scenario.output_tokens = output;
     let mut s = server(&req);
     let (a, rate) = match load {
-        Load::Concurrency(n) => (s.at_concurrency(n), None),
+        // The simulation's closed loop spreads its users over the engine's steps.
+        Load::Concurrency(n) => (s.at_concurrency_spread(n), None),
         Load::Rate(share) => {
             // Here a rate is a share of the saturation rate.
             let r = s.saturation().unwrap_or_else(|e| panic!("{e}")).requests_per_s * share;
@@ -104,17 +106,21 @@ fn agree(prompt: u32, output: u32, load: Load, tolerance: f64, requests: usize) 
     let sim_load = rate.map_or(load, Load::Rate);
     let d = simulate(&mut s, sim_load, requests / 3, requests, 7).unwrap_or_else(|e| panic!("{e}"));
     let in_flight = d.requests_per_s * d.e2e_s;
+    let mut failed = Vec::new();
     for (what, model, sim) in [
         ("TTFT", a.ttft_s, d.ttft_s),
         ("TPOT", a.tpot_s, d.tpot_s),
         ("requests/s", a.requests_per_s, d.requests_per_s),
         ("in flight", a.concurrency, in_flight),
-        ("decoding a step", a.decoding, d.decoding),
+        ("decoding", a.decoding, d.decoding),
     ] {
         let e = model / sim - 1.0;
         println!("{prompt}/{output} {load:?} {what}: model {model:.5}, simulation {sim:.5} ({:+.1}%)", e * 100.0);
-        assert!(e.abs() <= tolerance, "{prompt}/{output} at {load:?}, {what}: model {model} vs simulation {sim}");
+        if e.abs() > tolerance {
+            failed.push(format!("{prompt}/{output} at {load:?}, {what}: model {model} vs simulation {sim}"));
+        }
     }
+    assert!(failed.is_empty(), "beyond {tolerance}:\n{}", failed.join("\n"));
 }
 
 #[test]
@@ -122,19 +128,21 @@ fn closed_loops_agree_with_a_simulation_of_the_engine() {
     // Users spread over the cycle; short and long outputs (the KV cache grows with what is
     // generated), and short outputs after long prompts (the first token is most of a request).
     for conc in [1.0, 16.0, 64.0] {
-        agree(512, 64, Load::Concurrency(conc), 0.05, 1000);
+        agree(512, 64, 8192, Load::Concurrency(conc), 0.05, 1000);
     }
-    agree(128, 1024, Load::Concurrency(64.0), 0.05, 300);
-    agree(2048, 8, Load::Concurrency(16.0), 0.05, 1000);
+    agree(128, 1024, 8192, Load::Concurrency(64.0), 0.05, 300);
+    agree(2048, 8, 8192, Load::Concurrency(16.0), 0.05, 1000);
 }
 
 #[test]
 fn random_arrivals_agree_with_a_simulation_of_the_engine() {
     // Poisson arrivals at half the saturation rate, and at 90% of it (the issue asks for 10%
     // there; the mean-value model smooths out bunching the simulation has, and misses by more).
-    agree(512, 64, Load::Rate(0.2), 0.05, 5_000);
-    agree(512, 64, Load::Rate(0.5), 0.05, 10_000);
-    agree(512, 64, Load::Rate(0.9), 0.30, 10_000);
+    agree(512, 64, 8192, Load::Rate(0.2), 0.05, 5_000);
+    agree(512, 64, 8192, Load::Rate(0.5), 0.05, 10_000);
+    agree(512, 64, 8192, Load::Rate(0.9), 0.30, 10_000);
+    // Prompts of 2,048 tokens in a 3,072-token budget: one at a time, the rest queue.
+    agree(2048, 64, 3072, Load::Rate(0.5), 0.10, 10_000);
 }
 
 #[test]

@@ -526,7 +526,9 @@ mod tests {
         let m = serde_json::json!({ "id": "this-browser", "hardware": "this-device", "date": "2026-11-28",
             "source": "ridge WebGPU benchmark", "method": "host-timed",
             "memory_gb_per_s": { "value": 800.0 }, "compute_tflops": { "fp32": { "value": 20.0 } } });
-        let input = serde_json::json!({ "query": { "workload": "llama-3.1-8b", "measurements": [m] }, "extra_hardware": [device] });
+        // A laptop's 20 TFLOP/s meets no interactive target: ask for batch-job latencies.
+        let input = serde_json::json!({ "query": { "workload": "llama-3.1-8b", "measurements": [m] },
+            "constraints": { "ttft_s": 10.0, "tpot_s": 1.0 }, "extra_hardware": [device] });
         let v: serde_json::Value =
             serde_json::from_str(&match_json_impl(&input.to_string()).unwrap_or_else(|e| panic!("{e}")))
                 .unwrap_or_default();

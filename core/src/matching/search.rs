@@ -334,7 +334,9 @@ impl Search<'_> {
             }
             out.extend(found);
         }
-        if out.is_empty() && matches!(self.family, Family::Decoder | Family::Moe) {
+        // Pipelining across nodes is for models no scale-up domain holds; it makes no step faster.
+        let too_slow = misses.iter().any(|m| matches!(m, Miss::LatencyMissed { .. }));
+        if out.is_empty() && !too_slow && matches!(self.family, Family::Decoder | Family::Moe) {
             self.pipelined(hw, m, &mut out, &mut misses);
         }
         if self.family == Family::Training {

@@ -95,7 +95,7 @@ impl Server<'_> {
         let o = f64::from(self.scenario.output_tokens);
         let tpot_s = if o > 1.0 { ((e2e_s - ttft_s) / (o - 1.0)).max(0.0) } else { 0.0 };
         // The engine's state at that mean, for the step figures.
-        let (mut pt, _) = self.state(rate, tpot_s, false)?;
+        let (mut pt, _) = self.state(rate, tpot_s, false, mean_n)?;
         let service = pt.ttft_s - pt.queue_s;
         pt.concurrency = mean_n;
         pt.ttft_s = ttft_s;

@@ -206,9 +206,17 @@ impl<'a> Server<'a> {
 
     /// One mean-value pass: the steady state when `rate` requests per second flow and steps
     /// last `tau` on average. `closed`: requests arrive as others end, at a step's end (a
-    /// closed loop), rather than at random moments (Poisson). Returns the state and the mean
-    /// step it implies.
-    pub(super) fn state(&mut self, rate: f64, tau: f64, closed: bool) -> Result<(ServingPoint, f64), ServingError> {
+    /// closed loop), rather than at random moments (Poisson). `others`: requests an arrival
+    /// finds in the system (with none the engine is idle and starts at once). Returns the state
+    /// and the mean step it implies.
+    pub(super) fn state(
+        &mut self,
+        rate: f64,
+        tau: f64,
+        closed: bool,
+        others: f64,
+    ) -> Result<(ServingPoint, f64), ServingError> {
+        let busy = others.clamp(0.0, 1.0);
         let s = self.scenario;
         let (p, o) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
         let budget = f64::from(self.engine.token_budget);
@@ -248,20 +256,36 @@ impl<'a> Server<'a> {
         // A request arriving at a random moment waits out the running step (its residual,
         // longer steps being likelier to be hit), then rides the next one with the prompts that
         // arrived in the same step.
+        let steps = chunks(p, room);
+        // Where two prompts do not fit in one step's room, a random arrival queues behind the
+        // prompt tokens before it (an M/D/1 queue on the room's tokens) instead of riding along
+        // with them.
+        let one_at_a_time = 2.0 * p > room;
         let (residual, first) = if closed || mean <= 0.0 {
             (0.0, chunk)
+        } else if one_at_a_time {
+            // The queue below counts the prompt work in progress; what is left is the wait for a
+            // step that only decodes.
+            (busy * (1.0 - mixed_share) * tau_dec * tau_dec / (2.0 * mean), p.min(room))
         } else {
-            (second / (2.0 * mean), (p * (1.0 + rate * second / mean)).min(room))
+            (busy * second / (2.0 * mean), (p * (1.0 + rate * second / mean)).min(room))
         };
         let tau_first =
             if (first - chunk).abs() > 0.5 { self.step_seconds(decoding, context, first)? } else { tau_mix };
-        // Prompts longer than the room take several steps; more prompt than room waits for it
-        // (an M/D/1 queue on the room).
-        let rho = (flow / room).min(0.999);
-        let steps = chunks(p, room);
-        let budget_wait = if steps > 1.0 || prefill_bound { rho / (2.0 * (1.0 - rho)) * tau_mix * steps } else { 0.0 };
+        let budget_wait = if !closed && one_at_a_time {
+            // The room is a token server: a prompt holds it for its share of a full step.
+            let full = if (room - first).abs() > 0.5 { self.step_seconds(decoding, context, room)? } else { tau_first };
+            let service = p / room * full;
+            let rho = (rate * service).min(0.999);
+            rho / (2.0 * (1.0 - rho)) * service
+        } else if prefill_bound {
+            let rho = (flow / room).min(0.999);
+            rho / (2.0 * (1.0 - rho)) * tau_mix * steps
+        } else {
+            0.0
+        };
         let queue_s = residual + budget_wait;
-        let ttft_s = queue_s + tau_first + (steps - 1.0) * tau_mix;
+        let ttft_s = queue_s + steps * tau_first;
         let e2e_s = ttft_s + (o - 1.0) * mean;
         let mut point = ServingPoint {
             concurrency: rate * e2e_s,
@@ -297,8 +321,16 @@ impl<'a> Server<'a> {
         sequences / holders * self.kv_bytes_per_sequence
     }
 
-    /// The steady state with `concurrency` requests always in the system (a closed loop).
+    /// The steady state with `concurrency` requests always in the system (a closed loop of
+    /// users, each sending the next request when the last one ends), the requests reaching the
+    /// engine at moments unrelated to its steps, as a benchmark's clients across a network do.
     pub fn at_concurrency(&mut self, concurrency: f64) -> Result<ServingPoint, ServingError> {
+        self.loop_at(concurrency, false)
+    }
+
+    /// The same closed loop with requests arriving evenly spread over the engine's steps, each
+    /// as another ends: the idealised loop that [`super::simulate`] runs.
+    pub fn at_concurrency_spread(&mut self, concurrency: f64) -> Result<ServingPoint, ServingError> {
         self.loop_at(concurrency, true)
     }
 
@@ -319,7 +351,7 @@ impl<'a> Server<'a> {
         let budget = f64::from(self.engine.token_budget);
         let p = f64::from(self.scenario.prompt_tokens);
         for _ in 0..16 {
-            let (pt, mean) = self.state(rate, tau, even)?;
+            let (pt, mean) = self.state(rate, tau, even, concurrency - 1.0)?;
             tau = mean;
             let mut next = concurrency / pt.e2e_s;
             if pt.prefill_bound {
@@ -332,7 +364,7 @@ impl<'a> Server<'a> {
                 break;
             }
         }
-        let (mut pt, _) = self.state(rate, tau, even)?;
+        let (mut pt, _) = self.state(rate, tau, even, concurrency - 1.0)?;
         // When the prefill limits the rate, the requests beyond what flows wait for budget:
         // Little's law gives their wait.
         let e2e = concurrency / rate;

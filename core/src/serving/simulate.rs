@@ -26,8 +26,8 @@ pub struct Simulation {
     pub e2e_s: f64,
     /// Requests completed per second over the measured span.
     pub requests_per_s: f64,
-    /// Sequences decoding in a step: the mean over the measured span's steps, up to the last
-    /// arrival (after which the engine drains).
+    /// Sequences decoding: the time average over the measured span, up to the last arrival
+    /// (after which the engine drains).
     pub decoding: f64,
 }
 
@@ -104,7 +104,7 @@ pub fn simulate(
     let mut measured = Vec::new();
     let mut steps = 0usize;
     let mut span_start = None;
-    let mut decoded = (0.0, 0.0); // sequences decoding, summed over measured steps; the steps
+    let mut decoded = (0.0, 0.0); // sequences decoding times seconds, and the seconds
     while ended < total {
         while future.front().is_some_and(|&t| t <= clock) {
             let Some(at) = future.pop_front() else { break };
@@ -153,8 +153,8 @@ pub fn simulate(
         let step = server.step_seconds(d, context, chunk)?;
         // Counted until the last request arrives: after it the engine drains.
         if span_start.is_some() && issued < total {
-            decoded.0 += d;
-            decoded.1 += 1.0;
+            decoded.0 += d * step;
+            decoded.1 += step;
         }
         clock += step;
         steps += 1;
