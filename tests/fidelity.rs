@@ -576,4 +576,50 @@ fn serving_tracks_published_measurements() {
         assert!(o.ridge.is_finite() && o.ridge > 0.0, "{:?}: no estimate", o.row);
         assert!(o.row.note.as_deref().is_none_or(|n| !n.is_empty()), "empty note");
     }
+
+    // Devices in the published order: rows of one scenario, load and metric on different
+    // hardware, wherever the published figures differ by more than a tie.
+    let key = |r: &ServingRow| {
+        format!(
+            "{} x{} {} {}/{} {} {:?}",
+            r.workload,
+            r.devices,
+            r.precision.as_str(),
+            r.prompt_tokens,
+            r.output_tokens,
+            r.load(),
+            r.metric
+        )
+    };
+    let mut pairs = 0;
+    let mut wrong = Vec::new();
+    for (i, a) in scored.iter().enumerate() {
+        for b in &scored[i + 1..] {
+            if a.row.hardware == b.row.hardware || key(a.row) != key(b.row) {
+                continue;
+            }
+            let (pa, pb) = (a.row.published, b.row.published);
+            if (pa / pb - 1.0).abs() <= TIE {
+                continue;
+            }
+            pairs += 1;
+            if (pa > pb) != (a.ridge > b.ridge) {
+                wrong.push(format!(
+                    "{}: published {} {pa} vs {} {pb}, ridge {:.1} vs {:.1}",
+                    key(a.row),
+                    a.row.hardware,
+                    b.row.hardware,
+                    a.ridge,
+                    b.ridge
+                ));
+            }
+        }
+    }
+    println!("serving: pairwise order {} of {pairs} comparisons right", pairs - wrong.len());
+    assert!(pairs >= 8, "enough comparisons to mean something: {pairs}");
+    assert!(wrong.is_empty(), "wrong order:\n{}", wrong.join("\n"));
+    assert!(thr <= 0.10, "throughput rows' median error {:.1}% above 10%", thr * 100.0);
+    // The aim for latency is 15%; today's 16.4% is held from rising (README says where
+    // the rows miss).
+    assert!(lat <= 0.17, "latency rows' median error {:.1}% above 17%", lat * 100.0);
 }

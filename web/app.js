@@ -304,6 +304,29 @@ function renderPareto(r) {
   });
 }
 
+// The selected row's serving curve: throughput per device against tokens per second per user,
+// one point per number of requests in flight, the row's own point marked.
+function renderServing(row) {
+  const curve = row?.curve || [];
+  const opts = {
+    title: row ? `Serving ${row.name} (${row.layout_text}): throughput per device against speed per user` : 'Serving',
+    x: { label: 'tokens/s per user', log: true },
+    y: { label: 'generated tokens/s per device', log: true },
+    empty: row ? 'static batches: no serving curve' : 'no row selected',
+  };
+  if (!curve.length) { draw($('serving-chart'), opts); return; }
+  draw($('serving-chart'), {
+    ...opts,
+    lines: [{ label: 'requests in flight', cls: 'scale', points: curve.map((p) => [p.tokens_per_s_per_user, p.output_tokens_per_s_per_device]), labelAt: false }],
+    dots: curve.map((p) => ({
+      x: p.tokens_per_s_per_user, y: p.output_tokens_per_s_per_device,
+      cls: `${p.concurrency === row.batch ? 'selected' : ''} ${p.meets_targets ? 'front' : ''}`,
+      label: `${si(p.concurrency)} in flight: ${si(p.tokens_per_s_per_user)} tok/s per user, ${si(p.output_tokens_per_s_per_device)} tok/s per device, TTFT ${fmtMs(p.ttft_s)}, TPOT ${fmtMs(p.tpot_s)}, $${si(p.usd_per_million)}/M${p.meets_targets ? '' : ' (misses the targets)'}`,
+      text: p.concurrency === row.batch ? `${si(p.concurrency)} in flight` : undefined,
+    })),
+  });
+}
+
 function renderSelected() {
   const r = app.result;
   const row = r?.rows.find((x) => x.hardware === app.selected) || r?.rows[0];
@@ -313,8 +336,10 @@ function renderSelected() {
   if (!row) {
     draw($('roofline-chart'), { title: 'Roofline', x: { label: 'FLOP per byte', log: true }, y: { label: 'FLOP/s', log: true }, empty: 'no row selected' });
     draw($('scaling-chart'), { title: 'Scaling', x: { label: 'devices' }, y: { label: 'throughput' }, empty: 'no row selected' });
+    renderServing(null);
     return;
   }
+  renderServing(row);
   const s = formState();
   let series = null;
   try {
@@ -404,6 +429,10 @@ function update() {
   $('summary').textContent = result.rows.length
     ? `${result.rows.length} configurations ranked by ${result.ranked_by.replaceAll('_', ' ')} in ${ms.toFixed(1)} ms`
     : 'Nothing fits these constraints; the reasons are below.';
+  const t = result.latency_targets;
+  $('targets').textContent = t && (t.ttft_s || t.tpot_s)
+    ? `Ranked at time to first token ≤ ${fmtMs(t.ttft_s)} and time per output token ≤ ${fmtMs(t.tpot_s)}${t.assumed ? ' (assumed: MLPerf Inference\'s interactive targets; set your own above)' : ''}.`
+    : '';
   renderTable(result);
   renderPareto(result);
   renderSelected();

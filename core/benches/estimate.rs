@@ -58,15 +58,23 @@ fn bench(c: &mut Criterion) {
     });
     c.bench_function("catalog/load-and-validate", |b| b.iter(ridge_datasets::catalog));
 
-    // A full ranking: every device, every tensor-parallel degree and batch, with sensitivities;
-    // a mixture of experts adds expert-parallel layouts, training past one node adds pipelines
-    // and data-parallel pipelines up to 1,024 devices.
-    for (id, max_devices) in
-        [("llama-3.1-70b", 8), ("dlrm-v2", 8), ("llama-3.1-8b", 64), ("mixtral-8x7b", 8), ("gpt-3-175b-training", 1024)]
-    {
+    // A full ranking: every device, every tensor-parallel degree and batch (decoders: requests in
+    // flight, served with continuous batching, each layout's curve), with sensitivities; a
+    // mixture of experts adds expert-parallel layouts, training past one node adds pipelines
+    // and data-parallel pipelines up to 1,024 devices. `static`: decoders as static batches.
+    use ridge_core::serving::Batching;
+    for (id, max_devices, batching) in [
+        ("llama-3.1-70b", 8, Batching::Continuous),
+        ("llama-3.1-70b", 8, Batching::Static),
+        ("dlrm-v2", 8, Batching::Continuous),
+        ("llama-3.1-8b", 64, Batching::Continuous),
+        ("mixtral-8x7b", 8, Batching::Continuous),
+        ("gpt-3-175b-training", 1024, Batching::Continuous),
+    ] {
         let Some(w) = cat.workload(id) else { panic!("preset {id}") };
-        let constraints = ridge_core::matching::Constraints { max_devices, ..Default::default() };
-        c.bench_function(&format!("rank/{id}/max-devices-{max_devices}"), |b| {
+        let constraints = ridge_core::matching::Constraints { max_devices, batching, ..Default::default() };
+        let mode = if batching == Batching::Static { "/static" } else { "" };
+        c.bench_function(&format!("rank/{id}/max-devices-{max_devices}{mode}"), |b| {
             b.iter(|| {
                 let req = ridge_core::matching::MatchRequest {
                     workload: black_box(w),

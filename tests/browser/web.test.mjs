@@ -78,9 +78,17 @@ function sameRows(web, native, n) {
 
 test('the page loads without console errors and ranks like `ridge match --json`', async () => {
   const [page, problems] = await open();
-  sameRows(await rows(page), cli(['-w', 'llama-3.1-70b']).rows, 5);
+  sameRows(await rows(page), cli(['-w', 'llama-3.1-70b']).rows, 4);
   const first = await page.locator('#ranking tbody tr').first().locator('td').nth(1).textContent();
   assert.equal(first, (await rows(page))[0].name);
+  // Served with continuous batching at targets the page names (assumed: none were given), and
+  // the first row's curve of throughput per device against speed per user, its point marked.
+  assert.match(await page.locator('#targets').textContent(), /≤ 450 ms .* ≤ 40 ms \(assumed/);
+  const top = (await rows(page))[0];
+  assert.equal(await page.locator('#serving-chart circle.dot').count(), top.curve.length);
+  const point = await page.locator('#serving-chart circle.dot.selected title').allTextContents();
+  assert.equal(point.length, 1, point.join(' | '));
+  assert.match(point[0], new RegExp(`^${top.batch} in flight`));
   await page.screenshot({ path: join(SHOTS, 'ranking.png'), fullPage: true });
 
   // Choose a workload and constraints: the same answer as the command line.

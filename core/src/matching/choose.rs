@@ -189,7 +189,11 @@ pub(super) fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, R
     let offers: Vec<Offer> = cands.iter().map(Offer::of).collect();
     let choice = choose(&offers, &terms)
         .map_err(|first| unreachable_throughput(search, &cands).unwrap_or(Reject::OverLimits { first }))?;
-    Ok(row(search, hw, measurement, &cost, &cands, choice))
+    let mut cands = cands;
+    let refused = |error| nothing_fits(search, hw, vec![Miss::Refused { error }]);
+    search.complete(hw, measurement, &mut cands[choice.index]).map_err(refused)?;
+    let Some(e) = cands[choice.index].estimate.as_ref() else { return Err(Reject::NothingToTry) };
+    Ok(row(search, hw, measurement, &cost, &cands, choice, e))
 }
 
 /// Nothing fits: the last miss is at the largest degree tried, the closest it came.
@@ -226,6 +230,7 @@ fn row(
     cost: &DeviceCost,
     cands: &[Candidate],
     choice: Choice,
+    e: &crate::estimate::Estimate,
 ) -> MatchRow {
     let c = search.req.constraints;
     let cand = &cands[choice.index];
@@ -233,7 +238,6 @@ fn row(
     let layout = Layout::new(cand.tp, cand.ep, cand.pp, choice.replicas);
     let devices = layout.devices();
     let usd_per_hour = cost.usd_per_hour * f64::from(devices);
-    let e = &cand.estimate;
     // The phase that takes longest explains the row.
     let main = e.phases.iter().max_by(|a, b| a.seconds.total_cmp(&b.seconds));
     let bound = main.and_then(|m| m.bound);

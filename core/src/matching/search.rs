@@ -33,7 +33,10 @@ pub(super) struct Candidate {
     pub(super) ttft: Option<f64>,
     pub(super) tpot: Option<f64>,
     pub(super) latency: Option<f64>,
-    pub(super) estimate: Estimate,
+    /// The static estimate of the layout and batch: computed for every static batch, and only
+    /// for the chosen candidate of continuous batching (its operations, bound and
+    /// communication), by [`Search::complete`].
+    pub(super) estimate: Option<Estimate>,
     /// Continuous batching: `batch` is the requests in flight, and these are the steady states
     /// of this layout at every concurrency tried (empty for static batches).
     pub(super) curve: Vec<ServingPoint>,
@@ -275,25 +278,23 @@ impl Search<'_> {
                         break; // latency grows with the requests in flight
                     }
                 }
-                // The static estimate: the figures of a static batch, or for continuous
-                // batching the operations, bound and communication of the same layout.
-                let e = match self.estimate(hw, m, tp, dp, ep, batch) {
-                    Ok(e) => e,
-                    Err(error) => {
-                        misses.push(Miss::Refused { error });
-                        break;
-                    }
-                };
-                let (throughput, ttft, tpot, latency) = match point {
-                    Some(p) => (p.output_tokens_per_s, Some(p.ttft_s), Some(p.tpot_s), None),
+                let (e, throughput, ttft, tpot, latency) = match point {
+                    // The static estimate waits until this candidate is chosen.
+                    Some(p) => (None, p.output_tokens_per_s, Some(p.ttft_s), Some(p.tpot_s), None),
                     None => {
+                        let e = match self.estimate(hw, m, tp, dp, ep, batch) {
+                            Ok(e) => e,
+                            Err(error) => {
+                                misses.push(Miss::Refused { error });
+                                break;
+                            }
+                        };
                         if !fits(&e) {
                             let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
                             misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need });
                             break; // larger batches need more memory
                         }
-                        let measured = measure(&e, self.family);
-                        let (_, ttft, tpot, latency) = measured;
+                        let (throughput, ttft, tpot, latency) = measure(&e, self.family);
                         if over(ttft, c.ttft_s) || over(tpot, c.tpot_s) || over(latency, c.latency_s) {
                             misses.push(Miss::LatencyMissed {
                                 layout,
@@ -304,11 +305,11 @@ impl Search<'_> {
                             });
                             break; // latency grows with the batch
                         }
-                        measured
+                        (Some(e), throughput, ttft, tpot, latency)
                     }
                 };
                 if throughput > 0.0 {
-                    let comm_share = communication_share(&e);
+                    let comm_share = e.as_ref().map_or(0.0, communication_share);
                     found.push(Candidate {
                         tp,
                         ep,
@@ -343,6 +344,22 @@ impl Search<'_> {
             self.multi_node_training(hw, m, &mut out, &mut misses);
         }
         (out, misses)
+    }
+
+    /// Gives a chosen candidate of continuous batching its static estimate (operations, bound,
+    /// communication share), which the search leaves out for the candidates not chosen.
+    pub(super) fn complete(
+        &self,
+        hw: &Hardware,
+        m: Option<&Measurement>,
+        cand: &mut Candidate,
+    ) -> Result<(), EstimateError> {
+        if cand.estimate.is_none() {
+            let e = self.estimate(hw, m, cand.tp, cand.dp, cand.ep, cand.batch)?;
+            cand.comm_share = communication_share(&e);
+            cand.estimate = Some(e);
+        }
+        Ok(())
     }
 
     /// The node preset of `hw` with a scale-out network, if the datasets have one.
@@ -390,7 +407,7 @@ impl Search<'_> {
                             tpot: p.tpot_s,
                             latency: None,
                             comm_share: p.communication_share,
-                            estimate: p.stage,
+                            estimate: Some(p.stage),
                             curve: Vec::new(),
                             point: None,
                         });
@@ -447,7 +464,7 @@ impl Search<'_> {
                                     tpot: None,
                                     latency: step,
                                     comm_share: p.communication_share,
-                                    estimate: p.stage,
+                                    estimate: Some(p.stage),
                                     curve: Vec::new(),
                                     point: None,
                                 });

@@ -347,24 +347,55 @@ impl<'a> Server<'a> {
         // Start from every sequence decoding, then let the rate and step length agree with the
         // concurrency (each pass is Little's law: rate = concurrency / end-to-end).
         let mut tau = self.step_seconds(concurrency, f64::from(self.scenario.prompt_tokens) + o / 2.0, 0.0)?;
-        let mut rate = concurrency / (o * tau);
         let budget = f64::from(self.engine.token_budget);
         let p = f64::from(self.scenario.prompt_tokens);
-        for _ in 0..16 {
-            let (pt, mean) = self.state(rate, tau, even, concurrency - 1.0)?;
-            tau = mean;
-            let mut next = concurrency / pt.e2e_s;
-            if pt.prefill_bound {
-                // Prompts cannot enter faster than the budget the decodes leave takes them.
-                next = next.min((budget - pt.decoding).max(1.0) / (p * pt.mixed_step_s));
+        // The rate Little's law gives for a state, capped by what the prefill admits.
+        let little = |pt: &ServingPoint| {
+            let next = concurrency / pt.e2e_s;
+            // Prompts cannot enter faster than the budget the decodes leave takes them.
+            if pt.prefill_bound { next.min((budget - pt.decoding).max(1.0) / (p * pt.mixed_step_s)) } else { next }
+        };
+        // The sequences decoding settle first: given them, a step's length follows, then the
+        // rate (Little's law) and from it the sequences decoding again. Passes until they hold
+        // still (to 0.01%); the last pass is the state. A first guess: all but one decoding.
+        // (With one output token nothing decodes, and the rate itself is iterated.)
+        let decodes = o - 1.0;
+        let mut decoding = (concurrency - 1.0).max(concurrency * decodes / o);
+        let mut rate = concurrency / (self.step_seconds(0.0, p, p.min(budget))? * chunks(p, budget));
+        let mut pt;
+        let mut passes = 0;
+        let (mut damping, mut last_direction) = (1.0, 0.0);
+        loop {
+            if decodes > 0.0 {
+                rate = decoding / (decodes * tau);
             }
-            let done = (next / rate - 1.0).abs() < 1e-5;
-            rate = 0.5 * (rate + next);
-            if done {
+            let (next_pt, mean) = self.state(rate, tau, even, concurrency - 1.0)?;
+            pt = next_pt;
+            let steady = (mean / tau - 1.0).abs() <= 1e-4;
+            tau = mean;
+            let next_rate = little(&pt);
+
+            let next = next_rate * decodes * mean;
+            passes += 1;
+            let settled = steady
+                && if decodes > 0.0 {
+                    (next - decoding).abs() <= 1e-4 * decoding.max(1e-3)
+                } else {
+                    (next_rate / rate - 1.0).abs() <= 1e-4
+                };
+            if settled || passes == 32 {
                 break;
             }
+            // Where the prefill's cap comes and goes between passes they swing: halve the step
+            // each time the direction turns.
+            let direction = if decodes > 0.0 { next - decoding } else { next_rate - rate }.signum();
+            if direction * last_direction < 0.0 {
+                damping *= 0.5;
+            }
+            last_direction = direction;
+            decoding += damping * (next - decoding);
+            rate += damping * (next_rate - rate);
         }
-        let (mut pt, _) = self.state(rate, tau, even, concurrency - 1.0)?;
         // When the prefill limits the rate, the requests beyond what flows wait for budget:
         // Little's law gives their wait.
         let e2e = concurrency / rate;
