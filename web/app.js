@@ -11,6 +11,7 @@ const form = $('inputs');
 const FIELDS = {
   w: 'workload', precision: 'precision', batch: 'batch', prompt: 'prompt', output: 'output',
   maxdev: 'maxdev', tput: 'tput', rate: 'rate', ttft: 'ttft', tpot: 'tpot', latency: 'latency', budget: 'budget',
+  batching: 'batching',
   power: 'power', cls: 'cls', years: 'years', kwh: 'kwh', pue: 'pue', util: 'util',
 };
 const DEFAULTS = { w: 'llama-3.1-70b', maxdev: '8', years: '3', kwh: '0.12', pue: '1.3', util: '70', mode: 'cloud' };
@@ -100,6 +101,9 @@ function matchInput(s) {
       ? { mode: 'owned', years: num(s.years), usd_per_kwh: num(s.kwh), pue: num(s.pue), utilization: num(s.util) / 100 }
       : { mode: 'cloud', class: s.cls || undefined },
   };
+  // Decoders are served with continuous batching unless static batches are asked for (the key
+  // stays out otherwise: the constraint has a default, not an empty value).
+  if (decoder && s.batching === 'static') input.constraints.batching = 'static';
   const device = userDevice();
   if (device) {
     input.extra_hardware = [device.hardware];
