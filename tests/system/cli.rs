@@ -452,9 +452,9 @@ fn snapshot_match_head() {
         latency targets: time to first token 450 ms, time per output token 40.0 ms (assumed: MLPerf Inference's interactive targets; set --ttft and --tpot for your own)
         | # | hardware      | layout | batch | throughput | $/M  | $/h   | bound       | comm | TTFT   | TPOT    | basis     |
         |---|---------------|--------|-------|------------|------|-------|-------------|------|--------|---------|-----------|
-        | 1 | h100-sxm      | TP4    | 32    | 1011       | 2.96 | 10.76 | memory 85%  | 16%  | 170 ms | 31.1 ms | datasheet |
-        | 2 | a100-sxm-80gb | TP8    | 32    | 826        | 3.74 | 11.12 | compute 71% | 22%  | 294 ms | 37.7 ms | datasheet |
-        | 3 | h200-sxm      | TP4    | 32    | 1010       | 3.95 | 14.36 | compute 78% | 17%  | 211 ms | 31.0 ms | measured  |
+        | 1 | h100-sxm      | TP4    | 32    | 1011       | 2.96 | 10.76 | memory 85%  | 16%  | 169 ms | 31.1 ms | datasheet |
+        | 2 | a100-sxm-80gb | TP8    | 32    | 826        | 3.74 | 11.12 | compute 71% | 22%  | 292 ms | 37.7 ms | datasheet |
+        | 3 | h200-sxm      | TP4    | 32    | 1010       | 3.95 | 14.36 | compute 78% | 17%  | 210 ms | 31.0 ms | measured  |
     "#]].assert_eq(&head(&out, 7));
 }
 

@@ -28,7 +28,7 @@ impl Server<'_> {
         let mut g = Vec::with_capacity(levels.len());
         for n in levels {
             // This many in the system, arriving at random moments.
-            let p = self.loop_at(f64::from(n), false)?;
+            let p = self.loop_at(f64::from(n), false, false)?;
             g.push(GridPoint { n: f64::from(n), rate: p.requests_per_s, ttft_s: p.ttft_s });
         }
         self.grid = Some(g.clone());
@@ -95,7 +95,7 @@ impl Server<'_> {
         let o = f64::from(self.scenario.output_tokens);
         let tpot_s = if o > 1.0 { ((e2e_s - ttft_s) / (o - 1.0)).max(0.0) } else { 0.0 };
         // The engine's state at that mean, for the step figures.
-        let (mut pt, _) = self.state(rate, tpot_s, false, mean_n)?;
+        let (mut pt, _) = self.state(rate, tpot_s, false, mean_n, false)?;
         let service = pt.ttft_s - pt.queue_s;
         pt.concurrency = mean_n;
         pt.ttft_s = ttft_s;

@@ -206,17 +206,23 @@ impl<'a> Server<'a> {
 
     /// One mean-value pass: the steady state when `rate` requests per second flow and steps
     /// last `tau` on average. `closed`: requests arrive as others end, at a step's end (a
-    /// closed loop), rather than at random moments (Poisson). `others`: requests an arrival
-    /// finds in the system (with none the engine is idle and starts at once). Returns the state
-    /// and the mean step it implies.
+    /// closed loop), rather than at random moments. `others`: requests an arrival finds in the
+    /// system (with none the engine is idle and starts at once). `users`: the arrivals come from
+    /// a fixed number of users (a closed loop), so those that can arrive alongside one are the
+    /// others' share of the rate; otherwise (Poisson) the whole rate. Returns the state and the
+    /// mean step it implies.
     pub(super) fn state(
         &mut self,
         rate: f64,
         tau: f64,
         closed: bool,
         others: f64,
+        users: bool,
     ) -> Result<(ServingPoint, f64), ServingError> {
         let busy = others.clamp(0.0, 1.0);
+        // The requests that can arrive alongside one: a closed loop's other users' (a lone user
+        // has none), or all of a Poisson stream.
+        let others_rate = if users { rate * others.max(0.0) / (others.max(0.0) + 1.0) } else { rate };
         let s = self.scenario;
         let (p, o) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
         let budget = f64::from(self.engine.token_budget);
@@ -268,7 +274,7 @@ impl<'a> Server<'a> {
             // step that only decodes.
             (busy * (1.0 - mixed_share) * tau_dec * tau_dec / (2.0 * mean), p.min(room))
         } else {
-            (busy * second / (2.0 * mean), (p * (1.0 + rate * second / mean)).min(room))
+            (busy * second / (2.0 * mean), (p * (1.0 + others_rate * second / mean)).min(room))
         };
         let tau_first =
             if (first - chunk).abs() > 0.5 { self.step_seconds(decoding, context, first)? } else { tau_mix };
@@ -276,7 +282,7 @@ impl<'a> Server<'a> {
             // The room is a token server: a prompt holds it for its share of a full step.
             let full = if (room - first).abs() > 0.5 { self.step_seconds(decoding, context, room)? } else { tau_first };
             let service = p / room * full;
-            let rho = (rate * service).min(0.999);
+            let rho = (others_rate * service).min(0.999);
             rho / (2.0 * (1.0 - rho)) * service
         } else if prefill_bound {
             let rho = (flow / room).min(0.999);
@@ -325,18 +331,20 @@ impl<'a> Server<'a> {
     /// users, each sending the next request when the last one ends), the requests reaching the
     /// engine at moments unrelated to its steps, as a benchmark's clients across a network do.
     pub fn at_concurrency(&mut self, concurrency: f64) -> Result<ServingPoint, ServingError> {
-        self.loop_at(concurrency, false)
+        self.loop_at(concurrency, false, true)
     }
 
     /// The same closed loop with requests arriving evenly spread over the engine's steps, each
     /// as another ends: the idealised loop that [`super::simulate`] runs.
     pub fn at_concurrency_spread(&mut self, concurrency: f64) -> Result<ServingPoint, ServingError> {
-        self.loop_at(concurrency, true)
+        self.loop_at(concurrency, true, true)
     }
 
     /// `concurrency` requests always in the system, arriving evenly over the cycle (`even`, a
     /// closed loop's clients) or at random moments.
-    pub(super) fn loop_at(&mut self, concurrency: f64, even: bool) -> Result<ServingPoint, ServingError> {
+    /// `users`: the requests come from `concurrency` users; otherwise from a Poisson stream that
+    /// happens to hold `concurrency` in the system (the flow-equivalent server's view).
+    pub(super) fn loop_at(&mut self, concurrency: f64, even: bool, users: bool) -> Result<ServingPoint, ServingError> {
         if !(concurrency.is_finite() && concurrency > 0.0) {
             return Err(ServingError::Load { what: "concurrency", value: concurrency });
         }
@@ -369,7 +377,7 @@ impl<'a> Server<'a> {
             if decodes > 0.0 {
                 rate = decoding / (decodes * tau);
             }
-            let (next_pt, mean) = self.state(rate, tau, even, concurrency - 1.0)?;
+            let (next_pt, mean) = self.state(rate, tau, even, concurrency - 1.0, users)?;
             pt = next_pt;
             let steady = (mean / tau - 1.0).abs() <= 1e-7;
             tau = mean;
@@ -413,7 +421,7 @@ impl<'a> Server<'a> {
     /// The most requests per second the engine serves when they arrive at random: the engine
     /// full to its bound.
     pub fn saturation(&mut self) -> Result<ServingPoint, ServingError> {
-        self.loop_at(f64::from(self.max_concurrency), false)
+        self.loop_at(f64::from(self.max_concurrency), false, false)
     }
 
     /// The steady state at concurrencies 1, 2, 4, ... and the KV bound, up to `limit`.
