@@ -2,7 +2,7 @@
 //! queueing model against a discrete-event simulation of the same engine, and bad input.
 
 use ridge_core::roofline::CalibrationMode;
-use ridge_core::serving::{Engine, Load, ServeRequest, Server, ServingError, simulate};
+use ridge_core::serving::{Deployment, Engine, Load, Pools, ServeRequest, Server, ServingError, best_pools, simulate};
 use ridge_core::{Catalog, Workload};
 
 use crate::catalog;
@@ -211,4 +211,66 @@ fn bad_loads_and_settings_are_refused_in_their_own_terms() {
     let mut big = request(&c, "llama-3.1-405b", "h100-sxm", 1, Engine::DEFAULT);
     big.scenario.weights = ridge_core::Precision::Bf16;
     assert!(matches!(Server::new(&big), Err(ServingError::DoesNotFit { .. })));
+}
+
+fn pools(prefill_copies: u32, prefill_devices: u32, decode_copies: u32, decode_devices: u32) -> Pools {
+    Pools { prefill_copies, prefill_devices, decode_copies, decode_devices }
+}
+
+#[test]
+fn disaggregated_pools_send_the_kv_cache_and_split_the_rate() {
+    let c = catalog();
+    let req = request(&c, "llama-3.1-70b", "h100-sxm", 1, Engine::DEFAULT);
+    let mut d = Deployment::new(&req, pools(2, 2, 1, 4)).unwrap_or_else(|e| panic!("{e}"));
+    // A 2,048-token prompt's KV cache: 2 x 80 layers x 8 heads x 128 x 2 bytes a token, sent by
+    // the prefill copy's 2 devices at NVLink's 450 GB/s each way, plus one message's 3 us.
+    let bytes = 2.0 * 80.0 * 8.0 * 128.0 * 2.0 * 2048.0;
+    let hand = bytes / (2.0 * 450e9) + 3e-6;
+    assert!((d.kv_transfer_s() / hand - 1.0).abs() < 1e-9, "{} vs {hand}", d.kv_transfer_s());
+    // At a trickle the first token is the prompt's prefill alone on its copy, then the transfer;
+    // each token after it a decode step of one sequence on the decode copy's 4 devices.
+    let p = d.at_rate(0.01).unwrap_or_else(|e| panic!("{e}"));
+    let mut prefill = server(&ServeRequest { devices: 2, ..req });
+    let alone = prefill.step_seconds(0.0, 2048.0, 2048.0).unwrap_or_else(|e| panic!("{e}"));
+    assert!((p.ttft_s - alone - hand).abs() < 0.02 * alone, "TTFT {} vs {alone} + {hand}", p.ttft_s);
+    let mut decode = server(&ServeRequest { devices: 4, ..req });
+    let one = decode.step_seconds(1.0, 2048.0 + 128.0, 0.0).unwrap_or_else(|e| panic!("{e}"));
+    assert!((p.tpot_s / one - 1.0).abs() < 0.02, "TPOT {} vs a one-sequence step {one}", p.tpot_s);
+    // Output: the rate times the output tokens, over both pools' 8 devices.
+    let q = d.at_rate(3.0).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        (q.output_tokens_per_s - 3.0 * 256.0).abs() < 1e-9 && (q.output_tokens_per_s_per_device - 96.0).abs() < 1e-9
+    );
+    // Each prefill copy takes half the requests; its prompts queue for its steps (M/D/1): a
+    // prompt holds it for 2,048 / 8,192 of a step full of prompt tokens.
+    let full = prefill.step_seconds(0.0, 2048.0, 8192.0).unwrap_or_else(|e| panic!("{e}"));
+    let service = 2048.0 / 8192.0 * full;
+    let rho = 1.5 * service;
+    let wait = rho * service / (2.0 * (1.0 - rho));
+    assert!(q.prefill.requests_per_s == 1.5 && (q.prefill.queue_s - wait).abs() < 1e-12, "{:?}", q.prefill);
+    assert!((q.ttft_s - (wait + alone + hand)).abs() < 1e-9, "{} vs {}", q.ttft_s, wait + alone + hand);
+    // Bad input: no copies, no rate, more than the pools serve.
+    assert!(matches!(Deployment::new(&req, pools(0, 2, 1, 4)), Err(ServingError::Engine { .. })));
+    assert!(matches!(d.at_rate(0.0), Err(ServingError::Load { .. })));
+    let most = d.saturation().unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(d.at_rate(most * 1.01), Err(ServingError::Saturated { .. })));
+}
+
+#[test]
+fn the_best_split_of_a_node_beats_every_split_it_tried_and_meets_the_targets() {
+    let c = catalog();
+    let mut req = request(&c, "llama-3.1-8b", "h100-sxm", 1, Engine::DEFAULT);
+    req.scenario.output_tokens = 256;
+    let (ttft, tpot) = (Some(0.5), Some(0.05));
+    let best = best_pools(&req, 8, ttft, tpot).unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|| panic!("none"));
+    assert!(best.pools.devices() <= 8 && best.ttft_s <= 0.5 && best.tpot_s <= 0.05, "{best:?}");
+    for split in [pools(1, 1, 7, 1), pools(4, 1, 4, 1), pools(1, 4, 1, 4), pools(2, 2, 2, 2)] {
+        let mut d = Deployment::new(&req, split).unwrap_or_else(|e| panic!("{e}"));
+        if let Some(p) = d.max_rate_meeting(ttft, tpot).unwrap_or_else(|e| panic!("{e}")) {
+            assert!(
+                p.output_tokens_per_s_per_device <= best.output_tokens_per_s_per_device * (1.0 + 1e-6),
+                "{split:?} {p:?} beats the best {best:?}"
+            );
+        }
+    }
 }

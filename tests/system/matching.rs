@@ -500,3 +500,21 @@ fn training_past_one_node_is_pipelined_and_data_parallel() {
     assert!(num(&p, "bubble_share") > 0.0 && num(&p, "bubble_share") < 0.2, "{p}");
     assert!(num(&p, "time_to_train_s") > 86_400.0, "{p}");
 }
+
+#[test]
+fn disaggregated_deployments_meet_the_targets_within_one_domain() {
+    let v = matched(&["-w", "llama-3.1-8b", "-H", "h100-sxm", "--ttft", "500ms", "--tpot", "50ms", "--disaggregated"]);
+    let d = v["disaggregated"].as_array().cloned().unwrap_or_default();
+    assert_eq!(d.len(), 1, "{v}");
+    let (row, p) = (&d[0], &d[0]["deployment"]);
+    let pools = &p["pools"];
+    let devices = pools["prefill_copies"].as_u64().unwrap_or(0) * pools["prefill_devices"].as_u64().unwrap_or(0)
+        + pools["decode_copies"].as_u64().unwrap_or(0) * pools["decode_devices"].as_u64().unwrap_or(0);
+    assert!((2..=8).contains(&devices), "{p}");
+    assert!(num(p, "ttft_s") <= 0.5 && num(p, "tpot_s") <= 0.05, "{p}");
+    close(num(p, "output_tokens_per_s_per_device"), num(p, "output_tokens_per_s") / devices as f64, "per device");
+    close(num(row, "usd_per_hour"), 2.69 * devices as f64, "$/h");
+    close(num(row, "usd_per_million"), num(row, "usd_per_hour") / 3600.0 / num(p, "output_tokens_per_s") * 1e6, "$/M");
+    // Without the flag, none.
+    assert!(matched(&["-w", "llama-3.1-8b", "-H", "h100-sxm"]).get("disaggregated").is_none());
+}

@@ -53,6 +53,11 @@ pub(crate) struct MatchCmd {
     /// `static` (one batch prefilled, then decoded to the end: offline jobs).
     #[arg(long, value_enum, default_value_t = BatchingArg::Continuous)]
     batching: BatchingArg,
+    /// Decoders: also find each ranked device's best disaggregated deployment (a prefill pool and
+    /// a decode pool within --max-devices and one scale-up domain, each request's KV cache sent
+    /// between them) at the same latency targets, and print it below the ranking.
+    #[arg(long)]
+    disaggregated: bool,
     /// Time to first token target (decoders), e.g. 500ms or 2s. With neither --ttft nor --tpot,
     /// continuous batching ranks at interactive targets (MLPerf Inference's: 450 ms, 40 ms) and
     /// says so.
@@ -150,6 +155,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         required_throughput: a.throughput,
         hardware: a.hardware.clone(),
         batching: a.batching.batching(),
+        disaggregated: a.disaggregated,
     };
     let cost = match a.own.ownership() {
         Some(o) => {
@@ -266,6 +272,35 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         )?;
     } else {
         writeln!(out, "\nnothing fits the request:")?;
+    }
+    if !r.disaggregated.is_empty() {
+        writeln!(out, "\ndisaggregated (prefill and decode pools in one scale-up domain, at the same targets):")?;
+        let mut t = crate::format::table(&[
+            "hardware",
+            "pools",
+            "devices",
+            "throughput",
+            "per device",
+            "$/M",
+            "TTFT",
+            "TPOT",
+            "KV transfer",
+        ]);
+        for d in &r.disaggregated {
+            let p = &d.deployment;
+            t.add_row(vec![
+                d.hardware.clone(),
+                p.pools.to_string(),
+                p.pools.devices().to_string(),
+                sig3(p.output_tokens_per_s),
+                sig3(p.output_tokens_per_s_per_device),
+                sig3(d.usd_per_million),
+                ms(Some(p.ttft_s)),
+                ms(Some(p.tpot_s)),
+                ms(Some(p.kv_transfer_s)),
+            ]);
+        }
+        writeln!(out, "{t}")?;
     }
     if !r.rejected.is_empty() {
         writeln!(out, "\nnot ranked:")?;

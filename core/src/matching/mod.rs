@@ -30,7 +30,9 @@ pub use request::{
     Constraints, CostMode, INTERACTIVE_TPOT_S, INTERACTIVE_TTFT_S, LatencyTargets, MatchError, MatchField,
     MatchRequest, Problem,
 };
-pub use result::{CurvePoint, MatchResult, MatchRow, RankedBy, Rejection, Sensitivity, throughput_unit};
+pub use result::{
+    CurvePoint, DisaggregatedRow, MatchResult, MatchRow, RankedBy, Rejection, Sensitivity, throughput_unit,
+};
 
 use choose::best_for;
 use request::validate;
@@ -79,6 +81,11 @@ pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
     for (i, r) in rows.iter_mut().enumerate() {
         r.rank = i as u32 + 1;
     }
+    let disaggregated = if c.disaggregated && matches!(family, Family::Decoder | Family::Moe) {
+        rows.iter().filter_map(|r| disaggregate(req, &r.hardware)).collect()
+    } else {
+        Vec::new()
+    };
     Ok(MatchResult {
         workload: req.workload.id.clone(),
         family,
@@ -87,6 +94,47 @@ pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
         ranked_by: if by_hour { RankedBy::UsdPerHour } else { RankedBy::UsdPerMillion },
         rejected,
         latency_targets,
+        disaggregated,
+    })
+}
+
+/// A device's best disaggregated deployment within the device limit and its scale-up domain, at
+/// the request's targets and its cloud or owned cost.
+fn disaggregate(req: &MatchRequest<'_>, id: &str) -> Option<DisaggregatedRow> {
+    let hw = req.catalog.hardware.iter().find(|h| h.id == id)?;
+    let c = req.constraints;
+    let domain = hw.interconnect.as_ref().map_or(8, |i| i.domain_devices);
+    let measurement = if req.datasheet_only {
+        None
+    } else {
+        req.measurements.iter().find(|m| m.hardware == hw.id).or_else(|| req.catalog.measurement_for(&hw.id))
+    };
+    let o = req.options;
+    let serve = crate::serving::ServeRequest {
+        workload: req.workload,
+        hardware: hw,
+        measurement,
+        devices: 1,
+        expert_parallel: false,
+        scenario: req.scenario,
+        calibration: o.calibration,
+        engine: crate::serving::Engine {
+            kernel_launch_s: if o.kernel_overhead_s > 0.0 {
+                o.kernel_overhead_s
+            } else {
+                crate::serving::Engine::DEFAULT.kernel_launch_s
+            },
+            ..crate::serving::Engine::DEFAULT
+        },
+    };
+    let best = crate::serving::best_pools(&serve, c.max_devices.min(domain), c.ttft_s, c.tpot_s).ok()??;
+    let cost = choose::device_cost(hw, req.cost).ok()?;
+    let usd_per_hour = cost.usd_per_hour * f64::from(best.pools.devices());
+    Some(DisaggregatedRow {
+        hardware: hw.id.clone(),
+        usd_per_million: crate::cost::usd_per_million(usd_per_hour, best.output_tokens_per_s),
+        usd_per_hour,
+        deployment: best,
     })
 }
 

@@ -60,6 +60,9 @@ pub struct Constraints {
     /// How decoders batch their requests: continuous (the default: `batch` and `max_batch` are
     /// requests in flight, and latency targets default to the interactive ones) or static.
     pub batching: crate::serving::Batching,
+    /// Decoders: also find each ranked device's best disaggregated deployment (prefill and
+    /// decode pools within the device limit and one scale-up domain) at the targets.
+    pub disaggregated: bool,
 }
 
 impl Default for Constraints {
@@ -77,6 +80,7 @@ impl Default for Constraints {
             required_throughput: None,
             hardware: Vec::new(),
             batching: crate::serving::Batching::Continuous,
+            disaggregated: false,
         }
     }
 }

@@ -161,6 +161,23 @@ pub struct MatchResult {
     /// Decoders: the latency targets ranked at (assumed when the user gave none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_targets: Option<super::request::LatencyTargets>,
+    /// With `disaggregated`: each ranked device's best disaggregated deployment at the targets.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub disaggregated: Vec<DisaggregatedRow>,
+}
+
+/// A device's best disaggregated deployment: prefill and decode pools, at the highest request
+/// rate that meets the targets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DisaggregatedRow {
+    /// Catalog id.
+    pub hardware: String,
+    /// The pools and their steady state.
+    pub deployment: crate::serving::Disaggregated,
+    /// Cost of both pools per hour, USD.
+    pub usd_per_hour: f64,
+    /// Cost per million generated tokens, USD.
+    pub usd_per_million: f64,
 }
 
 /// The unit of a row's throughput: generated tokens for decoders (the prefill's time counted).

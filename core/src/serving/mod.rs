@@ -25,11 +25,13 @@
 //! (their mean context, rounded up to whole paged blocks); the rate at that bound is the
 //! engine's saturation. [`simulate`] runs the same engine step by step, to check the model.
 
+mod disagg;
 mod engine;
 mod rate;
 mod server;
 mod simulate;
 
+pub use disagg::{Deployment, Disaggregated, Pools, best_pools};
 pub use engine::{
     Batching, DEFAULT_KERNEL_LAUNCH_S, DEFAULT_KV_BLOCK_TOKENS, DEFAULT_MAX_SEQUENCES, DEFAULT_STEP_OVERHEAD_S,
     DEFAULT_TOKEN_BUDGET, Engine, Load,

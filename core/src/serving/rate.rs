@@ -1,6 +1,7 @@
 //! Requests arriving at random: the engine as a flow-equivalent server, and the highest rate
 //! that meets latency targets.
 
+use super::server::Alongside;
 use super::{Server, ServingError, ServingPoint};
 
 /// The closed loop at one concurrency, as the flow-equivalent server uses it.
@@ -28,7 +29,7 @@ impl Server<'_> {
         let mut g = Vec::with_capacity(levels.len());
         for n in levels {
             // This many in the system, arriving at random moments.
-            let p = self.loop_at(f64::from(n), false, false)?;
+            let p = self.loop_at(f64::from(n), false, Alongside::Stream)?;
             g.push(GridPoint { n: f64::from(n), rate: p.requests_per_s, ttft_s: p.ttft_s });
         }
         self.grid = Some(g.clone());
@@ -95,7 +96,7 @@ impl Server<'_> {
         let o = f64::from(self.scenario.output_tokens);
         let tpot_s = if o > 1.0 { ((e2e_s - ttft_s) / (o - 1.0)).max(0.0) } else { 0.0 };
         // The engine's state at that mean, for the step figures.
-        let (mut pt, _) = self.state(rate, tpot_s, false, mean_n, false)?;
+        let (mut pt, _) = self.state(rate, tpot_s, false, mean_n, Alongside::Stream)?;
         let service = pt.ttft_s - pt.queue_s;
         pt.concurrency = mean_n;
         pt.ttft_s = ttft_s;

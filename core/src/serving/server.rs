@@ -28,6 +28,18 @@ pub struct Server<'a> {
     pub(super) notes: Vec<Note>,
     pub(super) basis: Basis,
     pub(super) grid: Option<Vec<GridPoint>>,
+    /// Disaggregated serving's decode pool: requests arrive with their prompt cached, and no
+    /// step carries a prompt chunk.
+    pub(super) decode_only: bool,
+}
+
+/// Who can arrive alongside a request, to ride its step or queue before it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum Alongside {
+    /// A closed loop's other users: their share of the rate (a lone user has no company).
+    Users,
+    /// A Poisson stream at the state's own rate.
+    Stream,
 }
 
 /// Steps a prompt of `p` tokens takes when `room` tokens of budget are left to it.
@@ -159,6 +171,7 @@ impl<'a> Server<'a> {
             notes,
             basis,
             grid: None,
+            decode_only: false,
         })
     }
 
@@ -207,22 +220,27 @@ impl<'a> Server<'a> {
     /// One mean-value pass: the steady state when `rate` requests per second flow and steps
     /// last `tau` on average. `closed`: requests arrive as others end, at a step's end (a
     /// closed loop), rather than at random moments. `others`: requests an arrival finds in the
-    /// system (with none the engine is idle and starts at once). `users`: the arrivals come from
-    /// a fixed number of users (a closed loop), so those that can arrive alongside one are the
-    /// others' share of the rate; otherwise (Poisson) the whole rate. Returns the state and the
-    /// mean step it implies.
+    /// system (with none the engine is idle and starts at once). `alongside`: who can arrive
+    /// alongside a request ([`Alongside`]). Returns the state and the mean step it implies.
     pub(super) fn state(
         &mut self,
         rate: f64,
         tau: f64,
         closed: bool,
         others: f64,
-        users: bool,
+        alongside: Alongside,
     ) -> Result<(ServingPoint, f64), ServingError> {
         let busy = others.clamp(0.0, 1.0);
-        // The requests that can arrive alongside one: a closed loop's other users' (a lone user
-        // has none), or all of a Poisson stream.
-        let others_rate = if users { rate * others.max(0.0) / (others.max(0.0) + 1.0) } else { rate };
+        // An arrival that finds the engine idle starts at once: nobody rides with it, nobody
+        // is queued before it.
+        if self.decode_only {
+            return self.decode_state(rate, tau, closed, busy);
+        }
+        let others_rate = busy
+            * match alongside {
+                Alongside::Users => rate * others.max(0.0) / (others.max(0.0) + 1.0),
+                Alongside::Stream => rate,
+            };
         let s = self.scenario;
         let (p, o) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
         let budget = f64::from(self.engine.token_budget);
@@ -316,6 +334,44 @@ impl<'a> Server<'a> {
         Ok((point, mean))
     }
 
+    /// [`Server::state`] of a decode pool: every step only decodes; an arriving request (its
+    /// prompt already cached) joins at the next step.
+    fn decode_state(
+        &mut self,
+        rate: f64,
+        tau: f64,
+        closed: bool,
+        busy: f64,
+    ) -> Result<(ServingPoint, f64), ServingError> {
+        let s = self.scenario;
+        let (p, o) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
+        let decoding = rate * (o - 1.0) * tau;
+        let step = self.step_seconds(decoding, p + o / 2.0, 0.0)?;
+        let queue_s = if closed { 0.0 } else { busy * step / 2.0 };
+        let e2e_s = queue_s + (o - 1.0) * step;
+        let mut point = ServingPoint {
+            concurrency: rate * e2e_s,
+            requests_per_s: rate,
+            ttft_s: queue_s,
+            tpot_s: step,
+            e2e_s,
+            queue_s,
+            output_tokens_per_s: rate * o,
+            output_tokens_per_s_per_device: rate * o / f64::from(self.devices),
+            tokens_per_s_per_user: if step > 0.0 { 1.0 / step } else { 0.0 },
+            decoding,
+            chunk_tokens: 0.0,
+            mixed_share: 0.0,
+            decode_step_s: step,
+            mixed_step_s: step,
+            kv_bytes_per_device: 0.0,
+            memory_bytes_per_device: 0.0,
+            prefill_bound: false,
+        };
+        self.hold(&mut point, rate * e2e_s);
+        Ok((point, step))
+    }
+
     /// Sets a point's KV cache and memory per device for `sequences` in flight.
     pub(super) fn hold(&self, p: &mut ServingPoint, sequences: f64) {
         p.kv_bytes_per_device = self.kv_per_device(sequences);
@@ -331,20 +387,25 @@ impl<'a> Server<'a> {
     /// users, each sending the next request when the last one ends), the requests reaching the
     /// engine at moments unrelated to its steps, as a benchmark's clients across a network do.
     pub fn at_concurrency(&mut self, concurrency: f64) -> Result<ServingPoint, ServingError> {
-        self.loop_at(concurrency, false, true)
+        self.loop_at(concurrency, false, Alongside::Users)
     }
 
     /// The same closed loop with requests arriving evenly spread over the engine's steps, each
     /// as another ends: the idealised loop that [`super::simulate`] runs.
     pub fn at_concurrency_spread(&mut self, concurrency: f64) -> Result<ServingPoint, ServingError> {
-        self.loop_at(concurrency, true, true)
+        self.loop_at(concurrency, true, Alongside::Users)
     }
 
     /// `concurrency` requests always in the system, arriving evenly over the cycle (`even`, a
     /// closed loop's clients) or at random moments.
-    /// `users`: the requests come from `concurrency` users; otherwise from a Poisson stream that
-    /// happens to hold `concurrency` in the system (the flow-equivalent server's view).
-    pub(super) fn loop_at(&mut self, concurrency: f64, even: bool, users: bool) -> Result<ServingPoint, ServingError> {
+    /// `alongside`: the requests come from `concurrency` users, or from a stream that happens
+    /// to hold `concurrency` in the system (the flow-equivalent server's view).
+    pub(super) fn loop_at(
+        &mut self,
+        concurrency: f64,
+        even: bool,
+        alongside: Alongside,
+    ) -> Result<ServingPoint, ServingError> {
         if !(concurrency.is_finite() && concurrency > 0.0) {
             return Err(ServingError::Load { what: "concurrency", value: concurrency });
         }
@@ -377,7 +438,7 @@ impl<'a> Server<'a> {
             if decodes > 0.0 {
                 rate = decoding / (decodes * tau);
             }
-            let (next_pt, mean) = self.state(rate, tau, even, concurrency - 1.0, users)?;
+            let (next_pt, mean) = self.state(rate, tau, even, concurrency - 1.0, alongside)?;
             pt = next_pt;
             let steady = (mean / tau - 1.0).abs() <= 1e-7;
             tau = mean;
@@ -421,7 +482,7 @@ impl<'a> Server<'a> {
     /// The most requests per second the engine serves when they arrive at random: the engine
     /// full to its bound.
     pub fn saturation(&mut self) -> Result<ServingPoint, ServingError> {
-        self.loop_at(f64::from(self.max_concurrency), false, false)
+        self.loop_at(f64::from(self.max_concurrency), false, Alongside::Stream)
     }
 
     /// The steady state at concurrencies 1, 2, 4, ... and the KV bound, up to `limit`.
