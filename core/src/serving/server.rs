@@ -426,7 +426,7 @@ impl<'a> Server<'a> {
         };
         // The sequences decoding settle first: given them, a step's length follows, then the
         // rate (Little's law) and from it the sequences decoding again. Passes until they hold
-        // still (to 1e-7); the last pass is the state. A first guess: all but one decoding.
+        // still (to 1e-5); the last pass is the state. A first guess: all but one decoding.
         // (With one output token nothing decodes, and the rate itself is iterated.)
         let decodes = o - 1.0;
         let mut decoding = (concurrency - 1.0).max(concurrency * decodes / o);
@@ -440,7 +440,7 @@ impl<'a> Server<'a> {
             }
             let (next_pt, mean) = self.state(rate, tau, even, concurrency - 1.0, alongside)?;
             pt = next_pt;
-            let steady = (mean / tau - 1.0).abs() <= 1e-7;
+            let steady = (mean / tau - 1.0).abs() <= 1e-5;
             tau = mean;
             let next_rate = little(&pt);
 
@@ -448,9 +448,9 @@ impl<'a> Server<'a> {
             passes += 1;
             let settled = steady
                 && if decodes > 0.0 {
-                    (next - decoding).abs() <= 1e-7 * decoding.max(1e-3)
+                    (next - decoding).abs() <= 1e-5 * decoding.max(1e-3)
                 } else {
-                    (next_rate / rate - 1.0).abs() <= 1e-7
+                    (next_rate / rate - 1.0).abs() <= 1e-5
                 };
             if settled || passes == 32 {
                 break;
