@@ -16,21 +16,22 @@ use crate::format::sig3;
 
 pub(crate) const MATCH_HELP: &str = "\
 For every catalog device, tries each tensor-parallel degree inside its scale-up domain (powers of
-two that split the model) and each batch (powers of two up to --max-batch) that fits in memory and
-meets the latency targets; replicas (data parallel) multiply throughput and cost. A device's row is
-its cheapest configuration per million tokens (or samples); with --throughput, the cheapest
-configuration per hour that reaches it (the fewest devices at equal price). Decoder throughput is
-generated tokens per second counting the prefill time (TTFT = the batch's prefill, TPOT = one
-decode step). Costs: the cheapest listed cloud price (--provider-class to restrict), or with
---owned the purchase over --years plus energy. Measured ceilings are used where the datasets have
-them (`provenance`), unless --datasheet.
-
-Not modelled yet: pipeline and expert parallelism, multi-node training, offload to host memory,
-calibration against measured efficiencies.
+two that split the model; mixture-of-experts models also expert parallel) and each batch (powers of
+two up to --max-batch) that fits in memory and meets the latency targets; replicas (data parallel)
+multiply throughput and cost. Decoders are served with continuous batching by default: the batch
+is the requests in flight on one model copy, TTFT and TPOT are the engine's steady state, and
+without --ttft or --tpot the targets are MLPerf Inference's interactive ones (450 ms, 40 ms; the
+output says so). --batching static ranks one batch prefilled then decoded (TTFT = the batch's
+prefill). A device's row is its cheapest configuration per million tokens (or samples); with
+--throughput, the cheapest configuration per hour that reaches it (the fewest devices at equal
+price). Decoders that fit no scale-up domain are pipelined across nodes; training goes past one
+node. Costs: the cheapest listed cloud price (--provider-class to restrict), or with --owned the
+purchase over --years plus energy. Measured ceilings are used where the datasets have them
+(`provenance`), unless --datasheet; --calibrated scales datasheet peaks to achievable fractions.
 
 Examples:
   ridge match --workload llama-3.1-70b
-  ridge match -w llama-3.1-8b --ttft 500ms --tpot 50ms --max-devices 8
+  ridge match -w llama-3.1-8b --ttft 500ms --tpot 50ms --max-devices 8 --disaggregated
   ridge match -w llama-3.1-70b --throughput 5000 --budget-per-hour 100 --json
   ridge match -w dlrm-v2 --latency 20ms --owned --usd-per-kwh 0.12 --pue 1.3 --csv";
 
