@@ -24,6 +24,8 @@ const app = {
   selected: null,
   timings: { rank: [], firstRender: null },
   userDevice: null,       // the in-page benchmark's result
+  prices: {},             // your prices by catalog id: USD per device-hour (cloud)
+  purchases: {},          // and USD per device (owned)
 };
 window.ridge = app; // for the browser tests and the curious
 
@@ -56,7 +58,20 @@ function formState() {
   if ($('calibrated').checked) s.cal = '1';
   if ($('custom-on').checked && $('custom').value.trim()) s.custom = $('custom').value.trim();
   if (app.selected) s.sel = app.selected;
+  const pairs = (o) => Object.entries(o).map(([k, v]) => `${k}:${v}`).join(',');
+  if (Object.keys(app.prices).length) s.prices = pairs(app.prices);
+  if (Object.keys(app.purchases).length) s.buy = pairs(app.purchases);
   return s;
+}
+
+/** `id:usd,id:usd` from the URL as an object; malformed pairs are dropped. */
+function readPrices(text) {
+  const out = {};
+  for (const pair of (text || '').split(',')) {
+    const [id, usd] = pair.split(':');
+    if (id && Number(usd) > 0) out[id] = Number(usd);
+  }
+  return out;
 }
 
 function writeUrl(s) {
@@ -94,6 +109,10 @@ function matchInput(s) {
       budget_usd_per_hour: num(s.budget),
       power_cap_w: num(s.power),
       required_throughput: rate === undefined ? num(s.tput) : undefined,
+      // Prices are aged against today's date; yours replace the catalog's.
+      today: new Date().toISOString().slice(0, 10),
+      prices: s.mode === 'owned' ? {} : app.prices,
+      purchase_prices: s.mode === 'owned' ? app.purchases : {},
     },
     // Decoders: a request rate asks for rate x output tokens generated per second.
     requests_per_s: rate,
@@ -264,14 +283,15 @@ function renderTable(r) {
     cell(tr, `${row.devices} · ${row.layout_text}`);
     cell(tr, String(row.batch), 'num');
     cell(tr, si(row.throughput_per_s), 'num');
-    cell(tr, si(row.usd_per_million), 'num');
-    cell(tr, row.usd_per_hour.toFixed(2), 'num');
+    cell(tr, row.usd_per_million == null ? 'no price' : si(row.usd_per_million), 'num');
+    cell(tr, row.usd_per_hour == null ? '' : row.usd_per_hour.toFixed(2), 'num');
     cell(tr, row.bound ? `${row.bound} ${Math.round(row.bound_share * 100)}%` : '');
     cell(tr, `${Math.round(row.communication_share * 100)}%`, 'num');
     if (decoder) { cell(tr, fmtMs(row.ttft_s), 'num'); cell(tr, fmtMs(row.tpot_s), 'num'); } else cell(tr, fmtMs(row.latency_s), 'num');
     cell(tr, row.kwh_per_year ? si(row.kwh_per_year) : '', 'num');
     cell(tr, '').append(badge(row.provenance));
-    cell(tr, row.cost_basis, 'small');
+    const basis = cell(tr, row.cost_basis, row.price?.stale ? 'small stale' : 'small');
+    if (row.price?.stale) basis.title = 'Checked more than 90 days ago: check the price before relying on this row.';
     const pick = () => select(row.hardware);
     tr.addEventListener('click', pick);
     tr.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); } });
@@ -292,14 +312,16 @@ function renderTable(r) {
 }
 
 function renderPareto(r) {
-  const front = [...paretoFront(Float64Array.from(r.rows, (x) => x.throughput_per_s), Float64Array.from(r.rows, (x) => x.usd_per_million))].map((i) => r.rows[i]);
+  // Rows with no price have no cost to draw.
+  const priced = r.rows.filter((x) => x.usd_per_million != null);
+  const front = [...paretoFront(Float64Array.from(priced, (x) => x.throughput_per_s), Float64Array.from(priced, (x) => x.usd_per_million))].map((i) => priced[i]);
   const onFront = new Set(front.map((x) => x.hardware));
   draw($('pareto-chart'), {
     title: `Cost per million ${r.throughput_unit} against throughput`,
     x: { label: `throughput (${r.throughput_unit})`, log: true },
     y: { label: '$ per million', log: true },
     lines: [{ label: 'Pareto front', cls: 'front', points: front.map((x) => [x.throughput_per_s, x.usd_per_million]), labelAt: false }],
-    dots: r.rows.map((x) => ({
+    dots: priced.map((x) => ({
       x: x.throughput_per_s, y: x.usd_per_million, cls: `${onFront.has(x.hardware) ? 'front' : ''} ${x.hardware === app.selected ? 'selected' : ''}`,
       label: `${x.name}: ${si(x.throughput_per_s)} ${r.throughput_unit}, $${si(x.usd_per_million)}/M`,
       text: onFront.has(x.hardware) || x.hardware === app.selected ? x.hardware : undefined,
@@ -325,7 +347,7 @@ function renderServing(row) {
     dots: curve.map((p) => ({
       x: p.tokens_per_s_per_user, y: p.output_tokens_per_s_per_device,
       cls: `${p.concurrency === row.batch ? 'selected' : ''} ${p.meets_targets ? 'front' : ''}`,
-      label: `${si(p.concurrency)} in flight: ${si(p.tokens_per_s_per_user)} tok/s per user, ${si(p.output_tokens_per_s_per_device)} tok/s per device, TTFT ${fmtMs(p.ttft_s)}, TPOT ${fmtMs(p.tpot_s)}, $${si(p.usd_per_million)}/M${p.meets_targets ? '' : ' (misses the targets)'}`,
+      label: `${si(p.concurrency)} in flight: ${si(p.tokens_per_s_per_user)} tok/s per user, ${si(p.output_tokens_per_s_per_device)} tok/s per device, TTFT ${fmtMs(p.ttft_s)}, TPOT ${fmtMs(p.tpot_s)}, ${p.usd_per_million == null ? 'no price' : `$${si(p.usd_per_million)}/M`}${p.meets_targets ? '' : ' (misses the targets)'}`,
       text: p.concurrency === row.batch ? `${si(p.concurrency)} in flight` : undefined,
     })),
   });
@@ -390,18 +412,42 @@ function renderSelected() {
   const dl = document.createElement('dl');
   const add = (k, v) => { if (v === undefined || v === '') return; const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = v; dl.append(dt, dd); };
   add('Throughput', `${si(row.throughput_per_s)} ${r.throughput_unit} (${si(row.throughput_per_device)} per device)`);
-  add('Cost', `$${row.usd_per_hour.toFixed(2)}/hour, $${si(row.usd_per_million)} per million — ${row.cost_basis}`);
+  add('Cost', row.usd_per_hour == null ? `${row.cost_basis}: ranked by throughput per device after the priced rows; enter a price below` : `$${row.usd_per_hour.toFixed(2)}/hour, $${si(row.usd_per_million)} per million — ${row.cost_basis}`);
   add('If bandwidth were +10%', `${(row.sensitivity.bandwidth_plus_10 * 100).toFixed(1)}% throughput`);
   add('If compute were +10%', `${(row.sensitivity.compute_plus_10 * 100).toFixed(1)}% throughput`);
   add('Memory per device', `${si(row.memory_per_device_bytes)}B`);
   add('Energy', row.joules_per_unit ? `${si(row.joules_per_unit)} J per unit at TDP; ${si(row.kwh_per_year)} kWh a year` : '');
   add('Basis', `${row.provenance}`);
-  detail.append(h, p, dl);
+  detail.append(h, p, dl, priceEditor(row));
   if (row.notes.length) {
     const ul = document.createElement('ul');
     for (const n of row.notes) { const li = document.createElement('li'); li.textContent = n; ul.append(li); }
     detail.append(ul);
   }
+}
+
+/** An input for your own price of the selected device (per hour renting, per device owned). */
+function priceEditor(row) {
+  const owned = formState().mode === 'owned';
+  const mine = owned ? app.purchases : app.prices;
+  const label = document.createElement('label');
+  label.textContent = owned ? 'Your purchase price, $ per device ' : 'Your price, $ per device-hour ';
+  const input = document.createElement('input');
+  input.type = 'number';
+  input.min = '0';
+  input.step = 'any';
+  input.id = 'your-price';
+  input.placeholder = row.usd_per_hour == null ? 'no public price' : 'catalog price';
+  if (mine[row.hardware] !== undefined) input.value = String(mine[row.hardware]);
+  input.addEventListener('change', () => {
+    const v = Number(input.value);
+    if (input.value.trim() === '') delete mine[row.hardware];
+    else if (v > 0) mine[row.hardware] = v;
+    else return;
+    update();
+  });
+  label.append(input);
+  return label;
 }
 
 function select(hw) {
@@ -481,6 +527,8 @@ async function main() {
   if (!workloadById(s.w)) s.w = DEFAULTS.w;
   writeForm(s);
   app.selected = s.sel || null;
+  app.prices = readPrices(s.prices);
+  app.purchases = readPrices(s.buy);
   if (s.custom) { renderCustomFields(); $('custom-box').open = true; }
   $('custom').addEventListener('change', renderCustomFields);
   await loadMeasurements();

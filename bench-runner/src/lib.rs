@@ -9,6 +9,7 @@ pub mod compare;
 pub mod datasets;
 pub mod format;
 pub mod gpu;
+pub mod prices;
 pub mod run;
 pub mod serve;
 pub mod suite;

@@ -34,13 +34,18 @@ pub enum Precision {
     Fp8,
     /// 8-bit integer.
     Int8,
+    /// 6-bit float in 32-element blocks with one shared 8-bit scale (OCP MXFP6): 6.25 bits.
+    Fp6,
+    /// 4-bit float in blocks with shared scales (OCP MXFP4: 32 elements per 8-bit scale, 4.25
+    /// bits; NVIDIA's NVFP4 uses 16 per fp8 scale, 4.5 bits). Stored at the MXFP4 size.
+    Fp4,
     /// 4-bit integer (two per byte).
     Int4,
 }
 
 impl Precision {
     /// Every precision, widest first.
-    pub const ALL: [Precision; 8] = [
+    pub const ALL: [Precision; 10] = [
         Precision::Fp64,
         Precision::Fp32,
         Precision::Tf32,
@@ -48,16 +53,21 @@ impl Precision {
         Precision::Fp16,
         Precision::Fp8,
         Precision::Int8,
+        Precision::Fp6,
+        Precision::Fp4,
         Precision::Int4,
     ];
 
-    /// Bytes one element occupies in memory (`int4` is half a byte).
+    /// Bytes one element occupies in memory (`int4` is half a byte; the block formats count
+    /// their shared scales).
     pub fn bytes(self) -> f64 {
         match self {
             Precision::Fp64 => 8.0,
             Precision::Fp32 | Precision::Tf32 => 4.0,
             Precision::Bf16 | Precision::Fp16 => 2.0,
             Precision::Fp8 | Precision::Int8 => 1.0,
+            Precision::Fp6 => 6.25 / 8.0,
+            Precision::Fp4 => 4.25 / 8.0,
             Precision::Int4 => 0.5,
         }
     }
@@ -72,6 +82,8 @@ impl Precision {
             Precision::Fp16 => "fp16",
             Precision::Fp8 => "fp8",
             Precision::Int8 => "int8",
+            Precision::Fp6 => "fp6",
+            Precision::Fp4 => "fp4",
             Precision::Int4 => "int4",
         }
     }
@@ -90,6 +102,8 @@ impl Precision {
             Fp16 => &[Fp16, Fp32],
             Fp8 => &[Fp8, Fp16, Bf16],
             Int8 => &[Int8, Fp16, Bf16],
+            Fp6 => &[Fp6, Fp8, Fp16, Bf16],
+            Fp4 => &[Fp4, Fp8, Fp16, Bf16],
             Int4 => &[Int4, Int8, Fp16, Bf16],
         }
     }

@@ -226,7 +226,7 @@ impl Words for Reject {
 }
 
 /// A provider class in words (the name the data files use).
-fn provider_class(c: crate::hardware::ProviderClass) -> &'static str {
+pub(crate) fn provider_class(c: crate::hardware::ProviderClass) -> &'static str {
     use crate::hardware::ProviderClass;
     match c {
         ProviderClass::Hyperscaler => "hyperscaler",

@@ -8,6 +8,7 @@ use clap::Args;
 use ridge_core::Catalog;
 use ridge_core::hardware::ProviderClass;
 use ridge_core::matching::{Constraints, CostMode, MatchField, MatchRequest, MatchResult, rank};
+use ridge_core::prices::Day;
 use ridge_core::units::MICRO;
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs};
@@ -88,6 +89,23 @@ pub(crate) struct MatchCmd {
     /// Cloud prices of this class only: hyperscaler, neocloud, marketplace, serverless.
     #[arg(long, value_name = "CLASS", value_parser = parse_class, conflicts_with = "owned")]
     provider_class: Option<ProviderClass>,
+    /// Your own price for a device, USD per device-hour (repeatable): it replaces the catalog's
+    /// prices for that device, or gives one to a device listed with "no public price".
+    #[arg(long, value_name = "ID=USD_PER_HOUR", value_parser = parse_price, conflicts_with = "owned")]
+    price: Vec<(String, f64)>,
+    /// Your own purchase price for a device, USD per device (repeatable, with --owned), in place
+    /// of the catalog's estimate.
+    #[arg(long, value_name = "ID=USD", value_parser = parse_price, requires = "owned")]
+    purchase_price: Vec<(String, f64)>,
+    /// A price list of your own: CSV with the header `device,provider,class,usd_per_hour,date`
+    /// (class: hyperscaler, neocloud, marketplace or serverless; date YYYY-MM-DD). The devices it
+    /// names take its prices instead of the catalog's; a bad line refuses the whole file.
+    #[arg(long, value_name = "FILE", conflicts_with = "owned")]
+    prices: Option<std::path::PathBuf>,
+    /// Age prices against this date (YYYY-MM-DD) instead of today; prices checked more than 90
+    /// days before it are flagged stale.
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    as_of: Option<Day>,
     #[command(flatten)]
     own: OwnedArgs,
     /// Use datasheet ceilings even where a measurement exists.
@@ -125,12 +143,36 @@ fn parse_time(s: &str) -> std::result::Result<f64, String> {
     Ok(d.as_secs_f64())
 }
 
+fn parse_price(s: &str) -> std::result::Result<(String, f64), String> {
+    let (id, usd) = s.split_once('=').ok_or_else(|| format!("`{s}` is not ID=USD (e.g. h100-sxm=2.49)"))?;
+    let usd: f64 = usd.trim().trim_start_matches('$').parse().map_err(|_| format!("`{usd}` is not a number of US dollars"))?;
+    Ok((id.trim().to_string(), usd))
+}
+
+fn parse_day(s: &str) -> std::result::Result<Day, String> {
+    s.parse().map_err(|e: ridge_core::prices::NotADate| e.to_string())
+}
+
+/// Today's date from the system clock (UTC).
+pub(crate) fn today() -> Option<Day> {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    now.get(..10)?.parse().ok()
+}
+
 fn parse_class(s: &str) -> std::result::Result<ProviderClass, String> {
     serde_json::from_value(serde_json::Value::String(s.to_lowercase()))
         .map_err(|_| format!("`{s}` is not a provider class: hyperscaler, neocloud, marketplace or serverless"))
 }
 
 pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Result<u8> {
+    let listed;
+    let catalog = match &a.prices {
+        Some(path) => {
+            listed = crate::prices::apply(catalog, &crate::prices::read(catalog, path)?);
+            &listed
+        }
+        None => catalog,
+    };
     let workload = &workload_arg(catalog, &a.workload)?;
     if !(a.kernel_overhead_us.is_finite() && a.kernel_overhead_us >= 0.0) {
         bail!("--kernel-overhead-us must be a non-negative number");
@@ -157,6 +199,9 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         hardware: a.hardware.clone(),
         batching: a.batching.batching(),
         disaggregated: a.disaggregated,
+        prices: a.price.iter().cloned().collect(),
+        purchase_prices: a.purchase_price.iter().cloned().collect(),
+        today: a.as_of.or_else(today),
     };
     let cost = match a.own.ownership() {
         Some(o) => {
@@ -209,11 +254,26 @@ fn flag(field: MatchField) -> &'static str {
         MatchField::Pue => "pue",
         MatchField::Utilization => "utilization",
         MatchField::Hardware => "hardware",
+        MatchField::Prices => "price",
+        MatchField::PurchasePrices => "purchase-price",
     }
 }
 
 fn ms(v: Option<f64>) -> String {
     v.map(|s| format!("{} ms", sig3(s * 1e3))).unwrap_or_default()
+}
+
+/// The price a row was costed at, briefly: provider and age, `stale` past 90 days.
+fn price_cell(row: &ridge_core::matching::MatchRow) -> String {
+    match &row.price {
+        Some(p) => match p.age_days {
+            Some(d) if p.stale => format!("{}, {d} d, stale", p.provider),
+            Some(d) => format!("{}, {d} d", p.provider),
+            None => p.provider.clone(),
+        },
+        None if row.usd_per_hour.is_none() => "no public price".into(),
+        None => "owned".into(),
+    }
 }
 
 fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
@@ -224,7 +284,7 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
     } else {
         header.push("latency");
     }
-    header.push("basis");
+    header.extend(["price", "basis"]);
     let mut t = crate::format::table(&header);
     for row in r.rows.iter().take(top) {
         let mut cells = vec![
@@ -233,8 +293,8 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
             row.layout_text.clone(),
             row.batch.to_string(),
             sig3(row.throughput_per_s),
-            sig3(row.usd_per_million),
-            format!("{:.2}", row.usd_per_hour),
+            row.usd_per_million.map_or_else(|| "-".into(), sig3),
+            row.usd_per_hour.map_or_else(|| "-".into(), |u| format!("{u:.2}")),
             row.bound.map(|b| format!("{b} {:.0}%", row.bound_share * 100.0)).unwrap_or_default(),
             format!("{:.0}%", row.communication_share * 100.0),
         ];
@@ -243,6 +303,7 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         } else {
             cells.push(ms(row.latency_s));
         }
+        cells.push(price_cell(row));
         cells.push(row.provenance.name().to_string());
         t.add_row(cells);
     }
@@ -262,6 +323,17 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     writeln!(out, "{t}")?;
+    let shown = &r.rows[..r.rows.len().min(top)];
+    if shown.iter().any(|x| x.usd_per_hour.is_none()) {
+        writeln!(
+            out,
+            "rows with no public price rank after the priced ones, by throughput per device; give one with \
+             --price ID=USD_PER_HOUR (renting) or --purchase-price ID=USD (--owned)"
+        )?;
+    }
+    if shown.iter().any(|x| x.price.as_ref().is_some_and(|p| p.stale)) {
+        writeln!(out, "stale: the price was checked more than 90 days ago; check it before relying on the row")?;
+    }
     if let Some(best) = r.rows.first() {
         writeln!(out, "\nbest: {}", best.explanation)?;
         writeln!(

@@ -7,8 +7,11 @@ use super::reasons::{Limit, Miss, Reject};
 use super::request::CostMode;
 use super::result::{CurvePoint, MatchRow, Sensitivity, throughput_unit};
 use super::search::{Candidate, Search, measure};
-use crate::cost::usd_per_million;
-use crate::hardware::Hardware;
+use super::request::Constraints;
+use crate::cost::{OwnedCostError, usd_per_million};
+use crate::hardware::{Hardware, PurchasePrice};
+use crate::prices::{PriceQuote, quote};
+use crate::provenance::Confidence;
 use crate::notes::Note;
 use crate::roofline::Measurement;
 use crate::workload::Family;
@@ -16,32 +19,73 @@ use crate::workload::Family;
 /// What one device costs and what that is based on.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct DeviceCost {
-    pub(super) usd_per_hour: f64,
+    /// USD per device-hour; `None` when no price is listed or given.
+    pub(super) usd_per_hour: Option<f64>,
     pub(super) basis: String,
     /// Owned: grid energy a year, kWh.
     pub(super) kwh_per_year: Option<f64>,
+    /// Cloud: the price used.
+    pub(super) price: Option<PriceQuote>,
 }
 
-/// Cost of one device per hour, and what it is based on.
-pub(super) fn device_cost(hw: &Hardware, cost: CostMode) -> Result<DeviceCost, Reject> {
+/// Cost of one device per hour, and what it is based on. A device with no price is costed at
+/// nothing and says so (its row ranks by throughput after the priced ones), unless a budget
+/// needs a price to be checked against.
+pub(super) fn device_cost(hw: &Hardware, cost: CostMode, c: &Constraints) -> Result<DeviceCost, Reject> {
     match cost {
-        CostMode::Cloud { class } => {
-            let p = hw.cheapest_cloud_price(class).ok_or(Reject::NoCloudPrice { class })?;
-            Ok(DeviceCost {
-                usd_per_hour: p.usd_per_device_hour,
-                basis: format!("{} ${}/h, checked {}", p.provider, p.usd_per_device_hour, p.checked),
+        CostMode::Cloud { class } => match quote(hw, class, c.prices.get(&hw.id).copied(), c.today) {
+            Some(q) => Ok(DeviceCost {
+                usd_per_hour: Some(q.usd_per_device_hour),
+                basis: q.to_string(),
                 kwh_per_year: None,
-            })
-        }
+                price: Some(q),
+            }),
+            None if c.budget_usd_per_hour.is_some() => Err(Reject::NoCloudPrice { class }),
+            None => Ok(DeviceCost {
+                usd_per_hour: None,
+                basis: match class {
+                    Some(k) => format!("no public {} price", crate::words::provider_class(k)),
+                    None => "no public price".into(),
+                },
+                kwh_per_year: None,
+                price: None,
+            }),
+        },
         CostMode::Owned { years, usd_per_kwh, pue, utilization } => {
-            let c =
-                crate::cost::owned_device_cost(hw, &crate::cost::Ownership { years, usd_per_kwh, pue, utilization })
-                    .map_err(|error| Reject::Ownership { error })?;
-            Ok(DeviceCost {
-                usd_per_hour: c.usd_per_device_hour,
-                basis: c.basis,
-                kwh_per_year: Some(c.kwh_per_device_year),
-            })
+            let terms = crate::cost::Ownership { years, usd_per_kwh, pue, utilization };
+            let given = c.purchase_prices.get(&hw.id).map(|&usd| {
+                let mut h = hw.clone();
+                h.purchase = Some(PurchasePrice {
+                    usd,
+                    date: c.today.map_or_else(|| "undated".into(), |d| d.to_string()),
+                    source: "your price".into(),
+                    confidence: Confidence::Verified,
+                });
+                h
+            });
+            let priced = given.as_ref().unwrap_or(hw);
+            match crate::cost::owned_device_cost(priced, &terms) {
+                Ok(o) => {
+                    let estimate = priced.purchase.as_ref().is_some_and(|p| p.confidence == Confidence::Uncertain);
+                    Ok(DeviceCost {
+                        usd_per_hour: Some(o.usd_per_device_hour),
+                        basis: if estimate { format!("{} (purchase price an uncertain estimate)", o.basis) } else { o.basis },
+                        kwh_per_year: Some(o.kwh_per_device_year),
+                        price: None,
+                    })
+                }
+                Err(error @ (OwnedCostError::NoPurchasePrice | OwnedCostError::NoTdp))
+                    if c.budget_usd_per_hour.is_none() && c.budget_purchase_usd.is_none() =>
+                {
+                    Ok(DeviceCost {
+                        usd_per_hour: None,
+                        basis: format!("no public price ({error})"),
+                        kwh_per_year: None,
+                        price: None,
+                    })
+                }
+                Err(error) => Err(Reject::Ownership { error }),
+            }
         }
     }
 }
@@ -166,7 +210,7 @@ pub(super) fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, R
     } else {
         req.measurements.iter().find(|m| m.hardware == hw.id).or_else(|| req.catalog.measurement_for(&hw.id))
     };
-    let cost = device_cost(hw, req.cost)?;
+    let cost = device_cost(hw, req.cost, c)?;
     let tdp = hw.power.tdp_w.as_ref().map(|f| f.value);
     if c.power_cap_w.is_some() && tdp.is_none() {
         return Err(Reject::NoTdpForPowerCap);
@@ -176,7 +220,8 @@ pub(super) fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, R
         return Err(nothing_fits(search, hw, misses));
     }
     let terms = Terms {
-        unit_cost: cost.usd_per_hour,
+        // Unpriced: the configuration with the most throughput per device.
+        unit_cost: cost.usd_per_hour.unwrap_or(1.0),
         purchase_usd: hw.purchase.as_ref().map(|p| p.usd),
         tdp_w: tdp,
         max_devices: c.max_devices,
@@ -237,7 +282,7 @@ fn row(
     let throughput = choice.throughput;
     let layout = Layout::new(cand.tp, cand.ep, cand.pp, choice.replicas);
     let devices = layout.devices();
-    let usd_per_hour = cost.usd_per_hour * f64::from(devices);
+    let usd_per_hour = cost.usd_per_hour.map(|u| u * f64::from(devices));
     // The phase that takes longest explains the row.
     let main = e.phases.iter().max_by(|a, b| a.seconds.total_cmp(&b.seconds));
     let bound = main.and_then(|m| m.bound);
@@ -265,8 +310,9 @@ fn row(
         throughput_unit: throughput_unit(search.family),
         throughput_per_device: throughput / f64::from(devices),
         usd_per_hour,
-        usd_per_million: usd_per_million(usd_per_hour, throughput),
+        usd_per_million: usd_per_hour.map(|u| usd_per_million(u, throughput)),
         cost_basis: cost.basis.clone(),
+        price: cost.price.clone(),
         watts,
         joules_per_unit: watts.map(|w| w / throughput),
         kwh_per_year: match search.req.cost {
@@ -297,7 +343,7 @@ fn row(
                     tpot_s: p.tpot_s,
                     tokens_per_s_per_user: p.tokens_per_s_per_user,
                     output_tokens_per_s_per_device: p.output_tokens_per_s_per_device,
-                    usd_per_million: usd_per_million(cost.usd_per_hour * copy, p.output_tokens_per_s),
+                    usd_per_million: cost.usd_per_hour.map(|u| usd_per_million(u * copy, p.output_tokens_per_s)),
                     meets_targets: c.ttft_s.is_none_or(|t| p.ttft_s <= t) && c.tpot_s.is_none_or(|t| p.tpot_s <= t),
                 }
             })

@@ -74,9 +74,16 @@ pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
         }
     }
     let by_hour = c.required_throughput.is_some();
+    // Priced rows by cost; then those with no price, by throughput per device.
     rows.sort_by(|a, b| {
         let (x, y) = if by_hour { (a.usd_per_hour, b.usd_per_hour) } else { (a.usd_per_million, b.usd_per_million) };
-        x.total_cmp(&y).then(b.throughput_per_s.total_cmp(&a.throughput_per_s)).then(a.hardware.cmp(&b.hardware))
+        let by_cost = match (x, y) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => b.throughput_per_device.total_cmp(&a.throughput_per_device),
+        };
+        by_cost.then(b.throughput_per_s.total_cmp(&a.throughput_per_s)).then(a.hardware.cmp(&b.hardware))
     });
     for (i, r) in rows.iter_mut().enumerate() {
         r.rank = i as u32 + 1;
@@ -128,8 +135,8 @@ fn disaggregate(req: &MatchRequest<'_>, id: &str) -> Option<DisaggregatedRow> {
         },
     };
     let best = crate::serving::best_pools(&serve, c.max_devices.min(domain), c.ttft_s, c.tpot_s).ok()??;
-    let cost = choose::device_cost(hw, req.cost).ok()?;
-    let usd_per_hour = cost.usd_per_hour * f64::from(best.pools.devices());
+    let cost = choose::device_cost(hw, req.cost, c).ok()?;
+    let usd_per_hour = cost.usd_per_hour? * f64::from(best.pools.devices());
     Some(DisaggregatedRow {
         hardware: hw.id.clone(),
         usd_per_million: crate::cost::usd_per_million(usd_per_hour, best.output_tokens_per_s),

@@ -1,6 +1,8 @@
 //! What a match is asked: the workload, limits and targets, how hardware is paid for; and the
 //! checks a request must pass before the search.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::data::Catalog;
@@ -63,6 +65,15 @@ pub struct Constraints {
     /// Decoders: also find each ranked device's best disaggregated deployment (prefill and
     /// decode pools within the device limit and one scale-up domain) at the targets.
     pub disaggregated: bool,
+    /// Your own cloud prices, USD per device-hour by catalog id: they replace the catalog's for
+    /// those devices (and give a price to a device that has none).
+    pub prices: BTreeMap<String, f64>,
+    /// Your own purchase prices, USD per device by catalog id (owned mode), in place of the
+    /// catalog's estimates.
+    pub purchase_prices: BTreeMap<String, f64>,
+    /// The date prices are aged against (the CLI and the page give today's); a price checked
+    /// more than [`crate::prices::STALE_AFTER_DAYS`] before it is flagged.
+    pub today: Option<crate::prices::Day>,
 }
 
 impl Default for Constraints {
@@ -81,6 +92,9 @@ impl Default for Constraints {
             hardware: Vec::new(),
             batching: crate::serving::Batching::Continuous,
             disaggregated: false,
+            prices: BTreeMap::new(),
+            purchase_prices: BTreeMap::new(),
+            today: None,
         }
     }
 }
@@ -179,6 +193,10 @@ pub enum MatchField {
     Utilization,
     /// `hardware`.
     Hardware,
+    /// `prices`.
+    Prices,
+    /// `purchase_prices`.
+    PurchasePrices,
 }
 
 impl MatchField {
@@ -200,6 +218,8 @@ impl MatchField {
             MatchField::Pue => "pue",
             MatchField::Utilization => "utilization",
             MatchField::Hardware => "hardware",
+            MatchField::Prices => "prices",
+            MatchField::PurchasePrices => "purchase_prices",
         }
     }
 }
@@ -248,6 +268,17 @@ pub enum Problem {
     /// An id the catalog does not have.
     #[error("unknown hardware `{0}` (see `ridge catalog`)")]
     UnknownHardware(String),
+    /// A price that is not a positive number of dollars.
+    #[error("the price of `{hardware}` must be a positive number of US dollars, got {usd}")]
+    BadPrice {
+        /// Catalog id.
+        hardware: String,
+        /// The price given.
+        usd: f64,
+    },
+    /// Purchase prices while renting.
+    #[error("purchase prices apply in owned mode; renting takes prices per device-hour")]
+    PurchasePricesNeedOwned,
 }
 
 fn invalid(field: MatchField, problem: Problem) -> MatchError {
@@ -307,6 +338,19 @@ pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
     for id in &c.hardware {
         if req.catalog.hardware(id).is_none() {
             return Err(invalid(MatchField::Hardware, Problem::UnknownHardware(id.clone())));
+        }
+    }
+    if !c.purchase_prices.is_empty() && !matches!(req.cost, CostMode::Owned { .. }) {
+        return Err(invalid(MatchField::PurchasePrices, Problem::PurchasePricesNeedOwned));
+    }
+    for (field, prices) in [(MatchField::Prices, &c.prices), (MatchField::PurchasePrices, &c.purchase_prices)] {
+        for (id, &usd) in prices {
+            if req.catalog.hardware(id).is_none() {
+                return Err(invalid(field, Problem::UnknownHardware(id.clone())));
+            }
+            if !(usd.is_finite() && usd > 0.0) {
+                return Err(invalid(field, Problem::BadPrice { hardware: id.clone(), usd }));
+            }
         }
     }
     Ok(())

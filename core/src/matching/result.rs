@@ -42,12 +42,17 @@ pub struct MatchRow {
     pub throughput_unit: ThroughputUnit,
     /// Per device.
     pub throughput_per_device: f64,
-    /// Cost of the configuration per hour, USD.
-    pub usd_per_hour: f64,
-    /// USD per million units of throughput.
-    pub usd_per_million: f64,
-    /// Where the cost comes from: provider and check date, or purchase and energy.
+    /// Cost of the configuration per hour, USD; `None` when the device has no price (listed or
+    /// given): such rows rank after the priced ones, by throughput per device.
+    pub usd_per_hour: Option<f64>,
+    /// USD per million units of throughput; `None` without a price.
+    pub usd_per_million: Option<f64>,
+    /// Where the cost comes from: provider, check date and age, or purchase and energy, or
+    /// `no public price`.
     pub cost_basis: String,
+    /// Cloud: the price used, its class, date and age (flagged when stale).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price: Option<crate::prices::PriceQuote>,
     /// Watts at TDP, all devices, where published.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub watts: Option<f64>,
@@ -108,8 +113,8 @@ pub struct CurvePoint {
     pub tokens_per_s_per_user: f64,
     /// Generated tokens per second per device.
     pub output_tokens_per_s_per_device: f64,
-    /// Cost per million generated tokens at this point, USD.
-    pub usd_per_million: f64,
+    /// Cost per million generated tokens at this point, USD; `None` without a price.
+    pub usd_per_million: Option<f64>,
     /// Whether it meets the latency targets.
     pub meets_targets: bool,
 }

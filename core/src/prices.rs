@@ -1,0 +1,195 @@
+//! Which price a device is ranked at: the cheapest listed price of the provider class asked for,
+//! or the user's own; how old it is; and the calendar dates prices carry.
+//!
+//! A price checked more than [`STALE_AFTER_DAYS`] days before the request's date is flagged:
+//! cloud prices move monthly, and a buyer should check a stale one before relying on it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::hardware::{CloudPrice, Hardware, ProviderClass};
+use crate::provenance::Confidence;
+
+/// Days after which a price is flagged as stale.
+pub const STALE_AFTER_DAYS: i64 = 90;
+
+/// A calendar date, written `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(time::Date);
+
+/// Why text is not a date.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a date `YYYY-MM-DD`")]
+pub struct NotADate(pub String);
+
+impl std::str::FromStr for Day {
+    type Err = NotADate;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || NotADate(s.to_string());
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return Err(bad());
+        }
+        let number = |r: std::ops::Range<usize>| -> Result<u32, NotADate> {
+            let part = &s[r];
+            if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().map_err(|_| bad()) } else { Err(bad()) }
+        };
+        let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+        let month = u8::try_from(month).ok().and_then(|m| time::Month::try_from(m).ok()).ok_or_else(bad)?;
+        let year = i32::try_from(year).map_err(|_| bad())?;
+        let day = u8::try_from(day).map_err(|_| bad())?;
+        time::Date::from_calendar_date(year, month, day).map(Day).map_err(|_| bad())
+    }
+}
+
+impl Day {
+    /// Whole days from `earlier` to `self` (negative when `earlier` is later).
+    pub fn days_since(self, earlier: Day) -> i64 {
+        (self.0 - earlier.0).whole_days()
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.0.year(), u8::from(self.0.month()), self.0.day())
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The price a row is costed at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PriceQuote {
+    /// Provider and offer (`CoreWeave 8x`), or `your price`.
+    pub provider: String,
+    /// Its class; `None` for a price the user gave.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<ProviderClass>,
+    /// US dollars per device-hour.
+    pub usd_per_device_hour: f64,
+    /// Date it was checked, where listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked: Option<Day>,
+    /// Days between the check and the request's date, where both are known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_days: Option<i64>,
+    /// Older than [`STALE_AFTER_DAYS`].
+    pub stale: bool,
+    /// Where it was read.
+    pub source: String,
+    /// How far it has been checked; `None` for the user's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+}
+
+impl PriceQuote {
+    /// A listed price, aged against `today` where given. A check date that does not parse (the
+    /// datasets refuse one) leaves the age unknown.
+    pub fn listed(p: &CloudPrice, today: Option<Day>) -> PriceQuote {
+        let checked = p.checked.parse::<Day>().ok();
+        let age_days = checked.zip(today).map(|(c, t)| t.days_since(c));
+        PriceQuote {
+            provider: p.provider.clone(),
+            class: Some(p.class),
+            usd_per_device_hour: p.usd_per_device_hour,
+            checked,
+            age_days,
+            stale: age_days.is_some_and(|d| d > STALE_AFTER_DAYS),
+            source: p.source.clone(),
+            confidence: Some(p.confidence),
+        }
+    }
+
+    /// A price the user gave.
+    pub fn users(usd_per_device_hour: f64) -> PriceQuote {
+        PriceQuote {
+            provider: "your price".into(),
+            class: None,
+            usd_per_device_hour,
+            checked: None,
+            age_days: None,
+            stale: false,
+            source: "given with the request".into(),
+            confidence: None,
+        }
+    }
+}
+
+impl fmt::Display for PriceQuote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ${}/h", self.provider, self.usd_per_device_hour)?;
+        if let Some(c) = self.checked {
+            write!(f, ", checked {c}")?;
+        }
+        match self.age_days {
+            Some(d) if self.stale => write!(f, " ({d} days ago: over {STALE_AFTER_DAYS}, check it)"),
+            Some(d) => write!(f, " ({d} days ago)"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The price a device is ranked at: the user's own if given, else the cheapest listed of the
+/// class (any class when `None`); `None` when there is neither.
+pub fn quote(hw: &Hardware, class: Option<ProviderClass>, users: Option<f64>, today: Option<Day>) -> Option<PriceQuote> {
+    if let Some(usd) = users {
+        return Some(PriceQuote::users(usd));
+    }
+    hw.cheapest_cloud_price(class).map(|p| PriceQuote::listed(p, today))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> Day {
+        s.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn dates_parse_strictly_and_count_days() {
+        assert_eq!(day("2026-12-01").to_string(), "2026-12-01");
+        // 2026-09-02 to 2026-12-01: 28 + 31 + 30 + 1 = 90 days; 2024 is a leap year.
+        assert_eq!(day("2026-12-01").days_since(day("2026-09-02")), 90);
+        assert_eq!(day("2024-03-01").days_since(day("2024-02-28")), 2);
+        assert_eq!(day("2025-03-01").days_since(day("2025-02-28")), 1);
+        for bad in ["2026-02-30", "2026-13-01", "2026-1-01", "26-01-01", "2026/01/01", "", "2026-01-0x"] {
+            assert!(bad.parse::<Day>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_price_over_ninety_days_old_is_stale() {
+        let p = |checked: &str| CloudPrice {
+            provider: "Lambda 8x".into(),
+            class: ProviderClass::Neocloud,
+            usd_per_device_hour: 3.99,
+            checked: checked.into(),
+            source: "s".into(),
+            confidence: Confidence::Uncertain,
+            whole_vm: false,
+        };
+        let today = Some(day("2026-12-01"));
+        let fresh = PriceQuote::listed(&p("2026-09-02"), today);
+        assert_eq!((fresh.age_days, fresh.stale), (Some(90), false));
+        let old = PriceQuote::listed(&p("2026-09-01"), today);
+        assert_eq!((old.age_days, old.stale), (Some(91), true));
+        assert_eq!(old.to_string(), "Lambda 8x $3.99/h, checked 2026-09-01 (91 days ago: over 90, check it)");
+        // No date to age against: no flag.
+        let undated = PriceQuote::listed(&p("2020-01-01"), None);
+        assert_eq!((undated.age_days, undated.stale), (None, false));
+    }
+}
