@@ -64,10 +64,21 @@ fn decoder_configurations(workload: &str, hw: &str) -> Vec<(u32, u32, f64)> {
     out
 }
 
+/// A price (US dollars), or NaN where a row has none: every comparison with it fails.
+fn usd(v: Option<f64>) -> f64 {
+    v.unwrap_or(f64::NAN)
+}
+
+/// The catalog's cheapest cloud price of a device, USD per device-hour.
+fn cheapest_price(hw: &str) -> f64 {
+    let c = crate::catalog();
+    c.hardware(hw).and_then(|h| h.cheapest_cloud_price(None)).map_or(f64::NAN, |p| p.usd_per_device_hour)
+}
+
 #[test]
 fn each_device_is_ranked_by_its_cheapest_configuration() {
-    // Cheapest listed prices: H100 SXM $2.69, A100 80GB $1.39, L4 $0.80 per device-hour. A row's
-    // $/M must be the least over every configuration that fits, not just one that fits.
+    // At each device's cheapest listed price, a row's $/M must be the least over every
+    // configuration that fits, not just one that fits.
     // Static batches here; continuous batching's rows are checked below.
     let constraints = Constraints {
         hardware: vec!["h100-sxm".into(), "a100-sxm-80gb".into(), "l4".into()],
@@ -76,15 +87,16 @@ fn each_device_is_ranked_by_its_cheapest_configuration() {
     };
     let r = ranked("llama-3.1-8b", &constraints, CostMode::Cloud { class: None });
     assert_eq!(r.rows.len(), 3, "{:?}", r.rejected);
-    for (hw, price) in [("h100-sxm", 2.69), ("a100-sxm-80gb", 1.39), ("l4", 0.80)] {
+    for hw in ["h100-sxm", "a100-sxm-80gb", "l4"] {
+        let price = cheapest_price(hw);
         let row = r.rows.iter().find(|x| x.hardware == hw).unwrap_or_else(|| panic!("{hw}"));
         let configs = decoder_configurations("llama-3.1-8b", hw);
         let per_million = |(tp, _, per_s): &(u32, u32, f64)| price * f64::from(*tp) / 3600.0 / per_s * 1e6;
         let cheapest = configs.iter().map(per_million).fold(f64::INFINITY, f64::min);
         let dearest = configs.iter().map(per_million).fold(0.0, f64::max);
         assert!(dearest > cheapest * 1.5, "{hw}: the configurations differ in cost");
-        close(row.usd_per_million, cheapest, &format!("{hw} $/M"));
-        close(row.usd_per_hour, price * f64::from(row.devices), &format!("{hw} $/h"));
+        close(usd(row.usd_per_million), cheapest, &format!("{hw} $/M"));
+        close(usd(row.usd_per_hour), price * f64::from(row.devices), &format!("{hw} $/h"));
     }
     // Ranked by that cost, cheapest first.
     assert!(r.rows.windows(2).all(|p| p[0].usd_per_million <= p[1].usd_per_million));
@@ -92,7 +104,7 @@ fn each_device_is_ranked_by_its_cheapest_configuration() {
 
 #[test]
 fn a_required_throughput_takes_the_cheapest_configuration_that_reaches_it() {
-    // 20,000 generated tokens/s of Llama 3.1 8B on H100s at $2.69 an hour, up to 64 devices:
+    // 20,000 generated tokens/s of Llama 3.1 8B on H100s at their cheapest price, up to 64 devices:
     // every (tensor parallel, batch) that fits needs ceil(20,000 / its throughput) replicas; the
     // row costs the least of those.
     let need = 20_000.0;
@@ -109,12 +121,12 @@ fn a_required_throughput_takes_the_cheapest_configuration_that_reaches_it() {
         .iter()
         .map(|(tp, _, per_s)| (tp * (need / per_s).ceil() as u32, per_s))
         .filter(|(devices, _)| *devices <= 64)
-        .map(|(devices, _)| 2.69 * f64::from(devices))
+        .map(|(devices, _)| cheapest_price("h100-sxm") * f64::from(devices))
         .collect();
     let cheapest = hourly.iter().copied().fold(f64::INFINITY, f64::min);
     let dearest = hourly.iter().copied().fold(0.0, f64::max);
     assert!(dearest > cheapest, "the configurations differ in cost");
-    close(row.usd_per_hour, cheapest, "$/h");
+    close(usd(row.usd_per_hour), cheapest, "$/h");
     assert!(row.throughput_per_s >= need);
     // One replica fewer would not reach it.
     let replicas = f64::from(row.layout.replicas);
@@ -130,9 +142,9 @@ fn an_owned_row_costs_purchase_and_energy_through_the_facility() {
     let r = ranked("bert-large", &constraints, owned);
     let row = r.rows.first().unwrap_or_else(|| panic!("{:?}", r.rejected));
     let devices = f64::from(row.devices);
-    close(row.usd_per_hour, 0.789_070_319_634_703 * devices, "owned $/h");
+    close(usd(row.usd_per_hour), 0.789_070_319_634_703 * devices, "owned $/h");
     close(row.kwh_per_year.unwrap_or_default(), 4415.04 * devices, "kWh a year");
-    close(row.usd_per_million, row.usd_per_hour / 3600.0 / row.throughput_per_s * 1e6, "$/M");
+    close(usd(row.usd_per_million), usd(row.usd_per_hour) / 3600.0 / row.throughput_per_s * 1e6, "$/M");
     // Energy per sample: the devices' 700 W TDP over the samples per second.
     close(row.joules_per_unit.unwrap_or_default(), 700.0 * devices / row.throughput_per_s, "J/sample");
     close(row.watts.unwrap_or_default(), 700.0 * devices, "W");
@@ -153,7 +165,8 @@ fn served_continuously_a_row_is_the_cheapest_point_within_the_interactive_target
     assert!(targets.assumed && targets.ttft_s == Some(0.45) && targets.tpot_s == Some(0.04), "{targets:?}");
     let c = catalog();
     let w = c.workload("llama-3.1-70b").unwrap_or_else(|| panic!("preset"));
-    for (hw, price) in [("h100-sxm", 2.69), ("a100-sxm-80gb", 1.39)] {
+    for hw in ["h100-sxm", "a100-sxm-80gb"] {
+        let price = cheapest_price(hw);
         let row = r.rows.iter().find(|x| x.hardware == hw).unwrap_or_else(|| panic!("{hw}: {:?}", r.rejected));
         let mut cheapest = f64::INFINITY;
         for tp in [1, 2, 4, 8] {
@@ -177,7 +190,7 @@ fn served_continuously_a_row_is_the_cheapest_point_within_the_interactive_target
                 }
             }
         }
-        close(row.usd_per_million, cheapest, hw);
+        close(usd(row.usd_per_million), cheapest, hw);
         let (ttft, tpot) = (row.ttft_s.unwrap_or(f64::NAN), row.tpot_s.unwrap_or(f64::NAN));
         assert!(ttft <= 0.45 && tpot <= 0.04, "{hw}: {ttft} s, {tpot} s");
         // The row carries its layout's curve, its own point among them.

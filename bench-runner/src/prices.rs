@@ -88,7 +88,8 @@ pub fn parse(catalog: &Catalog, name: &str, text: &str) -> Result<Vec<ListedPric
                     None
                 }
             };
-            if let (true, Some(class), Some(usd), Some(date)) = (catalog.hardware(hardware).is_some(), class, usd, date) {
+            if let (true, Some(class), Some(usd), Some(date)) = (catalog.hardware(hardware).is_some(), class, usd, date)
+            {
                 prices.push(ListedPrice {
                     hardware: hardware.to_string(),
                     price: CloudPrice {

@@ -82,7 +82,7 @@ pub fn transformer_inference(
     let batch = f64::from(s.batch);
     let hd = f64::from(t.head_dim());
     let weights = t.parameters() * s.weights.bytes() / n;
-    let kv = 2.0 * f64::from(t.layers) * kv_heads_per_device(t, tp) * hd * batch * context * s.kv_cache.bytes();
+    let kv = t.kv_elements(context, tp) * batch * s.kv_cache.bytes();
     let tokens = batch * in_flight;
     let h = f64::from(t.hidden);
     let ffn = f64::from(t.ffn) / n * t.moe.map_or(1.0, |m| f64::from(m.top_k));
@@ -200,6 +200,13 @@ mod tests {
             token_types: None,
             pooler: false,
             moe: None,
+            head_bias: None,
+            mla: None,
+            local_attention: None,
+            qk_norm: false,
+            attention_sinks: false,
+            patches: None,
+            classes: None,
         }
     }
 

@@ -144,7 +144,12 @@ impl fmt::Display for PriceQuote {
 
 /// The price a device is ranked at: the user's own if given, else the cheapest listed of the
 /// class (any class when `None`); `None` when there is neither.
-pub fn quote(hw: &Hardware, class: Option<ProviderClass>, users: Option<f64>, today: Option<Day>) -> Option<PriceQuote> {
+pub fn quote(
+    hw: &Hardware,
+    class: Option<ProviderClass>,
+    users: Option<f64>,
+    today: Option<Day>,
+) -> Option<PriceQuote> {
     if let Some(usd) = users {
         return Some(PriceQuote::users(usd));
     }

@@ -145,7 +145,8 @@ fn parse_time(s: &str) -> std::result::Result<f64, String> {
 
 fn parse_price(s: &str) -> std::result::Result<(String, f64), String> {
     let (id, usd) = s.split_once('=').ok_or_else(|| format!("`{s}` is not ID=USD (e.g. h100-sxm=2.49)"))?;
-    let usd: f64 = usd.trim().trim_start_matches('$').parse().map_err(|_| format!("`{usd}` is not a number of US dollars"))?;
+    let usd: f64 =
+        usd.trim().trim_start_matches('$').parse().map_err(|_| format!("`{usd}` is not a number of US dollars"))?;
     Ok((id.trim().to_string(), usd))
 }
 

@@ -238,10 +238,40 @@ pub(super) fn validate_workload(w: &WorkloadSpec, c: &mut Check<'_>) {
             ("hidden", t.hidden),
             ("heads", t.heads),
             ("ffn", t.ffn),
-            ("vocab", t.vocab),
             ("max_context", t.max_context),
         ] {
             c.at_least_one(&format!("transformer.{field}"), u64::from(v));
+        }
+        // Vision transformers take patches, not tokens of a vocabulary.
+        if t.patches.is_none() {
+            c.at_least_one("transformer.vocab", u64::from(t.vocab));
+        }
+        if let Some(p) = t.patches
+            && (p.patch == 0 || p.channels == 0 || p.image < p.patch || p.image % p.patch != 0)
+        {
+            c.fail(
+                "transformer.patches",
+                format!("a {}-pixel image does not split into {}-pixel patches", p.image, p.patch),
+            );
+        }
+        if let Some(l) = t.local_attention
+            && (l.window == 0 || l.layers == 0 || l.layers > t.layers)
+        {
+            c.fail(
+                "transformer.local_attention",
+                format!(
+                    "needs a window of at least 1 token and 1 to {} layers, got {} and {}",
+                    t.layers, l.window, l.layers
+                ),
+            );
+        }
+        if let Some(m) = t.mla
+            && (m.kv_lora_rank == 0 || m.v_head_dim == 0 || m.qk_nope_head_dim + m.qk_rope_head_dim == 0)
+        {
+            c.fail(
+                "transformer.mla",
+                "kv_lora_rank, v_head_dim and the query/key head dimensions must be at least 1".into(),
+            );
         }
         let kv = t.kv_heads();
         if kv == 0 || t.heads % kv.max(1) != 0 {
@@ -256,10 +286,19 @@ pub(super) fn validate_workload(w: &WorkloadSpec, c: &mut Check<'_>) {
         if let Some(hd) = t.head_dim {
             c.at_least_one("transformer.head_dim", u64::from(hd));
         }
-        if let Some(m) = t.moe
-            && (m.experts == 0 || m.top_k == 0 || m.top_k > m.experts)
-        {
-            c.fail("transformer.moe", format!("top_k ({}) must be between 1 and experts ({})", m.top_k, m.experts));
+        if let Some(m) = t.moe {
+            if m.experts == 0 || m.top_k == 0 || m.top_k > m.experts {
+                c.fail("transformer.moe", format!("top_k ({}) must be between 1 and experts ({})", m.top_k, m.experts));
+            }
+            if m.every == 0 || m.dense_layers >= t.layers || m.expert_ffn == Some(0) {
+                c.fail(
+                    "transformer.moe",
+                    format!(
+                        "needs every >= 1, fewer dense layers than the {} layers and an expert width of at least 1",
+                        t.layers
+                    ),
+                );
+            }
         }
         if t.architecture == Architecture::Decoder
             && w.training.is_none()

@@ -4,15 +4,15 @@
 use super::explain::{Explanation, scaling_curve};
 use super::layout::Layout;
 use super::reasons::{Limit, Miss, Reject};
+use super::request::Constraints;
 use super::request::CostMode;
 use super::result::{CurvePoint, MatchRow, Sensitivity, throughput_unit};
 use super::search::{Candidate, Search, measure};
-use super::request::Constraints;
 use crate::cost::{OwnedCostError, usd_per_million};
 use crate::hardware::{Hardware, PurchasePrice};
+use crate::notes::Note;
 use crate::prices::{PriceQuote, quote};
 use crate::provenance::Confidence;
-use crate::notes::Note;
 use crate::roofline::Measurement;
 use crate::workload::Family;
 
@@ -69,7 +69,11 @@ pub(super) fn device_cost(hw: &Hardware, cost: CostMode, c: &Constraints) -> Res
                     let estimate = priced.purchase.as_ref().is_some_and(|p| p.confidence == Confidence::Uncertain);
                     Ok(DeviceCost {
                         usd_per_hour: Some(o.usd_per_device_hour),
-                        basis: if estimate { format!("{} (purchase price an uncertain estimate)", o.basis) } else { o.basis },
+                        basis: if estimate {
+                            format!("{} (purchase price an uncertain estimate)", o.basis)
+                        } else {
+                            o.basis
+                        },
                         kwh_per_year: Some(o.kwh_per_device_year),
                         price: None,
                     })

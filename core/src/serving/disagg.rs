@@ -117,12 +117,7 @@ impl<'a> Deployment<'a> {
         // prefill device sends its share at the link's rate per direction (the scale-up link,
         // or PCIe through the host where the part has none).
         let t = prefill.transformer;
-        let per_token = 2.0
-            * f64::from(t.layers)
-            * f64::from(t.kv_heads())
-            * f64::from(t.head_dim())
-            * req.scenario.kv_cache.bytes();
-        let bytes = per_token * f64::from(req.scenario.prompt_tokens);
+        let bytes = t.kv_elements(f64::from(req.scenario.prompt_tokens), 1) * req.scenario.kv_cache.bytes();
         let c = &prefill.ceilings;
         let (link, latency) = match (&c.scale_up_bytes_per_s, &c.host_to_device_bytes_per_s) {
             (Some(l), _) => (l.per_s, c.scale_up_latency_s),

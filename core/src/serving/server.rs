@@ -114,11 +114,12 @@ impl<'a> Server<'a> {
             (n, (f.weights_bytes, f.activation_bytes))
         };
         let (weights_bytes, activation_bytes) = fixed;
-        let kv_per_token = memory::transformer_inference(t, &one, 1.0, 0.0, local_devices, capacity).kv_cache_bytes;
         // Contexts in the system run evenly from P to P+O: a mean of P + O/2, and half a block
-        // lost to rounding per sequence.
+        // lost to rounding per sequence (local-attention layers hold at most their window).
         let block = f64::from(e.kv_block_tokens);
-        let kv_bytes_per_sequence = kv_per_token * (p + o / 2.0 + block / 2.0);
+        let kv_bytes_per_sequence =
+            memory::transformer_inference(t, &one, p + o / 2.0 + block / 2.0, 0.0, local_devices, capacity)
+                .kv_cache_bytes;
         let usable = capacity * memory::USABLE_MEMORY_FRACTION;
         let room = usable - weights_bytes - activation_bytes;
         // Expert parallel: each device holds the KV cache of its share of the sequences.

@@ -54,7 +54,7 @@ impl Transformer {
     pub fn expert_parallel_parameters(&self, ep: u32) -> f64 {
         let e = f64::from(ep.max(1));
         let experts = self.experts();
-        self.parameters() - f64::from(self.layers) * experts * self.expert_params() * (1.0 - 1.0 / e)
+        self.parameters() - f64::from(self.moe_layers()) * experts * self.expert_params() * (1.0 - 1.0 / e)
     }
 
     /// The forward pass's operations, and which of them are inside the transformer blocks (what
@@ -93,11 +93,15 @@ impl Transformer {
         let lookups_per_token = 1.0
             + if self.position == Position::Learned { 1.0 } else { 0.0 }
             + if self.token_types.is_some() { 1.0 } else { 0.0 };
-        ops.push(Operation::new(
-            "embed",
-            1.0,
-            OpKind::EmbeddingBag { lookups: tokens * lookups_per_token, outputs: tokens, dim: h, table: w, out: a },
-        ));
+        match self.patches {
+            // Patches projected to the model width (the class token is one of the tokens).
+            Some(p) => ops.push(Operation::new("embed.patches", 1.0, gemm(tokens, p.inputs(), h))),
+            None => ops.push(Operation::new(
+                "embed",
+                1.0,
+                OpKind::EmbeddingBag { lookups: tokens * lookups_per_token, outputs: tokens, dim: h, table: w, out: a },
+            )),
+        }
         if self.architecture == Architecture::Encoder {
             ops.push(Operation::new("embed.norm", 1.0, elementwise(tokens * h, 1.0, 1.0, norm_flops)));
         }
@@ -105,86 +109,159 @@ impl Transformer {
         let block_start = ops.len();
         let norms = self.norms_per_layer();
         ops.push(Operation::new("block.norm", layers * norms, elementwise(tokens * h, 1.0, 1.0, norm_flops)));
-        ops.push(Operation::new("attn.qkv", layers, gemm(tokens, h, (heads + 2.0 * kv_heads) * hd)));
-        if self.position == Position::Rope {
-            ops.push(Operation::new("attn.rope", layers, elementwise(tokens * (heads + kv_heads) * hd, 1.0, 1.0, 3.0)));
+        match self.mla {
+            None => {
+                ops.push(Operation::new("attn.qkv", layers, gemm(tokens, h, (heads + 2.0 * kv_heads) * hd)));
+                if self.position == Position::Rope {
+                    ops.push(Operation::new(
+                        "attn.rope",
+                        layers,
+                        elementwise(tokens * (heads + kv_heads) * hd, 1.0, 1.0, 3.0),
+                    ));
+                }
+            }
+            Some(m) => {
+                // Queries through their low-rank compression, the key/value latent, and its
+                // decompression to per-head keys and values (at decode, the same weights
+                // absorbed into the query and the output: the same multiply-adds per token).
+                let qk = f64::from(m.qk_nope_head_dim + m.qk_rope_head_dim);
+                match m.q_lora_rank {
+                    Some(r) => {
+                        let r = f64::from(r);
+                        ops.push(Operation::new("attn.q-down", layers, gemm(tokens, h, r)));
+                        ops.push(Operation::new("attn.q-up", layers, gemm(tokens, r, heads * qk)));
+                    }
+                    None => ops.push(Operation::new("attn.q", layers, gemm(tokens, h, heads * qk))),
+                }
+                ops.push(Operation::new("attn.kv-down", layers, gemm(tokens, h, m.cached_per_token())));
+                let kv_lora = f64::from(m.kv_lora_rank);
+                let per_head = f64::from(m.qk_nope_head_dim + m.v_head_dim);
+                ops.push(Operation::new("attn.kv-up", layers, gemm(tokens, kv_lora, heads * per_head)));
+                let rope = f64::from(m.qk_rope_head_dim);
+                ops.push(Operation::new(
+                    "attn.rope",
+                    layers,
+                    elementwise(tokens * (heads + 1.0) * rope, 1.0, 1.0, 3.0),
+                ));
+            }
         }
-        let attention = |batch: f64, q_len: f64, past: f64| OpKind::Attention {
-            batch,
-            heads,
-            kv_heads,
-            q_len,
-            kv_len: past + q_len,
-            head_dim: hd,
-            causal: self.architecture == Architecture::Decoder,
-            fused: s.fused_attention,
-            backward: false,
-            act: a,
-            kv: kvp,
+        let causal = self.architecture == Architecture::Decoder;
+        let local = self.local_attention.map(|l| (f64::from(l.layers.min(self.layers)), f64::from(l.window)));
+        let attention = |batch: f64, q_len: f64, past: f64, window: Option<f64>| {
+            // Grouped-query attention; MLA as the engines run it: one query token against the
+            // cached latent (absorbed: a single key/value "head" of the latent, read once, with
+            // 576 + 512 multiply-adds per scored pair), longer passes on decompressed heads.
+            let (kv_heads, head_dim) = match self.mla {
+                None => (kv_heads, hd),
+                Some(m) if q_len <= 1.0 => {
+                    let dim = (m.cached_per_token() + f64::from(m.kv_lora_rank)) / 2.0;
+                    (m.cached_per_token() / (2.0 * dim), dim)
+                }
+                Some(m) => (heads, f64::from(m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) / 2.0),
+            };
+            // A window shorter than the context: each query sees at most `window` keys (passes
+            // longer than the window in blocks of it).
+            let (batch, q_len, kv_len, causal) = match window {
+                Some(w) if past + q_len > w => (batch * (q_len / w).max(1.0), q_len.min(w), w, false),
+                _ => (batch, q_len, past + q_len, causal),
+            };
+            OpKind::Attention {
+                batch,
+                heads,
+                kv_heads,
+                q_len,
+                kv_len,
+                head_dim,
+                causal,
+                fused: s.fused_attention,
+                backward: false,
+                act: a,
+                kv: kvp,
+            }
+        };
+        let full_layers = layers - local.map_or(0.0, |l| l.0);
+        let mut attend = |name: &str, batch: f64, q_len: f64, past: f64| {
+            if full_layers > 0.0 {
+                ops.push(Operation::new(name, full_layers, attention(batch, q_len, past, None)));
+            }
+            if let Some((n, w)) = local.filter(|l| l.0 > 0.0) {
+                ops.push(Operation::new(format!("{name}.local"), n, attention(batch, q_len, past, Some(w))));
+            }
         };
         if shape.batch > 0.0 {
-            ops.push(Operation::new("attn.sdpa", layers, attention(shape.batch, shape.new_tokens, shape.past_tokens)));
+            attend("attn.sdpa", shape.batch, shape.new_tokens, shape.past_tokens);
         }
         if chunk.sequences > 0.0 && chunk.tokens > 0.0 {
-            ops.push(Operation::new(
-                "attn.sdpa.prefill",
-                layers,
-                attention(chunk.sequences, chunk.tokens, chunk.past_tokens),
-            ));
+            attend("attn.sdpa.prefill", chunk.sequences, chunk.tokens, chunk.past_tokens);
         }
-        ops.push(Operation::new("attn.out", layers, gemm(tokens, heads * hd, h)));
-
-        let ffn = f64::from(self.ffn) / t;
-        let up_width = match self.ffn_kind {
-            FfnKind::Gated => 2.0 * ffn,
-            FfnKind::Standard => ffn,
+        let out_width = match self.mla {
+            Some(m) => heads * f64::from(m.v_head_dim),
+            None => heads * hd,
         };
+        ops.push(Operation::new("attn.out", layers, gemm(tokens, out_width, h)));
+
         let (act_reads, act_flops) = match self.ffn_kind {
             FfnKind::Gated => (2.0, 6.0),
             FfnKind::Standard => (1.0, 8.0),
         };
-        match self.moe {
-            None => {
-                ops.push(Operation::new("ffn.up", layers, gemm(tokens, h, up_width)));
-                ops.push(Operation::new("ffn.act", layers, elementwise(tokens * ffn, act_reads, 1.0, act_flops)));
-                ops.push(Operation::new("ffn.down", layers, gemm(tokens, ffn, h)));
-            }
-            Some(moe) => {
-                let experts = f64::from(moe.experts);
-                let k = f64::from(moe.top_k);
+        let up_width = |width: f64| match self.ffn_kind {
+            FfnKind::Gated => 2.0 * width,
+            FfnKind::Standard => width,
+        };
+        let dense_layers = f64::from(self.dense_layers());
+        let moe_layers = f64::from(self.moe_layers());
+        // A dense feed-forward of `width` (split over the tensor-parallel devices) on `n` layers.
+        let dense = |ops: &mut Vec<Operation>, name: &str, n: f64, width: f64| {
+            if n > 0.0 && width > 0.0 {
+                ops.push(Operation::new(format!("{name}.up"), n, gemm(tokens, h, up_width(width))));
                 ops.push(Operation::new(
-                    "moe.router",
-                    layers,
-                    OpKind::Gemm { m: tokens, n: experts, k: h, a, b: a, c: a, compute: a },
+                    format!("{name}.act"),
+                    n,
+                    elementwise(tokens * width, act_reads, 1.0, act_flops),
                 ));
-                // Tensor parallel: every device sees this pass's tokens and a slice of every
-                // expert. Expert parallel: this device holds E/ep whole experts and computes the
-                // assignments of every device's tokens routed to them (balanced: 1/ep of all);
-                // the tokens travel there and back in two all-to-alls per layer.
-                let e = f64::from(ep);
-                let routed = tokens * e;
-                let here = experts / e;
-                let assignments = routed * k / e;
-                // Expected distinct experts hit when each token picks k of E uniformly.
-                let active = here * (1.0 - (1.0 - k / experts).powf(routed));
-                let rows = assignments / active;
-                let exchange = OpKind::Collective {
-                    kind: CollectiveKind::AllToAll,
-                    bytes: tokens * k * h * ab,
-                    group: e,
-                    link: Link::ScaleUp,
-                };
-                if ep > 1 {
-                    ops.push(Operation::new("ep.dispatch", layers, exchange.clone()));
-                }
-                ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width)));
-                ops.push(Operation::new("moe.act", layers, elementwise(assignments * ffn, act_reads, 1.0, act_flops)));
-                ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
-                if ep > 1 {
-                    ops.push(Operation::new("ep.combine", layers, exchange));
-                }
-                ops.push(Operation::new("moe.combine", layers, elementwise(tokens * k * h, 1.0, k.recip(), 1.0)));
+                ops.push(Operation::new(format!("{name}.down"), n, gemm(tokens, width, h)));
             }
+        };
+        dense(&mut ops, "ffn", dense_layers, f64::from(self.ffn) / t);
+        if let Some(moe) = self.moe {
+            let layers = moe_layers;
+            let ffn = f64::from(self.expert_ffn()) / t;
+            let experts = f64::from(moe.experts);
+            let k = f64::from(moe.top_k);
+            ops.push(Operation::new(
+                "moe.router",
+                layers,
+                OpKind::Gemm { m: tokens, n: experts, k: h, a, b: a, c: a, compute: a },
+            ));
+            // Tensor parallel: every device sees this pass's tokens and a slice of every
+            // expert. Expert parallel: this device holds E/ep whole experts and computes the
+            // assignments of every device's tokens routed to them (balanced: 1/ep of all);
+            // the tokens travel there and back in two all-to-alls per layer.
+            let e = f64::from(ep);
+            let routed = tokens * e;
+            let here = experts / e;
+            let assignments = routed * k / e;
+            // Expected distinct experts hit when each token picks k of E uniformly.
+            let active = here * (1.0 - (1.0 - k / experts).powf(routed));
+            let rows = assignments / active;
+            let exchange = OpKind::Collective {
+                kind: CollectiveKind::AllToAll,
+                bytes: tokens * k * h * ab,
+                group: e,
+                link: Link::ScaleUp,
+            };
+            if ep > 1 {
+                ops.push(Operation::new("ep.dispatch", layers, exchange.clone()));
+            }
+            ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width(ffn))));
+            ops.push(Operation::new("moe.act", layers, elementwise(assignments * ffn, act_reads, 1.0, act_flops)));
+            ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
+            if ep > 1 {
+                ops.push(Operation::new("ep.combine", layers, exchange));
+            }
+            ops.push(Operation::new("moe.combine", layers, elementwise(tokens * k * h, 1.0, k.recip(), 1.0)));
+            // Shared experts: every token, on every device that holds its tokens (one fused FFN).
+            dense(&mut ops, "moe.shared", layers, f64::from(moe.shared_experts) * ffn);
         }
         ops.push(Operation::new("block.residual", layers * 2.0, elementwise(tokens * h, 2.0, 1.0, 1.0)));
         if tp > 1 {
@@ -208,6 +285,9 @@ impl Transformer {
         }
         if self.pooler {
             ops.push(Operation::new("pooler", 1.0, gemm(shape.batch, h, h)));
+        }
+        if let Some(c) = self.classes {
+            ops.push(Operation::new("head.classes", 1.0, gemm(shape.batch, h, f64::from(c))));
         }
         (ops, blocks)
     }
@@ -310,6 +390,13 @@ mod tests {
             token_types: None,
             pooler: false,
             moe: None,
+            head_bias: None,
+            mla: None,
+            local_attention: None,
+            qk_norm: false,
+            attention_sinks: false,
+            patches: None,
+            classes: None,
         }
     }
 
