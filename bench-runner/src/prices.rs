@@ -100,6 +100,7 @@ pub fn parse(catalog: &Catalog, name: &str, text: &str) -> Result<Vec<ListedPric
                         source: format!("your price list {name}, line {line}"),
                         confidence: Confidence::Verified,
                         whole_vm: false,
+                        undated: false,
                     },
                 });
             }

@@ -216,6 +216,10 @@ pub struct CloudPrice {
     /// True when the price is a whole VM's (CPU and RAM included) divided per device.
     #[serde(default)]
     pub whole_vm: bool,
+    /// The source carries no date: `checked` is when it was read, not when the price held, and
+    /// the ranking flags it like a stale one.
+    #[serde(default)]
+    pub undated: bool,
 }
 
 /// An estimated purchase price of one device.

@@ -86,8 +86,11 @@ pub struct PriceQuote {
     /// Days between the check and the request's date, where both are known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age_days: Option<i64>,
-    /// Older than [`STALE_AFTER_DAYS`].
+    /// Older than [`STALE_AFTER_DAYS`], or from an undated source.
     pub stale: bool,
+    /// The source carries no date (`checked` is when it was read).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub undated: bool,
     /// Where it was read.
     pub source: String,
     /// How far it has been checked; `None` for the user's own.
@@ -107,7 +110,8 @@ impl PriceQuote {
             usd_per_device_hour: p.usd_per_device_hour,
             checked,
             age_days,
-            stale: age_days.is_some_and(|d| d > STALE_AFTER_DAYS),
+            stale: p.undated || age_days.is_some_and(|d| d > STALE_AFTER_DAYS),
+            undated: p.undated,
             source: p.source.clone(),
             confidence: Some(p.confidence),
         }
@@ -122,6 +126,7 @@ impl PriceQuote {
             checked: None,
             age_days: None,
             stale: false,
+            undated: false,
             source: "given with the request".into(),
             confidence: None,
         }
@@ -131,6 +136,12 @@ impl PriceQuote {
 impl fmt::Display for PriceQuote {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} ${}/h", self.provider, self.usd_per_device_hour)?;
+        if self.undated {
+            return match self.checked {
+                Some(c) => write!(f, " (undated source, read {c}: check it)"),
+                None => f.write_str(" (undated source: check it)"),
+            };
+        }
         if let Some(c) = self.checked {
             write!(f, ", checked {c}")?;
         }
@@ -186,6 +197,7 @@ mod tests {
             source: "s".into(),
             confidence: Confidence::Uncertain,
             whole_vm: false,
+            undated: false,
         };
         let today = Some(day("2026-12-01"));
         let fresh = PriceQuote::listed(&p("2026-09-02"), today);
@@ -194,7 +206,11 @@ mod tests {
         assert_eq!((old.age_days, old.stale), (Some(91), true));
         assert_eq!(old.to_string(), "Lambda 8x $3.99/h, checked 2026-09-01 (91 days ago: over 90, check it)");
         // No date to age against: no flag.
-        let undated = PriceQuote::listed(&p("2020-01-01"), None);
-        assert_eq!((undated.age_days, undated.stale), (None, false));
+        let unaged = PriceQuote::listed(&p("2020-01-01"), None);
+        assert_eq!((unaged.age_days, unaged.stale), (None, false));
+        // A source without a date is flagged however recently it was read.
+        let undated = PriceQuote::listed(&CloudPrice { undated: true, ..p("2026-12-01") }, today);
+        assert_eq!((undated.age_days, undated.stale), (Some(0), true));
+        assert_eq!(undated.to_string(), "Lambda 8x $3.99/h (undated source, read 2026-12-01: check it)");
     }
 }

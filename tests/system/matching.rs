@@ -31,13 +31,25 @@ fn rows_are_ranked_by_cost_and_agree_with_estimate() {
     let v = matched(&["--workload", "llama-3.1-70b"]);
     assert_eq!(v["schema_version"], 1);
     assert_eq!(v["ranked_by"], "usd_per_million");
-    let rows = rows(&v);
-    assert!(rows.len() >= 3, "{v}");
+    let all = rows(&v);
+    // Priced rows first, by cost; those with no public price after them, by throughput per device.
+    let priced: Vec<Value> = all.iter().take_while(|r| !r["usd_per_million"].is_null()).cloned().collect();
+    let unpriced = &all[priced.len()..];
+    assert!(priced.len() >= 3, "{v}");
+    for r in unpriced {
+        assert!(r["usd_per_million"].is_null() && r["usd_per_hour"].is_null(), "{r}");
+        assert_eq!(r["cost_basis"], "no public price", "{r}");
+    }
+    for pair in unpriced.windows(2) {
+        let per_device = |r: &Value| num(r, "throughput_per_device");
+        assert!(per_device(&pair[0]) >= per_device(&pair[1]), "not ranked: {pair:?}");
+    }
     // No targets given: the interactive ones, said in the document.
     assert_eq!(v["latency_targets"]["assumed"], true, "{v}");
-    for pair in rows.windows(2) {
+    for pair in priced.windows(2) {
         assert!(num(&pair[0], "usd_per_million") <= num(&pair[1], "usd_per_million"), "not ranked: {pair:?}");
     }
+    let rows = priced;
     for r in &rows {
         let tp = r["layout"]["tensor_parallel"].as_u64().unwrap_or(0);
         let replicas = r["layout"]["replicas"].as_u64().unwrap_or(0);
@@ -84,7 +96,7 @@ fn latency_targets_budget_and_power_cap_are_respected() {
     }
     // Tighter targets than the interactive defaults cost money on every device.
     let loose = rows(&matched(&["-w", "llama-3.1-8b"]));
-    for r in &tight {
+    for r in tight.iter().filter(|r| !r["usd_per_million"].is_null()) {
         let l = loose.iter().find(|l| l["hardware"] == r["hardware"]).unwrap_or_else(|| panic!("{r}"));
         assert!(num(r, "usd_per_million") >= num(l, "usd_per_million"), "tight {r}\nloose {l}");
     }
@@ -513,7 +525,9 @@ fn disaggregated_deployments_meet_the_targets_within_one_domain() {
     assert!((2..=8).contains(&devices), "{p}");
     assert!(num(p, "ttft_s") <= 0.5 && num(p, "tpot_s") <= 0.05, "{p}");
     close(num(p, "output_tokens_per_s_per_device"), num(p, "output_tokens_per_s") / devices as f64, "per device");
-    close(num(row, "usd_per_hour"), 2.69 * devices as f64, "$/h");
+    let h100 =
+        crate::catalog().hardware("h100-sxm").and_then(|h| h.cheapest_cloud_price(None)).map(|p| p.usd_per_device_hour);
+    close(num(row, "usd_per_hour"), h100.unwrap_or(f64::NAN) * devices as f64, "$/h");
     close(num(row, "usd_per_million"), num(row, "usd_per_hour") / 3600.0 / num(p, "output_tokens_per_s") * 1e6, "$/M");
     // Without the flag, none.
     assert!(matched(&["-w", "llama-3.1-8b", "-H", "h100-sxm"]).get("disaggregated").is_none());

@@ -5,6 +5,7 @@
 mod cli;
 mod compare;
 mod matching;
+mod prices;
 mod run;
 mod serve;
 

@@ -268,6 +268,7 @@ fn ms(v: Option<f64>) -> String {
 fn price_cell(row: &ridge_core::matching::MatchRow) -> String {
     match &row.price {
         Some(p) => match p.age_days {
+            _ if p.undated => format!("{}, undated, stale", p.provider),
             Some(d) if p.stale => format!("{}, {d} d, stale", p.provider),
             Some(d) => format!("{}, {d} d", p.provider),
             None => p.provider.clone(),
@@ -333,7 +334,10 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         )?;
     }
     if shown.iter().any(|x| x.price.as_ref().is_some_and(|p| p.stale)) {
-        writeln!(out, "stale: the price was checked more than 90 days ago; check it before relying on the row")?;
+        writeln!(
+            out,
+            "stale: the price was checked more than 90 days ago, or its source is undated; check it before relying on the row"
+        )?;
     }
     if let Some(best) = r.rows.first() {
         writeln!(out, "\nbest: {}", best.explanation)?;
