@@ -30,3 +30,32 @@ pub fn files() -> SourceFiles<'static> {
 pub fn catalog() -> Result<Catalog, DataErrors> {
     Catalog::load(files())
 }
+
+/// The same files converted to JSON at build time (`build.rs`), for the browser bundle: the
+/// catalog they load is the same, and the bundle needs no TOML parser.
+pub fn json_files() -> SourceFiles<'static> {
+    SourceFiles {
+        hardware: SourceFile { name: HARDWARE_FILE, text: include_str!(concat!(env!("OUT_DIR"), "/hardware.json")) },
+        nodes: SourceFile { name: NODES_FILE, text: include_str!(concat!(env!("OUT_DIR"), "/nodes.json")) },
+        workloads: SourceFile { name: WORKLOADS_FILE, text: include_str!(concat!(env!("OUT_DIR"), "/workloads.json")) },
+        measurements: SourceFile {
+            name: MEASUREMENTS_FILE,
+            text: include_str!(concat!(env!("OUT_DIR"), "/measurements.json")),
+        },
+    }
+}
+
+/// Loads and validates the JSON copies ([`json_files`]).
+pub fn catalog_from_json() -> Result<Catalog, DataErrors> {
+    Catalog::load_json(json_files())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_json_copies_load_the_same_catalog() {
+        let toml = super::catalog().unwrap_or_else(|e| panic!("{e}"));
+        let json = super::catalog_from_json().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(toml, json);
+    }
+}

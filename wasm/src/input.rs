@@ -162,7 +162,7 @@ impl Query {
             Some(spec) => {
                 let text = spec.to_string();
                 let mut list =
-                    ridge_core::data::parse_workloads(ridge_core::SourceFile { name: "custom.json", text: &text })
+                    ridge_core::data::parse_workloads_json(ridge_core::SourceFile { name: "custom.json", text: &text })
                         .map_err(|e| e.to_string())?;
                 if list.len() != 1 {
                     return Err("give exactly one custom workload".into());

@@ -16,7 +16,7 @@ use crate::workload::{Workload, WorkloadSpec};
 mod parse;
 mod validate;
 
-use parse::{duplicates, entries, json_table, parse_entries, toml_table};
+use parse::{Format, Json, Toml, duplicates};
 use validate::{Check, resolve_confidence, validate_hardware, validate_measurement, validate_node, validate_workload};
 
 /// One problem in a data file.
@@ -100,11 +100,21 @@ pub struct Catalog {
 impl Catalog {
     /// Parses and validates the four files; returns every problem found, or the whole catalog.
     pub fn load(files: SourceFiles<'_>) -> Result<Catalog, DataErrors> {
+        Catalog::load_as::<Toml>(files)
+    }
+
+    /// [`Catalog::load`] for the same four files converted to JSON (`{"hardware": [...]}` and so
+    /// on), with the same checks: the browser bundle carries them so, without a TOML parser.
+    pub fn load_json(files: SourceFiles<'_>) -> Result<Catalog, DataErrors> {
+        Catalog::load_as::<Json>(files)
+    }
+
+    fn load_as<F: Format>(files: SourceFiles<'_>) -> Result<Catalog, DataErrors> {
         let mut errors = Vec::new();
-        let mut hardware: Vec<Hardware> = parse_entries(files.hardware, "hardware", &mut errors);
-        let nodes: Vec<Node> = parse_entries(files.nodes, "node", &mut errors);
-        let specs: Vec<WorkloadSpec> = parse_entries(files.workloads, "workload", &mut errors);
-        let measurements: Vec<Measurement> = parse_entries(files.measurements, "measurement", &mut errors);
+        let mut hardware: Vec<Hardware> = F::entries(files.hardware, "hardware", &mut errors);
+        let nodes: Vec<Node> = F::entries(files.nodes, "node", &mut errors);
+        let specs: Vec<WorkloadSpec> = F::entries(files.workloads, "workload", &mut errors);
+        let measurements: Vec<Measurement> = F::entries(files.measurements, "measurement", &mut errors);
 
         for hw in &mut hardware {
             resolve_confidence(hw);
@@ -156,17 +166,23 @@ impl Catalog {
 /// (the format of `workloads.toml`), or JSON holding one workload object, an array of them, or
 /// `{"workload": [...]}`. The format follows the name's extension (`.json`, else TOML).
 pub fn parse_workloads(file: SourceFile<'_>) -> Result<Vec<Workload>, DataErrors> {
-    let mut errors = Vec::new();
     // text: the file name the caller gives
-    let table = if file.name.to_ascii_lowercase().ends_with(".json") {
-        json_table(file, "workload", &mut errors)
+    if file.name.to_ascii_lowercase().ends_with(".json") {
+        parse_workloads_as::<Json>(file)
     } else {
-        toml_table(file, &mut errors)
-    };
-    let specs: Vec<WorkloadSpec> = match table {
-        Some(t) => entries(&t, file, "workload", &mut errors),
-        None => Vec::new(),
-    };
+        parse_workloads_as::<Toml>(file)
+    }
+}
+
+/// [`parse_workloads`] for JSON text whatever the name (the browser's custom workloads: the
+/// bundle then needs no TOML parser).
+pub fn parse_workloads_json(file: SourceFile<'_>) -> Result<Vec<Workload>, DataErrors> {
+    parse_workloads_as::<Json>(file)
+}
+
+fn parse_workloads_as<F: Format>(file: SourceFile<'_>) -> Result<Vec<Workload>, DataErrors> {
+    let mut errors = Vec::new();
+    let specs: Vec<WorkloadSpec> = F::entries(file, "workload", &mut errors);
     let workloads = workloads(&specs, file.name, &mut errors);
     duplicates(file.name, specs.iter().map(|w| w.id.as_str()), &mut errors);
     if errors.is_empty() { Ok(workloads) } else { Err(DataErrors(errors)) }

@@ -21,8 +21,8 @@ pub(super) fn toml_table(file: SourceFile<'_>, errors: &mut Vec<DataError>) -> O
     }
 }
 
-/// JSON as the TOML table `parse_entries` reads: `{key: [...]}`, an array, or one object.
-pub(super) fn json_table(file: SourceFile<'_>, key: &str, errors: &mut Vec<DataError>) -> Option<toml::Table> {
+/// A JSON file's entries: `{key: [...]}`, an array, or one object, read like a TOML file's.
+pub(super) fn json_table(file: SourceFile<'_>, key: &str, errors: &mut Vec<DataError>) -> Option<JsonTable> {
     let fail = |errors: &mut Vec<DataError>, message: String| {
         errors.push(DataError { file: file.name.to_string(), entry: None, field: None, message });
     };
@@ -34,27 +34,61 @@ pub(super) fn json_table(file: SourceFile<'_>, key: &str, errors: &mut Vec<DataE
         }
     };
     let wrapped = match value {
-        serde_json::Value::Object(ref o) if o.contains_key(key) => value,
-        serde_json::Value::Array(items) => serde_json::json!({ key: items }),
-        other => serde_json::json!({ key: [other] }),
+        serde_json::Value::Object(o) if o.contains_key(key) => o,
+        serde_json::Value::Array(items) => JsonTable::from_iter([(key.to_string(), serde_json::Value::Array(items))]),
+        other => JsonTable::from_iter([(key.to_string(), serde_json::Value::Array(vec![other]))]),
     };
-    match serde_json::from_value::<toml::Table>(wrapped) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            fail(errors, format!("cannot be read as {key} entries (JSON null is not allowed): {e}"));
-            None
+    // TOML has no null; a JSON file may not use one either (leaving the field out says it).
+    if contains_null(&wrapped) {
+        fail(errors, format!("cannot be read as {key} entries (JSON null is not allowed: leave the field out)"));
+        return None;
+    }
+    Some(wrapped)
+}
+
+/// A JSON object (the form of a JSON data file, as a TOML table is a TOML file's).
+pub(super) type JsonTable = serde_json::Map<String, serde_json::Value>;
+
+fn contains_null(o: &JsonTable) -> bool {
+    fn null(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Null => true,
+            serde_json::Value::Array(a) => a.iter().any(null),
+            serde_json::Value::Object(o) => o.values().any(null),
+            _ => false,
+        }
+    }
+    o.values().any(null)
+}
+
+/// A data file's format, chosen at compile time so that a build that reads only one (the
+/// browser's, JSON) carries no code for the other.
+pub(super) trait Format {
+    /// The entries under `key`, each problem named by file, entry and field.
+    fn entries<T: DeserializeOwned>(file: SourceFile<'_>, key: &str, errors: &mut Vec<DataError>) -> Vec<T>;
+}
+
+/// TOML with `[[key]]` entries.
+pub(super) struct Toml;
+
+/// JSON: `{key: [...]}`, an array, or one object.
+pub(super) struct Json;
+
+impl Format for Toml {
+    fn entries<T: DeserializeOwned>(file: SourceFile<'_>, key: &str, errors: &mut Vec<DataError>) -> Vec<T> {
+        match toml_table(file, errors) {
+            Some(table) => entries(&table, file, key, errors),
+            None => Vec::new(),
         }
     }
 }
 
-pub(super) fn parse_entries<T: DeserializeOwned>(
-    file: SourceFile<'_>,
-    key: &str,
-    errors: &mut Vec<DataError>,
-) -> Vec<T> {
-    match toml_table(file, errors) {
-        Some(table) => entries(&table, file, key, errors),
-        None => Vec::new(),
+impl Format for Json {
+    fn entries<T: DeserializeOwned>(file: SourceFile<'_>, key: &str, errors: &mut Vec<DataError>) -> Vec<T> {
+        match json_table(file, key, errors) {
+            Some(table) => json_entries(&table, file, key, errors),
+            None => Vec::new(),
+        }
     }
 }
 
@@ -64,31 +98,73 @@ pub(super) fn entries<T: DeserializeOwned>(
     key: &str,
     errors: &mut Vec<DataError>,
 ) -> Vec<T> {
+    let keys: Vec<&String> = table.keys().collect();
+    let items = match table.get(key).map(|v| v.as_array()) {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(items)) => Some(Some(
+            items.iter().map(|i| (i.get("id").and_then(|v| v.as_str()).map(str::to_string), i.clone())).collect(),
+        )),
+    };
+    deserialize_items(keys, items, file, key, errors)
+}
+
+/// [`entries`] of a JSON file.
+pub(super) fn json_entries<T: DeserializeOwned>(
+    table: &JsonTable,
+    file: SourceFile<'_>,
+    key: &str,
+    errors: &mut Vec<DataError>,
+) -> Vec<T> {
+    let keys: Vec<&String> = table.keys().collect();
+    let items = match table.get(key).map(|v| v.as_array()) {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(items)) => Some(Some(
+            items.iter().map(|i| (i.get("id").and_then(|v| v.as_str()).map(str::to_string), i.clone())).collect(),
+        )),
+    };
+    deserialize_items(keys, items, file, key, errors)
+}
+
+/// The entries under `key` (absent: `None`; not an array: `Some(None)`), each with its id where
+/// it has one, deserialized one by one; every problem is named by entry and field.
+fn deserialize_items<T, V>(
+    keys: Vec<&String>,
+    items: Option<Option<Vec<(Option<String>, V)>>>,
+    file: SourceFile<'_>,
+    key: &str,
+    errors: &mut Vec<DataError>,
+) -> Vec<T>
+where
+    T: DeserializeOwned,
+    V: for<'de> serde::Deserializer<'de>,
+{
     let err = |entry: Option<String>, field: Option<String>, message: String| DataError {
         file: file.name.to_string(),
         entry,
         field,
         message,
     };
-    for other in table.keys().filter(|k| *k != key) {
+    for other in keys.into_iter().filter(|k| *k != key) {
         errors.push(err(
             None,
             Some(other.clone()),
             format!("unknown top-level key (expected only `[[{key}]]` entries)"),
         ));
     }
-    let Some(items) = table.get(key) else {
+    let Some(items) = items else {
         errors.push(err(None, Some(key.to_string()), format!("no `[[{key}]]` entries")));
         return Vec::new();
     };
-    let Some(items) = items.as_array() else {
+    let Some(items) = items else {
         errors.push(err(None, Some(key.to_string()), format!("`{key}` must be an array of tables (`[[{key}]]`)")));
         return Vec::new();
     };
     let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let entry = item.get("id").and_then(|v| v.as_str()).map_or_else(|| format!("#{}", i + 1), str::to_string);
-        match serde_path_to_error::deserialize::<_, T>(item.clone()) {
+    for (i, (id, item)) in items.into_iter().enumerate() {
+        let entry = id.unwrap_or_else(|| format!("#{}", i + 1));
+        match serde_path_to_error::deserialize::<_, T>(item) {
             Ok(v) => out.push(v),
             Err(e) => {
                 // An unknown map key shows as `?` in the path: name the map instead.
