@@ -60,7 +60,13 @@ pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hard
         .filter_map(|hw| {
             let t = tokens(hw);
             let model = t.first()?;
-            if !name.split(|c: char| !c.is_alphanumeric()).any(|w| w == model.as_str()) {
+            let words: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).collect();
+            if !words.contains(&model.as_str()) {
+                return None;
+            }
+            // NVIDIA's NVL boards say so in the adapter's name ("NVIDIA H200 NVL"); an adapter
+            // that does not is another board of the model ("NVIDIA H200" is the SXM part).
+            if t.iter().any(|x| x == "nvl") && !words.contains(&"nvl") {
                 return None;
             }
             Some((hw, t.iter().filter(|x| name.contains(x.as_str())).count()))
@@ -511,6 +517,9 @@ mod tests {
         };
         let id = |name: &str| catalog_match(&c, name).map(|h| h.id.as_str());
         assert_eq!(id("NVIDIA H200"), Some("h200-sxm"));
+        assert_eq!(id("NVIDIA H200 NVL"), Some("h200-nvl"));
+        assert_eq!(id("NVIDIA B200"), Some("b200"));
+        assert_eq!(id("AMD Instinct MI355X"), Some("mi355x"));
         assert_eq!(id("NVIDIA H100 80GB HBM3"), None);
         assert_eq!(id("NVIDIA H100 PCIe"), Some("h100-pcie"));
         assert_eq!(id("NVIDIA L4"), Some("l4"));

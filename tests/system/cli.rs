@@ -19,10 +19,15 @@ fn json(args: &[&str]) -> Value {
 fn catalog_lists_every_accelerator() {
     let (code, out, _) = ridge(&["catalog"]);
     assert_eq!(code, 0);
-    assert!(out.contains("h200-sxm") && out.contains("tpu-v5e") && out.contains("19 accelerators"), "{out}");
+    let count = crate::catalog().hardware.len();
+    assert!(count >= 38, "{count}");
+    assert!(
+        out.contains("h200-sxm") && out.contains("mi355x") && out.contains(&format!("{count} accelerators")),
+        "{out}"
+    );
     let v = json(&["catalog", "--json"]);
     assert_eq!(v["schema_version"], 1);
-    assert_eq!(v["hardware"].as_array().map(Vec::len), Some(19));
+    assert_eq!(v["hardware"].as_array().map(Vec::len), Some(count));
     assert_eq!(v["hardware"][0]["dense_tflops"]["fp32"]["value"], 67.0);
     assert_eq!(v["hardware"][0]["dense_tflops"]["fp32"]["confidence"], "verified");
     assert!(v["nodes"].as_array().is_some_and(|n| n.len() >= 5));
@@ -394,32 +399,42 @@ fn text(args: &[&str]) -> String {
 fn snapshot_catalog_head() {
     let out = text(&["catalog"]);
     expect_test::expect![[r#"
-        | id             | memory         | GB/s | fp32 | bf16 | fp8  | int8 | TDP W | scale-up GB/s/dir | host link  | cheapest $/h                        | confidence |
-        |----------------|----------------|------|------|------|------|------|-------|-------------------|------------|-------------------------------------|------------|
-        | h200-sxm       | 141 GB HBM3e   | 4800 | 67.0 | 990  | 1979 | 1979 | 700   | 450 (8 devices)   | PCIe 5 x16 | 3.59 (RunPod Community, 2026-09-25) | verified   |
-        | h100-sxm       | 80.0 GB HBM3   | 3350 | 67.0 | 990  | 1979 | 1979 | 700   | 450 (8 devices)   | PCIe 5 x16 | 2.69 (RunPod Community, 2026-09-25) | verified   |
+        | id             | memory                   | GB/s | fp32 | bf16 | fp8  | int8 | TDP W | scale-up GB/s/dir  | host link  | cheapest $/h                                          | confidence |
+        |----------------|--------------------------|------|------|------|------|------|-------|--------------------|------------|-------------------------------------------------------|------------|
+        | h200-sxm       | 141 GB HBM3e             | 4800 | 67.0 | 990  | 1979 | 1979 | 700   | 450 (8 devices)    | PCIe 5 x16 | 3.50 (Nebius (SkyPilot catalog), 2026-12-01)          | verified   |
+        | h100-sxm       | 80.0 GB HBM3             | 3350 | 67.0 | 990  | 1979 | 1979 | 700   | 450 (8 devices)    | PCIe 5 x16 | 2.40 (Vast (median), 2026-10-19)                      | verified   |
     "#]].assert_eq(&head(&out, 4));
     let last = out.lines().last().unwrap_or_default();
-    expect_test::expect!["19 accelerators, 9 node presets, 1 reference measurements. Peaks are dense TFLOP/s (TOPS for int8); — means unsupported or unpublished. `ridge catalog --json` has every figure with its source and confidence."].assert_eq(last);
+    expect_test::expect!["40 accelerators, 24 node presets, 1 reference measurements. Peaks are dense TFLOP/s (TOPS for int8); — means unsupported or unpublished. `ridge catalog --json` has every figure with its source and confidence."].assert_eq(last);
 }
 
 #[test]
 fn snapshot_workloads() {
     expect_test::expect![[r#"
-        | id                  | family      | parameters | active | shape                                              | default scenario                |
-        |---------------------|-------------|------------|--------|----------------------------------------------------|---------------------------------|
-        | llama-2-7b          | decoder     | 6.74 G     | 6.74 G | 32 layers x 4096, 32 heads                         | batch 1, 2048 in, 256 out, bf16 |
-        | llama-2-13b         | decoder     | 13.0 G     | 13.0 G | 40 layers x 5120, 40 heads                         | batch 1, 2048 in, 256 out, bf16 |
-        | llama-2-70b         | decoder     | 69.0 G     | 69.0 G | 80 layers x 8192, 64 heads (8 kv)                  | batch 1, 2048 in, 256 out, bf16 |
-        | llama-3.1-8b        | decoder     | 8.03 G     | 8.03 G | 32 layers x 4096, 32 heads (8 kv)                  | batch 1, 2048 in, 256 out, bf16 |
-        | llama-3.1-70b       | decoder     | 70.6 G     | 70.6 G | 80 layers x 8192, 64 heads (8 kv)                  | batch 1, 2048 in, 256 out, bf16 |
-        | llama-3.1-405b      | decoder     | 406 G      | 406 G  | 126 layers x 16384, 128 heads (8 kv)               | batch 1, 2048 in, 256 out, fp8  |
-        | mixtral-8x7b        | moe         | 46.7 G     | 12.9 G | 32 layers x 4096, 32 heads (8 kv), 8 experts top-2 | batch 1, 2048 in, 256 out, bf16 |
-        | gpt-j-6b            | decoder     | 6.05 G     | 6.05 G | 28 layers x 4096, 16 heads                         | batch 1, 1920 in, 128 out, fp16 |
-        | bert-large          | encoder     | 335 M      | 335 M  | 24 layers x 1024, 16 heads                         | batch 8, 384 in, fp16           |
-        | dlrm-v2             | recommender | 26.2 G     | 26.2 G | 26 tables x 128, 204 M rows                        | batch 2048, fp16                |
-        | dlrm-criteo-kaggle  | recommender | 541 M      | 541 M  | 26 tables x 16, 33.8 M rows                        | batch 2048, fp32                |
-        | gpt-3-175b-training | training    | 175 G      | 175 G  | 96 layers x 12288, 96 heads                        | batch 1536, 2048 in, bf16       |
+        | id                  | family      | parameters | active | shape                                                | default scenario                |
+        |---------------------|-------------|------------|--------|------------------------------------------------------|---------------------------------|
+        | llama-2-7b          | decoder     | 6.74 G     | 6.74 G | 32 layers x 4096, 32 heads                           | batch 1, 2048 in, 256 out, bf16 |
+        | llama-2-13b         | decoder     | 13.0 G     | 13.0 G | 40 layers x 5120, 40 heads                           | batch 1, 2048 in, 256 out, bf16 |
+        | llama-2-70b         | decoder     | 69.0 G     | 69.0 G | 80 layers x 8192, 64 heads (8 kv)                    | batch 1, 2048 in, 256 out, bf16 |
+        | llama-3.1-8b        | decoder     | 8.03 G     | 8.03 G | 32 layers x 4096, 32 heads (8 kv)                    | batch 1, 2048 in, 256 out, bf16 |
+        | llama-3.1-70b       | decoder     | 70.6 G     | 70.6 G | 80 layers x 8192, 64 heads (8 kv)                    | batch 1, 2048 in, 256 out, bf16 |
+        | llama-3.1-405b      | decoder     | 406 G      | 406 G  | 126 layers x 16384, 128 heads (8 kv)                 | batch 1, 2048 in, 256 out, fp8  |
+        | mixtral-8x7b        | moe         | 46.7 G     | 12.9 G | 32 layers x 4096, 32 heads (8 kv), 8 experts top-2   | batch 1, 2048 in, 256 out, bf16 |
+        | gpt-j-6b            | decoder     | 6.05 G     | 6.05 G | 28 layers x 4096, 16 heads                           | batch 1, 1920 in, 128 out, fp16 |
+        | bert-large          | encoder     | 335 M      | 335 M  | 24 layers x 1024, 16 heads                           | batch 8, 384 in, fp16           |
+        | dlrm-v2             | recommender | 26.2 G     | 26.2 G | 26 tables x 128, 204 M rows                          | batch 2048, fp16                |
+        | dlrm-criteo-kaggle  | recommender | 541 M      | 541 M  | 26 tables x 16, 33.8 M rows                          | batch 2048, fp32                |
+        | gpt-3-175b-training | training    | 175 G      | 175 G  | 96 layers x 12288, 96 heads                          | batch 1536, 2048 in, bf16       |
+        | llama-3.3-70b       | decoder     | 70.6 G     | 70.6 G | 80 layers x 8192, 64 heads (8 kv)                    | batch 1, 2048 in, 256 out, bf16 |
+        | deepseek-v3         | moe         | 671 G      | 37.6 G | 61 layers x 7168, 128 heads, 256 experts top-8       | batch 1, 2048 in, 256 out, fp8  |
+        | deepseek-r1         | moe         | 671 G      | 37.6 G | 61 layers x 7168, 128 heads, 256 experts top-8       | batch 1, 1024 in, 1024 out, fp8 |
+        | llama-4-scout       | moe         | 108 G      | 17.2 G | 48 layers x 5120, 40 heads (8 kv), 16 experts top-1  | batch 1, 2048 in, 256 out, bf16 |
+        | llama-4-maverick    | moe         | 401 G      | 17.2 G | 48 layers x 5120, 40 heads (8 kv), 128 experts top-1 | batch 1, 2048 in, 256 out, fp8  |
+        | qwen3-235b-a22b     | moe         | 235 G      | 22.2 G | 94 layers x 4096, 64 heads (4 kv), 128 experts top-8 | batch 1, 2048 in, 256 out, bf16 |
+        | qwen3-32b           | decoder     | 32.8 G     | 32.8 G | 64 layers x 5120, 64 heads (8 kv)                    | batch 1, 2048 in, 256 out, bf16 |
+        | gpt-oss-120b        | moe         | 117 G      | 5.71 G | 36 layers x 2880, 64 heads (8 kv), 128 experts top-4 | batch 1, 2048 in, 256 out, fp4  |
+        | gpt-oss-20b         | moe         | 20.9 G     | 4.19 G | 24 layers x 2880, 64 heads (8 kv), 32 experts top-4  | batch 1, 2048 in, 256 out, fp4  |
+        | vit-l-16            | encoder     | 304 M      | 304 M  | 24 layers x 1024, 16 heads                           | batch 64, 197 in, fp16          |
     "#]].assert_eq(&text(&["workloads"]));
 }
 
@@ -438,23 +453,24 @@ fn snapshot_estimate_summary_and_phases() {
         | prefill | 171 ms | 171 ms   | 12.0 k tokens/s | compute | compute 85%, memory 8%, interconnect 8% | 69.6 GB of 72.0 GB | yes  |
         | decode  | 5.53 s | 21.6 ms  | 46.3 tokens/s   | memory  | memory 96%, interconnect 4%             | 69.4 GB of 72.0 GB | yes  |
         memory per device at peak: weights 69.0 GB + KV cache 0.336 GB + activations 0.264 GB = 69.6 GB of 72.0 GB usable (80.0 GB x 90%)
-        prefill: $0.124 per million tokens at $2.69/device-hour (RunPod Community, checked 2026-09-25); 0.117 J per token at TDP
-        decode: $32.3 per million tokens at $2.69/device-hour (RunPod Community, checked 2026-09-25); 30.2 J per token at TDP
+        prefill: $0.111 per million tokens at $2.40/device-hour (Vast (median), checked 2026-10-19); 0.117 J per token at TDP
+        decode: $28.8 per million tokens at $2.40/device-hour (Vast (median), checked 2026-10-19); 30.2 J per token at TDP
         ceilings: bf16 990 TFLOP/s (datasheet), ridge point 295 FLOP/byte; memory 3350 GB/s (datasheet); scale-up 450 GB/s per direction (datasheet); host to device 63.0 GB/s (datasheet)
     "#]].assert_eq(&head(&out, n));
 }
 
 #[test]
 fn snapshot_match_head() {
-    let out = text(&["match", "-w", "llama-3.1-70b"]);
+    // Prices are aged against a fixed date, so the snapshot does not move with the calendar.
+    let out = text(&["match", "-w", "llama-3.1-70b", "--as-of", "2026-12-01"]);
     expect_test::expect![[r#"
         llama-3.1-70b (decoder), throughput in generated tokens/s, ranked by usd_per_million
         latency targets: time to first token 450 ms, time per output token 40.0 ms (assumed: MLPerf Inference's interactive targets; set --ttft and --tpot for your own)
-        | # | hardware      | layout | batch | throughput | $/M  | $/h   | bound       | comm | TTFT   | TPOT    | basis     |
-        |---|---------------|--------|-------|------------|------|-------|-------------|------|--------|---------|-----------|
-        | 1 | h100-sxm      | TP4    | 32    | 1011       | 2.96 | 10.76 | memory 85%  | 16%  | 169 ms | 31.1 ms | datasheet |
-        | 2 | a100-sxm-80gb | TP8    | 32    | 826        | 3.74 | 11.12 | compute 71% | 22%  | 292 ms | 37.7 ms | datasheet |
-        | 3 | h200-sxm      | TP4    | 32    | 1010       | 3.95 | 14.36 | compute 78% | 17%  | 210 ms | 31.0 ms | measured  |
+        | #  | hardware      | layout | batch | throughput | $/M   | $/h   | bound       | comm | TTFT   | TPOT    | price                                              | basis     |
+        |----|---------------|--------|-------|------------|-------|-------|-------------|------|--------|---------|----------------------------------------------------|-----------|
+        | 1  | mi300x        | TP4    | 64    | 1786       | 0.933 | 6.00  | compute 69% | 22%  | 169 ms | 35.3 ms | TensorWave, 197 d, stale                           | datasheet |
+        | 2  | mi325x        | TP4    | 64    | 1842       | 1.18  | 7.80  | compute 70% | 23%  | 169 ms | 34.2 ms | TensorWave, 197 d, stale                           | datasheet |
+        | 3  | gb200         | TP2    | 64    | 1873       | 1.35  | 9.08  | compute 83% | 9%   | 142 ms | 33.8 ms | Spheron (per superchip), 259 d, stale              | datasheet |
     "#]].assert_eq(&head(&out, 7));
 }
 
