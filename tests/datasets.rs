@@ -234,3 +234,51 @@ fn every_problem_is_reported_and_nothing_is_half_loaded() {
     assert!(shown.starts_with("2 problems in the datasets:"), "{shown}");
     assert!(shown.contains("hardware.toml: entry `h100-sxm`, field `memory.bandwidth_gb_per_s`: must be a positive, finite number, got 0"), "{shown}");
 }
+
+#[test]
+fn every_price_has_a_date_a_class_and_a_source() {
+    let c = catalog();
+    let reference_read: ridge_core::prices::Day = "2026-12-01".parse().unwrap_or_else(|e| panic!("{e}"));
+    let mut prices = 0;
+    for hw in &c.hardware {
+        assert!(hw.sources.iter().all(|s| s.len() > 10), "{}: sources", hw.id);
+        for p in &hw.cloud_prices {
+            let day: ridge_core::prices::Day = p.checked.parse().unwrap_or_else(|e| panic!("{}: {e}", hw.id));
+            assert!(
+                day <= reference_read,
+                "{} {}: checked {} after the reference was read",
+                hw.id,
+                p.provider,
+                p.checked
+            );
+            assert!(
+                p.usd_per_device_hour > 0.0 && !p.provider.trim().is_empty() && p.source.len() > 10,
+                "{}: {p:?}",
+                hw.id
+            );
+            // The class is an enum: serde refused anything else. Undated sources say so.
+            assert_eq!(
+                p.undated,
+                p.source.contains("undated source") || p.source.contains("recalled, not re-read"),
+                "{}: {p:?}",
+                hw.id
+            );
+            prices += 1;
+        }
+        if let Some(p) = &hw.purchase {
+            assert!(p.date.parse::<ridge_core::prices::Day>().is_ok() && p.usd > 0.0, "{}: {p:?}", hw.id);
+        }
+    }
+    assert!(prices >= 80, "{prices} prices");
+    for n in &c.nodes {
+        assert!(!n.sources.is_empty(), "{}", n.id);
+    }
+    // A date that is not one (30 February) is refused with its entry and field.
+    check(
+        "hardware.toml",
+        |t| t.replacen("checked = \"2026-09-25\"", "checked = \"2026-02-30\"", 1),
+        Some("h200-sxm"),
+        Some("cloud_prices[0].checked"),
+        "`2026-02-30` is not a date",
+    );
+}

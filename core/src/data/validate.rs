@@ -78,15 +78,8 @@ impl<'a> Check<'a> {
     }
 
     fn date(&mut self, field: &str, d: &str) {
-        let b = d.as_bytes();
-        let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
-        let ok = b.len() == 10 && digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10) && {
-            let month: u32 = d[5..7].parse().unwrap_or(0);
-            let day: u32 = d[8..10].parse().unwrap_or(0);
-            (1..=12).contains(&month) && (1..=31).contains(&day)
-        };
-        if !ok {
-            self.fail(field, format!("`{d}` is not a date `YYYY-MM-DD`"));
+        if let Err(e) = d.parse::<crate::prices::Day>() {
+            self.fail(field, e.to_string());
         }
     }
 }
