@@ -71,10 +71,34 @@ function sameRows(web, native, n) {
     assert.equal(a.hardware, b.hardware, `row ${i + 1}`);
     assert.deepEqual([a.devices, a.batch, a.layout_text, a.provenance], [b.devices, b.batch, b.layout_text, b.provenance]);
     for (const k of ['throughput_per_s', 'usd_per_million', 'usd_per_hour']) {
+      // A device with no public price has no cost in either (null), never a zero.
+      if (b[k] == null) { assert.equal(a[k], b[k], `${a.hardware} ${k}`); continue; }
       assert.ok(Math.abs(a[k] - b[k]) <= 1e-9 * Math.abs(b[k]), `${a.hardware} ${k}: ${a[k]} vs ${b[k]}`);
     }
   }
 }
+
+test('DeepSeek-R1 on the 2026 shortlist: the same rows as the command line, unpriced devices marked, your price used', async () => {
+  const [page, problems] = await open('?w=deepseek-r1&ttft=2000&tpot=50');
+  const native = cli(['-w', 'deepseek-r1', '--ttft', '2s', '--tpot', '50ms']).rows;
+  const web = await rows(page);
+  sameRows(web, native, native.length);
+  for (const hw of ['b200', 'h200-sxm', 'mi355x', 'gb200']) assert.ok(web.some((r) => r.hardware === hw), hw);
+  // A device with no public price is in the table, after the priced ones, and says so.
+  const mi = page.locator('#ranking tbody tr[data-hardware="mi355x"]');
+  assert.match(await mi.textContent(), /no price/);
+  assert.match(await mi.textContent(), /no public price/);
+  // Give it a price in the page: the ranking is the command line's with --price.
+  await mi.click();
+  await page.fill('#your-price', '0.5');
+  await page.locator('#your-price').dispatchEvent('change');
+  await page.waitForFunction(() => window.ridge.result.rows.find((r) => r.hardware === 'mi355x')?.usd_per_hour != null);
+  sameRows(await rows(page), cli(['-w', 'deepseek-r1', '--ttft', '2s', '--tpot', '50ms', '--price', 'mi355x=0.5']).rows, native.length);
+  assert.match(page.url(), /prices=mi355x%3A0\.5/);
+  await page.screenshot({ path: join(SHOTS, 'deepseek-r1.png'), fullPage: true });
+  assert.deepEqual(problems, []);
+  await page.close();
+});
 
 test('the page loads without console errors and ranks like `ridge match --json`', async () => {
   const [page, problems] = await open();
