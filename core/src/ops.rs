@@ -180,6 +180,10 @@ pub struct Operation {
     /// What it does.
     #[serde(flatten)]
     pub kind: OpKind,
+    /// Kernel launches its instances take in the phase, where one launch runs many of them (a
+    /// grouped GEMM runs every expert of a layer); `count` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launches: Option<f64>,
 }
 
 /// An operation's part in a step: what decides, say, which operations a pipeline's optimizer
@@ -210,7 +214,17 @@ impl Role {
 impl Operation {
     /// A forward operation run `count` times.
     pub fn new(name: impl Into<String>, count: f64, kind: OpKind) -> Operation {
-        Operation { name: name.into(), count, role: Role::Forward, kind }
+        Operation { name: name.into(), count, role: Role::Forward, kind, launches: None }
+    }
+
+    /// The same operation launched `launches` times for all its instances (a grouped kernel).
+    pub fn grouped(self, launches: f64) -> Operation {
+        Operation { launches: Some(launches), ..self }
+    }
+
+    /// Kernel launches of all instances.
+    pub fn launch_count(&self) -> f64 {
+        self.launches.unwrap_or(self.count)
     }
 
     /// The same operation in another role.

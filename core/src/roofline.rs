@@ -394,7 +394,7 @@ fn time(
             (total / rate + op.count * steps * latency, total, bound)
         }
     };
-    let overhead_s = op.count * kernel_overhead_s;
+    let overhead_s = op.launch_count() * kernel_overhead_s;
     let (busy, mut bound) = [(compute_s, Bound::Compute), (memory_s, Bound::Memory), (link_s, link_bound)]
         .into_iter()
         .fold((0.0, Bound::Memory), |best, x| if x.0 > best.0 { x } else { best });

@@ -253,9 +253,10 @@ impl Transformer {
             if ep > 1 {
                 ops.push(Operation::new("ep.dispatch", layers, exchange.clone()));
             }
-            ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width(ffn))));
+            // The experts of a layer run as one grouped GEMM: one launch per layer.
+            ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width(ffn))).grouped(layers));
             ops.push(Operation::new("moe.act", layers, elementwise(assignments * ffn, act_reads, 1.0, act_flops)));
-            ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)));
+            ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)).grouped(layers));
             if ep > 1 {
                 ops.push(Operation::new("ep.combine", layers, exchange));
             }
