@@ -69,6 +69,8 @@ fn bench(c: &mut Criterion) {
         ("dlrm-v2", 8, Batching::Continuous),
         ("llama-3.1-8b", 64, Batching::Continuous),
         ("mixtral-8x7b", 8, Batching::Continuous),
+        ("deepseek-r1", 8, Batching::Continuous),
+        ("gpt-oss-120b", 8, Batching::Continuous),
         ("gpt-3-175b-training", 1024, Batching::Continuous),
     ] {
         let Some(w) = cat.workload(id) else { panic!("preset {id}") };

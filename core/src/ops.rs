@@ -170,8 +170,9 @@ pub enum OpKind {
 /// A named operation repeated `count` times.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Operation {
-    /// What it is in the model, e.g. `attn.qkv`.
-    pub name: String,
+    /// What it is in the model, e.g. `attn.qkv` (borrowed when it is a literal: ops are rebuilt
+    /// for every engine step a ranking times).
+    pub name: std::borrow::Cow<'static, str>,
     /// Times it runs in the phase.
     pub count: f64,
     /// Its part in a training step (inference: always [`Role::Forward`]).
@@ -213,7 +214,7 @@ impl Role {
 
 impl Operation {
     /// A forward operation run `count` times.
-    pub fn new(name: impl Into<String>, count: f64, kind: OpKind) -> Operation {
+    pub fn new(name: impl Into<std::borrow::Cow<'static, str>>, count: f64, kind: OpKind) -> Operation {
         Operation { name: name.into(), count, role: Role::Forward, kind, launches: None }
     }
 

@@ -206,9 +206,9 @@ impl std::fmt::Display for Bound {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpEstimate {
     /// Operation name.
-    pub name: String,
+    pub name: std::borrow::Cow<'static, str>,
     /// Operation kind (`gemm`, `attention`, ...).
-    pub op: String,
+    pub op: std::borrow::Cow<'static, str>,
     /// Instances.
     pub count: f64,
     /// Its part in a training step (not serialized: the name says it).
@@ -341,7 +341,7 @@ fn time(
                         return Err(RooflineError::NoPeak {
                             hardware: c.hardware.clone(),
                             precision: p,
-                            op: op.name.clone(),
+                            op: op.name.to_string(),
                         });
                     };
                     note(
@@ -354,7 +354,7 @@ fn time(
                     return Err(RooflineError::NoPeak {
                         hardware: c.hardware.clone(),
                         precision: p,
-                        op: op.name.clone(),
+                        op: op.name.to_string(),
                     });
                 }
             };
@@ -418,7 +418,7 @@ pub fn evaluate(
         let t = time(op, c, calibration, kernel_overhead_s, &mut notes)?;
         out.push(OpEstimate {
             name: op.name.clone(),
-            op: op.kind.label().to_string(),
+            op: op.kind.label().into(),
             count: op.count,
             role: op.role,
             timed_at: t.timed_at,
@@ -463,7 +463,7 @@ fn link_rate(
         direction.map(|h| (h.per_s, DEFAULT_HOST_LATENCY_S, Bound::HostLink)).ok_or_else(|| RooflineError::NoLink {
             hardware: c.hardware.clone(),
             link: "host",
-            op: op.name.clone(),
+            op: op.name.to_string(),
         })
     };
     match (link, &op.kind) {

@@ -150,7 +150,7 @@ pub fn roofline_impl(input: &RowInput) -> Result<RooflineSeries, String> {
                 let ai = o.arithmetic_intensity?;
                 (o.flops > 0.0 && o.seconds > 0.0 && ai > 0.0).then(|| RooflinePoint {
                     phase: p.phase,
-                    name: o.name.clone(),
+                    name: o.name.to_string(),
                     intensity: ai,
                     flops_per_s: o.flops / o.seconds,
                     bound: o.bound,

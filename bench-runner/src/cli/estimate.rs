@@ -462,7 +462,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
         let mut t = format::table(&["operation", "count", "time/step", "share", "FLOP/byte", "bound"]);
         for o in ops.iter().take(shown) {
             t.add_row(vec![
-                o.name.clone(),
+                o.name.to_string(),
                 format::count(o.count),
                 seconds(o.seconds),
                 percent(if p.seconds_per_step > 0.0 { o.seconds / p.seconds_per_step } else { 0.0 }),

@@ -230,12 +230,12 @@ impl Search<'_> {
         let continuous = self.continuous();
         for (tp, dp, ep) in configs {
             let layout = Layout::new(tp, ep, 1, dp);
-            // Continuous batching: the layout's engine and its whole curve, once (the Pareto
-            // view keeps the points past the targets too).
+            // Continuous batching: the layout's engine, its points computed up to the first
+            // that misses the targets (the chosen layout's whole curve comes in `complete`).
             let mut served = None;
             if continuous {
-                match self.server(hw, m, tp, ep).and_then(|mut sv| sv.curve(self.max_batch()).map(|c| (sv, c))) {
-                    Ok(found) => served = Some(found),
+                match self.server(hw, m, tp, ep) {
+                    Ok(sv) => served = Some(sv),
                     Err(ServingError::DoesNotFit { min_devices, .. }) => {
                         misses.push(Miss::DoesNotFit { layout, batch: 1, needs_devices: min_devices });
                         continue;
@@ -254,18 +254,14 @@ impl Search<'_> {
                     continue; // each device takes a whole share of the sequences
                 }
                 let mut point = None;
-                if let Some((sv, curve)) = served.as_mut() {
+                if let Some(sv) = served.as_mut() {
                     if batch > sv.max_concurrency() {
                         // The KV cache (or the engine) holds no more requests in flight.
                         let need = (f64::from(tp) * f64::from(batch) / f64::from(sv.max_concurrency().max(1))).ceil();
                         misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need as u32 });
                         break;
                     }
-                    let at = f64::from(batch);
-                    point = match curve.iter().find(|p| p.concurrency == at) {
-                        Some(p) => Some(*p),
-                        None => sv.at_concurrency(at).ok(),
-                    };
+                    point = sv.at_concurrency(f64::from(batch)).ok();
                     let Some(p) = point else { break };
                     if over(Some(p.ttft_s), c.ttft_s) || over(Some(p.tpot_s), c.tpot_s) {
                         misses.push(Miss::LatencyMissed {
@@ -328,11 +324,6 @@ impl Search<'_> {
                     });
                 }
             }
-            if let Some((_, curve)) = &served {
-                for cand in &mut found {
-                    cand.curve.clone_from(curve);
-                }
-            }
             out.extend(found);
         }
         // Pipelining across nodes is for models no scale-up domain holds; it makes no step faster.
@@ -358,6 +349,17 @@ impl Search<'_> {
             let e = self.estimate(hw, m, cand.tp, cand.dp, cand.ep, cand.batch)?;
             cand.comm_share = communication_share(&e);
             cand.estimate = Some(e);
+        }
+        // Served continuously: the layout's whole curve, past the targets too (the Pareto view).
+        if cand.point.is_some() && cand.curve.is_empty() {
+            match self.server(hw, m, cand.tp, cand.ep).and_then(|mut sv| sv.curve(self.max_batch())) {
+                Ok(curve) => cand.curve = curve,
+                Err(e) => {
+                    if let Some(error) = as_estimate_error(e) {
+                        return Err(error);
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -89,7 +89,7 @@ impl Transformer {
             Norm::Layernorm => 7.0,
         };
 
-        let mut ops = Vec::new();
+        let mut ops = Vec::with_capacity(32);
         let lookups_per_token = 1.0
             + if self.position == Position::Learned { 1.0 } else { 0.0 }
             + if self.token_types.is_some() { 1.0 } else { 0.0 };
@@ -180,19 +180,19 @@ impl Transformer {
             }
         };
         let full_layers = layers - local.map_or(0.0, |l| l.0);
-        let mut attend = |name: &str, batch: f64, q_len: f64, past: f64| {
+        let mut attend = |names: [&'static str; 2], batch: f64, q_len: f64, past: f64| {
             if full_layers > 0.0 {
-                ops.push(Operation::new(name, full_layers, attention(batch, q_len, past, None)));
+                ops.push(Operation::new(names[0], full_layers, attention(batch, q_len, past, None)));
             }
             if let Some((n, w)) = local.filter(|l| l.0 > 0.0) {
-                ops.push(Operation::new(format!("{name}.local"), n, attention(batch, q_len, past, Some(w))));
+                ops.push(Operation::new(names[1], n, attention(batch, q_len, past, Some(w))));
             }
         };
         if shape.batch > 0.0 {
-            attend("attn.sdpa", shape.batch, shape.new_tokens, shape.past_tokens);
+            attend(["attn.sdpa", "attn.sdpa.local"], shape.batch, shape.new_tokens, shape.past_tokens);
         }
         if chunk.sequences > 0.0 && chunk.tokens > 0.0 {
-            attend("attn.sdpa.prefill", chunk.sequences, chunk.tokens, chunk.past_tokens);
+            attend(["attn.sdpa.prefill", "attn.sdpa.prefill.local"], chunk.sequences, chunk.tokens, chunk.past_tokens);
         }
         let out_width = match self.mla {
             Some(m) => heads * f64::from(m.v_head_dim),
@@ -211,18 +211,14 @@ impl Transformer {
         let dense_layers = f64::from(self.dense_layers());
         let moe_layers = f64::from(self.moe_layers());
         // A dense feed-forward of `width` (split over the tensor-parallel devices) on `n` layers.
-        let dense = |ops: &mut Vec<Operation>, name: &str, n: f64, width: f64| {
+        let dense = |ops: &mut Vec<Operation>, names: [&'static str; 3], n: f64, width: f64| {
             if n > 0.0 && width > 0.0 {
-                ops.push(Operation::new(format!("{name}.up"), n, gemm(tokens, h, up_width(width))));
-                ops.push(Operation::new(
-                    format!("{name}.act"),
-                    n,
-                    elementwise(tokens * width, act_reads, 1.0, act_flops),
-                ));
-                ops.push(Operation::new(format!("{name}.down"), n, gemm(tokens, width, h)));
+                ops.push(Operation::new(names[0], n, gemm(tokens, h, up_width(width))));
+                ops.push(Operation::new(names[1], n, elementwise(tokens * width, act_reads, 1.0, act_flops)));
+                ops.push(Operation::new(names[2], n, gemm(tokens, width, h)));
             }
         };
-        dense(&mut ops, "ffn", dense_layers, f64::from(self.ffn) / t);
+        dense(&mut ops, ["ffn.up", "ffn.act", "ffn.down"], dense_layers, f64::from(self.ffn) / t);
         if let Some(moe) = self.moe {
             let layers = moe_layers;
             let ffn = f64::from(self.expert_ffn()) / t;
@@ -262,7 +258,12 @@ impl Transformer {
             }
             ops.push(Operation::new("moe.combine", layers, elementwise(tokens * k * h, 1.0, k.recip(), 1.0)));
             // Shared experts: every token, on every device that holds its tokens (one fused FFN).
-            dense(&mut ops, "moe.shared", layers, f64::from(moe.shared_experts) * ffn);
+            dense(
+                &mut ops,
+                ["moe.shared.up", "moe.shared.act", "moe.shared.down"],
+                layers,
+                f64::from(moe.shared_experts) * ffn,
+            );
         }
         ops.push(Operation::new("block.residual", layers * 2.0, elementwise(tokens * h, 2.0, 1.0, 1.0)));
         if tp > 1 {
@@ -445,7 +446,7 @@ mod tests {
     fn full_recomputation_reruns_the_blocks_and_nothing_else() {
         let training = Training { micro_batch_sequences: 1, recompute: Recompute::Full, total_tokens: None };
         let ops = llama_7b().training_ops(&Scenario { batch: 2, ..scenario() }, &training, 2);
-        let rerun: Vec<&str> = ops.iter().filter(|o| o.role == Role::Recompute).map(|o| o.name.as_str()).collect();
+        let rerun: Vec<&str> = ops.iter().filter(|o| o.role == Role::Recompute).map(|o| o.name.as_ref()).collect();
         let blocks = [
             "block.norm",
             "attn.qkv",
