@@ -148,3 +148,18 @@ fn shared_experts_and_dense_layers_run_where_the_checkpoint_has_them() {
     let mav = transformer("llama-4-maverick");
     assert_eq!((mav.dense_layers(), mav.moe_layers()), (24, 24));
 }
+
+#[test]
+fn a_layers_experts_are_one_kernel_launch() {
+    // gpt-oss-120b, one decode step of 8 sequences: per layer 2 norms, qkv, rope, attention
+    // (18 full + 18 sliding layers), out, router, grouped expert up, activation, grouped expert
+    // down, combine and 2 residuals; plus the embedding, the final norm and the logits:
+    // 36 x 13 + 1 + 1 + 1 = 471 kernels, however many experts the tokens touch.
+    let c = catalog();
+    let w = c.workload("gpt-oss-120b").unwrap_or_else(|| panic!("preset"));
+    let ops = forward(&transformer("gpt-oss-120b"), 8.0, 1.0, 2048.0, &w.defaults);
+    let launches: f64 = ops.iter().map(Operation::launch_count).sum();
+    assert_eq!(launches, 471.0);
+    let experts = ops.iter().find(|o| o.name == "moe.up").map_or(0.0, |o| o.count);
+    assert!(experts > 36.0 * 8.0, "{experts} expert GEMMs in one step");
+}

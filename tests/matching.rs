@@ -197,3 +197,60 @@ fn served_continuously_a_row_is_the_cheapest_point_within_the_interactive_target
         assert!(row.curve.iter().any(|p| p.concurrency == f64::from(row.batch) && p.meets_targets), "{hw}");
     }
 }
+
+#[test]
+fn a_device_without_a_price_ranks_after_the_priced_by_throughput_per_device() {
+    // H200 with its prices taken away: still ranked, after the priced rows, costless, at the
+    // configuration (of every tensor-parallel degree and concurrency meeting the interactive
+    // targets, computed here from the serving model directly) with the most throughput per device.
+    let mut c = catalog();
+    if let Some(h) = c.hardware.iter_mut().find(|h| h.id == "h200-sxm") {
+        h.cloud_prices.clear();
+    }
+    let constraints = Constraints {
+        hardware: vec!["h100-sxm".into(), "h200-sxm".into(), "a100-sxm-80gb".into()],
+        ..Constraints::default()
+    };
+    let w = c.workload("llama-3.1-8b").unwrap_or_else(|| panic!("preset"));
+    let r = ridge_core::matching::rank(&MatchRequest {
+        workload: w,
+        scenario: w.defaults,
+        catalog: &c,
+        constraints: &constraints,
+        cost: CostMode::Cloud { class: None },
+        datasheet_only: true,
+        options: RooflineOptions::default(),
+        measurements: &[],
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.rows.len(), 3, "{:?}", r.rejected);
+    let last = &r.rows[2];
+    assert_eq!(last.hardware, "h200-sxm");
+    assert_eq!((last.usd_per_hour, last.usd_per_million, last.price.is_none()), (None, None, true));
+    assert_eq!(last.cost_basis, "no public price");
+    assert!(r.rows[..2].iter().all(|x| x.usd_per_million.is_some()));
+    let hw = c.hardware("h200-sxm").unwrap_or_else(|| panic!("h200"));
+    let mut best = 0.0_f64;
+    for tp in [1, 2, 4, 8] {
+        let Ok(mut s) = Server::new(&ServeRequest {
+            workload: w,
+            hardware: hw,
+            measurement: None,
+            devices: tp,
+            expert_parallel: false,
+            scenario: w.defaults,
+            calibration: ridge_core::roofline::CalibrationMode::Off,
+            engine: Engine::DEFAULT,
+        }) else {
+            continue;
+        };
+        let max = s.max_concurrency();
+        for conc in (0..=8).map(|i| 1u32 << i).filter(|&n| n <= max) {
+            let p = s.at_concurrency(f64::from(conc)).unwrap_or_else(|e| panic!("{e}"));
+            if p.ttft_s <= 0.45 && p.tpot_s <= 0.04 {
+                best = best.max(p.output_tokens_per_s / f64::from(tp));
+            }
+        }
+    }
+    close(last.throughput_per_device, best, "h200 throughput per device");
+}
