@@ -154,7 +154,13 @@ fn malformed_entries_name_file_entry_and_field() {
     );
     check(
         "hardware.toml",
-        |t| t.replacen("checked = \"2026-09-20\"", "checked = \"20 Sept 2026\"", 1),
+        |t| {
+            t.replacen(
+                "provider = \"Lambda 1x\"\nclass = \"neocloud\"\nusd_per_device_hour = 4.29\nchecked = \"2026-09-20\"",
+                "provider = \"Lambda 1x\"\nclass = \"neocloud\"\nusd_per_device_hour = 4.29\nchecked = \"20 Sept 2026\"",
+                1,
+            )
+        },
         Some("h100-sxm"),
         Some("cloud_prices[0].checked"),
         "YYYY-MM-DD",

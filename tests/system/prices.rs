@@ -91,6 +91,19 @@ fn no_device_is_dropped_for_want_of_a_price() {
 }
 
 #[test]
+fn every_accelerator_appears_in_some_ranking() {
+    let mut seen = std::collections::BTreeSet::new();
+    for w in ["llama-3.3-70b", "deepseek-r1", "vit-l-16", "llama-3.1-8b"] {
+        for r in rows(&json(&["match", "-w", w])) {
+            seen.insert(r["hardware"].as_str().unwrap_or_default().to_string());
+        }
+    }
+    let missing: Vec<String> =
+        crate::catalog().hardware.iter().map(|h| h.id.clone()).filter(|id| !seen.contains(id)).collect();
+    assert!(missing.is_empty(), "never ranked: {missing:?}");
+}
+
+#[test]
 fn the_price_used_is_named_dated_and_flagged_when_stale() {
     let c = crate::catalog();
     let h100 = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
