@@ -61,6 +61,16 @@ pub struct EstimateInput {
     /// Batch override.
     #[serde(default)]
     pub batch: Option<u32>,
+    /// Decoders: `continuous` (the default, as `ridge estimate`: the estimate gains `serving`)
+    /// or `static` (the per-phase estimate only).
+    #[serde(default)]
+    pub batching: ridge_core::serving::Batching,
+    /// Continuous batching: requests in flight (default: the batch).
+    #[serde(default)]
+    pub concurrency: Option<f64>,
+    /// Continuous batching: Poisson arrivals per second instead of a concurrency.
+    #[serde(default)]
+    pub rate: Option<f64>,
 }
 
 /// What `roofline` takes: the query and a ranked row's device, layout and batch.
@@ -90,6 +100,10 @@ impl RowInput {
             replicas: Some(l.replicas),
             expert_parallel: l.expert_parallel > 1,
             batch: Some(self.batch),
+            // The roofline plots the row's operations: the static estimate holds them.
+            batching: ridge_core::serving::Batching::Static,
+            concurrency: None,
+            rate: None,
         }
     }
 }

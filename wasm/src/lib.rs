@@ -64,7 +64,30 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
         scenario: q.scenario(workload, input.batch),
         options: q.options(),
     };
-    ridge_core::estimate::estimate(&req).map_err(|e| e.to_string())
+    let mut e = ridge_core::estimate::estimate(&req).map_err(|e| e.to_string())?;
+    // Decoders are served continuously unless static batches are asked for, as `ridge estimate`.
+    use ridge_core::serving::{Batching, Engine, Load, ServeRequest, ServingError, serve};
+    let decoder = matches!(workload.family(), Family::Decoder | Family::Moe);
+    if decoder && input.batching == Batching::Continuous {
+        let load = match (input.concurrency, input.rate) {
+            (_, Some(r)) => Load::Rate(r),
+            (Some(c), None) => Load::Concurrency(c),
+            (None, None) => Load::Concurrency(f64::from(req.scenario.batch)),
+        };
+        match serve(&ServeRequest::for_estimate(&req, Engine::DEFAULT), load) {
+            Ok(sv) => e.serving = Some(sv),
+            // The estimate's notes say it does not fit.
+            Err(ServingError::DoesNotFit { .. }) => {}
+            Err(error) => return Err(error.to_string()),
+        }
+    } else if input.concurrency.is_some() || input.rate.is_some() {
+        return Err(format!(
+            "concurrency and rate describe continuous batching of a decoder; {} with {}",
+            workload.id,
+            if decoder { "static batching" } else { "no decode phase" }
+        ));
+    }
+    Ok(e)
 }
 
 /// An estimate for an [`EstimateInput`] given as JSON.
@@ -398,6 +421,30 @@ mod tests {
         assert_eq!(v["schema_version"], 1);
         assert_eq!(v["scenario"]["weights"], "int8");
         assert_eq!(v["phases"][1]["phase"], "decode");
+    }
+
+    #[test]
+    fn a_decoders_estimate_is_served_as_ridge_estimate_serves_it() {
+        // The ranking's row for one H100 and its estimate at the row's concurrency: one answer.
+        let m: MatchInput = serde_json::from_str(
+            r#"{"query":{"workload":"llama-3.1-8b"},"constraints":{"hardware":["h100-sxm"],"max_devices":1}}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let row = match_impl(&m).unwrap_or_else(|e| panic!("{e}")).rows.remove(0);
+        let input =
+            format!(r#"{{"query":{{"workload":"llama-3.1-8b"}},"hardware":"h100-sxm","concurrency":{}}}"#, row.batch);
+        let v: serde_json::Value =
+            serde_json::from_str(&estimate_json_impl(&input).unwrap_or_default()).unwrap_or_default();
+        let point = &v["serving"]["point"];
+        assert_eq!(point["ttft_s"].as_f64(), row.ttft_s, "{v}");
+        assert_eq!(point["tpot_s"].as_f64(), row.tpot_s, "{v}");
+        // Static batches: no serving section. An encoder has no decode to serve.
+        let stat =
+            estimate_json_impl(r#"{"query":{"workload":"llama-3.1-8b"},"hardware":"h100-sxm","batching":"static"}"#);
+        let v: serde_json::Value = serde_json::from_str(&stat.unwrap_or_default()).unwrap_or_default();
+        assert!(v.get("serving").is_none() && v["phases"].is_array());
+        let err = estimate_json_impl(r#"{"query":{"workload":"bert-large"},"hardware":"h100-sxm","concurrency":4}"#);
+        assert!(err.err().unwrap_or_default().contains("no decode phase"));
     }
 
     #[test]

@@ -165,19 +165,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
             kernel_launch_s: a.kernel_overhead_us.map_or(Engine::DEFAULT.kernel_launch_s, |us| us * MICRO),
             ..Engine::DEFAULT
         };
-        let served = serve(
-            &ServeRequest {
-                workload,
-                hardware,
-                measurement: req.measurement,
-                devices: a.devices,
-                expert_parallel: a.expert_parallel,
-                scenario: s,
-                calibration: req.options.calibration,
-                engine,
-            },
-            load,
-        );
+        let served = serve(&ServeRequest::for_estimate(&req, engine), load);
         match served {
             Ok(sv) => e.serving = Some(sv),
             // The estimate says it does not fit; the serving section says why not.
