@@ -29,7 +29,8 @@ pub(crate) struct ScenarioArgs {
     /// Generated tokens per sequence (decoders).
     #[arg(long, short = 'o', value_name = "O")]
     pub(crate) output_tokens: Option<u32>,
-    /// Precision of weights, activations and KV cache at once: fp32, bf16, fp16, fp8, int8, int4.
+    /// Precision of weights, activations and KV cache at once: fp32, bf16, fp16, fp8, int8, fp6, fp4
+    /// (the MXFP block formats), int4.
     #[arg(long, value_name = "P")]
     pub(crate) precision: Option<Precision>,
     /// Precision of the weights (overrides --precision).

@@ -26,14 +26,20 @@ output says so). --batching static ranks one batch prefilled then decoded (TTFT 
 prefill). A device's row is its cheapest configuration per million tokens (or samples); with
 --throughput, the cheapest configuration per hour that reaches it (the fewest devices at equal
 price). Decoders that fit no scale-up domain are pipelined across nodes; training goes past one
-node. Costs: the cheapest listed cloud price (--provider-class to restrict), or with --owned the
-purchase over --years plus energy. Measured ceilings are used where the datasets have them
-(`provenance`), unless --datasheet; --calibrated scales datasheet peaks to achievable fractions.
+node. Costs: the cheapest listed cloud price (--provider-class to restrict), named in the `price`
+column with its age (stale past 90 days or from an undated source), or with --owned the purchase
+over --years plus energy. Your prices replace the catalog's: --price ID=USD_PER_HOUR,
+--purchase-price ID=USD, or a CSV list with --prices FILE. A device with no price is still ranked,
+after the priced ones by throughput per device, marked `no public price`. Measured ceilings are
+used where the datasets have them (`provenance`), unless --datasheet; --calibrated scales
+datasheet peaks to achievable fractions.
 
 Examples:
   ridge match --workload llama-3.1-70b
   ridge match -w llama-3.1-8b --ttft 500ms --tpot 50ms --max-devices 8 --disaggregated
   ridge match -w llama-3.1-70b --throughput 5000 --budget-per-hour 100 --json
+  ridge match -w deepseek-r1 --ttft 2s --tpot 50ms -H b200,gb200,mi355x --price mi355x=2.10
+  ridge match -w gpt-oss-120b --prices my-quotes.csv --provider-class neocloud
   ridge match -w dlrm-v2 --latency 20ms --owned --usd-per-kwh 0.12 --pue 1.3 --csv";
 
 #[derive(Debug, Args)]
