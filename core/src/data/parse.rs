@@ -100,11 +100,11 @@ pub(super) fn entries<T: DeserializeOwned>(
 ) -> Vec<T> {
     let keys: Vec<&String> = table.keys().collect();
     let items = match table.get(key).map(|v| v.as_array()) {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(items)) => Some(Some(
+        None => Items::Missing,
+        Some(None) => Items::NotAnArray,
+        Some(Some(items)) => Items::Entries(
             items.iter().map(|i| (i.get("id").and_then(|v| v.as_str()).map(str::to_string), i.clone())).collect(),
-        )),
+        ),
     };
     deserialize_items(keys, items, file, key, errors)
 }
@@ -118,20 +118,29 @@ pub(super) fn json_entries<T: DeserializeOwned>(
 ) -> Vec<T> {
     let keys: Vec<&String> = table.keys().collect();
     let items = match table.get(key).map(|v| v.as_array()) {
-        None => None,
-        Some(None) => Some(None),
-        Some(Some(items)) => Some(Some(
+        None => Items::Missing,
+        Some(None) => Items::NotAnArray,
+        Some(Some(items)) => Items::Entries(
             items.iter().map(|i| (i.get("id").and_then(|v| v.as_str()).map(str::to_string), i.clone())).collect(),
-        )),
+        ),
     };
     deserialize_items(keys, items, file, key, errors)
 }
 
-/// The entries under `key` (absent: `None`; not an array: `Some(None)`), each with its id where
-/// it has one, deserialized one by one; every problem is named by entry and field.
+/// What a file holds under its entries' key.
+enum Items<V> {
+    /// No such key.
+    Missing,
+    /// The key holds something other than an array.
+    NotAnArray,
+    /// The entries, each with its id where it has one.
+    Entries(Vec<(Option<String>, V)>),
+}
+
+/// The entries under `key`, deserialized one by one; every problem is named by entry and field.
 fn deserialize_items<T, V>(
     keys: Vec<&String>,
-    items: Option<Option<Vec<(Option<String>, V)>>>,
+    items: Items<V>,
     file: SourceFile<'_>,
     key: &str,
     errors: &mut Vec<DataError>,
@@ -153,13 +162,16 @@ where
             format!("unknown top-level key (expected only `[[{key}]]` entries)"),
         ));
     }
-    let Some(items) = items else {
-        errors.push(err(None, Some(key.to_string()), format!("no `[[{key}]]` entries")));
-        return Vec::new();
-    };
-    let Some(items) = items else {
-        errors.push(err(None, Some(key.to_string()), format!("`{key}` must be an array of tables (`[[{key}]]`)")));
-        return Vec::new();
+    let items = match items {
+        Items::Entries(items) => items,
+        Items::Missing => {
+            errors.push(err(None, Some(key.to_string()), format!("no `[[{key}]]` entries")));
+            return Vec::new();
+        }
+        Items::NotAnArray => {
+            errors.push(err(None, Some(key.to_string()), format!("`{key}` must be an array of tables (`[[{key}]]`)")));
+            return Vec::new();
+        }
     };
     let mut out = Vec::with_capacity(items.len());
     for (i, (id, item)) in items.into_iter().enumerate() {
