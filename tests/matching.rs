@@ -64,6 +64,38 @@ fn decoder_configurations(workload: &str, hw: &str) -> Vec<(u32, u32, f64)> {
     out
 }
 
+/// Every tensor-parallel degree (1 to 8) and concurrency (powers of two to 256) of a decoder on
+/// a device, computed from the serving model directly, whose steady state meets the interactive
+/// targets (450 ms, 40 ms): (devices, point).
+fn interactive_points(
+    w: &ridge_core::Workload,
+    hw: &ridge_core::Hardware,
+) -> Vec<(u32, ridge_core::serving::ServingPoint)> {
+    let mut out = Vec::new();
+    for tp in [1, 2, 4, 8] {
+        let Ok(mut s) = Server::new(&ServeRequest {
+            workload: w,
+            hardware: hw,
+            measurement: None,
+            devices: tp,
+            expert_parallel: false,
+            scenario: w.defaults,
+            calibration: ridge_core::roofline::CalibrationMode::Off,
+            engine: Engine::DEFAULT,
+        }) else {
+            continue;
+        };
+        let max = s.max_concurrency();
+        for conc in (0..=8).map(|i| 1u32 << i).filter(|&n| n <= max) {
+            let p = s.at_concurrency(f64::from(conc)).unwrap_or_else(|e| panic!("{e}"));
+            if p.ttft_s <= 0.45 && p.tpot_s <= 0.04 {
+                out.push((tp, p));
+            }
+        }
+    }
+    out
+}
+
 /// A price (US dollars), or NaN where a row has none: every comparison with it fails.
 fn usd(v: Option<f64>) -> f64 {
     v.unwrap_or(f64::NAN)
@@ -168,28 +200,10 @@ fn served_continuously_a_row_is_the_cheapest_point_within_the_interactive_target
     for hw in ["h100-sxm", "a100-sxm-80gb"] {
         let price = cheapest_price(hw);
         let row = r.rows.iter().find(|x| x.hardware == hw).unwrap_or_else(|| panic!("{hw}: {:?}", r.rejected));
-        let mut cheapest = f64::INFINITY;
-        for tp in [1, 2, 4, 8] {
-            let Ok(mut s) = Server::new(&ServeRequest {
-                workload: w,
-                hardware: c.hardware(hw).unwrap_or_else(|| panic!("{hw}")),
-                measurement: None,
-                devices: tp,
-                expert_parallel: false,
-                scenario: w.defaults,
-                calibration: ridge_core::roofline::CalibrationMode::Off,
-                engine: Engine::DEFAULT,
-            }) else {
-                continue;
-            };
-            let max = s.max_concurrency();
-            for conc in (0..=8).map(|i| 1u32 << i).filter(|&n| n <= max) {
-                let p = s.at_concurrency(f64::from(conc)).unwrap_or_else(|e| panic!("{e}"));
-                if p.ttft_s <= 0.45 && p.tpot_s <= 0.04 {
-                    cheapest = cheapest.min(price * f64::from(tp) / 3600.0 / p.output_tokens_per_s * 1e6);
-                }
-            }
-        }
+        let cheapest = interactive_points(w, c.hardware(hw).unwrap_or_else(|| panic!("{hw}")))
+            .iter()
+            .map(|(tp, p)| price * f64::from(*tp) / 3600.0 / p.output_tokens_per_s * 1e6)
+            .fold(f64::INFINITY, f64::min);
         close(usd(row.usd_per_million), cheapest, hw);
         let (ttft, tpot) = (row.ttft_s.unwrap_or(f64::NAN), row.tpot_s.unwrap_or(f64::NAN));
         assert!(ttft <= 0.45 && tpot <= 0.04, "{hw}: {ttft} s, {tpot} s");
@@ -230,27 +244,7 @@ fn a_device_without_a_price_ranks_after_the_priced_by_throughput_per_device() {
     assert_eq!(last.cost_basis, "no public price");
     assert!(r.rows[..2].iter().all(|x| x.usd_per_million.is_some()));
     let hw = c.hardware("h200-sxm").unwrap_or_else(|| panic!("h200"));
-    let mut best = 0.0_f64;
-    for tp in [1, 2, 4, 8] {
-        let Ok(mut s) = Server::new(&ServeRequest {
-            workload: w,
-            hardware: hw,
-            measurement: None,
-            devices: tp,
-            expert_parallel: false,
-            scenario: w.defaults,
-            calibration: ridge_core::roofline::CalibrationMode::Off,
-            engine: Engine::DEFAULT,
-        }) else {
-            continue;
-        };
-        let max = s.max_concurrency();
-        for conc in (0..=8).map(|i| 1u32 << i).filter(|&n| n <= max) {
-            let p = s.at_concurrency(f64::from(conc)).unwrap_or_else(|e| panic!("{e}"));
-            if p.ttft_s <= 0.45 && p.tpot_s <= 0.04 {
-                best = best.max(p.output_tokens_per_s / f64::from(tp));
-            }
-        }
-    }
+    let best =
+        interactive_points(w, hw).iter().map(|(tp, p)| p.output_tokens_per_s / f64::from(*tp)).fold(0.0, f64::max);
     close(last.throughput_per_device, best, "h200 throughput per device");
 }

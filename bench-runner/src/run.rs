@@ -66,6 +66,7 @@ pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hard
             }
             // NVIDIA's NVL boards say so in the adapter's name ("NVIDIA H200 NVL"); an adapter
             // that does not is another board of the model ("NVIDIA H200" is the SXM part).
+            // text: the adapter's name as the driver reports it
             if t.iter().any(|x| x == "nvl") && !words.contains(&"nvl") {
                 return None;
             }

@@ -14,7 +14,7 @@ fn matched(args: &[&str]) -> Value {
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
-fn rows(v: &Value) -> Vec<Value> {
+pub(crate) fn rows(v: &Value) -> Vec<Value> {
     v["rows"].as_array().cloned().unwrap_or_default()
 }
 

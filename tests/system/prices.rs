@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::matching::rows;
 use crate::ridge;
 
 fn json(args: &[&str]) -> Value {
@@ -12,10 +13,6 @@ fn json(args: &[&str]) -> Value {
     let (code, out, err) = ridge(&argv);
     assert_eq!(code, 0, "ridge {argv:?}: {err}");
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
-}
-
-fn rows(v: &Value) -> Vec<Value> {
-    v["rows"].as_array().cloned().unwrap_or_default()
 }
 
 fn row<'a>(rows: &'a [Value], hw: &str) -> Option<&'a Value> {

@@ -98,15 +98,7 @@ pub(super) fn entries<T: DeserializeOwned>(
     key: &str,
     errors: &mut Vec<DataError>,
 ) -> Vec<T> {
-    let keys: Vec<&String> = table.keys().collect();
-    let items = match table.get(key).map(|v| v.as_array()) {
-        None => Items::Missing,
-        Some(None) => Items::NotAnArray,
-        Some(Some(items)) => Items::Entries(
-            items.iter().map(|i| (i.get("id").and_then(|v| v.as_str()).map(str::to_string), i.clone())).collect(),
-        ),
-    };
-    deserialize_items(keys, items, file, key, errors)
+    deserialize_items(table.keys().collect(), items(table.get(key)), file, key, errors)
 }
 
 /// [`entries`] of a JSON file.
@@ -116,15 +108,42 @@ pub(super) fn json_entries<T: DeserializeOwned>(
     key: &str,
     errors: &mut Vec<DataError>,
 ) -> Vec<T> {
-    let keys: Vec<&String> = table.keys().collect();
-    let items = match table.get(key).map(|v| v.as_array()) {
+    deserialize_items(table.keys().collect(), items(table.get(key)), file, key, errors)
+}
+
+/// A value of a data file: TOML's or JSON's.
+trait Entry: Clone + for<'de> serde::Deserializer<'de> {
+    fn array(&self) -> Option<&Vec<Self>>;
+    fn id(&self) -> Option<String>;
+}
+
+impl Entry for toml::Value {
+    fn array(&self) -> Option<&Vec<Self>> {
+        self.as_array()
+    }
+
+    fn id(&self) -> Option<String> {
+        self.get("id").and_then(|v| v.as_str()).map(str::to_string)
+    }
+}
+
+impl Entry for serde_json::Value {
+    fn array(&self) -> Option<&Vec<Self>> {
+        self.as_array()
+    }
+
+    fn id(&self) -> Option<String> {
+        self.get("id").and_then(|v| v.as_str()).map(str::to_string)
+    }
+}
+
+/// The entries a file holds under its key.
+fn items<V: Entry>(under_key: Option<&V>) -> Items<V> {
+    match under_key.map(V::array) {
         None => Items::Missing,
         Some(None) => Items::NotAnArray,
-        Some(Some(items)) => Items::Entries(
-            items.iter().map(|i| (i.get("id").and_then(|v| v.as_str()).map(str::to_string), i.clone())).collect(),
-        ),
-    };
-    deserialize_items(keys, items, file, key, errors)
+        Some(Some(items)) => Items::Entries(items.iter().map(|i| (i.id(), i.clone())).collect()),
+    }
 }
 
 /// What a file holds under its entries' key.
@@ -147,7 +166,7 @@ fn deserialize_items<T, V>(
 ) -> Vec<T>
 where
     T: DeserializeOwned,
-    V: for<'de> serde::Deserializer<'de>,
+    V: Entry,
 {
     let err = |entry: Option<String>, field: Option<String>, message: String| DataError {
         file: file.name.to_string(),
