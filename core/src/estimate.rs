@@ -64,6 +64,23 @@ pub struct EstimateRequest<'a> {
     pub options: RooflineOptions,
 }
 
+impl<'a> EstimateRequest<'a> {
+    /// The engine serving what this estimate describes (continuous batching): its workload,
+    /// device, devices and precisions, with `engine`'s settings.
+    pub fn serve_request(&self, engine: crate::serving::Engine) -> crate::serving::ServeRequest<'a> {
+        crate::serving::ServeRequest {
+            workload: self.workload,
+            hardware: self.hardware,
+            measurement: self.measurement,
+            devices: self.devices,
+            expert_parallel: self.expert_parallel,
+            scenario: self.scenario,
+            calibration: self.options.calibration,
+            engine,
+        }
+    }
+}
+
 /// Why an estimate cannot be made.
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[serde(rename_all = "kebab-case")]

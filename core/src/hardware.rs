@@ -197,6 +197,18 @@ pub enum ProviderClass {
     Serverless,
 }
 
+impl ProviderClass {
+    /// The name the data files, flags and JSON use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderClass::Hyperscaler => "hyperscaler",
+            ProviderClass::Neocloud => "neocloud",
+            ProviderClass::Marketplace => "marketplace",
+            ProviderClass::Serverless => "serverless",
+        }
+    }
+}
+
 /// A cloud price per device-hour, with the date it was checked.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

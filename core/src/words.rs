@@ -226,14 +226,8 @@ impl Words for Reject {
 }
 
 /// A provider class in words (the name the data files use).
-pub(crate) fn provider_class(c: crate::hardware::ProviderClass) -> &'static str {
-    use crate::hardware::ProviderClass;
-    match c {
-        ProviderClass::Hyperscaler => "hyperscaler",
-        ProviderClass::Neocloud => "neocloud",
-        ProviderClass::Marketplace => "marketplace",
-        ProviderClass::Serverless => "serverless",
-    }
+fn provider_class(c: crate::hardware::ProviderClass) -> &'static str {
+    c.name()
 }
 
 #[cfg(test)]

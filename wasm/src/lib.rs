@@ -66,7 +66,7 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
     };
     let mut e = ridge_core::estimate::estimate(&req).map_err(|e| e.to_string())?;
     // Decoders are served continuously unless static batches are asked for, as `ridge estimate`.
-    use ridge_core::serving::{Batching, Engine, Load, ServeRequest, ServingError, serve};
+    use ridge_core::serving::{Batching, Engine, Load, ServingError, serve};
     let decoder = matches!(workload.family(), Family::Decoder | Family::Moe);
     if decoder && input.batching == Batching::Continuous {
         let load = match (input.concurrency, input.rate) {
@@ -74,7 +74,7 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
             (Some(c), None) => Load::Concurrency(c),
             (None, None) => Load::Concurrency(f64::from(req.scenario.batch)),
         };
-        match serve(&ServeRequest::for_estimate(&req, Engine::DEFAULT), load) {
+        match serve(&req.serve_request(Engine::DEFAULT), load) {
             Ok(sv) => e.serving = Some(sv),
             // The estimate's notes say it does not fit.
             Err(ServingError::DoesNotFit { .. }) => {}

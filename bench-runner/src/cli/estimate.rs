@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::hardware::Hardware;
-use ridge_core::serving::{Engine, Load, ServeRequest, Serving, ServingError, serve};
+use ridge_core::serving::{Engine, Load, Serving, ServingError, serve};
 use ridge_core::units::{GB, MICRO};
 use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
@@ -165,7 +165,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
             kernel_launch_s: a.kernel_overhead_us.map_or(Engine::DEFAULT.kernel_launch_s, |us| us * MICRO),
             ..Engine::DEFAULT
         };
-        let served = serve(&ServeRequest::for_estimate(&req, engine), load);
+        let served = serve(&req.serve_request(engine), load);
         match served {
             Ok(sv) => e.serving = Some(sv),
             // The estimate says it does not fit; the serving section says why not.

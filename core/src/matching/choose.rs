@@ -44,7 +44,7 @@ pub(super) fn device_cost(hw: &Hardware, cost: CostMode, c: &Constraints) -> Res
             None => Ok(DeviceCost {
                 usd_per_hour: None,
                 basis: match class {
-                    Some(k) => format!("no public {} price", crate::words::provider_class(k)),
+                    Some(k) => format!("no public {} price", k.name()),
                     None => "no public price".into(),
                 },
                 kwh_per_year: None,

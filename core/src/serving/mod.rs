@@ -68,23 +68,6 @@ pub struct ServeRequest<'a> {
     pub engine: Engine,
 }
 
-impl<'a> ServeRequest<'a> {
-    /// The engine serving what an estimate describes: its workload, device, devices and
-    /// precisions, with `engine`'s settings.
-    pub fn for_estimate(req: &crate::estimate::EstimateRequest<'a>, engine: Engine) -> ServeRequest<'a> {
-        ServeRequest {
-            workload: req.workload,
-            hardware: req.hardware,
-            measurement: req.measurement,
-            devices: req.devices,
-            expert_parallel: req.expert_parallel,
-            scenario: req.scenario,
-            calibration: req.options.calibration,
-            engine,
-        }
-    }
-}
-
 /// Why a serving estimate cannot be made.
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
