@@ -14,14 +14,35 @@ use crate::provenance::Confidence;
 /// Days after which a price is flagged as stale.
 pub const STALE_AFTER_DAYS: i64 = 90;
 
-/// A calendar date, written `YYYY-MM-DD`.
+/// A calendar date (proleptic Gregorian), written `YYYY-MM-DD`.
+///
+/// Hand-written rather than from a date crate: `ridge-core` stays free of anything that can read
+/// the clock (the `core-deps` gate refuses `time` and `chrono`), and the arithmetic it needs is
+/// a day count, checked in the tests against leap years.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Day(time::Date);
+pub struct Day {
+    year: i32,
+    month: u32,
+    day: u32,
+}
 
 /// Why text is not a date.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a date `YYYY-MM-DD`")]
 pub struct NotADate(pub String);
+
+fn leap(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        2 if leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
 
 impl std::str::FromStr for Day {
     type Err = NotADate;
@@ -37,23 +58,36 @@ impl std::str::FromStr for Day {
             if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().map_err(|_| bad()) } else { Err(bad()) }
         };
         let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-        let month = u8::try_from(month).ok().and_then(|m| time::Month::try_from(m).ok()).ok_or_else(bad)?;
         let year = i32::try_from(year).map_err(|_| bad())?;
-        let day = u8::try_from(day).map_err(|_| bad())?;
-        time::Date::from_calendar_date(year, month, day).map(Day).map_err(|_| bad())
+        if !(1..=12).contains(&month) || day < 1 || day > days_in_month(year, month) {
+            return Err(bad());
+        }
+        Ok(Day { year, month, day })
     }
 }
 
 impl Day {
+    /// Days since 1970-01-01 (H. Hinnant's `days_from_civil`: years counted from March, so the
+    /// leap day ends a year).
+    fn ordinal(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
     /// Whole days from `earlier` to `self` (negative when `earlier` is later).
     pub fn days_since(self, earlier: Day) -> i64 {
-        (self.0 - earlier.0).whole_days()
+        self.ordinal() - earlier.ordinal()
     }
 }
 
 impl fmt::Display for Day {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.0.year(), u8::from(self.0.month()), self.0.day())
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
 }
 
@@ -182,7 +216,27 @@ mod tests {
         assert_eq!(day("2026-12-01").days_since(day("2026-09-02")), 90);
         assert_eq!(day("2024-03-01").days_since(day("2024-02-28")), 2);
         assert_eq!(day("2025-03-01").days_since(day("2025-02-28")), 1);
-        for bad in ["2026-02-30", "2026-13-01", "2026-1-01", "26-01-01", "2026/01/01", "", "2026-01-0x"] {
+        // 1970-01-01 is day 0; 2000 was a leap year (divisible by 400), 1900 was not.
+        assert_eq!(day("1970-01-01").ordinal(), 0);
+        assert_eq!(day("2000-03-01").days_since(day("2000-02-28")), 2);
+        assert_eq!(day("1900-03-01").days_since(day("1900-02-28")), 1);
+        assert_eq!(day("2027-01-01").days_since(day("2026-01-01")), 365);
+        assert_eq!(day("2025-01-01").days_since(day("2024-01-01")), 366);
+        assert_eq!(day("2024-02-29").to_string(), "2024-02-29");
+        for bad in [
+            "2026-02-30",
+            "2025-02-29",
+            "1900-02-29",
+            "2026-04-31",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-01-00",
+            "2026-1-01",
+            "26-01-01",
+            "2026/01/01",
+            "",
+            "2026-01-0x",
+        ] {
             assert!(bad.parse::<Day>().is_err(), "{bad}");
         }
     }
