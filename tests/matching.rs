@@ -248,3 +248,21 @@ fn a_device_without_a_price_ranks_after_the_priced_by_throughput_per_device() {
         interactive_points(w, hw).iter().map(|(tp, p)| p.output_tokens_per_s / f64::from(*tp)).fold(0.0, f64::max);
     close(last.throughput_per_device, best, "h200 throughput per device");
 }
+
+#[test]
+fn a_part_with_no_link_to_another_is_one_device() {
+    // An M3 Ultra has no scale-up link and no host link: Llama 3.3 70B is tried on one (512 GB
+    // holds it) and misses the interactive TPOT there, which is the reason given, at one device.
+    let constraints = Constraints { hardware: vec!["m3-ultra".into()], ..Constraints::default() };
+    let r = ranked("llama-3.3-70b", &constraints, CostMode::Cloud { class: None });
+    assert!(r.rows.is_empty(), "{:?}", r.rows);
+    use ridge_core::matching::{Miss, Reject};
+    let Reject::NothingFits { max_devices, closest: Miss::LatencyMissed { layout, tpot_s, .. } } =
+        &r.rejected[0].reason.0
+    else {
+        panic!("{:?}", r.rejected)
+    };
+    assert_eq!((*max_devices, layout.devices()), (1, 1));
+    // 141 GB of bf16 weights read once per token at 819.2 GB/s: at least 172 ms per token.
+    assert!(tpot_s.is_some_and(|t| t > 0.172), "{tpot_s:?}");
+}

@@ -253,7 +253,7 @@ fn nothing_fits(search: &Search<'_>, hw: &Hardware, mut misses: Vec<Miss>) -> Re
     let max_devices = if search.family == Family::Training && search.node(hw).is_some() {
         c.max_devices
     } else {
-        c.max_devices.min(hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8))
+        c.max_devices.min(super::search::scale_up_domain(hw))
     };
     Reject::NothingFits { max_devices, closest }
 }

@@ -110,7 +110,7 @@ pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
 fn disaggregate(req: &MatchRequest<'_>, id: &str) -> Option<DisaggregatedRow> {
     let hw = req.catalog.hardware.iter().find(|h| h.id == id)?;
     let c = req.constraints;
-    let domain = hw.interconnect.as_ref().map_or(8, |i| i.domain_devices);
+    let domain = search::scale_up_domain(hw);
     let measurement = if req.datasheet_only {
         None
     } else {

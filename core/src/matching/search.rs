@@ -158,8 +158,7 @@ impl Search<'_> {
 
     fn tp_degrees(&self, hw: &Hardware) -> Vec<u32> {
         let c = self.req.constraints;
-        // Tensor parallelism stays inside the scale-up domain; without one, up to 8 over PCIe.
-        let domain = hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8).max(1);
+        let domain = scale_up_domain(hw);
         let limit = domain.min(c.max_devices);
         let mut v = Vec::new();
         let mut t = 1u32;
@@ -183,7 +182,7 @@ impl Search<'_> {
         if self.family != Family::Moe {
             return Vec::new();
         }
-        let domain = hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8).max(1);
+        let domain = scale_up_domain(hw);
         let limit = domain.min(self.req.constraints.max_devices);
         let mut v = Vec::new();
         let mut n = 2u32;
@@ -201,7 +200,7 @@ impl Search<'_> {
     /// micro-batches. Inference: 1 (its replicas are independent and added later).
     fn dp_degrees(&self, hw: &Hardware, tp: u32) -> Vec<u32> {
         let Some(training) = self.req.workload.training() else { return vec![1] };
-        let domain = hw.interconnect.as_ref().map(|i| i.domain_devices).unwrap_or(8).max(1);
+        let domain = scale_up_domain(hw);
         let limit = (domain.min(self.req.constraints.max_devices) / tp.max(1)).max(1);
         let micro = training.micro_batch_sequences.max(1);
         let batch = self.req.constraints.batch.unwrap_or(self.req.scenario.batch);
@@ -523,6 +522,16 @@ fn as_estimate_error(e: ServingError) -> Option<EstimateError> {
         ServingError::Split(x) => Some(x.into()),
         ServingError::Roofline(x) => Some(x.into()),
         _ => None,
+    }
+}
+
+/// The devices one configuration may span: the scale-up domain; without one, up to 8 over PCIe
+/// through the host; a part with neither link (an Apple SoC) is one device.
+pub(super) fn scale_up_domain(hw: &Hardware) -> u32 {
+    match (&hw.interconnect, &hw.host_link) {
+        (Some(i), _) => i.domain_devices.max(1),
+        (None, Some(_)) => 8,
+        (None, None) => 1,
     }
 }
 
