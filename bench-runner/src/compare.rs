@@ -52,7 +52,14 @@ pub fn read_run(path: &Path) -> Result<RunResult> {
         Some(v) => bail!("{}: schema_version {v} is not supported (this ridge reads {SCHEMA_VERSION})", path.display()),
         None => bail!("{}: no schema_version", path.display()),
     }
-    serde_json::from_value(value).map_err(|e| anyhow!("{}: malformed ridge run result: {e}", path.display()))
+    let run: RunResult =
+        serde_json::from_value(value).map_err(|e| anyhow!("{}: malformed ridge run result: {e}", path.display()))?;
+    let problems = run.sample_problems();
+    if !problems.is_empty() {
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        bail!("{}: malformed ridge run result: {}", path.display(), shown.join("; "));
+    }
+    Ok(run)
 }
 
 /// One side: a file, a comma-separated list of files, or a directory of result files.
@@ -165,6 +172,11 @@ pub fn exit_code(c: &Comparison, fail_on: FailOn) -> u8 {
     if regressed || inconclusive { EXIT_REGRESSION } else { EXIT_OK }
 }
 
+/// A median with its unit; a dash where the kernel has none (it failed, or is missing).
+fn median(x: f64, unit: impl std::fmt::Display) -> String {
+    if x.is_finite() { format!("{} {unit}", sig3(x)) } else { "—".into() }
+}
+
 fn pct(x: f64) -> String {
     if x.is_finite() { format!("{:+.1}%", x * 100.0) } else { "—".into() }
 }
@@ -236,12 +248,10 @@ pub fn markdown(c: &Comparison, device: &str) -> String {
             None => verdict,
         };
         s.push_str(&format!(
-            "| `{}` | {} {} | {} {} | {} | {} … {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} … {} | {} | {} |\n",
             k.name,
-            sig3(k.baseline_median),
-            k.unit,
-            sig3(k.current_median),
-            k.unit,
+            median(k.baseline_median, k.unit),
+            median(k.current_median, k.unit),
             pct(k.change),
             pct(k.ci_low),
             pct(k.ci_high),
@@ -336,8 +346,8 @@ pub fn report(
         for k in &c.kernels {
             t.add_row(vec![
                 k.name.clone(),
-                format!("{} {}", sig3(k.baseline_median), k.unit),
-                format!("{} {}", sig3(k.current_median), k.unit),
+                median(k.baseline_median, k.unit),
+                median(k.current_median, k.unit),
                 pct(k.change),
                 format!("{} … {}", pct(k.ci_low), pct(k.ci_high)),
                 p_text(k.p_adjusted),

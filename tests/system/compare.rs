@@ -196,3 +196,43 @@ fn criterion_baselines_compare_the_same_way() {
     assert_eq!(code, 2);
     assert!(err.contains("no criterion baseline `nope`"), "{err}");
 }
+
+#[test]
+fn malformed_samples_are_refused_not_printed_as_nan() {
+    // A verified kernel whose samples are empty, zero or negative (a file edited by hand) is a
+    // malformed file: compare refuses it naming the kernel, and the service answers 422.
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llvmpipe-quick.json");
+    for (name, samples, message) in [
+        ("cmp-empty.json", Value::Array(Vec::new()), "kernel `stream.copy` is ok but has no timing samples"),
+        ("cmp-zero.json", serde_json::json!([0.0]), "kernel `stream.copy`: sample 0 is 0 s"),
+        ("cmp-negative.json", serde_json::json!([0.001, -0.001]), "kernel `stream.copy`: sample 1 is -0.001 s"),
+    ] {
+        let bad = edited(fixture, name, |v| v["kernels"][0]["timing"]["samples_s"] = samples.clone());
+        let (code, out, err) = ridge(&["compare", fixture, &bad]);
+        assert_eq!(code, 2, "{out}{err}");
+        assert!(err.contains(&bad) && err.contains(message), "expected `{message}` in {err}");
+        assert!(!out.contains("NaN"), "{out}");
+        let body = std::fs::read(&bad).unwrap_or_default();
+        let refused = ridge_bench::serve::validate_upload(&body, None).err().map(|e| (e.status, e.message));
+        let (status, text) = refused.unwrap_or_else(|| panic!("{name} was accepted"));
+        assert_eq!(status.as_u16(), 422, "{text}");
+        assert!(text.contains(message), "{text}");
+    }
+    // A kernel that failed on one side has no figure: a dash, never NaN, in both reports.
+    let failed = edited(fixture, "cmp-failed.json", |v| {
+        let k = &mut v["kernels"][0];
+        k["status"] = Value::from("failed");
+        k["error"] = Value::from("output did not verify");
+        if let Some(o) = k.as_object_mut() {
+            o.remove("throughput");
+        }
+    });
+    let summary = scratch("cmp-failed.md");
+    let summary_path = summary.display().to_string();
+    let (_, out, err) = ridge(&["compare", fixture, &failed, "--summary", &summary_path]);
+    let markdown = std::fs::read_to_string(&summary).unwrap_or_default();
+    for text in [&out, &markdown] {
+        let line = text.lines().find(|l| l.contains("stream.copy")).unwrap_or_else(|| panic!("{out}{err}"));
+        assert!(line.contains('—') && !text.contains("NaN"), "{line}");
+    }
+}

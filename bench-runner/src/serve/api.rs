@@ -204,6 +204,9 @@ pub fn validate_upload(body: &[u8], uploaded_by: Option<String>) -> Result<NewRu
     if run.kernels.is_empty() {
         return Err(unprocessable("the run has no kernels".into()));
     }
+    if let Some(p) = run.sample_problems().first() {
+        return Err(unprocessable(format!("not a valid result: {p}")));
+    }
     let mut canonical = Vec::with_capacity(body.len());
     write_canonical(&value, &mut canonical);
     let ok = run.kernels.iter().filter(|k| k.status == Status::Ok).count() as u32;

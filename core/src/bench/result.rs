@@ -123,7 +123,63 @@ pub struct Sustained {
     pub throttling: bool,
 }
 
+/// A verified kernel whose samples cannot be figures: a file edited by hand, or written wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SampleProblem {
+    /// It says it verified but carries no timing samples.
+    #[error("kernel `{kernel}` is ok but has no timing samples")]
+    NoSamples {
+        /// Kernel name.
+        kernel: String,
+    },
+    /// A sample is zero, negative or not a number.
+    #[error("kernel `{kernel}`: sample {index} is {seconds} s; a sample is a positive number of seconds")]
+    NotPositive {
+        /// Kernel name.
+        kernel: String,
+        /// Which sample, from 0.
+        index: usize,
+        /// Its value.
+        seconds: f64,
+    },
+    /// Its throughput is zero, negative or not a number.
+    #[error("kernel `{kernel}`: throughput {value} is not a positive number")]
+    BadThroughput {
+        /// Kernel name.
+        kernel: String,
+        /// The figure.
+        value: f64,
+    },
+}
+
 impl RunResult {
+    /// Every verified kernel whose samples or throughput cannot be figures (none in a file
+    /// `ridge run` wrote): compare and the results service refuse such a file rather than print
+    /// or store NaN and negative throughput.
+    pub fn sample_problems(&self) -> Vec<SampleProblem> {
+        let mut out = Vec::new();
+        for k in self.kernels.iter().filter(|k| k.status == Status::Ok) {
+            let kernel = || k.name.clone();
+            match &k.timing {
+                Some(t) if !t.samples_s.is_empty() => {
+                    if let Some((index, &seconds)) =
+                        t.samples_s.iter().enumerate().find(|(_, s)| !(s.is_finite() && **s > 0.0))
+                    {
+                        out.push(SampleProblem::NotPositive { kernel: kernel(), index, seconds });
+                    }
+                }
+                _ => out.push(SampleProblem::NoSamples { kernel: kernel() }),
+            }
+            if let Some(tp) = &k.throughput
+                && !(tp.value.is_finite() && tp.value > 0.0)
+            {
+                out.push(SampleProblem::BadThroughput { kernel: kernel(), value: tp.value });
+            }
+        }
+        out
+    }
+
     /// The derived ceilings as a [`Measurement`] of catalog device `hardware`, which estimates
     /// use in place of the datasheet.
     pub fn measurement(&self, id: &str, hardware: &str) -> Measurement {
