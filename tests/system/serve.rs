@@ -505,3 +505,38 @@ fn run_upload_sends_the_new_result() {
     assert_eq!(a, b, "the stored run is not the file written");
     server.stop().unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn wrong_methods_and_compressed_bodies_get_json_errors() {
+    let d = dir("methods");
+    let server = start(&options(&d));
+    let url = server.url();
+    // A method an endpoint does not take: 405, the methods it takes, and a JSON reason.
+    for (method, path, allowed) in
+        [("DELETE", "/api/v1/runs", "GET, POST"), ("PUT", "/api/v1/health", "GET"), ("POST", "/api/v1/devices", "GET")]
+    {
+        let req = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{url}{path}"))
+            .body(())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut resp = agent().run(req).unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        assert_eq!(resp.status().as_u16(), 405, "{method} {path}");
+        assert_eq!(resp.headers().get("allow").and_then(|v| v.to_str().ok()), Some(allowed));
+        let body: Value =
+            serde_json::from_str(&resp.body_mut().read_to_string().unwrap_or_default()).unwrap_or(Value::Null);
+        assert!(body["error"].as_str().is_some_and(|e| e.contains(allowed)), "{method} {path}: {body}");
+    }
+    // A gzipped upload: 415, said in words; nothing stored.
+    let mut resp = agent()
+        .post(format!("{url}/api/v1/runs"))
+        .header("Authorization", format!("Bearer {TOKEN}"))
+        .header("Content-Encoding", "gzip")
+        .send(&[0x1f_u8, 0x8b, 8, 0][..])
+        .unwrap_or_else(|e| panic!("POST: {e}"));
+    assert_eq!(resp.status().as_u16(), 415);
+    let body: Value =
+        serde_json::from_str(&resp.body_mut().read_to_string().unwrap_or_default()).unwrap_or(Value::Null);
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("gzip")), "{body}");
+    assert_eq!(get_json(&url, "/api/v1/runs")["runs"].as_array().map(Vec::len), Some(0));
+}

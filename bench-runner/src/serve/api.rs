@@ -78,12 +78,14 @@ impl IntoResponse for ApiError {
 type ApiResult<T> = Result<T, ApiError>;
 
 pub(super) fn router(state: State, web: &Path) -> Router {
+    // A method an endpoint does not take gets a JSON error naming the ones it does.
+    let only = |allowed: &'static str| move || async move { not_allowed(allowed) };
     let api = Router::new()
-        .route("/api/v1/health", get(health))
-        .route("/api/v1/openapi.json", get(openapi))
-        .route("/api/v1/runs", get(list_runs).post(upload))
-        .route("/api/v1/runs/{id}", get(fetch_run))
-        .route("/api/v1/devices", get(devices))
+        .route("/api/v1/health", get(health).fallback(only("GET")))
+        .route("/api/v1/openapi.json", get(openapi).fallback(only("GET")))
+        .route("/api/v1/runs", get(list_runs).post(upload).fallback(only("GET, POST")))
+        .route("/api/v1/runs/{id}", get(fetch_run).fallback(only("GET")))
+        .route("/api/v1/devices", get(devices).fallback(only("GET")))
         .route("/api/v1/{*rest}", get(no_route).post(no_route))
         .with_state(state);
     if web.join("index.html").is_file() {
@@ -105,6 +107,13 @@ fn no_web_page(web: &Path) -> String {
          <a href=/api/v1/health>health</a>.</p>",
         web.display().to_string().replace('<', "&lt;")
     )
+}
+
+/// 405 with the methods the endpoint takes, in the `Allow` header and the JSON error.
+fn not_allowed(allowed: &'static str) -> Response {
+    let mut r = error(StatusCode::METHOD_NOT_ALLOWED, format!("this endpoint takes {allowed}")).into_response();
+    r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+    r
 }
 
 async fn no_route() -> ApiError {
@@ -269,6 +278,19 @@ struct Uploaded {
 
 async fn upload(Extract(state): Extract<State>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
     let who = authorize(&state, &headers).await?;
+    // A compressed body would be read as JSON and refused as malformed: say what is wrong.
+    if let Some(encoding) = headers.get(header::CONTENT_ENCODING)
+        // text: the client's Content-Encoding header
+        && !encoding.as_bytes().eq_ignore_ascii_case(b"identity")
+    {
+        return Err(error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "this server takes the result as plain JSON; the body is encoded `{}` (send it without Content-Encoding)",
+                encoding.to_str().unwrap_or("?")
+            ),
+        ));
+    }
     let too_big = || {
         error(
             StatusCode::PAYLOAD_TOO_LARGE,
