@@ -540,3 +540,30 @@ fn wrong_methods_and_compressed_bodies_get_json_errors() {
     assert!(body["error"].as_str().is_some_and(|e| e.contains("gzip")), "{body}");
     assert_eq!(get_json(&url, "/api/v1/runs")["runs"].as_array().map(Vec::len), Some(0));
 }
+
+#[test]
+fn a_start_after_the_default_token_is_revoked_makes_another() {
+    // The first start makes `default`; once it is revoked, the next start must not stop at
+    // "a token named `default` exists already" but make `default-2`, and so on.
+    let d = dir("first-token");
+    let store = ridge_bench::serve::sqlite::SqliteStore::open(&d.join("ridge.db")).unwrap_or_else(|e| panic!("{e}"));
+    let first = ridge_bench::serve::first_token(store.as_ref()).unwrap_or_else(|e| panic!("{e:#}"));
+    let (name, token) = first.unwrap_or_else(|| panic!("no token made"));
+    assert_eq!(name, "default");
+    assert!(token.starts_with("rdg_"));
+    // A live token: nothing more is made.
+    assert_eq!(ridge_bench::serve::first_token(store.as_ref()).unwrap_or_else(|e| panic!("{e:#}")), None);
+    for next in ["default-2", "default-3"] {
+        let live: Vec<String> = ridge_bench::serve::store::Store::tokens(store.as_ref())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t.revoked_at.is_none())
+            .map(|t| t.name)
+            .collect();
+        for n in live {
+            assert!(ridge_bench::serve::store::Store::revoke_token(store.as_ref(), &n).unwrap_or(false));
+        }
+        let made = ridge_bench::serve::first_token(store.as_ref()).unwrap_or_else(|e| panic!("{e:#}"));
+        assert_eq!(made.map(|(n, _)| n).as_deref(), Some(next));
+    }
+}

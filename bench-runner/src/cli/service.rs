@@ -133,12 +133,11 @@ pub(crate) fn serve(a: &ServeCmd, out: &mut dyn Write, err: &mut dyn Write) -> R
     };
     let server = Server::start(&opts, true)?;
     let store = server.store().clone();
-    let live = store.tokens()?.iter().filter(|t| t.revoked_at.is_none()).count();
     writeln!(out, "ridge serve: listening on {} (database {})", server.url(), a.db.display())?;
-    if live == 0 && a.token_file.is_none() {
-        let token = crate::serve::new_token()?;
-        store.add_token("default", &crate::serve::token_hash(&token))?;
-        writeln!(out, "ridge serve: made upload token `default` (stored hashed; shown only now): {token}")?;
+    if a.token_file.is_none()
+        && let Some((name, token)) = crate::serve::first_token(store.as_ref())?
+    {
+        writeln!(out, "ridge serve: made upload token `{name}` (stored hashed; shown only now): {token}")?;
         writeln!(out, "  upload with: RIDGE_TOKEN={token} ridge upload FILE --server {}", server.url())?;
     }
     if !a.web.join("index.html").is_file() {

@@ -64,6 +64,24 @@ pub fn new_token() -> Result<String> {
     Ok(format!("rdg_{}", hex(&bytes)))
 }
 
+/// The token a server makes on a start with no live token: a new random one, named `default`,
+/// or `default-2`, `default-3`, ... where a (revoked) token holds the name already. Returns its
+/// name and the token, which is shown once; `None` when a live token exists.
+pub fn first_token(store: &dyn store::Store) -> Result<Option<(String, String)>> {
+    let tokens = store.tokens()?;
+    if tokens.iter().any(|t| t.revoked_at.is_none()) {
+        return Ok(None);
+    }
+    let taken = |name: &str| tokens.iter().any(|t| t.name == name);
+    let name = std::iter::once("default".to_string())
+        .chain((2..).map(|n| format!("default-{n}")))
+        .find(|n| !taken(n))
+        .unwrap_or_default();
+    let token = new_token()?;
+    store.add_token(&name, &token_hash(&token))?;
+    Ok(Some((name, token)))
+}
+
 fn read_token_file(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read token file {}", path.display()))?;
     Ok(text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(token_hash).collect())
