@@ -32,6 +32,8 @@ write. Datasheet figures are dense (not 2:4 sparse) peaks.
 Examples:
   ridge catalog
   ridge workloads --json
+  ridge match --workload llama-3.1-70b
+  ridge match -w deepseek-r1 --ttft 2s --tpot 50ms --price mi355x=2.10
   ridge estimate --workload llama-2-70b --hardware h100-sxm --devices 4
   ridge estimate --workload llama-3.1-8b --hardware l4 --precision fp8 --batch 16 --json
   ridge tco --nodes 100 --watts 815 --utilization 70% --usd-per-kwh 0.12
