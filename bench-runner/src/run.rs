@@ -43,6 +43,17 @@ pub struct RunArgs {
 
 /// The catalog entry whose model name the adapter's name contains (`NVIDIA H200` → `h200-sxm`).
 pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hardware> {
+    // Only a unique best match counts: "NVIDIA H100 80GB HBM3" could be an SXM, PCIe or NVL part,
+    // and flagging against the wrong datasheet would be worse than not flagging.
+    match catalog_candidates(catalog, adapter)[..] {
+        [hw] => Some(hw),
+        _ => None,
+    }
+}
+
+/// Every catalog entry that matches the adapter's name best (several where the name does not
+/// tell boards apart: "NVIDIA H100 80GB HBM3" is an SXM or a PCIe part); empty when none does.
+pub fn catalog_candidates<'c>(catalog: &'c Catalog, adapter: &str) -> Vec<&'c Hardware> {
     let name = adapter.to_lowercase();
     let tokens = |hw: &Hardware| -> Vec<String> {
         hw.name
@@ -73,14 +84,8 @@ pub fn catalog_match<'c>(catalog: &'c Catalog, adapter: &str) -> Option<&'c Hard
             Some((hw, t.iter().filter(|x| name.contains(x.as_str())).count()))
         })
         .collect();
-    // Only a unique best match counts: "NVIDIA H100 80GB HBM3" could be an SXM, PCIe or NVL part,
-    // and flagging against the wrong datasheet would be worse than not flagging.
-    let best = scored.iter().map(|(_, s)| *s).max()?;
-    let mut top = scored.into_iter().filter(|(_, s)| *s == best);
-    match (top.next(), top.next()) {
-        (Some((hw, _)), None) => Some(hw),
-        _ => None,
-    }
+    let Some(best) = scored.iter().map(|(_, s)| *s).max() else { return Vec::new() };
+    scored.into_iter().filter(|(_, s)| *s == best).map(|(hw, _)| hw).collect()
 }
 
 /// `ridge devices`.

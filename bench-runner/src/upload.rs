@@ -74,7 +74,12 @@ impl Outcome {
 
 enum Attempt {
     Done(Outcome),
+    /// Worth trying again now: the network, or the server's load or failure.
     Retry(String),
+    /// Not worth trying again now, but the file is not at fault: no such endpoint at that URL
+    /// (404, 405), or over the server's size limit (413). The copy waits for a fixed URL or a
+    /// raised limit.
+    Hold(String),
 }
 
 fn agent() -> ureq::Agent {
@@ -114,13 +119,19 @@ fn attempt(agent: &ureq::Agent, opts: &UploadOptions, body: &[u8]) -> Attempt {
             None => Attempt::Retry(format!("the server answered {status} without a run id: {reason}")),
         },
         408 | 429 | 500..=599 => Attempt::Retry(format!("the server answered {status}: {reason}")),
+        404 | 405 => Attempt::Hold(format!(
+            "{} answered {status} (is --server the base URL of a `ridge serve`?): {reason}",
+            runs_url(&opts.server)
+        )),
+        413 => Attempt::Hold(format!("the server answered 413, the file is over its size limit: {reason}")),
         _ => Attempt::Done(Outcome::Rejected { status, reason }),
     }
 }
 
 /// Uploads one document: retries with exponential backoff on network errors, 408, 429 and 5xx;
-/// spools a copy when every attempt failed that way. `spool = false` leaves the spool alone
-/// (used when sending from it).
+/// spools a copy when every attempt failed that way, or at once on 404, 405 and 413 (a wrong URL
+/// or a size limit: the file is not at fault). `spool = false` leaves the spool alone (used when
+/// sending from it).
 pub fn upload_bytes(opts: &UploadOptions, body: &[u8], spool: bool) -> Result<Outcome> {
     let agent = agent();
     let mut wait = opts.backoff;
@@ -133,6 +144,10 @@ pub fn upload_bytes(opts: &UploadOptions, body: &[u8], spool: bool) -> Result<Ou
         match attempt(&agent, opts, body) {
             Attempt::Done(o) => return Ok(o),
             Attempt::Retry(why) => last = why,
+            Attempt::Hold(why) => {
+                last = why;
+                break;
+            }
         }
     }
     if !spool {
@@ -178,19 +193,41 @@ pub fn spooled(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Sends every spooled file; removes a copy only once the server has stored it.
+/// Sends every spooled file; removes a copy only once the server has stored it. One sender at a
+/// time: a second `ridge upload --spool` waits for the first (a lock on `DIR/.lock`), then finds
+/// what is left.
 pub fn send_spool(opts: &UploadOptions) -> Result<Vec<(PathBuf, Outcome)>> {
+    let dir = &opts.spool_dir;
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let lock_path = dir.join(".lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("cannot open {}", lock_path.display()))?;
+    lock.lock().with_context(|| format!("cannot lock {}", lock_path.display()))?;
     let mut out = Vec::new();
-    for path in spooled(&opts.spool_dir)? {
-        let body = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    for path in spooled(dir)? {
+        let body = match std::fs::read(&path) {
+            Ok(b) => b,
+            // Sent and removed by a sender that held the lock before this one listed the files.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
         let outcome = match upload_bytes(opts, &body, false)? {
             Outcome::Spooled { reason, .. } => Outcome::Spooled { path: path.clone(), reason },
             o => o,
         };
         match &outcome {
-            Outcome::Stored { .. } => {
-                std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
-            }
+            Outcome::Stored { .. } => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("cannot remove {}", path.display()));
+                }
+                _ => {}
+            },
             // Refused for its content (not for the token): it never will be stored; set it aside.
             Outcome::Rejected { status, .. } if *status != 401 && *status != 403 => {
                 let aside = opts.spool_dir.join("rejected");

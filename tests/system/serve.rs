@@ -18,18 +18,18 @@ use serde_json::Value;
 use crate::ridge;
 use crate::run::scratch;
 
-const TOKEN: &str = "rdg_test_token_for_uploads";
+pub(crate) const TOKEN: &str = "rdg_test_token_for_uploads";
 const FIXTURE: &str = include_str!("fixtures/llvmpipe-quick.json");
 
 /// A fresh directory for one test.
-fn dir(name: &str) -> PathBuf {
+pub(crate) fn dir(name: &str) -> PathBuf {
     let d = scratch(&format!("serve-{name}"));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
     d
 }
 
-fn options(dir: &Path) -> ServeOptions {
+pub(crate) fn options(dir: &Path) -> ServeOptions {
     let tokens = dir.join("tokens.txt");
     std::fs::write(&tokens, format!("# upload tokens\n{TOKEN}\n")).unwrap_or_else(|e| panic!("{e}"));
     ServeOptions {
@@ -41,13 +41,13 @@ fn options(dir: &Path) -> ServeOptions {
     }
 }
 
-fn start(opts: &ServeOptions) -> Server {
+pub(crate) fn start(opts: &ServeOptions) -> Server {
     Server::start(opts, false).unwrap_or_else(|e| panic!("server: {e:#}"))
 }
 
 /// The fixture (a real quick-suite run on lavapipe), made distinct by `n`, with every
 /// throughput scaled by `scale` and the adapter renamed when `device` is given.
-fn run_doc(n: u32, scale: f64, device: Option<&str>) -> Vec<u8> {
+pub(crate) fn run_doc(n: u32, scale: f64, device: Option<&str>) -> Vec<u8> {
     let mut r: RunResult = serde_json::from_str(FIXTURE).unwrap_or_else(|e| panic!("fixture: {e}"));
     r.started_at = format!("2026-11-{:02}T{:02}:{:02}:{:02}Z", 1 + n / 86_400 % 28, n / 3600 % 24, n / 60 % 60, n % 60);
     for k in &mut r.kernels {
@@ -63,16 +63,16 @@ fn run_doc(n: u32, scale: f64, device: Option<&str>) -> Vec<u8> {
     serde_json::to_vec_pretty(&r).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn spooled(dir: &Path) -> usize {
+pub(crate) fn spooled(dir: &Path) -> usize {
     ridge_bench::upload::spooled(dir).unwrap_or_else(|e| panic!("{e}")).len()
 }
 
-fn agent() -> ureq::Agent {
+pub(crate) fn agent() -> ureq::Agent {
     ureq::Agent::config_builder().http_status_as_error(false).build().into()
 }
 
 /// (status, body) of a POST of `body` with an optional bearer token.
-fn post(url: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
+pub(crate) fn post(url: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
     let mut req = agent().post(format!("{url}/api/v1/runs"));
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));
@@ -83,7 +83,7 @@ fn post(url: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-fn get(url: &str, path: &str, token: Option<&str>) -> (u16, String) {
+pub(crate) fn get(url: &str, path: &str, token: Option<&str>) -> (u16, String) {
     let mut req = agent().get(format!("{url}{path}"));
     if let Some(t) = token {
         req = req.header("Authorization", format!("Bearer {t}"));
@@ -92,7 +92,7 @@ fn get(url: &str, path: &str, token: Option<&str>) -> (u16, String) {
     (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap_or_default())
 }
 
-fn get_json(url: &str, path: &str) -> Value {
+pub(crate) fn get_json(url: &str, path: &str) -> Value {
     let (status, text) = get(url, path, None);
     assert_eq!(status, 200, "GET {path}: {text}");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("GET {path}: {e}: {text}"))
@@ -319,22 +319,30 @@ fn concurrent_uploads_all_land() {
 fn serve_child() {
     let Ok(db) = std::env::var("RIDGE_TEST_SERVE_DB") else { return };
     let tokens = std::env::var("RIDGE_TEST_SERVE_TOKENS").unwrap_or_default();
+    let extra = std::env::var("RIDGE_TEST_SERVE_ARGS").unwrap_or_default();
     let mut out = std::io::stdout();
     let mut err = std::io::stderr();
     let argv = ["ridge", "serve", "--addr", "127.0.0.1:0", "--db", &db, "--token-file", &tokens, "--web", &db];
+    let argv = argv.into_iter().chain(extra.split('\u{1f}').filter(|a| !a.is_empty()));
     ridge_bench::cli::main_with(argv, &mut out, &mut err);
 }
 
 /// Starts `ridge serve` in a child process; returns it and its URL.
 fn spawn_server(d: &Path) -> (Child, String) {
+    spawn_server_with(d, &[], Stdio::null())
+}
+
+/// Starts `ridge serve ARGS` in a child process, its stderr to `stderr`; returns it and its URL.
+pub(crate) fn spawn_server_with(d: &Path, args: &[&str], stderr: Stdio) -> (Child, String) {
     let opts = options(d);
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
     let mut child = Command::new(exe)
         .args(["serve::serve_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
         .env("RIDGE_TEST_SERVE_DB", &opts.db)
         .env("RIDGE_TEST_SERVE_TOKENS", opts.token_file.unwrap_or_default())
+        .env("RIDGE_TEST_SERVE_ARGS", args.join("\u{1f}"))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start the server process: {e}"));
     let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));

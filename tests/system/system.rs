@@ -8,6 +8,7 @@ mod matching;
 mod prices;
 mod run;
 mod serve;
+mod serve_limits;
 
 use ridge_core::Catalog;
 

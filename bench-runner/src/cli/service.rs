@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
@@ -59,6 +60,77 @@ pub(crate) struct ServeCmd {
     /// Most recent runs per device that /api/v1/devices takes the median of.
     #[arg(long, default_value_t = 100, value_name = "N")]
     window: usize,
+    /// Connections served at once; more wait in the listen queue until one closes (keep it
+    /// under the process's open-file limit, `ulimit -n`).
+    #[arg(long, default_value_t = 512, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: u32,
+    /// Time a client has to send a request's headers before its connection is closed.
+    #[arg(long, default_value = "10s", value_name = "TIME", value_parser = parse_duration)]
+    header_timeout: Duration,
+    /// Time a client has to send an upload's body before it is answered 408.
+    #[arg(long, default_value = "30s", value_name = "TIME", value_parser = parse_duration)]
+    body_timeout: Duration,
+    /// On SIGTERM or Ctrl-C, time given to requests in flight before their connections close.
+    #[arg(long, default_value = "10s", value_name = "TIME", value_parser = parse_duration)]
+    shutdown_grace: Duration,
+    /// Request log on stderr: one line per request (method, path, status, latency), refused
+    /// tokens and server errors with their reason. `off` for none.
+    #[arg(long, default_value = "info", value_name = "LEVEL")]
+    log: LogLevel,
+    /// Request log as text or as JSON lines.
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    log_format: LogFormat,
+}
+
+/// How much the service logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogLevel {
+    /// Nothing.
+    Off,
+    /// Server errors.
+    Error,
+    /// And refused tokens.
+    Warn,
+    /// And every request.
+    Info,
+    /// And connection errors.
+    Debug,
+}
+
+/// The request log's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LogFormat {
+    /// For people.
+    Text,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
+
+fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    let d =
+        humantime::parse_duration(s.trim()).map_err(|e| format!("`{s}` is not a duration like 500ms or 10s: {e}"))?;
+    if d.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(d)
+}
+
+/// Sends the service's `tracing` events to stderr. A second call (a second server in one
+/// process, as in tests) keeps the first subscriber.
+fn init_log(level: LogLevel, format: LogFormat) {
+    use tracing_subscriber::filter::LevelFilter;
+    let filter = match level {
+        LogLevel::Off => LevelFilter::OFF,
+        LogLevel::Error => LevelFilter::ERROR,
+        LogLevel::Warn => LevelFilter::WARN,
+        LogLevel::Info => LevelFilter::INFO,
+        LogLevel::Debug => LevelFilter::DEBUG,
+    };
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr).with_max_level(filter).with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(false).try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+    };
 }
 
 pub(crate) const UPLOAD_HELP: &str = "\
@@ -130,7 +202,12 @@ pub(crate) fn serve(a: &ServeCmd, out: &mut dyn Write, err: &mut dyn Write) -> R
         web: a.web.clone(),
         max_body: a.max_body,
         window: a.window,
+        max_connections: a.max_connections as usize,
+        header_timeout: a.header_timeout,
+        body_timeout: a.body_timeout,
+        shutdown_grace: a.shutdown_grace,
     };
+    init_log(a.log, a.log_format);
     let server = Server::start(&opts, true)?;
     let store = server.store().clone();
     writeln!(out, "ridge serve: listening on {} (database {})", server.url(), a.db.display())?;

@@ -10,6 +10,8 @@ use axum::extract::{Path as UrlPath, Query, State as Extract};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use ridge_core::Catalog;
+use ridge_core::bench::plausible::{self, Limits};
 use ridge_core::bench::result::{Derived, RUN_KIND, RunResult, Status};
 use ridge_core::roofline::Measurement;
 use serde::Serialize;
@@ -17,7 +19,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::sqlite::SqliteStore;
-use super::store::{Inserted, NewRun, RunQuery, Store, StoreError};
+use super::store::{DeviceCursor, DeviceQuery, Inserted, NewRun, RunQuery, Store, StoreError};
 
 const OPENAPI: &str = include_str!("openapi.json");
 const PAGE_DEFAULT: u32 = 50;
@@ -29,7 +31,32 @@ pub(super) struct State {
     pub file_tokens: Arc<Vec<String>>,
     pub read_needs_token: bool,
     pub max_body: usize,
+    pub body_timeout: std::time::Duration,
     pub window: usize,
+}
+
+/// Longest text of any string in an upload, bytes (a kernel's error message fits).
+pub const MAX_TEXT: usize = 4096;
+/// Longest name that listings show (device, driver, tool, host, catalog id), bytes.
+pub const MAX_NAME: usize = 256;
+/// Most device features or limits a fingerprint may list.
+pub const MAX_LIST: usize = 64;
+
+/// The built-in catalog, loaded once: the datasheet peaks uploads are held to.
+fn catalog() -> Result<&'static Catalog, ApiError> {
+    static CATALOG: std::sync::OnceLock<Result<Catalog, String>> = std::sync::OnceLock::new();
+    CATALOG
+        .get_or_init(|| ridge_datasets::catalog().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("built-in datasets: {e}")))
+}
+
+/// The limits a device's ceilings are held to: the peaks of the catalog entries its adapter name
+/// matches (the server matches it; the catalog id a client sends is not trusted), else the
+/// fastest device in the catalog.
+fn limits_for(catalog: &Catalog, adapter: &str) -> Limits {
+    let all = Limits::of_catalog(&catalog.hardware);
+    Limits::of_devices(&crate::run::catalog_candidates(catalog, adapter), &all)
 }
 
 /// An error answer: a status and a reason a person can act on.
@@ -66,6 +93,16 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // Logged inside the request's span (method and path): the reason a client was turned
+        // away, and every failure of the server's own.
+        let status = self.status.as_u16();
+        if self.status.is_server_error() {
+            tracing::error!(status, reason = %self.message, "request failed");
+        } else if matches!(self.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+            tracing::warn!(status, reason = %self.message, "request not authorized");
+        } else {
+            tracing::info!(status, reason = %self.message, "request refused");
+        }
         let body = serde_json::json!({ "error": self.message, "status": self.status.as_u16() });
         let mut r = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
@@ -88,12 +125,27 @@ pub(super) fn router(state: State, web: &Path) -> Router {
         .route("/api/v1/devices", get(devices).fallback(only("GET")))
         .route("/api/v1/{*rest}", get(no_route).post(no_route))
         .with_state(state);
-    if web.join("index.html").is_file() {
+    let app = if web.join("index.html").is_file() {
         api.fallback_service(tower_http::services::ServeDir::new(web))
     } else {
         let page = no_web_page(web);
         api.fallback(move || async move { (StatusCode::NOT_FOUND, Html(page)) })
-    }
+    };
+    app.layer(request_log())
+}
+
+/// One log line per request (method, path, status, latency) through `tracing`; 5xx answers are
+/// also logged as failures. Where the lines go is the subscriber's choice (`ridge serve --log`).
+fn request_log() -> tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    tower_http::trace::DefaultMakeSpan,
+    tower_http::trace::DefaultOnRequest,
+    tower_http::trace::DefaultOnResponse,
+> {
+    use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+    TraceLayer::new_for_http()
+        .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(tower_http::LatencyUnit::Micros))
 }
 
 fn no_web_page(web: &Path) -> String {
@@ -161,6 +213,81 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> +
     }
 }
 
+/// Every string (and object key) within [`MAX_TEXT`]; the first that is not, by its path.
+fn long_text(v: &Value, path: &mut String) -> Option<(String, usize)> {
+    let over = |s: &str| s.len() > MAX_TEXT;
+    match v {
+        Value::String(s) if over(s) => Some((path.clone(), s.len())),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            let found = long_text(item, path);
+            path.truncate(len);
+            found
+        }),
+        Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let len = path.len();
+            path.push('.');
+            path.push_str(k);
+            let found = if over(k) { Some((path.clone(), k.len())) } else { long_text(item, path) };
+            path.truncate(len);
+            found
+        }),
+        _ => None,
+    }
+}
+
+/// The caps on a run's fields: text, names shown in listings, and the fingerprint's lists.
+fn field_caps(value: &Value, run: &RunResult) -> Result<(), String> {
+    if let Some((path, len)) = long_text(value, &mut String::new()) {
+        return Err(format!(
+            "`{}` is {len} bytes long; this server takes at most {MAX_TEXT}",
+            path.trim_start_matches('.')
+        ));
+    }
+    let d = &run.device;
+    let names = [
+        ("device.name", d.name.as_str()),
+        ("device.driver", d.driver.as_str()),
+        ("device.driver_info", d.driver_info.as_str()),
+        ("device.wgpu_version", d.wgpu_version.as_str()),
+        ("catalog_id", run.catalog_id.as_deref().unwrap_or_default()),
+        ("tool.name", run.tool.name.as_str()),
+        ("tool.version", run.tool.version.as_str()),
+        ("tool.git_commit", run.tool.git_commit.as_str()),
+        ("host.os", run.host.os.as_str()),
+        ("host.arch", run.host.arch.as_str()),
+        ("host.cpu", run.host.cpu.as_str()),
+    ];
+    let long_name = names.into_iter().chain(d.features.iter().map(|f| ("device.features", f.as_str())));
+    let long_name = long_name.chain(d.limits.keys().map(|k| ("device.limits", k.as_str())));
+    for (field, text) in long_name {
+        if text.len() > MAX_NAME {
+            return Err(format!("`{field}` is {} bytes long; this server takes at most {MAX_NAME}", text.len()));
+        }
+    }
+    for (field, n) in [("device.features", d.features.len()), ("device.limits", d.limits.len())] {
+        if n > MAX_LIST {
+            return Err(format!("`{field}` lists {n} entries; this server takes at most {MAX_LIST}"));
+        }
+    }
+    Ok(())
+}
+
+/// A start time in RFC 3339: a full date, `T` (or `t`, or a space), a time and an offset (`Z`,
+/// `z` or `±hh:mm`); read by the `time` crate. Returns the instant.
+pub(crate) fn rfc3339(text: &str) -> Result<time::OffsetDateTime, String> {
+    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|e| {
+        format!("`{text}` is not an RFC 3339 time like 2026-11-28T12:00:00Z or 2026-11-28T17:30:00+05:30: {e}")
+    })?;
+    // The crate takes any separator between date and time; RFC 3339 names `T` (any case) and
+    // allows a space.
+    if !matches!(text.as_bytes().get(10), Some(b'T' | b't' | b' ')) {
+        return Err(format!("`{text}` is not an RFC 3339 time: date and time are separated by `T`"));
+    }
+    Ok(t)
+}
+
 async fn health(Extract(state): Extract<State>) -> ApiResult<Response> {
     let store = state.store.clone();
     let runs = blocking(move || store.count()).await?;
@@ -203,18 +330,33 @@ pub fn validate_upload(body: &[u8], uploaded_by: Option<String>) -> Result<NewRu
     }
     let run: RunResult = serde_path_to_error::deserialize(&value)
         .map_err(|e| unprocessable(format!("not a valid result at `{}`: {}", e.path(), e.inner())))?;
-    let started = humantime::parse_rfc3339_weak(&run.started_at)
-        .or_else(|_| humantime::parse_rfc3339(&run.started_at))
-        .map_err(|e| unprocessable(format!("`started_at` `{}` is not an RFC 3339 time: {e}", run.started_at)))?;
-    let started_unix = started
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|_| unprocessable("`started_at` is before 1970".into()))?
-        .as_secs() as i64;
+    field_caps(&value, &run).map_err(unprocessable)?;
+    let started = rfc3339(&run.started_at).map_err(|e| unprocessable(format!("`started_at`: {e}")))?;
+    let started_unix = started.unix_timestamp();
+    if started_unix < 0 {
+        return Err(unprocessable("`started_at` is before 1970".into()));
+    }
+    let started_at = started
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| run.started_at.clone());
     if run.kernels.is_empty() {
         return Err(unprocessable("the run has no kernels".into()));
     }
     if let Some(p) = run.sample_problems().first() {
         return Err(unprocessable(format!("not a valid result: {p}")));
+    }
+    let derived = Derived::from_kernels(&run.kernels);
+    let over = plausible::implausible(&derived, &limits_for(catalog()?, &run.device.name));
+    if !over.is_empty() {
+        let list: Vec<String> = over.iter().map(ToString::to_string).collect();
+        return Err(unprocessable(format!(
+            "implausible measurement of {}: {}; no kernel runs faster than its device's peak",
+            run.device.name,
+            list.join("; ")
+        )));
     }
     let mut canonical = Vec::with_capacity(body.len());
     write_canonical(&value, &mut canonical);
@@ -226,12 +368,12 @@ pub fn validate_upload(body: &[u8], uploaded_by: Option<String>) -> Result<NewRu
         device_key: run.device.key(),
         catalog_id: run.catalog_id.clone(),
         suite: run.suite.to_string(),
-        started_at: humantime::format_rfc3339_seconds(started).to_string(),
+        started_at,
         started_unix,
         tool_version: run.tool.version.clone(),
         kernels_ok: ok,
         kernels_failed: failed,
-        derived: Derived::from_kernels(&run.kernels),
+        derived,
         fingerprint: run.device,
         uploaded_by,
     })
@@ -302,7 +444,14 @@ async fn upload(Extract(state): Extract<State>, headers: HeaderMap, body: Body) 
     {
         return Err(too_big());
     }
-    let bytes = match axum::body::to_bytes(body, state.max_body).await {
+    let read = tokio::time::timeout(state.body_timeout, axum::body::to_bytes(body, state.max_body)).await;
+    let Ok(read) = read else {
+        return Err(error(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the body did not arrive within {} s", state.body_timeout.as_secs_f64()),
+        ));
+    };
+    let bytes = match read {
         Ok(b) => b,
         Err(e) => {
             // A body without Content-Length (chunked) that runs past the limit: the limit's own
@@ -336,10 +485,7 @@ async fn upload(Extract(state): Extract<State>, headers: HeaderMap, body: Body) 
 }
 
 fn parse_time(name: &str, text: &str) -> ApiResult<i64> {
-    let t = humantime::parse_rfc3339_weak(text).map_err(|e| {
-        error(StatusCode::BAD_REQUEST, format!("`{name}` must be an RFC 3339 time like 2026-11-28T12:00:00Z: {e}"))
-    })?;
-    Ok(t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
+    rfc3339(text).map(|t| t.unix_timestamp()).map_err(|e| error(StatusCode::BAD_REQUEST, format!("`{name}`: {e}")))
 }
 
 async fn list_runs(
@@ -360,13 +506,7 @@ async fn list_runs(
                     error(StatusCode::BAD_REQUEST, "`cursor` must be the `next_cursor` of a previous page")
                 })?)
             }
-            "limit" => {
-                q.limit = v
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|n| (1..=PAGE_MAX).contains(n))
-                    .ok_or_else(|| error(StatusCode::BAD_REQUEST, format!("`limit` must be 1 to {PAGE_MAX}")))?
-            }
+            "limit" => q.limit = page_limit(v)?,
             other => {
                 return Err(error(
                     StatusCode::BAD_REQUEST,
@@ -405,6 +545,9 @@ struct DeviceView {
     catalog_id: Option<String>,
     runs: u64,
     aggregated_runs: usize,
+    /// Recent runs left out of the aggregate because a ceiling is over the device's peak.
+    #[serde(skip_serializing_if = "is_zero")]
+    implausible_runs: usize,
     first_run: String,
     last_run: String,
     /// The median ceilings, in the form `ridge-core` reads as a measurement.
@@ -417,43 +560,84 @@ struct DevicesView {
     schema_version: u32,
     window: usize,
     devices: Vec<DeviceView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_cursor: Option<String>,
 }
 
-async fn devices(Extract(state): Extract<State>, headers: HeaderMap) -> ApiResult<Response> {
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// A page size parameter: 1 to [`PAGE_MAX`].
+fn page_limit(v: &str) -> ApiResult<u32> {
+    v.parse::<u32>()
+        .ok()
+        .filter(|n| (1..=PAGE_MAX).contains(n))
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, format!("`limit` must be 1 to {PAGE_MAX}")))
+}
+
+async fn devices(
+    Extract(state): Extract<State>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> ApiResult<Response> {
     authorize_read(&state, &headers).await?;
+    let mut q = DeviceQuery { window: state.window, limit: PAGE_DEFAULT, after: None };
+    for (k, v) in &params {
+        match k.as_str() {
+            "limit" => q.limit = page_limit(v)?,
+            "cursor" => {
+                q.after = Some(DeviceCursor::decode(v).ok_or_else(|| {
+                    error(StatusCode::BAD_REQUEST, "`cursor` must be the `next_cursor` of a previous page")
+                })?)
+            }
+            other => {
+                return Err(error(StatusCode::BAD_REQUEST, format!("unknown parameter `{other}`; use limit, cursor")));
+            }
+        }
+    }
     let store = state.store.clone();
     let window = state.window;
-    let rows = blocking(move || store.devices(window)).await?;
-    let devices = rows
+    let page = blocking(move || store.devices(&q)).await?;
+    let catalog = catalog()?;
+    let devices = page
+        .devices
         .into_iter()
         .map(|d| {
-            let refs: Vec<&Derived> = d.recent.iter().collect();
-            let m = Derived::median_of(&refs);
+            // Runs stored before the server checked plausibility (or under older limits) stay
+            // stored but out of the aggregate.
+            let limits = limits_for(catalog, &d.fingerprint.name);
+            let (kept, left_out): (Vec<&Derived>, Vec<&Derived>) =
+                d.recent.iter().partition(|r| plausible::implausible(r, &limits).is_empty());
+            let m = Derived::median_of(&kept);
             let f = &d.fingerprint;
             let measurement = Measurement {
                 id: format!("ridge-serve-{}", d.key),
                 hardware: d.catalog_id.clone().unwrap_or_default(),
                 date: d.last_run.get(..10).unwrap_or_default().to_string(),
-                source: format!("ridge serve: median of the {} most recent runs of {}", d.recent.len(), f.name),
+                source: format!("ridge serve: median of the {} most recent runs of {}", kept.len(), f.name),
                 method: format!("ridge run, wgpu on {} ({} {})", f.backend, f.driver, f.driver_info),
                 ceilings: m.measurable(),
                 notes: Vec::new(),
             };
             DeviceView {
-                key: d.key,
                 name: f.name.clone(),
                 backend: f.backend.to_string(),
                 driver: f.driver.clone(),
                 driver_info: f.driver_info.clone(),
-                catalog_id: d.catalog_id,
+                catalog_id: d.catalog_id.clone(),
                 runs: d.runs,
-                aggregated_runs: d.recent.len(),
-                first_run: d.first_run,
-                last_run: d.last_run,
+                aggregated_runs: kept.len(),
+                implausible_runs: left_out.len(),
+                first_run: d.first_run.clone(),
+                last_run: d.last_run.clone(),
                 measurement,
-                fingerprint: d.fingerprint,
+                fingerprint: d.fingerprint.clone(),
+                key: d.key,
             }
         })
         .collect();
-    Ok(axum::Json(DevicesView { schema_version: ridge_core::SCHEMA_VERSION, window, devices }).into_response())
+    let next_cursor = page.next.map(|c| c.encode());
+    Ok(axum::Json(DevicesView { schema_version: ridge_core::SCHEMA_VERSION, window, devices, next_cursor })
+        .into_response())
 }

@@ -3,12 +3,14 @@
 //! files at `/`.
 
 mod api;
+mod conn;
 pub mod sqlite;
 pub mod store;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
@@ -32,6 +34,15 @@ pub struct ServeOptions {
     pub max_body: usize,
     /// Most recent runs per device that `GET /devices` aggregates.
     pub window: usize,
+    /// Connections served at once; more wait in the listen queue until one closes.
+    pub max_connections: usize,
+    /// Time a client has to send a request's headers (a new connection's first request, or the
+    /// next on a kept-alive one) before the connection is closed.
+    pub header_timeout: Duration,
+    /// Time a client has to send an upload's body before it is answered 408.
+    pub body_timeout: Duration,
+    /// On stop, time given to requests in flight before their connections are closed.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServeOptions {
@@ -44,6 +55,10 @@ impl Default for ServeOptions {
             web: PathBuf::from("web"),
             max_body: 16 << 20,
             window: 100,
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -114,13 +129,19 @@ impl Server {
             file_tokens: Arc::new(file_tokens),
             read_needs_token: opts.read_needs_token,
             max_body: opts.max_body,
+            body_timeout: opts.body_timeout,
             window: opts.window.max(1),
         };
         let router = api::router(state, &opts.web);
+        let limits = conn::Limits {
+            max_connections: opts.max_connections.max(1),
+            header_timeout: opts.header_timeout,
+            shutdown_grace: opts.shutdown_grace,
+        };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::Builder::new().name("ridge-serve".into()).spawn(move || -> Result<()> {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-            rt.block_on(async move {
+            let served = rt.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener)?;
                 let shutdown = async move {
                     if on_signal {
@@ -132,9 +153,11 @@ impl Server {
                         let _ = stopped.await;
                     }
                 };
-                axum::serve(listener, router).with_graceful_shutdown(shutdown).await?;
-                Ok(())
-            })
+                conn::serve(listener, router, limits, shutdown).await
+            });
+            // Connections still open after the grace period are dropped with the runtime.
+            rt.shutdown_timeout(Duration::from_secs(1));
+            served
         })?;
         Ok(Server { addr, store, stop: Some(stop), thread: Some(thread) })
     }

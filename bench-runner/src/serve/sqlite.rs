@@ -15,7 +15,8 @@ use ridge_core::bench::result::{Derived, Fingerprint};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::store::{
-    DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError, TokenInfo, WriterState,
+    DeviceCursor, DevicePage, DeviceQuery, DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError,
+    TokenInfo, WriterState,
 };
 
 impl From<rusqlite::Error> for StoreError {
@@ -370,45 +371,68 @@ impl Store for SqliteStore {
         })
     }
 
-    fn devices(&self, window: usize) -> Result<Vec<DeviceRuns>, StoreError> {
+    fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, StoreError> {
+        let limit = q.limit.max(1);
+        let (after_run, after_key) = match &q.after {
+            Some(c) => (Some(c.last_run.clone()), Some(c.key.clone())),
+            None => (None, None),
+        };
         self.read(|c| {
+            // One page of devices and the `window` latest runs of each, in one statement: the
+            // page is a keyset slice of the devices; each run is numbered within its device.
             let mut stmt = c.prepare_cached(
-                "SELECT key, fingerprint, catalog_id, runs, first_run, last_run FROM devices ORDER BY last_run DESC",
+                "WITH page AS (
+                    SELECT key, fingerprint, catalog_id, runs, first_run, last_run FROM devices
+                    WHERE ?1 IS NULL OR last_run < ?1 OR (last_run = ?1 AND key > ?2)
+                    ORDER BY last_run DESC, key LIMIT ?3
+                ),
+                recent AS (
+                    SELECT device_key, id, derived,
+                        row_number() OVER (PARTITION BY device_key ORDER BY id DESC) AS n
+                    FROM runs WHERE device_key IN (SELECT key FROM page)
+                )
+                SELECT p.key, p.fingerprint, p.catalog_id, p.runs, p.first_run, p.last_run, r.derived
+                FROM page p LEFT JOIN recent r ON r.device_key = p.key AND r.n <= ?4
+                ORDER BY p.last_run DESC, p.key, r.id DESC",
             )?;
-            let rows: Vec<(String, String, Option<String>, i64, String, String)> = stmt
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
-                .collect::<Result<_, _>>()?;
-            let mut recent =
-                c.prepare_cached("SELECT derived FROM runs WHERE device_key = ?1 ORDER BY id DESC LIMIT ?2")?;
-            let mut out = Vec::with_capacity(rows.len());
-            for (key, fingerprint, catalog_id, runs, first_run, last_run) in rows {
-                let fingerprint: Fingerprint = serde_json::from_str(&fingerprint).map_err(|e| StoreError::Corrupt {
-                    what: "fingerprint",
+            type Row = (String, String, Option<String>, i64, String, String, Option<String>);
+            let rows = stmt.query_map(params![after_run, after_key, i64::from(limit) + 1, q.window as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+            })?;
+            let mut out: Vec<DeviceRuns> = Vec::new();
+            for row in rows {
+                let (key, fingerprint, catalog_id, runs, first_run, last_run, derived): Row = row?;
+                let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
+                    what,
                     device: key.clone(),
                     reason: e.to_string(),
-                })?;
-                let derived: Vec<Derived> = recent
-                    .query_map(params![key, window as i64], |r| r.get::<_, String>(0))?
-                    .map(|s| {
-                        let s = s?;
-                        serde_json::from_str(&s).map_err(|e| StoreError::Corrupt {
-                            what: "ceilings",
-                            device: key.clone(),
-                            reason: e.to_string(),
-                        })
-                    })
-                    .collect::<Result<_, StoreError>>()?;
-                out.push(DeviceRuns {
-                    key,
-                    fingerprint,
-                    catalog_id,
-                    runs: runs.max(0) as u64,
-                    first_run,
-                    last_run,
-                    recent: derived,
-                });
+                };
+                let derived: Option<Derived> =
+                    derived.map(|d| serde_json::from_str(&d)).transpose().map_err(|e| corrupt("ceilings", e))?;
+                if out.last().is_none_or(|d| d.key != key) {
+                    let fingerprint: Fingerprint =
+                        serde_json::from_str(&fingerprint).map_err(|e| corrupt("fingerprint", e))?;
+                    out.push(DeviceRuns {
+                        key,
+                        fingerprint,
+                        catalog_id,
+                        runs: runs.max(0) as u64,
+                        first_run,
+                        last_run,
+                        recent: Vec::new(),
+                    });
+                }
+                if let (Some(d), Some(last)) = (derived, out.last_mut()) {
+                    last.recent.push(d);
+                }
             }
-            Ok(out)
+            let next = if out.len() > limit as usize {
+                out.truncate(limit as usize);
+                out.last().map(|d| DeviceCursor { last_run: d.last_run.clone(), key: d.key.clone() })
+            } else {
+                None
+            };
+            Ok(DevicePage { devices: out, next })
         })
     }
 

@@ -104,6 +104,49 @@ pub struct Page {
     pub next_cursor: Option<i64>,
 }
 
+/// Which devices to list: newest latest run first, keyset-paginated.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceQuery {
+    /// Most recent runs per device whose ceilings come with it.
+    pub window: usize,
+    /// Devices in a page.
+    pub limit: u32,
+    /// Only devices after this one in the order (the previous page's last).
+    pub after: Option<DeviceCursor>,
+}
+
+/// A place in the device order: (latest run, key), latest first and key ascending among equals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceCursor {
+    /// The device's latest run start, RFC 3339 as stored.
+    pub last_run: String,
+    /// Its key.
+    pub key: String,
+}
+
+impl DeviceCursor {
+    /// The cursor as a query parameter: `KEY_LASTRUN`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.key, self.last_run)
+    }
+
+    /// Reads [`DeviceCursor::encode`]'s form back.
+    pub fn decode(text: &str) -> Option<DeviceCursor> {
+        let (key, last_run) = text.split_once('_')?;
+        let hex = key.len() == 16 && key.bytes().all(|b| b.is_ascii_hexdigit());
+        (hex && !last_run.is_empty()).then(|| DeviceCursor { last_run: last_run.to_string(), key: key.to_string() })
+    }
+}
+
+/// One page of devices.
+#[derive(Debug, Clone)]
+pub struct DevicePage {
+    /// The devices.
+    pub devices: Vec<DeviceRuns>,
+    /// Where the next page starts; `None` on the last.
+    pub next: Option<DeviceCursor>,
+}
+
 /// A device and its most recent runs' ceilings.
 #[derive(Debug, Clone)]
 pub struct DeviceRuns {
@@ -215,8 +258,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn get(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError>;
     /// A page of run summaries.
     fn list(&self, query: &RunQuery) -> Result<Page, StoreError>;
-    /// Every device with the derived ceilings of its `window` most recent runs.
-    fn devices(&self, window: usize) -> Result<Vec<DeviceRuns>, StoreError>;
+    /// A page of devices, each with the derived ceilings of its `window` most recent runs, in one
+    /// query.
+    fn devices(&self, query: &DeviceQuery) -> Result<DevicePage, StoreError>;
     /// Number of runs stored.
     fn count(&self) -> Result<u64, StoreError>;
     /// The name of the live token with this SHA-256 (hex), if any.

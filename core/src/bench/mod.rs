@@ -7,6 +7,7 @@ pub mod derived;
 pub mod device;
 pub mod kernel;
 pub mod kernels;
+pub mod plausible;
 pub mod reference;
 pub mod result;
 pub mod rng;
