@@ -499,10 +499,19 @@ function download(name, type, text) {
 async function loadMeasurements() {
   // Served by `ridge serve`: its measured ceilings, per catalog device, replace the bundled ones.
   try {
-    const resp = await fetch('api/v1/devices', { headers: { accept: 'application/json' } });
-    if (!resp.ok) throw new Error(String(resp.status));
-    const body = await resp.json();
-    app.measurements = (body.devices || []).filter((d) => d.catalog_id && d.measurement).map((d) => d.measurement);
+    // The list comes in pages (500 devices at most each); follow them, up to 20.
+    const devices = [];
+    let cursor = null;
+    for (let page = 0; page < 20; page++) {
+      const url = `api/v1/devices?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const resp = await fetch(url, { headers: { accept: 'application/json' } });
+      if (!resp.ok) throw new Error(String(resp.status));
+      const body = await resp.json();
+      devices.push(...(body.devices || []));
+      cursor = body.next_cursor;
+      if (!cursor) break;
+    }
+    app.measurements = devices.filter((d) => d.catalog_id && d.measurement).map((d) => d.measurement);
     app.measuredFrom = 'server';
     $('measured-source').textContent = app.measurements.length
       ? `Measured ceilings of ${app.measurements.length} device(s) from this ridge serve are used (marked measured).`

@@ -279,6 +279,14 @@ fn measurements_over_the_datasheet_are_refused_and_never_aggregated() {
     // A device the catalog does not hold is held to the fastest the catalog has.
     let (status, body) = post(&url, Some(TOKEN), &run_of(3, "Mystery Accelerator", 1e9));
     assert_eq!(status, 422, "{body}");
+    // A run that names a catalog entry becomes that entry's measurement: it is held to its peak
+    // too (10 TB/s is under the catalog's fastest, over 1.5 x a T4's 320 GB/s).
+    let mut claims: RunResult =
+        serde_json::from_slice(&run_of(5, "Mystery Accelerator", 10_000.0)).unwrap_or_else(|e| panic!("{e}"));
+    claims.catalog_id = Some("t4".into());
+    let (status, body) = post(&url, Some(TOKEN), &serde_json::to_vec(&claims).unwrap_or_default());
+    assert_eq!(status, 422, "{body}");
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("`t4`")), "{body}");
     assert_eq!(server.store().count().unwrap_or(0), 1);
 
     // A run stored before these checks (written past the API) stays out of the aggregate.

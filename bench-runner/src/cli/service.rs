@@ -22,7 +22,7 @@ Stores `ridge run` result files sent by `ridge upload` (or `ridge run --upload`)
   POST /api/v1/runs     store a result file (needs a token; idempotent by content)
   GET  /api/v1/runs     list runs: ?device=&suite=&since=&until=&limit=&cursor=
   GET  /api/v1/runs/ID  one result file
-  GET  /api/v1/devices  per device, the median ceilings of its most recent runs
+  GET  /api/v1/devices  per device, the median ceilings of its most recent runs: ?limit=&cursor=
   GET  /api/v1/health
   /                     the browser tool (--web)
 
@@ -30,6 +30,11 @@ Tokens: uploads need `Authorization: Bearer TOKEN`. Tokens live hashed in the da
 token add NAME --db PATH` prints a new one once) or, one per line, in --token-file. When the
 database has no token and no --token-file is given, a token named `default` is made and printed
 once at start.
+
+On a network: --max-connections caps connections served at once (more wait to be accepted);
+a client has --header-timeout to send its headers and --body-timeout its upload; SIGTERM waits at
+most --shutdown-grace for requests in flight. Uploads whose ceilings exceed 1.5x the device's
+datasheet peak are refused (422). Every request is logged on stderr (--log, --log-format json).
 
 Examples:
   ridge serve
@@ -136,8 +141,11 @@ fn init_log(level: LogLevel, format: LogFormat) {
 pub(crate) const UPLOAD_HELP: &str = "\
 Each file is checked here first (the server applies the same checks). Network errors, 408, 429 and
 5xx answers are retried with exponential backoff; when every attempt fails, a copy of the file
-waits in the spool directory and `ridge upload --spool --server URL` sends it later. A file the
-server refuses (invalid, wrong token) is reported and not spooled. Your files are never deleted.
+waits in the spool directory and `ridge upload --spool --server URL` sends it later. A 404, 405
+(a URL that is not a ridge serve's base) or 413 (over that server's size limit) is not the file's
+fault: a copy waits in the spool at once. A file the server refuses (invalid, wrong token) is
+reported and not spooled. One `--spool` sender at a time: a second waits for the first. Your
+files are never deleted.
 
 Exit codes: 0 every file stored (or already stored); 1 something was spooled or refused;
 2 usage error or a file that is not a result.

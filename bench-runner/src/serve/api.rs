@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use ridge_core::Catalog;
-use ridge_core::bench::plausible::{self, Limits};
+use ridge_core::bench::plausible::{self, Implausible, Limits};
 use ridge_core::bench::result::{Derived, RUN_KIND, RunResult, Status};
 use ridge_core::roofline::Measurement;
 use serde::Serialize;
@@ -51,12 +51,21 @@ fn catalog() -> Result<&'static Catalog, ApiError> {
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("built-in datasets: {e}")))
 }
 
-/// The limits a device's ceilings are held to: the peaks of the catalog entries its adapter name
-/// matches (the server matches it; the catalog id a client sends is not trusted), else the
-/// fastest device in the catalog.
-fn limits_for(catalog: &Catalog, adapter: &str) -> Limits {
+/// Each ceiling of `derived` that is over a datasheet peak: the peaks of the catalog entries the
+/// adapter's name matches (the server matches it), else of the fastest device in the catalog;
+/// and, when the run names a catalog entry (whose measurement it then becomes), that entry's.
+fn implausible(catalog: &Catalog, adapter: &str, catalog_id: Option<&str>, derived: &Derived) -> Vec<Implausible> {
     let all = Limits::of_catalog(&catalog.hardware);
-    Limits::of_devices(&crate::run::catalog_candidates(catalog, adapter), &all)
+    let mut over =
+        plausible::implausible(derived, &Limits::of_devices(&crate::run::catalog_candidates(catalog, adapter), &all));
+    if let Some(hw) = catalog_id.and_then(|id| catalog.hardware(id)) {
+        for n in plausible::implausible(derived, &Limits::of_devices(&[hw], &all)) {
+            if !over.iter().any(|o| o.ceiling == n.ceiling) {
+                over.push(n);
+            }
+        }
+    }
+    over
 }
 
 /// An error answer: a status and a reason a person can act on.
@@ -349,7 +358,7 @@ pub fn validate_upload(body: &[u8], uploaded_by: Option<String>) -> Result<NewRu
         return Err(unprocessable(format!("not a valid result: {p}")));
     }
     let derived = Derived::from_kernels(&run.kernels);
-    let over = plausible::implausible(&derived, &limits_for(catalog()?, &run.device.name));
+    let over = implausible(catalog()?, &run.device.name, run.catalog_id.as_deref(), &derived);
     if !over.is_empty() {
         let list: Vec<String> = over.iter().map(ToString::to_string).collect();
         return Err(unprocessable(format!(
@@ -606,9 +615,10 @@ async fn devices(
         .map(|d| {
             // Runs stored before the server checked plausibility (or under older limits) stay
             // stored but out of the aggregate.
-            let limits = limits_for(catalog, &d.fingerprint.name);
-            let (kept, left_out): (Vec<&Derived>, Vec<&Derived>) =
-                d.recent.iter().partition(|r| plausible::implausible(r, &limits).is_empty());
+            let (kept, left_out): (Vec<&Derived>, Vec<&Derived>) = d
+                .recent
+                .iter()
+                .partition(|r| implausible(catalog, &d.fingerprint.name, d.catalog_id.as_deref(), r).is_empty());
             let m = Derived::median_of(&kept);
             let f = &d.fingerprint;
             let measurement = Measurement {
