@@ -95,7 +95,16 @@ fn main() -> ExitCode {
         if !args.iter().any(|a| a == "--web" || a.starts_with("--web=")) {
             cmd.extend(["--web", web_dir.as_str()]);
         }
-        return match web().and_then(|()| cargo(&cmd, &[])) {
+        // A first run builds everything: say so, and let cargo show its progress.
+        eprintln!(
+            "xtask serve: the browser bundle (ridge-core as WebAssembly), then ridge (release); a first build \
+             takes several minutes on two cores, later ones seconds"
+        );
+        let t = Instant::now();
+        let built = wasm_target().and_then(|()| web()).map(|()| {
+            eprintln!("xtask serve: browser bundle ready after {:.0} s; building ridge", t.elapsed().as_secs_f64());
+        });
+        return match built.and_then(|()| cargo(&cmd, &[])) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xtask: serve: {e:#}");
@@ -384,6 +393,11 @@ fn setup() -> Result<()> {
             "the GPU tests need Mesa's lavapipe: run `sudo apt-get install mesa-vulkan-drivers` (Debian/Ubuntu) and retry"
         );
     }
+    wasm_target()
+}
+
+/// Adds the wasm32 target when rustup lacks it (the browser bundle is built for it).
+fn wasm_target() -> Result<()> {
     let out = Command::new("rustup").args(["target", "list", "--installed"]).output().context("cannot run rustup")?;
     let installed = String::from_utf8_lossy(&out.stdout);
     if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
