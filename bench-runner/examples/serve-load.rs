@@ -8,7 +8,8 @@
 //! 2. Closed loop: as many uploads as 16 clients can push, for the peak rate.
 //! 3. `GET /api/v1/devices` over a database seeded to 100,000 runs of 20 devices.
 //!
-//! Client and server share the machine, as they would on a two-core CI runner.
+//! Client and server share the machine, as they would on a two-core CI runner. The request log is
+//! on (`--log info`, the default of `ridge serve`), written to a file.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -91,6 +92,15 @@ fn main() -> Result<()> {
         web: dir.join("no-web"),
         ..ServeOptions::default()
     };
+    // The request log on, as `ridge serve` runs by default (a line per request), into a file.
+    let log_path = dir.join("requests.log");
+    let log = std::fs::File::create(&log_path)?;
+    tracing_subscriber::fmt()
+        .with_writer(Mutex::new(log))
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .try_init()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let server = Server::start(&opts, false)?;
     let url = format!("{}/api/v1/runs", server.url());
     println!(
@@ -210,6 +220,8 @@ fn main() -> Result<()> {
         times.last().copied().unwrap_or(f64::NAN) * 1e3
     );
     server.stop()?;
+    let logged = std::fs::read_to_string(&log_path)?.lines().count();
+    println!("request log: {logged} lines ({})", log_path.display());
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
