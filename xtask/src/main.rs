@@ -43,7 +43,7 @@ reports:
 
 benchmarks (not part of ci):
   load [ARGS]   load benchmark of `ridge serve` on loopback (release build); ARGS: --rate N
-                --seconds S --seed-runs N (defaults 1000, 10, 100000)";
+                --seconds S --seed-runs N --devices N (defaults 1000, 10, 100000, 20)";
 
 /// Crates that would give ridge-core I/O, a clock, threads of its own or a GPU.
 const FORBIDDEN_IN_CORE: &[&str] = &[
