@@ -499,11 +499,11 @@ function download(name, type, text) {
 async function loadMeasurements() {
   // Served by `ridge serve`: its measured ceilings, per catalog device, replace the bundled ones.
   try {
-    // The list comes in pages (500 devices at most each); follow them, up to 20.
+    // The list comes in pages (100 devices at most each); follow them, up to 50.
     const devices = [];
     let cursor = null;
-    for (let page = 0; page < 20; page++) {
-      const url = `api/v1/devices?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    for (let page = 0; page < 50; page++) {
+      const url = `api/v1/devices?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
       const resp = await fetch(url, { headers: { accept: 'application/json' } });
       if (!resp.ok) throw new Error(String(resp.status));
       const body = await resp.json();

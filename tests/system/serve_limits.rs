@@ -193,6 +193,31 @@ fn fields_and_listings_have_size_caps() {
     let per_run = text.len() / 20;
     // Four names of 256 bytes, a 64-digit hash, a 16-digit key, two times and small fields.
     assert!(per_run < 1800, "{per_run} bytes a run in a listing");
+
+    // A fingerprint lists at most 64 features and 64 limits, each name at most 64 bytes.
+    let mut r: RunResult = serde_json::from_slice(&with_long_names(500, 256)).unwrap_or_else(|e| panic!("{e}"));
+    r.device.features = (0..64).map(|i| format!("{i:064}")).collect();
+    r.device.limits = (0..64).map(|i| (format!("{i:064}"), u64::MAX)).collect();
+    let (status, body) = post(&url, Some(TOKEN), &serde_json::to_vec(&r).unwrap_or_default());
+    assert_eq!(status, 201, "{body}");
+    for (features, limits) in [(65, 0), (0, 65)] {
+        let mut over = r.clone();
+        over.device.features = (0..features).map(|i| format!("f{i}")).collect();
+        over.device.limits = (0..limits).map(|i| (format!("l{i}"), 1)).collect();
+        let (status, body) = post(&url, Some(TOKEN), &serde_json::to_vec(&over).unwrap_or_default());
+        assert_eq!(status, 422, "{features} features, {limits} limits: {body}");
+    }
+    let mut over = r.clone();
+    over.device.features[0] = "x".repeat(65);
+    assert_eq!(post(&url, Some(TOKEN), &serde_json::to_vec(&over).unwrap_or_default()).0, 422);
+    // Every device at the caps: a page of them stays near 10 KB a device.
+    let (status, text) = get(&url, "/api/v1/devices?limit=100", None);
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&text).unwrap_or_default();
+    let n = v["devices"].as_array().map_or(0, Vec::len);
+    assert_eq!(n, 21);
+    assert!(text.len() / n < 12_000, "{} bytes a device", text.len() / n);
+    assert_eq!(get(&url, "/api/v1/devices?limit=101", None).0, 400);
     server.stop().unwrap_or_else(|e| panic!("{e}"));
 }
 

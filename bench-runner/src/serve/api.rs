@@ -41,6 +41,10 @@ pub const MAX_TEXT: usize = 4096;
 pub const MAX_NAME: usize = 256;
 /// Most device features or limits a fingerprint may list.
 pub const MAX_LIST: usize = 64;
+/// Longest feature or limit name, bytes (wgpu's longest is under 50).
+pub const MAX_ITEM: usize = 64;
+/// Most devices in a page of `GET /devices` (each carries its fingerprint: at most ~10 KB).
+const DEVICE_PAGE_MAX: u32 = 100;
 
 /// The built-in catalog, loaded once: the datasheet peaks uploads are held to.
 fn catalog() -> Result<&'static Catalog, ApiError> {
@@ -268,11 +272,11 @@ fn field_caps(value: &Value, run: &RunResult) -> Result<(), String> {
         ("host.arch", run.host.arch.as_str()),
         ("host.cpu", run.host.cpu.as_str()),
     ];
-    let long_name = names.into_iter().chain(d.features.iter().map(|f| ("device.features", f.as_str())));
-    let long_name = long_name.chain(d.limits.keys().map(|k| ("device.limits", k.as_str())));
-    for (field, text) in long_name {
-        if text.len() > MAX_NAME {
-            return Err(format!("`{field}` is {} bytes long; this server takes at most {MAX_NAME}", text.len()));
+    let items = d.features.iter().map(|f| ("device.features", f.as_str(), MAX_ITEM));
+    let items = items.chain(d.limits.keys().map(|k| ("device.limits", k.as_str(), MAX_ITEM)));
+    for (field, text, cap) in names.into_iter().map(|(f, t)| (f, t, MAX_NAME)).chain(items) {
+        if text.len() > cap {
+            return Err(format!("`{field}` holds an entry {} bytes long; this server takes at most {cap}", text.len()));
         }
     }
     for (field, n) in [("device.features", d.features.len()), ("device.limits", d.limits.len())] {
@@ -515,7 +519,7 @@ async fn list_runs(
                     error(StatusCode::BAD_REQUEST, "`cursor` must be the `next_cursor` of a previous page")
                 })?)
             }
-            "limit" => q.limit = page_limit(v)?,
+            "limit" => q.limit = page_limit(v, PAGE_MAX)?,
             other => {
                 return Err(error(
                     StatusCode::BAD_REQUEST,
@@ -577,12 +581,12 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// A page size parameter: 1 to [`PAGE_MAX`].
-fn page_limit(v: &str) -> ApiResult<u32> {
+/// A page size parameter: 1 to `max`.
+fn page_limit(v: &str, max: u32) -> ApiResult<u32> {
     v.parse::<u32>()
         .ok()
-        .filter(|n| (1..=PAGE_MAX).contains(n))
-        .ok_or_else(|| error(StatusCode::BAD_REQUEST, format!("`limit` must be 1 to {PAGE_MAX}")))
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| error(StatusCode::BAD_REQUEST, format!("`limit` must be 1 to {max}")))
 }
 
 async fn devices(
@@ -594,7 +598,7 @@ async fn devices(
     let mut q = DeviceQuery { window: state.window, limit: PAGE_DEFAULT, after: None };
     for (k, v) in &params {
         match k.as_str() {
-            "limit" => q.limit = page_limit(v)?,
+            "limit" => q.limit = page_limit(v, DEVICE_PAGE_MAX)?,
             "cursor" => {
                 q.after = Some(DeviceCursor::decode(v).ok_or_else(|| {
                     error(StatusCode::BAD_REQUEST, "`cursor` must be the `next_cursor` of a previous page")
