@@ -488,3 +488,38 @@ fn a_misaddressed_or_smaller_server_leaves_the_spool_as_it_was() {
     assert_eq!(server.store().count().unwrap_or(0), 2);
     server.stop().unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn static_files_are_compressed_and_revalidated() {
+    let d = dir("static");
+    let web = d.join("web");
+    std::fs::create_dir_all(web.join("pkg")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(web.join("index.html"), "<!doctype html><title>ridge</title>").unwrap_or_else(|e| panic!("{e}"));
+    // A bundle-like file: 200 KB of repetitive bytes.
+    let bundle: Vec<u8> = (0..200_000u32).map(|i| (i % 7) as u8).collect();
+    std::fs::write(web.join("pkg/bundle.wasm"), &bundle).unwrap_or_else(|e| panic!("{e}"));
+    let mut opts = options(&d);
+    opts.web = web;
+    let server = start(&opts);
+    let url = format!("{}/pkg/bundle.wasm", server.url());
+    let agent = crate::serve::agent();
+    let mut r = agent.get(&url).header("Accept-Encoding", "gzip").call().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 200);
+    let header = |r: &ureq::http::Response<ureq::Body>, name: &str| {
+        r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+    };
+    assert_eq!(header(&r, "content-encoding"), "gzip");
+    assert_eq!(header(&r, "cache-control"), "no-cache");
+    let modified = header(&r, "last-modified");
+    assert!(!modified.is_empty(), "no Last-Modified to revalidate against");
+    let sent = r.body_mut().with_config().limit(10 << 20).read_to_vec().unwrap_or_default();
+    assert!(sent.len() < bundle.len() / 10, "{} bytes sent for {}", sent.len(), bundle.len());
+    // Unchanged since: 304, nothing sent again.
+    let r = agent.get(&url).header("If-Modified-Since", &modified).call().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 304);
+    // A client that takes no gzip gets the bytes as they are.
+    let mut r = agent.get(&url).call().unwrap_or_else(|e| panic!("{e}"));
+    assert!(header(&r, "content-encoding").is_empty());
+    assert!(r.body_mut().with_config().limit(10 << 20).read_to_vec().unwrap_or_default() == bundle);
+    server.stop().unwrap_or_else(|e| panic!("{e}"));
+}

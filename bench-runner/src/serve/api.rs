@@ -139,12 +139,20 @@ pub(super) fn router(state: State, web: &Path) -> Router {
         .route("/api/v1/{*rest}", get(no_route).post(no_route))
         .with_state(state);
     let app = if web.join("index.html").is_file() {
-        api.fallback_service(tower_http::services::ServeDir::new(web))
+        // The bundle's names carry no hash: a browser keeps the files and revalidates them
+        // (Last-Modified, 304) on each load rather than trusting a stale copy.
+        let files = tower_http::set_header::SetResponseHeader::if_not_present(
+            tower_http::services::ServeDir::new(web),
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-cache"),
+        );
+        api.fallback_service(files)
     } else {
         let page = no_web_page(web);
         api.fallback(move || async move { (StatusCode::NOT_FOUND, Html(page)) })
     };
-    app.layer(request_log())
+    // gzip for clients that accept it (the WebAssembly bundle shrinks to about a third).
+    app.layer(tower_http::compression::CompressionLayer::new().gzip(true)).layer(request_log())
 }
 
 /// One log line per request (method, path, status, latency) through `tracing`; 5xx answers are
