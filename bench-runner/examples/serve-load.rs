@@ -116,6 +116,14 @@ fn main() -> Result<()> {
     // 1. Open loop at a fixed rate.
     let total = (a.rate * a.seconds) as usize;
     let docs: Vec<Vec<u8>> = (0..total as u64).map(|n| doc(&base, n, 0)).collect();
+    // What checking one upload costs the server (parse, caps, samples, plausibility, hash).
+    ridge_bench::serve::validate_upload(&docs[0], None).map_err(|e| anyhow::anyhow!(e.message))?; // loads the catalog
+    let t = Instant::now();
+    let checks = docs.len().min(2000);
+    for d in &docs[..checks] {
+        ridge_bench::serve::validate_upload(d, None).map_err(|e| anyhow::anyhow!(e.message))?;
+    }
+    println!("validate_upload: {:.0} µs a file (mean of {checks})", t.elapsed().as_secs_f64() / checks as f64 * 1e6);
     println!("phase 1: {total} uploads of {:.1} KB at {} per second, open loop", docs[0].len() as f64 / 1e3, a.rate);
     let next = AtomicUsize::new(0);
     let latencies = Mutex::new(Vec::with_capacity(total));

@@ -55,18 +55,24 @@ fn catalog() -> Result<&'static Catalog, ApiError> {
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("built-in datasets: {e}")))
 }
 
-/// Each ceiling of `derived` that is over a datasheet peak: the peaks of the catalog entries the
-/// adapter's name matches (the server matches it), else of the fastest device in the catalog;
-/// and, when the run names a catalog entry (whose measurement it then becomes), that entry's.
-fn implausible(catalog: &Catalog, adapter: &str, catalog_id: Option<&str>, derived: &Derived) -> Vec<Implausible> {
+/// The limits a device's runs are held to: those of the catalog entries the adapter's name
+/// matches (the server matches it), else of the fastest device in the catalog; and, when the run
+/// names a catalog entry (whose measurement it then becomes), that entry's too.
+fn limits_of(catalog: &Catalog, adapter: &str, catalog_id: Option<&str>) -> Vec<Limits> {
     let all = Limits::of_catalog(&catalog.hardware);
-    let mut over =
-        plausible::implausible(derived, &Limits::of_devices(&crate::run::catalog_candidates(catalog, adapter), &all));
+    let mut limits = vec![Limits::of_devices(&crate::run::catalog_candidates(catalog, adapter), &all)];
     if let Some(hw) = catalog_id.and_then(|id| catalog.hardware(id)) {
-        for n in plausible::implausible(derived, &Limits::of_devices(&[hw], &all)) {
-            if !over.iter().any(|o| o.ceiling == n.ceiling) {
-                over.push(n);
-            }
+        limits.push(Limits::of_devices(&[hw], &all));
+    }
+    limits
+}
+
+/// Each ceiling of `derived` over one of `limits` (a ceiling once).
+fn implausible(limits: &[Limits], derived: &Derived) -> Vec<Implausible> {
+    let mut over: Vec<Implausible> = Vec::new();
+    for n in limits.iter().flat_map(|l| plausible::implausible(derived, l)) {
+        if !over.iter().any(|o| o.ceiling == n.ceiling) {
+            over.push(n);
         }
     }
     over
@@ -370,7 +376,7 @@ pub fn validate_upload(body: &[u8], uploaded_by: Option<String>) -> Result<NewRu
         return Err(unprocessable(format!("not a valid result: {p}")));
     }
     let derived = Derived::from_kernels(&run.kernels);
-    let over = implausible(catalog()?, &run.device.name, run.catalog_id.as_deref(), &derived);
+    let over = implausible(&limits_of(catalog()?, &run.device.name, run.catalog_id.as_deref()), &derived);
     if !over.is_empty() {
         let list: Vec<String> = over.iter().map(ToString::to_string).collect();
         return Err(unprocessable(format!(
@@ -627,10 +633,9 @@ async fn devices(
         .map(|d| {
             // Runs stored before the server checked plausibility (or under older limits) stay
             // stored but out of the aggregate.
-            let (kept, left_out): (Vec<&Derived>, Vec<&Derived>) = d
-                .recent
-                .iter()
-                .partition(|r| implausible(catalog, &d.fingerprint.name, d.catalog_id.as_deref(), r).is_empty());
+            let limits = limits_of(catalog, &d.fingerprint.name, d.catalog_id.as_deref());
+            let (kept, left_out): (Vec<&Derived>, Vec<&Derived>) =
+                d.recent.iter().partition(|r| implausible(&limits, r).is_empty());
             let m = Derived::median_of(&kept);
             let f = &d.fingerprint;
             let measurement = Measurement {

@@ -379,20 +379,19 @@ impl Store for SqliteStore {
         };
         self.read(|c| {
             // One page of devices and the `window` latest runs of each, in one statement: the
-            // page is a keyset slice of the devices; each run is numbered within its device.
+            // page is a keyset slice of the devices; each device's runs come from a correlated
+            // subquery on the (device_key, id) index, newest first and limited, so the cost is
+            // page x window rows however many runs a device has.
             let mut stmt = c.prepare_cached(
                 "WITH page AS (
                     SELECT key, fingerprint, catalog_id, runs, first_run, last_run FROM devices
                     WHERE ?1 IS NULL OR last_run < ?1 OR (last_run = ?1 AND key > ?2)
                     ORDER BY last_run DESC, key LIMIT ?3
-                ),
-                recent AS (
-                    SELECT device_key, id, derived,
-                        row_number() OVER (PARTITION BY device_key ORDER BY id DESC) AS n
-                    FROM runs WHERE device_key IN (SELECT key FROM page)
                 )
                 SELECT p.key, p.fingerprint, p.catalog_id, p.runs, p.first_run, p.last_run, r.derived
-                FROM page p LEFT JOIN recent r ON r.device_key = p.key AND r.n <= ?4
+                FROM page p LEFT JOIN runs r ON r.id IN (
+                    SELECT id FROM runs WHERE device_key = p.key ORDER BY id DESC LIMIT ?4
+                )
                 ORDER BY p.last_run DESC, p.key, r.id DESC",
             )?;
             type Row = (String, String, Option<String>, i64, String, String, Option<String>);
