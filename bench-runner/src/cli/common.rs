@@ -93,24 +93,19 @@ pub(crate) fn calibration(on: bool) -> ridge_core::roofline::CalibrationMode {
     if on { CalibrationMode::Documented } else { CalibrationMode::Off }
 }
 
-/// One line per uploaded file: stored, already stored, spooled or refused.
-pub(crate) fn report_upload(
-    file: &std::path::Path,
-    o: &Outcome,
-    opts: &UploadOptions,
-    out: &mut dyn Write,
-) -> Result<()> {
+/// One line per uploaded file: stored, already stored, spooled or refused. `ridge upload` prints
+/// a stored file's on stdout (a result) and the others' on stderr (a problem, which also makes
+/// the exit code 1).
+pub(crate) fn upload_line(file: &std::path::Path, o: &Outcome, opts: &UploadOptions) -> String {
     let f = file.display();
     match o {
-        Outcome::Stored { id, url, duplicate: false } => writeln!(out, "{f}: stored as run {id} ({url})")?,
-        Outcome::Stored { id, url, duplicate: true } => writeln!(out, "{f}: already stored as run {id} ({url})")?,
-        Outcome::Spooled { path, reason } => writeln!(
-            out,
+        Outcome::Stored { id, url, duplicate: false } => format!("{f}: stored as run {id} ({url})"),
+        Outcome::Stored { id, url, duplicate: true } => format!("{f}: already stored as run {id} ({url})"),
+        Outcome::Spooled { path, reason } => format!(
             "{f}: not delivered ({reason}); a copy waits in {}; send it later with `ridge upload --spool --server {}`",
             path.display(),
             opts.server
-        )?,
-        Outcome::Rejected { status, reason } => writeln!(out, "{f}: refused by the server ({status}): {reason}")?,
+        ),
+        Outcome::Rejected { status, reason } => format!("{f}: refused by the server ({status}): {reason}"),
     }
-    Ok(())
 }

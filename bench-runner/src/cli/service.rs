@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::args::ClientArgs;
-use super::common::report_upload;
+use super::common::upload_line;
 use crate::serve::store::Store;
 use crate::serve::{ServeOptions, Server};
 use crate::upload::Outcome;
@@ -67,8 +67,11 @@ Each file is checked here first (the server applies the same checks). Network er
 waits in the spool directory and `ridge upload --spool --server URL` sends it later. A file the
 server refuses (invalid, wrong token) is reported and not spooled. Your files are never deleted.
 
-Exit codes: 0 every file stored (or already stored); 1 something was spooled or refused;
-2 usage error or a file that is not a result.
+Output: a line per stored file on stdout (--json: the outcomes of all files, on stdout); a file
+spooled (not delivered) or refused is reported on stderr.
+
+Exit codes: 0 every file stored (or already stored); 1 a file was not delivered (spooled) or was
+refused; 2 usage error or a file that is not a result.
 
 Examples:
   RIDGE_TOKEN=rdg_... ridge upload ridge-run-*.json --server http://results:8080
@@ -174,7 +177,7 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
     for (file, body) in bodies {
         let outcome = crate::upload::upload_bytes(&opts, &body, true)?;
         if !a.json {
-            report_upload(&file, &outcome, &opts, out)?;
+            report(&upload_line(&file, &outcome, &opts), outcome.stored(), out, err)?;
         }
         results.push(FileOutcome { file, outcome });
     }
@@ -185,7 +188,7 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
         }
         for (file, outcome) in sent {
             if !a.json {
-                report_upload(&file, &outcome, &opts, out)?;
+                report(&upload_line(&file, &outcome, &opts), outcome.stored(), out, err)?;
             }
             results.push(FileOutcome { file, outcome });
         }
@@ -198,6 +201,16 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
         writeln!(out)?;
     }
     Ok(if results.iter().all(|r| r.outcome.stored()) { 0 } else { 1 })
+}
+
+/// A stored file's line on stdout; a spooled or refused one's on stderr.
+fn report(line: &str, stored: bool, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    if stored {
+        writeln!(out, "{line}")?;
+    } else {
+        writeln!(err, "{line}")?;
+    }
+    Ok(())
 }
 
 pub(crate) fn token(cmd: &TokenCmd, out: &mut dyn Write) -> Result<u8> {
