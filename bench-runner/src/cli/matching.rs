@@ -11,7 +11,7 @@ use ridge_core::matching::{Constraints, CostMode, MatchField, MatchRequest, Matc
 use ridge_core::prices::Day;
 use ridge_core::units::MICRO;
 
-use super::args::{BatchingArg, OwnedArgs, ScenarioArgs};
+use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, count_usize};
 use super::common::{calibration, measured, print_json, workload_arg};
 use crate::format::sig3;
 
@@ -51,10 +51,10 @@ pub(crate) struct MatchCmd {
     #[command(flatten)]
     scenario: ScenarioArgs,
     /// Largest batch per replica tried (default: 256 for decoders, 65536 otherwise; --batch fixes it).
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", value_parser = count)]
     max_batch: Option<u32>,
     /// Most devices in one configuration.
-    #[arg(long, short = 'n', default_value_t = 8, value_name = "N")]
+    #[arg(long, short = 'n', default_value_t = 8, value_name = "N", value_parser = count)]
     max_devices: u32,
     /// How decoders batch requests: `continuous` (in-flight batching with chunked prefill, as
     /// serving engines run; the default: --batch and --max-batch count requests in flight) or
@@ -129,7 +129,7 @@ pub(crate) struct MatchCmd {
     #[arg(long, default_value_t = 0.0, value_name = "US")]
     kernel_overhead_us: f64,
     /// Rows in the table (JSON and CSV hold all).
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = count_usize)]
     top: usize,
     /// Print JSON (with `schema_version`).
     #[arg(long, conflicts_with = "csv")]

@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::args::ClientArgs;
+use super::args::{ClientArgs, count_usize};
 use super::common::upload_line;
 use crate::serve::store::Store;
 use crate::serve::{ServeOptions, Server};
@@ -54,10 +54,10 @@ pub(crate) struct ServeCmd {
     #[arg(long, default_value = "web", value_name = "DIR")]
     web: PathBuf,
     /// Largest upload accepted, bytes.
-    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES", value_parser = count_usize)]
     max_body: usize,
     /// Most recent runs per device that /api/v1/devices takes the median of.
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = count_usize)]
     window: usize,
 }
 
