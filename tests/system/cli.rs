@@ -566,3 +566,38 @@ fn a_negative_number_is_a_value_the_option_refuses_in_words() {
         assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
     }
 }
+
+/// The ids an "unknown ..." error suggests, in its order.
+fn suggested(err: &str) -> Vec<String> {
+    let Some((_, rest)) = err.split_once("did you mean ") else { return Vec::new() };
+    let list = rest.split_once('?').map_or(rest, |(l, _)| l);
+    list.split(", ").map(str::to_string).collect()
+}
+
+#[test]
+fn unknown_ids_suggest_the_nearest_in_every_command() {
+    let cases: &[(&[&str], &str)] = &[
+        // A dash left out: the same id once dashes and case are set aside.
+        (&["estimate", "-w", "llama-3.1-8b", "-H", "h100sxm"], "h100-sxm"),
+        (&["match", "-w", "llama-3.1-8b", "-H", "h100sxm"], "h100-sxm"),
+        (&["match", "-w", "llama-3.1-8b", "--price", "h100sxm=2"], "h100-sxm"),
+        (
+            &["tco", "--hardware", "h100sxm", "--devices", "8", "--utilization", "50%", "--usd-per-kwh", "0.1"],
+            "h100-sxm",
+        ),
+        // Two letters swapped; a letter left out.
+        (&["estimate", "-w", "llama-3.1-8b", "-H", "h100-smx"], "h100-sxm"),
+        (&["estimate", "-w", "lama-3.1-8b", "-H", "h100-sxm"], "llama-3.1-8b"),
+        (&["match", "-w", "lama-3.1-8b"], "llama-3.1-8b"),
+    ];
+    for (args, want) in cases {
+        let (code, out, err) = ridge(args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        let ids = suggested(&err);
+        assert_eq!(ids.first().map(String::as_str), Some(*want), "{args:?}: {err}");
+        assert!(ids.len() <= 5, "{err}");
+    }
+    // Nothing close: no guess.
+    let (code, _, err) = ridge(&["estimate", "-w", "llama-3.1-8b", "-H", "zzz"]);
+    assert_eq!((code, suggested(&err).len()), (2, 0), "{err}");
+}

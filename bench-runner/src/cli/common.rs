@@ -39,22 +39,38 @@ pub(crate) fn workload_arg(catalog: &Catalog, arg: &str) -> Result<ridge_core::W
     }
 }
 
+/// "unknown KIND `ID`", with up to five ids of `known` the user may have meant: ids that hold
+/// the one typed (or are held by it) with '-' removed and case folded, that share its first
+/// '-'-separated part, or that are within a few edits of it (Damerau-Levenshtein on the same
+/// folded forms: a third of its length, at least one), nearest first.
 pub(crate) fn unknown(kind: &str, id: &str, known: impl Iterator<Item = String>, list_cmd: &str) -> anyhow::Error {
-    let known: Vec<String> = known.collect();
-    let needle = id.to_ascii_lowercase();
-    let close: Vec<&String> = known
-        .iter()
-        .filter(|k| {
-            k.contains(&needle) || needle.contains(k.as_str()) || k.split('-').next() == needle.split('-').next()
-        })
-        .take(5)
-        .collect();
+    let close = suggestions(id, known);
     if close.is_empty() {
         anyhow::anyhow!("unknown {kind} `{id}`; `ridge {list_cmd}` lists them")
     } else {
-        let close: Vec<&str> = close.iter().map(|s| s.as_str()).collect();
         anyhow::anyhow!("unknown {kind} `{id}`; did you mean {}? (`ridge {list_cmd}` lists them)", close.join(", "))
     }
+}
+
+/// The ids of `known` close to `id` ([`unknown`]), nearest first, at most five.
+pub(crate) fn suggestions(id: &str, known: impl Iterator<Item = String>) -> Vec<String> {
+    let fold = |s: &str| s.chars().filter(|c| *c != '-').flat_map(char::to_lowercase).collect::<String>();
+    let first = |s: &str| s.split('-').next().map(str::to_lowercase).unwrap_or_default();
+    let needle = fold(id);
+    let budget = (needle.chars().count() / 3).max(1);
+    let mut close: Vec<(usize, usize, String)> = known
+        .enumerate()
+        .filter_map(|(order, k)| {
+            let folded = fold(&k);
+            let edits = strsim::damerau_levenshtein(&needle, &folded);
+            // text: the id the user typed, matched loosely against the catalog's ids.
+            let holds = !needle.is_empty() && (folded.contains(&needle) || needle.contains(&folded));
+            // text: the same, by the first part of the id.
+            (holds || edits <= budget || first(&k) == first(id)).then_some((edits, order, k))
+        })
+        .collect();
+    close.sort();
+    close.into_iter().take(5).map(|(_, _, k)| k).collect()
 }
 
 /// The measured ceilings of a `ridge run` result file, as a measurement of the catalog device it

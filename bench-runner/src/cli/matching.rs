@@ -7,12 +7,12 @@ use anyhow::{Result, bail};
 use clap::Args;
 use ridge_core::Catalog;
 use ridge_core::hardware::ProviderClass;
-use ridge_core::matching::{Constraints, CostMode, MatchField, MatchRequest, MatchResult, rank};
+use ridge_core::matching::{Constraints, CostMode, MatchField, MatchRequest, MatchResult, Problem, rank};
 use ridge_core::prices::Day;
 use ridge_core::units::MICRO;
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, count_usize};
-use super::common::{calibration, measured, print_json, workload_arg};
+use super::common::{calibration, measured, print_json, unknown, workload_arg};
 use crate::format::sig3;
 
 pub(crate) const MATCH_HELP: &str = "\
@@ -229,7 +229,14 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         },
         measurements: &measurements,
     };
-    let result = rank(&req).map_err(|e| anyhow::anyhow!("--{}: {}", flag(e.field), e.problem))?;
+    let result = rank(&req).map_err(|e| match &e.problem {
+        // An id the catalog lacks: suggested like everywhere else.
+        Problem::UnknownHardware(id) => {
+            let known = catalog.hardware.iter().map(|h| h.id.clone());
+            anyhow::anyhow!("--{}: {}", flag(e.field), unknown("hardware", id, known, "catalog"))
+        }
+        _ => anyhow::anyhow!("--{}: {}", flag(e.field), e.problem),
+    })?;
     if a.json {
         print_json(out, &result)?;
     } else if a.csv {
