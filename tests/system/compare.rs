@@ -170,7 +170,7 @@ fn different_devices_and_bad_files_are_refused() {
 }
 
 /// Writes a criterion-style `sample.json` (times in ns for `iters` iterations).
-fn criterion_sample(dir: &std::path::Path, bench: &str, baseline: &str, ns_per_iter: f64, jitter: &[f64]) {
+pub(crate) fn criterion_sample(dir: &std::path::Path, bench: &str, baseline: &str, ns_per_iter: f64, jitter: &[f64]) {
     let d = dir.join(bench).join(baseline);
     std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
     let iters: Vec<f64> = (1..=jitter.len()).map(|i| (i * 100) as f64).collect();
