@@ -257,11 +257,8 @@ fn a_part_with_no_link_to_another_is_one_device() {
     let r = ranked("llama-3.3-70b", &constraints, CostMode::Cloud { class: None });
     assert!(r.rows.is_empty(), "{:?}", r.rows);
     use ridge_core::matching::{Miss, Reject};
-    let Reject::NothingFits { max_devices, closest: Miss::LatencyMissed { layout, tpot_s, .. } } =
-        &r.rejected[0].reason.0
-    else {
-        panic!("{:?}", r.rejected)
-    };
+    let Reject::NothingFits { max_devices, closest, .. } = &r.rejected[0].reason.0 else { panic!("{:?}", r.rejected) };
+    let Miss::LatencyMissed { layout, tpot_s, .. } = closest.as_ref() else { panic!("{closest:?}") };
     assert_eq!((*max_devices, layout.devices()), (1, 1));
     // 141 GB of bf16 weights read once per token at 819.2 GB/s: at least 172 ms per token.
     assert!(tpot_s.is_some_and(|t| t > 0.172), "{tpot_s:?}");

@@ -206,6 +206,70 @@ fn headline(c: &Comparison) -> String {
     parts.join(", ")
 }
 
+/// Whether a line is an item of the list under the line before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// An item.
+    Yes,
+    /// A line of its own.
+    No,
+}
+
+/// Why the inconclusive kernels are inconclusive, and what would tell: the p-value Holm's
+/// correction asks of one change, a line per sample count at which no change at all can be
+/// significant, then per kernel the smallest slowdown its samples can call and the samples a
+/// side a change would need. Each line says whether it is an item of the list under the line
+/// before; empty when no kernel is inconclusive.
+pub fn inconclusive_lines(c: &Comparison) -> Vec<(Item, String)> {
+    use ridge_core::compare::{POWER, TARGET_CHANGE};
+    let ks: Vec<_> = c.kernels.iter().filter_map(|k| k.detectable.map(|d| (k, d))).collect();
+    let Some((_, first)) = ks.first() else { return Vec::new() };
+    let mut lines = vec![(
+        Item::No,
+        format!(
+            "inconclusive: with Holm's correction over {} kernels at alpha {}, one change is significant only at p <= {}",
+            first.kernels,
+            c.options.alpha,
+            sig3(first.p_needed)
+        ),
+    )];
+    let mut sizes: Vec<(usize, usize)> =
+        ks.iter().filter(|(_, d)| !d.any_change_significant).map(|(k, _)| (k.baseline_n, k.current_n)).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    for (b, n) in sizes {
+        let a_side = if b == n { format!("{b} samples a side") } else { format!("{b} and {n} samples") };
+        let p_min = ks.iter().find(|(k, _)| (k.baseline_n, k.current_n) == (b, n)).map_or(f64::NAN, |(_, d)| d.p_min);
+        lines.push((Item::Yes, format!(
+            "no change can be significant with {a_side} over {} kernels (the smallest p-value {b} against {n} can give is {}); take at least {} a side",
+            first.kernels,
+            sig3(p_min),
+            first.min_samples_per_side
+        )));
+    }
+    lines.push((Item::No, format!(
+        "samples a side to call a {:.0}% change {:.0}% of the time, or twice the noise floor where that floor (--threshold {:.1}%, or the samples' spread) is {:.0}% or more (a change is called only when its whole interval clears the floor):",
+        TARGET_CHANGE * 100.0,
+        POWER * 100.0,
+        c.options.threshold * 100.0,
+        TARGET_CHANGE * 100.0
+    )));
+    for (k, d) in ks {
+        let can = match d.min_change {
+            Some(m) => format!("the smallest slowdown its samples can call is {:.1}%; ", m * 100.0),
+            None if d.any_change_significant => "no slowdown under 99% is called at its spread; ".into(),
+            None => String::new(),
+        };
+        let target = if d.target_change > TARGET_CHANGE {
+            format!("{:.1}% (twice its {:.1}% floor)", d.target_change * 100.0, k.noise_floor * 100.0)
+        } else {
+            format!("{:.1}%", d.target_change * 100.0)
+        };
+        lines.push((Item::Yes, format!("{}: {can}{target}: about {}", k.name, d.samples_for_target)));
+    }
+    lines
+}
+
 /// The verdict as a Markdown document (for `$GITHUB_STEP_SUMMARY`).
 pub fn markdown(c: &Comparison, device: &str) -> String {
     let mut s = String::new();
@@ -258,6 +322,16 @@ pub fn markdown(c: &Comparison, device: &str) -> String {
             p_text(k.p_adjusted),
             verdict.replace('|', "\\|")
         ));
+    }
+    let why = inconclusive_lines(c);
+    if !why.is_empty() {
+        s.push('\n');
+        for (item, line) in why {
+            match item {
+                Item::Yes => s.push_str(&format!("- {line}\n")),
+                Item::No => s.push_str(&format!("\n{line}\n\n")),
+            }
+        }
     }
     s
 }
@@ -358,6 +432,10 @@ pub fn report(
             ]);
         }
         writeln!(out, "{t}")?;
+    }
+    for (item, line) in inconclusive_lines(c) {
+        let indent = if item == Item::Yes { "  " } else { "" };
+        writeln!(out, "{indent}{line}")?;
     }
     Ok(code)
 }

@@ -10,6 +10,8 @@ use ridge_core::bench::device::{Backend, DeviceType, Fingerprint};
 use ridge_core::bench::uniforms::Uniform;
 use wgpu::util::DeviceExt;
 
+mod quiet;
+
 /// The wgpu version this runner links, recorded in fingerprints.
 pub const WGPU_VERSION: &str = "30";
 
@@ -36,7 +38,7 @@ pub fn adapters(instance: &wgpu::Instance, filter: Option<&str>) -> Vec<wgpu::Ad
     let backends = backends();
     let env = std::env::var("WGPU_ADAPTER_NAME").ok();
     let wanted = filter.map(str::to_string).or(env).map(|s| s.to_lowercase());
-    pollster::block_on(instance.enumerate_adapters(backends))
+    quiet::quiet_wayland_probe(|| pollster::block_on(instance.enumerate_adapters(backends)))
         .into_iter()
         .filter(|a| wanted.as_ref().is_none_or(|w| a.get_info().name.to_lowercase().contains(w.as_str())))
         .collect()

@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Context, Result, bail};
-use ridge_core::bench::result::{Derived, Host, KernelGroup, KernelResult, RUN_KIND, RunResult, Status, Tool};
-use ridge_core::units::{GB, TERA};
+use ridge_core::bench::result::{Derived, Host, KernelResult, RUN_KIND, RunResult, Status, Tool};
 use ridge_core::{Catalog, Hardware, SCHEMA_VERSION};
 
 use crate::format::{self, seconds, sig3};
 use crate::gpu::{self, Gpu, NO_ADAPTER_HELP};
 use crate::suite::{self, Suite};
+
+mod roofline;
 
 /// What `ridge run` was asked.
 #[derive(Debug, Clone)]
@@ -479,20 +480,7 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
             writeln!(out, "  {label}    {} GB/s ({})", sig3(f.value), f.source.as_deref().unwrap_or_default())?;
         }
     }
-    if let (Some(bw), Some(peak)) = (&dv.memory_gb_per_s, dv.compute_tflops.get(&ridge_core::Precision::Fp32)) {
-        let mut t = format::table(&["FLOP/byte", "measured GFLOP/s", "roofline GFLOP/s", "of roofline"]);
-        for k in r.kernels.iter().filter(|k| k.group == KernelGroup::Intensity && k.status == Status::Ok) {
-            let (Some(ai), Some(tp)) = (k.params.get("flop_per_byte"), &k.throughput) else { continue };
-            let roof = (ai * bw.value * GB).min(peak.value * TERA);
-            t.add_row(vec![
-                sig3(*ai),
-                sig3(tp.flops_per_s / 1e9),
-                sig3(roof / 1e9),
-                format!("{:.0}%", tp.flops_per_s / roof * 100.0),
-            ]);
-        }
-        writeln!(out, "{t}")?;
-    }
+    roofline::print_sweep(&r.kernels, out)?;
     if let Some(s) = &r.sustained {
         writeln!(
             out,

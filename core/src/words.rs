@@ -114,6 +114,28 @@ impl Words for Explanation {
     }
 }
 
+/// `the TTFT target of 100.0 ms is missed`, naming every target missed (`the latency targets are
+/// missed` where none is recorded).
+fn targets_missed(m: &crate::matching::MissedTargets) -> String {
+    let named: Vec<String> = [("TTFT", m.ttft_s), ("TPOT", m.tpot_s), ("latency", m.latency_s)]
+        .into_iter()
+        .filter_map(|(name, t)| t.map(|t| format!("the {name} target of {}", seconds(Some(t)))))
+        .collect();
+    match named.as_slice() {
+        [] => "the latency targets are missed".into(),
+        [one] => format!("{one} is missed"),
+        [init @ .., last] => format!("{} and {last} are missed", init.join(", ")),
+    }
+}
+
+/// The figures a configuration reached, `TTFT 601.9 ms, TPOT 12.0 ms`; those it has none of are
+/// left out.
+fn reached(figures: &[(&str, Option<f64>)]) -> String {
+    let shown: Vec<String> =
+        figures.iter().filter_map(|(name, v)| v.map(|v| format!("{name} {}", seconds(Some(v))))).collect();
+    shown.join(", ")
+}
+
 /// `TP4` or `EP4`: the devices of one model copy.
 fn copy(layout: &crate::matching::Layout) -> String {
     if layout.expert_parallel > 1 {
@@ -130,13 +152,12 @@ impl fmt::Display for Miss {
             Miss::DoesNotFit { layout, batch, needs_devices } => {
                 write!(f, "at {} batch {batch} it does not fit in memory (needs {needs_devices} devices)", copy(layout))
             }
-            Miss::LatencyMissed { layout, batch, ttft_s, tpot_s, latency_s } => write!(
+            Miss::LatencyMissed { layout, batch, ttft_s, tpot_s, latency_s, missed } => write!(
                 f,
-                "at {} batch {batch} the latency targets are missed (TTFT {}, TPOT {}, latency {})",
+                "at {} batch {batch} {} ({})",
                 copy(layout),
-                seconds(*ttft_s),
-                seconds(*tpot_s),
-                seconds(*latency_s)
+                targets_missed(missed),
+                reached(&[("TTFT", *ttft_s), ("TPOT", *tpot_s), ("latency", *latency_s)])
             ),
             Miss::NoNodePreset { hardware } => {
                 write!(f, "no node preset of {hardware} with a scale-out network to pipeline across")
@@ -146,13 +167,13 @@ impl fmt::Display for Miss {
                 "at TP{} x PP{} batch {batch_per_stage} per stage it does not fit in memory",
                 layout.tensor_parallel, layout.pipeline_stages
             ),
-            Miss::StageLatencyMissed { layout, batch_per_stage, ttft_s, tpot_s } => write!(
+            Miss::StageLatencyMissed { layout, batch_per_stage, ttft_s, tpot_s, missed } => write!(
                 f,
-                "at TP{} x PP{} batch {batch_per_stage} the latency targets are missed (TTFT {}, TPOT {})",
+                "at TP{} x PP{} batch {batch_per_stage} {} ({})",
                 layout.tensor_parallel,
                 layout.pipeline_stages,
-                seconds(*ttft_s),
-                seconds(*tpot_s)
+                targets_missed(missed),
+                reached(&[("TTFT", *ttft_s), ("TPOT", *tpot_s)])
             ),
             Miss::PipelineRefused { error } => write!(f, "{error}"),
             Miss::PipelineDoesNotFit { layout } => write!(
@@ -195,8 +216,12 @@ impl fmt::Display for Reject {
             Reject::NoCloudPrice { class: None } => f.write_str("no cloud price listed"),
             Reject::Ownership { error } => write!(f, "{error}"),
             Reject::NoTdpForPowerCap => f.write_str("no published TDP to check the power cap against"),
-            Reject::NothingFits { max_devices, closest } => {
-                write!(f, "nothing fits the targets on up to {max_devices} device(s): {closest}")
+            Reject::NothingFits { max_devices, closest, across_nodes } => {
+                write!(f, "nothing fits the targets on up to {max_devices} device(s): {closest}")?;
+                match across_nodes {
+                    Some(m) => write!(f, "; across nodes: {m}"),
+                    None => Ok(()),
+                }
             }
             Reject::NothingToTry => f.write_str("no configuration to try within the device limit"),
             Reject::ShortOfThroughput { most, family, max_devices, need } => {
@@ -233,7 +258,7 @@ fn provider_class(c: crate::hardware::ProviderClass) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::{Layout, TensorParallelStep};
+    use crate::matching::{Layout, MissedTargets, TensorParallelStep};
     use crate::roofline::Bound;
 
     #[test]
@@ -247,17 +272,39 @@ mod tests {
     fn a_rejection_names_the_closest_miss() {
         let r = Reject::NothingFits {
             max_devices: 8,
-            closest: Miss::LatencyMissed {
+            closest: Box::new(Miss::LatencyMissed {
                 layout: Layout::new(8, false, 1, 1),
                 batch: 4,
                 ttft_s: Some(0.2),
                 tpot_s: Some(0.0015),
                 latency_s: None,
-            },
+                missed: MissedTargets { ttft_s: Some(0.1), ..MissedTargets::default() },
+            }),
+            across_nodes: None,
         };
         assert_eq!(
             r.to_string(),
-            "nothing fits the targets on up to 8 device(s): at TP8 batch 4 the latency targets are missed (TTFT 200.0 ms, TPOT 1.5 ms, latency -)"
+            "nothing fits the targets on up to 8 device(s): at TP8 batch 4 the TTFT target of 100.0 ms is missed (TTFT 200.0 ms, TPOT 1.5 ms)"
+        );
+        let both = Miss::StageLatencyMissed {
+            layout: Layout::new(8, false, 2, 1),
+            batch_per_stage: 1,
+            ttft_s: Some(0.5),
+            tpot_s: Some(0.05),
+            missed: MissedTargets { ttft_s: Some(0.45), tpot_s: Some(0.04), latency_s: None },
+        };
+        assert_eq!(
+            both.to_string(),
+            "at TP8 x PP2 batch 1 the TTFT target of 450.0 ms and the TPOT target of 40.0 ms are missed (TTFT 500.0 ms, TPOT 50.0 ms)"
+        );
+        let r = Reject::NothingFits {
+            max_devices: 8,
+            closest: Box::new(Miss::DoesNotFit { layout: Layout::new(8, false, 1, 1), batch: 1, needs_devices: 10 }),
+            across_nodes: Some(Box::new(Miss::NoNodePreset { hardware: "t4".into() })),
+        };
+        assert_eq!(
+            r.to_string(),
+            "nothing fits the targets on up to 8 device(s): at TP8 batch 1 it does not fit in memory (needs 10 devices); across nodes: no node preset of t4 with a scale-out network to pipeline across"
         );
         let ep = Miss::DoesNotFit { layout: Layout::new(4, true, 1, 1), batch: 64, needs_devices: 6 };
         assert_eq!(ep.to_string(), "at EP4 batch 64 it does not fit in memory (needs 6 devices)");

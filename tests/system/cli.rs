@@ -115,8 +115,15 @@ fn bad_input_exits_2_with_a_reason() {
             "query heads (64) does not divide over 3 devices",
         ),
         (&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "--precision", "fp12"], "unknown precision `fp12`"),
-        (&["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "-b", "0"], "batch must be at least 1"),
-        (&["estimate", "-w", "gpt-3-175b-training", "-H", "h100-sxm", "-p", "0"], "training needs a sequence length"),
+        // Counts are refused where they are parsed, naming the flag.
+        (
+            &["estimate", "-w", "llama-2-70b", "-H", "h100-sxm", "-b", "0"],
+            "invalid value '0' for '--batch <B>': must be a positive whole number",
+        ),
+        (
+            &["estimate", "-w", "gpt-3-175b-training", "-H", "h100-sxm", "-p", "0"],
+            "invalid value '0' for '--prompt-tokens <P>': must be a positive whole number",
+        ),
         (&["estimate", "-w", "llama-2-70b"], "--hardware <ID>"),
         (&["frobnicate"], "unrecognized subcommand"),
     ];
@@ -522,4 +529,75 @@ fn snapshot_estimate_pipeline() {
         llama-3.1-405b on 8x NVIDIA H100 SXM (h100-sxm) — datasheet ceilings
     "#]]
     .assert_eq(&head(&out, 11));
+}
+
+#[test]
+fn a_negative_number_is_a_value_the_option_refuses_in_words() {
+    // A leading minus reaches the option's parser, which says what it takes (exit 2), instead of
+    // reading as an unknown flag `-1`.
+    let positive = |flag: &str, name: &str, value: &str| {
+        format!("invalid value '{value}' for '--{flag} <{name}>': must be a positive whole number")
+    };
+    for (args, want) in [
+        (vec!["estimate", "-w", "llama-3.1-8b", "-H", "h100-sxm", "--batch", "-1"], positive("batch", "B", "-1")),
+        (vec!["match", "-w", "llama-3.1-8b", "--batch", "-1"], positive("batch", "B", "-1")),
+        (vec!["estimate", "-w", "llama-3.1-8b", "-H", "h100-sxm", "-n", "-2"], positive("devices", "N", "-2")),
+        (vec!["match", "-w", "llama-3.1-8b", "--max-devices", "-3"], positive("max-devices", "N", "-3")),
+        (vec!["match", "-w", "llama-3.1-8b", "--top", "0"], positive("top", "N", "0")),
+        (vec!["estimate", "-w", "llama-3.1-8b", "-H", "h100-sxm", "--batch", "2.5"], positive("batch", "B", "2.5")),
+        (
+            vec!["estimate", "-w", "llama-3.1-8b", "-H", "h100-sxm", "--batch", "4294967296"],
+            "invalid value '4294967296' for '--batch <B>': must be at most 4294967295".into(),
+        ),
+        // Numbers that are not counts reach their own checks.
+        (vec!["match", "-w", "llama-3.1-8b", "--throughput", "-5"], "--throughput: must be a positive number".into()),
+        (
+            vec!["tco", "--nodes", "-2", "--watts", "700", "--utilization", "50%", "--usd-per-kwh", "0.1"],
+            "--nodes: must be positive".into(),
+        ),
+        (
+            vec!["upload", "x.json", "--server", "http://localhost:1", "--attempts", "-1"],
+            "invalid value '-1' for '--attempts <N>'".into(),
+        ),
+    ] {
+        let (code, out, err) = ridge(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(&want), "{args:?}: `{err}` lacks `{want}`");
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+}
+
+/// The ids an "unknown ..." error suggests, in its order.
+fn suggested(err: &str) -> Vec<String> {
+    let Some((_, rest)) = err.split_once("did you mean ") else { return Vec::new() };
+    let list = rest.split_once('?').map_or(rest, |(l, _)| l);
+    list.split(", ").map(str::to_string).collect()
+}
+
+#[test]
+fn unknown_ids_suggest_the_nearest_in_every_command() {
+    let cases: &[(&[&str], &str)] = &[
+        // A dash left out: the same id once dashes and case are set aside.
+        (&["estimate", "-w", "llama-3.1-8b", "-H", "h100sxm"], "h100-sxm"),
+        (&["match", "-w", "llama-3.1-8b", "-H", "h100sxm"], "h100-sxm"),
+        (&["match", "-w", "llama-3.1-8b", "--price", "h100sxm=2"], "h100-sxm"),
+        (
+            &["tco", "--hardware", "h100sxm", "--devices", "8", "--utilization", "50%", "--usd-per-kwh", "0.1"],
+            "h100-sxm",
+        ),
+        // Two letters swapped; a letter left out.
+        (&["estimate", "-w", "llama-3.1-8b", "-H", "h100-smx"], "h100-sxm"),
+        (&["estimate", "-w", "lama-3.1-8b", "-H", "h100-sxm"], "llama-3.1-8b"),
+        (&["match", "-w", "lama-3.1-8b"], "llama-3.1-8b"),
+    ];
+    for (args, want) in cases {
+        let (code, out, err) = ridge(args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        let ids = suggested(&err);
+        assert_eq!(ids.first().map(String::as_str), Some(*want), "{args:?}: {err}");
+        assert!(ids.len() <= 5, "{err}");
+    }
+    // Nothing close: no guess.
+    let (code, _, err) = ridge(&["estimate", "-w", "llama-3.1-8b", "-H", "zzz"]);
+    assert_eq!((code, suggested(&err).len()), (2, 0), "{err}");
 }

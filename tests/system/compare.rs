@@ -170,7 +170,7 @@ fn different_devices_and_bad_files_are_refused() {
 }
 
 /// Writes a criterion-style `sample.json` (times in ns for `iters` iterations).
-fn criterion_sample(dir: &std::path::Path, bench: &str, baseline: &str, ns_per_iter: f64, jitter: &[f64]) {
+pub(crate) fn criterion_sample(dir: &std::path::Path, bench: &str, baseline: &str, ns_per_iter: f64, jitter: &[f64]) {
     let d = dir.join(bench).join(baseline);
     std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
     let iters: Vec<f64> = (1..=jitter.len()).map(|i| (i * 100) as f64).collect();
@@ -235,4 +235,46 @@ fn malformed_samples_are_refused_not_printed_as_nan() {
         let line = text.lines().find(|l| l.contains("stream.copy")).unwrap_or_else(|| panic!("{out}{err}"));
         assert!(line.contains('—') && !text.contains("NaN"), "{line}");
     }
+}
+
+#[test]
+fn an_inconclusive_comparison_says_what_its_samples_can_detect() {
+    // The fixture against itself: three samples a side, 24 kernels. The rank test's smallest
+    // two-sided p-value at 3 against 3 is 2 / C(6, 3) = 0.1, and Holm's correction at 0.05 over
+    // 24 kernels asks 0.05 / 24 = 0.00208 of one change: no change of any size can be
+    // significant. 2 / C(12, 6) = 0.00216 at 6 a side is still too large, 2 / C(14, 7) = 0.00058
+    // at 7 is not: take at least 7.
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/llvmpipe-quick.json");
+    let (code, out, err) = ridge(&["compare", f, f, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    let kernels = v["comparison"]["kernels"].as_array().cloned().unwrap_or_default();
+    assert_eq!(kernels.len(), 24);
+    let inconclusive: Vec<&Value> = kernels.iter().filter(|k| k["verdict"] == "inconclusive").collect();
+    assert!(!inconclusive.is_empty(), "{out}");
+    for k in &kernels {
+        let d = &k["detectable"];
+        if k["verdict"] != "inconclusive" {
+            assert!(d.is_null(), "only inconclusive kernels say what they could detect: {k}");
+            continue;
+        }
+        assert_eq!(d["kernels"], 24, "{k}");
+        assert_eq!(d["any_change_significant"], false, "{k}");
+        assert!(d["min_change"].is_null(), "{k}");
+        assert_eq!(d["min_samples_per_side"], 7, "{k}");
+        assert!((d["p_min"].as_f64().unwrap_or(0.0) - 0.1).abs() < 1e-12, "{k}");
+        assert!((d["p_needed"].as_f64().unwrap_or(0.0) - 0.05 / 24.0).abs() < 1e-15, "{k}");
+        // The change sized for is 5%, or twice a floor of 5% or more; never fewer samples than 7.
+        let floor = k["noise_floor"].as_f64().unwrap_or(f64::NAN);
+        let target = d["target_change"].as_f64().unwrap_or(f64::NAN);
+        assert!(target == 0.05 && floor < 0.05 || (target - 2.0 * floor).abs() < 1e-12, "{k}");
+        assert!(d["samples_for_target"].as_u64().is_some_and(|n| n >= 7), "{k}");
+    }
+    let (code, out, _) = ridge(&["compare", f, f]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("no change can be significant with 3 samples a side over 24 kernels")
+            && out.contains("take at least 7 a side"),
+        "{out}"
+    );
 }

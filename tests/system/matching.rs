@@ -189,7 +189,7 @@ fn bad_constraints_are_named_and_infeasible_requests_say_why() {
     let (code, out, _) = ridge(&["match", "-w", "llama-3.1-70b", "--tpot", "1ms"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("nothing fits the request"), "{out}");
-    assert!(out.contains("latency targets are missed"), "{out}");
+    assert!(out.contains("the TPOT target of 1.0 ms is missed"), "{out}");
 }
 
 /// Splits CSV text into records of fields (RFC 4180: quoted fields may hold commas, doubled
@@ -536,4 +536,49 @@ fn disaggregated_deployments_meet_the_targets_within_one_domain() {
     close(num(row, "usd_per_million"), num(row, "usd_per_hour") / 3600.0 / num(p, "output_tokens_per_s") * 1e6, "$/M");
     // Without the flag, none.
     assert!(matched(&["-w", "llama-3.1-8b", "-H", "h100-sxm"]).get("disaggregated").is_none());
+}
+
+/// `ridge match --json` that ranks nothing (exit 1): the document.
+fn unranked(args: &[&str]) -> Value {
+    let mut argv = vec!["match"];
+    argv.extend_from_slice(args);
+    argv.push("--json");
+    let (code, out, err) = ridge(&argv);
+    assert_eq!(code, 1, "ridge {argv:?}: {out}{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn a_rejection_names_the_latency_target_missed_not_the_missing_network() {
+    // Llama 3.1 8B on T4s: every layout fits in one node, and at TP8 the first token still
+    // takes far over 100 ms (the command). That, not the absent network to pipeline
+    // across, is the reason; the missed target is named with its value, the TPOT target (none)
+    // is not, and no figure prints as a dash.
+    for (args, target) in [
+        (vec!["-w", "llama-3.1-8b", "-H", "t4", "--ttft", "100ms"], 0.1),
+        // No targets given: MLPerf's interactive ones (450 ms TTFT), which the output says.
+        (vec!["-w", "llama-3.1-8b", "-H", "t4"], 0.45),
+    ] {
+        let v = unranked(&args);
+        assert_eq!(v["latency_targets"]["assumed"], args.len() == 4, "{v}");
+        let r = &v["rejected"][0];
+        assert_eq!(r["hardware"], "t4");
+        let closest = &r["reason_data"]["closest"];
+        assert_eq!(closest["kind"], "latency-missed", "{r}");
+        assert_eq!(closest["layout"]["tensor_parallel"], 8, "{r}");
+        assert_eq!(closest["missed"]["ttft_s"].as_f64(), Some(target), "{r}");
+        assert!(closest["missed"]["tpot_s"].is_null(), "{r}");
+        assert!(num(closest, "ttft_s") > target, "{r}");
+        assert!(r["reason_data"]["across_nodes"].is_null(), "{r}");
+        let reason = r["reason"].as_str().unwrap_or_default();
+        let want = format!("the TTFT target of {:.1} ms is missed (TTFT ", target * 1e3);
+        assert!(reason.contains(&want) && !reason.contains(" -"), "{reason}");
+    }
+    // Llama 3.1 70B (141 GB of bf16 weights) fits no eight 16 GB T4s: that is the closest
+    // reason, and the missing network to pipeline across comes after it.
+    let v = unranked(&["-w", "llama-3.1-70b", "-H", "t4", "--ttft", "100ms"]);
+    let r = &v["rejected"][0]["reason_data"];
+    assert_eq!(r["closest"]["kind"], "does-not-fit", "{r}");
+    assert!(r["closest"]["needs_devices"].as_u64().is_some_and(|n| n >= 9), "{r}");
+    assert_eq!(r["across_nodes"]["kind"], "no-node-preset", "{r}");
 }

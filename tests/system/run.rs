@@ -232,6 +232,40 @@ fn devices_lists_the_adapter_with_its_limits() {
     assert!(lvp["features"].as_array().is_some());
 }
 
+/// Not a test of its own: the child process of
+/// `a_session_without_a_display_hears_nothing_about_one` runs `ridge devices` here, so that the
+/// test reads what C libraries write to the process's stderr.
+#[test]
+#[ignore = "run by a_session_without_a_display_hears_nothing_about_one"]
+fn devices_child() {
+    if std::env::var_os("RIDGE_TEST_DEVICES_CHILD").is_none() {
+        return;
+    }
+    let code = ridge_bench::cli::main_with(["ridge", "devices"], &mut std::io::stdout(), &mut std::io::stderr());
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_session_without_a_display_hears_nothing_about_one() {
+    // Mesa's device-select layer probes for a Wayland compositor while Vulkan lists adapters;
+    // without XDG_RUNTIME_DIR, libwayland used to print "error: XDG_RUNTIME_DIR is invalid or not
+    // set in the environment." twice on stderr.
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
+    let child = std::process::Command::new(exe)
+        .args(["run::devices_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("RIDGE_TEST_DEVICES_CHILD", "1")
+        .env("WGPU_BACKEND", "vulkan")
+        .env("WGPU_ADAPTER_NAME", ADAPTER)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start the child: {e}"));
+    let (out, err) = (String::from_utf8_lossy(&child.stdout), String::from_utf8_lossy(&child.stderr));
+    assert!(child.status.success(), "{out}{err}");
+    assert!(out.contains(ADAPTER), "{out}");
+    assert!(!err.contains("XDG_RUNTIME_DIR"), "{err}");
+}
+
 #[test]
 fn run_errors_are_clear() {
     let (code, _, err) = ridge(&["run", "--adapter", "no-such-gpu", "--quiet"]);

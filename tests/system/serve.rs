@@ -441,8 +441,18 @@ fn upload_spools_what_it_cannot_deliver_and_sends_it_later() {
     args.extend(client);
     let (code, out, err) = ridge(&args);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("a copy waits in"), "{out}");
+    // Not delivered is a problem, not a result: stderr, and stdout stays empty.
+    assert!(err.contains(&format!("{f}: not delivered")) && err.contains("a copy waits in"), "{err}");
+    assert_eq!(out, "", "stdout holds results only");
     assert_eq!(spooled(&spool), 1);
+    // With --json the outcome is a result document on stdout, still exit 1.
+    let mut json_args = args.clone();
+    json_args.push("--json");
+    let (code, out, err) = ridge(&json_args);
+    assert_eq!(code, 1, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v["uploads"][0]["outcome"], "spooled", "{v}");
+    assert_eq!(spooled(&spool), 1, "the same file spooled twice is kept once");
     assert!(std::fs::read(&file).unwrap_or_default() == doc, "the result file was changed");
 
     let server = start(&options(&d));
@@ -465,9 +475,10 @@ fn upload_spools_what_it_cannot_deliver_and_sends_it_later() {
     assert_eq!(v["uploads"][0]["duplicate"], true);
 
     // A wrong token is refused, not spooled; a file that is not a result is not sent at all.
-    let (code, out, _) = ridge(&["upload", &f, "--server", &url, "--token", "rdg_wrong", "--spool-dir", &sp]);
+    let (code, out, err) = ridge(&["upload", &f, "--server", &url, "--token", "rdg_wrong", "--spool-dir", &sp]);
     assert_eq!(code, 1);
-    assert!(out.contains("refused by the server (403)"), "{out}");
+    assert!(err.contains(&format!("{f}: refused by the server (403)")), "{err}");
+    assert_eq!(out, "", "stdout holds results only");
     assert_eq!(spooled(&spool), 0);
     let junk = d.join("junk.json");
     std::fs::write(&junk, "{\"kind\": \"something else\"}").unwrap_or_else(|e| panic!("{e}"));

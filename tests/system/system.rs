@@ -4,6 +4,7 @@
 
 mod cli;
 mod compare;
+mod examples;
 mod matching;
 mod prices;
 mod run;

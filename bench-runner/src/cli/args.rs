@@ -21,13 +21,13 @@ pub(crate) struct ListArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ScenarioArgs {
     /// Sequences (or samples) per batch; the global batch for training.
-    #[arg(long, short = 'b', value_name = "B")]
+    #[arg(long, short = 'b', value_name = "B", value_parser = count)]
     pub(crate) batch: Option<u32>,
     /// Prompt tokens per sequence (the sequence length for encoders and training).
-    #[arg(long, short = 'p', value_name = "P", visible_alias = "seq-len")]
+    #[arg(long, short = 'p', value_name = "P", visible_alias = "seq-len", value_parser = count)]
     pub(crate) prompt_tokens: Option<u32>,
     /// Generated tokens per sequence (decoders).
-    #[arg(long, short = 'o', value_name = "O")]
+    #[arg(long, short = 'o', value_name = "O", value_parser = count_or_zero)]
     pub(crate) output_tokens: Option<u32>,
     /// Precision of weights, activations and KV cache at once: fp32, bf16, fp16, fp8, int8, fp6, fp4
     /// (the MXFP block formats), int4.
@@ -158,7 +158,7 @@ pub(crate) struct ClientArgs {
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     attempts: u32,
     /// Wait before the first retry, milliseconds (doubles each time).
-    #[arg(long, default_value_t = 500, value_name = "MS")]
+    #[arg(long, default_value_t = 500, value_name = "MS", value_parser = millis)]
     backoff_ms: u64,
 }
 
@@ -176,6 +176,40 @@ impl ClientArgs {
             backoff: Duration::from_millis(self.backoff_ms),
         })
     }
+}
+
+/// A count of at least one (devices, batch, tokens), as the user typed it.
+pub(crate) fn count(s: &str) -> std::result::Result<u32, String> {
+    whole(s, 1, u32::MAX.into())
+}
+
+/// A whole number of zero or more.
+pub(crate) fn count_or_zero(s: &str) -> std::result::Result<u32, String> {
+    whole(s, 0, u32::MAX.into())
+}
+
+/// A count of at least one, for sizes and lengths.
+pub(crate) fn count_usize(s: &str) -> std::result::Result<usize, String> {
+    whole(s, 1, u32::MAX.into())
+}
+
+/// A whole number of milliseconds, zero or more.
+pub(crate) fn millis(s: &str) -> std::result::Result<u64, String> {
+    whole(s, 0, u32::MAX.into())
+}
+
+/// A whole number from `min` to `max` (which `T` holds), or why not, in the words clap prints
+/// after "invalid value 'S' for '--flag <N>': ".
+fn whole<T: TryFrom<i64>>(s: &str, min: i64, max: i64) -> std::result::Result<T, String> {
+    let what = if min > 0 { "a positive whole number" } else { "a whole number, 0 or more" };
+    let n: i128 = s.trim().parse().map_err(|_| format!("must be {what}"))?;
+    if n < i128::from(min) {
+        return Err(format!("must be {what}"));
+    }
+    if n > i128::from(max) {
+        return Err(format!("must be at most {max}"));
+    }
+    i64::try_from(n).ok().and_then(|n| T::try_from(n).ok()).ok_or_else(|| format!("must be at most {max}"))
 }
 
 pub(crate) fn parse_fraction(s: &str) -> std::result::Result<f64, String> {

@@ -39,22 +39,38 @@ pub(crate) fn workload_arg(catalog: &Catalog, arg: &str) -> Result<ridge_core::W
     }
 }
 
+/// "unknown KIND `ID`", with up to five ids of `known` the user may have meant: ids that hold
+/// the one typed (or are held by it) with '-' removed and case folded, that share its first
+/// '-'-separated part, or that are within a few edits of it (Damerau-Levenshtein on the same
+/// folded forms: a third of its length, at least one), nearest first.
 pub(crate) fn unknown(kind: &str, id: &str, known: impl Iterator<Item = String>, list_cmd: &str) -> anyhow::Error {
-    let known: Vec<String> = known.collect();
-    let needle = id.to_ascii_lowercase();
-    let close: Vec<&String> = known
-        .iter()
-        .filter(|k| {
-            k.contains(&needle) || needle.contains(k.as_str()) || k.split('-').next() == needle.split('-').next()
-        })
-        .take(5)
-        .collect();
+    let close = suggestions(id, known);
     if close.is_empty() {
         anyhow::anyhow!("unknown {kind} `{id}`; `ridge {list_cmd}` lists them")
     } else {
-        let close: Vec<&str> = close.iter().map(|s| s.as_str()).collect();
         anyhow::anyhow!("unknown {kind} `{id}`; did you mean {}? (`ridge {list_cmd}` lists them)", close.join(", "))
     }
+}
+
+/// The ids of `known` close to `id` ([`unknown`]), nearest first, at most five.
+pub(crate) fn suggestions(id: &str, known: impl Iterator<Item = String>) -> Vec<String> {
+    let fold = |s: &str| s.chars().filter(|c| *c != '-').flat_map(char::to_lowercase).collect::<String>();
+    let first = |s: &str| s.split('-').next().map(str::to_lowercase).unwrap_or_default();
+    let needle = fold(id);
+    let budget = (needle.chars().count() / 3).max(1);
+    let mut close: Vec<(usize, usize, String)> = known
+        .enumerate()
+        .filter_map(|(order, k)| {
+            let folded = fold(&k);
+            let edits = strsim::damerau_levenshtein(&needle, &folded);
+            // text: the id the user typed, matched loosely against the catalog's ids.
+            let holds = !needle.is_empty() && (folded.contains(&needle) || needle.contains(&folded));
+            // text: the same, by the first part of the id.
+            (holds || edits <= budget || first(&k) == first(id)).then_some((edits, order, k))
+        })
+        .collect();
+    close.sort();
+    close.into_iter().take(5).map(|(_, _, k)| k).collect()
 }
 
 /// The measured ceilings of a `ridge run` result file, as a measurement of the catalog device it
@@ -93,24 +109,19 @@ pub(crate) fn calibration(on: bool) -> ridge_core::roofline::CalibrationMode {
     if on { CalibrationMode::Documented } else { CalibrationMode::Off }
 }
 
-/// One line per uploaded file: stored, already stored, spooled or refused.
-pub(crate) fn report_upload(
-    file: &std::path::Path,
-    o: &Outcome,
-    opts: &UploadOptions,
-    out: &mut dyn Write,
-) -> Result<()> {
+/// One line per uploaded file: stored, already stored, spooled or refused. `ridge upload` prints
+/// a stored file's on stdout (a result) and the others' on stderr (a problem, which also makes
+/// the exit code 1).
+pub(crate) fn upload_line(file: &std::path::Path, o: &Outcome, opts: &UploadOptions) -> String {
     let f = file.display();
     match o {
-        Outcome::Stored { id, url, duplicate: false } => writeln!(out, "{f}: stored as run {id} ({url})")?,
-        Outcome::Stored { id, url, duplicate: true } => writeln!(out, "{f}: already stored as run {id} ({url})")?,
-        Outcome::Spooled { path, reason } => writeln!(
-            out,
+        Outcome::Stored { id, url, duplicate: false } => format!("{f}: stored as run {id} ({url})"),
+        Outcome::Stored { id, url, duplicate: true } => format!("{f}: already stored as run {id} ({url})"),
+        Outcome::Spooled { path, reason } => format!(
             "{f}: not delivered ({reason}); a copy waits in {}; send it later with `ridge upload --spool --server {}`",
             path.display(),
             opts.server
-        )?,
-        Outcome::Rejected { status, reason } => writeln!(out, "{f}: refused by the server ({status}): {reason}")?,
+        ),
+        Outcome::Rejected { status, reason } => format!("{f}: refused by the server ({status}): {reason}"),
     }
-    Ok(())
 }

@@ -20,6 +20,12 @@ variation, 1.4826 x MAD / median);
 unchanged = the interval within the floor; inconclusive = neither (take more samples). A kernel
 that stopped verifying is regressed.
 
+For inconclusive kernels it says what their samples can detect: whether any change can be
+significant at all with so few samples over so many kernels (a rank test's p-value cannot go
+below 2 / C(n1 + n2, n1); Holm asks alpha / kernels of one change), and if not the fewest samples
+a side that can; else the smallest slowdown they would call; and about how many samples a side
+call a 5% change (twice the floor where the floor is 5% or more).
+
 Outputs: the table on stdout (or --json); --summary FILE.md writes Markdown, which is also
 appended to $GITHUB_STEP_SUMMARY when that is set; --bmf FILE.json writes the current side in
 Bencher Metric Format.

@@ -11,7 +11,7 @@ use ridge_core::units::{GB, MICRO};
 use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
 
-use super::args::{BatchingArg, OwnedArgs, ScenarioArgs};
+use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count};
 use super::common::{calibration, measured, print_json, unknown, workload_arg};
 use crate::format::{self, gb, percent, seconds, si, sig3};
 
@@ -25,11 +25,11 @@ pub(crate) struct EstimateArgs {
     #[arg(long = "hardware", short = 'H', value_name = "ID")]
     hardware: String,
     /// Devices: tensor parallel for transformers, table-sharded for recommenders.
-    #[arg(long, short = 'n', default_value_t = 1, value_name = "N")]
+    #[arg(long, short = 'n', default_value_t = 1, value_name = "N", value_parser = count)]
     devices: u32,
     /// Data-parallel replicas of those devices: training splits the global batch over them and
     /// all-reduces gradients on the scale-up link; inference replicas multiply throughput and cost.
-    #[arg(long, default_value_t = 1, value_name = "R")]
+    #[arg(long, default_value_t = 1, value_name = "R", value_parser = count)]
     replicas: u32,
     /// Mixture-of-experts inference: the --devices run expert parallel instead of tensor
     /// parallel (attention data parallel over the sequences, E/N whole experts per device, tokens
@@ -40,7 +40,7 @@ pub(crate) struct EstimateArgs {
     /// of the device's node preset (its scale-out network carries the activations between
     /// stages); decoders keep P micro-batches of batch/P sequences in flight, training runs a
     /// 1F1B schedule over its micro-batches in each of --replicas pipelines.
-    #[arg(long, value_name = "P", default_value_t = 1)]
+    #[arg(long, value_name = "P", default_value_t = 1, value_parser = count)]
     pipeline_stages: u32,
     /// The node preset to pipeline across (see `ridge catalog --json`); default: the device's
     /// first preset with a scale-out network.
@@ -62,11 +62,11 @@ pub(crate) struct EstimateArgs {
     rate: Option<f64>,
     /// Continuous batching: most tokens an engine step processes, decodes and prompt chunk
     /// together (vLLM's max_num_batched_tokens).
-    #[arg(long, value_name = "T", default_value_t = ridge_core::serving::DEFAULT_TOKEN_BUDGET)]
+    #[arg(long, value_name = "T", default_value_t = ridge_core::serving::DEFAULT_TOKEN_BUDGET, value_parser = count)]
     token_budget: u32,
     /// Continuous batching: most sequences in flight (vLLM's max_num_seqs); the KV cache may
     /// bound them lower.
-    #[arg(long, value_name = "N", default_value_t = ridge_core::serving::DEFAULT_MAX_SEQUENCES)]
+    #[arg(long, value_name = "N", default_value_t = ridge_core::serving::DEFAULT_MAX_SEQUENCES, value_parser = count)]
     max_sequences: u32,
     /// Fixed cost per kernel instance, in microseconds. Default: 5 with continuous batching
     /// (launch, ramp and tail of small kernels; calibrated on a published measurement), 0 for

@@ -7,12 +7,12 @@ use anyhow::{Result, bail};
 use clap::Args;
 use ridge_core::Catalog;
 use ridge_core::hardware::ProviderClass;
-use ridge_core::matching::{Constraints, CostMode, MatchField, MatchRequest, MatchResult, rank};
+use ridge_core::matching::{Constraints, CostMode, MatchField, MatchRequest, MatchResult, Problem, rank};
 use ridge_core::prices::Day;
 use ridge_core::units::MICRO;
 
-use super::args::{BatchingArg, OwnedArgs, ScenarioArgs};
-use super::common::{calibration, measured, print_json, workload_arg};
+use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, count_usize};
+use super::common::{calibration, measured, print_json, unknown, workload_arg};
 use crate::format::sig3;
 
 pub(crate) const MATCH_HELP: &str = "\
@@ -51,10 +51,10 @@ pub(crate) struct MatchCmd {
     #[command(flatten)]
     scenario: ScenarioArgs,
     /// Largest batch per replica tried (default: 256 for decoders, 65536 otherwise; --batch fixes it).
-    #[arg(long, value_name = "B")]
+    #[arg(long, value_name = "B", value_parser = count)]
     max_batch: Option<u32>,
     /// Most devices in one configuration.
-    #[arg(long, short = 'n', default_value_t = 8, value_name = "N")]
+    #[arg(long, short = 'n', default_value_t = 8, value_name = "N", value_parser = count)]
     max_devices: u32,
     /// How decoders batch requests: `continuous` (in-flight batching with chunked prefill, as
     /// serving engines run; the default: --batch and --max-batch count requests in flight) or
@@ -129,7 +129,7 @@ pub(crate) struct MatchCmd {
     #[arg(long, default_value_t = 0.0, value_name = "US")]
     kernel_overhead_us: f64,
     /// Rows in the table (JSON and CSV hold all).
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = count_usize)]
     top: usize,
     /// Print JSON (with `schema_version`).
     #[arg(long, conflicts_with = "csv")]
@@ -229,7 +229,14 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         },
         measurements: &measurements,
     };
-    let result = rank(&req).map_err(|e| anyhow::anyhow!("--{}: {}", flag(e.field), e.problem))?;
+    let result = rank(&req).map_err(|e| match &e.problem {
+        // An id the catalog lacks: suggested like everywhere else.
+        Problem::UnknownHardware(id) => {
+            let known = catalog.hardware.iter().map(|h| h.id.clone());
+            anyhow::anyhow!("--{}: {}", flag(e.field), unknown("hardware", id, known, "catalog"))
+        }
+        _ => anyhow::anyhow!("--{}: {}", flag(e.field), e.problem),
+    })?;
     if a.json {
         print_json(out, &result)?;
     } else if a.csv {

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod args;
 mod catalog;
@@ -94,6 +94,16 @@ enum Command {
     Token(service::TokenCmd),
 }
 
+/// The command line of every command, with numbers allowed to start with a minus sign, so that
+/// `--batch -1` reaches the option's parser (which says what it takes) instead of reading as an
+/// unknown flag.
+pub fn command() -> clap::Command {
+    fn negative_numbers(c: clap::Command) -> clap::Command {
+        c.allow_negative_numbers(true).mut_subcommands(negative_numbers)
+    }
+    negative_numbers(Cli::command())
+}
+
 /// Runs ridge with `args` (the first is the program name), writing to `out` and `err`; returns
 /// the exit code.
 pub fn main_with<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
@@ -101,7 +111,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match command().try_get_matches_from(args).and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };

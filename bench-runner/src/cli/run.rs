@@ -8,7 +8,7 @@ use clap::Args;
 use ridge_core::Catalog;
 
 use super::args::{ClientArgs, CompareArgs};
-use super::common::report_upload;
+use super::common::upload_line;
 
 pub(crate) const RUN_HELP: &str = "\
 Every kernel's output is checked against a CPU reference on random inputs; a kernel that does not
@@ -23,7 +23,8 @@ Adapters: --adapter picks by name (as does WGPU_ADAPTER_NAME); WGPU_BACKEND=vulk
 limits the backends. Without a GPU, Mesa's lavapipe works: WGPU_BACKEND=vulkan
 WGPU_ADAPTER_NAME=llvmpipe ridge run --suite quick
 
-Exit codes: 0 every kernel verified; 1 a kernel failed (the file is still written); 2 usage error
+Exit codes: 0 every kernel verified; 1 a kernel failed (the file is still written), or --upload
+could not deliver the result (a copy waits in the spool) or the server refused it; 2 usage error
 or no adapter.";
 
 #[derive(Debug, Args)]
@@ -128,7 +129,8 @@ pub(crate) fn run(catalog: &Catalog, a: &RunCmd, out: &mut dyn Write, err: &mut 
             let body = serde_json::to_vec_pretty(r)?;
             let outcome = crate::upload::upload_bytes(opts, &body, true)?;
             let label = PathBuf::from(format!("run on {}", r.device.name));
-            report_upload(&label, &outcome, opts, err)?;
+            // stdout holds the table or the result document: every outcome goes to stderr.
+            writeln!(err, "{}", upload_line(&label, &outcome, opts))?;
             if !outcome.stored() {
                 code = code.max(1);
             }

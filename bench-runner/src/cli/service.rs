@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::args::ClientArgs;
-use super::common::report_upload;
+use super::args::{ClientArgs, count_usize};
+use super::common::upload_line;
 use crate::serve::store::Store;
 use crate::serve::{ServeOptions, Server};
 use crate::upload::Outcome;
@@ -60,10 +60,10 @@ pub(crate) struct ServeCmd {
     #[arg(long, default_value = "web", value_name = "DIR")]
     web: PathBuf,
     /// Largest upload accepted, bytes.
-    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES")]
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES", value_parser = count_usize)]
     max_body: usize,
     /// Most recent runs per device that /api/v1/devices takes the median of.
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = count_usize)]
     window: usize,
     /// Connections served at once; more wait in the listen queue until one closes (keep it
     /// under the process's open-file limit, `ulimit -n`).
@@ -147,8 +147,11 @@ fault: a copy waits in the spool at once. A file the server refuses (invalid, wr
 reported and not spooled. One `--spool` sender at a time: a second waits for the first. Your
 files are never deleted.
 
-Exit codes: 0 every file stored (or already stored); 1 something was spooled or refused;
-2 usage error or a file that is not a result.
+Output: a line per stored file on stdout (--json: the outcomes of all files, on stdout); a file
+spooled (not delivered) or refused is reported on stderr.
+
+Exit codes: 0 every file stored (or already stored); 1 a file was not delivered (spooled) or was
+refused; 2 usage error or a file that is not a result.
 
 Examples:
   RIDGE_TOKEN=rdg_... ridge upload ridge-run-*.json --server http://results:8080
@@ -259,7 +262,7 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
     for (file, body) in bodies {
         let outcome = crate::upload::upload_bytes(&opts, &body, true)?;
         if !a.json {
-            report_upload(&file, &outcome, &opts, out)?;
+            report(&upload_line(&file, &outcome, &opts), outcome.stored(), out, err)?;
         }
         results.push(FileOutcome { file, outcome });
     }
@@ -270,7 +273,7 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
         }
         for (file, outcome) in sent {
             if !a.json {
-                report_upload(&file, &outcome, &opts, out)?;
+                report(&upload_line(&file, &outcome, &opts), outcome.stored(), out, err)?;
             }
             results.push(FileOutcome { file, outcome });
         }
@@ -283,6 +286,16 @@ pub(crate) fn upload(a: &UploadCmd, out: &mut dyn Write, err: &mut dyn Write) ->
         writeln!(out)?;
     }
     Ok(if results.iter().all(|r| r.outcome.stored()) { 0 } else { 1 })
+}
+
+/// A stored file's line on stdout; a spooled or refused one's on stderr.
+fn report(line: &str, stored: bool, out: &mut dyn Write, err: &mut dyn Write) -> Result<()> {
+    if stored {
+        writeln!(out, "{line}")?;
+    } else {
+        writeln!(err, "{line}")?;
+    }
+    Ok(())
 }
 
 pub(crate) fn token(cmd: &TokenCmd, out: &mut dyn Write) -> Result<u8> {

@@ -12,6 +12,7 @@ pub mod reference;
 pub mod result;
 pub mod rng;
 pub mod stats;
+pub mod sweep;
 pub mod uniforms;
 
 #[cfg(test)]

@@ -13,8 +13,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::bench::result::{RunResult, Status, ThroughputUnit};
+mod power;
 mod stats;
 
+pub use power::{Detectable, POWER, TARGET_CHANGE, min_samples_per_side, samples_for_change, smallest_p};
 pub use stats::{bootstrap_change_ci, mann_whitney_p, median};
 
 use stats::robust_cv;
@@ -180,6 +182,13 @@ pub struct KernelComparison {
     /// Why, when not a plain statistical verdict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// An inconclusive kernel: the smallest change its samples can show, and the samples a side
+    /// a change needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detectable: Option<Detectable>,
+    /// The samples compared (baseline, current), kept for [`finish`] to size `detectable`.
+    #[serde(skip)]
+    samples: Option<Box<(Vec<f64>, Vec<f64>)>>,
 }
 
 /// The whole comparison.
@@ -234,6 +243,8 @@ pub fn compare_samples(
         noise_floor: opts.threshold.max(robust_cv(base)).max(robust_cv(cur)),
         verdict: Verdict::Inconclusive,
         reason: None,
+        detectable: None,
+        samples: Some(Box::new((base.to_vec(), cur.to_vec()))),
     }
 }
 
@@ -253,6 +264,8 @@ fn not_comparable(name: &str, reason: String) -> KernelComparison {
         noise_floor: f64::NAN,
         verdict: Verdict::NotComparable,
         reason: Some(reason),
+        detectable: None,
+        samples: None,
     }
 }
 
@@ -267,21 +280,36 @@ pub fn finish(kernels: &mut [KernelComparison], opts: &CompareOptions) {
         running = running.max(((m - rank) as f64 * kernels[i].p_value).min(1.0));
         kernels[i].p_adjusted = running;
     }
+    let mut fewest = None;
     for &i in &tested {
         let k = &mut kernels[i];
-        let significant = k.p_adjusted <= opts.alpha;
-        let floor = k.noise_floor;
-        // Beyond the floor means the whole confidence interval is: a point estimate past it with
-        // an interval reaching back inside is inconclusive, not a regression.
-        k.verdict = if significant && k.ci_high <= -floor {
-            Verdict::Regressed
-        } else if significant && k.ci_low >= floor {
-            Verdict::Improved
-        } else if k.ci_low > -floor && k.ci_high < floor {
-            Verdict::Unchanged
-        } else {
-            Verdict::Inconclusive
-        };
+        k.verdict = verdict(k, k.p_adjusted <= opts.alpha);
+        // Inconclusive: what these samples could have shown, and what more would.
+        if k.verdict == Verdict::Inconclusive
+            && let Some(s) = k.samples.take()
+        {
+            let fewest = *fewest.get_or_insert_with(|| min_samples_per_side(power::p_needed(opts.alpha, m)));
+            k.detectable = Some(power::detectable(k, (&s.0, &s.1), m, fewest, opts));
+        }
+    }
+    for k in kernels.iter_mut() {
+        k.samples = None;
+    }
+}
+
+/// A compared kernel's verdict, given whether its change is significant.
+fn verdict(k: &KernelComparison, significant: bool) -> Verdict {
+    let floor = k.noise_floor;
+    // Beyond the floor means the whole confidence interval is: a point estimate past it with
+    // an interval reaching back inside is inconclusive, not a regression.
+    if significant && k.ci_high <= -floor {
+        Verdict::Regressed
+    } else if significant && k.ci_low >= floor {
+        Verdict::Improved
+    } else if k.ci_low > -floor && k.ci_high < floor {
+        Verdict::Unchanged
+    } else {
+        Verdict::Inconclusive
     }
 }
 

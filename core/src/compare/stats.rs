@@ -23,7 +23,7 @@ pub(super) fn robust_cv(v: &[f64]) -> f64 {
 }
 
 /// Complementary error function (Numerical Recipes `erfcc`, relative error below 1.2e-7).
-fn erfc(x: f64) -> f64 {
+pub(super) fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
     let r = t
@@ -42,69 +42,95 @@ fn erfc(x: f64) -> f64 {
 /// Two-sided p-value of the Mann-Whitney U test: exact for small samples without ties,
 /// otherwise the normal approximation with tie and continuity corrections.
 pub fn mann_whitney_p(a: &[f64], b: &[f64]) -> f64 {
-    let (n1, n2) = (a.len(), b.len());
-    if n1 == 0 || n2 == 0 {
-        return 1.0;
-    }
-    let mut all: Vec<(f64, usize)> = a.iter().map(|&x| (x, 0)).chain(b.iter().map(|&x| (x, 1))).collect();
-    all.sort_by(|x, y| x.0.total_cmp(&y.0));
-    let n = all.len();
-    let mut ranks = vec![0.0; n];
-    let mut tie_term = 0.0;
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && all[j + 1].0 == all[i].0 {
-            j += 1;
-        }
-        let avg = (i + j) as f64 / 2.0 + 1.0;
-        for r in ranks.iter_mut().take(j + 1).skip(i) {
-            *r = avg;
-        }
-        let t = (j - i + 1) as f64;
-        tie_term += t * t * t - t;
-        i = j + 1;
-    }
-    let r1: f64 = all.iter().zip(&ranks).filter(|((_, side), _)| *side == 0).map(|(_, r)| r).sum();
-    let u1 = r1 - (n1 * (n1 + 1)) as f64 / 2.0;
-    let (fn1, fn2) = (n1 as f64, n2 as f64);
-    if tie_term == 0.0 && n1 <= 25 && n2 <= 25 {
-        // Exact distribution of U by counting: ways[u] over arrangements of n1 and n2 values.
-        let max_u = n1 * n2;
-        let mut table = vec![vec![vec![0.0f64; 0]; n2 + 1]; n1 + 1];
-        for (i1, row) in table.iter_mut().enumerate() {
-            for (i2, cell) in row.iter_mut().enumerate() {
-                *cell = vec![0.0; i1 * i2 + 1];
-            }
-        }
-        for i1 in 0..=n1 {
-            for i2 in 0..=n2 {
-                if i1 == 0 || i2 == 0 {
-                    table[i1][i2][0] = 1.0;
-                    continue;
-                }
-                for u in 0..=i1 * i2 {
-                    let from_a = if u >= i2 { table[i1 - 1][i2].get(u - i2).copied().unwrap_or(0.0) } else { 0.0 };
-                    let from_b = table[i1][i2 - 1].get(u).copied().unwrap_or(0.0);
-                    table[i1][i2][u] = from_a + from_b;
+    RankTest::new(a.len(), b.len()).p(a, b)
+}
+
+/// The Mann-Whitney U test for samples of `n1` and `n2` values, with the exact distribution of U
+/// counted once where both are at most 25 (used when there are no ties), so that many pairs of
+/// the same sizes are tested at the cost of one count.
+pub(super) struct RankTest {
+    n1: usize,
+    n2: usize,
+    /// Ways to arrange the values per U, 0 to n1 n2.
+    ways: Option<Vec<f64>>,
+}
+
+impl RankTest {
+    pub(super) fn new(n1: usize, n2: usize) -> RankTest {
+        let ways = (n1 > 0 && n2 > 0 && n1 <= 25 && n2 <= 25).then(|| {
+            // Exact distribution of U by counting: ways[u] over arrangements of n1 and n2 values.
+            let mut table = vec![vec![vec![0.0f64; 0]; n2 + 1]; n1 + 1];
+            for (i1, row) in table.iter_mut().enumerate() {
+                for (i2, cell) in row.iter_mut().enumerate() {
+                    *cell = vec![0.0; i1 * i2 + 1];
                 }
             }
+            for i1 in 0..=n1 {
+                for i2 in 0..=n2 {
+                    if i1 == 0 || i2 == 0 {
+                        table[i1][i2][0] = 1.0;
+                        continue;
+                    }
+                    for u in 0..=i1 * i2 {
+                        let from_a = if u >= i2 { table[i1 - 1][i2].get(u - i2).copied().unwrap_or(0.0) } else { 0.0 };
+                        let from_b = table[i1][i2 - 1].get(u).copied().unwrap_or(0.0);
+                        table[i1][i2][u] = from_a + from_b;
+                    }
+                }
+            }
+            std::mem::take(&mut table[n1][n2])
+        });
+        RankTest { n1, n2, ways }
+    }
+
+    /// The two-sided p-value of `a` against `b` (of the sizes this test was made for).
+    pub(super) fn p(&self, a: &[f64], b: &[f64]) -> f64 {
+        let (n1, n2) = (a.len(), b.len());
+        if n1 == 0 || n2 == 0 {
+            return 1.0;
         }
-        let ways = &table[n1][n2];
-        let total: f64 = ways.iter().sum();
-        let u = u1.round() as usize;
-        let lower: f64 = ways[..=u.min(max_u)].iter().sum::<f64>() / total;
-        let upper: f64 = ways[u.min(max_u)..].iter().sum::<f64>() / total;
-        return (2.0 * lower.min(upper)).min(1.0);
+        let mut all: Vec<(f64, usize)> = a.iter().map(|&x| (x, 0)).chain(b.iter().map(|&x| (x, 1))).collect();
+        all.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let n = all.len();
+        let mut ranks = vec![0.0; n];
+        let mut tie_term = 0.0;
+        let mut i = 0;
+        while i < n {
+            let mut j = i;
+            while j + 1 < n && all[j + 1].0 == all[i].0 {
+                j += 1;
+            }
+            let avg = (i + j) as f64 / 2.0 + 1.0;
+            for r in ranks.iter_mut().take(j + 1).skip(i) {
+                *r = avg;
+            }
+            let t = (j - i + 1) as f64;
+            tie_term += t * t * t - t;
+            i = j + 1;
+        }
+        let r1: f64 = all.iter().zip(&ranks).filter(|((_, side), _)| *side == 0).map(|(_, r)| r).sum();
+        let u1 = r1 - (n1 * (n1 + 1)) as f64 / 2.0;
+        let (fn1, fn2) = (n1 as f64, n2 as f64);
+        if let Some(ways) = &self.ways
+            && tie_term == 0.0
+            && (n1, n2) == (self.n1, self.n2)
+        {
+            let max_u = n1 * n2;
+            let total: f64 = ways.iter().sum();
+            let u = u1.round() as usize;
+            let lower: f64 = ways[..=u.min(max_u)].iter().sum::<f64>() / total;
+            let upper: f64 = ways[u.min(max_u)..].iter().sum::<f64>() / total;
+            return (2.0 * lower.min(upper)).min(1.0);
+        }
+        let mu = fn1 * fn2 / 2.0;
+        let nf = n as f64;
+        let sigma = (fn1 * fn2 / 12.0 * ((nf + 1.0) - tie_term / (nf * (nf - 1.0)))).sqrt();
+        if sigma == 0.0 {
+            return 1.0;
+        }
+        let z = ((u1 - mu).abs() - 0.5).max(0.0) / sigma;
+        erfc(z / std::f64::consts::SQRT_2).min(1.0)
     }
-    let mu = fn1 * fn2 / 2.0;
-    let nf = n as f64;
-    let sigma = (fn1 * fn2 / 12.0 * ((nf + 1.0) - tie_term / (nf * (nf - 1.0)))).sqrt();
-    if sigma == 0.0 {
-        return 1.0;
-    }
-    let z = ((u1 - mu).abs() - 0.5).max(0.0) / sigma;
-    erfc(z / std::f64::consts::SQRT_2).min(1.0)
 }
 
 /// Percentile bootstrap interval of median(current) / median(baseline) − 1.

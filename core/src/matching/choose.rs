@@ -245,17 +245,29 @@ pub(super) fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, R
     Ok(row(search, hw, measurement, &cost, &cands, choice, e))
 }
 
-/// Nothing fits: the last miss is at the largest degree tried, the closest it came.
-fn nothing_fits(search: &Search<'_>, hw: &Hardware, mut misses: Vec<Miss>) -> Reject {
+/// Nothing fits: the closest miss ([`Miss::closer_than`]: one that fits and misses a latency
+/// target beats one that does not fit, which beats a refusal, which beats having no network to
+/// pipeline across); where it is on one node, why pipelining across nodes did not help either.
+fn nothing_fits(search: &Search<'_>, hw: &Hardware, misses: Vec<Miss>) -> Reject {
     let c = search.req.constraints;
-    let Some(closest) = misses.pop() else { return Reject::NothingToTry };
-    // Training goes past one node where the datasets have a node preset with a network.
-    let max_devices = if search.family == Family::Training && search.node(hw).is_some() {
+    let (across, within): (Vec<Miss>, Vec<Miss>) = misses.into_iter().partition(Miss::across_nodes);
+    let across = Miss::closest(across);
+    let within = Miss::closest(within);
+    let (closest, across_nodes) = match (within, across) {
+        (Some(w), Some(a)) if a.closer_than(&w) => (a, None),
+        (Some(w), a) => (w, a),
+        (None, Some(a)) => (a, None),
+        (None, None) => return Reject::NothingToTry,
+    };
+    // Configurations across nodes (training, pipelined decoders) span up to the device limit.
+    let pipelined = |m: &Miss| m.across_nodes() && !matches!(m, Miss::NoNodePreset { .. });
+    let pipelined = pipelined(&closest) || across_nodes.as_ref().is_some_and(pipelined);
+    let max_devices = if pipelined || (search.family == Family::Training && search.node(hw).is_some()) {
         c.max_devices
     } else {
         c.max_devices.min(super::search::scale_up_domain(hw))
     };
-    Reject::NothingFits { max_devices, closest }
+    Reject::NothingFits { max_devices, closest: Box::new(closest), across_nodes: across_nodes.map(Box::new) }
 }
 
 /// With a required throughput no configuration within the device limit reaches: the most any

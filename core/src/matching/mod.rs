@@ -25,7 +25,7 @@ mod search;
 
 pub use explain::{Explanation, TensorParallelStep};
 pub use layout::{Layout, ScalePoint};
-pub use reasons::{Limit, Miss, Reject};
+pub use reasons::{Limit, Miss, MissedTargets, Reject};
 pub use request::{
     Constraints, CostMode, INTERACTIVE_TPOT_S, INTERACTIVE_TTFT_S, LatencyTargets, MatchError, MatchField,
     MatchRequest, Problem,

@@ -3,7 +3,7 @@
 //! model fits no domain, and for training), each estimated with `estimate`.
 
 use super::layout::Layout;
-use super::reasons::Miss;
+use super::reasons::{Miss, MissedTargets};
 use super::request::{Constraints, MatchRequest};
 use crate::estimate::{Estimate, EstimateError, EstimateRequest, Phase, estimate};
 use crate::hardware::Hardware;
@@ -269,6 +269,7 @@ impl Search<'_> {
                             ttft_s: Some(p.ttft_s),
                             tpot_s: Some(p.tpot_s),
                             latency_s: None,
+                            missed: MissedTargets::of((Some(p.ttft_s), Some(p.tpot_s), None), targets(c)),
                         });
                         break; // latency grows with the requests in flight
                     }
@@ -297,6 +298,7 @@ impl Search<'_> {
                                 ttft_s: ttft,
                                 tpot_s: tpot,
                                 latency_s: latency,
+                                missed: MissedTargets::of((ttft, tpot, latency), targets(c)),
                             });
                             break; // latency grows with the batch
                         }
@@ -393,6 +395,7 @@ impl Search<'_> {
                                 batch_per_stage: b,
                                 ttft_s: p.ttft_s,
                                 tpot_s: p.tpot_s,
+                                missed: MissedTargets::of((p.ttft_s, p.tpot_s, None), targets(c)),
                             });
                             break;
                         }
@@ -508,6 +511,11 @@ impl Search<'_> {
         })
         .map_err(|error| Miss::PipelineRefused { error })
     }
+}
+
+/// The request's latency targets: time to first token, per output token, per batch or step.
+fn targets(c: &Constraints) -> (Option<f64>, Option<f64>, Option<f64>) {
+    (c.ttft_s, c.tpot_s, c.latency_s)
 }
 
 /// A latency above its target (none: no target).
