@@ -161,7 +161,7 @@ impl Miss {
         }
     }
 
-    /// Whether this miss came closer than `other` ([`Miss::closeness`]); a tie is not closer.
+    /// Whether this miss came closer than `other` (by its closeness); a tie is not closer.
     pub fn closer_than(&self, other: &Miss) -> bool {
         let (a, b) = (self.closeness(), other.closeness());
         a.0 > b.0 || (a.0 == b.0 && a.1 > b.1)
