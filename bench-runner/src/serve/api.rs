@@ -246,8 +246,14 @@ fn long_text(v: &Value, path: &mut String) -> Option<(String, usize)> {
     match v {
         Value::String(s) if over(s) => Some((path.clone(), s.len())),
         Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
+            // Numbers (most of a run: its samples) hold no text; skip them without a path.
+            if !matches!(item, Value::String(_) | Value::Array(_) | Value::Object(_)) {
+                return None;
+            }
             let len = path.len();
-            path.push_str(&format!("[{i}]"));
+            path.push('[');
+            path.push_str(&i.to_string());
+            path.push(']');
             let found = long_text(item, path);
             path.truncate(len);
             found
@@ -417,7 +423,7 @@ fn write_canonical(v: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                out.extend_from_slice(Value::String(k.clone()).to_string().as_bytes());
+                write_json(k, out);
                 out.push(b':');
                 write_canonical(&map[k], out);
             }
@@ -433,8 +439,14 @@ fn write_canonical(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        other => out.extend_from_slice(other.to_string().as_bytes()),
+        other => write_json(other, out),
     }
+}
+
+/// A string or scalar as serde_json writes it, straight into `out`.
+fn write_json<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    // Writing to a Vec cannot fail, and these values always serialise.
+    let _ = serde_json::to_writer(&mut *out, v);
 }
 
 #[derive(Serialize)]
