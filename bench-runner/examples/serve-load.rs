@@ -1,6 +1,7 @@
 //! Load benchmark of `ridge serve` on loopback (`cargo xtask load`, or `cargo run --release -p
 //! ridge-bench --example serve-load -- [--rate 1000] [--seconds 10] [--seed-runs 100000]
-//! [--devices 20]`).
+//! [--devices 20] [--db postgres://...]`; the default store is a new SQLite file, and a
+//! PostgreSQL database given with `--db` should be empty).
 //!
 //! 1. Open loop: uploads of distinct real result files (a lavapipe quick-suite run, ~28 KB) at a
 //!    fixed rate; latency is measured from each request's scheduled time, so a slow server cannot
@@ -18,8 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use ridge_bench::serve::store::Store;
-use ridge_bench::serve::{ServeOptions, Server};
+use ridge_bench::serve::{Database, ServeOptions, Server};
 use ridge_core::bench::result::RunResult;
 
 const FIXTURE: &str = include_str!("../../tests/system/fixtures/llvmpipe-quick.json");
@@ -65,10 +65,11 @@ struct Args {
     seconds: f64,
     seed_runs: u64,
     devices: u64,
+    db: Option<Database>,
 }
 
 fn args() -> Result<Args> {
-    let mut a = Args { rate: 1000.0, seconds: 10.0, seed_runs: 100_000, devices: 20 };
+    let mut a = Args { rate: 1000.0, seconds: 10.0, seed_runs: 100_000, devices: 20, db: None };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -77,7 +78,8 @@ fn args() -> Result<Args> {
             "--seconds" => a.seconds = value.parse()?,
             "--seed-runs" => a.seed_runs = value.parse()?,
             "--devices" => a.devices = value.parse::<u64>()?.max(1),
-            _ => bail!("unknown flag {flag}; use --rate, --seconds, --seed-runs, --devices"),
+            "--db" => a.db = Some(Database::parse(&value)),
+            _ => bail!("unknown flag {flag}; use --rate, --seconds, --seed-runs, --devices, --db"),
         }
     }
     Ok(a)
@@ -91,7 +93,7 @@ fn main() -> Result<()> {
     std::fs::write(dir.join("tokens"), TOKEN)?;
     let opts = ServeOptions {
         addr: "127.0.0.1:0".into(),
-        db: dir.join("load.db"),
+        db: a.db.clone().unwrap_or_else(|| Database::Sqlite(dir.join("load.db"))),
         token_file: Some(dir.join("tokens")),
         web: dir.join("no-web"),
         ..ServeOptions::default()
@@ -110,7 +112,7 @@ fn main() -> Result<()> {
     println!(
         "ridge serve load benchmark: {} logical CPUs, database {}",
         std::thread::available_parallelism()?.get(),
-        opts.db.display()
+        opts.db
     );
 
     // 1. Open loop at a fixed rate.

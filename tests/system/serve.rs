@@ -10,8 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use ridge_bench::serve::store::Store;
-use ridge_bench::serve::{ServeOptions, Server};
+use ridge_bench::serve::{Database, ServeOptions, Server};
 use ridge_core::bench::result::RunResult;
 use serde_json::Value;
 
@@ -22,11 +21,23 @@ pub(crate) const TOKEN: &str = "rdg_test_token_for_uploads";
 const FIXTURE: &str = include_str!("fixtures/llvmpipe-quick.json");
 
 /// A fresh directory for one test.
+/// A fresh directory for one test (and, when the tests run on PostgreSQL, a fresh database).
 pub(crate) fn dir(name: &str) -> PathBuf {
     let d = scratch(&format!("serve-{name}"));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap_or_else(|e| panic!("{e}"));
+    if let Some(base) = crate::pg::base_url() {
+        crate::pg::fresh_database(&base, &d);
+    }
     d
+}
+
+/// The test's store: `DIR/ridge.db`, or its database on the test cluster.
+pub(crate) fn database(dir: &Path) -> Database {
+    match crate::pg::base_url() {
+        Some(base) => crate::pg::database_for(&base, dir),
+        None => Database::Sqlite(dir.join("ridge.db")),
+    }
 }
 
 pub(crate) fn options(dir: &Path) -> ServeOptions {
@@ -34,7 +45,7 @@ pub(crate) fn options(dir: &Path) -> ServeOptions {
     std::fs::write(&tokens, format!("# upload tokens\n{TOKEN}\n")).unwrap_or_else(|e| panic!("{e}"));
     ServeOptions {
         addr: "127.0.0.1:0".into(),
-        db: dir.join("ridge.db"),
+        db: database(dir),
         token_file: Some(tokens),
         web: dir.join("no-web"),
         ..ServeOptions::default()
@@ -249,7 +260,7 @@ fn bad_uploads_get_a_reason_and_store_nothing() {
 fn reading_can_require_a_token_and_tokens_can_be_revoked() {
     let d = dir("read-token");
     let opts = ServeOptions { read_needs_token: true, ..options(&d) };
-    let db = opts.db.display().to_string();
+    let db = opts.db.to_string();
     let server = start(&opts);
     let url = server.url();
     assert_eq!(get(&url, "/api/v1/runs", None).0, 401);
@@ -267,15 +278,16 @@ fn reading_can_require_a_token_and_tokens_can_be_revoked() {
     assert_eq!(post(&url, Some(&token), &run_doc(6, 1.0, None)).0, 403);
     let (_, list, _) = ridge(&["token", "list", "--db", &db, "--json"]);
     assert!(!list.contains(&token), "token list shows a secret");
-    let raw = std::fs::read(&opts.db).unwrap_or_default();
+    let raw = crate::pg::tokens_as_stored(&opts.db);
     assert!(!raw.windows(token.len()).any(|w| w == token.as_bytes()), "the database holds a token in clear");
+    assert!(raw.windows(9).any(|w| w == b"ci-runner"), "the check did not read the tokens");
     server.stop().unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]
 fn token_names_are_unique() {
     let d = dir("token-names");
-    let db = d.join("ridge.db").display().to_string();
+    let db = database(&d).to_string();
     let (code, _, err) = ridge(&["token", "add", "ci", "--db", &db]);
     assert_eq!(code, 0, "{err}");
     let (code, out, err) = ridge(&["token", "add", "ci", "--db", &db]);
@@ -338,7 +350,7 @@ pub(crate) fn spawn_server_with(d: &Path, args: &[&str], stderr: Stdio) -> (Chil
     let exe = std::env::current_exe().unwrap_or_else(|e| panic!("{e}"));
     let mut child = Command::new(exe)
         .args(["serve::serve_child", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-        .env("RIDGE_TEST_SERVE_DB", &opts.db)
+        .env("RIDGE_TEST_SERVE_DB", opts.db.to_string())
         .env("RIDGE_TEST_SERVE_TOKENS", opts.token_file.unwrap_or_default())
         .env("RIDGE_TEST_SERVE_ARGS", args.join("\u{1f}"))
         .stdout(Stdio::piped())
@@ -565,7 +577,7 @@ fn a_start_after_the_default_token_is_revoked_makes_another() {
     // The first start makes `default`; once it is revoked, the next start must not stop at
     // "a token named `default` exists already" but make `default-2`, and so on.
     let d = dir("first-token");
-    let store = ridge_bench::serve::sqlite::SqliteStore::open(&d.join("ridge.db")).unwrap_or_else(|e| panic!("{e}"));
+    let store = database(&d).open().unwrap_or_else(|e| panic!("{e}"));
     let first = ridge_bench::serve::first_token(store.as_ref()).unwrap_or_else(|e| panic!("{e:#}"));
     let (name, token) = first.unwrap_or_else(|| panic!("no token made"));
     assert_eq!(name, "default");

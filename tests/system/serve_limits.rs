@@ -9,7 +9,6 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use ridge_bench::serve::store::Store;
 use ridge_core::bench::kernel::KernelGroup;
 use ridge_core::bench::result::RunResult;
 use serde_json::Value;
@@ -378,10 +377,7 @@ fn every_request_and_every_refusal_is_logged() {
     assert_eq!(post(&url, Some("rdg_wrong"), &run_doc(1, 1.0, None)).0, 403);
     assert_eq!(post(&url, Some(TOKEN), &run_doc(2, 1.0, None)).0, 201);
     // A stored device the server cannot read back: a 500, which must leave a trace.
-    let db = d.join("ridge.db");
-    let c = rusqlite::Connection::open(&db).unwrap_or_else(|e| panic!("{e}"));
-    c.execute("UPDATE devices SET fingerprint = 'not json'", []).unwrap_or_else(|e| panic!("{e}"));
-    drop(c);
+    crate::pg::execute(&crate::serve::database(&d), "UPDATE devices SET fingerprint = 'not json'");
     assert_eq!(get(&url, "/api/v1/devices", None).0, 500);
     let _ = child.kill();
     let _ = child.wait();

@@ -6,9 +6,11 @@ mod cli;
 mod compare;
 mod examples;
 mod matching;
+mod pg;
 mod prices;
 mod run;
 mod serve;
+mod serve_fleet;
 mod serve_limits;
 
 use ridge_core::Catalog;

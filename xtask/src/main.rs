@@ -17,7 +17,8 @@ usage: cargo xtask <task>
 tasks:
   ci            the whole gate: setup, fmt, clippy, strings, cycles, doc, test, wasm, web, browser,
                 core-deps (what CI runs)
-  setup         install what the gate needs and is missing (wasm32 target; Mesa lavapipe via apt as root)
+  setup         install what the gate needs and is missing (wasm32 target; Mesa lavapipe and
+                PostgreSQL via apt as root)
   fmt           cargo fmt --check
   clippy        cargo clippy on every target, warnings denied
   doc           cargo doc, warnings denied
@@ -374,7 +375,30 @@ fn lavapipe_installed() -> bool {
     })
 }
 
+/// Debian's PostgreSQL programs (`/usr/lib/postgresql/N/bin/initdb`), which the service's tests
+/// start a throwaway cluster with.
+fn postgres_installed() -> bool {
+    std::fs::read_dir("/usr/lib/postgresql")
+        .is_ok_and(|versions| versions.flatten().any(|v| v.path().join("bin").join("initdb").is_file()))
+}
+
 fn setup() -> Result<()> {
+    if postgres_installed() {
+        eprintln!("PostgreSQL: installed");
+    } else if Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {
+        eprintln!("$ apt-get update && apt-get install -y postgresql");
+        let ok = Command::new("apt-get").args(["update", "-qq"]).status().is_ok_and(|s| s.success())
+            && Command::new("apt-get")
+                .args(["install", "-y", "-qq", "postgresql"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok || !postgres_installed() {
+            bail!("installing postgresql failed; the service's tests run on PostgreSQL too");
+        }
+    } else {
+        bail!("the service's tests run on PostgreSQL too: run `sudo apt-get install postgresql` and retry");
+    }
     if lavapipe_installed() {
         eprintln!("Mesa lavapipe (Vulkan on the CPU): installed");
     } else if Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {

@@ -10,8 +10,7 @@ use serde::Serialize;
 
 use super::args::{ClientArgs, count_usize};
 use super::common::upload_line;
-use crate::serve::store::Store;
-use crate::serve::{ServeOptions, Server};
+use crate::serve::{Database, ServeOptions, Server};
 use crate::upload::Outcome;
 
 pub(crate) const SERVE_HELP: &str = "\
@@ -46,9 +45,11 @@ pub(crate) struct ServeCmd {
     /// Address to listen on (port 0 picks a free port; the chosen one is printed).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
     addr: String,
-    /// The SQLite database (created with its directory when missing).
-    #[arg(long, default_value = "ridge.db", value_name = "PATH")]
-    db: PathBuf,
+    /// Where runs are stored: an SQLite file (created with its directory when missing), or a
+    /// PostgreSQL URL, postgres://USER:PASSWORD@HOST:PORT/DATABASE, which several `ridge serve`
+    /// instances can share (the schema is created on first start).
+    #[arg(long, default_value = "ridge.db", value_name = "PATH|URL", env = "RIDGE_DB", hide_env_values = true, value_parser = parse_db)]
+    db: Database,
     /// Extra upload tokens, one per line (# comments); hashed in memory, never written.
     #[arg(long, value_name = "FILE")]
     token_file: Option<PathBuf>,
@@ -109,6 +110,13 @@ pub(crate) enum LogFormat {
     Text,
     /// One JSON object a line, for log collectors.
     Json,
+}
+
+fn parse_db(s: &str) -> std::result::Result<Database, String> {
+    if s.trim().is_empty() {
+        return Err("give an SQLite file or a postgres:// URL".into());
+    }
+    Ok(Database::parse(s.trim()))
 }
 
 fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
@@ -181,15 +189,15 @@ pub(crate) enum TokenCmd {
     Add {
         /// A name for it: who or what uploads with it (unique).
         name: String,
-        /// The service's database.
-        #[arg(long, default_value = "ridge.db", value_name = "PATH")]
-        db: PathBuf,
+        /// The service's database: an SQLite file or a postgres:// URL.
+        #[arg(long, default_value = "ridge.db", value_name = "PATH|URL", env = "RIDGE_DB", hide_env_values = true, value_parser = parse_db)]
+        db: Database,
     },
     /// List tokens (names and dates; secrets are not stored).
     List {
-        /// The service's database.
-        #[arg(long, default_value = "ridge.db", value_name = "PATH")]
-        db: PathBuf,
+        /// The service's database: an SQLite file or a postgres:// URL.
+        #[arg(long, default_value = "ridge.db", value_name = "PATH|URL", env = "RIDGE_DB", hide_env_values = true, value_parser = parse_db)]
+        db: Database,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -198,9 +206,9 @@ pub(crate) enum TokenCmd {
     Revoke {
         /// Its name.
         name: String,
-        /// The service's database.
-        #[arg(long, default_value = "ridge.db", value_name = "PATH")]
-        db: PathBuf,
+        /// The service's database: an SQLite file or a postgres:// URL.
+        #[arg(long, default_value = "ridge.db", value_name = "PATH|URL", env = "RIDGE_DB", hide_env_values = true, value_parser = parse_db)]
+        db: Database,
     },
 }
 
@@ -221,7 +229,7 @@ pub(crate) fn serve(a: &ServeCmd, out: &mut dyn Write, err: &mut dyn Write) -> R
     init_log(a.log, a.log_format);
     let server = Server::start(&opts, true)?;
     let store = server.store().clone();
-    writeln!(out, "ridge serve: listening on {} (database {})", server.url(), a.db.display())?;
+    writeln!(out, "ridge serve: listening on {} (database {})", server.url(), a.db)?;
     if a.token_file.is_none()
         && let Some((name, token)) = crate::serve::first_token(store.as_ref())?
     {
@@ -305,13 +313,13 @@ pub(crate) fn token(cmd: &TokenCmd, out: &mut dyn Write) -> Result<u8> {
             if name.is_empty() {
                 bail!("give the token a name");
             }
-            let store = crate::serve::sqlite::SqliteStore::open(db)?;
+            let store = db.open()?;
             let token = crate::serve::new_token()?;
             store.add_token(name, &crate::serve::token_hash(&token))?;
             writeln!(out, "{token}")?;
         }
         TokenCmd::List { db, json } => {
-            let store = crate::serve::sqlite::SqliteStore::open(db)?;
+            let store = db.open()?;
             let tokens = store.tokens()?;
             if *json {
                 serde_json::to_writer_pretty(
@@ -328,9 +336,9 @@ pub(crate) fn token(cmd: &TokenCmd, out: &mut dyn Write) -> Result<u8> {
             }
         }
         TokenCmd::Revoke { name, db } => {
-            let store = crate::serve::sqlite::SqliteStore::open(db)?;
+            let store = db.open()?;
             if !store.revoke_token(name)? {
-                bail!("no live token named `{name}` (`ridge token list --db {}`)", db.display());
+                bail!("no live token named `{name}` (`ridge token list --db {db}`)");
             }
             writeln!(out, "revoked `{name}`")?;
         }

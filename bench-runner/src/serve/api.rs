@@ -18,7 +18,6 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::sqlite::SqliteStore;
 use super::store::{DeviceCursor, DeviceQuery, Inserted, NewRun, RunQuery, Store, StoreError};
 
 const OPENAPI: &str = include_str!("openapi.json");
@@ -27,7 +26,7 @@ const PAGE_MAX: u32 = 500;
 
 #[derive(Debug, Clone)]
 pub(super) struct State {
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub file_tokens: Arc<Vec<String>>,
     pub read_needs_token: bool,
     pub max_body: usize,

@@ -4,6 +4,7 @@
 
 mod api;
 mod conn;
+pub mod postgres;
 pub mod sqlite;
 pub mod store;
 
@@ -17,13 +18,51 @@ use sha2::{Digest, Sha256};
 
 pub use api::validate_upload;
 
+/// Where the service keeps its runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An SQLite file (created when missing): the zero-setup default for one machine.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL (`postgres://user:password@host:port/database`): several instances share it.
+    Postgres(String),
+}
+
+impl Database {
+    /// `postgres://...` or `postgresql://...` is PostgreSQL; anything else is an SQLite file.
+    pub fn parse(text: &str) -> Database {
+        // text: the user's --db argument, a URL scheme or a file name.
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Database::Postgres(text.to_string())
+        } else {
+            Database::Sqlite(PathBuf::from(text))
+        }
+    }
+
+    /// Opens (creating or migrating) the store.
+    pub fn open(&self) -> Result<Arc<dyn store::Store>, store::StoreError> {
+        Ok(match self {
+            Database::Sqlite(path) => sqlite::SqliteStore::open(path)?,
+            Database::Postgres(url) => Arc::new(postgres::PostgresStore::open(url)?),
+        })
+    }
+}
+
+impl std::fmt::Display for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Database::Sqlite(path) => write!(f, "{}", path.display()),
+            Database::Postgres(url) => f.write_str(&postgres::redacted(url)),
+        }
+    }
+}
+
 /// How the service runs.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// Address to listen on; port 0 picks a free one.
     pub addr: String,
-    /// SQLite database file (created when missing).
-    pub db: PathBuf,
+    /// Where runs are stored.
+    pub db: Database,
     /// Extra upload tokens, one per line (`#` starts a comment); hashed in memory at start.
     pub token_file: Option<PathBuf>,
     /// Reading runs and devices needs a token too.
@@ -49,7 +88,7 @@ impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             addr: "127.0.0.1:8080".into(),
-            db: PathBuf::from("ridge.db"),
+            db: Database::Sqlite(PathBuf::from("ridge.db")),
             token_file: None,
             read_needs_token: false,
             web: PathBuf::from("web"),
@@ -106,7 +145,7 @@ fn read_token_file(path: &Path) -> Result<Vec<String>> {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
-    store: Arc<sqlite::SqliteStore>,
+    store: Arc<dyn store::Store>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<Result<()>>>,
 }
@@ -115,7 +154,7 @@ impl Server {
     /// Opens the store, binds the address and serves on a background thread. Stops on
     /// [`Server::stop`], or on SIGINT/SIGTERM when `on_signal` is set.
     pub fn start(opts: &ServeOptions, on_signal: bool) -> Result<Server> {
-        let store = sqlite::SqliteStore::open(&opts.db).map_err(anyhow::Error::from)?;
+        let store = opts.db.open().map_err(anyhow::Error::from)?;
         let mut file_tokens = Vec::new();
         if let Some(p) = &opts.token_file {
             file_tokens = read_token_file(p)?;
@@ -173,7 +212,7 @@ impl Server {
     }
 
     /// The store it serves.
-    pub fn store(&self) -> &Arc<sqlite::SqliteStore> {
+    pub fn store(&self) -> &Arc<dyn store::Store> {
         &self.store
     }
 

@@ -9,14 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use ridge_core::bench::result::{Derived, Fingerprint};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::store::{
     DeviceCursor, DevicePage, DeviceQuery, DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError,
-    TokenInfo, WriterState,
+    TokenInfo, WriterState, now,
 };
 
 impl From<rusqlite::Error> for StoreError {
@@ -92,10 +91,6 @@ impl std::fmt::Debug for Job {
     }
 }
 
-fn now() -> String {
-    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
-}
-
 fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -151,7 +146,7 @@ impl SqliteStore {
     }
 
     /// Stops accepting writes and waits for the writer to commit what it holds.
-    pub fn close(&self) {
+    fn stop_writer(&self) {
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.take();
         }
@@ -159,19 +154,6 @@ impl SqliteStore {
         if let Some(h) = handle {
             let _ = h.join();
         }
-    }
-
-    /// Stores many runs in one transaction (seeding and imports; the API inserts one at a time).
-    pub fn insert_many(&self, runs: Vec<NewRun>) -> Result<Vec<Inserted>, StoreError> {
-        let mut c = open(&self.path, false)?;
-        let tx = c.transaction()?;
-        let received = now();
-        let mut out = Vec::with_capacity(runs.len());
-        for r in &runs {
-            out.push(insert_one(&tx, r, &received)?);
-        }
-        tx.commit()?;
-        Ok(out)
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -197,7 +179,7 @@ impl SqliteStore {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        self.close();
+        self.stop_writer();
     }
 }
 
@@ -234,7 +216,7 @@ fn commit_group(
     group: &[Job],
     received: &str,
 ) -> Result<Vec<Result<Inserted, StoreError>>, StoreError> {
-    let mut tx = conn.transaction()?;
+    let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(group.len());
     for job in group {
         let sp = tx.savepoint()?;
@@ -322,6 +304,22 @@ impl Store for SqliteStore {
         let (reply, answer) = sync_channel(1);
         sender.send(Job { run, reply }).map_err(|_| StoreError::Writer(WriterState::Stopped))?;
         answer.recv().map_err(|_| StoreError::Writer(WriterState::StoppedBeforeCommit))?
+    }
+
+    fn insert_many(&self, runs: Vec<NewRun>) -> Result<Vec<Inserted>, StoreError> {
+        let mut c = open(&self.path, false)?;
+        let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let received = now();
+        let mut out = Vec::with_capacity(runs.len());
+        for r in &runs {
+            out.push(insert_one(&tx, r, &received)?);
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn close(&self) {
+        self.stop_writer();
     }
 
     fn get(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {

@@ -1,11 +1,16 @@
 //! What the results service needs from its database, and nothing more: the API handlers see only
-//! [`Store`], so a PostgreSQL backend for fleets that outgrow one machine is one more
-//! implementation of it ([`super::sqlite::SqliteStore`] is the embedded default).
+//! [`Store`], implemented by [`super::sqlite::SqliteStore`] (the embedded default) and
+//! [`super::postgres::PostgresStore`] (several service instances on one database).
 
 use std::path::PathBuf;
 
 use ridge_core::bench::result::{Derived, Fingerprint};
 use serde::Serialize;
+
+/// Now, RFC 3339 UTC with milliseconds: when a run was received or a token made.
+pub(super) fn now() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
 
 /// A validated upload, ready to store.
 #[derive(Debug, Clone)]
@@ -254,6 +259,8 @@ pub enum WriterState {
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores a run durably before returning, or finds the same content already stored.
     fn insert(&self, run: NewRun) -> Result<Inserted, StoreError>;
+    /// Stores many runs in one transaction (seeding and imports; the API inserts one at a time).
+    fn insert_many(&self, runs: Vec<NewRun>) -> Result<Vec<Inserted>, StoreError>;
     /// The stored document, as uploaded.
     fn get(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError>;
     /// A page of run summaries.
@@ -271,4 +278,6 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn revoke_token(&self, name: &str) -> Result<bool, StoreError>;
     /// All tokens, live and revoked.
     fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError>;
+    /// Stops taking writes and waits for those in flight to commit.
+    fn close(&self);
 }

@@ -1,0 +1,442 @@
+//! The PostgreSQL store: for several service instances behind a load balancer, years of history
+//! and hundreds of nodes uploading (`ridge serve --db postgres://...`).
+//!
+//! The same guarantees as the SQLite store: an upload is acknowledged only after the transaction
+//! that holds it commits (PostgreSQL's `synchronous_commit = on`, its default: the commit is on
+//! disk); the same content uploaded twice, through one instance or two at once, is stored once
+//! (a unique content hash; the second insert waits for the first and finds it); nothing of a
+//! refused or failed upload is kept (one transaction an upload). Migrations are numbered like the
+//! SQLite ones, recorded in `ridge_schema`, and applied under an advisory lock so two instances
+//! starting together do not race. Clients come from a small pool; the driver is `postgres` (the
+//! blocking face of `tokio-postgres`), called from the service's blocking threads.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row};
+use ridge_core::bench::result::{Derived, Fingerprint};
+
+use super::store::{
+    DeviceCursor, DevicePage, DeviceQuery, DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError,
+    TokenInfo, WriterState, now,
+};
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Backend(describe(&e))
+    }
+}
+
+/// The driver's error with the server's own message (`db error` alone says nothing).
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} {}: {}", db.severity(), db.code().code(), db.message()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
+}
+
+/// Schema migrations, applied in order; `ridge_schema.version` records how many have run. Times
+/// are RFC 3339 text compared byte by byte (`COLLATE "C"`), whatever the database's locale.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, their bodies, devices and upload tokens.
+    r#"CREATE TABLE devices (
+        key TEXT PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        name TEXT NOT NULL,
+        catalog_id TEXT,
+        runs BIGINT NOT NULL,
+        first_run TEXT COLLATE "C" NOT NULL,
+        last_run TEXT COLLATE "C" NOT NULL
+    );
+    CREATE TABLE runs (
+        id BIGSERIAL PRIMARY KEY,
+        content_hash TEXT NOT NULL UNIQUE,
+        received_at TEXT COLLATE "C" NOT NULL,
+        started_at TEXT COLLATE "C" NOT NULL,
+        started_unix BIGINT NOT NULL,
+        suite TEXT NOT NULL,
+        device_key TEXT NOT NULL REFERENCES devices(key),
+        device_name TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        catalog_id TEXT,
+        tool_version TEXT NOT NULL,
+        kernels_ok BIGINT NOT NULL,
+        kernels_failed BIGINT NOT NULL,
+        uploaded_by TEXT,
+        derived TEXT NOT NULL
+    );
+    CREATE INDEX runs_by_device ON runs(device_key, id);
+    CREATE INDEX runs_by_name ON runs(device_name, id);
+    CREATE INDEX runs_by_start ON runs(started_unix);
+    CREATE INDEX devices_by_last_run ON devices(last_run DESC, key);
+    CREATE TABLE run_bodies (
+        id BIGINT PRIMARY KEY REFERENCES runs(id),
+        body BYTEA NOT NULL
+    );
+    CREATE TABLE tokens (
+        name TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        created_at TEXT COLLATE "C" NOT NULL,
+        revoked_at TEXT COLLATE "C"
+    );"#,
+];
+
+/// The advisory lock migrations run under (any fixed number; "ridge" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0072_6964_6765;
+
+/// Pooled clients kept idle at most.
+const POOL: usize = 16;
+
+/// The PostgreSQL store.
+pub struct PostgresStore {
+    url: String,
+    shown: String,
+    pool: Mutex<Vec<Client>>,
+    closed: AtomicBool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").field("database", &self.shown).finish()
+    }
+}
+
+/// The URL with any password replaced by `***`, for messages.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    match rest.split_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{scheme}://{name}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+impl PostgresStore {
+    /// Connects, creates or migrates the schema, and returns the store.
+    pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let store = PostgresStore {
+            url: url.to_string(),
+            shown: redacted(url),
+            pool: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+        };
+        let mut c = store.connect()?;
+        migrate(&mut c)?;
+        store.put_back(c);
+        Ok(store)
+    }
+
+    fn connect(&self) -> Result<Client, StoreError> {
+        Client::connect(&self.url, NoTls)
+            .map_err(|e| StoreError::Open { path: self.shown.clone().into(), reason: describe(&e) })
+    }
+
+    fn put_back(&self, c: Client) {
+        if let Ok(mut pool) = self.pool.lock()
+            && pool.len() < POOL
+            && !c.is_closed()
+        {
+            pool.push(c);
+        }
+    }
+
+    /// Runs `f` with a pooled client; a client whose connection broke is not returned to the pool.
+    fn with<T>(&self, f: impl FnOnce(&mut Client) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let mut c = match pooled {
+            Some(c) if !c.is_closed() => c,
+            _ => self.connect()?,
+        };
+        let out = f(&mut c);
+        self.put_back(c);
+        out
+    }
+}
+
+fn migrate(c: &mut Client) -> Result<(), StoreError> {
+    let mut tx = c.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS ridge_schema (version BIGINT NOT NULL)")?;
+    let version: i64 = tx.query_opt("SELECT version FROM ridge_schema", &[])?.map_or(0, |r| r.get(0));
+    let known = MIGRATIONS.len() as i64;
+    if version > known {
+        return Err(StoreError::NewerSchema { found: version, known });
+    }
+    for sql in MIGRATIONS.iter().skip(version.max(0) as usize) {
+        tx.batch_execute(sql)?;
+    }
+    tx.execute("DELETE FROM ridge_schema", &[])?;
+    tx.execute("INSERT INTO ridge_schema (version) VALUES ($1)", &[&known])?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// One upload in the transaction `tx`: the device, then the run (or the run already stored).
+fn insert_one(tx: &mut postgres::Transaction<'_>, r: &NewRun, received: &str) -> Result<Inserted, StoreError> {
+    let fingerprint = serde_json::to_string(&r.fingerprint).map_err(|e| StoreError::Encode(e.to_string()))?;
+    let derived = serde_json::to_string(&r.derived).map_err(|e| StoreError::Encode(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO devices (key, fingerprint, name, catalog_id, runs, first_run, last_run)
+         VALUES ($1, $2, $3, $4, 0, $5, $5) ON CONFLICT (key) DO NOTHING",
+        &[&r.device_key, &fingerprint, &r.fingerprint.name, &r.catalog_id, &r.started_at],
+    )?;
+    let inserted = tx.query_opt(
+        "INSERT INTO runs (content_hash, received_at, started_at, started_unix, suite, device_key, device_name,
+            backend, catalog_id, tool_version, kernels_ok, kernels_failed, uploaded_by, derived)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (content_hash) DO NOTHING RETURNING id",
+        &[
+            &r.content_hash,
+            &received,
+            &r.started_at,
+            &r.started_unix,
+            &r.suite,
+            &r.device_key,
+            &r.fingerprint.name,
+            &r.fingerprint.backend.as_str(),
+            &r.catalog_id,
+            &r.tool_version,
+            &i64::from(r.kernels_ok),
+            &i64::from(r.kernels_failed),
+            &r.uploaded_by,
+            &derived,
+        ],
+    )?;
+    let Some(row) = inserted else {
+        // The same content is stored (or was committed by another upload while this one waited
+        // on the unique hash): its id, nothing written.
+        let id: i64 = tx.query_one("SELECT id FROM runs WHERE content_hash = $1", &[&r.content_hash])?.get(0);
+        return Ok(Inserted::Duplicate(id));
+    };
+    let id: i64 = row.get(0);
+    tx.execute("INSERT INTO run_bodies (id, body) VALUES ($1, $2)", &[&id, &r.body])?;
+    tx.execute(
+        "UPDATE devices SET
+            runs = runs + 1,
+            fingerprint = CASE WHEN $2 >= last_run THEN $3 ELSE fingerprint END,
+            catalog_id = CASE WHEN $2 >= last_run THEN $4 ELSE catalog_id END,
+            first_run = LEAST(first_run, $2),
+            last_run = GREATEST(last_run, $2)
+         WHERE key = $1",
+        &[&r.device_key, &r.started_at, &fingerprint, &r.catalog_id],
+    )?;
+    Ok(Inserted::New(id))
+}
+
+fn summary(row: &Row) -> RunSummary {
+    let count = |i: usize| u32::try_from(row.get::<_, i64>(i)).unwrap_or(0);
+    RunSummary {
+        id: row.get(0),
+        received_at: row.get(1),
+        started_at: row.get(2),
+        suite: row.get(3),
+        device_key: row.get(4),
+        device_name: row.get(5),
+        backend: row.get(6),
+        catalog_id: row.get(7),
+        tool_version: row.get(8),
+        kernels_ok: count(9),
+        kernels_failed: count(10),
+        content_hash: row.get(11),
+    }
+}
+
+impl Store for PostgresStore {
+    fn insert(&self, run: NewRun) -> Result<Inserted, StoreError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Writer(WriterState::ShuttingDown));
+        }
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let r = insert_one(&mut tx, &run, &now())?;
+            tx.commit().map_err(|e| StoreError::NothingStored(Box::new(e.into())))?;
+            Ok(r)
+        })
+    }
+
+    fn insert_many(&self, runs: Vec<NewRun>) -> Result<Vec<Inserted>, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            let received = now();
+            let mut out = Vec::with_capacity(runs.len());
+            for r in &runs {
+                out.push(insert_one(&mut tx, r, &received)?);
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+    }
+
+    fn get(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with(|c| Ok(c.query_opt("SELECT body FROM run_bodies WHERE id = $1", &[&id])?.map(|r| r.get(0))))
+    }
+
+    fn list(&self, q: &RunQuery) -> Result<Page, StoreError> {
+        let mut sql = String::from(
+            "SELECT id, received_at, started_at, suite, device_key, device_name, backend, catalog_id, tool_version,
+                kernels_ok, kernels_failed, content_hash FROM runs WHERE TRUE",
+        );
+        let mut args: Vec<Box<dyn ToSql + Sync>> = Vec::new();
+        if let Some(d) = &q.device {
+            args.push(Box::new(d.clone()));
+            sql += &format!(" AND (device_key = ${n} OR device_name = ${n})", n = args.len());
+        }
+        if let Some(s) = &q.suite {
+            args.push(Box::new(s.clone()));
+            sql += &format!(" AND suite = ${}", args.len());
+        }
+        if let Some(t) = q.since {
+            args.push(Box::new(t));
+            sql += &format!(" AND started_unix >= ${}", args.len());
+        }
+        if let Some(t) = q.until {
+            args.push(Box::new(t));
+            sql += &format!(" AND started_unix < ${}", args.len());
+        }
+        if let Some(id) = q.before_id {
+            args.push(Box::new(id));
+            sql += &format!(" AND id < ${}", args.len());
+        }
+        let limit = q.limit.max(1);
+        args.push(Box::new(i64::from(limit) + 1));
+        sql += &format!(" ORDER BY id DESC LIMIT ${}", args.len());
+        let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();
+        self.with(|c| {
+            let mut runs: Vec<RunSummary> = c.query(&sql, &params)?.iter().map(summary).collect();
+            let next_cursor = if runs.len() > limit as usize {
+                runs.truncate(limit as usize);
+                runs.last().map(|r| r.id)
+            } else {
+                None
+            };
+            Ok(Page { runs, next_cursor })
+        })
+    }
+
+    fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, StoreError> {
+        let limit = q.limit.max(1);
+        let (after_run, after_key) = match &q.after {
+            Some(c) => (Some(c.last_run.clone()), Some(c.key.clone())),
+            None => (None, None),
+        };
+        let rows = self.with(|c| {
+            // One statement: a keyset page of devices, each joined laterally to its `window`
+            // latest runs through the (device_key, id) index.
+            Ok(c.query(
+                "WITH page AS (
+                    SELECT key, fingerprint, catalog_id, runs, first_run, last_run FROM devices
+                    WHERE $1::text IS NULL OR last_run < $1 OR (last_run = $1 AND key > $2::text)
+                    ORDER BY last_run DESC, key LIMIT $3
+                )
+                SELECT p.key, p.fingerprint, p.catalog_id, p.runs, p.first_run, p.last_run, r.derived
+                FROM page p LEFT JOIN LATERAL (
+                    SELECT id, derived FROM runs WHERE device_key = p.key ORDER BY id DESC LIMIT $4
+                ) r ON TRUE
+                ORDER BY p.last_run DESC, p.key, r.id DESC",
+                &[&after_run, &after_key, &(i64::from(limit) + 1), &(q.window as i64)],
+            )?)
+        })?;
+        let mut out: Vec<DeviceRuns> = Vec::new();
+        for row in rows {
+            let key: String = row.get(0);
+            let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
+                what,
+                device: key.clone(),
+                reason: e.to_string(),
+            };
+            let derived: Option<String> = row.get(6);
+            let derived: Option<Derived> =
+                derived.map(|d| serde_json::from_str(&d)).transpose().map_err(|e| corrupt("ceilings", e))?;
+            if out.last().is_none_or(|d| d.key != key) {
+                let fingerprint: Fingerprint =
+                    serde_json::from_str(row.get(1)).map_err(|e| corrupt("fingerprint", e))?;
+                out.push(DeviceRuns {
+                    fingerprint,
+                    catalog_id: row.get(2),
+                    runs: row.get::<_, i64>(3).max(0) as u64,
+                    first_run: row.get(4),
+                    last_run: row.get(5),
+                    recent: Vec::new(),
+                    key,
+                });
+            }
+            if let (Some(d), Some(last)) = (derived, out.last_mut()) {
+                last.recent.push(d);
+            }
+        }
+        let next = if out.len() > limit as usize {
+            out.truncate(limit as usize);
+            out.last().map(|d| DeviceCursor { last_run: d.last_run.clone(), key: d.key.clone() })
+        } else {
+            None
+        };
+        Ok(DevicePage { devices: out, next })
+    }
+
+    fn count(&self) -> Result<u64, StoreError> {
+        self.with(|c| Ok(c.query_one("SELECT count(*) FROM runs", &[])?.get::<_, i64>(0).max(0) as u64))
+    }
+
+    fn token_name(&self, sha256: &str) -> Result<Option<String>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt("SELECT name FROM tokens WHERE sha256 = $1 AND revoked_at IS NULL", &[&sha256])?
+                .map(|r| r.get(0)))
+        })
+    }
+
+    fn add_token(&self, name: &str, sha256: &str) -> Result<(), StoreError> {
+        self.with(|c| {
+            let added = c.execute(
+                "INSERT INTO tokens (name, sha256, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+                &[&name, &sha256, &now()],
+            )?;
+            if added == 0 {
+                return Err(StoreError::TokenNameTaken(name.to_string()));
+            }
+            Ok(())
+        })
+    }
+
+    fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        self.with(|c| {
+            Ok(c.execute("UPDATE tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL", &[&name, &now()])?
+                > 0)
+        })
+    }
+
+    fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
+        self.with(|c| {
+            Ok(c.query("SELECT name, created_at, revoked_at FROM tokens ORDER BY created_at, name", &[])?
+                .iter()
+                .map(|r| TokenInfo { name: r.get(0), created_at: r.get(1), revoked_at: r.get(2) })
+                .collect())
+        })
+    }
+
+    fn close(&self) {
+        // Each upload commits before it is answered: there is nothing to wait for, only new
+        // writes to refuse and connections to close.
+        self.closed.store(true, Ordering::Release);
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn a_password_never_shows_in_messages() {
+        assert_eq!(redacted("postgres://ridge:s3cret@db:5432/ridge"), "postgres://ridge:***@db:5432/ridge");
+        assert_eq!(redacted("postgres://ridge@db/ridge"), "postgres://ridge@db/ridge");
+        assert_eq!(redacted("postgresql://db/ridge"), "postgresql://db/ridge");
+    }
+}
