@@ -244,6 +244,8 @@ test('the in-page benchmark runs on SwiftShader WebGPU and verifies its kernels'
   const kernels = await page.$$eval('#bench-results li', (lis) => lis.map((l) => [l.dataset.kernel, l.dataset.verified, l.textContent]));
   assert.deepEqual(kernels.map((k) => k[0]), ['stream.copy', 'compute.fma.fp32.x8']);
   for (const [name, verified, text] of kernels) assert.equal(verified, 'true', `${name}: ${text}`);
+  // SwiftShader runs the kernels on the CPU: the page says so beside the figures (issue 18).
+  assert.match(await page.textContent('#bench-software'), /software renderer: these figures measure this computer's CPU, not a GPU/);
   console.log(`# in-page benchmark: ${kernels.map((k) => k[2]).join('; ')}`);
   // Every output is checked (4 floats per invocation: 65,536 FMA invocations; the copy's 8 bytes
   // moved per float), and each figure is its work over the median sample.
