@@ -424,12 +424,12 @@ test('bad input is reported beside the field in its own units and the stale rank
     // The old ranking is not left on screen under the message.
     assert.equal(await page.locator('#ranking tbody tr').count(), 0, `${field} ${text}: rows still shown`);
     assert.equal(await page.evaluate(() => window.ridge.result), null);
+    if (field === '#ttft') await page.screenshot({ path: join(SHOTS, 'bad-input.png') });
     await typeInto(page, field, before);
     await page.waitForSelector('#error', { state: 'hidden' });
     assert.equal(await page.getAttribute(field, 'aria-invalid'), null);
     assert.ok(await page.locator('#ranking tbody tr').count() > 0);
   }
-  await page.screenshot({ path: join(SHOTS, 'bad-input.png') });
   // An unknown workload in a link is named, not silently replaced.
   const [other, problems2] = await open('?w=no-such-model');
   assert.match(await other.textContent('#notice'), /^Unknown workload `no-such-model`; showing the default, Llama 3\.1 70B/);
@@ -538,6 +538,7 @@ test('when nothing fits, the page names the smallest device count that does and 
   const n = Number(await button.getAttribute('data-devices'));
   assert.equal(await button.textContent(), `Use ${n} devices`);
   assert.equal(await page.textContent('#suggest-text'), `The smallest device count that fits: ${n}.`);
+  await page.screenshot({ path: join(SHOTS, 'nothing-fits.png') });
   // The command line agrees: nothing on one device fewer, rows at it.
   // (`ridge match` exits 1 when nothing fits, after printing the document.)
   let fewer;
