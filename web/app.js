@@ -1,8 +1,14 @@
 // The browser tool: ridge-core compiled to WebAssembly ranks hardware for the workload as the user
 // types. The whole state lives in the URL (share it to share the comparison).
 
-import init, { catalog, deviceRoofs, family, layoutText, paretoFront, rank, rankCsv, roofline } from './pkg/ridge_wasm.js';
+import init, { catalog, deviceRoofs, family, layoutText, rank, rankCsv, roofline, version } from './pkg/ridge_wasm.js';
 import { draw, si } from './chart.js';
+import { costUnit, devicesText, fmtDuration as fmtMs } from './format.js';
+import { csvComments, exportInputs, exportName } from './export.js';
+import { renderCustomFields } from './custom.js';
+import { renderPareto, renderServing } from './plots.js';
+import { renderTable } from './table.js';
+import { validateFields } from './validate.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('inputs');
@@ -15,6 +21,8 @@ const FIELDS = {
   power: 'power', cls: 'cls', years: 'years', kwh: 'kwh', pue: 'pue', util: 'util',
 };
 const DEFAULTS = { w: 'llama-3.1-70b', maxdev: '8', years: '3', kwh: '0.12', pue: '1.3', util: '70', mode: 'cloud' };
+// When nothing fits, device limits up to this are searched for the smallest that does.
+const MAX_DEVICE_SEARCH = 4096;
 
 const app = {
   catalog: null,
@@ -22,6 +30,13 @@ const app = {
   measuredFrom: 'bundled',
   result: null,
   selected: null,
+  selectedByUser: false,  // a row the user chose (kept while it is ranked) rather than the #1
+  rowEls: new Map(),      // table rows by hardware id, kept across re-ranks
+  headKey: '',
+  lastKey: '',            // the state last ranked: a change event with nothing new does nothing
+  editing: false,         // a field is being typed in: its keystrokes share one history entry
+  pushNext: false,        // the next URL change starts a history entry
+  suggestTimer: null,     // the search for a device count that fits, when nothing does
   timings: { rank: [], firstRender: null },
   userDevice: null,       // the in-page benchmark's result
   prices: {},             // your prices by catalog id: USD per device-hour (cloud)
@@ -57,7 +72,7 @@ function formState() {
   if ($('offload').checked) s.offload = '1';
   if ($('calibrated').checked) s.cal = '1';
   if ($('custom-on').checked && $('custom').value.trim()) s.custom = $('custom').value.trim();
-  if (app.selected) s.sel = app.selected;
+  if (app.selected && app.selectedByUser) s.sel = app.selected;
   const pairs = (o) => Object.entries(o).map(([k, v]) => `${k}:${v}`).join(',');
   if (Object.keys(app.prices).length) s.prices = pairs(app.prices);
   if (Object.keys(app.purchases).length) s.buy = pairs(app.purchases);
@@ -78,7 +93,12 @@ function writeUrl(s) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(s)) if (v !== '' && v !== undefined && DEFAULTS[k] !== v) q.set(k, v);
   const url = `${location.pathname}${q.toString() ? `?${q}` : ''}`;
-  if (url !== `${location.pathname}${location.search}`) history.replaceState(null, '', url);
+  if (url === `${location.pathname}${location.search}`) return;
+  // A committed change (a field left, a choice made, a row selected) gets its own entry, so Back
+  // undoes it; the keystrokes of one edit replace each other.
+  if (app.pushNext) history.pushState(null, '', url);
+  else history.replaceState(null, '', url);
+  app.pushNext = false;
 }
 
 const num = (v) => (v === undefined || v === '' ? undefined : Number(v));
@@ -146,7 +166,7 @@ function userDevice() {
   const today = new Date().toISOString().slice(0, 10);
   const price = num($('udprice').value.trim()), buy = num($('udbuy').value.trim()), watts = num($('udwatts').value.trim());
   const hardware = {
-    id: 'this-device', name: `This device (${u.adapter})`, vendor: 'measured in this browser', form_factor: 'browser',
+    id: 'this-device', name: `This device (${u.adapter}${u.software ? ', a software renderer: the CPU' : ''})`, vendor: 'measured in this browser', form_factor: 'browser',
     launch_year: Number(today.slice(0, 4)), confidence: 'uncertain', sources: ["ridge's WebGPU benchmark in this browser"],
     dense_tflops: { fp32: { value: u.fma.value } },
     memory: { kind: 'unknown', capacity_gb: { value: mem }, bandwidth_gb_per_s: { value: u.copy.value } },
@@ -161,51 +181,24 @@ function userDevice() {
   return { hardware, measurement };
 }
 
-/** Every number (or list of numbers) of the model's configuration, by path. */
-function numericLeaves(obj, prefix = '') {
-  const out = [];
-  for (const [k, v] of Object.entries(obj || {})) {
-    const path = prefix ? `${prefix}.${k}` : k;
-    if (typeof v === 'number') out.push([path, v]);
-    else if (Array.isArray(v) && v.length && v.every((x) => typeof x === 'number')) out.push([path, v]);
-    else if (v && typeof v === 'object' && !Array.isArray(v) && !('value' in v)) out.push(...numericLeaves(v, path));
+/** The state of the URL into the form, the selection and the prices; returns it. */
+function loadState() {
+  const s = readState();
+  const notice = $('notice');
+  notice.hidden = true;
+  if (!workloadById(s.w)) {
+    const fallback = workloadById(DEFAULTS.w);
+    notice.textContent = `Unknown workload \`${s.w}\`; showing the default, ${fallback.name}.`;
+    notice.hidden = false;
+    s.w = DEFAULTS.w;
   }
-  return out;
-}
-
-function setPath(obj, path, value) {
-  const keys = path.split('.');
-  let o = obj;
-  for (const k of keys.slice(0, -1)) o = o[k];
-  o[keys.at(-1)] = value;
-}
-
-/** A field per number of the custom workload's model (transformer, moe, dlrm, training). */
-function renderCustomFields() {
-  const host = $('custom-fields');
-  host.replaceChildren();
-  let spec;
-  try { spec = JSON.parse($('custom').value); } catch { return; }
-  const model = {};
-  for (const k of ['transformer', 'dlrm', 'training']) if (spec[k]) model[k] = spec[k];
-  for (const [path, v] of numericLeaves(model)) {
-    const label = document.createElement('label');
-    label.textContent = path.replaceAll('.', ' › ').replaceAll('_', ' ');
-    const input = document.createElement('input');
-    input.dataset.path = path;
-    if (Array.isArray(v)) { input.type = 'text'; input.value = v.join(', '); } else { input.type = 'number'; input.step = 'any'; input.value = String(v); }
-    input.addEventListener('input', () => {
-      let cur;
-      try { cur = JSON.parse($('custom').value); } catch { return; }
-      const raw = input.value.trim();
-      const value = Array.isArray(v) ? raw.split(',').map((x) => Number(x.trim())) : Number(raw);
-      setPath(cur, path, value);
-      $('custom').value = JSON.stringify(cur, null, 2);
-      $('custom-on').checked = true;
-    });
-    label.append(input);
-    host.append(label);
-  }
+  writeForm(s);
+  app.selected = s.sel || null;
+  app.selectedByUser = Boolean(s.sel);
+  app.prices = readPrices(s.prices);
+  app.purchases = readPrices(s.buy);
+  renderCustomFields();
+  return s;
 }
 
 function workloadById(id) {
@@ -242,115 +235,8 @@ function showFamily(s) {
   }
 }
 
-function fmtMs(v) {
-  return v === undefined || v === null ? '' : `${si(v * 1e3)} ms`;
-}
-
-function cell(tr, text, cls) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  if (cls) td.className = cls;
-  tr.append(td);
-  return td;
-}
-
-function badge(provenance) {
-  const b = document.createElement('span');
-  b.className = `badge ${provenance}`;
-  b.textContent = provenance;
-  return b;
-}
-
-function renderTable(r) {
-  const decoder = r.family === 'decoder' || r.family === 'moe';
-  const head = ['#', 'Hardware', 'Devices / layout', 'Batch', `Throughput (${r.throughput_unit})`, '$ / M', '$ / hour', 'Bound', 'Comm.',
-    ...(decoder ? ['TTFT', 'TPOT'] : ['Latency']), 'kWh / year', 'Basis', 'Price'];
-  const thead = $('ranking').tHead;
-  thead.replaceChildren();
-  const htr = document.createElement('tr');
-  for (const h of head) { const th = document.createElement('th'); th.scope = 'col'; th.textContent = h; htr.append(th); }
-  thead.append(htr);
-  const tbody = $('ranking').tBodies[0];
-  tbody.replaceChildren();
-  for (const row of r.rows) {
-    const tr = document.createElement('tr');
-    tr.tabIndex = 0;
-    tr.dataset.hardware = row.hardware;
-    tr.setAttribute('aria-selected', String(row.hardware === app.selected));
-    cell(tr, String(row.rank));
-    const name = cell(tr, row.name);
-    name.title = row.hardware;
-    cell(tr, `${row.devices} · ${row.layout_text}`);
-    cell(tr, String(row.batch), 'num');
-    cell(tr, si(row.throughput_per_s), 'num');
-    cell(tr, row.usd_per_million == null ? 'no price' : si(row.usd_per_million), 'num');
-    cell(tr, row.usd_per_hour == null ? '' : row.usd_per_hour.toFixed(2), 'num');
-    cell(tr, row.bound ? `${row.bound} ${Math.round(row.bound_share * 100)}%` : '');
-    cell(tr, `${Math.round(row.communication_share * 100)}%`, 'num');
-    if (decoder) { cell(tr, fmtMs(row.ttft_s), 'num'); cell(tr, fmtMs(row.tpot_s), 'num'); } else cell(tr, fmtMs(row.latency_s), 'num');
-    cell(tr, row.kwh_per_year ? si(row.kwh_per_year) : '', 'num');
-    cell(tr, '').append(badge(row.provenance));
-    const basis = cell(tr, row.cost_basis, row.price?.stale ? 'small stale' : 'small');
-    if (row.price?.stale) basis.title = 'Checked more than 90 days ago: check the price before relying on this row.';
-    const pick = () => select(row.hardware);
-    tr.addEventListener('click', pick);
-    tr.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); } });
-    tbody.append(tr);
-  }
-  const rej = $('rejected');
-  rej.replaceChildren();
-  if (r.rejected.length) {
-    const d = document.createElement('details');
-    const sum = document.createElement('summary');
-    sum.textContent = `${r.rejected.length} device(s) not ranked, and why`;
-    const ul = document.createElement('ul');
-    for (const x of r.rejected) { const li = document.createElement('li'); li.textContent = `${x.hardware}: ${x.reason}`; ul.append(li); }
-    d.append(sum, ul);
-    if (!r.rows.length) d.open = true;
-    rej.append(d);
-  }
-}
-
-function renderPareto(r) {
-  // Rows with no price have no cost to draw.
-  const priced = r.rows.filter((x) => x.usd_per_million != null);
-  const front = [...paretoFront(Float64Array.from(priced, (x) => x.throughput_per_s), Float64Array.from(priced, (x) => x.usd_per_million))].map((i) => priced[i]);
-  const onFront = new Set(front.map((x) => x.hardware));
-  draw($('pareto-chart'), {
-    title: `Cost per million ${r.throughput_unit} against throughput`,
-    x: { label: `throughput (${r.throughput_unit})`, log: true },
-    y: { label: '$ per million', log: true },
-    lines: [{ label: 'Pareto front', cls: 'front', points: front.map((x) => [x.throughput_per_s, x.usd_per_million]), labelAt: false }],
-    dots: priced.map((x) => ({
-      x: x.throughput_per_s, y: x.usd_per_million, cls: `${onFront.has(x.hardware) ? 'front' : ''} ${x.hardware === app.selected ? 'selected' : ''}`,
-      label: `${x.name}: ${si(x.throughput_per_s)} ${r.throughput_unit}, $${si(x.usd_per_million)}/M`,
-      text: onFront.has(x.hardware) || x.hardware === app.selected ? x.hardware : undefined,
-    })),
-    empty: 'no configuration fits',
-  });
-}
-
-// The selected row's serving curve: throughput per device against tokens per second per user,
-// one point per number of requests in flight, the row's own point marked.
-function renderServing(row) {
-  const curve = row?.curve || [];
-  const opts = {
-    title: row ? `Serving ${row.name} (${row.layout_text}): throughput per device against speed per user` : 'Serving',
-    x: { label: 'tokens/s per user', log: true },
-    y: { label: 'generated tokens/s per device', log: true },
-    empty: row ? 'static batches: no serving curve' : 'no row selected',
-  };
-  if (!curve.length) { draw($('serving-chart'), opts); return; }
-  draw($('serving-chart'), {
-    ...opts,
-    lines: [{ label: 'requests in flight', cls: 'scale', points: curve.map((p) => [p.tokens_per_s_per_user, p.output_tokens_per_s_per_device]), labelAt: false }],
-    dots: curve.map((p) => ({
-      x: p.tokens_per_s_per_user, y: p.output_tokens_per_s_per_device,
-      cls: `${p.concurrency === row.batch ? 'selected' : ''} ${p.meets_targets ? 'front' : ''}`,
-      label: `${si(p.concurrency)} in flight: ${si(p.tokens_per_s_per_user)} tok/s per user, ${si(p.output_tokens_per_s_per_device)} tok/s per device, TTFT ${fmtMs(p.ttft_s)}, TPOT ${fmtMs(p.tpot_s)}, ${p.usd_per_million == null ? 'no price' : `$${si(p.usd_per_million)}/M`}${p.meets_targets ? '' : ' (misses the targets)'}`,
-      text: p.concurrency === row.batch ? `${si(p.concurrency)} in flight` : undefined,
-    })),
-  });
+function hardwareName(id) {
+  return app.catalog.hardware.find((h) => h.id === id)?.name ?? id;
 }
 
 function renderSelected() {
@@ -406,13 +292,17 @@ function renderSelected() {
     })),
   });
   const h = document.createElement('h2');
-  h.textContent = `${row.rank}. ${row.name}: ${row.devices} device(s), ${row.layout_text}, batch ${row.batch}`;
+  h.textContent = `${row.rank}. ${row.name}: ${devicesText(row)}, batch ${row.batch}`;
   const p = document.createElement('p');
   p.textContent = `${row.explanation}.`;
   const dl = document.createElement('dl');
   const add = (k, v) => { if (v === undefined || v === '') return; const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = v; dl.append(dt, dd); };
   add('Throughput', `${si(row.throughput_per_s)} ${r.throughput_unit} (${si(row.throughput_per_device)} per device)`);
-  add('Cost', row.usd_per_hour == null ? `${row.cost_basis}: ranked by throughput per device after the priced rows; enter a price below` : `$${row.usd_per_hour.toFixed(2)}/hour, $${si(row.usd_per_million)} per million — ${row.cost_basis}`);
+  const cost = costUnit(r.rows, r.throughput_unit);
+  add('Cost', row.usd_per_hour == null ? `${row.cost_basis}: ranked by throughput per device after the priced rows; enter a price below` : `$${row.usd_per_hour.toFixed(2)}/hour, $${si(row.usd_per_million * cost.factor)} ${cost.per} — ${row.cost_basis}`);
+  const decoder = r.family === 'decoder' || r.family === 'moe';
+  add('Latency', decoder ? `time to first token ${fmtMs(row.ttft_s)}, time per output token ${fmtMs(row.tpot_s)}` : `${fmtMs(row.latency_s)} per batch`);
+  add('Bound', row.bound ? `${row.bound}, ${Math.round(row.bound_share * 100)}% of the time; communication ${Math.round(row.communication_share * 100)}%` : '');
   add('If bandwidth were +10%', `${(row.sensitivity.bandwidth_plus_10 * 100).toFixed(1)}% throughput`);
   add('If compute were +10%', `${(row.sensitivity.compute_plus_10 * 100).toFixed(1)}% throughput`);
   add('Memory per device', `${si(row.memory_per_device_bytes)}B`);
@@ -444,6 +334,7 @@ function priceEditor(row) {
     if (input.value.trim() === '') delete mine[row.hardware];
     else if (v > 0) mine[row.hardware] = v;
     else return;
+    app.pushNext = true;
     update();
   });
   label.append(input);
@@ -452,39 +343,120 @@ function priceEditor(row) {
 
 function select(hw) {
   app.selected = hw;
+  app.selectedByUser = true;
+  app.pushNext = true;
   writeUrl(formState());
+  app.lastKey = stateKey();
   renderSelected();
-  renderPareto(app.result);
+  renderPareto(app.result, app.selected);
+}
+
+/** What a ranking depends on, to tell a change event that brings nothing new. */
+function stateKey() {
+  return JSON.stringify([formState(), ['udmem', 'udprice', 'udbuy', 'udwatts'].map((id) => $(id).value), Boolean(app.userDevice)]);
+}
+
+/** No ranking on screen: the input has a problem; the message says which. */
+function showError(message) {
+  const err = $('error');
+  err.textContent = message;
+  err.hidden = false;
+  app.result = null;
+  $('ranking').tBodies[0].replaceChildren();
+  app.rowEls.clear();
+  $('rejected').replaceChildren();
+  $('summary').textContent = 'No ranking until the input is fixed.';
+  $('targets').textContent = '';
+  $('legend').textContent = '';
+  $('suggest').hidden = true;
+  clearTimeout(app.suggestTimer);
+  draw($('pareto-chart'), { title: 'Cost against throughput', x: { label: 'throughput', log: true }, y: { label: '$', log: true }, empty: 'no ranking' });
+  renderSelected();
+}
+
+/**
+ * The smallest device limit at which something fits, searched above the state's: doubling up to
+ * MAX_DEVICE_SEARCH, then halving the gap; null if nothing fits even there.
+ */
+function fittingDeviceCount(s) {
+  const fits = (n) => {
+    try { return rank(matchInput({ ...s, maxdev: String(n) })).rows.length > 0; } catch { return false; }
+  };
+  let lo = num(s.maxdev) ?? Number(DEFAULTS.maxdev), hi = null;
+  for (let n = lo * 2; n <= MAX_DEVICE_SEARCH; n *= 2) {
+    if (fits(n)) { hi = n; break; }
+    lo = n;
+  }
+  if (hi === null) return null;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (fits(mid)) hi = mid; else lo = mid;
+  }
+  return hi;
+}
+
+/** Offers the smallest device limit that fits, found after the page has drawn (it may take a
+ * few rankings). */
+function suggestDevices(s) {
+  clearTimeout(app.suggestTimer);
+  app.suggestTimer = setTimeout(() => {
+    const n = fittingDeviceCount(s);
+    if (!n) return;
+    $('suggest-text').textContent = `The smallest device count that fits: ${n}.`;
+    $('suggest-use').textContent = `Use ${n} devices`;
+    $('suggest-use').dataset.devices = String(n);
+    $('suggest').hidden = false;
+  }, 0);
 }
 
 function update() {
   const s = formState();
-  writeUrl(s);
   showFamily(s);
+  const info = familyOf(s);
+  const applies = new Set([(info?.generates ?? true) ? 'decoder' : 'batch', s.mode === 'owned' ? 'owned' : 'cloud']);
+  if (app.userDevice) applies.add('device');
+  const bad = validateFields(applies, info?.throughput_unit ?? 'generated tokens/s');
+  app.lastKey = stateKey();
+  if (bad.length) {
+    showError(bad.length === 1 ? `Not ranked: ${bad[0]}.` : `Not ranked: ${bad.length} fields need fixing (marked): ${bad.join('; ')}.`);
+    writeUrl(s);
+    return;
+  }
   const err = $('error');
   let result;
   const t0 = performance.now();
   try {
     result = rank(matchInput(s));
   } catch (e) {
-    err.textContent = e.message || String(e);
-    err.hidden = false;
+    showError(`Not ranked: ${e.message || String(e)}`);
+    writeUrl(s);
     return;
   }
   const ms = performance.now() - t0;
   app.timings.rank.push(ms);
   err.hidden = true;
   app.result = result;
-  if (!result.rows.some((x) => x.hardware === app.selected)) app.selected = result.rows[0]?.hardware ?? null;
-  $('summary').textContent = result.rows.length
-    ? `${result.rows.length} configurations ranked by ${result.ranked_by.replaceAll('_', ' ')} in ${ms.toFixed(1)} ms`
-    : 'Nothing fits these constraints; the reasons are below.';
+  // The panel follows the #1 unless the user chose a row that is still ranked.
+  if (!(app.selectedByUser && result.rows.some((x) => x.hardware === app.selected))) {
+    app.selected = result.rows[0]?.hardware ?? null;
+    app.selectedByUser = false;
+  }
+  writeUrl(formState());
+  app.lastKey = stateKey();
+  $('suggest').hidden = true;
+  clearTimeout(app.suggestTimer);
+  if (result.rows.length) {
+    $('summary').textContent = `${result.rows.length} configurations ranked by ${result.ranked_by.replaceAll('_', ' ')} in ${ms.toFixed(1)} ms`;
+  } else {
+    $('summary').textContent = `Nothing fits on up to ${s.maxdev ?? DEFAULTS.maxdev} devices; the reasons are below.`;
+    suggestDevices(s);
+  }
   const t = result.latency_targets;
   $('targets').textContent = t && (t.ttft_s || t.tpot_s)
     ? `Ranked at time to first token ≤ ${fmtMs(t.ttft_s)} and time per output token ≤ ${fmtMs(t.tpot_s)}${t.assumed ? ' (assumed: MLPerf Inference\'s interactive targets; set your own above)' : ''}.`
     : '';
-  renderTable(result);
-  renderPareto(result);
+  renderTable(result, app, { pick: select, name: hardwareName });
+  renderPareto(result, app.selected);
   renderSelected();
 }
 
@@ -532,28 +504,69 @@ async function main() {
     o.textContent = `${w.name} (${family({ workload: w.id }).family})`;
     sel.append(o);
   }
-  const s = readState();
-  if (!workloadById(s.w)) s.w = DEFAULTS.w;
-  writeForm(s);
-  app.selected = s.sel || null;
-  app.prices = readPrices(s.prices);
-  app.purchases = readPrices(s.buy);
-  if (s.custom) { renderCustomFields(); $('custom-box').open = true; }
+  const s = loadState();
+  if (s.custom) $('custom-box').open = true;
   $('custom').addEventListener('change', renderCustomFields);
+  $('workload').addEventListener('change', () => { $('notice').hidden = true; });
   await loadMeasurements();
-  form.addEventListener('input', update);
-  form.addEventListener('change', update);
+  // Each keystroke re-ranks; the first of an edit starts a history entry, and leaving the field
+  // (its change event) ends the edit without re-ranking when nothing is new, so the table does
+  // not change under a click that made the field lose focus.
+  form.addEventListener('input', () => {
+    if (!app.editing) { app.editing = true; app.pushNext = true; }
+    update();
+  });
+  form.addEventListener('change', () => {
+    const editing = app.editing;
+    app.editing = false;
+    if (stateKey() === app.lastKey) { app.pushNext = false; return; }
+    if (!editing) app.pushNext = true;
+    update();
+  });
+  window.addEventListener('popstate', () => {
+    app.editing = false;
+    app.pushNext = false;
+    loadState();
+    update();
+  });
+  $('suggest-use').addEventListener('click', () => {
+    $('maxdev').value = $('suggest-use').dataset.devices;
+    app.pushNext = true;
+    update();
+  });
+  $('more-columns').addEventListener('click', () => {
+    const more = $('ranking').classList.toggle('more');
+    $('more-columns').setAttribute('aria-expanded', String(more));
+    $('more-columns').textContent = more ? 'Fewer columns' : 'More columns';
+  });
   form.addEventListener('submit', (e) => e.preventDefault());
   $('custom-load').addEventListener('click', () => {
     const w = workloadById($('workload').value);
     $('custom').value = JSON.stringify({ ...w, id: `${w.id}-custom`, name: `${w.name} (custom)` }, null, 2);
     $('custom-on').checked = true;
     renderCustomFields();
+    app.pushNext = true;
     update();
   });
-  // The same CSV as `ridge match --csv`, written by ridge-core for the ranking on screen.
-  $('export-csv').addEventListener('click', () => app.result && download('ridge-match.csv', 'text/csv', rankCsv(matchInput(formState()))));
-  $('export-json').addEventListener('click', () => app.result && download('ridge-match.json', 'application/json', JSON.stringify(app.result, null, 2)));
+  // The CSV of `ridge match --csv`, written by ridge-core for the ranking on screen, after `#`
+  // lines that give the inputs; the JSON: `ridge match --json`'s document with an `inputs` object.
+  const inputsNow = (s) => {
+    const date = new Date().toISOString().slice(0, 10);
+    let workload = workloadById(s.w);
+    if (s.custom) { try { workload = JSON.parse(s.custom); } catch { /* reported by the ranking */ } }
+    const decoder = familyOf(s)?.generates ?? true;
+    return exportInputs(s, { workload, decoder, prices: app.prices, purchases: app.purchases, measuredFrom: app.measuredFrom, version: version(), date, url: location.href });
+  };
+  $('export-csv').addEventListener('click', () => {
+    if (!app.result) return;
+    const s = formState(), inputs = inputsNow(s);
+    download(exportName(inputs.workload, inputs.date, 'csv'), 'text/csv', csvComments(inputs) + rankCsv(matchInput(s)));
+  });
+  $('export-json').addEventListener('click', () => {
+    if (!app.result) return;
+    const inputs = inputsNow(formState());
+    download(exportName(inputs.workload, inputs.date, 'json'), 'application/json', JSON.stringify({ inputs, ...app.result }, null, 2));
+  });
   $('copy-link').addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(location.href);

@@ -70,6 +70,8 @@ onmessage = async () => {
     device.lost.then((i) => { lost = i.message || 'device lost'; });
     const info = adapter.info || {};
     const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'this GPU';
+    // A software renderer (SwiftShader, llvmpipe, WARP) runs the kernels on the CPU.
+    const software = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render/i.test(name);
     const plan = benchPlan({
       max_storage_buffer_binding_size: device.limits.maxStorageBufferBindingSize,
       max_compute_workgroups_per_dimension: device.limits.maxComputeWorkgroupsPerDimension,
@@ -83,7 +85,7 @@ onmessage = async () => {
       if (lost) throw new Error(`the GPU was lost: ${lost}`);
     }
     device.destroy();
-    post({ type: 'done', adapter: name, kernels: results });
+    post({ type: 'done', adapter: name, software, kernels: results });
   } catch (e) {
     post({ type: 'error', message: `The benchmark stopped: ${e.message || e}` });
   }

@@ -44,11 +44,15 @@ export function runBenchmark(status, onDone) {
         ul.append(li);
       }
       status.append(ul);
+      if (data.software) {
+        const warn = line(`${data.adapter} is a software renderer: these figures measure this computer's CPU, not a GPU.`, 'warn');
+        warn.id = 'bench-software';
+      }
       const figure = (n) => data.kernels.find((k) => k.kernel === n && k.verification.ok)?.throughput;
       const copy = figure('stream.copy'), fma = figure('compute.fma.fp32.x8');
       if (copy && fma) {
         line(`Placed on the roofline of the selected row: ${si(copy.value)} ${copy.unit} and ${si(fma.value)} ${fma.unit} fp32 (measured, this browser).`);
-        onDone({ copy, fma, adapter: data.adapter, kernels: data.kernels });
+        onDone({ copy, fma, adapter: data.adapter, software: Boolean(data.software), kernels: data.kernels });
       }
       worker.terminate();
     }

@@ -1,10 +1,10 @@
 //! `ridge-wasm`: the browser's door to `ridge-core`.
 //!
 //! Thin by design. The page calls the `#[wasm_bindgen]` exports (`catalog`, `estimate`, `rank`,
-//! `roofline`, `family`, `layoutText`, `paretoFront`, `deviceRoofs`, `tco`; in the benchmark
-//! bundle also `compare`, `kernels`, `benchPlan`, `benchInputs`, `benchResult`), which take and
-//! return plain JavaScript objects through serde-wasm-bindgen and turn every error into a
-//! JavaScript `Error` carrying the message a CLI user would see. Each delegates to a plain Rust
+//! `roofline`, `family`, `layoutText`, `paretoFront`, `deviceRoofs`, `tco`, `version`; in the
+//! benchmark bundle also `compare`, `kernels`, `benchPlan`, `benchInputs`, `benchResult`), which
+//! take and return plain JavaScript objects through serde-wasm-bindgen and turn every error into
+//! a JavaScript `Error` carrying the message a CLI user would see. Each delegates to a plain Rust
 //! function (`*_impl`, and `*_json_impl` for JSON text) that native tests call. Documents carry
 //! the same fields as the `ridge` command's JSON.
 
@@ -401,6 +401,13 @@ pub fn pareto_front_impl(throughput_per_s: &[f64], usd_per_million: &[f64]) -> R
         .map(|(&throughput_per_s, &usd_per_million)| Tradeoff { throughput_per_s, usd_per_million })
         .collect();
     Ok(frontier::pareto_front(&points).into_iter().map(|i| i as u32).collect())
+}
+
+/// The version of ridge this bundle was built from (the workspace's, as `ridge --version`
+/// prints it): exports from the page carry it.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
 }
 
 /// Energy and cost of ownership: `TcoInputs` in, `TcoReport` out.
