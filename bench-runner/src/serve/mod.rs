@@ -7,6 +7,7 @@ mod conn;
 pub mod postgres;
 pub mod sqlite;
 pub mod store;
+mod writer;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

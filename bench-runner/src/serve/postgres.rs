@@ -5,13 +5,13 @@
 //! that holds it commits (PostgreSQL's `synchronous_commit = on`, its default: the commit is on
 //! disk); the same content uploaded twice, through one instance or two at once, is stored once
 //! (a unique content hash; the second insert waits for the first and finds it); nothing of a
-//! refused or failed upload is kept (one transaction an upload). Migrations are numbered like the
+//! refused or failed upload is kept (each in its own savepoint). Migrations are numbered like the
 //! SQLite ones, recorded in `ridge_schema`, and applied under an advisory lock so two instances
-//! starting together do not race. Clients come from a small pool; the driver is `postgres` (the
-//! blocking face of `tokio-postgres`), called from the service's blocking threads.
+//! starting together do not race. Uploads are committed in groups by one writer thread with its
+//! own connection (as in the SQLite store); reads take clients from a small pool. The driver is
+//! `postgres` (the blocking face of `tokio-postgres`), called from the service's blocking threads.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row};
@@ -21,6 +21,7 @@ use super::store::{
     DeviceCursor, DevicePage, DeviceQuery, DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError,
     TokenInfo, WriterState, now,
 };
+use super::writer::Writer;
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
@@ -82,13 +83,19 @@ const MIGRATIONS: &[&str] = &[
         sha256 TEXT NOT NULL UNIQUE,
         created_at TEXT COLLATE "C" NOT NULL,
         revoked_at TEXT COLLATE "C"
-    );"#,
+    );
+    -- Result files compressed with lz4 where the server was built with it (pglz, the default,
+    -- takes several times the CPU); a server without it keeps pglz.
+    DO $$ BEGIN
+        ALTER TABLE run_bodies ALTER COLUMN body SET COMPRESSION lz4;
+    EXCEPTION WHEN OTHERS THEN NULL;
+    END $$;"#,
 ];
 
 /// The advisory lock migrations run under (any fixed number; "ridge" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0072_6964_6765;
 
-/// Pooled clients kept idle at most.
+/// Pooled read clients kept idle at most.
 const POOL: usize = 16;
 
 /// The PostgreSQL store.
@@ -96,7 +103,7 @@ pub struct PostgresStore {
     url: String,
     shown: String,
     pool: Mutex<Vec<Client>>,
-    closed: AtomicBool,
+    writer: Writer,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -120,21 +127,19 @@ pub fn redacted(url: &str) -> String {
 impl PostgresStore {
     /// Connects, creates or migrates the schema, and returns the store.
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let store = PostgresStore {
-            url: url.to_string(),
-            shown: redacted(url),
-            pool: Mutex::new(Vec::new()),
-            closed: AtomicBool::new(false),
-        };
-        let mut c = store.connect()?;
+        let shown = redacted(url);
+        let mut c = connect(url, &shown)?;
         migrate(&mut c)?;
-        store.put_back(c);
-        Ok(store)
+        // Uploads go through one writer with its own connection, in groups
+        // ([`super::writer`]): one transaction, one sync and one update of each device's row a
+        // group, where a transaction an upload queued every upload of a device behind its row.
+        let writer =
+            Writer::start(Conn { client: c, insert: None, url: url.to_string(), shown: shown.clone() }, commit_group)?;
+        Ok(PostgresStore { url: url.to_string(), shown, pool: Mutex::new(Vec::new()), writer })
     }
 
     fn connect(&self) -> Result<Client, StoreError> {
-        Client::connect(&self.url, NoTls)
-            .map_err(|e| StoreError::Open { path: self.shown.clone().into(), reason: describe(&e) })
+        connect(&self.url, &self.shown)
     }
 
     fn put_back(&self, c: Client) {
@@ -159,6 +164,67 @@ impl PostgresStore {
     }
 }
 
+fn connect(url: &str, shown: &str) -> Result<Client, StoreError> {
+    Client::connect(url, NoTls).map_err(|e| StoreError::Open { path: shown.into(), reason: describe(&e) })
+}
+
+/// The writer's connection and its prepared insert, remade when the server closed it (a
+/// restart, a failover).
+struct Conn {
+    client: Client,
+    insert: Option<postgres::Statement>,
+    url: String,
+    shown: String,
+}
+
+/// One transaction for the group ([`super::writer::CommitGroup`]), one statement an upload,
+/// written in the order of the devices' keys so that two instances' groups lock device rows in
+/// the same order. Should any upload fail, the group is rolled back and each upload committed on
+/// its own, so one bad upload does not fail the others.
+fn commit_group(
+    conn: &mut Conn,
+    group: &[&NewRun],
+    received: &str,
+) -> Result<Vec<Result<Inserted, StoreError>>, StoreError> {
+    if conn.client.is_closed() {
+        conn.client = connect(&conn.url, &conn.shown)?;
+        conn.insert = None;
+    }
+    let insert = match &conn.insert {
+        Some(s) => s.clone(),
+        None => conn.client.prepare(INSERT)?,
+    };
+    conn.insert = Some(insert.clone());
+    let mut order: Vec<usize> = (0..group.len()).collect();
+    order.sort_by(|&a, &b| group[a].device_key.cmp(&group[b].device_key));
+    let mut results: Vec<Option<Inserted>> = vec![None; group.len()];
+    let together = (|| -> Result<(), StoreError> {
+        let mut tx = conn.client.transaction()?;
+        for &i in &order {
+            results[i] = Some(insert_one(&mut tx, &insert, group[i], received)?);
+        }
+        tx.commit()?;
+        Ok(())
+    })();
+    match together {
+        Ok(()) => {
+            Ok(results.into_iter().map(|r| r.ok_or(StoreError::Writer(WriterState::StoppedBeforeCommit))).collect())
+        }
+        Err(_) if group.len() > 1 => {
+            Ok(group.iter().map(|run| alone(&mut conn.client, &insert, run, received)).collect())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One upload in a transaction of its own.
+fn alone(c: &mut Client, insert: &postgres::Statement, run: &NewRun, received: &str) -> Result<Inserted, StoreError> {
+    let mut tx = c.transaction()?;
+    let r = insert_one(&mut tx, insert, run, received)?;
+    tx.commit()?;
+    Ok(r)
+}
+
 fn migrate(c: &mut Client) -> Result<(), StoreError> {
     let mut tx = c.transaction()?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
@@ -177,20 +243,44 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// One upload in the transaction `tx`: the device, then the run (or the run already stored).
-fn insert_one(tx: &mut postgres::Transaction<'_>, r: &NewRun, received: &str) -> Result<Inserted, StoreError> {
+/// One upload in one statement (one round trip): the device (made with this run as its first),
+/// the run unless its content is stored already, its body, and the device's count and dates when
+/// it existed before. Returns `(id, new)`; no row when the run's content was committed by another
+/// transaction after this statement's snapshot (the caller looks it up).
+const INSERT: &str = "WITH dev AS (
+        INSERT INTO devices (key, fingerprint, name, catalog_id, runs, first_run, last_run)
+        VALUES ($6, $15, $7, $9, 1, $3, $3) ON CONFLICT (key) DO NOTHING RETURNING key
+    ), ins AS (
+        INSERT INTO runs (content_hash, received_at, started_at, started_unix, suite, device_key, device_name,
+            backend, catalog_id, tool_version, kernels_ok, kernels_failed, uploaded_by, derived)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        ON CONFLICT (content_hash) DO NOTHING RETURNING id
+    ), body AS (
+        INSERT INTO run_bodies (id, body) SELECT id, $16 FROM ins
+    ), upd AS (
+        UPDATE devices SET
+            runs = runs + 1,
+            fingerprint = CASE WHEN $3 >= last_run THEN $15 ELSE fingerprint END,
+            catalog_id = CASE WHEN $3 >= last_run THEN $9 ELSE catalog_id END,
+            first_run = LEAST(first_run, $3),
+            last_run = GREATEST(last_run, $3)
+        WHERE key = $6 AND EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM dev)
+    )
+    SELECT id, TRUE FROM ins
+    UNION ALL
+    SELECT id, FALSE FROM runs WHERE content_hash = $1 AND NOT EXISTS (SELECT 1 FROM ins)";
+
+/// One upload in the transaction `tx`, through the prepared [`INSERT`].
+fn insert_one(
+    tx: &mut postgres::Transaction<'_>,
+    insert: &postgres::Statement,
+    r: &NewRun,
+    received: &str,
+) -> Result<Inserted, StoreError> {
     let fingerprint = serde_json::to_string(&r.fingerprint).map_err(|e| StoreError::Encode(e.to_string()))?;
     let derived = serde_json::to_string(&r.derived).map_err(|e| StoreError::Encode(e.to_string()))?;
-    tx.execute(
-        "INSERT INTO devices (key, fingerprint, name, catalog_id, runs, first_run, last_run)
-         VALUES ($1, $2, $3, $4, 0, $5, $5) ON CONFLICT (key) DO NOTHING",
-        &[&r.device_key, &fingerprint, &r.fingerprint.name, &r.catalog_id, &r.started_at],
-    )?;
-    let inserted = tx.query_opt(
-        "INSERT INTO runs (content_hash, received_at, started_at, started_unix, suite, device_key, device_name,
-            backend, catalog_id, tool_version, kernels_ok, kernels_failed, uploaded_by, derived)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (content_hash) DO NOTHING RETURNING id",
+    let row = tx.query_opt(
+        insert,
         &[
             &r.content_hash,
             &received,
@@ -206,27 +296,19 @@ fn insert_one(tx: &mut postgres::Transaction<'_>, r: &NewRun, received: &str) ->
             &i64::from(r.kernels_failed),
             &r.uploaded_by,
             &derived,
+            &fingerprint,
+            &r.body,
         ],
     )?;
-    let Some(row) = inserted else {
-        // The same content is stored (or was committed by another upload while this one waited
-        // on the unique hash): its id, nothing written.
-        let id: i64 = tx.query_one("SELECT id FROM runs WHERE content_hash = $1", &[&r.content_hash])?.get(0);
-        return Ok(Inserted::Duplicate(id));
-    };
-    let id: i64 = row.get(0);
-    tx.execute("INSERT INTO run_bodies (id, body) VALUES ($1, $2)", &[&id, &r.body])?;
-    tx.execute(
-        "UPDATE devices SET
-            runs = runs + 1,
-            fingerprint = CASE WHEN $2 >= last_run THEN $3 ELSE fingerprint END,
-            catalog_id = CASE WHEN $2 >= last_run THEN $4 ELSE catalog_id END,
-            first_run = LEAST(first_run, $2),
-            last_run = GREATEST(last_run, $2)
-         WHERE key = $1",
-        &[&r.device_key, &r.started_at, &fingerprint, &r.catalog_id],
-    )?;
-    Ok(Inserted::New(id))
+    Ok(match row {
+        Some(row) if row.get::<_, bool>(1) => Inserted::New(row.get(0)),
+        Some(row) => Inserted::Duplicate(row.get(0)),
+        None => {
+            // Committed by another upload while this one waited on the unique hash.
+            let id: i64 = tx.query_one("SELECT id FROM runs WHERE content_hash = $1", &[&r.content_hash])?.get(0);
+            Inserted::Duplicate(id)
+        }
+    })
 }
 
 fn summary(row: &Row) -> RunSummary {
@@ -249,24 +331,17 @@ fn summary(row: &Row) -> RunSummary {
 
 impl Store for PostgresStore {
     fn insert(&self, run: NewRun) -> Result<Inserted, StoreError> {
-        if self.closed.load(Ordering::Acquire) {
-            return Err(StoreError::Writer(WriterState::ShuttingDown));
-        }
-        self.with(|c| {
-            let mut tx = c.transaction()?;
-            let r = insert_one(&mut tx, &run, &now())?;
-            tx.commit().map_err(|e| StoreError::NothingStored(Box::new(e.into())))?;
-            Ok(r)
-        })
+        self.writer.insert(run)
     }
 
     fn insert_many(&self, runs: Vec<NewRun>) -> Result<Vec<Inserted>, StoreError> {
         self.with(|c| {
+            let insert = c.prepare(INSERT)?;
             let mut tx = c.transaction()?;
             let received = now();
             let mut out = Vec::with_capacity(runs.len());
             for r in &runs {
-                out.push(insert_one(&mut tx, r, &received)?);
+                out.push(insert_one(&mut tx, &insert, r, &received)?);
             }
             tx.commit()?;
             Ok(out)
@@ -420,9 +495,7 @@ impl Store for PostgresStore {
     }
 
     fn close(&self) {
-        // Each upload commits before it is answered: there is nothing to wait for, only new
-        // writes to refuse and connections to close.
-        self.closed.store(true, Ordering::Release);
+        self.writer.stop();
         if let Ok(mut pool) = self.pool.lock() {
             pool.clear();
         }

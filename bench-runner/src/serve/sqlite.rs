@@ -7,7 +7,6 @@
 //! a small pool of their own connections and never wait for the writer.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use ridge_core::bench::result::{Derived, Fingerprint};
@@ -15,8 +14,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::store::{
     DeviceCursor, DevicePage, DeviceQuery, DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError,
-    TokenInfo, WriterState, now,
+    TokenInfo, now,
 };
+use super::writer::Writer;
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
@@ -68,27 +68,12 @@ const MIGRATIONS: &[&str] = &[
     );",
 ];
 
-/// Uploads one transaction may hold.
-const MAX_GROUP: usize = 256;
-
-struct Job {
-    run: NewRun,
-    reply: SyncSender<Result<Inserted, StoreError>>,
-}
-
 /// The SQLite store.
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
-    jobs: Mutex<Option<SyncSender<Job>>>,
-    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    writer: Writer,
     readers: Mutex<Vec<Connection>>,
-}
-
-impl std::fmt::Debug for Job {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").field("content_hash", &self.run.content_hash).finish()
-    }
 }
 
 fn open(path: &Path, read_only: bool) -> Result<Connection, StoreError> {
@@ -132,28 +117,8 @@ impl SqliteStore {
         }
         let mut conn = open(path, false)?;
         migrate(&mut conn)?;
-        let (tx, rx) = sync_channel::<Job>(4 * MAX_GROUP);
-        let writer = std::thread::Builder::new()
-            .name("ridge-store-writer".into())
-            .spawn(move || write_loop(conn, rx))
-            .map_err(|_| StoreError::Writer(WriterState::NotStarted))?;
-        Ok(Arc::new(SqliteStore {
-            path: path.to_path_buf(),
-            jobs: Mutex::new(Some(tx)),
-            writer: Mutex::new(Some(writer)),
-            readers: Mutex::new(Vec::new()),
-        }))
-    }
-
-    /// Stops accepting writes and waits for the writer to commit what it holds.
-    fn stop_writer(&self) {
-        if let Ok(mut jobs) = self.jobs.lock() {
-            jobs.take();
-        }
-        let handle = self.writer.lock().ok().and_then(|mut w| w.take());
-        if let Some(h) = handle {
-            let _ = h.join();
-        }
+        let writer = Writer::start(conn, commit_group)?;
+        Ok(Arc::new(SqliteStore { path: path.to_path_buf(), writer, readers: Mutex::new(Vec::new()) }))
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -177,50 +142,18 @@ impl SqliteStore {
     }
 }
 
-impl Drop for SqliteStore {
-    fn drop(&mut self) {
-        self.stop_writer();
-    }
-}
-
-fn write_loop(mut conn: Connection, jobs: Receiver<Job>) {
-    while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match jobs.try_recv() {
-                Ok(j) => group.push(j),
-                Err(_) => break,
-            }
-        }
-        let received = now();
-        let results = commit_group(&mut conn, &group, &received);
-        match results {
-            Ok(results) => {
-                for (job, r) in group.into_iter().zip(results) {
-                    let _ = job.reply.send(r);
-                }
-            }
-            Err(e) => {
-                for job in group {
-                    let _ = job.reply.send(Err(StoreError::NothingStored(Box::new(e.clone()))));
-                }
-            }
-        }
-    }
-}
-
-/// One transaction for the group; each upload in its own savepoint so one bad row does not undo
-/// the others. The replies are sent only after the commit returns.
+/// One transaction for the group ([`super::writer::CommitGroup`]), taking the write lock at its
+/// start; each upload in its own savepoint so one bad row does not undo the others.
 fn commit_group(
     conn: &mut Connection,
-    group: &[Job],
+    group: &[&NewRun],
     received: &str,
 ) -> Result<Vec<Result<Inserted, StoreError>>, StoreError> {
     let mut tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut results = Vec::with_capacity(group.len());
-    for job in group {
+    for run in group {
         let sp = tx.savepoint()?;
-        match insert_one(&sp, &job.run, received) {
+        match insert_one(&sp, run, received) {
             Ok(r) => {
                 sp.commit()?;
                 results.push(Ok(r));
@@ -299,11 +232,7 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<RunSummary> {
 
 impl Store for SqliteStore {
     fn insert(&self, run: NewRun) -> Result<Inserted, StoreError> {
-        let sender =
-            self.jobs.lock().ok().and_then(|j| j.clone()).ok_or(StoreError::Writer(WriterState::ShuttingDown))?;
-        let (reply, answer) = sync_channel(1);
-        sender.send(Job { run, reply }).map_err(|_| StoreError::Writer(WriterState::Stopped))?;
-        answer.recv().map_err(|_| StoreError::Writer(WriterState::StoppedBeforeCommit))?
+        self.writer.insert(run)
     }
 
     fn insert_many(&self, runs: Vec<NewRun>) -> Result<Vec<Inserted>, StoreError> {
@@ -319,7 +248,7 @@ impl Store for SqliteStore {
     }
 
     fn close(&self) {
-        self.stop_writer();
+        self.writer.stop();
     }
 
     fn get(&self, id: i64) -> Result<Option<Vec<u8>>, StoreError> {
