@@ -80,7 +80,7 @@ enum Command {
     /// Compare two sets of `ridge run` results: a verdict per kernel and an exit code for CI.
     #[command(after_help = compare::COMPARE_HELP)]
     Compare(compare::CompareCmd),
-    /// Run the results service: an HTTP API over SQLite that stores uploaded runs, and the browser tool.
+    /// Run the results service: an HTTP API over SQLite (or PostgreSQL) that stores uploaded runs, and the browser tool.
     #[command(after_help = service::SERVE_HELP)]
     Serve(service::ServeCmd),
     /// Send result files to a `ridge serve`; what cannot be delivered waits in a spool.

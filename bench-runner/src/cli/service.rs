@@ -15,7 +15,8 @@ use crate::upload::Outcome;
 
 pub(crate) const SERVE_HELP: &str = "\
 Stores `ridge run` result files sent by `ridge upload` (or `ridge run --upload`) in one SQLite file
-(WAL mode; an upload is acknowledged only once it is on disk) and serves:
+(WAL mode), or in PostgreSQL with --db postgres://... (several instances may share it); an upload
+is acknowledged only once it is committed to disk. Serves:
 
   /api/v1/openapi.json  the API, described
   POST /api/v1/runs     store a result file (needs a token; idempotent by content)
@@ -38,6 +39,7 @@ datasheet peak are refused (422). Every request is logged on stderr (--log, --lo
 Examples:
   ridge serve
   ridge serve --addr 0.0.0.0:8080 --db /var/lib/ridge/ridge.db --read-token
+  RIDGE_DB=postgres://ridge:PASSWORD@db:5432/ridge ridge serve --addr 0.0.0.0:8080
   ridge upload ridge-run-*.json --server http://localhost:8080 --token rdg_...";
 
 #[derive(Debug, Args)]
