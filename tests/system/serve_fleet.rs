@@ -75,3 +75,44 @@ fn two_instances_on_one_database_answer_alike() {
     a.stop().unwrap_or_else(|e| panic!("{e}"));
     b.stop().unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[test]
+fn a_device_history_marks_the_change_and_the_odd_run() {
+    let d = dir("history");
+    let server = start(&options(&d));
+    let url = server.url();
+    // 30 runs, one a minute: ±1% of noise, 15% slower from the 21st (a driver update), and the
+    // 8th at half speed (a throttled node).
+    const WIGGLE: [f64; 5] = [0.0, 0.01, -0.008, 0.004, -0.01];
+    let mut ids = Vec::new();
+    for n in 0..30u32 {
+        let level = if n >= 20 { 0.85 } else { 1.0 };
+        let scale = if n == 7 { 0.5 } else { level * (1.0 + WIGGLE[n as usize % 5]) };
+        let (status, body) = post(&url, Some(TOKEN), &run_doc(60 * n, scale, Some("History GPU")));
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_i64().unwrap_or(-1));
+    }
+    let key = get_json(&url, "/api/v1/devices")["devices"][0]["key"].as_str().unwrap_or_default().to_string();
+    let h = get_json(&url, &format!("/api/v1/devices/{key}/history"));
+    assert_eq!(h["runs"], 30);
+    let memory = h["ceilings"].as_array().and_then(|c| c.iter().find(|x| x["ceiling"] == "memory_gb_per_s").cloned());
+    let memory = memory.unwrap_or_else(|| panic!("no memory history: {h}"));
+    let points = memory["points"].as_array().cloned().unwrap_or_default();
+    assert_eq!(points.len(), 30);
+    let run_ids: Vec<i64> = points.iter().map(|p| p["run"].as_i64().unwrap_or(-1)).collect();
+    assert_eq!(run_ids, ids, "points are not in the runs' time order");
+    let odd: Vec<i64> =
+        points.iter().filter(|p| p["outlier"] == true).map(|p| p["run"].as_i64().unwrap_or(-1)).collect();
+    assert_eq!(odd, [ids[7]]);
+    let changes = memory["changes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["run"], ids[20]);
+    let pct = changes[0]["change_pct"].as_f64().unwrap_or(0.0);
+    assert!((pct + 15.0).abs() < 1.5, "{pct}%");
+    // The latest 10 only: the change is outside them.
+    let h = get_json(&url, &format!("/api/v1/devices/{key}/history?limit=10"));
+    assert_eq!(h["runs"], 10);
+    assert_eq!(get(&url, "/api/v1/devices/0123456789abcdef/history", None).0, 404);
+    assert_eq!(get(&url, &format!("/api/v1/devices/{key}/history?limit=0"), None).0, 400);
+    server.stop().unwrap_or_else(|e| panic!("{e}"));
+}

@@ -18,8 +18,8 @@ use postgres::{Client, NoTls, Row};
 use ridge_core::bench::result::{Derived, Fingerprint};
 
 use super::store::{
-    DeviceCursor, DevicePage, DeviceQuery, DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError,
-    TokenInfo, WriterState, now,
+    DeviceCursor, DeviceHistory, DevicePage, DeviceQuery, DeviceRuns, HistoryRun, Inserted, NewRun, Page, RunQuery,
+    RunSummary, Store, StoreError, TokenInfo, WriterState, now,
 };
 use super::writer::Writer;
 
@@ -177,10 +177,10 @@ struct Conn {
     shown: String,
 }
 
-/// One transaction for the group ([`super::writer::CommitGroup`]), one statement an upload,
-/// written in the order of the devices' keys so that two instances' groups lock device rows in
-/// the same order. Should any upload fail, the group is rolled back and each upload committed on
-/// its own, so one bad upload does not fail the others.
+/// One transaction for the group ([`super::writer::CommitGroup`]), one statement an upload
+/// ([`write_runs`]). Should it fail (a bad upload, or a deadlock with another instance that the
+/// server broke), each upload is tried again in a transaction of its own, so one does not fail
+/// the others.
 fn commit_group(
     conn: &mut Conn,
     group: &[&NewRun],
@@ -195,34 +195,24 @@ fn commit_group(
         None => conn.client.prepare(INSERT)?,
     };
     conn.insert = Some(insert.clone());
-    let mut order: Vec<usize> = (0..group.len()).collect();
-    order.sort_by(|&a, &b| group[a].device_key.cmp(&group[b].device_key));
-    let mut results: Vec<Option<Inserted>> = vec![None; group.len()];
-    let together = (|| -> Result<(), StoreError> {
+    let together = (|| -> Result<Vec<Inserted>, StoreError> {
         let mut tx = conn.client.transaction()?;
-        for &i in &order {
-            results[i] = Some(insert_one(&mut tx, &insert, group[i], received)?);
-        }
+        let out = write_runs(&mut tx, &insert, group, received)?;
         tx.commit()?;
-        Ok(())
+        Ok(out)
     })();
     match together {
-        Ok(()) => {
-            Ok(results.into_iter().map(|r| r.ok_or(StoreError::Writer(WriterState::StoppedBeforeCommit))).collect())
-        }
-        Err(_) if group.len() > 1 => {
-            Ok(group.iter().map(|run| alone(&mut conn.client, &insert, run, received)).collect())
-        }
-        Err(e) => Err(e),
+        Ok(out) => Ok(out.into_iter().map(Ok).collect()),
+        Err(_) => Ok(group.iter().map(|run| alone(&mut conn.client, &insert, run, received)).collect()),
     }
 }
 
 /// One upload in a transaction of its own.
 fn alone(c: &mut Client, insert: &postgres::Statement, run: &NewRun, received: &str) -> Result<Inserted, StoreError> {
     let mut tx = c.transaction()?;
-    let r = insert_one(&mut tx, insert, run, received)?;
+    let r = write_runs(&mut tx, insert, &[run], received)?;
     tx.commit()?;
-    Ok(r)
+    r.into_iter().next().ok_or(StoreError::Writer(WriterState::StoppedBeforeCommit))
 }
 
 fn migrate(c: &mut Client) -> Result<(), StoreError> {
@@ -243,13 +233,14 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// One upload in one statement (one round trip): the device (made with this run as its first),
-/// the run unless its content is stored already, its body, and the device's count and dates when
-/// it existed before. Returns `(id, new)`; no row when the run's content was committed by another
-/// transaction after this statement's snapshot (the caller looks it up).
+/// One upload in one statement (one round trip): the device (with no runs yet, if it is new),
+/// the run unless its content is stored already, and its body. Returns `(id, new)`; no row when
+/// the run's content was committed by another transaction after this statement's snapshot (the
+/// caller looks it up). Devices' counts and dates are brought up to date by [`DEVICE_UPDATE`],
+/// once a device a transaction.
 const INSERT: &str = "WITH dev AS (
         INSERT INTO devices (key, fingerprint, name, catalog_id, runs, first_run, last_run)
-        VALUES ($6, $15, $7, $9, 1, $3, $3) ON CONFLICT (key) DO NOTHING RETURNING key
+        VALUES ($6, $15, $7, $9, 0, $3, $3) ON CONFLICT (key) DO NOTHING
     ), ins AS (
         INSERT INTO runs (content_hash, received_at, started_at, started_unix, suite, device_key, device_name,
             backend, catalog_id, tool_version, kernels_ok, kernels_failed, uploaded_by, derived)
@@ -257,18 +248,57 @@ const INSERT: &str = "WITH dev AS (
         ON CONFLICT (content_hash) DO NOTHING RETURNING id
     ), body AS (
         INSERT INTO run_bodies (id, body) SELECT id, $16 FROM ins
-    ), upd AS (
-        UPDATE devices SET
-            runs = runs + 1,
-            fingerprint = CASE WHEN $3 >= last_run THEN $15 ELSE fingerprint END,
-            catalog_id = CASE WHEN $3 >= last_run THEN $9 ELSE catalog_id END,
-            first_run = LEAST(first_run, $3),
-            last_run = GREATEST(last_run, $3)
-        WHERE key = $6 AND EXISTS (SELECT 1 FROM ins) AND NOT EXISTS (SELECT 1 FROM dev)
     )
     SELECT id, TRUE FROM ins
     UNION ALL
     SELECT id, FALSE FROM runs WHERE content_hash = $1 AND NOT EXISTS (SELECT 1 FROM ins)";
+
+/// A device's new runs of one transaction: `$2` more runs, the earliest starting at `$3`, the
+/// latest at `$4` with fingerprint `$5` and catalog entry `$6`.
+const DEVICE_UPDATE: &str = "UPDATE devices SET
+        runs = runs + $2,
+        fingerprint = CASE WHEN $4 >= last_run OR runs = 0 THEN $5 ELSE fingerprint END,
+        catalog_id = CASE WHEN $4 >= last_run OR runs = 0 THEN $6 ELSE catalog_id END,
+        first_run = CASE WHEN runs = 0 THEN $3 ELSE LEAST(first_run, $3) END,
+        last_run = CASE WHEN runs = 0 THEN $4 ELSE GREATEST(last_run, $4) END
+    WHERE key = $1";
+
+/// Writes `runs` in the transaction `tx`: each run (in the order of their content hashes), then
+/// each device's count and dates (in the order of their keys). Two transactions writing the same
+/// runs or devices take their locks in the same order, so neither waits on the other in a cycle.
+fn write_runs(
+    tx: &mut postgres::Transaction<'_>,
+    insert: &postgres::Statement,
+    runs: &[&NewRun],
+    received: &str,
+) -> Result<Vec<Inserted>, StoreError> {
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| runs[a].content_hash.cmp(&runs[b].content_hash));
+    let mut out: Vec<Option<Inserted>> = vec![None; runs.len()];
+    for &i in &order {
+        out[i] = Some(insert_one(tx, insert, runs[i], received)?);
+    }
+    // Per device: how many new runs, the earliest start, and the latest run.
+    let mut devices: std::collections::BTreeMap<&str, (i64, &str, &NewRun)> = std::collections::BTreeMap::new();
+    for (r, o) in runs.iter().zip(&out) {
+        if !matches!(o, Some(Inserted::New(_))) {
+            continue;
+        }
+        let e = devices.entry(r.device_key.as_str()).or_insert((0, r.started_at.as_str(), r));
+        e.0 += 1;
+        if r.started_at.as_str() < e.1 {
+            e.1 = r.started_at.as_str();
+        }
+        if r.started_at >= e.2.started_at {
+            e.2 = r;
+        }
+    }
+    for (key, (count, first, latest)) in devices {
+        let fingerprint = serde_json::to_string(&latest.fingerprint).map_err(|e| StoreError::Encode(e.to_string()))?;
+        tx.execute(DEVICE_UPDATE, &[&key, &count, &first, &latest.started_at, &fingerprint, &latest.catalog_id])?;
+    }
+    Ok(out.into_iter().flatten().collect())
+}
 
 /// One upload in the transaction `tx`, through the prepared [`INSERT`].
 fn insert_one(
@@ -338,11 +368,8 @@ impl Store for PostgresStore {
         self.with(|c| {
             let insert = c.prepare(INSERT)?;
             let mut tx = c.transaction()?;
-            let received = now();
-            let mut out = Vec::with_capacity(runs.len());
-            for r in &runs {
-                out.push(insert_one(&mut tx, &insert, r, &received)?);
-            }
+            let refs: Vec<&NewRun> = runs.iter().collect();
+            let out = write_runs(&mut tx, &insert, &refs, &now())?;
             tx.commit()?;
             Ok(out)
         })
@@ -456,6 +483,41 @@ impl Store for PostgresStore {
 
     fn count(&self) -> Result<u64, StoreError> {
         self.with(|c| Ok(c.query_one("SELECT count(*) FROM runs", &[])?.get::<_, i64>(0).max(0) as u64))
+    }
+
+    fn history(&self, key: &str, limit: u32) -> Result<Option<DeviceHistory>, StoreError> {
+        let found = self.with(|c| {
+            let Some(device) = c.query_opt("SELECT fingerprint, catalog_id FROM devices WHERE key = $1", &[&key])?
+            else {
+                return Ok(None);
+            };
+            let rows = c.query(
+                "SELECT id, started_at, derived FROM (
+                    SELECT id, started_at, started_unix, derived FROM runs WHERE device_key = $1
+                    ORDER BY started_unix DESC, id DESC LIMIT $2
+                ) latest ORDER BY started_unix, id",
+                &[&key, &i64::from(limit)],
+            )?;
+            Ok(Some((device, rows)))
+        })?;
+        let Some((device, rows)) = found else { return Ok(None) };
+        let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
+            what,
+            device: key.to_string(),
+            reason: e.to_string(),
+        };
+        let fingerprint: Fingerprint = serde_json::from_str(device.get(0)).map_err(|e| corrupt("fingerprint", e))?;
+        let runs = rows
+            .iter()
+            .map(|r| {
+                Ok(HistoryRun {
+                    id: r.get(0),
+                    started_at: r.get(1),
+                    derived: serde_json::from_str(r.get(2)).map_err(|e| corrupt("ceilings", e))?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Some(DeviceHistory { key: key.to_string(), fingerprint, catalog_id: device.get(1), runs }))
     }
 
     fn token_name(&self, sha256: &str) -> Result<Option<String>, StoreError> {

@@ -13,8 +13,8 @@ use ridge_core::bench::result::{Derived, Fingerprint};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::store::{
-    DeviceCursor, DevicePage, DeviceQuery, DeviceRuns, Inserted, NewRun, Page, RunQuery, RunSummary, Store, StoreError,
-    TokenInfo, now,
+    DeviceCursor, DeviceHistory, DevicePage, DeviceQuery, DeviceRuns, HistoryRun, Inserted, NewRun, Page, RunQuery,
+    RunSummary, Store, StoreError, TokenInfo, now,
 };
 use super::writer::Writer;
 
@@ -364,6 +364,43 @@ impl Store for SqliteStore {
 
     fn count(&self) -> Result<u64, StoreError> {
         self.read(|c| Ok(c.query_row("SELECT count(*) FROM runs", [], |r| r.get::<_, i64>(0))?.max(0) as u64))
+    }
+
+    fn history(&self, key: &str, limit: u32) -> Result<Option<DeviceHistory>, StoreError> {
+        self.read(|c| {
+            let device: Option<(String, Option<String>)> = c
+                .query_row("SELECT fingerprint, catalog_id FROM devices WHERE key = ?1", [key], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()?;
+            let Some((fingerprint, catalog_id)) = device else { return Ok(None) };
+            let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
+                what,
+                device: key.to_string(),
+                reason: e.to_string(),
+            };
+            let fingerprint: Fingerprint = serde_json::from_str(&fingerprint).map_err(|e| corrupt("fingerprint", e))?;
+            let mut stmt = c.prepare_cached(
+                "SELECT id, started_at, derived FROM (
+                    SELECT id, started_at, started_unix, derived FROM runs WHERE device_key = ?1
+                    ORDER BY started_unix DESC, id DESC LIMIT ?2
+                ) ORDER BY started_unix, id",
+            )?;
+            let rows: Vec<(i64, String, String)> = stmt
+                .query_map(params![key, i64::from(limit)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            let runs = rows
+                .into_iter()
+                .map(|(id, started_at, d)| {
+                    Ok(HistoryRun {
+                        id,
+                        started_at,
+                        derived: serde_json::from_str(&d).map_err(|e| corrupt("ceilings", e))?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?;
+            Ok(Some(DeviceHistory { key: key.to_string(), fingerprint, catalog_id, runs }))
+        })
     }
 
     fn token_name(&self, sha256: &str) -> Result<Option<String>, StoreError> {

@@ -171,6 +171,30 @@ pub struct DeviceRuns {
     pub recent: Vec<Derived>,
 }
 
+/// A device's runs over time, for its history.
+#[derive(Debug, Clone)]
+pub struct DeviceHistory {
+    /// [`Fingerprint::key`].
+    pub key: String,
+    /// The fingerprint of its latest run.
+    pub fingerprint: Fingerprint,
+    /// Catalog entry of its latest run, if matched.
+    pub catalog_id: Option<String>,
+    /// Its runs, oldest start first.
+    pub runs: Vec<HistoryRun>,
+}
+
+/// One run in a device's history.
+#[derive(Debug, Clone)]
+pub struct HistoryRun {
+    /// Store id.
+    pub id: i64,
+    /// When the run started, RFC 3339 UTC.
+    pub started_at: String,
+    /// Its ceilings, as the server derived them.
+    pub derived: Derived,
+}
+
 /// An upload token as listed (the secret itself is never stored).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TokenInfo {
@@ -270,6 +294,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn devices(&self, query: &DeviceQuery) -> Result<DevicePage, StoreError>;
     /// Number of runs stored.
     fn count(&self) -> Result<u64, StoreError>;
+    /// A device's latest `limit` runs by start time, oldest first; `None` for an unknown key.
+    fn history(&self, key: &str, limit: u32) -> Result<Option<DeviceHistory>, StoreError>;
     /// The name of the live token with this SHA-256 (hex), if any.
     fn token_name(&self, sha256: &str) -> Result<Option<String>, StoreError>;
     /// Adds a token by its SHA-256 (hex); names are unique.

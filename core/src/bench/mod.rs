@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod derived;
 pub mod device;
+pub mod history;
 pub mod kernel;
 pub mod kernels;
 pub mod plausible;
