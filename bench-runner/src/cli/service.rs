@@ -23,6 +23,7 @@ is acknowledged only once it is committed to disk. Serves:
   GET  /api/v1/runs     list runs: ?device=&suite=&since=&until=&limit=&cursor=
   GET  /api/v1/runs/ID  one result file
   GET  /api/v1/devices  per device, the median ceilings of its most recent runs: ?limit=&cursor=
+  GET  /api/v1/devices/KEY/history  each ceiling over time, change points and outliers marked
   GET  /api/v1/health
   /                     the browser tool (--web)
 
