@@ -15,11 +15,11 @@ use std::sync::Mutex;
 
 use postgres::types::ToSql;
 use postgres::{Client, NoTls, Row};
-use ridge_core::bench::result::{Derived, Fingerprint};
+use ridge_core::bench::result::Fingerprint;
 
 use super::store::{
-    DeviceCursor, DeviceHistory, DevicePage, DeviceQuery, DeviceRuns, HistoryRun, Inserted, NewRun, Page, RunQuery,
-    RunSummary, Store, StoreError, TokenInfo, WriterState, now,
+    DeviceHistory, DevicePage, DeviceQuery, DeviceRow, HistoryRun, Inserted, NewRun, Page, RunQuery, RunSummary, Store,
+    StoreError, TokenInfo, WriterState, decode, now,
 };
 use super::writer::Writer;
 
@@ -410,23 +410,14 @@ impl Store for PostgresStore {
         sql += &format!(" ORDER BY id DESC LIMIT ${}", args.len());
         let params: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a.as_ref()).collect();
         self.with(|c| {
-            let mut runs: Vec<RunSummary> = c.query(&sql, &params)?.iter().map(summary).collect();
-            let next_cursor = if runs.len() > limit as usize {
-                runs.truncate(limit as usize);
-                runs.last().map(|r| r.id)
-            } else {
-                None
-            };
-            Ok(Page { runs, next_cursor })
+            let runs = c.query(&sql, &params)?.iter().map(summary).collect();
+            Ok(Page::from_runs(runs, limit))
         })
     }
 
     fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, StoreError> {
         let limit = q.limit.max(1);
-        let (after_run, after_key) = match &q.after {
-            Some(c) => (Some(c.last_run.clone()), Some(c.key.clone())),
-            None => (None, None),
-        };
+        let (after_run, after_key) = q.after();
         let rows = self.with(|c| {
             // One statement: a keyset page of devices, each joined laterally to its `window`
             // latest runs through the (device_key, id) index.
@@ -444,41 +435,16 @@ impl Store for PostgresStore {
                 &[&after_run, &after_key, &(i64::from(limit) + 1), &(q.window as i64)],
             )?)
         })?;
-        let mut out: Vec<DeviceRuns> = Vec::new();
-        for row in rows {
-            let key: String = row.get(0);
-            let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
-                what,
-                device: key.clone(),
-                reason: e.to_string(),
-            };
-            let derived: Option<String> = row.get(6);
-            let derived: Option<Derived> =
-                derived.map(|d| serde_json::from_str(&d)).transpose().map_err(|e| corrupt("ceilings", e))?;
-            if out.last().is_none_or(|d| d.key != key) {
-                let fingerprint: Fingerprint =
-                    serde_json::from_str(row.get(1)).map_err(|e| corrupt("fingerprint", e))?;
-                out.push(DeviceRuns {
-                    fingerprint,
-                    catalog_id: row.get(2),
-                    runs: row.get::<_, i64>(3).max(0) as u64,
-                    first_run: row.get(4),
-                    last_run: row.get(5),
-                    recent: Vec::new(),
-                    key,
-                });
-            }
-            if let (Some(d), Some(last)) = (derived, out.last_mut()) {
-                last.recent.push(d);
-            }
-        }
-        let next = if out.len() > limit as usize {
-            out.truncate(limit as usize);
-            out.last().map(|d| DeviceCursor { last_run: d.last_run.clone(), key: d.key.clone() })
-        } else {
-            None
-        };
-        Ok(DevicePage { devices: out, next })
+        let rows = rows.iter().map(|r| DeviceRow {
+            key: r.get(0),
+            fingerprint: r.get(1),
+            catalog_id: r.get(2),
+            runs: r.get(3),
+            first_run: r.get(4),
+            last_run: r.get(5),
+            derived: r.get(6),
+        });
+        DevicePage::from_rows(rows, limit)
     }
 
     fn count(&self) -> Result<u64, StoreError> {
@@ -501,21 +467,10 @@ impl Store for PostgresStore {
             Ok(Some((device, rows)))
         })?;
         let Some((device, rows)) = found else { return Ok(None) };
-        let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
-            what,
-            device: key.to_string(),
-            reason: e.to_string(),
-        };
-        let fingerprint: Fingerprint = serde_json::from_str(device.get(0)).map_err(|e| corrupt("fingerprint", e))?;
+        let fingerprint: Fingerprint = decode("fingerprint", key, device.get(0))?;
         let runs = rows
             .iter()
-            .map(|r| {
-                Ok(HistoryRun {
-                    id: r.get(0),
-                    started_at: r.get(1),
-                    derived: serde_json::from_str(r.get(2)).map_err(|e| corrupt("ceilings", e))?,
-                })
-            })
+            .map(|r| Ok(HistoryRun { id: r.get(0), started_at: r.get(1), derived: decode("ceilings", key, r.get(2))? }))
             .collect::<Result<_, StoreError>>()?;
         Ok(Some(DeviceHistory { key: key.to_string(), fingerprint, catalog_id: device.get(1), runs }))
     }

@@ -9,12 +9,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ridge_core::bench::result::{Derived, Fingerprint};
+use ridge_core::bench::result::Fingerprint;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use super::store::{
-    DeviceCursor, DeviceHistory, DevicePage, DeviceQuery, DeviceRuns, HistoryRun, Inserted, NewRun, Page, RunQuery,
-    RunSummary, Store, StoreError, TokenInfo, now,
+    DeviceHistory, DevicePage, DeviceQuery, DeviceRow, HistoryRun, Inserted, NewRun, Page, RunQuery, RunSummary, Store,
+    StoreError, TokenInfo, decode, now,
 };
 use super::writer::Writer;
 
@@ -286,24 +286,14 @@ impl Store for SqliteStore {
         sql += &format!(" ORDER BY id DESC LIMIT ?{}", args.len());
         self.read(|c| {
             let mut stmt = c.prepare_cached(&sql)?;
-            let mut runs: Vec<RunSummary> =
-                stmt.query_map(rusqlite::params_from_iter(args), summary)?.collect::<Result<_, _>>()?;
-            let next_cursor = if runs.len() > limit as usize {
-                runs.truncate(limit as usize);
-                runs.last().map(|r| r.id)
-            } else {
-                None
-            };
-            Ok(Page { runs, next_cursor })
+            let runs = stmt.query_map(rusqlite::params_from_iter(args), summary)?.collect::<Result<_, _>>()?;
+            Ok(Page::from_runs(runs, limit))
         })
     }
 
     fn devices(&self, q: &DeviceQuery) -> Result<DevicePage, StoreError> {
         let limit = q.limit.max(1);
-        let (after_run, after_key) = match &q.after {
-            Some(c) => (Some(c.last_run.clone()), Some(c.key.clone())),
-            None => (None, None),
-        };
+        let (after_run, after_key) = q.after();
         self.read(|c| {
             // One page of devices and the `window` latest runs of each, in one statement: the
             // page is a keyset slice of the devices; each device's runs come from a correlated
@@ -321,44 +311,18 @@ impl Store for SqliteStore {
                 )
                 ORDER BY p.last_run DESC, p.key, r.id DESC",
             )?;
-            type Row = (String, String, Option<String>, i64, String, String, Option<String>);
             let rows = stmt.query_map(params![after_run, after_key, i64::from(limit) + 1, q.window as i64], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                Ok(DeviceRow {
+                    key: r.get(0)?,
+                    fingerprint: r.get(1)?,
+                    catalog_id: r.get(2)?,
+                    runs: r.get(3)?,
+                    first_run: r.get(4)?,
+                    last_run: r.get(5)?,
+                    derived: r.get(6)?,
+                })
             })?;
-            let mut out: Vec<DeviceRuns> = Vec::new();
-            for row in rows {
-                let (key, fingerprint, catalog_id, runs, first_run, last_run, derived): Row = row?;
-                let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
-                    what,
-                    device: key.clone(),
-                    reason: e.to_string(),
-                };
-                let derived: Option<Derived> =
-                    derived.map(|d| serde_json::from_str(&d)).transpose().map_err(|e| corrupt("ceilings", e))?;
-                if out.last().is_none_or(|d| d.key != key) {
-                    let fingerprint: Fingerprint =
-                        serde_json::from_str(&fingerprint).map_err(|e| corrupt("fingerprint", e))?;
-                    out.push(DeviceRuns {
-                        key,
-                        fingerprint,
-                        catalog_id,
-                        runs: runs.max(0) as u64,
-                        first_run,
-                        last_run,
-                        recent: Vec::new(),
-                    });
-                }
-                if let (Some(d), Some(last)) = (derived, out.last_mut()) {
-                    last.recent.push(d);
-                }
-            }
-            let next = if out.len() > limit as usize {
-                out.truncate(limit as usize);
-                out.last().map(|d| DeviceCursor { last_run: d.last_run.clone(), key: d.key.clone() })
-            } else {
-                None
-            };
-            Ok(DevicePage { devices: out, next })
+            DevicePage::from_rows(rows.collect::<Result<Vec<_>, _>>()?, limit)
         })
     }
 
@@ -374,12 +338,7 @@ impl Store for SqliteStore {
                 })
                 .optional()?;
             let Some((fingerprint, catalog_id)) = device else { return Ok(None) };
-            let corrupt = |what: &'static str, e: serde_json::Error| StoreError::Corrupt {
-                what,
-                device: key.to_string(),
-                reason: e.to_string(),
-            };
-            let fingerprint: Fingerprint = serde_json::from_str(&fingerprint).map_err(|e| corrupt("fingerprint", e))?;
+            let fingerprint: Fingerprint = decode("fingerprint", key, &fingerprint)?;
             let mut stmt = c.prepare_cached(
                 "SELECT id, started_at, derived FROM (
                     SELECT id, started_at, started_unix, derived FROM runs WHERE device_key = ?1
@@ -391,13 +350,7 @@ impl Store for SqliteStore {
                 .collect::<Result<_, _>>()?;
             let runs = rows
                 .into_iter()
-                .map(|(id, started_at, d)| {
-                    Ok(HistoryRun {
-                        id,
-                        started_at,
-                        derived: serde_json::from_str(&d).map_err(|e| corrupt("ceilings", e))?,
-                    })
-                })
+                .map(|(id, started_at, d)| Ok(HistoryRun { id, started_at, derived: decode("ceilings", key, &d)? }))
                 .collect::<Result<_, StoreError>>()?;
             Ok(Some(DeviceHistory { key: key.to_string(), fingerprint, catalog_id, runs }))
         })

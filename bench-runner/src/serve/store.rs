@@ -143,6 +143,89 @@ impl DeviceCursor {
     }
 }
 
+/// A row of a devices page as a backend reads it: the device's columns, and one of its recent
+/// runs' derived ceilings (none for a device with no run), still as stored JSON.
+#[derive(Debug, Clone)]
+pub(super) struct DeviceRow {
+    pub key: String,
+    pub fingerprint: String,
+    pub catalog_id: Option<String>,
+    pub runs: i64,
+    pub first_run: String,
+    pub last_run: String,
+    pub derived: Option<String>,
+}
+
+impl DeviceQuery {
+    /// The cursor's (last run, key), or nothing on the first page: the backends' parameters.
+    pub(super) fn after(&self) -> (Option<String>, Option<String>) {
+        match &self.after {
+            Some(c) => (Some(c.last_run.clone()), Some(c.key.clone())),
+            None => (None, None),
+        }
+    }
+}
+
+/// A stored JSON value that does not decode: [`StoreError::Corrupt`] of `device`.
+pub(super) fn decode<T: serde::de::DeserializeOwned>(
+    what: &'static str,
+    device: &str,
+    json: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+        what,
+        device: device.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+impl DevicePage {
+    /// Folds rows (a device's rows together, newest run first) into a page of at most `limit`
+    /// devices; one row more than that means there is a next page.
+    pub(super) fn from_rows(rows: impl IntoIterator<Item = DeviceRow>, limit: u32) -> Result<DevicePage, StoreError> {
+        let mut out: Vec<DeviceRuns> = Vec::new();
+        for row in rows {
+            let derived: Option<Derived> =
+                row.derived.as_deref().map(|d| decode("ceilings", &row.key, d)).transpose()?;
+            if out.last().is_none_or(|d| d.key != row.key) {
+                out.push(DeviceRuns {
+                    fingerprint: decode("fingerprint", &row.key, &row.fingerprint)?,
+                    catalog_id: row.catalog_id,
+                    runs: row.runs.max(0) as u64,
+                    first_run: row.first_run,
+                    last_run: row.last_run,
+                    recent: Vec::new(),
+                    key: row.key,
+                });
+            }
+            if let (Some(d), Some(last)) = (derived, out.last_mut()) {
+                last.recent.push(d);
+            }
+        }
+        let next = if out.len() > limit as usize {
+            out.truncate(limit as usize);
+            out.last().map(|d| DeviceCursor { last_run: d.last_run.clone(), key: d.key.clone() })
+        } else {
+            None
+        };
+        Ok(DevicePage { devices: out, next })
+    }
+}
+
+impl Page {
+    /// A page from up to `limit + 1` runs, newest first: one more than `limit` means there is a
+    /// next page, which starts below the last run kept.
+    pub(super) fn from_runs(mut runs: Vec<RunSummary>, limit: u32) -> Page {
+        let next_cursor = if runs.len() > limit as usize {
+            runs.truncate(limit as usize);
+            runs.last().map(|r| r.id)
+        } else {
+            None
+        };
+        Page { runs, next_cursor }
+    }
+}
+
 /// One page of devices.
 #[derive(Debug, Clone)]
 pub struct DevicePage {
