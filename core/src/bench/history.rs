@@ -5,7 +5,7 @@
 //! linear computational cost", JASA 2012): the segmentation minimising the sum over segments of
 //! the squared deviations from each segment's mean, plus a penalty per change, found exactly with
 //! pruning. The values are taken as logarithms, so a change is a ratio (a 10% drop is the same
-//! step at any throughput), and the penalty is the BIC's, 2 σ² ln n, with σ estimated robustly
+//! step at any throughput), and the penalty is [`PENALTY`] σ² ln n, with σ estimated robustly
 //! from the median absolute difference of consecutive values (so one outlier or one step does not
 //! inflate it). A segment has at least [`MIN_SEGMENT`] runs.
 //!
@@ -15,6 +15,12 @@
 //! each, where there are; a run at a step matches one side, so it is not an outlier). This is
 //! Iglewicz and Hoaglin's modified z-score with σ for the median absolute deviation. The change
 //! points are then found among the other runs.
+
+/// The penalty of a change, in σ² ln n: twice the BIC's 2. On runs with 2% of noise (a fixed
+/// pseudo-random series: the tests below, and `scripts/pelt-penalty.py`), the BIC's split 19 of 200 steady
+/// series of 80 runs; this splits none, and finds 97 of 100 steps of 5% (2.5 σ) where the BIC's
+/// found 88 (it adds spurious changes beside them).
+pub const PENALTY: f64 = 4.0;
 
 /// Fewest runs in a segment: a change needs this many runs on each side.
 pub const MIN_SEGMENT: usize = 3;
@@ -47,7 +53,7 @@ pub fn change_points(values: &[f64]) -> Vec<usize> {
     let sigma = noise_sigma(&x);
     // Noise-free steps: any difference is a change worth a tiny penalty.
     let sigma2 = if sigma > 0.0 { sigma * sigma } else { 1e-12 };
-    let penalty = 2.0 * sigma2 * (n as f64).ln();
+    let penalty = PENALTY * sigma2 * (n as f64).ln();
     let mut s1 = vec![0.0; n + 1];
     let mut s2 = vec![0.0; n + 1];
     for (i, v) in x.iter().enumerate() {
@@ -185,6 +191,37 @@ mod tests {
         assert_eq!(a.outliers, [35]);
         assert_eq!(a.change_points, [25]);
         assert!((a.medians[1] / a.medians[0] - 0.85).abs() < 0.01, "{a:?}");
+    }
+
+    /// A steady level with irregular noise of about 2% (a fixed pseudo-random sequence).
+    fn irregular(level: f64, n: usize, seed: u64) -> Vec<f64> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                // The sum of four uniforms: close enough to a normal for noise.
+                let mut sum = 0.0;
+                for _ in 0..4 {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    sum += (state >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                }
+                level * (1.0 + 0.035 * sum)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn irregular_noise_on_a_steady_level_is_not_split() {
+        // The penalty grows with the series (BIC): among many places to split pure noise, one
+        // always looks like a step to a penalty that does not.
+        for seed in 1..=20 {
+            let v = irregular(1000.0, 80, seed);
+            assert!(change_points(&v).is_empty(), "seed {seed}: {:?}", change_points(&v));
+        }
+        // And a real 10% step in the same noise is found within a run of where it is.
+        let mut v = irregular(1000.0, 40, 7);
+        v.extend(irregular(900.0, 40, 8));
+        let cps = change_points(&v);
+        assert!(cps.len() == 1 && cps[0].abs_diff(40) <= 1, "{cps:?}");
     }
 
     #[test]
