@@ -383,41 +383,37 @@ fn postgres_installed() -> bool {
 }
 
 fn setup() -> Result<()> {
-    if postgres_installed() {
-        eprintln!("PostgreSQL: installed");
-    } else if Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {
-        eprintln!("$ apt-get update && apt-get install -y postgresql");
-        let ok = Command::new("apt-get").args(["update", "-qq"]).status().is_ok_and(|s| s.success())
-            && Command::new("apt-get")
-                .args(["install", "-y", "-qq", "postgresql"])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success());
-        if !ok || !postgres_installed() {
-            bail!("installing postgresql failed; the service's tests run on PostgreSQL too");
-        }
-    } else {
-        bail!("the service's tests run on PostgreSQL too: run `sudo apt-get install postgresql` and retry");
-    }
-    if lavapipe_installed() {
-        eprintln!("Mesa lavapipe (Vulkan on the CPU): installed");
-    } else if Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {
-        eprintln!("$ apt-get update && apt-get install -y mesa-vulkan-drivers");
-        let ok = Command::new("apt-get").args(["update", "-qq"]).status().is_ok_and(|s| s.success())
-            && Command::new("apt-get")
-                .args(["install", "-y", "-qq", "mesa-vulkan-drivers"])
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success());
-        if !ok || !lavapipe_installed() {
-            bail!("installing mesa-vulkan-drivers failed; the GPU tests need Mesa's lavapipe");
-        }
-    } else {
-        bail!(
-            "the GPU tests need Mesa's lavapipe: run `sudo apt-get install mesa-vulkan-drivers` (Debian/Ubuntu) and retry"
-        );
-    }
+    apt_package("postgresql", "PostgreSQL", postgres_installed, "the service's tests run on PostgreSQL too")?;
+    apt_package(
+        "mesa-vulkan-drivers",
+        "Mesa lavapipe (Vulkan on the CPU)",
+        lavapipe_installed,
+        "the GPU tests need Mesa's lavapipe",
+    )?;
     wasm_target()
+}
+
+/// Installs a Debian package with apt when `installed` says it is missing (as root; otherwise
+/// says what to run). `what` names it, `why` says what needs it.
+fn apt_package(package: &str, what: &str, installed: fn() -> bool, why: &str) -> Result<()> {
+    if installed() {
+        eprintln!("{what}: installed");
+        return Ok(());
+    }
+    if !Command::new("id").arg("-u").output().is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0") {
+        bail!("{why}: run `sudo apt-get install {package}` (Debian/Ubuntu) and retry");
+    }
+    eprintln!("$ apt-get update && apt-get install -y {package}");
+    let ok = Command::new("apt-get").args(["update", "-qq"]).status().is_ok_and(|s| s.success())
+        && Command::new("apt-get")
+            .args(["install", "-y", "-qq", package])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success());
+    if !ok || !installed() {
+        bail!("installing {package} failed; {why}");
+    }
+    Ok(())
 }
 
 /// Adds the wasm32 target when rustup lacks it (the browser bundle is built for it).

@@ -1,4 +1,5 @@
-//! The HTTP API: routes, authentication, validation and error bodies (`{"error": "..."}`).
+//! The HTTP API: routes, authentication and error bodies (`{"error": "..."}`); what an upload
+//! must be is `validate`, a device's history `history`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,15 +11,13 @@ use axum::extract::{Path as UrlPath, Query, State as Extract};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use ridge_core::Catalog;
-use ridge_core::bench::plausible::{self, Implausible, Limits};
-use ridge_core::bench::result::{Derived, RUN_KIND, RunResult, Status};
+use ridge_core::bench::result::Derived;
 use ridge_core::roofline::Measurement;
 use serde::Serialize;
-use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::store::{DeviceCursor, DeviceQuery, Inserted, NewRun, RunQuery, Store, StoreError};
+use super::history::history;
+use super::store::{DeviceCursor, DeviceQuery, Inserted, RunQuery, Store, StoreError};
+use super::validate::{catalog, implausible, limits_of, rfc3339, validate_upload};
 
 const OPENAPI: &str = include_str!("openapi.json");
 const PAGE_DEFAULT: u32 = 50;
@@ -34,48 +33,8 @@ pub(super) struct State {
     pub window: usize,
 }
 
-/// Longest text of any string in an upload, bytes (a kernel's error message fits).
-pub const MAX_TEXT: usize = 4096;
-/// Longest name that listings show (device, driver, tool, host, catalog id), bytes.
-pub const MAX_NAME: usize = 256;
-/// Most device features or limits a fingerprint may list.
-pub const MAX_LIST: usize = 64;
-/// Longest feature or limit name, bytes (wgpu's longest is under 50).
-pub const MAX_ITEM: usize = 64;
 /// Most devices in a page of `GET /devices` (each carries its fingerprint: at most ~10 KB).
 const DEVICE_PAGE_MAX: u32 = 100;
-
-/// The built-in catalog, loaded once: the datasheet peaks uploads are held to.
-fn catalog() -> Result<&'static Catalog, ApiError> {
-    static CATALOG: std::sync::OnceLock<Result<Catalog, String>> = std::sync::OnceLock::new();
-    CATALOG
-        .get_or_init(|| ridge_datasets::catalog().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("built-in datasets: {e}")))
-}
-
-/// The limits a device's runs are held to: those of the catalog entries the adapter's name
-/// matches (the server matches it), else of the fastest device in the catalog; and, when the run
-/// names a catalog entry (whose measurement it then becomes), that entry's too.
-fn limits_of(catalog: &Catalog, adapter: &str, catalog_id: Option<&str>) -> Vec<Limits> {
-    let all = Limits::of_catalog(&catalog.hardware);
-    let mut limits = vec![Limits::of_devices(&crate::run::catalog_candidates(catalog, adapter), &all)];
-    if let Some(hw) = catalog_id.and_then(|id| catalog.hardware(id)) {
-        limits.push(Limits::of_devices(&[hw], &all));
-    }
-    limits
-}
-
-/// Each ceiling of `derived` over one of `limits` (a ceiling once).
-fn implausible(limits: &[Limits], derived: &Derived) -> Vec<Implausible> {
-    let mut over: Vec<Implausible> = Vec::new();
-    for n in limits.iter().flat_map(|l| plausible::implausible(derived, l)) {
-        if !over.iter().any(|o| o.ceiling == n.ceiling) {
-            over.push(n);
-        }
-    }
-    over
-}
 
 /// An error answer: a status and a reason a person can act on.
 #[derive(Debug)]
@@ -86,7 +45,7 @@ pub struct ApiError {
     pub message: String,
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> ApiError {
     ApiError { status, message: message.into() }
 }
 
@@ -130,7 +89,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(super) type ApiResult<T> = Result<T, ApiError>;
 
 pub(super) fn router(state: State, web: &Path) -> Router {
     // A method an endpoint does not take gets a JSON error naming the ones it does.
@@ -226,99 +185,20 @@ async fn authorize(state: &State, headers: &HeaderMap) -> ApiResult<String> {
     name.ok_or_else(|| error(StatusCode::FORBIDDEN, "the token is not valid here (unknown or revoked)"))
 }
 
-async fn authorize_read(state: &State, headers: &HeaderMap) -> ApiResult<()> {
+pub(super) async fn authorize_read(state: &State, headers: &HeaderMap) -> ApiResult<()> {
     if state.read_needs_token {
         authorize(state, headers).await?;
     }
     Ok(())
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, StoreError> + Send + 'static) -> ApiResult<T> {
+pub(super) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> ApiResult<T> {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r.map_err(ApiError::from),
         Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error: {e}"))),
     }
-}
-
-/// Every string (and object key) within [`MAX_TEXT`]; the first that is not, by its path.
-fn long_text(v: &Value, path: &mut String) -> Option<(String, usize)> {
-    let over = |s: &str| s.len() > MAX_TEXT;
-    match v {
-        Value::String(s) if over(s) => Some((path.clone(), s.len())),
-        Value::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
-            // Numbers (most of a run: its samples) hold no text; skip them without a path.
-            if !matches!(item, Value::String(_) | Value::Array(_) | Value::Object(_)) {
-                return None;
-            }
-            let len = path.len();
-            path.push('[');
-            path.push_str(&i.to_string());
-            path.push(']');
-            let found = long_text(item, path);
-            path.truncate(len);
-            found
-        }),
-        Value::Object(map) => map.iter().find_map(|(k, item)| {
-            let len = path.len();
-            path.push('.');
-            path.push_str(k);
-            let found = if over(k) { Some((path.clone(), k.len())) } else { long_text(item, path) };
-            path.truncate(len);
-            found
-        }),
-        _ => None,
-    }
-}
-
-/// The caps on a run's fields: text, names shown in listings, and the fingerprint's lists.
-fn field_caps(value: &Value, run: &RunResult) -> Result<(), String> {
-    if let Some((path, len)) = long_text(value, &mut String::new()) {
-        return Err(format!(
-            "`{}` is {len} bytes long; this server takes at most {MAX_TEXT}",
-            path.trim_start_matches('.')
-        ));
-    }
-    let d = &run.device;
-    let names = [
-        ("device.name", d.name.as_str()),
-        ("device.driver", d.driver.as_str()),
-        ("device.driver_info", d.driver_info.as_str()),
-        ("device.wgpu_version", d.wgpu_version.as_str()),
-        ("catalog_id", run.catalog_id.as_deref().unwrap_or_default()),
-        ("tool.name", run.tool.name.as_str()),
-        ("tool.version", run.tool.version.as_str()),
-        ("tool.git_commit", run.tool.git_commit.as_str()),
-        ("host.os", run.host.os.as_str()),
-        ("host.arch", run.host.arch.as_str()),
-        ("host.cpu", run.host.cpu.as_str()),
-    ];
-    let items = d.features.iter().map(|f| ("device.features", f.as_str(), MAX_ITEM));
-    let items = items.chain(d.limits.keys().map(|k| ("device.limits", k.as_str(), MAX_ITEM)));
-    for (field, text, cap) in names.into_iter().map(|(f, t)| (f, t, MAX_NAME)).chain(items) {
-        if text.len() > cap {
-            return Err(format!("`{field}` holds an entry {} bytes long; this server takes at most {cap}", text.len()));
-        }
-    }
-    for (field, n) in [("device.features", d.features.len()), ("device.limits", d.limits.len())] {
-        if n > MAX_LIST {
-            return Err(format!("`{field}` lists {n} entries; this server takes at most {MAX_LIST}"));
-        }
-    }
-    Ok(())
-}
-
-/// A start time in RFC 3339: a full date, `T` (or `t`, or a space), a time and an offset (`Z`,
-/// `z` or `±hh:mm`); read by the `time` crate. Returns the instant.
-pub(crate) fn rfc3339(text: &str) -> Result<time::OffsetDateTime, String> {
-    let t = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).map_err(|e| {
-        format!("`{text}` is not an RFC 3339 time like 2026-11-28T12:00:00Z or 2026-11-28T17:30:00+05:30: {e}")
-    })?;
-    // The crate takes any separator between date and time; RFC 3339 names `T` (any case) and
-    // allows a space.
-    if !matches!(text.as_bytes().get(10), Some(b'T' | b't' | b' ')) {
-        return Err(format!("`{text}` is not an RFC 3339 time: date and time are separated by `T`"));
-    }
-    Ok(t)
 }
 
 async fn health(Extract(state): Extract<State>) -> ApiResult<Response> {
@@ -335,118 +215,6 @@ async fn health(Extract(state): Extract<State>) -> ApiResult<Response> {
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
-}
-
-/// Parses, validates and fingerprints an uploaded result file. Errors carry the status to answer
-/// with: 400 for text that is not JSON, 422 for JSON that is not a result this server reads.
-pub fn validate_upload(body: &[u8], uploaded_by: Option<String>) -> Result<NewRun, ApiError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("the body is not valid JSON: {e}")))?;
-    let unprocessable = |m: String| error(StatusCode::UNPROCESSABLE_ENTITY, m);
-    let Some(obj) = value.as_object() else {
-        return Err(unprocessable("expected a `ridge run` result object".into()));
-    };
-    match obj.get("kind").and_then(Value::as_str) {
-        Some(RUN_KIND) => {}
-        Some(other) => return Err(unprocessable(format!("`kind` is `{other}`; this server stores `{RUN_KIND}`"))),
-        None => return Err(unprocessable(format!("no `kind` field; expected `{RUN_KIND}`"))),
-    }
-    match obj.get("schema_version").and_then(Value::as_u64) {
-        Some(v) if v == u64::from(ridge_core::SCHEMA_VERSION) => {}
-        Some(v) => {
-            return Err(unprocessable(format!(
-                "unknown schema_version {v}; this server reads version {}",
-                ridge_core::SCHEMA_VERSION
-            )));
-        }
-        None => return Err(unprocessable("no numeric `schema_version` field".into())),
-    }
-    let run: RunResult = serde_path_to_error::deserialize(&value)
-        .map_err(|e| unprocessable(format!("not a valid result at `{}`: {}", e.path(), e.inner())))?;
-    field_caps(&value, &run).map_err(unprocessable)?;
-    let started = rfc3339(&run.started_at).map_err(|e| unprocessable(format!("`started_at`: {e}")))?;
-    let started_unix = started.unix_timestamp();
-    if started_unix < 0 {
-        return Err(unprocessable("`started_at` is before 1970".into()));
-    }
-    let started_at = started
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| run.started_at.clone());
-    if run.kernels.is_empty() {
-        return Err(unprocessable("the run has no kernels".into()));
-    }
-    if let Some(p) = run.sample_problems().first() {
-        return Err(unprocessable(format!("not a valid result: {p}")));
-    }
-    let derived = Derived::from_kernels(&run.kernels);
-    let over = implausible(&limits_of(catalog()?, &run.device.name, run.catalog_id.as_deref()), &derived);
-    if !over.is_empty() {
-        let list: Vec<String> = over.iter().map(ToString::to_string).collect();
-        return Err(unprocessable(format!(
-            "implausible measurement of {}: {}; no kernel runs faster than its device's peak",
-            run.device.name,
-            list.join("; ")
-        )));
-    }
-    let mut canonical = Vec::with_capacity(body.len());
-    write_canonical(&value, &mut canonical);
-    let ok = run.kernels.iter().filter(|k| k.status == Status::Ok).count() as u32;
-    let failed = run.kernels.iter().filter(|k| k.status == Status::Failed).count() as u32;
-    Ok(NewRun {
-        content_hash: super::hex(&Sha256::digest(&canonical)),
-        body: body.to_vec(),
-        device_key: run.device.key(),
-        catalog_id: run.catalog_id.clone(),
-        suite: run.suite.to_string(),
-        started_at,
-        started_unix,
-        tool_version: run.tool.version.clone(),
-        kernels_ok: ok,
-        kernels_failed: failed,
-        derived,
-        fingerprint: run.device,
-        uploaded_by,
-    })
-}
-
-/// JSON with object keys sorted and no whitespace: equal documents, equal bytes.
-fn write_canonical(v: &Value, out: &mut Vec<u8>) {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_json(k, out);
-                out.push(b':');
-                write_canonical(&map[k], out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        other => write_json(other, out),
-    }
-}
-
-/// A string or scalar as serde_json writes it, straight into `out`.
-fn write_json<T: Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
-    // Writing to a Vec cannot fail, and these values always serialise.
-    let _ = serde_json::to_writer(&mut *out, v);
 }
 
 #[derive(Serialize)]
@@ -608,7 +376,7 @@ fn is_zero(n: &usize) -> bool {
 }
 
 /// A page size parameter: 1 to `max`.
-fn page_limit(v: &str, max: u32) -> ApiResult<u32> {
+pub(super) fn page_limit(v: &str, max: u32) -> ApiResult<u32> {
     v.parse::<u32>()
         .ok()
         .filter(|n| (1..=max).contains(n))
@@ -679,157 +447,4 @@ async fn devices(
     let next_cursor = page.next.map(|c| c.encode());
     Ok(axum::Json(DevicesView { schema_version: ridge_core::SCHEMA_VERSION, window, devices, next_cursor })
         .into_response())
-}
-
-/// Most runs a history request may ask for, and its default.
-const HISTORY_MAX: u32 = 5000;
-const HISTORY_DEFAULT: u32 = 500;
-
-#[derive(Serialize)]
-struct HistoryPoint {
-    run: i64,
-    started_at: String,
-    value: f64,
-    /// Apart from the runs before and after it (over 3.5 sigma from both sides' medians).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    outlier: bool,
-    /// Over 1.5 times the datasheet peak: shown, but left out of change detection.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    implausible: bool,
-}
-
-#[derive(Serialize)]
-struct HistoryChange {
-    /// The first run after the change.
-    run: i64,
-    started_at: String,
-    /// Median of the segment before and after.
-    before: f64,
-    after: f64,
-    change_pct: f64,
-}
-
-#[derive(Serialize)]
-struct CeilingHistory {
-    /// `memory_gb_per_s`, `compute_tflops.fp32`, `host_to_device_gb_per_s`, ...
-    ceiling: String,
-    unit: &'static str,
-    points: Vec<HistoryPoint>,
-    changes: Vec<HistoryChange>,
-}
-
-#[derive(Serialize)]
-struct HistoryView {
-    schema_version: u32,
-    key: String,
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    catalog_id: Option<String>,
-    runs: usize,
-    method: &'static str,
-    ceilings: Vec<CeilingHistory>,
-}
-
-/// `GET /devices/{key}/history`: each ceiling over the device's runs, with outliers marked and
-/// change points (PELT on the logarithms) among the other runs; implausible runs are shown but
-/// kept out of both.
-async fn history(
-    Extract(state): Extract<State>,
-    headers: HeaderMap,
-    UrlPath(key): UrlPath<String>,
-    Query(params): Query<HashMap<String, String>>,
-) -> ApiResult<Response> {
-    authorize_read(&state, &headers).await?;
-    let mut limit = HISTORY_DEFAULT;
-    for (k, v) in &params {
-        match k.as_str() {
-            "limit" => limit = page_limit(v, HISTORY_MAX)?,
-            other => return Err(error(StatusCode::BAD_REQUEST, format!("unknown parameter `{other}`; use limit"))),
-        }
-    }
-    let store = state.store.clone();
-    let wanted = key.clone();
-    let Some(h) = blocking(move || store.history(&wanted, limit)).await? else {
-        return Err(error(StatusCode::NOT_FOUND, format!("no device `{key}`; /api/v1/devices lists them")));
-    };
-    let limits = limits_of(catalog()?, &h.fingerprint.name, h.catalog_id.as_deref());
-    let plausible: Vec<bool> = h.runs.iter().map(|r| implausible(&limits, &r.derived).is_empty()).collect();
-    // Every ceiling any run has, in a fixed order.
-    type Pick = Box<dyn Fn(&Derived) -> Option<f64>>;
-    let mut series: Vec<(String, &'static str, Pick)> = vec![(
-        "memory_gb_per_s".into(),
-        "GB/s",
-        Box::new(|d: &Derived| d.ceilings.memory_gb_per_s.as_ref().map(|f| f.value)),
-    )];
-    let precisions: std::collections::BTreeSet<ridge_core::Precision> =
-        h.runs.iter().flat_map(|r| r.derived.ceilings.compute_tflops.keys().copied()).collect();
-    for p in precisions {
-        series.push((
-            format!("compute_tflops.{p}"),
-            "TFLOP/s",
-            Box::new(move |d: &Derived| d.ceilings.compute_tflops.get(&p).map(|f| f.value)),
-        ));
-    }
-    series.push((
-        "host_to_device_gb_per_s".into(),
-        "GB/s",
-        Box::new(|d: &Derived| d.ceilings.host_to_device_gb_per_s.as_ref().map(|f| f.value)),
-    ));
-    series.push((
-        "device_to_host_gb_per_s".into(),
-        "GB/s",
-        Box::new(|d: &Derived| d.ceilings.device_to_host_gb_per_s.as_ref().map(|f| f.value)),
-    ));
-    let mut ceilings = Vec::new();
-    for (name, unit, pick) in series {
-        // The runs that have this ceiling, and of those the plausible ones the detection reads.
-        let have: Vec<(usize, f64)> =
-            h.runs.iter().enumerate().filter_map(|(i, r)| Some((i, pick(&r.derived)?))).collect();
-        if have.is_empty() {
-            continue;
-        }
-        let used: Vec<(usize, f64)> = have.iter().copied().filter(|(i, _)| plausible[*i]).collect();
-        let values: Vec<f64> = used.iter().map(|(_, v)| *v).collect();
-        let a = ridge_core::bench::history::analyse(&values);
-        let outlier_runs: std::collections::BTreeSet<usize> = a.outliers.iter().map(|&k| used[k].0).collect();
-        let points = have
-            .iter()
-            .map(|&(i, value)| HistoryPoint {
-                run: h.runs[i].id,
-                started_at: h.runs[i].started_at.clone(),
-                value,
-                outlier: outlier_runs.contains(&i),
-                implausible: !plausible[i],
-            })
-            .collect();
-        let changes = a
-            .change_points
-            .iter()
-            .enumerate()
-            .map(|(k, &at)| {
-                let run = &h.runs[used[at].0];
-                let (before, after) = (a.medians[k], a.medians[k + 1]);
-                HistoryChange {
-                    run: run.id,
-                    started_at: run.started_at.clone(),
-                    before,
-                    after,
-                    change_pct: (after / before - 1.0) * 100.0,
-                }
-            })
-            .collect();
-        ceilings.push(CeilingHistory { ceiling: name, unit, points, changes });
-    }
-    Ok(axum::Json(HistoryView {
-        schema_version: ridge_core::SCHEMA_VERSION,
-        key: h.key,
-        name: h.fingerprint.name.clone(),
-        catalog_id: h.catalog_id,
-        runs: h.runs.len(),
-        method: "outliers: more than 3.5 sigma from the median of the 3 runs before and of the 3 after, sigma \
-                 from the median absolute difference of consecutive runs; change points: PELT on the logarithms of \
-                 the other runs, penalty 4 sigma^2 ln n (twice the BIC's), segments of 3 runs or more",
-        ceilings,
-    })
-    .into_response())
 }

@@ -4,9 +4,11 @@
 
 mod api;
 mod conn;
+mod history;
 pub mod postgres;
 pub mod sqlite;
 pub mod store;
+mod validate;
 mod writer;
 
 use std::net::SocketAddr;
@@ -17,7 +19,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-pub use api::validate_upload;
+pub use validate::validate_upload;
 
 /// Where the service keeps its runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
