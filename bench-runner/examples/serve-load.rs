@@ -95,7 +95,7 @@ fn main() -> Result<()> {
         addr: "127.0.0.1:0".into(),
         db: a.db.clone().unwrap_or_else(|| Database::Sqlite(dir.join("load.db"))),
         token_file: Some(dir.join("tokens")),
-        web: dir.join("no-web"),
+        web: ridge_bench::serve::WebFiles::Dir(dir.join("no-web")),
         ..ServeOptions::default()
     };
     // The request log on, as `ridge serve` runs by default (a line per request), into a file.

@@ -26,7 +26,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   const tokens = join(dir, 'tokens');
   execFileSync('sh', ['-c', `printf '%s\\n' ${TOKEN} > ${tokens}`]);
-  server = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--db', join(dir, 'ridge.db'), '--token-file', tokens, '--web', join(root, 'web')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  server = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--db', join(dir, 'ridge.db'), '--token-file', tokens], { stdio: ['ignore', 'pipe', 'inherit'] });
   url = await new Promise((ok, fail) => {
     let out = '';
     server.stdout.on('data', (d) => {

@@ -47,7 +47,7 @@ pub(crate) fn options(dir: &Path) -> ServeOptions {
         addr: "127.0.0.1:0".into(),
         db: database(dir),
         token_file: Some(tokens),
-        web: dir.join("no-web"),
+        web: ridge_bench::serve::WebFiles::Dir(dir.join("no-web")),
         ..ServeOptions::default()
     }
 }

@@ -495,7 +495,7 @@ fn static_files_are_compressed_and_revalidated() {
     let bundle: Vec<u8> = (0..200_000u32).map(|i| (i % 7) as u8).collect();
     std::fs::write(web.join("pkg/bundle.wasm"), &bundle).unwrap_or_else(|e| panic!("{e}"));
     let mut opts = options(&d);
-    opts.web = web;
+    opts.web = ridge_bench::serve::WebFiles::Dir(web);
     let server = start(&opts);
     let url = format!("{}/pkg/bundle.wasm", server.url());
     let agent = crate::serve::agent();

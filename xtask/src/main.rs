@@ -16,7 +16,7 @@ usage: cargo xtask <task>
 
 tasks:
   ci            the whole gate: setup, fmt, clippy, strings, cycles, doc, test, wasm, web, browser,
-                core-deps (what CI runs)
+                deploy, core-deps (what CI runs)
   setup         install what the gate needs and is missing (wasm32 target; Mesa lavapipe and
                 PostgreSQL via apt as root)
   fmt           cargo fmt --check
@@ -25,15 +25,17 @@ tasks:
   test          every test of the workspace, doc tests included
   wasm          build ridge-core and ridge-wasm for wasm32-unknown-unknown
   web           build the browser bundle: ridge-wasm (profile `wasm`) through wasm-bindgen into web/pkg/
-  browser       the browser tests: the page in Debian's Chromium via playwright-core (tests/browser/);
-                screenshots in target/screenshots/
+  browser       the browser tests: the page in Debian's Chromium via playwright-core (tests/browser/),
+                served by a ridge with the page built in; screenshots in target/screenshots/
+  deploy        the deployment files (tests/deploy/): Kubernetes manifests against the API schemas,
+                the Dockerfile linted, and their commands and the Slurm script run against ridge
   strings       no domain value compared as text in core, bench-runner or wasm (string tests
                 allowed only on text read from outside, marked `// text:`)
   cycles        no import cycle between the top-level modules of ridge-core or ridge-bench
   core-deps     prove ridge-core depends on no I/O crate
 
 the main job:
-  serve [ARGS]  build the browser bundle, then `ridge serve ARGS` (release build) with it at /
+  serve [ARGS]  build the browser bundle, then `ridge serve ARGS` (release build, the bundle built in)
 
 reports:
   fidelity      ridge's estimates against published measured results (tests/fidelity/): the table
@@ -83,19 +85,27 @@ const FORBIDDEN_IN_CORE: &[&str] = &[
 ];
 
 const STEPS: &[&str] =
-    &["setup", "fmt", "clippy", "strings", "cycles", "doc", "test", "wasm", "web", "browser", "core-deps"];
+    &["setup", "fmt", "clippy", "strings", "cycles", "doc", "test", "wasm", "web", "browser", "deploy", "core-deps"];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let task = args.first().map(String::as_str).unwrap_or("");
     if task == "serve" {
-        let web_dir = root().join("web").display().to_string();
-        let mut cmd = vec!["run", "--release", "--locked", "-p", "ridge-bench", "--bin", "ridge", "--", "serve"];
+        // The bundle just built goes into the binary: ridge serves it wherever it is run from.
+        let mut cmd = vec![
+            "run",
+            "--release",
+            "--locked",
+            "-p",
+            "ridge-bench",
+            "--bin",
+            "ridge",
+            "--features",
+            "embed-web",
+            "--",
+            "serve",
+        ];
         cmd.extend(args.iter().skip(1).map(String::as_str));
-        // The bundle just built, wherever the command is run from.
-        if !args.iter().any(|a| a == "--web" || a.starts_with("--web=")) {
-            cmd.extend(["--web", web_dir.as_str()]);
-        }
         // A first run builds everything: say so, and let cargo show its progress.
         eprintln!(
             "xtask serve: the browser bundle (ridge-core as WebAssembly), then ridge (release); a first build \
@@ -186,6 +196,7 @@ fn run_step(step: &str) -> Result<()> {
         ),
         "web" => web(),
         "browser" => browser(),
+        "deploy" => deploy(),
         "core-deps" => core_deps(),
         "strings" => strings::check(&root()),
         "cycles" => cycles::check(&root()),
@@ -270,8 +281,7 @@ fn root() -> std::path::PathBuf {
 /// only when the visitor benchmarks their device) into `web/pkg-bench/`.
 fn web() -> Result<()> {
     let root = root();
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let target = target_dir();
     let wasm = target.join("wasm32-unknown-unknown").join("wasm").join("ridge_wasm.wasm");
     for (features, dir, name) in [(None, "pkg", "ridge_wasm"), (Some("bench"), "pkg-bench", "ridge_wasm_bench")] {
         let mut args =
@@ -281,7 +291,13 @@ fn web() -> Result<()> {
         }
         cargo(&args, &[])?;
         let out = root.join("web").join(dir);
-        std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+        // Generated beside the target first and copied where it changed: an unchanged bundle keeps
+        // its files' times, so a ridge with the page built in (feature embed-web) is not rebuilt.
+        let fresh = target.join("web-bindgen").join(dir);
+        let _ = std::fs::remove_dir_all(&fresh);
+        for d in [&out, &fresh] {
+            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+        }
         eprintln!("$ wasm-bindgen --target web --out-name {name} --out-dir {} {}", out.display(), wasm.display());
         wasm_bindgen_cli_support::Bindgen::new()
             .input_path(&wasm)
@@ -291,8 +307,16 @@ fn web() -> Result<()> {
             .remove_name_section(true)
             .remove_producers_section(true)
             .omit_default_module_path(false)
-            .generate(&out)
+            .generate(&fresh)
             .map_err(|e| anyhow::anyhow!("wasm-bindgen: {e:#}"))?;
+        for entry in std::fs::read_dir(&fresh)? {
+            let from = entry?.path();
+            let to = out.join(from.file_name().unwrap_or_default());
+            let bytes = std::fs::read(&from)?;
+            if std::fs::read(&to).ok().as_deref() != Some(&bytes[..]) {
+                std::fs::write(&to, &bytes).with_context(|| format!("cannot write {}", to.display()))?;
+            }
+        }
         let size = |file: String| std::fs::metadata(out.join(file)).map(|m| m.len()).unwrap_or(0);
         let (w, js) = (size(format!("{name}_bg.wasm")), size(format!("{name}.js")));
         eprintln!(
@@ -305,15 +329,56 @@ fn web() -> Result<()> {
     Ok(())
 }
 
-/// The browser tests: builds the bundle and `ridge`, installs playwright-core from the lock file
-/// when missing, and runs `node --test` on tests/browser/ with Debian's Chromium.
+/// The browser tests: builds the bundle and `ridge` with the bundle built in, installs
+/// playwright-core from the lock file when missing, and runs `node --test` on tests/browser/ with
+/// Debian's Chromium.
 fn browser() -> Result<()> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !std::path::Path::new(&chromium).exists() {
+        bail!("the browser tests need Chromium at {chromium} (`apt-get install chromium`, or set CHROMIUM)");
+    }
+    let shots = target_dir().join("screenshots");
+    node_tests("browser", &[("SCREENSHOTS", shots.as_os_str()), ("CHROMIUM", chromium.as_ref())])?;
+    eprintln!("screenshots: {}", shots.display());
+    Ok(())
+}
+
+/// The deployment files' tests (tests/deploy): the Kubernetes manifests against the API's
+/// schemas, the Dockerfile linted, and what the Dockerfile, the manifests and the Slurm script
+/// run, run here against a real `ridge` (GPU work on lavapipe).
+fn deploy() -> Result<()> {
+    node_tests("deploy", &[])
+}
+
+/// Cargo's target directory, as `cargo metadata` says (CARGO_TARGET_DIR, or `build.target-dir` in
+/// a cargo configuration, or target/ in the workspace).
+fn target_dir() -> std::path::PathBuf {
+    #[derive(serde::Deserialize)]
+    struct Metadata {
+        target_directory: std::path::PathBuf,
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(root())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .and_then(|o| serde_json::from_slice::<Metadata>(&o.stdout).ok())
+        .map(|m| m.target_directory)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// `node --test` on tests/DIR/*.test.mjs, one file at a time, with RIDGE_BIN set to a `ridge`
+/// with the browser tool built in (built first, with the bundle); installs the directory's npm
+/// packages from its lock file when missing. Counts the tests for the closing line.
+fn node_tests(dir: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<()> {
     let root = root();
     web()?;
-    cargo(&["build", "--locked", "-p", "ridge-bench", "--bin", "ridge"], &[])?;
-    let dir = root.join("tests").join("browser");
-    if !dir.join("node_modules").join("playwright-core").is_dir() {
-        eprintln!("$ (cd tests/browser && npm ci)");
+    cargo(&["build", "--locked", "-p", "ridge-bench", "--bin", "ridge", "--features", "embed-web"], &[])?;
+    let dir = root.join("tests").join(dir);
+    if !dir.join("node_modules").is_dir() {
+        eprintln!("$ (cd {} && npm ci)", dir.display());
         let ok = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&dir)
@@ -321,23 +386,22 @@ fn browser() -> Result<()> {
             .status()
             .context("cannot run npm: install Node.js and npm")?;
         if !ok.success() {
-            bail!("npm ci in tests/browser failed");
+            bail!("npm ci in {} failed", dir.display());
         }
     }
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !std::path::Path::new(&chromium).exists() {
-        bail!("the browser tests need Chromium at {chromium} (`apt-get install chromium`, or set CHROMIUM)");
-    }
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let shots = target.join("screenshots");
-    eprintln!("$ node --test tests/browser/ (screenshots in {})", shots.display());
+    let mut files: Vec<_> = std::fs::read_dir(&dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".test.mjs")))
+        .collect();
+    files.sort();
+    eprintln!("$ node --test {}/*.test.mjs", dir.display());
     let mut child = Command::new("node")
-        .args(["--test", "--test-reporter=tap"])
-        .arg(dir.join("web.test.mjs"))
-        .env("RIDGE_BIN", target.join("debug").join("ridge"))
-        .env("SCREENSHOTS", &shots)
-        .env("CHROMIUM", &chromium)
+        .args(["--test", "--test-reporter=tap", "--test-concurrency=1"])
+        .args(&files)
+        .env("RIDGE_BIN", target_dir().join("debug").join("ridge"))
+        .envs(env.iter().copied())
         .current_dir(&root)
         .stdout(Stdio::piped())
         .spawn()
@@ -358,12 +422,11 @@ fn browser() -> Result<()> {
     let status = child.wait()?;
     add_counts(passed, failed);
     if !status.success() || failed > 0 {
-        bail!("browser tests failed ({passed} passed, {failed} failed)");
+        bail!("{} tests failed ({passed} passed, {failed} failed)", dir.display());
     }
     if passed == 0 {
-        bail!("the browser tests ran no test");
+        bail!("{} ran no test", dir.display());
     }
-    eprintln!("screenshots: {}", shots.display());
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::args::{ClientArgs, count_usize};
 use super::common::upload_line;
-use crate::serve::{Database, ServeOptions, Server};
+use crate::serve::{Database, ServeOptions, Server, WebFiles};
 use crate::upload::Outcome;
 
 pub(crate) const SERVE_HELP: &str = "\
@@ -25,7 +25,7 @@ is acknowledged only once it is committed to disk. Serves:
   GET  /api/v1/devices  per device, the median ceilings of its most recent runs: ?limit=&cursor=
   GET  /api/v1/devices/KEY/history  each ceiling over time, change points and outliers marked
   GET  /api/v1/health
-  /                     the browser tool (--web)
+  /                     the browser tool (built in, or --web DIR)
 
 Tokens: uploads need `Authorization: Bearer TOKEN`. Tokens live hashed in the database (`ridge
 token add NAME --db PATH` prints a new one once) or, one per line, in --token-file. When the
@@ -60,9 +60,11 @@ pub(crate) struct ServeCmd {
     /// tool stay open).
     #[arg(long)]
     read_token: bool,
-    /// Directory of the browser tool to serve at `/`.
-    #[arg(long, default_value = "web", value_name = "DIR")]
-    web: PathBuf,
+    /// Serve the browser tool at `/` from DIR (index.html and its modules) rather than from the
+    /// copy built into ridge (a ridge built without the `embed-web` feature has none and serves
+    /// ./web)
+    #[arg(long, value_name = "DIR")]
+    web: Option<PathBuf>,
     /// Largest upload accepted, bytes.
     #[arg(long, default_value_t = 16 << 20, value_name = "BYTES", value_parser = count_usize)]
     max_body: usize,
@@ -221,7 +223,7 @@ pub(crate) fn serve(a: &ServeCmd, out: &mut dyn Write, err: &mut dyn Write) -> R
         db: a.db.clone(),
         token_file: a.token_file.clone(),
         read_needs_token: a.read_token,
-        web: a.web.clone(),
+        web: WebFiles::choose(a.web.as_deref()),
         max_body: a.max_body,
         window: a.window,
         max_connections: a.max_connections as usize,
@@ -239,12 +241,11 @@ pub(crate) fn serve(a: &ServeCmd, out: &mut dyn Write, err: &mut dyn Write) -> R
         writeln!(out, "ridge serve: made upload token `{name}` (stored hashed; shown only now): {token}")?;
         writeln!(out, "  upload with: RIDGE_TOKEN={token} ridge upload FILE --server {}", server.url())?;
     }
-    if !a.web.join("index.html").is_file() {
-        writeln!(
-            err,
-            "warning: no browser tool in {} (no index.html); `/` explains where the API is",
-            a.web.display()
-        )?;
+    match &opts.web {
+        WebFiles::Dir(d) if !opts.web.present() => {
+            writeln!(err, "warning: no browser tool in {} (no index.html); `/` explains where the API is", d.display())?
+        }
+        web => writeln!(out, "ridge serve: the browser tool at {}/ ({web})", server.url())?,
     }
     out.flush()?;
     server.wait()?;

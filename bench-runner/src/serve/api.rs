@@ -2,14 +2,13 @@
 //! must be is `validate`, a device's history `history`.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State as Extract};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use ridge_core::bench::result::Derived;
 use ridge_core::roofline::Measurement;
@@ -91,7 +90,7 @@ impl IntoResponse for ApiError {
 
 pub(super) type ApiResult<T> = Result<T, ApiError>;
 
-pub(super) fn router(state: State, web: &Path) -> Router {
+pub(super) fn router(state: State, web: &super::WebFiles) -> Router {
     // A method an endpoint does not take gets a JSON error naming the ones it does.
     let only = |allowed: &'static str| move || async move { not_allowed(allowed) };
     let api = Router::new()
@@ -103,19 +102,7 @@ pub(super) fn router(state: State, web: &Path) -> Router {
         .route("/api/v1/devices/{key}/history", get(history).fallback(only("GET")))
         .route("/api/v1/{*rest}", get(no_route).post(no_route))
         .with_state(state);
-    let app = if web.join("index.html").is_file() {
-        // The bundle's names carry no hash: a browser keeps the files and revalidates them
-        // (Last-Modified, 304) on each load rather than trusting a stale copy.
-        let files = tower_http::set_header::SetResponseHeader::if_not_present(
-            tower_http::services::ServeDir::new(web),
-            header::CACHE_CONTROL,
-            header::HeaderValue::from_static("no-cache"),
-        );
-        api.fallback_service(files)
-    } else {
-        let page = no_web_page(web);
-        api.fallback(move || async move { (StatusCode::NOT_FOUND, Html(page)) })
-    };
+    let app = super::web::mount(api, web);
     // gzip for clients that accept it (the WebAssembly bundle shrinks to about a third).
     app.layer(tower_http::compression::CompressionLayer::new().gzip(true)).layer(request_log())
 }
@@ -132,19 +119,6 @@ fn request_log() -> tower_http::trace::TraceLayer<
     TraceLayer::new_for_http()
         .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(tower_http::LatencyUnit::Micros))
-}
-
-fn no_web_page(web: &Path) -> String {
-    format!(
-        "<!doctype html><meta charset=utf-8><title>ridge</title>\
-         <h1>ridge results service</h1>\
-         <p>The browser tool was not found in <code>{}</code> (no <code>index.html</code>); start \
-         <code>ridge serve --web DIR</code> with its directory.</p>\
-         <p>The API is under <a href=/api/v1/openapi.json><code>/api/v1</code></a>: \
-         <a href=/api/v1/runs>runs</a>, <a href=/api/v1/devices>devices</a>, \
-         <a href=/api/v1/health>health</a>.</p>",
-        web.display().to_string().replace('<', "&lt;")
-    )
 }
 
 /// 405 with the methods the endpoint takes, in the `Allow` header and the JSON error.

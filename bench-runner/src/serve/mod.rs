@@ -9,7 +9,10 @@ pub mod postgres;
 pub mod sqlite;
 pub mod store;
 mod validate;
+mod web;
 mod writer;
+
+pub use web::{WebFiles, built_in as web_built_in};
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -70,8 +73,8 @@ pub struct ServeOptions {
     pub token_file: Option<PathBuf>,
     /// Reading runs and devices needs a token too.
     pub read_needs_token: bool,
-    /// Directory of the browser tool (`index.html` and its modules).
-    pub web: PathBuf,
+    /// Where the browser tool's files come from.
+    pub web: WebFiles,
     /// Largest upload accepted, bytes.
     pub max_body: usize,
     /// Most recent runs per device that `GET /devices` aggregates.
@@ -94,7 +97,7 @@ impl Default for ServeOptions {
             db: Database::Sqlite(PathBuf::from("ridge.db")),
             token_file: None,
             read_needs_token: false,
-            web: PathBuf::from("web"),
+            web: WebFiles::choose(None),
             max_body: 16 << 20,
             window: 100,
             max_connections: 512,
