@@ -9,6 +9,7 @@ import { renderCustomFields } from './custom.js';
 import { renderPareto, renderServing } from './plots.js';
 import { renderTable } from './table.js';
 import { validateFields } from './validate.js';
+import { devices as serviceDevices } from './api.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('inputs');
@@ -471,20 +472,10 @@ function download(name, type, text) {
 async function loadMeasurements() {
   // Served by `ridge serve`: its measured ceilings, per catalog device, replace the bundled ones.
   try {
-    // The list comes in pages (100 devices at most each); follow them, up to 50.
-    const devices = [];
-    let cursor = null;
-    for (let page = 0; page < 50; page++) {
-      const url = `api/v1/devices?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const resp = await fetch(url, { headers: { accept: 'application/json' } });
-      if (!resp.ok) throw new Error(String(resp.status));
-      const body = await resp.json();
-      devices.push(...(body.devices || []));
-      cursor = body.next_cursor;
-      if (!cursor) break;
-    }
+    const devices = await serviceDevices();
     app.measurements = devices.filter((d) => d.catalog_id && d.measurement).map((d) => d.measurement);
     app.measuredFrom = 'server';
+    $('history-link').hidden = !devices.length;
     $('measured-source').textContent = app.measurements.length
       ? `Measured ceilings of ${app.measurements.length} device(s) from this ridge serve are used (marked measured).`
       : 'This ridge serve holds no measurement of a catalog device yet; the bundled reference measurements are used.';
