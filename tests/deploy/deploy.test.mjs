@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,13 @@ const SLURM = join(root, 'deploy', 'slurm', 'ridge-run.sbatch');
 // GPU work on the CPU: Mesa's lavapipe through Vulkan.
 const GPU_ENV = { WGPU_BACKEND: 'vulkan', XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR || tmpdir() };
 const SCHEMAS = { 'batch/v1 Job': Job, 'apps/v1 Deployment': Deployment, 'v1 Service': Service };
+// The same models' TypeScript interfaces, for the strict check: no field the API does not have.
+const INTERFACES = {
+  'batch/v1 Job': ['kubernetes-models/batch/v1/Job', 'IJob'],
+  'apps/v1 Deployment': ['kubernetes-models/apps/v1/Deployment', 'IDeployment'],
+  'v1 Service': ['kubernetes-models/v1/Service', 'IService'],
+};
+const DEPLOY_TESTS = dirname(fileURLToPath(import.meta.url));
 
 let dir;
 before(() => {
@@ -102,6 +109,43 @@ test('every Kubernetes manifest passes the API schema of its kind, and the check
   const deployment = structuredClone(find('Deployment'));
   delete deployment.spec.template.spec.containers[0].name;
   assert.throws(() => new Deployment(deployment).validate(), /required property 'name'|required property name/);
+});
+
+/**
+ * The strict check (kubeconform's `-strict`): each document as an object literal typed with its
+ * kind's interface, compiled by tsc, whose excess-property check names any field, at any depth,
+ * that the Kubernetes API does not have. Returns tsc's messages, each with the document's name.
+ */
+function unknownFields(docs) {
+  // Under node_modules, so that the models resolve; one document a line, so a message names it.
+  const at = join(DEPLOY_TESTS, 'node_modules', '.cache', 'ridge-strict');
+  mkdirSync(at, { recursive: true });
+  const imports = Object.values(INTERFACES).map(([from, name]) => `import type { ${name} } from '${from}';`);
+  const lines = docs.map(({ object }, i) => `const doc${i}: ${INTERFACES[`${object.apiVersion} ${object.kind}`][1]} = ${JSON.stringify(object)};`);
+  const source = [...imports, ...lines, `export default [${docs.map((_, i) => `doc${i}`).join(', ')}];`].join('\n');
+  writeFileSync(join(at, 'manifests.ts'), source);
+  const tsc = spawnSync(join(DEPLOY_TESTS, 'node_modules', '.bin', 'tsc'), ['--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', join(at, 'manifests.ts')], { encoding: 'utf8' });
+  const messages = tsc.stdout.split('\n').filter((l) => /error TS/.test(l)).map((l) => {
+    const line = Number(l.match(/\.ts\((\d+),/)?.[1]) - imports.length - 1;
+    const doc = docs[line];
+    return doc ? `${doc.file} (${doc.object.kind}): ${l.replace(/^.*error TS\d+: /, '')}` : l;
+  });
+  assert.ok(tsc.status === 0 || messages.length, `tsc failed without a message: ${tsc.stdout}${tsc.stderr}`);
+  return messages;
+}
+
+test('no manifest has a field the Kubernetes API does not (strict), and a misspelt one is named', () => {
+  const docs = manifests();
+  assert.deepEqual(unknownFields(docs), []);
+  const typo = structuredClone(docs);
+  // tsc names the first unknown field of each document.
+  const job = typo.find((d) => d.object.kind === 'Job').object;
+  job.spec.template.spec.containers[0].argz = job.spec.template.spec.containers[0].args;
+  typo.find((d) => d.object.kind === 'Deployment').object.spec.template.spec.terminationGracePeriod = 30;
+  const found = unknownFields(typo);
+  assert.equal(found.length, 2, found.join('\n'));
+  assert.match(found[0], /^run-job\.yaml \(Job\):.*'"argz"' does not exist in type 'IContainer'/);
+  assert.match(found[1], /^serve\.yaml \(Deployment\):.*'"terminationGracePeriod"' does not exist in type 'IPodSpec'/);
 });
 
 test('the manifests agree with each other: selectors, ports, one pod per node, the Secrets README makes', () => {
