@@ -2,9 +2,13 @@
 //! the facility's overhead (PUE), the energy bill, and purchase cost amortised over years.
 //!
 //! Average power = idle + (peak − idle) × utilisation, per unit (device or node); facility power
-//! = average × PUE; energy per year = facility power × 8,760 h.
+//! = average × PUE; energy per year = facility power × 8,760 h. With a tariff ([`Tariff`]) each
+//! hour of the day is billed at its price, and a load that runs only some hours ([`Hours`]) draws
+//! idle power in the others.
 
 use serde::{Deserialize, Serialize};
+
+use crate::tariff::{DAYS_PER_YEAR, HourlyLoad, Hours, Tariff};
 
 /// Hours in a (non-leap) year.
 pub const HOURS_PER_YEAR: f64 = 8760.0;
@@ -20,7 +24,7 @@ pub struct TcoInputs {
     pub idle_w: f64,
     /// Fraction of time at full load, 0..=1.
     pub utilization: f64,
-    /// Electricity price, US dollars per kWh.
+    /// Electricity price, US dollars per kWh (with a tariff, not used: the tariff is billed).
     pub usd_per_kwh: f64,
     /// Power usage effectiveness of the facility (1.0 = no overhead).
     pub pue: f64,
@@ -28,6 +32,13 @@ pub struct TcoInputs {
     pub purchase_usd: f64,
     /// Years the purchase is amortised over.
     pub years: f64,
+    /// Electricity by the hour of the day; replaces `usd_per_kwh` when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<Tariff>,
+    /// The hours of the day the load runs (`utilization` is its share of those hours); the units
+    /// idle in the others. Every hour when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Hours>,
 }
 
 /// Energy and cost per year, and over the amortisation period.
@@ -49,6 +60,25 @@ pub struct TcoReport {
     pub total_usd_per_hour: f64,
     /// Over the whole amortisation period, USD.
     pub total_usd: f64,
+    /// Energy bill over energy drawn, USD per kWh: the tariff's mean as the load draws it.
+    pub effective_usd_per_kwh: f64,
+    /// Hours a day the load runs.
+    pub load_hours_per_day: u32,
+    /// With a tariff and a load that runs only some hours: the same number of hours at the
+    /// tariff's cheapest, and what moving there saves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cheapest: Option<CheapestHours>,
+}
+
+/// The load moved to the cheapest hours of the tariff, as many a day as it runs now.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CheapestHours {
+    /// Those hours.
+    pub hours: Hours,
+    /// The energy bill there, USD per year.
+    pub energy_usd_per_year: f64,
+    /// Less than now, USD per year (0 when the load already runs there).
+    pub saving_usd_per_year: f64,
 }
 
 /// An input of [`tco`]: a field of [`TcoInputs`].
@@ -71,6 +101,8 @@ pub enum TcoField {
     PurchaseUsd,
     /// [`TcoInputs::years`].
     Years,
+    /// [`TcoInputs::hours`].
+    Hours,
 }
 
 impl TcoField {
@@ -85,6 +117,7 @@ impl TcoField {
             TcoField::Pue => "pue",
             TcoField::PurchaseUsd => "purchase_usd",
             TcoField::Years => "years",
+            TcoField::Hours => "hours",
         }
     }
 }
@@ -156,10 +189,38 @@ pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
     check(TcoField::Pue, i.pue, i.pue >= 1.0, Domain::AtLeastOne)?;
     check(TcoField::PurchaseUsd, i.purchase_usd, i.purchase_usd >= 0.0, Domain::NonNegative)?;
     check(TcoField::Years, i.years, i.years > 0.0, Domain::Positive)?;
-    let average = i.units * (i.idle_w + (i.peak_w - i.idle_w) * i.utilization);
+    let hours = i.hours.unwrap_or(Hours::ALL);
+    if hours.count() == 0 {
+        return Err(CostError {
+            field: TcoField::Hours,
+            problem: OutOfDomain { domain: Domain::Positive, value: 0.0 },
+        });
+    }
+    // The load runs `utilization` of its hours; the units idle the rest of the day.
+    let load = HourlyLoad {
+        load_w: i.units * (i.idle_w + (i.peak_w - i.idle_w) * i.utilization),
+        idle_w: i.units * i.idle_w,
+        pue: i.pue,
+        hours,
+    };
+    let share = f64::from(hours.count()) / 24.0;
+    let average = i.units * (i.idle_w + (i.peak_w - i.idle_w) * i.utilization * share);
     let facility = average * i.pue;
     let kwh = facility / 1000.0 * HOURS_PER_YEAR;
-    let energy = kwh * i.usd_per_kwh;
+    let (energy, cheapest) = match &i.tariff {
+        None => (kwh * i.usd_per_kwh, None),
+        Some(t) => {
+            let energy = load.day(t).1 * DAYS_PER_YEAR;
+            let best = t.cheapest(hours.count());
+            let there = HourlyLoad { hours: best, ..load }.day(t).1 * DAYS_PER_YEAR;
+            let cheapest = (hours != Hours::ALL).then_some(CheapestHours {
+                hours: best,
+                energy_usd_per_year: there,
+                saving_usd_per_year: (energy - there).max(0.0),
+            });
+            (energy, cheapest)
+        }
+    };
     let capex = i.units * i.purchase_usd / i.years;
     let total = energy + capex;
     Ok(TcoReport {
@@ -171,6 +232,9 @@ pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
         total_usd_per_year: total,
         total_usd_per_hour: total / HOURS_PER_YEAR,
         total_usd: total * i.years,
+        effective_usd_per_kwh: if kwh > 0.0 { energy / kwh } else { i.usd_per_kwh },
+        load_hours_per_day: hours.count(),
+        cheapest,
     })
 }
 
@@ -229,6 +293,8 @@ pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Resul
         pue: o.pue,
         purchase_usd: purchase.usd,
         years: o.years,
+        tariff: None,
+        hours: None,
     })?;
     Ok(OwnedCost {
         usd_per_device_hour: r.total_usd_per_hour,
@@ -259,6 +325,8 @@ mod tests {
             pue: 1.0,
             purchase_usd: 0.0,
             years: 1.0,
+            tariff: None,
+            hours: None,
         }
     }
 
@@ -268,6 +336,38 @@ mod tests {
         let r = tco(&inputs()).unwrap_or_else(|e| panic!("{e}"));
         assert!((r.energy_usd_per_year - 59_971.0).abs() < 1.0, "{}", r.energy_usd_per_year);
         assert!((r.kwh_per_year - 499_758.0).abs() < 1.0);
+    }
+
+    #[test]
+    fn a_day_night_tariff_changes_the_sixty_thousand_dollars_as_expected() {
+        let t = |s: &str| s.parse::<Tariff>().unwrap_or_else(|e| panic!("{e}"));
+        let with = |tariff: &str, hours: Option<&str>| {
+            tco(&TcoInputs {
+                tariff: Some(t(tariff)),
+                hours: hours.map(|h| h.parse().unwrap_or_else(|e| panic!("{e}"))),
+                ..inputs()
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+        };
+        // 57.05 kW at all hours. Day (8-19) at $0.16 and night at $0.08 average $0.12: the bill
+        // of the flat tariff.
+        let r = with("8-19=0.16,0.08", None);
+        assert!((r.energy_usd_per_year - 59_971.0).abs() < 1.0, "{}", r.energy_usd_per_year);
+        assert!((r.effective_usd_per_kwh - 0.12).abs() < 1e-12);
+        assert_eq!(r.cheapest, None);
+        // Day at $0.20: 57.05 kW x 365 x (12 x 0.20 + 12 x 0.08) = $69,966.
+        assert!((with("8-19=0.20,0.08", None).energy_usd_per_year - 69_966.1).abs() < 1.0);
+        // The same load (70% of the hours it runs) in the day only, 12 hours: half the energy,
+        // all at $0.20: 57.05 x 12 x 365 x 0.20 = $49,976; at night, 57.05 x 12 x 365 x 0.08 =
+        // $19,991: moving there saves $29,985 a year.
+        let day = with("8-19=0.20,0.08", Some("8-19"));
+        assert!((day.kwh_per_year - 499_758.0 / 2.0).abs() < 1.0);
+        assert!((day.energy_usd_per_year - 49_975.8).abs() < 1.0, "{}", day.energy_usd_per_year);
+        let cheapest = day.cheapest.unwrap_or_else(|| panic!("no cheapest hours"));
+        assert_eq!(cheapest.hours, "20-7".parse().unwrap_or_else(|e| panic!("{e}")));
+        assert!((cheapest.energy_usd_per_year - 19_990.3).abs() < 1.0, "{}", cheapest.energy_usd_per_year);
+        assert!((cheapest.saving_usd_per_year - 29_985.5).abs() < 1.0);
+        assert_eq!(day.load_hours_per_day, 12);
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub mod prices;
 pub mod provenance;
 pub mod roofline;
 pub mod serving;
+pub mod tariff;
 pub mod units;
 pub mod words;
 pub mod workload;
