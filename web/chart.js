@@ -205,15 +205,22 @@ export function draw(host, spec) {
     taken.push({ x: sx(d.x) - 4, y: sy(d.y) - 4, w: 8, h: 8 });
   }
   svg.append(labels);
-  // Line labels sit on their own line (centred on it, over a halo), tried from the right end
-  // leftwards until free: never between two lines where either could claim them.
+  // Line labels sit on their own line (centred on it, over a halo) where it runs level for the
+  // label's width, tried from the right end leftwards until free: never between two lines where
+  // either could claim them.
   for (const { l, screen } of paths) {
-    const candidates = [];
-    for (let x = W - m.r - 2; x > m.l + 40; x -= 6) {
-      const y = yAt(screen, x);
-      if (y !== null) candidates.push([x, y + 3.5, 'end']);
+    const probe = el('text', { class: `label line-label ${l.cls || ''}` }, l.label);
+    labels.append(probe);
+    const w = box(probe, 0, 0, 'start').w;
+    probe.remove();
+    const level = [], sloped = [];
+    for (let cx = W - m.r - 2 - w / 2; cx > m.l + w / 2; cx -= 6) {
+      const [y, a, b] = [yAt(screen, cx), yAt(screen, cx - w / 2), yAt(screen, cx + w / 2)];
+      if (y === null) continue;
+      (a !== null && b !== null && Math.abs(a - y) < 2 && Math.abs(b - y) < 2 ? level : sloped).push([cx, y + 3.5, 'middle']);
     }
-    place(l.label, `label line-label ${l.cls || ''}`, candidates, { 'data-line': l.label });
+    // Where the line nowhere runs level for the label (one straight slope), anywhere on it.
+    place(l.label, `label line-label ${l.cls || ''}`, level.length ? level : sloped, { 'data-line': l.label });
   }
   // Point labels: beside the dot, in the first free place of eight; failing that, further out
   // with a leader line to the dot.

@@ -120,6 +120,9 @@ export function renderComparison(host, r, ids, on) {
   table.append(caption, thead, tbody);
   const wrap = document.createElement('div');
   wrap.className = 'table-wrap';
+  wrap.tabIndex = 0;
+  wrap.setAttribute('role', 'region');
+  wrap.setAttribute('aria-label', 'The comparison (scrolls sideways on a narrow screen)');
   wrap.append(table);
   host.append(h, wrap, clear);
 }

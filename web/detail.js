@@ -17,12 +17,14 @@ export function renderDetail(detail, row, r, ctx) {
   const p = document.createElement('p');
   p.textContent = `${row.explanation}.`;
   const dl = document.createElement('dl');
-  const add = (k, v, key) => {
+  // `key` and `value`: the figure behind the words, as data-k and data-v.
+  const add = (k, v, key, value) => {
     if (v === undefined || v === '') return;
     const dt = document.createElement('dt');
     dt.textContent = k;
     const dd = document.createElement('dd');
     if (key) dd.dataset.k = key;
+    if (value !== undefined && value !== null) dd.dataset.v = String(value);
     if (typeof v === 'string') dd.textContent = v; else dd.append(v);
     dl.append(dt, dd);
   };
@@ -34,15 +36,16 @@ export function renderDetail(detail, row, r, ctx) {
   add('Latency', decoder ? `time to first token ${fmtMs(row.ttft_s)}, time per output token ${fmtMs(row.tpot_s)}` : `${fmtMs(row.latency_s)} per ${training ? 'training step' : 'batch'}`);
   if (training) {
     const t = row.training;
-    add('Token budget', t ? `${si(t.tokens)} tokens in ${fmtMs(t.time_to_train_s)} at ${si(row.throughput_per_s)} tokens/s` : 'the workload gives no token budget', 'time_to_train');
+    add('Token budget', t ? `${si(t.tokens)} tokens in ${fmtMs(t.time_to_train_s)} at ${si(row.throughput_per_s)} tokens/s` : 'the workload gives no token budget', 'time_to_train', t?.time_to_train_s);
     if (t) {
       const here = (x) => (x?.training?.usd == null ? 'no price' : `${fmtUsd(x.training.usd)} (${x.cost_basis})`);
       const other = ctx.other;
       const otherText = !other
         ? 'not ranked in that mode'
         : `${here(other)}${other.layout_text === row.layout_text ? '' : `, on ${devicesText(other)} in ${fmtMs(other.training?.time_to_train_s)}`}`;
-      add('Cost to train, cloud (rent)', ctx.owned ? otherText : here(row), 'train_cloud');
-      add('Cost to train, owned (buy)', ctx.owned ? here(row) : otherText, 'train_owned');
+      const [cloud, owned] = ctx.owned ? [other, row] : [row, other];
+      add('Cost to train, cloud (rent)', ctx.owned ? otherText : here(row), 'train_cloud', cloud?.training?.usd);
+      add('Cost to train, owned (buy)', ctx.owned ? here(row) : otherText, 'train_owned', owned?.training?.usd);
       if (t.kwh != null) add('Energy to train', `${si(t.kwh)} kWh at TDP`);
     }
   }

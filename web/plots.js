@@ -31,22 +31,29 @@ export function renderRoofline(row, series, family, user) {
     const same = roofs.find((x) => x.flops_per_s === roof.flops_per_s);
     if (same) same.precisions.push(roof.precision); else roofs.push({ ...roof, precisions: [roof.precision] });
   }
-  const lines = roofs.map((roof) => ({ label: `${roof.precisions.join(', ')} ${withUnit(roof.flops_per_s, 'FLOP/s')}`, cls: `roof ${roof.precisions[0]}`, points: roof.outline }));
+  // The flat roofs run on a decade past ridge-core's range, room for their labels on them.
+  const [lo, hi] = series.intensity_range;
+  const extend = (outline) => [...outline, [hi * 10, outline.at(-1)[1]]];
+  const lines = roofs.map((roof) => ({ label: `${roof.precisions.join(', ')} ${withUnit(roof.flops_per_s, 'FLOP/s')}`, cls: `roof ${roof.precisions[0]}`, points: extend(roof.outline) }));
   const rows = roofs.map((roof) => [`${roof.precisions.join(', ')} roof of ${row.name}`, `ridge at ${si(roof.ridge_flop_per_byte)}`, si(roof.flops_per_s), 'compute above the ridge, memory below']);
   if (user && row.hardware !== 'this-device') {
     const [roof] = deviceRoofs({ memory_bytes_per_s: user.copy.bytes_per_s, compute_flops_per_s: { fp32: user.fma.flops_per_s } });
-    lines.push({ label: `this device, fp32 ${withUnit(roof.flops_per_s, 'FLOP/s')}`, cls: 'user', points: roof.outline });
+    lines.push({ label: `this device, fp32 ${withUnit(roof.flops_per_s, 'FLOP/s')}`, cls: 'user', points: extend(roof.outline) });
     rows.push(['fp32 roof of this device (measured)', `ridge at ${si(roof.ridge_flop_per_byte)}`, si(roof.flops_per_s), 'compute above the ridge, memory below']);
   }
   const phases = [...new Set(series.points.map((p) => p.phase))];
   for (const p of series.points) rows.push([`${p.phase} ${p.name}`, si(p.intensity), si(p.flops_per_s), p.bound]);
   draw($('roofline-chart'), {
     title: `Roofline of ${row.name} (${series.basis}) with the workload's operations`,
-    x: { label: 'arithmetic intensity (FLOP/byte)', log: true, domain: series.intensity_range },
+    x: { label: 'arithmetic intensity (FLOP/byte)', log: true, domain: [lo, hi * 10] },
     y: { label: 'attained compute (FLOP/s per device)', log: true },
     lines,
     dots: series.points.map((p) => ({ x: p.intensity, y: p.flops_per_s, cls: `op ${p.phase}`, label: `${p.phase} ${p.name}: ${si(p.intensity)} FLOP/B, ${si(p.flops_per_s)}FLOP/s (${p.bound})` })),
-    legend: phases.map((ph) => ({ kind: 'dot', cls: `op ${ph}`, label: PHASE_WORDS[ph] ?? (family === 'training' ? 'operation of one training step' : 'operation of one batch') })),
+    // Every roof in the legend too (its label on the line may find no room).
+    legend: [
+      ...lines.map((l) => ({ kind: 'line', cls: l.cls, label: l.label })),
+      ...phases.map((ph) => ({ kind: 'dot', cls: `op ${ph}`, label: PHASE_WORDS[ph] ?? (family === 'training' ? 'operation of one training step' : 'operation of one batch') })),
+    ],
     table: { columns: ['series or operation', 'arithmetic intensity (FLOP/byte)', 'compute (FLOP/s per device)', 'bound'], rows },
   });
 }
@@ -85,7 +92,7 @@ export function renderScaling(row, unit, layoutText) {
       ...lines.map((l) => ({ kind: 'line', cls: l.cls, label: `${l.label}: the best layout at each count` })),
       { kind: 'dot', cls: 'selected', label: "the row's layout" },
     ],
-    note: most && most.efficiency > 1.005
+    note: most && parseFloat(rel(most)) > 100
       ? `Per-device throughput rises to ${rel(most)} of the ${fewest.devices}-device layout's at ${most.devices} devices: more devices hold more memory, so a larger batch fits, which more than pays for the communication.`
       : undefined,
     table: {

@@ -312,7 +312,7 @@ fn browser() -> Result<()> {
     web()?;
     cargo(&["build", "--locked", "-p", "ridge-bench", "--bin", "ridge"], &[])?;
     let dir = root.join("tests").join("browser");
-    if !dir.join("node_modules").join("playwright-core").is_dir() {
+    if ["playwright-core", "axe-core"].iter().any(|m| !dir.join("node_modules").join(m).is_dir()) {
         eprintln!("$ (cd tests/browser && npm ci)");
         let ok = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
@@ -332,9 +332,17 @@ fn browser() -> Result<()> {
         std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target"));
     let shots = target.join("screenshots");
     eprintln!("$ node --test tests/browser/ (screenshots in {})", shots.display());
+    // Every `*.test.mjs`, one file at a time (each starts its own server and browser; two at
+    // once on two cores would skew the page's timings).
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".test.mjs")))
+        .collect();
+    files.sort();
     let mut child = Command::new("node")
-        .args(["--test", "--test-reporter=tap"])
-        .arg(dir.join("web.test.mjs"))
+        .args(["--test", "--test-concurrency=1", "--test-reporter=tap"])
+        .args(&files)
         .env("RIDGE_BIN", target.join("debug").join("ridge"))
         .env("SCREENSHOTS", &shots)
         .env("CHROMIUM", &chromium)
