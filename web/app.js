@@ -82,22 +82,22 @@ function formState() {
   if (app.compare.length) s.cmp = app.compare.join(',');
   // The benchmarked device's measured ceilings, so a reload (or a shared link) ranks it again.
   const u = app.userDevice;
-  if (u) s.ud = [u.copy.bytes_per_s, u.fma.flops_per_s, u.software ? 1 : 0, u.adapter].join('|');
+  if (u) s.ud = [u.copy.value, u.fma.value, u.software ? 1 : 0, u.adapter].join('|');
   const pairs = (o) => Object.entries(o).map(([k, v]) => `${k}:${v}`).join(',');
   if (Object.keys(app.prices).length) s.prices = pairs(app.prices);
   if (Object.keys(app.purchases).length) s.buy = pairs(app.purchases);
   return s;
 }
 
-/** The benchmarked device from the URL's `ud` (bytes/s|FLOP/s|software|adapter); null if none
- * or malformed. */
+/** The benchmarked device from the URL's `ud` (GB/s|TFLOP/s fp32|software|adapter, the figures
+ * the ranking uses); null if none or malformed. */
 function readDevice(text) {
-  const [bytes, flops, software, ...adapter] = (text || '').split('|');
-  const b = Number(bytes), f = Number(flops);
+  const [gbps, tflops, software, ...adapter] = (text || '').split('|');
+  const b = Number(gbps), f = Number(tflops);
   if (!(b > 0) || !(f > 0)) return null;
   return {
-    copy: { bytes_per_s: b, value: b / 1e9, unit: 'GB/s' },
-    fma: { flops_per_s: f, value: f / 1e12, unit: 'TFLOP/s' },
+    copy: { value: b, unit: 'GB/s', bytes_per_s: b * 1e9 },
+    fma: { value: f, unit: 'TFLOP/s', flops_per_s: f * 1e12 },
     software: software === '1',
     adapter: adapter.join('|') || 'an earlier benchmark',
     kernels: null,

@@ -72,11 +72,21 @@ function extent(values, log) {
 
 const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
-/** A label's box (SVG units) for `text` at `x`, `y` (baseline) with an anchor. */
+let measurer = null;
+
+/** The width of `text` at the labels' size (10px, style.css), from a canvas: measuring the SVG
+ * text itself would lay the page out once per label. */
+function textWidth(text) {
+  if (!measurer) {
+    measurer = document.createElement('canvas').getContext('2d');
+    measurer.font = `10px ${getComputedStyle(document.documentElement).fontFamily}`;
+  }
+  return measurer.measureText(text).width;
+}
+
+/** A label's box (SVG units) for `node`'s text at `x`, `y` (baseline) with an anchor. */
 function box(node, x, y, anchor) {
-  let w = 0;
-  try { w = node.getComputedTextLength(); } catch { /* not rendered */ }
-  if (!w) w = node.textContent.length * 5.6;
+  const w = textWidth(node.textContent) || node.textContent.length * 5.6;
   const left = anchor === 'end' ? x - w : anchor === 'middle' ? x - w / 2 : x;
   return { x: left - 1, y: y - 9, w: w + 2, h: 12 };
 }

@@ -213,7 +213,7 @@ test('the in-page benchmark runs on SwiftShader WebGPU and verifies its kernels'
   // Selected, its own roofline is drawn (issue 18): one fp32 roof at the measured FMA rate, its
   // ridge at the measured FLOP/s over the measured bytes/s.
   await page.locator('#ranking tbody tr[data-hardware="this-device"]').click();
-  await page.waitForFunction(() => document.querySelector('#roofline-chart svg title')?.textContent.startsWith('Roofline of This device'));
+  await page.waitForFunction(() => document.querySelector('#roofline-chart svg > title')?.textContent.startsWith('Roofline of This device'));
   const peak = fma.throughput.flops_per_s, bw = copy.throughput.bytes_per_s;
   const three = (v) => { for (const [s, u] of [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']]) if (v >= s) return `${+(v / s).toPrecision(3)}${u}`; return `${+v.toPrecision(3)}`; };
   assert.equal(await page.locator('#roofline-chart path.line.roof').count(), 1);
@@ -230,7 +230,7 @@ test('the in-page benchmark runs on SwiftShader WebGPU and verifies its kernels'
   assert.equal(await again.isVisible('#user-device'), true);
   assert.match(await again.textContent('#bench-status'), /^Measured earlier in this browser \(kept in the link\)/);
   assert.equal(await again.evaluate(() => window.ridge.selected), 'this-device');
-  assert.match(await again.locator('#roofline-chart svg title').textContent(), /^Roofline of This device/);
+  assert.match(await again.locator('#roofline-chart svg > title').textContent(), /^Roofline of This device/);
   for (const [w, h] of [[1280, 800], [390, 844]]) {
     await again.setViewportSize({ width: w, height: h });
     await again.locator('#bench-start').evaluate((e) => e.scrollIntoView({ block: 'start' }));
