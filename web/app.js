@@ -9,6 +9,7 @@ import { renderCustomFields } from './custom.js';
 import { renderAnswer } from './answer.js';
 import { MAX_COMPARED, comparisonComments, comparisonRecords, renderComparison } from './compare.js';
 import { renderDetail } from './detail.js';
+import { deviceEntry, readDevice } from './device.js';
 import { renderPareto, renderRoofline, renderScaling, renderServing } from './plots.js';
 import { renderTable } from './table.js';
 import { validateFields } from './validate.js';
@@ -87,22 +88,6 @@ function formState() {
   if (Object.keys(app.prices).length) s.prices = pairs(app.prices);
   if (Object.keys(app.purchases).length) s.buy = pairs(app.purchases);
   return s;
-}
-
-/** The benchmarked device from the URL's `ud` (GB/s|TFLOP/s fp32|software|adapter, the figures
- * the ranking uses); null if none or malformed. */
-function readDevice(text) {
-  const [gbps, tflops, software, ...adapter] = (text || '').split('|');
-  const b = Number(gbps), f = Number(tflops);
-  if (!(b > 0) || !(f > 0)) return null;
-  return {
-    copy: { value: b, unit: 'GB/s', bytes_per_s: b * 1e9 },
-    fma: { value: f, unit: 'TFLOP/s', flops_per_s: f * 1e12 },
-    software: software === '1',
-    adapter: adapter.join('|') || 'an earlier benchmark',
-    kernels: null,
-    fromUrl: true,
-  };
 }
 
 /** `id:usd,id:usd` from the URL as an object; malformed pairs are dropped. */
@@ -184,27 +169,10 @@ function matchInput(s) {
   return input;
 }
 
-/** The benchmarked device as a catalog entry and a measurement, once the visitor gives its memory. */
+/** The benchmarked device as a catalog entry and a measurement, once its memory is given. */
 function userDevice() {
-  const u = app.userDevice;
-  const mem = num($('udmem').value.trim());
-  if (!u || mem === undefined) return null;
-  const today = new Date().toISOString().slice(0, 10);
-  const price = num($('udprice').value.trim()), buy = num($('udbuy').value.trim()), watts = num($('udwatts').value.trim());
-  const hardware = {
-    id: 'this-device', name: `This device (${u.adapter}${u.software ? ', a software renderer: the CPU' : ''})`, vendor: 'measured in this browser', form_factor: 'browser',
-    launch_year: Number(today.slice(0, 4)), confidence: 'uncertain', sources: ["ridge's WebGPU benchmark in this browser"],
-    dense_tflops: { fp32: { value: u.fma.value } },
-    memory: { kind: 'unknown', capacity_gb: { value: mem }, bandwidth_gb_per_s: { value: u.copy.value } },
-    power: watts === undefined ? {} : { tdp_w: { value: watts } },
-    cloud_prices: price === undefined ? [] : [{ provider: 'entered in the page', class: 'marketplace', usd_per_device_hour: price, checked: today, source: 'entered in the page', confidence: 'uncertain' }],
-  };
-  if (buy !== undefined) hardware.purchase = { usd: buy, date: today, source: 'entered in the page', confidence: 'uncertain' };
-  const measurement = {
-    id: 'this-browser', hardware: 'this-device', date: today, source: `ridge WebGPU benchmark in this browser (${u.adapter})`,
-    method: 'stream.copy and compute.fma.fp32.x8, host-timed, verified', memory_gb_per_s: { value: u.copy.value }, compute_tflops: { fp32: { value: u.fma.value } },
-  };
-  return { hardware, measurement };
+  const field = (id) => num($(id).value.trim());
+  return deviceEntry(app.userDevice, { memoryGb: field('udmem'), usdPerHour: field('udprice'), purchaseUsd: field('udbuy'), watts: field('udwatts') });
 }
 
 /** The state of the URL into the form, the selection and the prices; returns it. */
@@ -338,16 +306,19 @@ function select(hw) {
   renderPareto(app.result, app.selected);
 }
 
-/** Adds a row to the comparison or takes it out (at most MAX_COMPARED). */
+/** Adds a row to the comparison or takes it out (at most MAX_COMPARED); `null` empties it. One
+ * history entry. */
 function compare(hw, chosen) {
-  app.compare = app.compare.filter((x) => x !== hw);
-  if (chosen && app.compare.length < MAX_COMPARED) app.compare.push(hw);
+  app.compare = hw === null ? [] : app.compare.filter((x) => x !== hw);
+  if (hw !== null && chosen && app.compare.length < MAX_COMPARED) app.compare.push(hw);
   app.pushNext = true;
   writeUrl(formState());
   app.lastKey = stateKey();
   renderTable(app.result, app, tableHooks());
-  renderComparison($('comparison'), app.result, app.compare, { clear: () => { for (const id of [...app.compare]) compare(id, false); } });
+  renderComparison($('comparison'), app.result, app.compare, comparisonHooks);
 }
+
+const comparisonHooks = { clear: () => compare(null, false) };
 
 function tableHooks() {
   return { pick: select, compare, compared: app.compare, name: hardwareName };
@@ -469,7 +440,7 @@ function update() {
   app.compare = app.compare.filter((hw) => result.rows.some((x) => x.hardware === hw));
   renderAnswer($('answer'), result, { owned: s.mode === 'owned', workloadName: workloadName(s), maxDevices: s.maxdev ?? DEFAULTS.maxdev });
   renderTable(result, app, tableHooks());
-  renderComparison($('comparison'), result, app.compare, { clear: () => { for (const id of [...app.compare]) compare(id, false); } });
+  renderComparison($('comparison'), result, app.compare, comparisonHooks);
   renderPareto(result, app.selected);
   renderSelected();
   app.timings.update.push(performance.now() - t0);
