@@ -1,12 +1,16 @@
 // The browser tool: ridge-core compiled to WebAssembly ranks hardware for the workload as the user
 // types. The whole state lives in the URL (share it to share the comparison).
 
-import init, { catalog, deviceRoofs, family, layoutText, rank, rankCsv, roofline, version } from './pkg/ridge_wasm.js';
-import { draw, si } from './chart.js';
-import { costUnit, devicesText, fmtDuration as fmtMs } from './format.js';
+import init, { catalog, family, layoutText, rank, rankCsv, roofline, version } from './pkg/ridge_wasm.js';
+import { draw } from './chart.js';
+import { fmtDuration as fmtMs } from './format.js';
 import { csvComments, exportInputs, exportName } from './export.js';
 import { renderCustomFields } from './custom.js';
-import { renderPareto, renderServing } from './plots.js';
+import { renderAnswer } from './answer.js';
+import { MAX_COMPARED, comparisonComments, comparisonRecords, renderComparison } from './compare.js';
+import { renderDetail } from './detail.js';
+import { deviceEntry, readDevice } from './device.js';
+import { renderPareto, renderRoofline, renderScaling, renderServing } from './plots.js';
 import { renderTable } from './table.js';
 import { validateFields } from './validate.js';
 import { devices as serviceDevices } from './api.js';
@@ -20,6 +24,7 @@ const FIELDS = {
   maxdev: 'maxdev', tput: 'tput', rate: 'rate', ttft: 'ttft', tpot: 'tpot', latency: 'latency', budget: 'budget',
   batching: 'batching',
   power: 'power', cls: 'cls', years: 'years', kwh: 'kwh', pue: 'pue', util: 'util',
+  udmem: 'udmem', udprice: 'udprice', udbuy: 'udbuy', udwatts: 'udwatts',
 };
 const DEFAULTS = { w: 'llama-3.1-70b', maxdev: '8', years: '3', kwh: '0.12', pue: '1.3', util: '70', mode: 'cloud' };
 // When nothing fits, device limits up to this are searched for the smallest that does.
@@ -38,8 +43,10 @@ const app = {
   editing: false,         // a field is being typed in: its keystrokes share one history entry
   pushNext: false,        // the next URL change starts a history entry
   suggestTimer: null,     // the search for a device count that fits, when nothing does
-  timings: { rank: [], firstRender: null },
-  userDevice: null,       // the in-page benchmark's result
+  timings: { rank: [], update: [], firstRender: null },
+  compare: [],            // hardware ids of the rows compared side by side (in the URL as `cmp`)
+  otherResult: null,      // training: the ranking in the other cost mode (cloud or owned)
+  userDevice: null,       // the in-page benchmark's result (in the URL as `ud`)
   prices: {},             // your prices by catalog id: USD per device-hour (cloud)
   purchases: {},          // and USD per device (owned)
 };
@@ -74,6 +81,10 @@ function formState() {
   if ($('calibrated').checked) s.cal = '1';
   if ($('custom-on').checked && $('custom').value.trim()) s.custom = $('custom').value.trim();
   if (app.selected && app.selectedByUser) s.sel = app.selected;
+  if (app.compare.length) s.cmp = app.compare.join(',');
+  // The benchmarked device's measured ceilings, so a reload (or a shared link) ranks it again.
+  const u = app.userDevice;
+  if (u) s.ud = [u.copy.value, u.fma.value, u.software ? 1 : 0, u.adapter].join('|');
   const pairs = (o) => Object.entries(o).map(([k, v]) => `${k}:${v}`).join(',');
   if (Object.keys(app.prices).length) s.prices = pairs(app.prices);
   if (Object.keys(app.purchases).length) s.buy = pairs(app.purchases);
@@ -159,27 +170,10 @@ function matchInput(s) {
   return input;
 }
 
-/** The benchmarked device as a catalog entry and a measurement, once the visitor gives its memory. */
+/** The benchmarked device as a catalog entry and a measurement, once its memory is given. */
 function userDevice() {
-  const u = app.userDevice;
-  const mem = num($('udmem').value.trim());
-  if (!u || mem === undefined) return null;
-  const today = new Date().toISOString().slice(0, 10);
-  const price = num($('udprice').value.trim()), buy = num($('udbuy').value.trim()), watts = num($('udwatts').value.trim());
-  const hardware = {
-    id: 'this-device', name: `This device (${u.adapter}${u.software ? ', a software renderer: the CPU' : ''})`, vendor: 'measured in this browser', form_factor: 'browser',
-    launch_year: Number(today.slice(0, 4)), confidence: 'uncertain', sources: ["ridge's WebGPU benchmark in this browser"],
-    dense_tflops: { fp32: { value: u.fma.value } },
-    memory: { kind: 'unknown', capacity_gb: { value: mem }, bandwidth_gb_per_s: { value: u.copy.value } },
-    power: watts === undefined ? {} : { tdp_w: { value: watts } },
-    cloud_prices: price === undefined ? [] : [{ provider: 'entered in the page', class: 'marketplace', usd_per_device_hour: price, checked: today, source: 'entered in the page', confidence: 'uncertain' }],
-  };
-  if (buy !== undefined) hardware.purchase = { usd: buy, date: today, source: 'entered in the page', confidence: 'uncertain' };
-  const measurement = {
-    id: 'this-browser', hardware: 'this-device', date: today, source: `ridge WebGPU benchmark in this browser (${u.adapter})`,
-    method: 'stream.copy and compute.fma.fp32.x8, host-timed, verified', memory_gb_per_s: { value: u.copy.value }, compute_tflops: { fp32: { value: u.fma.value } },
-  };
-  return { hardware, measurement };
+  const field = (id) => num($(id).value.trim());
+  return deviceEntry(app.userDevice, { memoryGb: field('udmem'), usdPerHour: field('udprice'), purchaseUsd: field('udbuy'), watts: field('udwatts') });
 }
 
 /** The state of the URL into the form, the selection and the prices; returns it. */
@@ -198,6 +192,12 @@ function loadState() {
   app.selectedByUser = Boolean(s.sel);
   app.prices = readPrices(s.prices);
   app.purchases = readPrices(s.buy);
+  app.compare = (s.cmp || '').split(',').filter(Boolean).slice(0, MAX_COMPARED);
+  app.userDevice = readDevice(s.ud);
+  $('user-device').hidden = !app.userDevice;
+  if (app.userDevice?.fromUrl) {
+    $('bench-status').textContent = `Measured earlier in this browser (kept in the link): ${app.userDevice.copy.value.toPrecision(3)} GB/s and ${app.userDevice.fma.value.toPrecision(3)} TFLOP/s fp32 on ${app.userDevice.adapter}${app.userDevice.software ? ', a software renderer: the CPU' : ''}.`;
+  }
   renderCustomFields();
   return s;
 }
@@ -244,11 +244,16 @@ function renderSelected() {
   const r = app.result;
   const row = r?.rows.find((x) => x.hardware === app.selected) || r?.rows[0];
   const detail = $('detail');
-  detail.replaceChildren();
-  for (const tr of $('ranking').tBodies[0].rows) tr.setAttribute('aria-selected', String(row && tr.dataset.hardware === row.hardware));
+  // The selected row is the table's one tab stop (arrow keys move from it).
+  for (const tr of $('ranking').tBodies[0].rows) {
+    const on = Boolean(row && tr.dataset.hardware === row.hardware);
+    tr.setAttribute('aria-selected', String(on));
+    tr.tabIndex = on ? 0 : -1;
+  }
   if (!row) {
-    draw($('roofline-chart'), { title: 'Roofline', x: { label: 'FLOP per byte', log: true }, y: { label: 'FLOP/s', log: true }, empty: 'no row selected' });
-    draw($('scaling-chart'), { title: 'Scaling', x: { label: 'devices' }, y: { label: 'throughput' }, empty: 'no row selected' });
+    detail.replaceChildren();
+    renderRoofline(null);
+    renderScaling(null);
     renderServing(null);
     return;
   }
@@ -256,65 +261,15 @@ function renderSelected() {
   const s = formState();
   let series = null;
   try {
-    series = roofline({ query: matchInput(s).query, hardware: row.hardware, layout: row.layout, batch: row.batch });
-  } catch (e) {
+    const input = matchInput(s);
+    series = roofline({ query: input.query, hardware: row.hardware, layout: row.layout, batch: row.batch, extra_hardware: input.extra_hardware ?? [] });
+  } catch {
     series = null;
   }
-  if (series) {
-    const lines = series.roofs.map((roof) => ({ label: `${roof.precision} ${si(roof.flops_per_s)}FLOP/s`, cls: `roof ${roof.precision}`, points: roof.outline }));
-    if (app.userDevice) {
-      const u = app.userDevice;
-      const [roof] = deviceRoofs({ memory_bytes_per_s: u.copy.bytes_per_s, compute_flops_per_s: { fp32: u.fma.flops_per_s } });
-      lines.push({ label: `this device ${si(roof.flops_per_s)}FLOP/s`, cls: 'user', points: roof.outline });
-    }
-    draw($('roofline-chart'), {
-      title: `Roofline of ${row.name} (${series.basis}) with the workload's operations`,
-      x: { label: 'arithmetic intensity (FLOP/byte)', log: true, domain: series.intensity_range },
-      y: { label: 'FLOP/s per device', log: true },
-      lines,
-      dots: series.points.map((p) => ({ x: p.intensity, y: p.flops_per_s, cls: `op ${p.phase}`, label: `${p.phase} ${p.name}: ${si(p.intensity)} FLOP/B, ${si(p.flops_per_s)}FLOP/s (${p.bound})` })),
-    });
-  }
-  const rowLayout = layoutText(row.layout);
-  draw($('scaling-chart'), {
-    title: `Throughput of ${row.name} over device counts`,
-    x: { label: 'devices', log: false },
-    y: { label: `throughput (${r.throughput_unit})`, log: false },
-    // Tensor-parallel and expert-parallel arrangements of the same device counts are two lines.
-    lines: [false, true].map((ep) => ({
-      label: ep ? 'expert parallel' : 'tensor parallel', cls: ep ? 'scale ep' : 'scale', labelAt: ep,
-      points: row.scaling.filter((p) => ((p.layout.expert_parallel || 1) > 1) === ep).map((p) => [p.devices, p.throughput_per_s]),
-    })).filter((l) => l.points.length > 0),
-    dots: row.scaling.map((p) => ({
-      x: p.devices, y: p.throughput_per_s,
-      cls: layoutText(p.layout) === rowLayout ? 'selected' : '',
-      label: `${p.devices} devices (${layoutText(p.layout)}): ${si(p.throughput_per_s)}, efficiency ${Math.round(p.efficiency * 100)}%`,
-      text: `${Math.round(p.efficiency * 100)}%`,
-    })),
-  });
-  const h = document.createElement('h2');
-  h.textContent = `${row.rank}. ${row.name}: ${devicesText(row)}, batch ${row.batch}`;
-  const p = document.createElement('p');
-  p.textContent = `${row.explanation}.`;
-  const dl = document.createElement('dl');
-  const add = (k, v) => { if (v === undefined || v === '') return; const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = v; dl.append(dt, dd); };
-  add('Throughput', `${si(row.throughput_per_s)} ${r.throughput_unit} (${si(row.throughput_per_device)} per device)`);
-  const cost = costUnit(r.rows, r.throughput_unit);
-  add('Cost', row.usd_per_hour == null ? `${row.cost_basis}: ranked by throughput per device after the priced rows; enter a price below` : `$${row.usd_per_hour.toFixed(2)}/hour, $${si(row.usd_per_million * cost.factor)} ${cost.per} — ${row.cost_basis}`);
-  const decoder = r.family === 'decoder' || r.family === 'moe';
-  add('Latency', decoder ? `time to first token ${fmtMs(row.ttft_s)}, time per output token ${fmtMs(row.tpot_s)}` : `${fmtMs(row.latency_s)} per batch`);
-  add('Bound', row.bound ? `${row.bound}, ${Math.round(row.bound_share * 100)}% of the time; communication ${Math.round(row.communication_share * 100)}%` : '');
-  add('If bandwidth were +10%', `${(row.sensitivity.bandwidth_plus_10 * 100).toFixed(1)}% throughput`);
-  add('If compute were +10%', `${(row.sensitivity.compute_plus_10 * 100).toFixed(1)}% throughput`);
-  add('Memory per device', `${si(row.memory_per_device_bytes)}B`);
-  add('Energy', row.joules_per_unit ? `${si(row.joules_per_unit)} J per unit at TDP; ${si(row.kwh_per_year)} kWh a year` : '');
-  add('Basis', `${row.provenance}`);
-  detail.append(h, p, dl, priceEditor(row));
-  if (row.notes.length) {
-    const ul = document.createElement('ul');
-    for (const n of row.notes) { const li = document.createElement('li'); li.textContent = n; ul.append(li); }
-    detail.append(ul);
-  }
+  renderRoofline(row, series, r.family, app.userDevice);
+  renderScaling(row, r.throughput_unit, layoutText);
+  const other = app.otherResult?.rows.find((x) => x.hardware === row.hardware) ?? null;
+  renderDetail(detail, row, r, { owned: s.mode === 'owned', other, priceEditor: priceEditor(row) });
 }
 
 /** An input for your own price of the selected device (per hour renting, per device owned). */
@@ -352,6 +307,24 @@ function select(hw) {
   renderPareto(app.result, app.selected);
 }
 
+/** Adds a row to the comparison or takes it out (at most MAX_COMPARED); `null` empties it. One
+ * history entry. */
+function compare(hw, chosen) {
+  app.compare = hw === null ? [] : app.compare.filter((x) => x !== hw);
+  if (hw !== null && chosen && app.compare.length < MAX_COMPARED) app.compare.push(hw);
+  app.pushNext = true;
+  writeUrl(formState());
+  app.lastKey = stateKey();
+  renderTable(app.result, app, tableHooks());
+  renderComparison($('comparison'), app.result, app.compare, comparisonHooks);
+}
+
+const comparisonHooks = { clear: () => compare(null, false) };
+
+function tableHooks() {
+  return { pick: select, compare, compared: app.compare, name: hardwareName };
+}
+
 /** What a ranking depends on, to tell a change event that brings nothing new. */
 function stateKey() {
   return JSON.stringify([formState(), ['udmem', 'udprice', 'udbuy', 'udwatts'].map((id) => $(id).value), Boolean(app.userDevice)]);
@@ -372,6 +345,9 @@ function showError(message) {
   $('suggest').hidden = true;
   clearTimeout(app.suggestTimer);
   draw($('pareto-chart'), { title: 'Cost against throughput', x: { label: 'throughput', log: true }, y: { label: '$', log: true }, empty: 'no ranking' });
+  renderAnswer($('answer'), null, {});
+  renderComparison($('comparison'), null, [], {});
+  app.otherResult = null;
   renderSelected();
 }
 
@@ -435,6 +411,11 @@ function update() {
   }
   const ms = performance.now() - t0;
   app.timings.rank.push(ms);
+  // Training: the same ranking in the other cost mode, for each row's cost to train both ways.
+  app.otherResult = null;
+  if (result.family === 'training') {
+    try { app.otherResult = rank(matchInput({ ...s, mode: s.mode === 'owned' ? 'cloud' : 'owned' })); } catch { /* shown as not ranked */ }
+  }
   err.hidden = true;
   app.result = result;
   // The panel follows the #1 unless the user chose a row that is still ranked.
@@ -456,9 +437,20 @@ function update() {
   $('targets').textContent = t && (t.ttft_s || t.tpot_s)
     ? `Ranked at time to first token ≤ ${fmtMs(t.ttft_s)} and time per output token ≤ ${fmtMs(t.tpot_s)}${t.assumed ? ' (assumed: MLPerf Inference\'s interactive targets; set your own above)' : ''}.`
     : '';
-  renderTable(result, app, { pick: select, name: hardwareName });
+  // Rows compared that are no longer ranked drop out.
+  app.compare = app.compare.filter((hw) => result.rows.some((x) => x.hardware === hw));
+  renderAnswer($('answer'), result, { owned: s.mode === 'owned', workloadName: workloadName(s), maxDevices: s.maxdev ?? DEFAULTS.maxdev });
+  renderTable(result, app, tableHooks());
+  renderComparison($('comparison'), result, app.compare, comparisonHooks);
   renderPareto(result, app.selected);
   renderSelected();
+  app.timings.update.push(performance.now() - t0);
+}
+
+/** The name of the state's workload (the custom one's when it parses). */
+function workloadName(s) {
+  if (s.custom) { try { return JSON.parse(s.custom).name || 'the custom workload'; } catch { /* reported */ } }
+  return workloadById(s.w)?.name ?? s.w;
 }
 
 function download(name, type, text) {
@@ -548,15 +540,19 @@ async function main() {
     const decoder = familyOf(s)?.generates ?? true;
     return exportInputs(s, { workload, decoder, prices: app.prices, purchases: app.purchases, measuredFrom: app.measuredFrom, version: version(), date, url: location.href });
   };
+  // The rows compared side by side go with both: `# compare N:` lines in the CSV's head, a
+  // `comparison` list in the JSON.
   $('export-csv').addEventListener('click', () => {
     if (!app.result) return;
     const s = formState(), inputs = inputsNow(s);
-    download(exportName(inputs.workload, inputs.date, 'csv'), 'text/csv', csvComments(inputs) + rankCsv(matchInput(s)));
+    const compared = comparisonComments(comparisonRecords(app.result, app.compare));
+    download(exportName(inputs.workload, inputs.date, 'csv'), 'text/csv', csvComments(inputs) + compared + rankCsv(matchInput(s)));
   });
   $('export-json').addEventListener('click', () => {
     if (!app.result) return;
     const inputs = inputsNow(formState());
-    download(exportName(inputs.workload, inputs.date, 'json'), 'application/json', JSON.stringify({ inputs, ...app.result }, null, 2));
+    const comparison = comparisonRecords(app.result, app.compare);
+    download(exportName(inputs.workload, inputs.date, 'json'), 'application/json', JSON.stringify({ inputs, ...(comparison.length ? { comparison } : {}), ...app.result }, null, 2));
   });
   $('copy-link').addEventListener('click', async () => {
     try {
@@ -571,6 +567,7 @@ async function main() {
     runBenchmark($('bench-status'), (device) => {
       app.userDevice = device;
       $('user-device').hidden = false;
+      app.pushNext = true;
       update();
     });
   });

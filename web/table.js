@@ -2,7 +2,9 @@
 // their elements across re-ranks, the legend of its units and the devices not ranked.
 
 import { si } from './chart.js';
-import { costUnit, devicesText, fmtDuration as fmtMs } from './format.js';
+import { costUnit, devicesText, fmtDuration as fmtMs, fmtUsd } from './format.js';
+import { fillMemoryCell } from './memory.js';
+import { MAX_COMPARED } from './compare.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,17 +21,27 @@ function badge(provenance) {
  */
 function tableColumns(r, cost) {
   const decoder = r.family === 'decoder' || r.family === 'moe';
+  const training = r.family === 'training';
   const ms = (k) => (x) => fmtMs(x[k]);
   return [
+    { head: 'Cmp.', abbr: `compare side by side: tick two or three rows (${MAX_COMPARED} at most)`, compare: true, cls: 'cmp' },
     { head: '#', text: (x) => String(x.rank), cls: 'num' },
     { head: 'Hardware', text: (x) => x.name, title: (x) => x.hardware, cls: 'name' },
-    { head: 'Devices', text: devicesText },
+    { head: 'Devices', text: devicesText, cls: 'dev' },
     { head: 'Throughput', sub: r.throughput_unit, text: (x) => si(x.throughput_per_s), cls: 'num' },
     { head: cost.abbr, abbr: cost.words, text: (x) => (x.usd_per_million == null ? 'no price' : si(x.usd_per_million * cost.factor)), cls: 'num' },
-    { head: '$ / hour', abbr: "US dollars per hour for the row's devices together", text: (x) => (x.usd_per_hour == null ? '—' : x.usd_per_hour.toFixed(2)), cls: 'num', stale: true },
+    // Training's total replaces the price per hour among the first columns.
+    { head: '$ / hour', abbr: "US dollars per hour for the row's devices together", text: (x) => (x.usd_per_hour == null ? '—' : x.usd_per_hour.toFixed(2)), cls: 'num', stale: true, extra: training },
     ...(decoder
       ? [{ head: 'TTFT', abbr: 'time to first token', text: ms('ttft_s'), cls: 'num' }, { head: 'TPOT', abbr: 'time per output token', text: ms('tpot_s'), cls: 'num' }]
-      : [{ head: 'Latency', abbr: 'time per batch', text: ms('latency_s'), cls: 'num' }]),
+      : [{ head: training ? 'Step' : 'Latency', abbr: training ? 'time per training step' : 'time per batch', text: ms('latency_s'), cls: 'num' }]),
+    ...(training
+      ? [
+        { head: 'To train', abbr: "time to train the workload's token budget", text: (x) => fmtMs(x.training?.time_to_train_s), cls: 'num' },
+        { head: 'Total $', abbr: "what training the token budget costs at the row's price per hour", text: (x) => (x.training?.usd == null ? 'no price' : fmtUsd(x.training.usd)), cls: 'num' },
+      ]
+      : []),
+    { head: 'Memory', abbr: 'memory one device holds, of the 90% of it a workload may use; the bar: weights, KV cache, activations, gradients, optimizer state', memory: true, cls: 'mem' },
     { head: 'Basis', badge: true },
     { head: 'Batch', text: (x) => String(x.batch), cls: 'num', extra: true },
     { head: 'Bound', text: (x) => (x.bound ? `${x.bound} ${Math.round(x.bound_share * 100)}%` : ''), extra: true },
@@ -59,7 +71,16 @@ function headCell(c) {
 }
 
 /** Sets a cell's content only where it changed, so the elements under the pointer stay. */
-function fillCell(td, c, row) {
+function fillCell(td, c, row, on) {
+  if (c.memory) { fillMemoryCell(td, row); return; }
+  if (c.compare) {
+    const box = td.firstChild;
+    const chosen = on.compared.includes(row.hardware);
+    box.checked = chosen;
+    box.disabled = !chosen && on.compared.length >= MAX_COMPARED;
+    box.setAttribute('aria-label', `Compare ${row.name}`);
+    return;
+  }
   if (c.badge) {
     if (td.dataset.v !== row.provenance) { td.replaceChildren(badge(row.provenance)); td.dataset.v = row.provenance; }
     return;
@@ -74,25 +95,51 @@ function fillCell(td, c, row) {
   }
 }
 
-function newRow(key, cols, pickRow) {
+/** The row `step` rows from `tr` (or the first or last), focused: arrow keys, Home and End. */
+function moveFocus(tr, key) {
+  const rows = [...tr.parentElement.rows];
+  const i = rows.indexOf(tr);
+  const j = { ArrowDown: i + 1, ArrowUp: i - 1, Home: 0, End: rows.length - 1 }[key];
+  const to = rows[Math.max(0, Math.min(rows.length - 1, j))];
+  if (!to || to === tr) return;
+  tr.tabIndex = -1;
+  to.tabIndex = 0;
+  to.focus();
+}
+
+function newRow(key, cols, on) {
   const tr = document.createElement('tr');
-  tr.tabIndex = 0;
+  tr.tabIndex = -1;
   tr.dataset.hardware = key;
   for (const c of cols) {
     const td = document.createElement('td');
     td.className = [c.cls, c.extra ? 'extra' : ''].filter(Boolean).join(' ');
+    if (c.compare) {
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.className = 'compare';
+      box.addEventListener('click', (e) => e.stopPropagation());
+      box.addEventListener('change', () => on.compare(tr.dataset.hardware, box.checked));
+      td.append(box);
+    }
     tr.append(td);
   }
-  const pick = () => pickRow(tr.dataset.hardware);
+  const pick = () => on.pick(tr.dataset.hardware);
   tr.addEventListener('click', pick);
-  tr.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); } });
+  tr.addEventListener('keydown', (e) => {
+    if (e.target !== tr) return; // the row's checkbox keeps its own keys
+    if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); }
+    else if (['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key)) { e.preventDefault(); moveFocus(tr, e.key); }
+  });
   return tr;
 }
 
 /**
  * Draws a ranking into `#ranking`, `#legend` and `#rejected`. `state` keeps the row elements
- * (`rowEls`, `headKey`) between calls; `on.pick(hardware)` selects a row, `on.name(id)` names a
- * device.
+ * (`rowEls`, `headKey`) between calls; `on.pick(hardware)` selects a row, `on.compare(hardware,
+ * chosen)` adds it to the comparison or takes it out, `on.compared` lists those chosen,
+ * `on.name(id)` names a device. One row is in the tab order (the selected one): arrow keys, Home
+ * and End move between rows, Enter or Space selects.
  */
 export function renderTable(r, state, on) {
   const cost = costUnit(r.rows, r.throughput_unit);
@@ -114,12 +161,13 @@ export function renderTable(r, state, on) {
   for (const [hw, tr] of state.rowEls) if (!keep.has(hw)) { tr.remove(); state.rowEls.delete(hw); }
   r.rows.forEach((row, i) => {
     let tr = state.rowEls.get(row.hardware);
-    if (!tr) { tr = newRow(row.hardware, cols, on.pick); state.rowEls.set(row.hardware, tr); }
-    cols.forEach((c, j) => fillCell(tr.cells[j], c, row));
+    if (!tr) { tr = newRow(row.hardware, cols, on); state.rowEls.set(row.hardware, tr); }
+    cols.forEach((c, j) => fillCell(tr.cells[j], c, row, on));
     if (tbody.rows[i] !== tr) tbody.insertBefore(tr, tbody.rows[i] || null);
   });
   const decoder = r.family === 'decoder' || r.family === 'moe';
-  $('legend').textContent = `${cost.abbr}: ${cost.words}, at the row's price per hour. $ / hour: the row's devices together. ${decoder ? 'TTFT: time to first token; TPOT: time per output token.' : 'Latency: time per batch.'} Batch, bound, communication, energy and the price's source: "More columns" or the selected row's panel.`;
+  const training = r.family === 'training';
+  $('legend').textContent = `${cost.abbr}: ${cost.words}, at the row's price per hour. $ / hour: the row's devices together. ${decoder ? 'TTFT: time to first token; TPOT: time per output token.' : training ? "Step: time per training step; To train and Total $: the workload's token budget at that pace and price." : 'Latency: time per batch.'} Memory: what one device holds of the 90% of it a workload may use (bar: weights, KV cache, activations, gradients, optimizer state). Cmp.: tick two or three rows to compare them side by side. Batch, bound, communication, energy and the price's source: "More columns" or the selected row's panel.`;
   const rej = $('rejected');
   rej.replaceChildren();
   if (r.rejected.length) {

@@ -30,6 +30,8 @@ pub struct Footprint {
     pub capacity_bytes: f64,
     /// The part of it a workload may use ([`USABLE_MEMORY_FRACTION`]).
     pub usable_bytes: f64,
+    /// `usable_bytes` less `per_device_bytes`: what is left (negative when it does not fit).
+    pub headroom_bytes: f64,
     /// Whether `per_device_bytes` fits in `usable_bytes`.
     pub fits: bool,
     /// Devices needed at least, dividing the total evenly (ignores what must be replicated).
@@ -37,7 +39,8 @@ pub struct Footprint {
 }
 
 impl Footprint {
-    fn new(
+    /// The footprint of these parts on each of `devices` devices of `capacity` bytes.
+    pub(crate) fn new(
         weights: f64,
         kv: f64,
         activations: f64,
@@ -58,6 +61,7 @@ impl Footprint {
             per_device_bytes: per_device,
             capacity_bytes: capacity,
             usable_bytes: usable,
+            headroom_bytes: usable - per_device,
             fits: per_device <= usable,
             min_devices: if usable > 0.0 { (total / usable).ceil().max(1.0) as u32 } else { u32::MAX },
         }

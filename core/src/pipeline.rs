@@ -22,6 +22,7 @@ use serde::Serialize;
 use crate::checks::{self, ScenarioError};
 use crate::estimate::{Estimate, EstimateError, EstimateRequest, Phase, estimate};
 use crate::hardware::{Hardware, Node};
+use crate::memory::Footprint;
 use crate::ops::{CollectiveKind, Role};
 use crate::roofline::{Bound, Measurement, RooflineOptions};
 use crate::units::GB;
@@ -85,8 +86,11 @@ pub struct PipelineEstimate {
     pub bubble_share: Option<f64>,
     /// Share of time in communication between devices (inside stages and between them).
     pub communication_share: f64,
-    /// Memory per device at peak, bytes.
+    /// Memory per device at peak, bytes: `footprint.per_device_bytes`.
     pub memory_per_device_bytes: f64,
+    /// What one device holds at peak, part by part (training: the activations of every
+    /// micro-batch in flight on a stage; decoders: the KV cache of every micro-batch).
+    pub footprint: Footprint,
     /// Whether that fits in the usable memory.
     pub fits: bool,
     /// One stage, as `estimate` gives it (inference: one micro-batch; training: one pipeline's
@@ -239,7 +243,15 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
         let inside = interconnect_seconds(&stage) / m * slots;
         let fp = &step.footprint;
         let in_flight = f64::from(pp).min(m);
-        let memory = fp.per_device_bytes + fp.activation_bytes * (in_flight - 1.0);
+        let footprint = Footprint::new(
+            fp.weights_bytes,
+            fp.kv_cache_bytes,
+            fp.activation_bytes * in_flight,
+            fp.gradient_bytes,
+            fp.optimizer_bytes,
+            fp.capacity_bytes,
+            devices,
+        );
         let throughput = if step_s > 0.0 { tokens / step_s } else { 0.0 };
         return Ok(PipelineEstimate {
             devices,
@@ -255,8 +267,9 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
             time_to_train_s: training.total_tokens.filter(|_| throughput > 0.0).map(|total| total / throughput),
             bubble_share: Some(if step_s > 0.0 { hops * (micro_s + sends) / step_s } else { 0.0 }),
             communication_share: if step_s > 0.0 { (inside + slots * sends + all_reduce) / step_s } else { 0.0 },
-            memory_per_device_bytes: memory,
-            fits: memory <= fp.usable_bytes,
+            memory_per_device_bytes: footprint.per_device_bytes,
+            fits: footprint.fits,
+            footprint,
             stage,
         });
     }
@@ -277,6 +290,14 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
     let cycle = ttft + output * tpot;
     let comm = f64::from(pp) * interconnect_seconds(&stage)
         + hops * (send(f64::from(b) * prompt) + output * send(f64::from(b)));
+    // The phase that holds the most, with the whole batch's KV cache on the stage.
+    let footprint = whole
+        .phases
+        .iter()
+        .map(|p| &p.footprint)
+        .max_by(|a, b| a.per_device_bytes.total_cmp(&b.per_device_bytes))
+        .cloned()
+        .ok_or(PipelineError::MissingPhase(Phase::Decode))?;
     Ok(PipelineEstimate {
         devices,
         tensor_parallel: tp,
@@ -291,8 +312,9 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
         time_to_train_s: None,
         bubble_share: None,
         communication_share: if cycle > 0.0 { comm / cycle } else { 0.0 },
-        memory_per_device_bytes: whole.phases.iter().map(|p| p.memory_bytes).fold(0.0, f64::max),
+        memory_per_device_bytes: footprint.per_device_bytes,
         fits: whole.phases.iter().all(|p| p.fits),
+        footprint,
         stage,
     })
 }

@@ -2,24 +2,14 @@
 // holding synthetic runs: a device whose memory bandwidth drops 10% (a driver update) with one
 // run at half speed (a throttled node), and a device as noisy but steady. The view must show the
 // change and the odd run on the first and nothing on the second. Run by `cargo xtask browser`.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHOTS, TOKEN, axeViolations, open, root, url } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = resolve(process.env.RIDGE_BIN || join(root, 'target', 'debug', 'ridge'));
-const SHOTS = process.env.SCREENSHOTS || join(root, 'target', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const TOKEN = 'rdg_history_test_token';
 const FIXTURE = JSON.parse(readFileSync(join(root, 'tests', 'system', 'fixtures', 'llvmpipe-quick.json'), 'utf8'));
 const RUNS = 24;
-
-let server, url, browser, dir;
 const keys = {};
 
 /** The fixture run as device `name`, `minute` minutes after midnight, every throughput scaled. */
@@ -41,21 +31,8 @@ async function upload(body) {
   assert.equal(r.status, 201, await r.text());
 }
 
+// After the harness's own (registered first): the server is up.
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ridge-history-'));
-  mkdirSync(SHOTS, { recursive: true });
-  writeFileSync(join(dir, 'tokens'), `${TOKEN}\n`);
-  // From an empty directory: the page comes from the binary (RIDGE_BIN has it built in).
-  server = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--db', join(dir, 'ridge.db'), '--token-file', join(dir, 'tokens')], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  url = await new Promise((ok, fail) => {
-    let out = '';
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/\S+)/);
-      if (m) ok(`${m[1]}/`);
-    });
-    server.on('exit', (code) => fail(new Error(`ridge serve exited with ${code}`)));
-  });
   // Noise of up to ±2% on both (a fixed pseudo-random sequence, so the test is repeatable).
   let seed = 7;
   const noise = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return (seed / 2147483648 - 0.5) * 0.04; };
@@ -66,24 +43,7 @@ before(async () => {
   }
   const listed = await (await fetch(`${url}api/v1/devices`)).json();
   for (const d of listed.devices) keys[d.name] = d.key;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'] });
 });
-
-after(async () => {
-  await browser?.close();
-  server?.kill();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function open(path, viewport = { width: 1280, height: 800 }) {
-  const page = await browser.newPage({ viewport });
-  const problems = [];
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
-  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
-  await page.goto(url + path);
-  await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 30_000 });
-  return [page, problems];
-}
 
 /** What the view shows for a ceiling: its sentence, change lines, odd and plotted dots, table rows. */
 function ceiling(page, name) {
@@ -101,7 +61,7 @@ function ceiling(page, name) {
 }
 
 test('a 10% drop in memory bandwidth shows as one change at the run it starts, the half-speed run as odd', async () => {
-  const [page, problems] = await open(`history.html?device=${keys['Step GPU']}`);
+  const [page, problems] = await open(`history.html?device=${keys['Step GPU']}`, { viewport: { width: 1280, height: 800 } });
   assert.equal(await page.inputValue('#device'), keys['Step GPU']);
   const m = await ceiling(page, 'memory_gb_per_s');
   assert.ok(m, 'no memory bandwidth section');
@@ -118,12 +78,15 @@ test('a 10% drop in memory bandwidth shows as one change at the run it starts, t
   assert.match(m.rows[12][3], /^change −\d+\.\d% from here$/);
   assert.equal(m.rows[4][3], 'odd run');
   await page.screenshot({ path: join(SHOTS, 'history-step-1280x800.png'), fullPage: true });
+  // Open the tables too, so that axe-core reads them.
+  await page.$$eval('section.ceiling details', (d) => d.forEach((x) => { x.open = true; }));
+  assert.deepEqual(await axeViolations(page), []);
   assert.deepEqual(problems, []);
   await page.close();
 });
 
 test('a noisy but steady device shows no change; the choice is in the URL and Back returns', async () => {
-  const [page, problems] = await open(`history.html?device=${keys['Step GPU']}`, { width: 390, height: 844 });
+  const [page, problems] = await open(`history.html?device=${keys['Step GPU']}`, { viewport: { width: 390, height: 844 } });
   await page.selectOption('#device', keys['Flat GPU']);
   await page.waitForFunction((k) => location.search === `?device=${k}`, keys['Flat GPU']);
   await page.waitForFunction(() => /^Flat GPU/.test(document.querySelector('#summary').textContent));
@@ -136,6 +99,7 @@ test('a noisy but steady device shows no change; the choice is in the URL and Ba
   assert.ok(all.length >= 3, all.join(' | '));
   for (const v of all) assert.match(v, /^Steady/);
   await page.screenshot({ path: join(SHOTS, 'history-flat-390x844.png'), fullPage: true });
+  assert.deepEqual(await axeViolations(page), []);
   // Nothing wider than the phone's screen.
   assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1));
   await page.goBack();

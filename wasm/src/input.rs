@@ -71,6 +71,9 @@ pub struct EstimateInput {
     /// Continuous batching: Poisson arrivals per second instead of a concurrency.
     #[serde(default)]
     pub rate: Option<f64>,
+    /// Devices besides the catalog's (the page's benchmarked device), as [`MatchInput`] takes.
+    #[serde(default)]
+    pub extra_hardware: Vec<ridge_core::Hardware>,
 }
 
 /// What `roofline` takes: the query and a ranked row's device, layout and batch.
@@ -86,6 +89,9 @@ pub struct RowInput {
     pub layout: ridge_core::matching::Layout,
     /// Batch per replica.
     pub batch: u32,
+    /// Devices besides the catalog's (the page's benchmarked device), as [`MatchInput`] takes.
+    #[serde(default)]
+    pub extra_hardware: Vec<ridge_core::Hardware>,
 }
 
 impl RowInput {
@@ -104,6 +110,7 @@ impl RowInput {
             batching: ridge_core::serving::Batching::Static,
             concurrency: None,
             rate: None,
+            extra_hardware: self.extra_hardware.clone(),
         }
     }
 }

@@ -47,9 +47,26 @@ pub fn catalog_json_impl() -> Result<String, String> {
     to_json(&*builtin()?)
 }
 
+/// The built-in catalog with `extra` devices (checked with the catalog's rules; their ids must
+/// not be catalog ids).
+fn with_extra(builtin: std::rc::Rc<Catalog>, extra: &[ridge_core::Hardware]) -> Result<std::rc::Rc<Catalog>, String> {
+    if extra.is_empty() {
+        return Ok(builtin);
+    }
+    let mut cat = (*builtin).clone();
+    for hw in extra {
+        if cat.hardware(&hw.id).is_some() {
+            return Err(format!("extra hardware `{}` has a catalog id; give it another", hw.id));
+        }
+        let checked = ridge_core::data::check_hardware("extra_hardware", hw.clone()).map_err(|e| e.to_string())?;
+        cat.hardware.push(checked);
+    }
+    Ok(std::rc::Rc::new(cat))
+}
+
 /// An estimate for an [`EstimateInput`].
 pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, String> {
-    let c = builtin()?;
+    let c = with_extra(builtin()?, &input.extra_hardware)?;
     let q = &input.query;
     let workload = q.workload(&c)?;
     let workload = &*workload;
@@ -244,22 +261,8 @@ fn family_info(family: Family) -> FamilyInfo {
 
 /// The ranking for a [`MatchInput`]: the same rows as `ridge match --json`.
 pub fn match_impl(input: &MatchInput) -> Result<ridge_core::matching::MatchResult, String> {
-    let builtin = builtin()?;
-    let extended;
-    let c: &Catalog = if input.extra_hardware.is_empty() {
-        &builtin
-    } else {
-        let mut cat = (*builtin).clone();
-        for hw in &input.extra_hardware {
-            if cat.hardware(&hw.id).is_some() {
-                return Err(format!("extra hardware `{}` has a catalog id; give it another", hw.id));
-            }
-            let checked = ridge_core::data::check_hardware("extra_hardware", hw.clone()).map_err(|e| e.to_string())?;
-            cat.hardware.push(checked);
-        }
-        extended = cat;
-        &extended
-    };
+    let c = with_extra(builtin()?, &input.extra_hardware)?;
+    let c = &*c;
     let q = &input.query;
     let workload = q.workload(c)?;
     let workload = &*workload;

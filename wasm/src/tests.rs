@@ -166,6 +166,18 @@ fn a_benchmarked_device_joins_the_ranking_as_measured() {
     let row = v["rows"].as_array().and_then(|r| r.iter().find(|r| r["hardware"] == "this-device").cloned());
     let row = row.unwrap_or_else(|| panic!("no row for the device: {}", v["rejected"]));
     assert_eq!(row["provenance"], "measured");
+    // Its roofline, drawn when its row is selected: the measured 800 GB/s and 20 TFLOP/s, the
+    // ridge at 20e12 / 800e9 = 25 FLOP/byte.
+    let series = crate::roofline_impl(
+        &serde_json::from_value(serde_json::json!({ "query": input["query"], "hardware": "this-device",
+            "layout": row["layout"], "batch": row["batch"], "extra_hardware": [device] }))
+        .unwrap_or_else(|e| panic!("{e}")),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((series.memory_bytes_per_s, series.basis), (800e9, ridge_core::Basis::Measured));
+    assert_eq!(series.roofs.len(), 1);
+    assert_eq!((series.roofs[0].flops_per_s, series.roofs[0].ridge_flop_per_byte), (20e12, 25.0));
+    assert!(!series.points.is_empty());
     let mut bad = device.clone();
     bad["memory"]["bandwidth_gb_per_s"]["value"] = serde_json::Value::from(-1.0);
     let err = match_json_impl(

@@ -377,7 +377,15 @@ fn node_tests(dir: &str, env: &[(&str, &std::ffi::OsStr)]) -> Result<()> {
     web()?;
     cargo(&["build", "--locked", "-p", "ridge-bench", "--bin", "ridge", "--features", "embed-web"], &[])?;
     let dir = root.join("tests").join(dir);
-    if !dir.join("node_modules").is_dir() {
+    // Installed from the lock file when a package of package.json is missing (a new one added).
+    #[derive(serde::Deserialize)]
+    struct Package {
+        #[serde(default)]
+        dependencies: std::collections::BTreeMap<String, String>,
+    }
+    let package: Package = serde_json::from_slice(&std::fs::read(dir.join("package.json"))?)
+        .with_context(|| format!("{}/package.json", dir.display()))?;
+    if package.dependencies.keys().any(|m| !dir.join("node_modules").join(m).is_dir()) {
         eprintln!("$ (cd {} && npm ci)", dir.display());
         let ok = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])

@@ -6,10 +6,11 @@ use super::layout::Layout;
 use super::reasons::{Limit, Miss, Reject};
 use super::request::Constraints;
 use super::request::CostMode;
-use super::result::{CurvePoint, MatchRow, Sensitivity, throughput_unit};
+use super::result::{CurvePoint, MatchRow, Sensitivity, TrainingRun, throughput_unit};
 use super::search::{Candidate, Search, measure};
 use crate::cost::{OwnedCostError, usd_per_million};
 use crate::hardware::{Hardware, PurchasePrice};
+use crate::memory::Footprint;
 use crate::notes::Note;
 use crate::prices::{PriceQuote, quote};
 use crate::provenance::Confidence;
@@ -310,6 +311,7 @@ fn row(
     let scaling = scaling_curve(cands, Layout::new(cand.tp, cand.ep, cand.pp, 1), c.max_devices, search.family);
     let explanation = Explanation::new(hw, layout, cand.batch, bound, bound_share, cand.comm_share, &scaling);
     let watts = hw.power.tdp_w.as_ref().map(|f| f.value * f64::from(devices));
+    let memory = row_memory(hw, cand, e);
     MatchRow {
         rank: 0,
         hardware: hw.id.clone(),
@@ -341,10 +343,14 @@ fn row(
         ttft_s: cand.ttft,
         tpot_s: cand.tpot,
         latency_s: cand.latency,
-        memory_per_device_bytes: match &cand.point {
-            Some(p) => p.memory_bytes_per_device,
-            None => e.phases.iter().map(|p| p.memory_bytes).fold(0.0, f64::max),
-        },
+        memory_per_device_bytes: memory.per_device_bytes,
+        memory,
+        training: search
+            .req
+            .workload
+            .training()
+            .and_then(|t| t.total_tokens)
+            .and_then(|tokens| TrainingRun::new(tokens, throughput, usd_per_hour, watts)),
         provenance: e.basis,
         sensitivity,
         scaling,
@@ -373,6 +379,32 @@ fn row(
             None => e.notes.clone(),
         },
     }
+}
+
+/// What one device of the candidate holds: at its serving point, at the pipeline's peak, or in
+/// the phase of its estimate that holds the most.
+fn row_memory(hw: &Hardware, cand: &Candidate, e: &crate::estimate::Estimate) -> Footprint {
+    if let Some(p) = &cand.point {
+        let copy = if cand.ep { 1 } else { cand.tp };
+        return Footprint::new(
+            p.weights_bytes_per_device,
+            p.kv_bytes_per_device,
+            p.activation_bytes_per_device,
+            0.0,
+            0.0,
+            hw.memory_capacity_bytes(),
+            copy,
+        );
+    }
+    if let Some(f) = &cand.footprint {
+        return f.clone();
+    }
+    e.phases
+        .iter()
+        .map(|p| &p.footprint)
+        .max_by(|a, b| a.per_device_bytes.total_cmp(&b.per_device_bytes))
+        .cloned()
+        .unwrap_or_else(|| Footprint::new(0.0, 0.0, 0.0, 0.0, 0.0, hw.memory_capacity_bytes(), 1))
 }
 
 /// Relative change of the candidate's throughput with bandwidth and compute scaled.

@@ -31,7 +31,7 @@ pub use request::{
     MatchRequest, Problem,
 };
 pub use result::{
-    CurvePoint, DisaggregatedRow, MatchResult, MatchRow, RankedBy, Rejection, Sensitivity, throughput_unit,
+    CurvePoint, DisaggregatedRow, MatchResult, MatchRow, RankedBy, Rejection, Sensitivity, TrainingRun, throughput_unit,
 };
 
 use choose::best_for;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::explain::Explanation;
 use super::layout::{Layout, ScalePoint};
 use super::reasons::Reject;
+use crate::memory::Footprint;
 use crate::notes::{Note, Worded};
 use crate::roofline::{Basis, Bound};
 use crate::workload::{Family, ThroughputUnit};
@@ -78,8 +79,15 @@ pub struct MatchRow {
     /// Seconds per batch or per training step.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_s: Option<f64>,
-    /// Memory one device holds, bytes.
+    /// Memory one device holds, bytes: `memory.per_device_bytes`.
     pub memory_per_device_bytes: f64,
+    /// What one device holds, part by part (weights, KV cache, activations, gradients,
+    /// optimizer state), against its usable memory: continuous batching at the row's requests
+    /// in flight, a pipeline at its peak, else the phase that holds the most.
+    pub memory: Footprint,
+    /// Training with a token budget: the time to train it and what that costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training: Option<TrainingRun>,
     /// `measured` when a measurement of the device supplied a ceiling, else `datasheet`.
     pub provenance: Basis,
     /// Throughput with +10% bandwidth or compute.
@@ -98,6 +106,39 @@ pub struct MatchRow {
     /// `notes_data` as data.
     #[serde(flatten)]
     pub notes: Worded<Vec<Note>>,
+}
+
+/// A training workload's token budget on a row's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrainingRun {
+    /// Tokens to train.
+    pub tokens: f64,
+    /// Seconds to train them at the row's throughput.
+    pub time_to_train_s: f64,
+    /// The row's cost per hour over that time, USD (cloud: rent; owned: purchase amortised
+    /// and energy); `None` without a price.
+    pub usd: Option<f64>,
+    /// Board energy at TDP over that time, all devices, kWh (an upper bound); `None` without
+    /// a published TDP.
+    pub kwh: Option<f64>,
+}
+
+impl TrainingRun {
+    /// `tokens` at `tokens_per_s`, costing `usd_per_hour` and drawing `watts`; `None` when
+    /// nothing is trained (no throughput).
+    pub fn new(tokens: f64, tokens_per_s: f64, usd_per_hour: Option<f64>, watts: Option<f64>) -> Option<TrainingRun> {
+        if tokens_per_s.is_nan() || tokens_per_s <= 0.0 {
+            return None;
+        }
+        let seconds = tokens / tokens_per_s;
+        let hours = seconds / 3600.0;
+        Some(TrainingRun {
+            tokens,
+            time_to_train_s: seconds,
+            usd: usd_per_hour.map(|u| u * hours),
+            kwh: watts.map(|w| w * hours / 1000.0),
+        })
+    }
 }
 
 /// One concurrency of a served layout.

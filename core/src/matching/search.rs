@@ -7,6 +7,7 @@ use super::reasons::{Miss, MissedTargets};
 use super::request::{Constraints, MatchRequest};
 use crate::estimate::{Estimate, EstimateError, EstimateRequest, Phase, estimate};
 use crate::hardware::Hardware;
+use crate::memory::Footprint;
 use crate::pipeline::{PipelineEstimate, PipelineRequest, estimate_pipeline};
 use crate::roofline::{Bound, Measurement};
 use crate::serving::{Batching, Engine, ServeRequest, Server, ServingError, ServingPoint};
@@ -42,6 +43,8 @@ pub(super) struct Candidate {
     pub(super) curve: Vec<ServingPoint>,
     /// Continuous batching: the steady state at `batch` requests in flight.
     pub(super) point: Option<ServingPoint>,
+    /// Pipelined: what one device holds at peak (the stage's estimate holds one micro-batch).
+    pub(super) footprint: Option<Footprint>,
 }
 
 /// Throughput and latencies of an estimate, as matching counts them.
@@ -322,6 +325,7 @@ impl Search<'_> {
                         estimate: e,
                         curve: Vec::new(),
                         point,
+                        footprint: None,
                     });
                 }
             }
@@ -414,6 +418,7 @@ impl Search<'_> {
                             estimate: Some(p.stage),
                             curve: Vec::new(),
                             point: None,
+                            footprint: Some(p.footprint),
                         });
                     }
                     Err(miss) => {
@@ -471,6 +476,7 @@ impl Search<'_> {
                                     estimate: Some(p.stage),
                                     curve: Vec::new(),
                                     point: None,
+                                    footprint: Some(p.footprint),
                                 });
                             }
                         }

@@ -187,6 +187,8 @@ impl<'a> Deployment<'a> {
             mixed_share: rho,
             decode_step_s: 0.0,
             mixed_step_s: self.prompt_alone_s,
+            weights_bytes_per_device: 0.0,
+            activation_bytes_per_device: 0.0,
             kv_bytes_per_device: 0.0,
             memory_bytes_per_device: 0.0,
             prefill_bound: false,

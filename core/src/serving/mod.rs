@@ -165,9 +165,14 @@ pub struct ServingPoint {
     pub decode_step_s: f64,
     /// Seconds of a step that carries a prompt chunk.
     pub mixed_step_s: f64,
+    /// Weights each device holds, bytes.
+    pub weights_bytes_per_device: f64,
+    /// One full step's buffers on each device, bytes.
+    pub activation_bytes_per_device: f64,
     /// KV cache each device holds, bytes (mean contexts, whole blocks).
     pub kv_bytes_per_device: f64,
-    /// What each device holds: weights, one full step's buffers and that KV cache, bytes.
+    /// What each device holds: the sum of the weights, one full step's buffers and that KV
+    /// cache, bytes.
     pub memory_bytes_per_device: f64,
     /// The prompt flow needs all the budget the decodes leave: the prefill limits the rate.
     pub prefill_bound: bool,

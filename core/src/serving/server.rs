@@ -327,6 +327,8 @@ impl<'a> Server<'a> {
             mixed_share,
             decode_step_s: tau_dec,
             mixed_step_s: tau_mix,
+            weights_bytes_per_device: 0.0,
+            activation_bytes_per_device: 0.0,
             kv_bytes_per_device: 0.0,
             memory_bytes_per_device: 0.0,
             prefill_bound,
@@ -365,6 +367,8 @@ impl<'a> Server<'a> {
             mixed_share: 0.0,
             decode_step_s: step,
             mixed_step_s: step,
+            weights_bytes_per_device: 0.0,
+            activation_bytes_per_device: 0.0,
             kv_bytes_per_device: 0.0,
             memory_bytes_per_device: 0.0,
             prefill_bound: false,
@@ -375,6 +379,8 @@ impl<'a> Server<'a> {
 
     /// Sets a point's KV cache and memory per device for `sequences` in flight.
     pub(super) fn hold(&self, p: &mut ServingPoint, sequences: f64) {
+        p.weights_bytes_per_device = self.weights_bytes;
+        p.activation_bytes_per_device = self.activation_bytes;
         p.kv_bytes_per_device = self.kv_per_device(sequences);
         p.memory_bytes_per_device = self.weights_bytes + self.activation_bytes + p.kv_bytes_per_device;
     }
