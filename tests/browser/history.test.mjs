@@ -2,7 +2,7 @@
 // holding synthetic runs: a device whose memory bandwidth drops 10% (a driver update) with one
 // run at half speed (a throttled node), and a device as noisy but steady. The view must show the
 // change and the odd run on the first and nothing on the second. Run by `cargo xtask browser`.
-import { test, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,8 +31,11 @@ async function upload(body) {
   assert.equal(r.status, 201, await r.text());
 }
 
-// After the harness's own (registered first): the server is up.
-before(async () => {
+/** The synthetic runs, uploaded once, before the first test that needs them (the server is
+ * up by then: the harness starts it before any test). */
+let uploaded;
+const ready = () => (uploaded ??= uploadRuns());
+async function uploadRuns() {
   // Noise of up to ±2% on both (a fixed pseudo-random sequence, so the test is repeatable).
   let seed = 7;
   const noise = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return (seed / 2147483648 - 0.5) * 0.04; };
@@ -43,7 +46,7 @@ before(async () => {
   }
   const listed = await (await fetch(`${url}api/v1/devices`)).json();
   for (const d of listed.devices) keys[d.name] = d.key;
-});
+}
 
 /** What the view shows for a ceiling: its sentence, change lines, odd and plotted dots, table rows. */
 function ceiling(page, name) {
@@ -61,6 +64,7 @@ function ceiling(page, name) {
 }
 
 test('a 10% drop in memory bandwidth shows as one change at the run it starts, the half-speed run as odd', async () => {
+  await ready();
   const [page, problems] = await open(`history.html?device=${keys['Step GPU']}`, { viewport: { width: 1280, height: 800 } });
   assert.equal(await page.inputValue('#device'), keys['Step GPU']);
   const m = await ceiling(page, 'memory_gb_per_s');
@@ -86,6 +90,7 @@ test('a 10% drop in memory bandwidth shows as one change at the run it starts, t
 });
 
 test('a noisy but steady device shows no change; the choice is in the URL and Back returns', async () => {
+  await ready();
   const [page, problems] = await open(`history.html?device=${keys['Step GPU']}`, { viewport: { width: 390, height: 844 } });
   await page.selectOption('#device', keys['Flat GPU']);
   await page.waitForFunction((k) => location.search === `?device=${k}`, keys['Flat GPU']);
@@ -110,6 +115,7 @@ test('a noisy but steady device shows no change; the choice is in the URL and Ba
 });
 
 test('an unknown device in the URL says so and shows a device that exists', async () => {
+  await ready();
   const [page, problems] = await open('history.html?device=0123456789abcdef');
   assert.match(await page.textContent('#status'), /No device 0123456789abcdef here/);
   assert.ok(Object.values(keys).includes(await page.inputValue('#device')));
@@ -118,6 +124,7 @@ test('an unknown device in the URL says so and shows a device that exists', asyn
 });
 
 test('the ranking page links to the history view when its service holds runs', async () => {
+  await ready();
   const [page, problems] = await open('');
   await page.click('#history-link a');
   await page.waitForSelector('body[data-ready="1"]', { state: 'attached' });
