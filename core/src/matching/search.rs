@@ -39,7 +39,8 @@ pub(super) struct Candidate {
     /// communication), by [`Search::complete`].
     pub(super) estimate: Option<Estimate>,
     /// Continuous batching: `batch` is the requests in flight, and these are the steady states
-    /// of this layout at every concurrency tried (empty for static batches).
+    /// of this layout: those the search computed, then (once chosen, by [`Search::complete`])
+    /// its whole curve. Empty for static batches.
     pub(super) curve: Vec<ServingPoint>,
     /// Continuous batching: the steady state at `batch` requests in flight.
     pub(super) point: Option<ServingPoint>,
@@ -250,84 +251,122 @@ impl Search<'_> {
                     }
                 }
             }
-            let mut found = Vec::new();
-            for batch in self.batches() {
-                if ep && !batch.is_multiple_of(tp) {
-                    continue; // each device takes a whole share of the sequences
-                }
+            let batches: Vec<u32> = self
+                .batches()
+                .into_iter()
+                // Expert parallel: each device takes a whole share of the sequences.
+                .filter(|b| !ep || b.is_multiple_of(tp))
+                .collect();
+            // One batch: a candidate (none when it has no throughput), or the miss that stops
+            // the layout there.
+            // The layout's steady states computed on the way, for its curve (`complete`).
+            let mut seen: Vec<ServingPoint> = Vec::new();
+            let bisect = served.is_some();
+            let mut try_batch = |batch: u32| -> Result<Option<Candidate>, Option<Miss>> {
                 let mut point = None;
                 if let Some(sv) = served.as_mut() {
                     if batch > sv.max_concurrency() {
                         // The KV cache (or the engine) holds no more requests in flight.
                         let need = (f64::from(tp) * f64::from(batch) / f64::from(sv.max_concurrency().max(1))).ceil();
-                        misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need as u32 });
-                        break;
+                        return Err(Some(Miss::DoesNotFit { layout, batch, needs_devices: need as u32 }));
                     }
                     point = sv.at_concurrency(f64::from(batch)).ok();
-                    let Some(p) = point else { break };
+                    seen.extend(point.clone());
+                    // A load the engine cannot serve ends the layout, with nothing to record.
+                    let Some(p) = point else { return Err(None) };
                     if over(Some(p.ttft_s), c.ttft_s) || over(Some(p.tpot_s), c.tpot_s) {
-                        misses.push(Miss::LatencyMissed {
+                        return Err(Some(Miss::LatencyMissed {
                             layout,
                             batch,
                             ttft_s: Some(p.ttft_s),
                             tpot_s: Some(p.tpot_s),
                             latency_s: None,
                             missed: MissedTargets::of((Some(p.ttft_s), Some(p.tpot_s), None), targets(c)),
-                        });
-                        break; // latency grows with the requests in flight
+                        }));
                     }
                 }
                 let (e, throughput, ttft, tpot, latency) = match point {
                     // The static estimate waits until this candidate is chosen.
                     Some(p) => (None, p.output_tokens_per_s, Some(p.ttft_s), Some(p.tpot_s), None),
                     None => {
-                        let e = match self.estimate(hw, m, tp, dp, ep, batch) {
-                            Ok(e) => e,
-                            Err(error) => {
-                                misses.push(Miss::Refused { error });
-                                break;
-                            }
-                        };
+                        let e =
+                            self.estimate(hw, m, tp, dp, ep, batch).map_err(|error| Some(Miss::Refused { error }))?;
                         if !fits(&e) {
                             let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
-                            misses.push(Miss::DoesNotFit { layout, batch, needs_devices: need });
-                            break; // larger batches need more memory
+                            return Err(Some(Miss::DoesNotFit { layout, batch, needs_devices: need }));
                         }
                         let (throughput, ttft, tpot, latency) = measure(&e, self.family);
                         if over(ttft, c.ttft_s) || over(tpot, c.tpot_s) || over(latency, c.latency_s) {
-                            misses.push(Miss::LatencyMissed {
+                            return Err(Some(Miss::LatencyMissed {
                                 layout,
                                 batch,
                                 ttft_s: ttft,
                                 tpot_s: tpot,
                                 latency_s: latency,
                                 missed: MissedTargets::of((ttft, tpot, latency), targets(c)),
-                            });
-                            break; // latency grows with the batch
+                            }));
                         }
                         (Some(e), throughput, ttft, tpot, latency)
                     }
                 };
-                if throughput > 0.0 {
-                    let comm_share = e.as_ref().map_or(0.0, communication_share);
-                    found.push(Candidate {
-                        tp,
-                        ep,
-                        pp: 1,
-                        pipelined: false,
-                        dp,
-                        batch,
-                        throughput,
-                        ttft,
-                        tpot,
-                        latency,
-                        comm_share,
-                        estimate: e,
-                        curve: Vec::new(),
-                        point,
-                        footprint: None,
-                    });
+                Ok((throughput > 0.0).then(|| Candidate {
+                    tp,
+                    ep,
+                    pp: 1,
+                    pipelined: false,
+                    dp,
+                    batch,
+                    throughput,
+                    ttft,
+                    tpot,
+                    latency,
+                    comm_share: e.as_ref().map_or(0.0, communication_share),
+                    estimate: e,
+                    curve: Vec::new(),
+                    point,
+                    footprint: None,
+                }))
+            };
+            // A larger batch only ever needs more memory and waits longer (latency grows with
+            // the requests in flight), so the batches that fit and meet the targets are a prefix
+            // of the list; the miss recorded is the first batch's past it.
+            let mut found = Vec::new();
+            let mut stop = None;
+            if bisect {
+                // Served continuously, throughput grows with the requests in flight: only the
+                // prefix's end matters, so bisect for it rather than trying each batch. `known`
+                // batches pass; the one at `past` does not.
+                let (mut known, mut past) = (0usize, batches.len());
+                while known < past {
+                    let mid = known + (past - known) / 2;
+                    match try_batch(batches[mid]) {
+                        Ok(cand) => {
+                            found.extend(cand);
+                            known = mid + 1;
+                        }
+                        Err(miss) => {
+                            past = mid;
+                            stop = Some(miss);
+                        }
+                    }
                 }
+            } else {
+                // A static batch's throughput can peak before the last batch that fits (an
+                // encoder's plateaus and dips): try each.
+                for &batch in &batches {
+                    match try_batch(batch) {
+                        Ok(cand) => found.extend(cand),
+                        Err(miss) => {
+                            stop = Some(miss);
+                            break;
+                        }
+                    }
+                }
+            }
+            misses.extend(stop.flatten());
+            found.sort_by_key(|c| c.batch);
+            for cand in &mut found {
+                cand.curve.clone_from(&seen);
             }
             out.extend(found);
         }
@@ -356,8 +395,10 @@ impl Search<'_> {
             cand.estimate = Some(e);
         }
         // Served continuously: the layout's whole curve, past the targets too (the Pareto view).
-        if cand.point.is_some() && cand.curve.is_empty() {
-            match self.server(hw, m, cand.tp, cand.ep).and_then(|mut sv| sv.curve(self.max_batch())) {
+        if cand.point.is_some() {
+            // The points the search computed for this layout are reused.
+            let known = std::mem::take(&mut cand.curve);
+            match self.server(hw, m, cand.tp, cand.ep).and_then(|mut sv| sv.curve_from(self.max_batch(), &known)) {
                 Ok(curve) => cand.curve = curve,
                 Err(e) => {
                     if let Some(error) = as_estimate_error(e) {

@@ -494,15 +494,27 @@ impl<'a> Server<'a> {
 
     /// The steady state at concurrencies 1, 2, 4, ... and the KV bound, up to `limit`.
     pub fn curve(&mut self, limit: u32) -> Result<Vec<ServingPoint>, ServingError> {
+        self.curve_from(limit, &[])
+    }
+
+    /// [`Server::curve`], taking the points in `known` (this engine's, from
+    /// [`Server::at_concurrency`]) rather than computing them again.
+    pub fn curve_from(&mut self, limit: u32, known: &[ServingPoint]) -> Result<Vec<ServingPoint>, ServingError> {
         let top = self.max_concurrency.min(limit.max(1));
-        let mut out = Vec::new();
+        let mut levels = Vec::new();
         let mut c = 1u32;
         while c < top {
-            out.push(self.at_concurrency(f64::from(c))?);
+            levels.push(c);
             c = c.saturating_mul(2);
         }
-        out.push(self.at_concurrency(f64::from(top))?);
-        Ok(out)
+        levels.push(top);
+        levels
+            .into_iter()
+            .map(|c| match known.iter().find(|p| p.concurrency.to_bits() == f64::from(c).to_bits()) {
+                Some(p) => Ok(p.clone()),
+                None => self.at_concurrency(f64::from(c)),
+            })
+            .collect()
     }
 
     /// Remarks gathered so far.
