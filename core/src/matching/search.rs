@@ -271,7 +271,7 @@ impl Search<'_> {
                         return Err(Some(Miss::DoesNotFit { layout, batch, needs_devices: need as u32 }));
                     }
                     point = sv.at_concurrency(f64::from(batch)).ok();
-                    seen.extend(point.clone());
+                    seen.extend(point);
                     // A load the engine cannot serve ends the layout, with nothing to record.
                     let Some(p) = point else { return Err(None) };
                     if over(Some(p.ttft_s), c.ttft_s) || over(Some(p.tpot_s), c.tpot_s) {

@@ -511,7 +511,7 @@ impl<'a> Server<'a> {
         levels
             .into_iter()
             .map(|c| match known.iter().find(|p| p.concurrency.to_bits() == f64::from(c).to_bits()) {
-                Some(p) => Ok(p.clone()),
+                Some(p) => Ok(*p),
                 None => self.at_concurrency(f64::from(c)),
             })
             .collect()
