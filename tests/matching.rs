@@ -14,7 +14,8 @@ fn close(a: f64, b: f64, what: &str) {
 }
 
 /// `rank` of a preset on some devices, datasheet ceilings only.
-fn ranked(workload: &str, constraints: &Constraints, cost: CostMode) -> MatchResult {
+/// `rank` on datasheets alone (also the row tests' way in).
+pub(crate) fn ranked(workload: &str, constraints: &Constraints, cost: CostMode) -> MatchResult {
     let c = catalog();
     let w = c.workload(workload).unwrap_or_else(|| panic!("{workload}"));
     rank(&MatchRequest {
@@ -226,6 +227,7 @@ fn a_device_without_a_price_ranks_after_the_priced_by_throughput_per_device() {
         ..Constraints::default()
     };
     let w = c.workload("llama-3.1-8b").unwrap_or_else(|| panic!("preset"));
+    // The catalog changed above: ranked on it, not on a fresh one.
     let r = ridge_core::matching::rank(&MatchRequest {
         workload: w,
         scenario: w.defaults,

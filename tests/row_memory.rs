@@ -1,8 +1,7 @@
 //! A ranked row's memory, part by part, and a training row's time and cost for its token budget,
 //! against figures computed here from the models' configurations.
 
-use ridge_core::RooflineOptions;
-use ridge_core::matching::{Constraints, CostMode, MatchRequest, MatchRow, rank};
+use ridge_core::matching::{Constraints, CostMode, MatchRow};
 use ridge_core::serving::Batching;
 
 use crate::catalog;
@@ -13,20 +12,8 @@ fn close(a: f64, b: f64, what: &str) {
 
 /// The row of `hw` ranking `workload` with `constraints`, datasheet ceilings, cloud prices.
 fn row_of(workload: &str, hw: &str, constraints: Constraints) -> MatchRow {
-    let c = catalog();
-    let w = c.workload(workload).unwrap_or_else(|| panic!("{workload}"));
     let constraints = Constraints { hardware: vec![hw.into()], ..constraints };
-    let r = rank(&MatchRequest {
-        workload: w,
-        scenario: w.defaults,
-        catalog: &c,
-        constraints: &constraints,
-        cost: CostMode::Cloud { class: None },
-        datasheet_only: true,
-        options: RooflineOptions::default(),
-        measurements: &[],
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
+    let r = crate::matching::ranked(workload, &constraints, CostMode::Cloud { class: None });
     r.rows.into_iter().next().unwrap_or_else(|| panic!("{hw} not ranked: {:?}", r.rejected))
 }
 
