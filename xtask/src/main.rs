@@ -282,14 +282,32 @@ fn root() -> std::path::PathBuf {
 fn web() -> Result<()> {
     let root = root();
     let target = target_dir();
-    let wasm = target.join("wasm32-unknown-unknown").join("wasm").join("ridge_wasm.wasm");
     for (features, dir, name) in [(None, "pkg", "ridge_wasm"), (Some("bench"), "pkg-bench", "ridge_wasm_bench")] {
-        let mut args =
-            vec!["build", "--locked", "--profile", "wasm", "--target", "wasm32-unknown-unknown", "-p", "ridge-wasm"];
+        // The two feature sets build in target directories of their own: a cdylib's file name
+        // carries no hash of its features, so in one directory each build would undo the other
+        // and every `cargo xtask web` would compile ridge-wasm twice.
+        let own = match features {
+            None => target.clone(),
+            Some(f) => target.join(format!("wasm-{f}")),
+        };
+        let own_dir = own.display().to_string();
+        let mut args = vec![
+            "build",
+            "--locked",
+            "--profile",
+            "wasm",
+            "--target",
+            "wasm32-unknown-unknown",
+            "-p",
+            "ridge-wasm",
+            "--target-dir",
+            &own_dir,
+        ];
         if let Some(f) = features {
             args.extend(["--features", f]);
         }
         cargo(&args, &[])?;
+        let wasm = own.join("wasm32-unknown-unknown").join("wasm").join("ridge_wasm.wasm");
         let out = root.join("web").join(dir);
         // Generated beside the target first and copied where it changed: an unchanged bundle keeps
         // its files' times, so a ridge with the page built in (feature embed-web) is not rebuilt.

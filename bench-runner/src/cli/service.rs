@@ -62,7 +62,7 @@ pub(crate) struct ServeCmd {
     read_token: bool,
     /// Serve the browser tool at `/` from DIR (index.html and its modules) rather than from the
     /// copy built into ridge (a ridge built without the `embed-web` feature has none and serves
-    /// ./web)
+    /// ./web).
     #[arg(long, value_name = "DIR")]
     web: Option<PathBuf>,
     /// Largest upload accepted, bytes.
