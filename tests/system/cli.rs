@@ -601,3 +601,35 @@ fn unknown_ids_suggest_the_nearest_in_every_command() {
     let (code, _, err) = ridge(&["estimate", "-w", "llama-3.1-8b", "-H", "zzz"]);
     assert_eq!((code, suggested(&err).len()), (2, 0), "{err}");
 }
+
+/// Standard output as a pipe whose reader stops after `room` bytes (`ridge ... | head -c N`):
+/// later writes fail as a closed pipe's do.
+struct ClosedAfter {
+    room: usize,
+}
+
+impl std::io::Write for ClosedAfter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.room == 0 {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        let n = buf.len().min(self.room);
+        self.room -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_reader_that_stops_early_is_not_an_error_for_text_or_json() {
+    for args in [&["catalog"][..], &["catalog", "--json"], &["match", "-w", "llama-3.1-8b", "--json", "-H", "h100-sxm"]] {
+        let mut out = ClosedAfter { room: 10 };
+        let mut err = Vec::new();
+        let argv = std::iter::once("ridge").chain(args.iter().copied());
+        let code = ridge_bench::cli::main_with(argv, &mut out, &mut err);
+        assert_eq!((code, String::from_utf8_lossy(&err).into_owned()), (0, String::new()), "{args:?}");
+    }
+}

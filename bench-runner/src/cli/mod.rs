@@ -122,10 +122,14 @@ where
     };
     match run(&cli, out, err) {
         Ok(code) => code,
-        // A reader that went away (`ridge catalog | head`) is not an error.
+        // A reader that went away (`ridge catalog | head`) is not an error. A JSON writer's error
+        // carries the I/O error's kind but not the I/O error itself in its chain.
         Err(e)
             if e.chain().any(|c| {
-                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                c.downcast_ref::<std::io::Error>()
+                    .map(std::io::Error::kind)
+                    .or_else(|| c.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind))
+                    == Some(std::io::ErrorKind::BrokenPipe)
             }) =>
         {
             0
