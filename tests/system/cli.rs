@@ -625,7 +625,8 @@ impl std::io::Write for ClosedAfter {
 
 #[test]
 fn a_reader_that_stops_early_is_not_an_error_for_text_or_json() {
-    for args in [&["catalog"][..], &["catalog", "--json"], &["match", "-w", "llama-3.1-8b", "--json", "-H", "h100-sxm"]] {
+    for args in [&["catalog"][..], &["catalog", "--json"], &["match", "-w", "llama-3.1-8b", "--json", "-H", "h100-sxm"]]
+    {
         let mut out = ClosedAfter { room: 10 };
         let mut err = Vec::new();
         let argv = std::iter::once("ridge").chain(args.iter().copied());
