@@ -12,6 +12,7 @@ mod run;
 mod serve;
 mod serve_fleet;
 mod serve_limits;
+mod snapshots;
 mod tariff;
 
 use ridge_core::Catalog;
