@@ -1,0 +1,269 @@
+//! The serving half of the fidelity suite: published serving measurements
+//! (`tests/fidelity/serving.toml`: time to first token, time per output token and throughput at
+//! a concurrency or request rate) against ridge's continuous-batching engine.
+
+use super::*;
+
+/// Published serving measurements (`tests/fidelity/serving.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishedServing {
+    source: Vec<Source>,
+    serving: Vec<ServingRow>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ServingMetric {
+    TtftMs,
+    TpotMs,
+    OutputTokensPerS,
+    E2eMs,
+}
+
+impl ServingMetric {
+    fn is_latency(self) -> bool {
+        self != ServingMetric::OutputTokensPerS
+    }
+
+    fn of(self, p: &ServingPoint) -> f64 {
+        match self {
+            ServingMetric::TtftMs => p.ttft_s * 1e3,
+            ServingMetric::TpotMs => p.tpot_s * 1e3,
+            ServingMetric::OutputTokensPerS => p.output_tokens_per_s,
+            ServingMetric::E2eMs => p.e2e_s * 1e3,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServingRow {
+    source: String,
+    hardware: String,
+    workload: String,
+    devices: u32,
+    #[allow(dead_code)]
+    engine: String,
+    precision: Precision,
+    #[serde(default)]
+    kv_cache: Option<Precision>,
+    prompt_tokens: u32,
+    output_tokens: u32,
+    #[serde(default)]
+    request_rate: Option<f64>,
+    #[serde(default)]
+    concurrency: Option<f64>,
+    #[serde(default)]
+    mode: Option<String>,
+    #[serde(default)]
+    batch: Option<u32>,
+    metric: ServingMetric,
+    published: f64,
+    #[allow(dead_code)]
+    #[serde(rename = "where")]
+    place: String,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+impl ServingRow {
+    fn load(&self) -> String {
+        match (self.request_rate, self.concurrency, self.batch) {
+            (Some(r), _, _) => format!("{r} req/s"),
+            (_, Some(c), _) => format!("C{c}"),
+            (_, _, Some(b)) => format!("static b{b}"),
+            _ => format!("{} (engine full)", self.mode.as_deref().unwrap_or("offline")),
+        }
+    }
+}
+
+/// What ridge says of one serving row, and whether it could say it in the row's own terms.
+struct ServingOutcome<'a> {
+    row: &'a ServingRow,
+    ridge: f64,
+    /// `None`: a steady state of the published load. Otherwise why the row is not scored.
+    unscored: Option<&'static str>,
+}
+
+fn serving_outcomes(published: &PublishedServing) -> Vec<ServingOutcome<'_>> {
+    let c = catalog();
+    published
+        .serving
+        .iter()
+        .map(|row| {
+            assert!(published.source.iter().any(|s| s.id == row.source), "row cites unknown source `{}`", row.source);
+            let hw = c.hardware(&row.hardware).unwrap_or_else(|| panic!("no hardware `{}`", row.hardware));
+            let w = workload(&row.workload, &c.workloads);
+            let mut s = w.defaults;
+            s.prompt_tokens = row.prompt_tokens;
+            s.output_tokens = row.output_tokens;
+            (s.weights, s.activations) = (row.precision, row.precision);
+            s.kv_cache =
+                row.kv_cache.unwrap_or(if row.precision == Precision::Fp8 { Precision::Fp8 } else { row.precision });
+            if let Some(b) = row.batch {
+                // One static batch: prefill, then decode to the end.
+                s.batch = b;
+                let e = estimate(&EstimateRequest {
+                    workload: &w,
+                    hardware: hw,
+                    measurement: None,
+                    devices: row.devices,
+                    replicas: 1,
+                    expert_parallel: false,
+                    scenario: s,
+                    options: RooflineOptions {
+                        calibration: CalibrationMode::Documented,
+                        kernel_overhead_s: Engine::DEFAULT.kernel_launch_s,
+                    },
+                })
+                .unwrap_or_else(|e| panic!("{} on {}: {e}", row.workload, row.hardware));
+                let (p, d) = (e.phase(Phase::Prefill), e.phase(Phase::Decode));
+                let (p, d) = (p.map_or(0.0, |p| p.seconds), d.map_or(0.0, |d| d.seconds));
+                let ridge = match row.metric {
+                    ServingMetric::E2eMs => (p + d) * 1e3,
+                    ServingMetric::TtftMs => p * 1e3,
+                    ServingMetric::TpotMs => d / f64::from(row.output_tokens) * 1e3,
+                    ServingMetric::OutputTokensPerS => f64::from(b * row.output_tokens) / (p + d),
+                };
+                return ServingOutcome { row, ridge, unscored: None };
+            }
+            let req = ServeRequest {
+                workload: &w,
+                hardware: hw,
+                measurement: None,
+                devices: row.devices,
+                expert_parallel: false,
+                scenario: s,
+                calibration: CalibrationMode::Documented,
+                engine: Engine::DEFAULT,
+            };
+            let mut server = Server::new(&req).unwrap_or_else(|e| panic!("{} on {}: {e}", row.workload, row.hardware));
+            let full = || f64::from(server.max_concurrency());
+            let (point, unscored) = match (row.request_rate, row.concurrency) {
+                (Some(r), _) => match server.at_rate(r) {
+                    Ok(p) => (p, None),
+                    Err(ServingError::Saturated { .. }) => (
+                        server.saturation().unwrap_or_else(|e| panic!("{e}")),
+                        row.metric
+                            .is_latency()
+                            .then_some("beyond saturation: the published run's queue grew for its whole length"),
+                    ),
+                    Err(e) => panic!("{} on {}: {e}", row.workload, row.hardware),
+                },
+                (None, Some(conc)) if conc > full() => (
+                    server.at_concurrency(full()).unwrap_or_else(|e| panic!("{e}")),
+                    row.metric.is_latency().then_some("more in flight than ridge's KV cache holds: the rest wait"),
+                ),
+                (None, Some(conc)) => (server.at_concurrency(conc).unwrap_or_else(|e| panic!("{e}")), None),
+                (None, None) => (server.at_concurrency(full()).unwrap_or_else(|e| panic!("{e}")), None),
+            };
+            let unscored = unscored.or_else(|| {
+                (row.role.as_deref() == Some("calibration")).then_some("calibration row: sets the kernel launch cost")
+            });
+            ServingOutcome { row, ridge: row.metric.of(&point), unscored }
+        })
+        .collect()
+}
+
+#[test]
+fn serving_tracks_published_measurements() {
+    let text = std::fs::read_to_string(dir().join("serving.toml")).unwrap_or_else(|e| panic!("serving.toml: {e}"));
+    let published: PublishedServing = toml::from_str(&text).unwrap_or_else(|e| panic!("serving.toml: {e}"));
+    let out = serving_outcomes(&published);
+    let mut t = String::from(
+        "| # | hardware | workload | TP | prec | in/out | load | metric | published | ridge | error |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for (i, o) in out.iter().enumerate() {
+        let r = o.row;
+        let mut error = format!("{:+.1}%", (o.ridge / r.published - 1.0) * 100.0);
+        if let Some(why) = o.unscored {
+            error.push_str(&format!(" (not scored: {why})"));
+        }
+        t.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {}/{} | {} | {:?} | {} | {:.1} | {} |\n",
+            i + 1,
+            r.hardware,
+            r.workload,
+            r.devices,
+            r.precision.as_str(),
+            r.prompt_tokens,
+            r.output_tokens,
+            r.load(),
+            r.metric,
+            r.published,
+            o.ridge,
+            error
+        ));
+    }
+    println!("{t}");
+    let scored: Vec<&ServingOutcome<'_>> = out.iter().filter(|o| o.unscored.is_none()).collect();
+    let errors = |latency: bool| -> Vec<f64> {
+        scored
+            .iter()
+            .filter(|o| o.row.metric.is_latency() == latency)
+            .map(|o| (o.ridge / o.row.published - 1.0).abs())
+            .collect()
+    };
+    let (lat, thr) = (median(errors(true)), median(errors(false)));
+    println!(
+        "serving: median absolute error of {} latency rows {:.1}%, of {} throughput rows {:.1}% ({} rows not scored)",
+        errors(true).len(),
+        lat * 100.0,
+        errors(false).len(),
+        thr * 100.0,
+        out.len() - scored.len()
+    );
+    for o in &out {
+        assert!(o.ridge.is_finite() && o.ridge > 0.0, "{:?}: no estimate", o.row);
+        assert!(o.row.note.as_deref().is_none_or(|n| !n.is_empty()), "empty note");
+    }
+
+    // Devices in the published order: rows of one scenario, load and metric on different
+    // hardware, wherever the published figures differ by more than a tie.
+    let key = |r: &ServingRow| {
+        format!(
+            "{} x{} {} {}/{} {} {:?}",
+            r.workload,
+            r.devices,
+            r.precision.as_str(),
+            r.prompt_tokens,
+            r.output_tokens,
+            r.load(),
+            r.metric
+        )
+    };
+    let mut pairs = 0;
+    let mut wrong = Vec::new();
+    for (i, a) in scored.iter().enumerate() {
+        for b in &scored[i + 1..] {
+            if a.row.hardware == b.row.hardware || key(a.row) != key(b.row) {
+                continue;
+            }
+            let (pa, pb) = (a.row.published, b.row.published);
+            if (pa / pb - 1.0).abs() <= TIE {
+                continue;
+            }
+            pairs += 1;
+            if (pa > pb) != (a.ridge > b.ridge) {
+                wrong.push(format!(
+                    "{}: published {} {pa} vs {} {pb}, ridge {:.1} vs {:.1}",
+                    key(a.row),
+                    a.row.hardware,
+                    b.row.hardware,
+                    a.ridge,
+                    b.ridge
+                ));
+            }
+        }
+    }
+    println!("serving: pairwise order {} of {pairs} comparisons right", pairs - wrong.len());
+    assert!(pairs >= 8, "enough comparisons to mean something: {pairs}");
+    assert!(wrong.is_empty(), "wrong order:\n{}", wrong.join("\n"));
+    assert!(thr <= 0.10, "throughput rows' median error {:.1}% above 10%", thr * 100.0);
+    // The aim for latency is 15%; today's 17.0% is held from rising (README says where
+    // the rows miss).
+    assert!(lat <= 0.18, "latency rows' median error {:.1}% above 18%", lat * 100.0);
+}
