@@ -344,10 +344,16 @@ fn time(
                             op: op.name.to_string(),
                         });
                     };
-                    note(
-                        notes,
-                        Note::VectorWorkAtSlowestPeak { hardware: c.hardware.clone(), precision: p, timed_at: q },
-                    );
+                    if !notes.iter().any(|n| {
+                        matches!(n, Note::VectorWorkAtSlowestPeak { hardware, precision, timed_at }
+                        if *precision == p && *timed_at == q && *hardware == c.hardware)
+                    }) {
+                        notes.push(Note::VectorWorkAtSlowestPeak {
+                            hardware: c.hardware.clone(),
+                            precision: p,
+                            timed_at: q,
+                        });
+                    }
                     (q, ceiling)
                 }
                 None => {
@@ -358,8 +364,16 @@ fn time(
                     });
                 }
             };
-            if q != p && !matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. }) {
-                note(notes, Note::PrecisionFallback { hardware: c.hardware.clone(), precision: p, timed_at: q });
+            // Checked before the note is made: a search times the same operations thousands of
+            // times, and making a note only to find it there already showed in profiles of a ranking.
+            if q != p
+                && !matches!(op.kind, OpKind::Elementwise { .. } | OpKind::EmbeddingBag { .. })
+                && !notes.iter().any(|n| {
+                    matches!(n, Note::PrecisionFallback { hardware, precision, timed_at }
+                    if *precision == p && *timed_at == q && *hardware == c.hardware)
+                })
+            {
+                notes.push(Note::PrecisionFallback { hardware: c.hardware.clone(), precision: p, timed_at: q });
             }
             let cal = calibration;
             let fraction = match (&op.kind, ceiling.basis) {

@@ -226,6 +226,8 @@ test('exports carry the inputs and are named after the workload and date; Back u
   await page.keyboard.type('16');
   await page.keyboard.press('Tab');
   assert.equal(await page.inputValue('#maxdev'), '16');
+  // Keystrokes write the address once typing pauses; leaving the field writes it at once.
+  assert.match(await page.evaluate(() => location.search), /maxdev=16/);
   await page.goBack();
   await page.waitForFunction(() => document.getElementById('maxdev').value === '8');
   assert.equal(await page.inputValue('#workload'), 'mixtral-8x7b');
