@@ -9,6 +9,7 @@ mod fidelity;
 mod matching;
 mod model;
 mod row_memory;
+mod schedule;
 mod serving;
 mod training;
 

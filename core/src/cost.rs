@@ -249,6 +249,9 @@ pub struct Ownership {
     pub pue: f64,
     /// Share of time at full load, 0..=1.
     pub utilization: f64,
+    /// Electricity by the hour of the day; replaces `usd_per_kwh` when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tariff: Option<Tariff>,
 }
 
 /// What one owned device costs.
@@ -260,6 +263,39 @@ pub struct OwnedCost {
     pub kwh_per_device_year: f64,
     /// The terms, in words.
     pub basis: String,
+    /// What a training run's schedule is costed from (not written out: the terms say it).
+    #[serde(skip)]
+    pub schedule: Option<ScheduleTerms>,
+}
+
+/// One owned device's figures for a run that works only some hours of the day
+/// ([`ScheduleTerms::training`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScheduleTerms {
+    /// Board power at load (TDP), watts.
+    pub load_w: f64,
+    /// Board power idle, watts.
+    pub idle_w: f64,
+    /// Facility power usage effectiveness.
+    pub pue: f64,
+    /// The tariff billed (a flat one at the flat price).
+    pub tariff: Tariff,
+    /// The purchase amortised per hour held, USD.
+    pub capex_usd_per_hour: f64,
+}
+
+impl ScheduleTerms {
+    /// A training run on `devices` of these devices that needs `load_hours` at full load, run in
+    /// `hours` only (idle power in the others): [`crate::tariff::scheduled_training`].
+    pub fn training(
+        &self,
+        devices: f64,
+        load_hours: f64,
+        hours: Hours,
+    ) -> Result<crate::tariff::ScheduledTraining, crate::tariff::ScheduleError> {
+        let load = HourlyLoad { load_w: devices * self.load_w, idle_w: devices * self.idle_w, pue: self.pue, hours };
+        crate::tariff::scheduled_training(load_hours, &load, &self.tariff, devices * self.capex_usd_per_hour)
+    }
 }
 
 /// Why a device's cost of ownership cannot be computed.
@@ -293,21 +329,33 @@ pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Resul
         pue: o.pue,
         purchase_usd: purchase.usd,
         years: o.years,
-        tariff: None,
+        tariff: o.tariff,
         hours: None,
     })?;
+    let energy = match &o.tariff {
+        Some(t) => format!("the tariff {t} $/kWh (${:.3}/kWh on average)", r.effective_usd_per_kwh),
+        None => format!("${}/kWh", o.usd_per_kwh),
+    };
+    // The flat price as a tariff (`tco` has checked it).
+    let tariff = o.tariff.or_else(|| Tariff::flat(o.usd_per_kwh).ok());
     Ok(OwnedCost {
         usd_per_device_hour: r.total_usd_per_hour,
         kwh_per_device_year: r.kwh_per_year,
         basis: format!(
-            "purchase ${:.0} ({}) over {} years + energy at {:.0}% utilisation, ${}/kWh, PUE {}",
+            "purchase ${:.0} ({}) over {} years + energy at {:.0}% utilisation, {energy}, PUE {}",
             purchase.usd,
             purchase.date,
             o.years,
             o.utilization * 100.0,
-            o.usd_per_kwh,
             o.pue
         ),
+        schedule: tariff.map(|tariff| ScheduleTerms {
+            load_w: tdp,
+            idle_w: idle.min(tdp),
+            pue: o.pue,
+            tariff,
+            capex_usd_per_hour: purchase.usd / o.years / HOURS_PER_YEAR,
+        }),
     })
 }
 

@@ -99,3 +99,53 @@ fn bad_tariffs_and_hours_are_refused_with_the_flag_named() {
         assert!(out.is_empty());
     }
 }
+
+#[test]
+fn match_bills_owned_devices_on_a_tariff_and_trains_in_the_hours_given() {
+    // BERT on H100 SXM owned, day $0.20 and night $0.08 (mean $0.14): $25,000 over 3 years =
+    // $0.951293759512938 an hour, 700 W x 70% x PUE 1.3 = 637 W x $0.14 = $0.08918 an hour.
+    let (code, out, err) =
+        ridge(&["match", "-w", "bert-large", "-H", "h100-sxm", "--owned", "--tariff", "8-19=0.20,0.08", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}"));
+    let row = &v["rows"][0];
+    let per_device = f(row, "usd_per_hour") / f(row, "devices");
+    assert!((per_device - (0.951_293_759_512_938 + 0.089_18)).abs() < 1e-9, "{per_device}");
+    // Training in the nights: each row says when and at what cost, beside every hour.
+    let (code, out, err) = ridge(&[
+        "match",
+        "-w",
+        "gpt-3-175b-training",
+        "-H",
+        "h100-sxm",
+        "--max-devices",
+        "1024",
+        "--owned",
+        "--tariff",
+        "8-19=0.20,0.08",
+        "--train-hours",
+        "20-7",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("the token budget (300 billion tokens) in hours 20-7 only, beside every hour:"), "{out}");
+    assert!(out.contains("costs $") && out.contains(" more"), "{out}");
+}
+
+#[test]
+fn match_refuses_a_bad_tariff_or_schedule_naming_the_flag() {
+    for (args, expected) in [
+        (&["-w", "bert-large", "--tariff", "8-19=0.20,0.08"][..], "--owned"),
+        (&["-w", "bert-large", "--owned", "--tariff", "8-19=0.20,0.08", "--usd-per-kwh", "0.1"][..], "--usd-per-kwh"),
+        (&["-w", "bert-large", "--owned", "--tariff", "8-25=0.20,0.08"][..], "--tariff"),
+        (&["-w", "gpt-3-175b-training", "--train-hours", "20-24"][..], "--train-hours"),
+        (
+            &["-w", "llama-3.1-8b", "--train-hours", "20-7"][..],
+            "--train-hours: hours to train in apply to training workloads",
+        ),
+    ] {
+        let (code, out, err) = ridge(&[&["match"][..], args].concat());
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+    }
+}

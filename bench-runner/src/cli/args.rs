@@ -80,6 +80,11 @@ pub(crate) struct OwnedArgs {
     /// Electricity, USD per kWh (with --owned).
     #[arg(long, default_value_t = 0.12, value_name = "P")]
     usd_per_kwh: f64,
+    /// Electricity by the hour of the day instead, USD per kWh (with --owned): HOURS=PRICE
+    /// periods (both ends included, 22-5 wraps midnight) and one price for the other hours, e.g.
+    /// 8-19=0.20,0.08. The load draws evenly over the day, so its energy costs the tariff's mean.
+    #[arg(long, value_name = "SPEC", requires = "owned", conflicts_with = "usd_per_kwh")]
+    tariff: Option<ridge_core::tariff::Tariff>,
     /// Facility power usage effectiveness (with --owned).
     #[arg(long, default_value_t = 1.3, value_name = "X")]
     pue: f64,
@@ -96,6 +101,7 @@ impl OwnedArgs {
             usd_per_kwh: self.usd_per_kwh,
             pue: self.pue,
             utilization: self.utilization,
+            tariff: self.tariff,
         })
     }
 }

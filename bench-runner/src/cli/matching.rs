@@ -114,6 +114,12 @@ pub(crate) struct MatchCmd {
     as_of: Option<Day>,
     #[command(flatten)]
     own: OwnedArgs,
+    /// Training: run only in these hours of the day, e.g. 20-7 (nights), idle in the others. Each
+    /// row then says when the workload's token budget is trained and what it costs on that
+    /// schedule and every hour (owned: hour by hour, with --tariff's prices; renting: the same
+    /// device-hours, later done).
+    #[arg(long, value_name = "HOURS")]
+    train_hours: Option<ridge_core::tariff::Hours>,
     /// Use datasheet ceilings even where a measurement exists.
     #[arg(long, conflicts_with = "measured")]
     datasheet: bool,
@@ -208,12 +214,17 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         disaggregated: a.disaggregated,
         prices: a.price.iter().cloned().collect(),
         purchase_prices: a.purchase_price.iter().cloned().collect(),
+        train_hours: a.train_hours,
         today: a.as_of.or_else(today),
     };
     let cost = match a.own.ownership() {
-        Some(o) => {
-            CostMode::Owned { years: o.years, usd_per_kwh: o.usd_per_kwh, pue: o.pue, utilization: o.utilization }
-        }
+        Some(o) => CostMode::Owned {
+            years: o.years,
+            usd_per_kwh: o.usd_per_kwh,
+            pue: o.pue,
+            utilization: o.utilization,
+            tariff: o.tariff,
+        },
         None => CostMode::Cloud { class: a.provider_class },
     };
     let req = MatchRequest {
@@ -270,6 +281,7 @@ fn flag(field: MatchField) -> &'static str {
         MatchField::Hardware => "hardware",
         MatchField::Prices => "price",
         MatchField::PurchasePrices => "purchase-price",
+        MatchField::TrainHours => "train-hours",
     }
 }
 
@@ -393,6 +405,7 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         }
         writeln!(out, "{t}")?;
     }
+    schedules(shown, out)?;
     if !r.rejected.is_empty() {
         writeln!(out, "\nnot ranked:")?;
         for x in &r.rejected {
@@ -400,4 +413,44 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Training with --train-hours: each shown row's token budget on the schedule beside every hour.
+fn schedules(rows: &[ridge_core::matching::MatchRow], out: &mut dyn Write) -> Result<()> {
+    let runs: Vec<_> =
+        rows.iter().filter_map(|r| r.training.as_ref().and_then(|t| t.schedule.map(|s| (r, t, s)))).collect();
+    let Some((_, first, s)) = runs.first() else { return Ok(()) };
+    writeln!(out, "\nthe token budget ({}) in hours {} only, beside every hour:", tokens(first.tokens), s.hours)?;
+    let usd = |v: Option<f64>| v.map_or_else(|| "no price".into(), |u| format!("${}", sig3(u)));
+    let mut t =
+        crate::format::table(&["hardware", "devices", "every hour", "cost", "in those hours", "cost", "difference"]);
+    for (r, _, s) in &runs {
+        let difference = match (s.usd, s.every_hour_usd) {
+            (Some(on), Some(all)) if on < all => format!("saves ${}", sig3(all - on)),
+            (Some(on), Some(all)) if on > all => format!("costs ${} more", sig3(on - all)),
+            (Some(_), Some(_)) => "same cost".into(),
+            _ => String::new(),
+        };
+        t.add_row(vec![
+            r.hardware.clone(),
+            r.layout.devices().to_string(),
+            crate::format::seconds(s.every_hour_wall_clock_s),
+            usd(s.every_hour_usd),
+            crate::format::seconds(s.wall_clock_s),
+            usd(s.usd),
+            difference,
+        ]);
+    }
+    writeln!(out, "{t}")?;
+    Ok(())
+}
+
+/// A token count in words: `300 billion tokens`.
+fn tokens(n: f64) -> String {
+    match n {
+        n if n >= 1e12 => format!("{} trillion tokens", sig3(n / 1e12)),
+        n if n >= 1e9 => format!("{} billion tokens", sig3(n / 1e9)),
+        n if n >= 1e6 => format!("{} million tokens", sig3(n / 1e6)),
+        n => format!("{} tokens", sig3(n)),
+    }
 }

@@ -13,6 +13,10 @@ use crate::workload::{Family, Scenario, Workload};
 /// How hardware is paid for.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "lowercase")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per request, copied a handful of times: a tariff's 24 prices inline keep it Copy"
+)]
 pub enum CostMode {
     /// Rented per device-hour at the cheapest listed price (of a provider class, if given).
     Cloud {
@@ -30,6 +34,9 @@ pub enum CostMode {
         pue: f64,
         /// Share of time at full load, 0..1.
         utilization: f64,
+        /// Electricity by the hour of the day; replaces `usd_per_kwh` when given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tariff: Option<crate::tariff::Tariff>,
     },
 }
 
@@ -71,6 +78,10 @@ pub struct Constraints {
     /// Your own purchase prices, USD per device by catalog id (owned mode), in place of the
     /// catalog's estimates.
     pub purchase_prices: BTreeMap<String, f64>,
+    /// Training: the hours of the day the run works (idle in the others); each row then says
+    /// when the token budget is trained and what it costs on that schedule and every hour.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub train_hours: Option<crate::tariff::Hours>,
     /// The date prices are aged against (the CLI and the page give today's); a price checked
     /// more than [`crate::prices::STALE_AFTER_DAYS`] before it is flagged.
     pub today: Option<crate::prices::Day>,
@@ -94,6 +105,7 @@ impl Default for Constraints {
             disaggregated: false,
             prices: BTreeMap::new(),
             purchase_prices: BTreeMap::new(),
+            train_hours: None,
             today: None,
         }
     }
@@ -197,6 +209,8 @@ pub enum MatchField {
     Prices,
     /// `purchase_prices`.
     PurchasePrices,
+    /// `train_hours`.
+    TrainHours,
 }
 
 impl MatchField {
@@ -220,6 +234,7 @@ impl MatchField {
             MatchField::Hardware => "hardware",
             MatchField::Prices => "prices",
             MatchField::PurchasePrices => "purchase_prices",
+            MatchField::TrainHours => "train_hours",
         }
     }
 }
@@ -279,6 +294,12 @@ pub enum Problem {
     /// Purchase prices while renting.
     #[error("purchase prices apply in owned mode; renting takes prices per device-hour")]
     PurchasePricesNeedOwned,
+    /// Training hours for a workload that does not train.
+    #[error("hours to train in apply to training workloads, not to the {0} family")]
+    TrainingOnly(Family),
+    /// A schedule without an hour.
+    #[error("the schedule has no hour to run in")]
+    NoHours,
 }
 
 fn invalid(field: MatchField, problem: Problem) -> MatchError {
@@ -321,7 +342,7 @@ pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
     if decoder && c.latency_s.is_some() {
         return Err(invalid(MatchField::LatencyS, Problem::DecoderLatency));
     }
-    if let CostMode::Owned { years, usd_per_kwh, pue, utilization } = req.cost {
+    if let CostMode::Owned { years, usd_per_kwh, pue, utilization, .. } = req.cost {
         positive(MatchField::Years, Some(years))?;
         if !(usd_per_kwh.is_finite() && usd_per_kwh >= 0.0) {
             return Err(invalid(MatchField::UsdPerKwh, Problem::Negative(usd_per_kwh)));
@@ -338,6 +359,14 @@ pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
     for id in &c.hardware {
         if req.catalog.hardware(id).is_none() {
             return Err(invalid(MatchField::Hardware, Problem::UnknownHardware(id.clone())));
+        }
+    }
+    if let Some(h) = c.train_hours {
+        if family != Family::Training {
+            return Err(invalid(MatchField::TrainHours, Problem::TrainingOnly(family)));
+        }
+        if h.count() == 0 {
+            return Err(invalid(MatchField::TrainHours, Problem::NoHours));
         }
     }
     if !c.purchase_prices.is_empty() && !matches!(req.cost, CostMode::Owned { .. }) {

@@ -121,6 +121,26 @@ pub struct TrainingRun {
     /// Board energy at TDP over that time, all devices, kWh (an upper bound); `None` without
     /// a published TDP.
     pub kwh: Option<f64>,
+    /// Run only in some hours of the day (`train_hours`): when it ends and what it costs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<TrainingSchedule>,
+}
+
+/// A training run that works only some hours of the day, beside the same run every hour.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrainingSchedule {
+    /// The hours it works.
+    pub hours: crate::tariff::Hours,
+    /// Seconds from its start (the first of those hours) to its end.
+    pub wall_clock_s: f64,
+    /// Its cost, USD: renting, the device-hours it works (the same as every hour); owned, the
+    /// energy of full load in its hours and idle power in the others, billed by the hour, plus
+    /// the purchase amortised over the wall-clock time. `None` without a price.
+    pub usd: Option<f64>,
+    /// The same run every hour of the day, costed the same way.
+    pub every_hour_usd: Option<f64>,
+    /// Seconds the run every hour takes.
+    pub every_hour_wall_clock_s: f64,
 }
 
 impl TrainingRun {
@@ -137,6 +157,7 @@ impl TrainingRun {
             time_to_train_s: seconds,
             usd: usd_per_hour.map(|u| u * hours),
             kwh: watts.map(|w| w * hours / 1000.0),
+            schedule: None,
         })
     }
 }
