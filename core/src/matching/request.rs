@@ -74,6 +74,12 @@ pub struct Constraints {
     /// The date prices are aged against (the CLI and the page give today's); a price checked
     /// more than [`crate::prices::STALE_AFTER_DAYS`] before it is flagged.
     pub today: Option<crate::prices::Day>,
+    /// What feeds every device its input, in place of node presets' feeds ([`crate::feed`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed: Option<crate::feed::InputFeed>,
+    /// What the workload reads per sample (a decoder's request), in place of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<crate::feed::InputDemand>,
 }
 
 impl Default for Constraints {
@@ -95,6 +101,8 @@ impl Default for Constraints {
             prices: BTreeMap::new(),
             purchase_prices: BTreeMap::new(),
             today: None,
+            feed: None,
+            input: None,
         }
     }
 }
