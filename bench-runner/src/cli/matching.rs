@@ -13,6 +13,7 @@ use ridge_core::units::MICRO;
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, count_usize};
 use super::common::{calibration, measured, print_json, unknown, workload_arg};
+use super::input::InputArgs;
 use crate::format::sig3;
 
 pub(crate) const MATCH_HELP: &str = "\
@@ -114,6 +115,8 @@ pub(crate) struct MatchCmd {
     as_of: Option<Day>,
     #[command(flatten)]
     own: OwnedArgs,
+    #[command(flatten)]
+    input: InputArgs,
     /// Use datasheet ceilings even where a measurement exists.
     #[arg(long, conflicts_with = "measured")]
     datasheet: bool,
@@ -192,6 +195,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
             bail!("--measured: {} and {} both measure `{}`: give one run per device", other.id, m.id, m.hardware);
         }
     }
+    let (feed, input) = a.input.for_match(workload)?;
     let constraints = Constraints {
         max_devices: a.max_devices,
         max_batch: a.max_batch,
@@ -209,6 +213,8 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         prices: a.price.iter().cloned().collect(),
         purchase_prices: a.purchase_price.iter().cloned().collect(),
         today: a.as_of.or_else(today),
+        feed,
+        input,
     };
     let cost = match a.own.ownership() {
         Some(o) => {
@@ -361,6 +367,9 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
             best.sensitivity.compute_plus_10 * 100.0,
             best.cost_basis
         )?;
+        if let Some(i) = &best.input {
+            writeln!(out, "  {}", **i)?;
+        }
     } else {
         writeln!(out, "\nnothing fits the request:")?;
     }
