@@ -82,14 +82,20 @@ impl Words for Vec<Note> {
 
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let share = match self.bound {
+            // The share of the time the device waits for its input.
+            Some(crate::roofline::Bound::InputPipeline) => {
+                format!("the device waits {:.0}% of the time", self.bound_share * 100.0)
+            }
+            _ => format!("{:.0}% of the longest phase", self.bound_share * 100.0),
+        };
         write!(
             f,
-            "{} on {} at batch {}: {}-bound ({:.0}% of the longest phase)",
+            "{} on {} at batch {}: {}-bound ({share})",
             self.layout,
             self.hardware,
             self.batch,
             self.bound.map(|b| b.to_string()).unwrap_or_else(|| "nothing".into()),
-            self.bound_share * 100.0
         )?;
         if self.communication_share > 0.005 {
             write!(f, "; {:.0}% of the time is communication between devices", self.communication_share * 100.0)?;
