@@ -239,6 +239,7 @@ pub(crate) fn parse_bytes(s: &str) -> std::result::Result<f64, String> {
 /// A rate in GB/s (1e9 bytes a second) from `800MB/s`, `2.5GB/s`, `1.2GiB/s` (`/s` optional).
 pub(crate) fn parse_rate(s: &str) -> std::result::Result<f64, String> {
     let t = s.trim();
+    // text: the user's rate argument, `800MB/s`.
     let t = t.strip_suffix("/s").unwrap_or(t);
     let bytes = parse_bytes(t).map_err(|e| format!("{e} (a rate like 800MB/s or 2.5GB/s)"))?;
     if bytes <= 0.0 {
