@@ -5,6 +5,7 @@
 
 mod architectures;
 mod datasets;
+mod feed;
 mod fidelity;
 mod matching;
 mod model;

@@ -35,6 +35,7 @@ export function boundWords(bound) {
     interconnect: 'bound by the links between devices',
     'host-link': 'bound by the host link',
     overhead: 'bound by kernel launch overhead',
+    'input-pipeline': 'bound by the input pipeline (storage, network or host preprocessing)',
   }[bound] ?? (bound ? `${bound} bound` : '');
 }
 

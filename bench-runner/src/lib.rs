@@ -12,5 +12,6 @@ pub mod gpu;
 pub mod prices;
 pub mod run;
 pub mod serve;
+pub mod storage;
 pub mod suite;
 pub mod upload;

@@ -40,6 +40,8 @@ pub struct RunArgs {
     pub samples: Option<usize>,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Also measure the reads of a local path (`--read-path`).
+    pub read: Option<crate::storage::ReadOptions>,
 }
 
 /// The catalog entry whose model name the adapter's name contains (`NVIDIA H200` → `h200-sxm`).
@@ -253,6 +255,7 @@ fn run_one(
         derived: Derived::from_kernels(&kernels),
         kernels,
         sustained,
+        storage: None,
     };
     Ok((result, sustain_error))
 }
@@ -313,6 +316,8 @@ pub fn run(
 ) -> Result<(u8, Vec<RunResult>)> {
     let instance = gpu::instance();
     let adapters = find_adapters(&instance, args)?;
+    // The host's reads, once for every adapter, before the suite: a bad path fails fast.
+    let storage = args.read.as_ref().map(crate::storage::measure).transpose()?;
     let chosen: Vec<&wgpu::Adapter> =
         if args.all_adapters { adapters.iter().collect() } else { adapters.iter().take(1).collect() };
     let stamp = humantime::format_rfc3339_seconds(SystemTime::now()).to_string().replace([':', '-'], "");
@@ -343,7 +348,8 @@ pub fn run(
     let mut written = Vec::new();
     for (name, result) in results {
         let result = match result {
-            Ok((r, sustain_error)) => {
+            Ok((mut r, sustain_error)) => {
+                r.storage.clone_from(&storage);
                 if let Some(e) = sustain_error {
                     writeln!(err, "error: {name}: {e} (the suite's results are kept)")?;
                     code = 1;
@@ -495,6 +501,9 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
             s.late_over_early,
             if s.throttling { "THROTTLING: late windows are more than 5% slower" } else { "no throttling" }
         )?;
+    }
+    if let Some(s) = &r.storage {
+        crate::storage::print(s, out)?;
     }
     Ok(())
 }

@@ -185,6 +185,10 @@ pub struct Estimate {
     /// the operating point and the curve of throughput per device against speed per user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub serving: Option<crate::serving::Serving>,
+    /// The input pipeline against the device, when a feed and a demand are given
+    /// ([`Estimate::check_input`]): `input` in words, `input_data` as data.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Worded<crate::feed::InputCheck>>,
 }
 
 impl Estimate {
@@ -200,6 +204,19 @@ impl Estimate {
         }
         self.owned = Some(cost);
         Ok(())
+    }
+
+    /// Checks the input pipeline against the device: the batch's device time is its phases'
+    /// time together (one model copy; training: the global batch), fed `demand` per sample (a
+    /// decoder's request) through `feed`. The phases stay the device's; `input` says whether the
+    /// feed bounds and what would recover it.
+    pub fn check_input(&mut self, feed: &crate::feed::InputFeed, demand: &crate::feed::InputDemand) {
+        let device_s: f64 = self.phases.iter().map(|p| p.seconds).sum();
+        let sample = match self.family {
+            Family::Decoder | Family::Moe => crate::feed::SampleKind::Request,
+            _ => crate::feed::SampleKind::Sample,
+        };
+        self.input = Some(crate::feed::check_feed(feed, demand, sample, self.scenario.batch, device_s).into());
     }
 
     /// The estimate of one phase.
@@ -487,5 +504,6 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         owned: None,
         notes: notes.into(),
         serving: None,
+        input: None,
     })
 }

@@ -313,6 +313,10 @@ pub struct Node {
     /// The network to other nodes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale_out: Option<ScaleOut>,
+    /// What feeds its devices their input (object store, local NVMe, a distributed cache),
+    /// where a source gives it: the input pipeline's ceiling ([`crate::feed`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_feed: Option<crate::feed::InputFeed>,
     /// Sources for the node's configuration.
     pub sources: Vec<String>,
     /// Free-form remarks.

@@ -33,6 +33,7 @@ pub mod cost;
 pub mod csv;
 pub mod data;
 pub mod estimate;
+pub mod feed;
 pub mod frontier;
 pub mod hardware;
 pub mod matching;

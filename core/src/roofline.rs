@@ -188,6 +188,9 @@ pub enum Bound {
     HostLink,
     /// Fixed per-kernel overhead (launch and synchronisation).
     Overhead,
+    /// The input pipeline: storage or network reads and host preprocessing feed the device
+    /// more slowly than it computes ([`crate::feed`]).
+    InputPipeline,
 }
 
 impl std::fmt::Display for Bound {
@@ -198,6 +201,7 @@ impl std::fmt::Display for Bound {
             Bound::Interconnect => "interconnect",
             Bound::HostLink => "host-link",
             Bound::Overhead => "overhead",
+            Bound::InputPipeline => "input-pipeline",
         })
     }
 }

@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use crate::feed::{FeedRoof, InputCheck, SampleKind};
 use crate::matching::{Explanation, Limit, Miss, Reject, throughput_unit};
 use crate::notes::{Note, Words};
 use crate::units::GB;
@@ -81,14 +82,20 @@ impl Words for Vec<Note> {
 
 impl fmt::Display for Explanation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let share = match self.bound {
+            // The share of the time the device waits for its input.
+            Some(crate::roofline::Bound::InputPipeline) => {
+                format!("the device waits {:.0}% of the time", self.bound_share * 100.0)
+            }
+            _ => format!("{:.0}% of the longest phase", self.bound_share * 100.0),
+        };
         write!(
             f,
-            "{} on {} at batch {}: {}-bound ({:.0}% of the longest phase)",
+            "{} on {} at batch {}: {}-bound ({share})",
             self.layout,
             self.hardware,
             self.batch,
             self.bound.map(|b| b.to_string()).unwrap_or_else(|| "nothing".into()),
-            self.bound_share * 100.0
         )?;
         if self.communication_share > 0.005 {
             write!(f, "; {:.0}% of the time is communication between devices", self.communication_share * 100.0)?;
@@ -244,6 +251,88 @@ impl Words for Reject {
     type Text = String;
     const TEXT: &'static str = "reason";
     const DATA: &'static str = "reason_data";
+
+    fn words(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// A rate in GB/s to three significant figures: `0.8`, `4.88`, `20.0`, `125`.
+fn gb_per_s(v: f64) -> String {
+    match v {
+        v if v >= 100.0 => format!("{v:.0}"),
+        v if v >= 10.0 => format!("{v:.1}"),
+        v if v >= 1.0 => format!("{v:.2}"),
+        v => format!("{v:.3}"),
+    }
+}
+
+/// `per request`, `per batch of 8 samples`.
+fn per_batch(c: &InputCheck) -> String {
+    let noun = match c.sample {
+        SampleKind::Request => "request",
+        SampleKind::Sample => "sample",
+    };
+    if c.batch == 1 { format!("per {noun}") } else { format!("per batch of {} {noun}s", c.batch) }
+}
+
+/// What bounds the feed, in words.
+fn feed_roof(c: &InputCheck) -> String {
+    let f = &c.feed;
+    match c.per_sample.roof {
+        FeedRoof::Bandwidth => format!("the feed's {} GB/s", gb_per_s(f.gb_per_s)),
+        FeedRoof::CacheBandwidth => {
+            format!("the cache's {} GB/s", gb_per_s(f.cache.map_or(0.0, |k| k.gb_per_s)))
+        }
+        FeedRoof::Latency => format!("per-request latency with {} in flight", f.requests_in_flight),
+        FeedRoof::Host => format!("preprocessing on {} host core(s)", c.demand.host_cores),
+    }
+}
+
+impl fmt::Display for InputCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let per = per_batch(self);
+        let (feed, device) = (seconds(Some(self.feed_s)), seconds(Some(self.device_s)));
+        if !self.bound {
+            return write!(
+                f,
+                "the device, not the input pipeline, bounds this: the feed takes {feed} {per} against {device} on the device"
+            );
+        }
+        write!(
+            f,
+            "the input pipeline, not the GPU, bounds this: {feed} {per} against {device} on the device ({})",
+            feed_roof(self)
+        )?;
+        let Some(r) = &self.recovery else { return Ok(()) };
+        let mut ways = Vec::new();
+        if let Some(c) = r.cache {
+            // Rounded up: the share that is enough.
+            let pct = (c.hit_ratio * 100.0 * (1.0 - 1e-12)).ceil();
+            ways.push(if c.given {
+                format!("a cache hit ratio of ≥ {pct:.0}% (on its {} GB/s)", gb_per_s(c.gb_per_s))
+            } else {
+                format!("a cache with ≥ {pct:.0}% hits (at ≥ {} GB/s)", gb_per_s(c.gb_per_s))
+            });
+        }
+        if let Some(d) = r.requests_in_flight {
+            ways.push(format!("≥ {d} requests in flight"));
+        }
+        if let Some(n) = r.host_cores {
+            ways.push(format!("≥ {n} host cores"));
+        }
+        match ways.as_slice() {
+            [] => write!(f, "; no one change (cache, requests in flight, host cores) restores it alone"),
+            [one] => write!(f, "; {one} restores it"),
+            [init @ .., last] => write!(f, "; {} or {last} restores it", init.join(", ")),
+        }
+    }
+}
+
+impl Words for InputCheck {
+    type Text = String;
+    const TEXT: &'static str = "input";
+    const DATA: &'static str = "input_data";
 
     fn words(&self) -> String {
         self.to_string()

@@ -5,6 +5,7 @@
 mod cli;
 mod compare;
 mod examples;
+mod feed;
 mod matching;
 mod pg;
 mod prices;

@@ -218,6 +218,42 @@ fn whole<T: TryFrom<i64>>(s: &str, min: i64, max: i64) -> std::result::Result<T,
     i64::try_from(n).ok().and_then(|n| T::try_from(n).ok()).ok_or_else(|| format!("must be at most {max}"))
 }
 
+/// A size in bytes: `176MB`, `4KiB`, `1.5GB`, `1e6` (decimal prefixes are powers of 1000 as
+/// vendors quote; `KiB`, `MiB`, `GiB` powers of 1024).
+pub(crate) fn parse_bytes(s: &str) -> std::result::Result<f64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E').unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "" | "B" => 1.0,
+        "kB" | "KB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("`{other}` is not a size unit: B, kB, MB, GB, TB, KiB, MiB or GiB")),
+    };
+    let v: f64 = num.trim().parse().map_err(|_| format!("`{s}` is not a size like 176MB or 4KiB"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("`{s}` is not a size of zero or more bytes"));
+    }
+    Ok(v * scale)
+}
+
+/// A rate in GB/s (1e9 bytes a second) from `800MB/s`, `2.5GB/s`, `1.2GiB/s` (`/s` optional).
+pub(crate) fn parse_rate(s: &str) -> std::result::Result<f64, String> {
+    let t = s.trim();
+    // text: the user's rate argument, `800MB/s`.
+    let t = t.strip_suffix("/s").unwrap_or(t);
+    let bytes = parse_bytes(t).map_err(|e| format!("{e} (a rate like 800MB/s or 2.5GB/s)"))?;
+    if bytes <= 0.0 {
+        return Err(format!("`{s}` is not a positive rate like 800MB/s"));
+    }
+    Ok(bytes / 1e9)
+}
+
 pub(crate) fn parse_fraction(s: &str) -> std::result::Result<f64, String> {
     let (text, scale) = match s.strip_suffix('%') {
         Some(p) => (p, 100.0),

@@ -13,6 +13,7 @@ use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count};
 use super::common::{calibration, measured, print_json, unknown, workload_arg};
+use super::input::InputArgs;
 use crate::format::{self, gb, percent, seconds, si, sig3};
 
 #[derive(Debug, Args)]
@@ -87,6 +88,8 @@ pub(crate) struct EstimateArgs {
     calibrated: bool,
     #[command(flatten)]
     own: OwnedArgs,
+    #[command(flatten)]
+    input: InputArgs,
     /// List every operation of each phase, not only the five slowest.
     #[arg(long)]
     ops: bool,
@@ -145,12 +148,23 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
             calibration: calibration(a.calibrated),
         },
     };
+    // The input pipeline: the flags, else a node preset of the device with a feed.
+    let preset = catalog.nodes.iter().filter(|n| n.hardware == hardware.id).find_map(|n| n.input_feed.as_ref());
+    let fed = a.input.resolve(workload, preset)?;
     if a.pipeline_stages > 1 || a.node.is_some() {
+        if fed.is_some() && a.input.given() {
+            bail!(
+                "the input pipeline is checked against one scale-up domain's estimate: leave out --pipeline-stages and --node"
+            );
+        }
         return pipeline_cmd(catalog, a, &req, out);
     }
     let mut e = estimate(&req).with_context(|| format!("cannot estimate {} on {}", workload.id, hardware.id))?;
     if let Some(o) = a.own.ownership() {
         e.price_owned(hardware, &o).map_err(|m| anyhow::anyhow!("--owned: {}: {m}", hardware.id))?;
+    }
+    if let Some((feed, demand)) = &fed {
+        e.check_input(feed, demand);
     }
     let mut unserved = None;
     if continuous {
@@ -180,6 +194,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         return print_json(out, &e);
     }
     print_estimate(&e, hardware, a.ops, out)?;
+    super::input::print(&e, out)?;
     if let Some(sv) = &e.serving {
         print_serving(sv, a.replicas, out)?;
     }

@@ -13,6 +13,7 @@ use ridge_core::units::MICRO;
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, count_usize};
 use super::common::{calibration, measured, print_json, unknown, workload_arg};
+use super::input::InputArgs;
 use crate::format::sig3;
 
 pub(crate) const MATCH_HELP: &str = "\
@@ -120,6 +121,8 @@ pub(crate) struct MatchCmd {
     /// device-hours, later done).
     #[arg(long, value_name = "HOURS")]
     train_hours: Option<ridge_core::tariff::Hours>,
+    #[command(flatten)]
+    input: InputArgs,
     /// Use datasheet ceilings even where a measurement exists.
     #[arg(long, conflicts_with = "measured")]
     datasheet: bool,
@@ -198,6 +201,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
             bail!("--measured: {} and {} both measure `{}`: give one run per device", other.id, m.id, m.hardware);
         }
     }
+    let (feed, input) = a.input.for_match(workload)?;
     let constraints = Constraints {
         max_devices: a.max_devices,
         max_batch: a.max_batch,
@@ -216,6 +220,8 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         purchase_prices: a.purchase_price.iter().cloned().collect(),
         train_hours: a.train_hours,
         today: a.as_of.or_else(today),
+        feed,
+        input,
     };
     let cost = match a.own.ownership() {
         Some(o) => CostMode::Owned {
@@ -373,6 +379,9 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
             best.sensitivity.compute_plus_10 * 100.0,
             best.cost_basis
         )?;
+        if let Some(i) = &best.input {
+            writeln!(out, "  {}", **i)?;
+        }
     } else {
         writeln!(out, "\nnothing fits the request:")?;
     }

@@ -14,6 +14,7 @@ mod catalog;
 mod common;
 mod compare;
 mod estimate;
+mod input;
 mod matching;
 mod run;
 mod service;

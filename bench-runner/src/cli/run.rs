@@ -78,6 +78,15 @@ pub(crate) struct RunCmd {
     upload: Option<String>,
     #[command(flatten)]
     client: ClientArgs,
+    /// Also measure what this directory delivers to a data loader: a scratch file written there,
+    /// read sequentially and at random in 4 KiB and 1 MiB blocks with the page cache bypassed
+    /// (O_DIRECT on Linux, else posix_fadvise), then removed; the result's `storage` holds it
+    /// and `ridge estimate --feed-measured FILE` uses it as the input pipeline's feed.
+    #[arg(long, value_name = "DIR")]
+    read_path: Option<PathBuf>,
+    /// Size of the --read-path scratch file, e.g. 256MiB or 1GB (whole MiB).
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = super::args::parse_bytes, requires = "read_path")]
+    read_size: f64,
     /// Test hook: corrupt the named kernel's output before verification.
     #[arg(long, hide = true, value_name = "KERNEL")]
     inject_fault: Option<String>,
@@ -118,6 +127,7 @@ pub(crate) fn run(catalog: &Catalog, a: &RunCmd, out: &mut dyn Write, err: &mut 
         filter: a.filter.clone(),
         samples: a.samples.map(|n| n as usize),
         progress: !a.quiet,
+        read: a.read_path.clone().map(|dir| crate::storage::ReadOptions { dir, file_bytes: a.read_size as u64 }),
     };
     if a.list {
         crate::run::list(&args, out)?;

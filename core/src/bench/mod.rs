@@ -13,6 +13,7 @@ pub mod reference;
 pub mod result;
 pub mod rng;
 pub mod stats;
+pub mod storage;
 pub mod sweep;
 pub mod uniforms;
 

@@ -75,6 +75,9 @@ pub struct RunResult {
     /// Sustained-load windows, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sustained: Option<Sustained>,
+    /// Reads of a local path (`--read-path`), when asked for: what it can feed a workload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<super::storage::StorageReads>,
 }
 
 /// The writing program.

@@ -42,6 +42,15 @@ fn the_schema_lists_every_value_the_types_write() {
         names(&[ThroughputUnit::GbPerS, ThroughputUnit::TflopPerS])
     );
     assert_eq!(schema_enum(&format!("{kernel}/status/enum")), names(&[Status::Ok, Status::Failed, Status::Skipped]));
+    use super::storage::{Access, CacheBypass};
+    assert_eq!(
+        schema_enum("/properties/storage/properties/cache_bypass/enum"),
+        names(&[CacheBypass::ODirect, CacheBypass::FadviseDontneed, CacheBypass::None])
+    );
+    assert_eq!(
+        schema_enum("/properties/storage/properties/patterns/items/properties/access/enum"),
+        names(&[Access::Sequential, Access::Random])
+    );
     assert_eq!(
         schema_enum(&format!("{kernel}/timing/properties/method/enum")),
         names(&[TimingMethod::GpuTimestamp, TimingMethod::Host])

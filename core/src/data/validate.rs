@@ -174,6 +174,9 @@ pub(super) fn validate_node(node: &Node, hardware: &[Hardware], c: &mut Check<'_
     if node.sources.is_empty() {
         c.fail("sources", "needs at least one source".into());
     }
+    if let Some(Err(e)) = node.input_feed.as_ref().map(crate::feed::InputFeed::validate) {
+        c.fail(&format!("input_feed.{}", e.field.name()), e.to_string());
+    }
     match hardware.iter().find(|h| h.id == node.hardware) {
         None => c.fail("hardware", format!("unknown hardware id `{}`", node.hardware)),
         Some(hw) => {
@@ -342,6 +345,9 @@ pub(super) fn validate_workload(w: &WorkloadSpec, c: &mut Check<'_>) {
         }
     }
     c.at_least_one("defaults.batch", u64::from(w.defaults.batch));
+    if let Some(Err(e)) = w.input.as_ref().map(crate::feed::InputDemand::validate) {
+        c.fail(&format!("input.{}", e.field.name()), e.to_string());
+    }
 }
 
 pub(super) fn validate_measurement(m: &Measurement, hardware_ids: &HashSet<&str>, c: &mut Check<'_>) {

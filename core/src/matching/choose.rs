@@ -309,8 +309,14 @@ fn row(
     let usd_per_hour = cost.usd_per_hour.map(|u| u * f64::from(devices));
     // The phase that takes longest explains the row.
     let main = e.phases.iter().max_by(|a, b| a.seconds.total_cmp(&b.seconds));
-    let bound = main.and_then(|m| m.bound);
-    let bound_share = main.zip(bound).and_then(|(m, b)| m.time_share.get(&b).copied()).unwrap_or(0.0);
+    let (bound, bound_share) = match &cand.input {
+        // The feed bounds: the share of time the device waits for its input.
+        Some(i) if i.bound => (Some(crate::roofline::Bound::InputPipeline), 1.0 - i.throughput_scale),
+        _ => {
+            let bound = main.and_then(|m| m.bound);
+            (bound, main.zip(bound).and_then(|(m, b)| m.time_share.get(&b).copied()).unwrap_or(0.0))
+        }
+    };
     let sensitivity = Sensitivity {
         bandwidth_plus_10: sensitivity(search, hw, measurement, cand, 1.1, 1.0),
         compute_plus_10: sensitivity(search, hw, measurement, cand, 1.0, 1.1),
@@ -367,17 +373,25 @@ fn row(
             .iter()
             .map(|p| {
                 let copy = f64::from(cand.tp);
+                // Each point under the feed, as the row's own is.
+                let fed = search.feed(hw).map(|(f, d)| {
+                    let b = p.concurrency.ceil() as u32;
+                    search.fed(&f, &d, b, p.output_tokens_per_s, Some(p.ttft_s), None)
+                });
+                let (tokens_per_s, ttft_s) =
+                    fed.map_or((p.output_tokens_per_s, p.ttft_s), |f| (f.throughput, f.ttft.unwrap_or(p.ttft_s)));
                 CurvePoint {
                     concurrency: p.concurrency,
-                    ttft_s: p.ttft_s,
+                    ttft_s,
                     tpot_s: p.tpot_s,
                     tokens_per_s_per_user: p.tokens_per_s_per_user,
-                    output_tokens_per_s_per_device: p.output_tokens_per_s_per_device,
-                    usd_per_million: cost.usd_per_hour.map(|u| usd_per_million(u * copy, p.output_tokens_per_s)),
-                    meets_targets: c.ttft_s.is_none_or(|t| p.ttft_s <= t) && c.tpot_s.is_none_or(|t| p.tpot_s <= t),
+                    output_tokens_per_s_per_device: tokens_per_s / copy,
+                    usd_per_million: cost.usd_per_hour.map(|u| usd_per_million(u * copy, tokens_per_s)),
+                    meets_targets: c.ttft_s.is_none_or(|t| ttft_s <= t) && c.tpot_s.is_none_or(|t| p.tpot_s <= t),
                 }
             })
             .collect(),
+        input: cand.input.clone().map(Into::into),
         explanation: explanation.into(),
         // Served continuously, the static batch's peak memory is not the row's: its remark goes.
         notes: match &cand.point {
@@ -439,6 +453,13 @@ fn sensitivity(
             .ok()
             .map(|x| measure(&x, search.family).0)
     };
+    // Under the feed, faster hardware moves throughput only up to the feed's rate.
+    let ceiling = cand
+        .input
+        .as_ref()
+        .filter(|i| i.feed_s > 0.0)
+        .map_or(f64::INFINITY, |i| cand.throughput / i.throughput_scale * i.device_s / i.feed_s);
+    let moved = moved.map(|t| t.min(ceiling));
     moved.map(|t| t / cand.throughput - 1.0).unwrap_or(0.0)
 }
 

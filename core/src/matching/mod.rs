@@ -15,6 +15,7 @@
 //! data parallelism inside the scale-up domain (the global batch split over the replicas,
 //! gradients all-reduced each step), at the scenario's global batch.
 
+mod candidate;
 mod choose;
 mod explain;
 mod layout;

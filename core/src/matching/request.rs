@@ -85,6 +85,12 @@ pub struct Constraints {
     /// The date prices are aged against (the CLI and the page give today's); a price checked
     /// more than [`crate::prices::STALE_AFTER_DAYS`] before it is flagged.
     pub today: Option<crate::prices::Day>,
+    /// What feeds every device its input, in place of node presets' feeds ([`crate::feed`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feed: Option<crate::feed::InputFeed>,
+    /// What the workload reads per sample (a decoder's request), in place of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<crate::feed::InputDemand>,
 }
 
 impl Default for Constraints {
@@ -107,6 +113,8 @@ impl Default for Constraints {
             purchase_prices: BTreeMap::new(),
             train_hours: None,
             today: None,
+            feed: None,
+            input: None,
         }
     }
 }

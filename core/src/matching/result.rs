@@ -99,6 +99,10 @@ pub struct MatchRow {
     /// is the one at `batch`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub curve: Vec<CurvePoint>,
+    /// The input pipeline against the device, when a feed and a demand are given: `input` in
+    /// words, `input_data` as data ([`crate::feed::InputCheck`]).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Worded<crate::feed::InputCheck>>,
     /// The bottleneck and the choice: `explanation` in words, `explanation_data` as data.
     #[serde(flatten)]
     pub explanation: Worded<Explanation>,

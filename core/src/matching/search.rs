@@ -2,69 +2,17 @@
 //! (tensor, expert and data parallel inside the scale-up domain; pipelines across nodes where a
 //! model fits no domain, and for training), each estimated with `estimate`.
 
+pub(super) use super::candidate::{Candidate, measure};
 use super::layout::Layout;
 use super::reasons::{Miss, MissedTargets};
 use super::request::{Constraints, MatchRequest};
-use crate::estimate::{Estimate, EstimateError, EstimateRequest, Phase, estimate};
+use crate::estimate::{Estimate, EstimateError, EstimateRequest, estimate};
+use crate::feed::{InputDemand, InputFeed};
 use crate::hardware::Hardware;
-use crate::memory::Footprint;
 use crate::pipeline::{PipelineEstimate, PipelineRequest, estimate_pipeline};
 use crate::roofline::{Bound, Measurement};
 use crate::serving::{Batching, Engine, ServeRequest, Server, ServingError, ServingPoint};
 use crate::workload::{Family, Scenario};
-
-/// One evaluated (tensor-parallel degree, batch) on one replica.
-#[derive(Debug, Clone)]
-pub(super) struct Candidate {
-    /// Devices of one model copy: tensor parallel, or expert parallel when `ep`.
-    pub(super) tp: u32,
-    /// Mixture-of-experts: the `tp` devices are expert parallel.
-    pub(super) ep: bool,
-    /// Pipeline stages across nodes (1: none).
-    pub(super) pp: u32,
-    /// Estimated as a pipeline across nodes (`pp` stages, training's `dp` pipelines).
-    pub(super) pipelined: bool,
-    /// Training's data-parallel replicas (inside the estimate); 1 for inference.
-    pub(super) dp: u32,
-    /// Sequences (or samples) in flight on one replica.
-    pub(super) batch: u32,
-    /// Share of time in communication between devices.
-    pub(super) comm_share: f64,
-    pub(super) throughput: f64,
-    pub(super) ttft: Option<f64>,
-    pub(super) tpot: Option<f64>,
-    pub(super) latency: Option<f64>,
-    /// The static estimate of the layout and batch: computed for every static batch, and only
-    /// for the chosen candidate of continuous batching (its operations, bound and
-    /// communication), by [`Search::complete`].
-    pub(super) estimate: Option<Estimate>,
-    /// Continuous batching: `batch` is the requests in flight, and these are the steady states
-    /// of this layout: those the search computed, then (once chosen, by [`Search::complete`])
-    /// its whole curve. Empty for static batches.
-    pub(super) curve: Vec<ServingPoint>,
-    /// Continuous batching: the steady state at `batch` requests in flight.
-    pub(super) point: Option<ServingPoint>,
-    /// Pipelined: what one device holds at peak (the stage's estimate holds one micro-batch).
-    pub(super) footprint: Option<Footprint>,
-}
-
-/// Throughput and latencies of an estimate, as matching counts them.
-pub(super) fn measure(e: &Estimate, family: Family) -> (f64, Option<f64>, Option<f64>, Option<f64>) {
-    match family {
-        Family::Decoder | Family::Moe => {
-            let (Some(p), Some(d)) = (e.phase(Phase::Prefill), e.phase(Phase::Decode)) else {
-                return (0.0, None, None, None);
-            };
-            let cycle = p.seconds + d.seconds;
-            let generated = f64::from(e.scenario.batch) * f64::from(e.scenario.output_tokens);
-            (if cycle > 0.0 { generated / cycle } else { 0.0 }, Some(p.seconds), Some(d.seconds_per_step), None)
-        }
-        _ => match e.phase(Phase::Step) {
-            Some(s) => (s.throughput_per_s, None, None, Some(s.seconds)),
-            None => (0.0, None, None, None),
-        },
-    }
-}
 
 fn fits(e: &Estimate) -> bool {
     e.phases.iter().all(|p| p.fits)
@@ -273,16 +221,8 @@ impl Search<'_> {
                     point = sv.at_concurrency(f64::from(batch)).ok();
                     seen.extend(point);
                     // A load the engine cannot serve ends the layout, with nothing to record.
-                    let Some(p) = point else { return Err(None) };
-                    if over(Some(p.ttft_s), c.ttft_s) || over(Some(p.tpot_s), c.tpot_s) {
-                        return Err(Some(Miss::LatencyMissed {
-                            layout,
-                            batch,
-                            ttft_s: Some(p.ttft_s),
-                            tpot_s: Some(p.tpot_s),
-                            latency_s: None,
-                            missed: MissedTargets::of((Some(p.ttft_s), Some(p.tpot_s), None), targets(c)),
-                        }));
+                    if point.is_none() {
+                        return Err(None);
                     }
                 }
                 let (e, throughput, ttft, tpot, latency) = match point {
@@ -296,19 +236,25 @@ impl Search<'_> {
                             return Err(Some(Miss::DoesNotFit { layout, batch, needs_devices: need }));
                         }
                         let (throughput, ttft, tpot, latency) = measure(&e, self.family);
-                        if over(ttft, c.ttft_s) || over(tpot, c.tpot_s) || over(latency, c.latency_s) {
-                            return Err(Some(Miss::LatencyMissed {
-                                layout,
-                                batch,
-                                ttft_s: ttft,
-                                tpot_s: tpot,
-                                latency_s: latency,
-                                missed: MissedTargets::of((ttft, tpot, latency), targets(c)),
-                            }));
-                        }
                         (Some(e), throughput, ttft, tpot, latency)
                     }
                 };
+                // The input pipeline caps throughput and adds to latency before the targets.
+                let fed = self.feed(hw).map(|(f, d)| self.fed(&f, &d, batch, throughput, ttft, latency));
+                let (throughput, ttft, latency, input) = match fed {
+                    Some(f) => (f.throughput, f.ttft, f.latency, Some(f.check)),
+                    None => (throughput, ttft, latency, None),
+                };
+                if over(ttft, c.ttft_s) || over(tpot, c.tpot_s) || over(latency, c.latency_s) {
+                    return Err(Some(Miss::LatencyMissed {
+                        layout,
+                        batch,
+                        ttft_s: ttft,
+                        tpot_s: tpot,
+                        latency_s: latency,
+                        missed: MissedTargets::of((ttft, tpot, latency), targets(c)),
+                    }));
+                }
                 Ok((throughput > 0.0).then(|| Candidate {
                     tp,
                     ep,
@@ -325,6 +271,7 @@ impl Search<'_> {
                     curve: Vec::new(),
                     point,
                     footprint: None,
+                    input,
                 }))
             };
             // A larger batch only ever needs more memory and waits longer (latency grows with
@@ -378,7 +325,19 @@ impl Search<'_> {
         if self.family == Family::Training {
             self.multi_node_training(hw, m, &mut out, &mut misses);
         }
+        if let Some((f, d)) = self.feed(hw) {
+            self.feed_pipelined(&f, &d, &mut out, &mut misses);
+        }
         (out, misses)
+    }
+
+    /// The input pipeline of `hw`: the request's feed (else its node preset's) and demand (else
+    /// the workload's); `None` without both.
+    pub(super) fn feed(&self, hw: &Hardware) -> Option<(InputFeed, InputDemand)> {
+        let c = self.req.constraints;
+        let node = || self.req.catalog.nodes.iter().filter(|n| n.hardware == hw.id).find_map(|n| n.input_feed.clone());
+        let feed = c.feed.clone().or_else(node)?;
+        Some((feed, c.input.or(self.req.workload.input)?))
     }
 
     /// Gives a chosen candidate of continuous batching its static estimate (operations, bound,
@@ -460,6 +419,7 @@ impl Search<'_> {
                             curve: Vec::new(),
                             point: None,
                             footprint: Some(p.footprint),
+                            input: None,
                         });
                     }
                     Err(miss) => {
@@ -518,6 +478,7 @@ impl Search<'_> {
                                     curve: Vec::new(),
                                     point: None,
                                     footprint: Some(p.footprint),
+                                    input: None,
                                 });
                             }
                         }

@@ -36,6 +36,8 @@ pub struct Workload {
     pub model: Model,
     /// The scenario used when the user sets nothing.
     pub defaults: Scenario,
+    /// What it reads from storage or the network per sample (or request), where known.
+    pub input: Option<crate::feed::InputDemand>,
 }
 
 /// What a workload runs: one of the modelled families' configurations.
@@ -82,6 +84,10 @@ pub struct WorkloadSpec {
     pub training: Option<Training>,
     /// The scenario used when the user sets nothing.
     pub defaults: Scenario,
+    /// What it reads from storage or the network per sample (or request), and preprocesses on
+    /// the host: the input pipeline's demand ([`crate::feed`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<crate::feed::InputDemand>,
 }
 
 /// A [`WorkloadSpec`] whose tables make no workload.
@@ -136,6 +142,7 @@ impl TryFrom<WorkloadSpec> for Workload {
             published_parameters: s.published_parameters,
             model,
             defaults: s.defaults,
+            input: s.input,
         })
     }
 }
@@ -157,6 +164,7 @@ impl From<Workload> for WorkloadSpec {
             dlrm,
             training,
             defaults: w.defaults,
+            input: w.input,
         }
     }
 }
