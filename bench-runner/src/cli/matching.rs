@@ -12,7 +12,7 @@ use ridge_core::prices::Day;
 use ridge_core::units::MICRO;
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, count_usize};
-use super::common::{calibration, measured, print_json, unknown, workload_arg};
+use super::common::{calibration, measured, print_json, today, unknown, workload_arg};
 use crate::format::sig3;
 
 pub(crate) const MATCH_HELP: &str = "\
@@ -158,12 +158,6 @@ fn parse_price(s: &str) -> std::result::Result<(String, f64), String> {
 
 fn parse_day(s: &str) -> std::result::Result<Day, String> {
     s.parse().map_err(|e: ridge_core::prices::NotADate| e.to_string())
-}
-
-/// Today's date from the system clock (UTC).
-pub(crate) fn today() -> Option<Day> {
-    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    now.get(..10)?.parse().ok()
 }
 
 fn parse_class(s: &str) -> std::result::Result<ProviderClass, String> {
