@@ -8,6 +8,7 @@ mod datasets;
 mod fidelity;
 mod matching;
 mod model;
+mod plan;
 mod row_memory;
 mod serving;
 mod training;

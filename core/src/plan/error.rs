@@ -224,7 +224,7 @@ pub enum PlanProblem {
     #[error("unknown workload `{0}` (see `ridge workloads`)")]
     UnknownWorkload(String),
     /// The same device paid the same way as an earlier pool.
-    #[error("`{hardware}` is already a {paid} pool in pools[{first}]; give its devices one pool")]
+    #[error("`{hardware}` ({paid}) is already pools[{first}]; give its devices one pool")]
     DuplicatePool {
         /// Catalog id.
         hardware: String,
@@ -262,7 +262,7 @@ pub enum PlanProblem {
     #[error("`{0}` is a training run: give `train` (tokens and a deadline), not `serve`")]
     ServeTraining(String),
     /// Training a family that is not modelled as training.
-    #[error("training is modelled for decoders; `{id}` is a {family}")]
+    #[error("training is modelled for decoders; `{id}` is in the {family} family")]
     CannotTrain {
         /// The workload id.
         id: String,
@@ -270,7 +270,7 @@ pub enum PlanProblem {
         family: Family,
     },
     /// Decoder targets for another family.
-    #[error("ttft_s and tpot_s apply to decoders, not to a {0}; use latency_s")]
+    #[error("ttft_s and tpot_s apply to decoders, not to the {0} family; use latency_s")]
     DecoderTargets(Family),
     /// A per-batch latency for a decoder.
     #[error("decoders take ttft_s and tpot_s")]

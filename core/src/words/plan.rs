@@ -192,14 +192,17 @@ impl fmt::Display for Alternative {
                 let n = if *devices == 1 { "1 device".to_string() } else { format!("{devices} devices") };
                 write!(f, "not {place}: {n} there would meet the targets for {}", usd_per_hour(*u))?;
                 let words = moves(place, moved);
+                let more = if *usd_per_hour_more <= 1e-9 {
+                    "as cheap in all; the tie goes to the workload and place listed first".to_string()
+                } else {
+                    format!("{} more in all", usd_per_hour(*usd_per_hour_more))
+                };
                 if moved.iter().any(|m| m.to.is_none()) {
                     write!(f, ", but {words}")
-                } else if *usd_per_hour_more <= 1e-9 {
-                    f.write_str(", as cheap in all; the tie goes to the place listed first")
                 } else if moved.is_empty() {
-                    write!(f, ", {} more in all", usd_per_hour(*usd_per_hour_more))
+                    write!(f, ", {more}")
                 } else {
-                    write!(f, ", but {words}: {} more in all", usd_per_hour(*usd_per_hour_more))
+                    write!(f, ", but {words}: {more}")
                 }
             }
         }
