@@ -7,6 +7,7 @@ mod compare;
 mod examples;
 mod matching;
 mod pg;
+mod plan;
 mod prices;
 mod run;
 mod serve;
