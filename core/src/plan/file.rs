@@ -155,7 +155,7 @@ pub struct TrainEntry {
 }
 
 /// A plan's parts, read from a file: checked for shape and ids (the numbers are checked by
-/// [`super::validate`] when planned).
+/// [`super::plan`] when planned).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanInput {
     /// The pools.
