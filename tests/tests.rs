@@ -9,6 +9,7 @@ mod feed;
 mod fidelity;
 mod matching;
 mod model;
+mod plan;
 mod row_memory;
 mod schedule;
 mod serving;

@@ -42,6 +42,7 @@ pub mod memory;
 pub mod notes;
 pub mod ops;
 pub mod pipeline;
+pub mod plan;
 pub mod prices;
 pub mod provenance;
 pub mod roofline;

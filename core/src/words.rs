@@ -6,6 +6,10 @@
 
 use std::fmt;
 
+mod plan;
+
+pub use plan::{amount, tokens, usd_per_hour};
+
 use crate::feed::{FeedRoof, InputCheck, SampleKind};
 use crate::matching::{Explanation, Limit, Miss, Reject, throughput_unit};
 use crate::notes::{Note, Words};
@@ -232,11 +236,13 @@ impl fmt::Display for Reject {
             }
             Reject::NothingToTry => f.write_str("no configuration to try within the device limit"),
             Reject::ShortOfThroughput { most, family, max_devices, need } => {
-                let shown = if *most >= 100.0 { format!("{most:.0}") } else { format!("{most:.3}") };
+                let shown = |v: f64| if v >= 100.0 { format!("{v:.0}") } else { format!("{v:.3}") };
                 write!(
                     f,
-                    "reaches at most {shown} {} on up to {max_devices} device(s), short of the {need} required",
-                    throughput_unit(*family)
+                    "reaches at most {} {} on up to {max_devices} device(s), short of the {} required",
+                    shown(*most),
+                    throughput_unit(*family),
+                    shown(*need)
                 )
             }
             Reject::OverLimits { first } => match first {

@@ -107,7 +107,8 @@ fn help_examples(name: &str, text: &str) -> Vec<Example> {
 
 /// A directory holding what the examples name: `base.json` and `head.json` (a lavapipe result),
 /// `runs/base/` and `runs/head/` (one each), `my-datasets/` (the built-in datasets' files),
-/// criterion baselines `main` and `new` under `target/criterion`, a price list `my-quotes.csv`.
+/// criterion baselines `main` and `new` under `target/criterion`, a price list `my-quotes.csv`,
+/// the example fleet `datasets/examples/plan.toml` and a copy, `my-fleet.toml`.
 fn workdir() -> PathBuf {
     let d = scratch("examples");
     let write = |p: &Path, text: &str| {
@@ -128,6 +129,10 @@ fn workdir() -> PathBuf {
     let jitter: Vec<f64> = (0..20).map(|i| 1.0 + 0.002 * f64::from(i % 5)).collect();
     for baseline in ["main", "new"] {
         crate::compare::criterion_sample(&d.join("target/criterion"), "estimate", baseline, 1000.0, &jitter);
+    }
+    let plan = include_str!("../../datasets/examples/plan.toml");
+    for f in ["datasets/examples/plan.toml", "my-fleet.toml"] {
+        write(&d.join(f), plan);
     }
     write(
         &d.join("my-quotes.csv"),

@@ -8,6 +8,7 @@ mod examples;
 mod feed;
 mod matching;
 mod pg;
+mod plan;
 mod prices;
 mod run;
 mod serve;

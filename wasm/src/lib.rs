@@ -430,5 +430,42 @@ pub fn tco(input: JsValue) -> Result<JsValue, JsError> {
     call(input, "tco", |i: &ridge_core::cost::TcoInputs| ridge_core::cost::tco(i).map_err(|e| e.to_string()))
 }
 
+/// The plan of a `ridge plan` file's contents (the same keys, as an object): the `ridge plan
+/// --json` document.
+pub fn plan_impl(file: &ridge_core::plan::PlanFile) -> Result<ridge_core::plan::Plan, String> {
+    let c = builtin()?;
+    let input = ridge_core::plan::PlanInput::from_file(file.clone(), &c).map_err(|e| e.to_string())?;
+    let req = ridge_core::plan::PlanRequest {
+        catalog: &c,
+        inventory: &input.inventory,
+        workloads: &input.workloads,
+        energy: input.energy,
+        renting: input.renting,
+        today: None,
+    };
+    ridge_core::plan::plan(&req).map_err(|e| e.to_string())
+}
+
+/// [`plan_impl`] for a plan file given as JSON text.
+pub fn plan_json_impl(input: &str) -> Result<String, String> {
+    let c = builtin()?;
+    let input = ridge_core::plan::parse_json(input, &c).map_err(|e| e.to_string())?;
+    let req = ridge_core::plan::PlanRequest {
+        catalog: &c,
+        inventory: &input.inventory,
+        workloads: &input.workloads,
+        energy: input.energy,
+        renting: input.renting,
+        today: None,
+    };
+    to_json(ridge_core::plan::plan(&req).map_err(|e| e.to_string())?)
+}
+
+/// The fleet you own: a plan file's contents in, the plan out (`ridge plan --json`'s body).
+#[wasm_bindgen]
+pub fn plan(input: JsValue) -> Result<JsValue, JsError> {
+    call(input, "plan", plan_impl)
+}
+
 #[cfg(test)]
 mod tests;

@@ -217,3 +217,30 @@ fn a_request_rate_asks_for_rate_times_output_tokens() {
     let err = match_json_impl(r#"{"query":{"workload":"dlrm-v2"},"requests_per_s":3}"#).err().unwrap_or_default();
     assert!(err.starts_with("requests_per_s applies to workloads that generate tokens"), "{err}");
 }
+
+#[test]
+fn plan_answers_as_ridge_plan_does_and_names_bad_fields() {
+    let fleet = r#"{
+        "pools": [
+            {"hardware": "v100-sxm2-32gb", "count": 8, "owned": {}},
+            {"hardware": "h100-sxm", "count": 2, "owned": {"purchase_usd": 30000}}
+        ],
+        "workloads": [
+            {"name": "chat", "workload": "llama-3.1-8b", "precision": "fp16",
+             "serve": {"requests_per_s": 2, "ttft_s": 1.0, "tpot_s": 0.1}},
+            {"name": "fine-tune", "workload": "llama-3.1-8b", "train": {"tokens": 2e9, "deadline_h": 72}}
+        ]
+    }"#;
+    let v: serde_json::Value = serde_json::from_str(&plan_json_impl(fleet).unwrap_or_else(|e| panic!("{e}")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["meets_all_targets"], true);
+    assert_eq!(v["workloads"][0]["place"]["hardware"], "v100-sxm2-32gb");
+    assert_eq!(v["workloads"][1]["place"]["hardware"], "h100-sxm");
+    let bad = fleet.replacen(r#""count": 8"#, r#""count": -2"#, 1);
+    assert_eq!(plan_json_impl(&bad).err().as_deref(), Some("pools[0].count: must be a whole number ≥ 0, got -2"));
+    // The object form the page passes gives the same plan.
+    let file: ridge_core::plan::PlanFile = serde_json::from_str(fleet).unwrap_or_else(|e| panic!("{e}"));
+    let p = plan_impl(&file).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(p.workloads[1].fit.as_ref().map(|f| f.devices), Some(2));
+}

@@ -103,6 +103,12 @@ pub(crate) fn measured(
     Ok(m)
 }
 
+/// Today's date from the system clock (UTC).
+pub(crate) fn today() -> Option<ridge_core::prices::Day> {
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    now.get(..10)?.parse().ok()
+}
+
 /// The documented default fractions with --calibrated, none without.
 pub(crate) fn calibration(on: bool) -> ridge_core::roofline::CalibrationMode {
     use ridge_core::roofline::CalibrationMode;

@@ -12,7 +12,7 @@ use ridge_core::prices::Day;
 use ridge_core::units::MICRO;
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, count_usize};
-use super::common::{calibration, measured, print_json, unknown, workload_arg};
+use super::common::{calibration, measured, print_json, today, unknown, workload_arg};
 use super::input::InputArgs;
 use crate::format::sig3;
 
@@ -167,12 +167,6 @@ fn parse_price(s: &str) -> std::result::Result<(String, f64), String> {
 
 fn parse_day(s: &str) -> std::result::Result<Day, String> {
     s.parse().map_err(|e: ridge_core::prices::NotADate| e.to_string())
-}
-
-/// Today's date from the system clock (UTC).
-pub(crate) fn today() -> Option<Day> {
-    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    now.get(..10)?.parse().ok()
 }
 
 fn parse_class(s: &str) -> std::result::Result<ProviderClass, String> {
@@ -429,7 +423,12 @@ fn schedules(rows: &[ridge_core::matching::MatchRow], out: &mut dyn Write) -> Re
     let runs: Vec<_> =
         rows.iter().filter_map(|r| r.training.as_ref().and_then(|t| t.schedule.map(|s| (r, t, s)))).collect();
     let Some((_, first, s)) = runs.first() else { return Ok(()) };
-    writeln!(out, "\nthe token budget ({}) in hours {} only, beside every hour:", tokens(first.tokens), s.hours)?;
+    writeln!(
+        out,
+        "\nthe token budget ({} tokens) in hours {} only, beside every hour:",
+        ridge_core::words::tokens(first.tokens),
+        s.hours
+    )?;
     let usd = |v: Option<f64>| v.map_or_else(|| "no price".into(), |u| format!("${}", sig3(u)));
     let mut t =
         crate::format::table(&["hardware", "devices", "every hour", "cost", "in those hours", "cost", "difference"]);
@@ -452,14 +451,4 @@ fn schedules(rows: &[ridge_core::matching::MatchRow], out: &mut dyn Write) -> Re
     }
     writeln!(out, "{t}")?;
     Ok(())
-}
-
-/// A token count in words: `300 billion tokens`.
-fn tokens(n: f64) -> String {
-    match n {
-        n if n >= 1e12 => format!("{} trillion tokens", sig3(n / 1e12)),
-        n if n >= 1e9 => format!("{} billion tokens", sig3(n / 1e9)),
-        n if n >= 1e6 => format!("{} million tokens", sig3(n / 1e6)),
-        n => format!("{} tokens", sig3(n)),
-    }
 }

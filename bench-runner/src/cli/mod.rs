@@ -16,6 +16,7 @@ mod compare;
 mod estimate;
 mod input;
 mod matching;
+mod plan;
 mod run;
 mod service;
 mod tco;
@@ -25,7 +26,8 @@ const AFTER_HELP: &str = "\
 Exit codes: 0 success; 2 usage or input error (unknown flag or id, invalid datasets, a scenario
 the workload cannot run). `ridge run` exits 1 when a kernel fails verification; `ridge compare`
 exits 1 on a regression and 3 when the runs are not comparable. `ridge upload` (and `ridge run
---upload`) exit 1 when a file was spooled or refused.
+--upload`) exit 1 when a file was spooled or refused. `ridge plan` exits 1 when no assignment
+meets every target.
 
 Units: GB = 1e9 bytes; TFLOP/s = 1e12 FLOP/s; FLOPs count 2 per multiply-add; bytes are read +
 write. Datasheet figures are dense (not 2:4 sparse) peaks.
@@ -37,6 +39,7 @@ Examples:
   ridge match -w deepseek-r1 --ttft 2s --tpot 50ms --price mi355x=2.10
   ridge estimate --workload llama-2-70b --hardware h100-sxm --devices 4
   ridge estimate --workload llama-3.1-8b --hardware l4 --precision fp8 --batch 16 --json
+  ridge plan datasets/examples/plan.toml
   ridge tco --nodes 100 --watts 815 --utilization 70% --usd-per-kwh 0.12
   ridge run --suite quick
   ridge compare base.json head.json --summary summary.md
@@ -90,6 +93,9 @@ enum Command {
     /// Rank hardware for a workload: devices, layout and batch, by cost per million tokens or samples.
     #[command(after_help = matching::MATCH_HELP)]
     Match(matching::MatchCmd),
+    /// Assign workloads to the devices you own or reserve: what runs where and why, what idles, what to rent.
+    #[command(after_help = plan::PLAN_HELP)]
+    Plan(plan::PlanCmd),
     /// Make, list and revoke the service's upload tokens.
     #[command(subcommand)]
     Token(service::TokenCmd),
@@ -153,6 +159,7 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
         Command::Tco(a) => tco::run(&catalog, a, out).map(|()| 0),
         Command::Compare(a) => compare::run(a, out),
         Command::Match(a) => matching::run(&catalog, a, out),
+        Command::Plan(a) => plan::run(&catalog, a, out),
         Command::Serve(a) => service::serve(a, out, err),
         Command::Upload(a) => service::upload(a, out, err),
         Command::Token(a) => service::token(a, out),
@@ -163,12 +170,13 @@ pub fn run(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<u8> {
 #[cfg(test)]
 mod tests {
     /// Each command module's source. They may use `args` and `common`, never each other.
-    const COMMANDS: [(&str, &str); 8] = [
+    const COMMANDS: [(&str, &str); 9] = [
         ("catalog", include_str!("catalog.rs")),
         ("workloads", include_str!("workloads.rs")),
         ("estimate", include_str!("estimate.rs")),
         ("tco", include_str!("tco.rs")),
         ("matching", include_str!("matching.rs")),
+        ("plan", include_str!("plan.rs")),
         ("run", include_str!("run.rs")),
         ("compare", include_str!("compare.rs")),
         ("service", include_str!("service.rs")),

@@ -197,6 +197,17 @@ pub fn check_hardware(name: &str, mut hw: Hardware) -> Result<Hardware, DataErro
     if errors.is_empty() { Ok(hw) } else { Err(DataErrors(errors)) }
 }
 
+/// Checks one workload given outside a workload file (a plan's inline `spec`) with the presets'
+/// rules; `name` stands for the file in the messages.
+pub fn check_workload(name: &str, spec: WorkloadSpec) -> Result<Workload, DataErrors> {
+    let mut errors = Vec::new();
+    let w = workloads(std::slice::from_ref(&spec), name, &mut errors);
+    match (errors.is_empty(), w.into_iter().next()) {
+        (true, Some(w)) => Ok(w),
+        _ => Err(DataErrors(errors)),
+    }
+}
+
 /// Validates workloads as their file writes them; the valid ones as workloads.
 fn workloads(specs: &[WorkloadSpec], file: &str, errors: &mut Vec<DataError>) -> Vec<Workload> {
     let mut out = Vec::with_capacity(specs.len());
