@@ -15,7 +15,6 @@ use crate::notes::Note;
 use crate::prices::{PriceQuote, quote};
 use crate::provenance::Confidence;
 use crate::roofline::Measurement;
-use crate::tariff::{Hours, Tariff};
 use crate::workload::Family;
 
 /// What one device costs and what that is based on.
@@ -364,7 +363,7 @@ fn row(
             .training()
             .and_then(|t| t.total_tokens)
             .and_then(|tokens| TrainingRun::new(tokens, throughput, usd_per_hour, watts))
-            .map(|t| TrainingRun { schedule: training_schedule(&t, c, cost, devices), ..t }),
+            .map(|t| TrainingRun { schedule: super::schedule::training_schedule(&t, c, cost, devices), ..t }),
         provenance: e.basis,
         sensitivity,
         scaling,
@@ -481,46 +480,6 @@ fn scaled(hw: &Hardware, m: Option<&Measurement>, bandwidth: f64, compute: f64) 
         m
     });
     (h, m)
-}
-
-/// A training run in the hours of `train_hours` only, beside the same run every hour: owned,
-/// costed hour by hour ([`crate::cost::ScheduleTerms::training`]); renting, the same device-hours
-/// at the row's price, only later done.
-fn training_schedule(
-    t: &TrainingRun,
-    c: &Constraints,
-    cost: &DeviceCost,
-    devices: u32,
-) -> Option<crate::matching::result::TrainingSchedule> {
-    let hours = c.train_hours?;
-    let load_hours = t.time_to_train_s / 3600.0;
-    let devices = f64::from(devices);
-    let wall = |h: Hours| {
-        // Wall-clock time alone: nothing drawn, nothing paid.
-        let none = crate::cost::ScheduleTerms {
-            load_w: 0.0,
-            idle_w: 0.0,
-            pue: 1.0,
-            tariff: Tariff::flat(0.0).ok()?,
-            capex_usd_per_hour: 0.0,
-        };
-        none.training(devices, load_hours, h).ok().map(|r| r.wall_clock_hours * 3600.0)
-    };
-    let (usd, every_hour_usd, wall_clock_s, every_hour_wall_clock_s) = match cost.schedule {
-        Some(terms) => {
-            let on = terms.training(devices, load_hours, hours).ok()?;
-            let all = terms.training(devices, load_hours, Hours::ALL).ok()?;
-            (Some(on.total_usd), Some(all.total_usd), on.wall_clock_hours * 3600.0, all.wall_clock_hours * 3600.0)
-        }
-        None => (t.usd, t.usd, wall(hours)?, wall(Hours::ALL)?),
-    };
-    Some(crate::matching::result::TrainingSchedule {
-        hours,
-        wall_clock_s,
-        usd,
-        every_hour_usd,
-        every_hour_wall_clock_s,
-    })
 }
 
 #[cfg(test)]

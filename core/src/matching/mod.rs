@@ -22,6 +22,7 @@ mod layout;
 mod reasons;
 mod request;
 mod result;
+mod schedule;
 mod search;
 
 pub use explain::{Explanation, TensorParallelStep};
