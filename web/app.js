@@ -14,6 +14,7 @@ import { renderPareto, renderRoofline, renderScaling, renderServing } from './pl
 import { renderTable } from './table.js';
 import { validateFields } from './validate.js';
 import { devices as serviceDevices } from './api.js';
+import { dropAddress, flushAddress, writeAddress } from './address.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('inputs');
@@ -101,33 +102,9 @@ function readPrices(text) {
   return out;
 }
 
-/** How long typing pauses before the address follows it, in milliseconds. */
-const URL_PAUSE_MS = 300;
-
 function writeUrl(s) {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(s)) if (v !== '' && v !== undefined && DEFAULTS[k] !== v) q.set(k, v);
-  const url = `${location.pathname}${q.toString() ? `?${q}` : ''}`;
-  // A committed change (a field left, a choice made, a row selected) gets its own entry, so Back
-  // undoes it; the keystrokes of one edit replace each other, written once typing pauses (each
-  // history call takes milliseconds that would delay the next frame).
-  if (app.pushNext) {
-    flushUrl();
-    if (url !== `${location.pathname}${location.search}`) history.pushState(null, '', url);
-  } else if (url !== (app.pendingUrl ?? `${location.pathname}${location.search}`)) {
-    clearTimeout(app.urlTimer);
-    app.urlTimer = setTimeout(flushUrl, URL_PAUSE_MS);
-    app.pendingUrl = url;
-  }
+  writeAddress(s, DEFAULTS, app.pushNext);
   app.pushNext = false;
-}
-
-/** Writes the URL an edit left pending (before anything reads the address). */
-function flushUrl() {
-  clearTimeout(app.urlTimer);
-  if (app.pendingUrl == null) return;
-  if (app.pendingUrl !== `${location.pathname}${location.search}`) history.replaceState(null, '', app.pendingUrl);
-  app.pendingUrl = null;
 }
 
 const num = (v) => (v === undefined || v === '' ? undefined : Number(v));
@@ -518,16 +495,16 @@ async function main() {
   });
   form.addEventListener('change', () => {
     // The edit is over: its address is written now.
-    flushUrl();
+    flushAddress();
     const editing = app.editing;
     app.editing = false;
     if (stateKey() === app.lastKey) { app.pushNext = false; return; }
     if (!editing) app.pushNext = true;
     update();
   });
-  document.addEventListener('visibilitychange', flushUrl);
+  document.addEventListener('visibilitychange', flushAddress);
   window.addEventListener('popstate', () => {
-    app.pendingUrl = null;
+    dropAddress();
     app.editing = false;
     app.pushNext = false;
     loadState();
@@ -559,7 +536,7 @@ async function main() {
     let workload = workloadById(s.w);
     if (s.custom) { try { workload = JSON.parse(s.custom); } catch { /* reported by the ranking */ } }
     const decoder = familyOf(s)?.generates ?? true;
-    return exportInputs(s, { workload, decoder, prices: app.prices, purchases: app.purchases, measuredFrom: app.measuredFrom, version: version(), date, url: (flushUrl(), location.href) });
+    return exportInputs(s, { workload, decoder, prices: app.prices, purchases: app.purchases, measuredFrom: app.measuredFrom, version: version(), date, url: (flushAddress(), location.href) });
   };
   // The rows compared side by side go with both: `# compare N:` lines in the CSV's head, a
   // `comparison` list in the JSON.
@@ -577,7 +554,7 @@ async function main() {
   });
   $('copy-link').addEventListener('click', async () => {
     try {
-      flushUrl();
+      flushAddress();
       await navigator.clipboard.writeText(location.href);
       $('summary').textContent = 'Link copied.';
     } catch {
