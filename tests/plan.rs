@@ -1,7 +1,7 @@
 //! `ridge plan` against hand-worked answers: which pool each workload takes, what it costs, when
 //! capacity forces a rental, when nothing meets the targets, and bad files named by field.
 
-use ridge_core::plan::{Gap, PaidKind, Place, Plan, PlanError, PlanRequest, Why, WhyNot, parse_toml, plan};
+use ridge_core::plan::{Gap, PaidKind, Place, Plan, PlanError, Why, WhyNot, parse_toml, plan};
 
 use crate::catalog;
 
@@ -17,28 +17,14 @@ const H100_ENERGY: f64 = 700.0 * 0.7 * 1.3 * 0.12 / 1000.0;
 fn plan_of(text: &str) -> Plan {
     let c = catalog();
     let input = parse_toml(text, &c).unwrap_or_else(|e| panic!("{e}"));
-    let req = PlanRequest {
-        catalog: &c,
-        inventory: &input.inventory,
-        workloads: &input.workloads,
-        energy: input.energy,
-        renting: input.renting,
-        today: None,
-    };
+    let req = input.request(&c, None);
     plan(&req).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn error_of(text: &str) -> PlanError {
     let c = catalog();
     let err = parse_toml(text, &c).and_then(|input| {
-        let req = PlanRequest {
-            catalog: &c,
-            inventory: &input.inventory,
-            workloads: &input.workloads,
-            energy: input.energy,
-            renting: input.renting,
-            today: None,
-        };
+        let req = input.request(&c, None);
         plan(&req)
     });
     match err {
@@ -170,14 +156,7 @@ workload = "bert-large"
 serve = { requests_per_s = 200, latency_s = 0.1 }
 "#;
     let input = parse_toml(text, &c).unwrap_or_else(|e| panic!("{e}"));
-    let req = PlanRequest {
-        catalog: &c,
-        inventory: &input.inventory,
-        workloads: &input.workloads,
-        energy: input.energy,
-        renting: input.renting,
-        today: None,
-    };
+    let req = input.request(&c, None);
     let p = plan(&req).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(p.workloads[0].fit.as_ref().map(|f| f.devices), Some(1));
     assert!(close(p.cost.sunk_usd_per_hour, 2.03), "{:?}", p.cost);

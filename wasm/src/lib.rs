@@ -435,14 +435,7 @@ pub fn tco(input: JsValue) -> Result<JsValue, JsError> {
 pub fn plan_impl(file: &ridge_core::plan::PlanFile) -> Result<ridge_core::plan::Plan, String> {
     let c = builtin()?;
     let input = ridge_core::plan::PlanInput::from_file(file.clone(), &c).map_err(|e| e.to_string())?;
-    let req = ridge_core::plan::PlanRequest {
-        catalog: &c,
-        inventory: &input.inventory,
-        workloads: &input.workloads,
-        energy: input.energy,
-        renting: input.renting,
-        today: None,
-    };
+    let req = input.request(&c, None);
     ridge_core::plan::plan(&req).map_err(|e| e.to_string())
 }
 
@@ -450,14 +443,7 @@ pub fn plan_impl(file: &ridge_core::plan::PlanFile) -> Result<ridge_core::plan::
 pub fn plan_json_impl(input: &str) -> Result<String, String> {
     let c = builtin()?;
     let input = ridge_core::plan::parse_json(input, &c).map_err(|e| e.to_string())?;
-    let req = ridge_core::plan::PlanRequest {
-        catalog: &c,
-        inventory: &input.inventory,
-        workloads: &input.workloads,
-        energy: input.energy,
-        renting: input.renting,
-        today: None,
-    };
+    let req = input.request(&c, None);
     to_json(ridge_core::plan::plan(&req).map_err(|e| e.to_string())?)
 }
 

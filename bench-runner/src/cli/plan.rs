@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use ridge_core::Catalog;
-use ridge_core::plan::{Place, Plan, PlanError, PlanInput, PlanProblem, PlanRequest, Target, WorkloadPlan, plan};
+use ridge_core::plan::{Place, Plan, PlanError, PlanInput, PlanProblem, Target, WorkloadPlan, plan};
 use ridge_core::words::{amount, tokens, usd_per_hour};
 
 use super::common::{print_json, today, unknown};
@@ -81,14 +81,7 @@ pub(crate) fn run(catalog: &Catalog, a: &PlanCmd, out: &mut dyn Write) -> Result
     let parsed =
         if json { ridge_core::plan::parse_json(&text, catalog) } else { ridge_core::plan::parse_toml(&text, catalog) };
     let input: PlanInput = parsed.map_err(|e| refused(catalog, &name, e))?;
-    let req = PlanRequest {
-        catalog,
-        inventory: &input.inventory,
-        workloads: &input.workloads,
-        energy: input.energy,
-        renting: input.renting,
-        today: today(),
-    };
+    let req = input.request(catalog, today());
     let p = plan(&req).map_err(|e| refused(catalog, &name, e))?;
     if a.json {
         print_json(out, &p)?;

@@ -171,6 +171,20 @@ pub struct PlanInput {
     pub renting: bool,
 }
 
+impl PlanInput {
+    /// The request to plan this input against `catalog`, cloud prices aged against `today`.
+    pub fn request<'a>(&'a self, catalog: &'a Catalog, today: Option<crate::prices::Day>) -> super::PlanRequest<'a> {
+        super::PlanRequest {
+            catalog,
+            inventory: &self.inventory,
+            workloads: &self.workloads,
+            energy: self.energy,
+            renting: self.renting,
+            today,
+        }
+    }
+}
+
 /// Reads a plan file's TOML text.
 pub fn parse_toml(text: &str, catalog: &Catalog) -> Result<PlanInput, PlanError> {
     let table: toml::Table = toml::from_str(text).map_err(|e| PlanError::Syntax {
