@@ -27,8 +27,8 @@ const RULES = {
 
 const withUnit = (v, unit) => (unit ? `${v} ${unit}` : `${v}`);
 
-/** The problem with one field's text, or null. */
-function problem(rule, input, unit) {
+/** The problem with one field's text, or null (also used by the fleet page, plan.js). */
+export function problem(rule, input, unit) {
   const raw = input.value.trim();
   // A number field holding text that is not a number ("1e", "--3") reads as empty.
   if (input.validity?.badInput) return `${rule.label}: what is typed is not a number`;
@@ -43,7 +43,7 @@ function problem(rule, input, unit) {
 }
 
 /** The message element beside a field, created once. */
-function messageFor(input) {
+export function messageFor(input) {
   const id = `${input.id}-error`;
   let el = document.getElementById(id);
   if (!el) {

@@ -1,10 +1,10 @@
 // What every browser test file shares: a real `ridge serve` on a free port and Debian's Chromium
 // (SwiftShader WebGPU) driven by playwright-core, started before a file's tests and stopped after;
-// pages that record console problems; `ridge match --json` to compare with.
+// pages that record console problems; `ridge match --json` and `ridge plan --json` to compare with.
 
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,8 +30,10 @@ before(async () => {
   const tokens = join(dir, 'tokens');
   execFileSync('sh', ['-c', `printf '%s\\n' ${TOKEN} > ${tokens}`]);
   // From the scratch directory, with no --web: the page comes from the binary, as it ships
-  // (`cargo xtask browser` builds ridge with the page built in).
-  server = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--db', join(dir, 'ridge.db'), '--token-file', tokens], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  // (`cargo xtask browser` builds ridge with the page built in). RIDGE_WEB=DIR serves it from DIR
+  // instead, to try a change to the page without building ridge again.
+  const web = process.env.RIDGE_WEB ? ['--web', resolve(process.env.RIDGE_WEB)] : [];
+  server = spawn(BIN, ['serve', '--addr', '127.0.0.1:0', '--db', join(dir, 'ridge.db'), '--token-file', tokens, ...web], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
   url = await new Promise((ok, fail) => {
     let out = '';
     server.stdout.on('data', (d) => {
@@ -66,6 +68,13 @@ export const rows = (page) => page.evaluate(() => window.ridge.result.rows);
 
 export function cli(args) {
   return JSON.parse(execFileSync(BIN, ['match', ...args, '--json'], { encoding: 'utf8' }));
+}
+
+/** `ridge plan FILE --json`: its exit code, the document (null when it printed none) and its
+ * error text (exit 1 means a target is unmet, 2 a bad file: neither throws). */
+export function planCli(file) {
+  const r = spawnSync(BIN, ['plan', file, '--json'], { encoding: 'utf8' });
+  return { status: r.status, json: r.stdout.trim() ? JSON.parse(r.stdout) : null, stderr: r.stderr };
 }
 
 export function sameRows(web, native, n) {
