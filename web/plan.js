@@ -1,12 +1,15 @@
 // The fleet page (plan.html): `ridge plan` in the browser. The state is a plan file's keys (the
 // JSON copy `ridge plan FILE.json` reads), kept in the address as one parameter (`?plan=`), so a
-// link reproduces the fleet; every change asks the bundle's plan() again. The form is
-// plan-form.js's, the answer plan-view.js's; the arithmetic is ridge-core's.
+// link reproduces the fleet; every change (once typing pauses) asks the bundle's plan() again.
+// The form is plan-form.js's, the answer plan-view.js's; the arithmetic is ridge-core's.
 
 import init, { catalog, family, plan } from './pkg/ridge_wasm.js';
 import { dropAddress, flushAddress, writeAddress } from './address.js';
 import { EXAMPLE, placePlanError, readForm, renderForm, setup, validateForm } from './plan-form.js';
 import { clearPlan, renderPlan } from './plan-view.js';
+
+/** How long typing pauses before the fleet is planned again, in milliseconds. */
+const PLAN_PAUSE_MS = 150;
 
 const $ = (id) => document.getElementById(id);
 const form = $('fleet');
@@ -19,7 +22,6 @@ const app = {
   defaultText: '',     // the example as the form writes it (left out of the address)
   lastText: '',
   editing: false,
-  pushNext: false,
   runs: 0,             // answers given (tests wait on data-runs)
   timings: [],         // milliseconds per plan() call
 };
@@ -105,16 +107,23 @@ async function main() {
   app.defaultText = JSON.stringify(readForm());
   load();
 
-  // Each keystroke plans again; the first of an edit starts a history entry, the rest replace it.
+  // An edit plans again once typing pauses: a plan asks match for every workload on every pool,
+  // tenths of a second, too long to wait for at each keystroke. The first keystroke of an edit
+  // starts a history entry, the rest replace it; leaving the field plans at once.
+  let pending = null;
+  let push = false;
   form.addEventListener('input', () => {
-    if (!app.editing) { app.editing = true; app.pushNext = true; }
-    answer(app.pushNext);
-    app.pushNext = false;
+    if (!app.editing) { app.editing = true; push = true; }
+    clearTimeout(pending);
+    pending = setTimeout(() => { answer(push); push = false; }, PLAN_PAUSE_MS);
   });
   form.addEventListener('change', () => {
+    clearTimeout(pending);
+    const changed = JSON.stringify(readForm()) !== app.lastText;
+    if (changed) answer(true);
+    push = false;
     flushAddress();
     app.editing = false;
-    if (JSON.stringify(readForm()) !== app.lastText) answer(true);
   });
   form.addEventListener('submit', (e) => e.preventDefault());
   form.addEventListener('click', (e) => {

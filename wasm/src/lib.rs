@@ -1,10 +1,11 @@
 //! `ridge-wasm`: the browser's door to `ridge-core`.
 //!
 //! Thin by design. The page calls the `#[wasm_bindgen]` exports (`catalog`, `estimate`, `rank`,
-//! `roofline`, `family`, `layoutText`, `paretoFront`, `deviceRoofs`, `tco`, `version`; in the
-//! benchmark bundle also `compare`, `kernels`, `benchPlan`, `benchInputs`, `benchResult`), which
-//! take and return plain JavaScript objects through serde-wasm-bindgen and turn every error into
-//! a JavaScript `Error` carrying the message a CLI user would see. Each delegates to a plain Rust
+//! `roofline`, `family`, `layoutText`, `paretoFront`, `deviceRoofs`, `tco`, `plan`, `version`; in
+//! the benchmark bundle also `compare`, `kernels`, `benchPlan`, `benchInputs`, `benchResult`),
+//! which take plain JavaScript objects through serde-wasm-bindgen, return them through the
+//! browser's `JSON.parse`, and turn every error into a JavaScript `Error` carrying the message a
+//! CLI user would see. Each delegates to a plain Rust
 //! function (`*_impl`, and `*_json_impl` for JSON text) that native tests call. Documents carry
 //! the same fields as the `ridge` command's JSON.
 
