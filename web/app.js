@@ -204,11 +204,18 @@ function workloadById(id) {
  * The family of the state's workload from ridge-core (`{family, generates, throughput_unit}`): the
  * custom workload's once it validates, else the preset's; null when neither resolves.
  */
+/** A workload's family, asked of the bundle once per workload (a re-rank asks three times). */
+const families = new Map();
 function familyOf(s) {
-  const ask = (q) => { try { return family(q); } catch { return null; } };
-  let custom;
-  if (s.custom) { try { custom = JSON.parse(s.custom); } catch { /* reported by the ranking */ } }
-  return (custom !== undefined && ask({ custom })) || ask({ workload: s.w });
+  const key = JSON.stringify([s.w, s.custom || '']);
+  if (!families.has(key)) {
+    const ask = (q) => { try { return family(q); } catch { return null; } };
+    let custom;
+    if (s.custom) { try { custom = JSON.parse(s.custom); } catch { /* reported by the ranking */ } }
+    if (families.size > 64) families.clear();
+    families.set(key, (custom !== undefined && ask({ custom })) || ask({ workload: s.w }));
+  }
+  return families.get(key);
 }
 
 function showFamily(s) {
