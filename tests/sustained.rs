@@ -127,13 +127,57 @@ fn runs_without_the_windows_or_the_ceiling_are_refused() {
     assert!(e.contains("no measured memory ceiling"), "{e}");
 }
 
+/// The built-in hardware file with `field` added to the H100 SXM's entry.
+fn h100_with(field: &str) -> String {
+    let text = ridge_datasets::files().hardware.text;
+    let anchor = "memory = { kind = \"HBM3\", capacity_gb = 80, bandwidth_gb_per_s = 3350 }\n";
+    text.replacen(anchor, &format!("{anchor}{field}\n"), 1)
+}
+
 #[test]
 fn a_published_derating_lowers_every_compute_peak() {
-    let c = catalog();
+    // No preset publishes one yet: a catalog copy gives the H100 SXM 90%.
+    assert!(catalog().hardware.iter().all(|h| h.sustained_fraction.is_none()));
+    assert!(catalog().hardware("h100-sxm").and_then(|h| h.published_derating()).is_none());
+    let text = h100_with("sustained_fraction = { value = 0.9, source = \"a vendor's sustained-clock table\" }");
+    let c = crate::datasets::load_with("hardware.toml", &text).unwrap_or_else(|e| panic!("{e:?}"));
     let Some(h100) = c.hardware("h100-sxm") else { panic!("h100") };
-    let d = h100.derated(0.9, "derated");
+    let Some(d) = h100.published_derating() else { panic!("the copy publishes one") };
+    // 989.5 x 0.9 = 890.55 TFLOP/s fp16, 67 x 0.9 = 60.3 fp32; memory, power stay.
+    assert!((d.dense_tflops[&Precision::Fp16].value - 890.55).abs() < 1e-9);
+    assert!((d.dense_tflops[&Precision::Fp32].value - 60.3).abs() < 1e-9);
     for (p, f) in &h100.dense_tflops {
         assert!((d.dense_tflops[p].value - f.value * 0.9).abs() < 1e-9, "{p}");
     }
     assert_eq!((d.memory.bandwidth_gb_per_s.value, d.power.tdp_w.as_ref().map(|f| f.value)), (3350.0, Some(700.0)));
+    // A prefill that is all compute takes 1/0.9 as long on datasheet ceilings.
+    let Some(w) = c.workload("llama-3.1-8b") else { panic!("preset") };
+    let prefill = |hw: &ridge_core::hardware::Hardware| {
+        let req = EstimateRequest {
+            workload: w,
+            hardware: hw,
+            measurement: None,
+            devices: 1,
+            replicas: 1,
+            expert_parallel: false,
+            scenario: ridge_core::Scenario { batch: 1, prompt_tokens: 4096, ..w.defaults },
+            options: RooflineOptions::default(),
+        };
+        let e = estimate(&req).unwrap_or_else(|e| panic!("{e}"));
+        e.phase(Phase::Prefill).map(|p| (p.seconds, p.time_share.get(&Bound::Compute).copied())).unwrap_or_default()
+    };
+    let ((before, compute), (after, _)) = (prefill(h100), prefill(&d));
+    let grows = compute.unwrap_or_default() / 0.9 + (1.0 - compute.unwrap_or_default());
+    assert!((after / before - grows).abs() < 1e-9, "{before} -> {after}, expected x{grows}");
+}
+
+#[test]
+fn a_derating_is_a_fraction_with_a_source() {
+    for (field, name, says) in [
+        ("sustained_fraction = { value = 1.2, source = \"x\" }", "sustained_fraction", "fraction in (0, 1]"),
+        ("sustained_fraction = { value = 0, source = \"x\" }", "sustained_fraction", "fraction in (0, 1]"),
+        ("sustained_fraction = 0.9", "sustained_fraction.source", "names its source"),
+    ] {
+        crate::datasets::check("hardware.toml", |_| h100_with(field), Some("h100-sxm"), Some(name), says);
+    }
 }

@@ -281,6 +281,14 @@ impl Hardware {
         hw
     }
 
+    /// The device as `--derated` runs it: every compute peak times its published
+    /// `sustained_fraction`, or `None` when the catalog publishes none for it.
+    pub fn published_derating(&self) -> Option<Hardware> {
+        let f = self.sustained_fraction.as_ref()?;
+        let source = f.source.as_deref().unwrap_or_default();
+        Some(self.derated(f.value, &format!("derated: x{:.2} sustained ({source})", f.value)))
+    }
+
     /// Scale-up bandwidth per direction in bytes/s, if the part has a scale-up link.
     pub fn interconnect_bytes_per_s(&self) -> Option<f64> {
         self.interconnect.as_ref().map(|i| i.gb_per_s_per_direction.value * GB)

@@ -140,14 +140,6 @@ pub(crate) struct WithSustained<'a, T: Serialize, S: Serialize> {
     pub(crate) derated: std::collections::BTreeMap<&'a str, &'a ridge_core::provenance::Figure>,
 }
 
-/// The device as `--derated` runs it: every compute peak times the catalog's published
-/// `sustained_fraction`, or `None` when it has none.
-pub(crate) fn derated(hw: &ridge_core::hardware::Hardware) -> Option<ridge_core::hardware::Hardware> {
-    let f = hw.sustained_fraction.as_ref()?;
-    let source = f.source.as_deref().unwrap_or_default();
-    Some(hw.derated(f.value, &format!("derated: x{:.2} sustained ({source})", f.value)))
-}
-
 /// Today's date from the system clock (UTC).
 pub(crate) fn today() -> Option<ridge_core::prices::Day> {
     let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();

@@ -13,7 +13,7 @@ use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count};
-use super::common::{WithSustained, calibration, derated, measured, print_json, sustained, unknown, workload_arg};
+use super::common::{WithSustained, calibration, measured, print_json, sustained, unknown, workload_arg};
 use super::input::InputArgs;
 use crate::format::{self, gb, percent, seconds, si, sig3};
 
@@ -150,7 +150,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     // The device as it runs sustained: throttled by the run, or by the catalog's derating.
     let as_run = match (&sustain, a.derated) {
         (Some(s), _) => Some(s.hardware(hardware)),
-        (None, true) => Some(derated(hardware).ok_or_else(|| {
+        (None, true) => Some(hardware.published_derating().ok_or_else(|| {
             anyhow::anyhow!(
                 "--derated: the catalog publishes no sustained_fraction for {}; measure one with `ridge run --sustain` and pass it with --sustained",
                 hardware.id

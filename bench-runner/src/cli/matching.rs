@@ -12,9 +12,7 @@ use ridge_core::prices::Day;
 use ridge_core::units::MICRO;
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, count_usize};
-use super::common::{
-    WithSustained, calibration, derated, measured, print_json, sustained, today, unknown, workload_arg,
-};
+use super::common::{WithSustained, calibration, measured, print_json, sustained, today, unknown, workload_arg};
 use super::input::InputArgs;
 use crate::format::sig3;
 
@@ -219,7 +217,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         for hw in c.hardware.iter_mut().filter(|h| a.hardware.is_empty() || a.hardware.contains(&h.id)) {
             match sustains.iter().find(|s| s.measurement.hardware == hw.id) {
                 Some(s) => *hw = s.hardware(hw),
-                None => *hw = derated(hw).unwrap_or_else(|| hw.clone()),
+                None => *hw = hw.published_derating().unwrap_or_else(|| hw.clone()),
             }
         }
         throttled = c;
