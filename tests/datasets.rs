@@ -66,7 +66,7 @@ fn built_in_catalog_covers_the_reference() {
 }
 
 /// Loads the built-in files with one of them replaced by `text`.
-fn load_with(file: &str, text: &str) -> Result<Catalog, Vec<DataError>> {
+pub(crate) fn load_with(file: &str, text: &str) -> Result<Catalog, Vec<DataError>> {
     let mut files: SourceFiles<'_> = ridge_datasets::files();
     let replaced = SourceFile { name: file, text };
     match file {
@@ -81,7 +81,13 @@ fn load_with(file: &str, text: &str) -> Result<Catalog, Vec<DataError>> {
 
 /// Applies `edit` to a built-in file, loads, and expects exactly the error
 /// (entry, field, and a fragment of the message).
-fn check(file: &str, edit: impl Fn(&str) -> String, entry: Option<&str>, field: Option<&str>, message: &str) {
+pub(crate) fn check(
+    file: &str,
+    edit: impl Fn(&str) -> String,
+    entry: Option<&str>,
+    field: Option<&str>,
+    message: &str,
+) {
     let original = match file {
         "hardware.toml" => ridge_datasets::files().hardware.text,
         "nodes.toml" => ridge_datasets::files().nodes.text,

@@ -13,6 +13,7 @@ mod plan;
 mod row_memory;
 mod schedule;
 mod serving;
+mod sustained;
 mod training;
 
 use ridge_core::Catalog;

@@ -55,6 +55,11 @@ pub struct Hardware {
     /// place of the general defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibration: Option<DeviceCalibration>,
+    /// The fraction of its compute peaks the device keeps under sustained power or thermal
+    /// limits, where a vendor or a measurement publishes one (with its source; `--derated`
+    /// applies it). A ratio of base to boost clock is not one: it is a bound, not a measurement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sustained_fraction: Option<Figure>,
 }
 
 /// Documented achievable fractions of one device's datasheet peaks, per operation class (see
@@ -262,6 +267,26 @@ impl Hardware {
     /// Peak memory bandwidth in bytes/s.
     pub fn memory_bytes_per_s(&self) -> f64 {
         self.memory.bandwidth_gb_per_s.value * GB
+    }
+
+    /// A copy with every compute peak times `fraction` (a throttled clock slows every unit),
+    /// each peak's note saying `why`. Memory, links and prices stay.
+    pub fn derated(&self, fraction: f64, why: &str) -> Hardware {
+        let mut hw = self.clone();
+        for f in hw.dense_tflops.values_mut() {
+            f.value *= fraction;
+            let was = f.note.take().map_or(String::new(), |n| format!("{n}; "));
+            f.note = Some(format!("{was}{why}"));
+        }
+        hw
+    }
+
+    /// The device as `--derated` runs it: every compute peak times its published
+    /// `sustained_fraction`, or `None` when the catalog publishes none for it.
+    pub fn published_derating(&self) -> Option<Hardware> {
+        let f = self.sustained_fraction.as_ref()?;
+        let source = f.source.as_deref().unwrap_or_default();
+        Some(self.derated(f.value, &format!("derated: x{:.2} sustained ({source})", f.value)))
     }
 
     /// Scale-up bandwidth per direction in bytes/s, if the part has a scale-up link.

@@ -10,6 +10,7 @@ mod plan;
 
 pub use plan::{amount, tokens, usd_per_hour};
 
+use crate::bench::sustained::{CeilingClass, SustainedSummary};
 use crate::feed::{FeedRoof, InputCheck, SampleKind};
 use crate::matching::{Explanation, Limit, Miss, Reject, throughput_unit};
 use crate::notes::{Note, Words};
@@ -260,6 +261,32 @@ impl Words for Reject {
 
     fn words(&self) -> String {
         self.to_string()
+    }
+}
+
+impl fmt::Display for SustainedSummary {
+    /// `gemm.fp16 fell 20% (early 100 → late 80 TFLOP/s), halfway within 45 s; compute ceilings
+    /// × 0.80 (the run's and the datasheet's)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (k, unit) = (&self.kernel, self.unit.as_str());
+        let (early, late) = (amount(self.early), amount(self.late));
+        match self.halfway_s {
+            Some(t) => {
+                let when = if t >= 1.0 { format!("{} s", amount(t)) } else { seconds(Some(t)) };
+                let fell = amount(self.fell * 100.0);
+                write!(f, "{k} fell {fell}% (early {early} → late {late} {unit}), halfway within {when}")?;
+            }
+            None => write!(f, "{k} kept its throughput (early {early}, late {late} {unit})")?,
+        }
+        let scaled = match self.class {
+            CeilingClass::Compute => "compute ceilings",
+            CeilingClass::Memory => "memory bandwidth",
+        };
+        let of = match self.class {
+            CeilingClass::Compute => "the run's and the datasheet's",
+            CeilingClass::Memory => "the run's",
+        };
+        write!(f, "; {scaled} × {:.2} ({of})", self.fraction_kept)
     }
 }
 

@@ -15,6 +15,7 @@ mod serve;
 mod serve_fleet;
 mod serve_limits;
 mod snapshots;
+mod sustained;
 mod tariff;
 
 use ridge_core::Catalog;

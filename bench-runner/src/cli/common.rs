@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use anyhow::{Context, Result, bail};
+use ridge_core::bench::sustained::SustainedMeasurement;
 use ridge_core::{Catalog, Versioned};
 use serde::Serialize;
 
@@ -81,26 +82,62 @@ pub(crate) fn measured(
     path: &std::path::Path,
     hardware: Option<&str>,
 ) -> Result<ridge_core::Measurement> {
+    let (run, id) = run_of_device(catalog, path, hardware)?;
+    let m = run.measurement(&format!("run:{}", path.display()), &id);
+    if m.ceilings.memory_gb_per_s.is_none() && m.ceilings.compute_tflops.is_empty() {
+        bail!("{}: no kernel verified, so there is no measured ceiling to use", path.display());
+    }
+    Ok(m)
+}
+
+/// A `ridge run --sustain` result file as a sustained measurement of the catalog device it ran on:
+/// [`measured`]'s checks, then the run's ceilings with the class its sustained kernel measures
+/// scaled by the fraction of throughput it kept. Errors name `--sustained`.
+pub(crate) fn sustained(
+    catalog: &Catalog,
+    path: &std::path::Path,
+    hardware: Option<&str>,
+) -> Result<SustainedMeasurement> {
+    let (run, id) = run_of_device(catalog, path, hardware).map_err(|e| anyhow::anyhow!("--sustained {e}"))?;
+    run.sustained_measurement(&format!("run:{}", path.display()), &id)
+        .map_err(|e| anyhow::anyhow!("--sustained {}: {e}", path.display()))
+}
+
+/// A run result file and the catalog device it measured (`hardware`, when given, must be it).
+fn run_of_device(
+    catalog: &Catalog,
+    path: &std::path::Path,
+    hardware: Option<&str>,
+) -> Result<(ridge_core::bench::result::RunResult, String)> {
     let run = crate::compare::read_run(path)?;
     let name = &run.device.name;
     let id = match (run.catalog_id.as_deref(), hardware) {
         (Some(ran), Some(asked)) if ran != asked => {
             bail!("{}: measured {name} (catalog `{ran}`), not `{asked}`", path.display())
         }
-        (Some(ran), _) => ran,
+        (Some(ran), _) => ran.to_string(),
         (None, _) => bail!(
             "{}: the adapter it measured ({name}) matches no catalog device, so its ceilings describe none of them",
             path.display()
         ),
     };
-    if catalog.hardware(id).is_none() {
+    if catalog.hardware(&id).is_none() {
         bail!("{}: catalog device `{id}` is not in these datasets", path.display());
     }
-    let m = run.measurement(&format!("run:{}", path.display()), id);
-    if m.ceilings.memory_gb_per_s.is_none() && m.ceilings.compute_tflops.is_empty() {
-        bail!("{}: no kernel verified, so there is no measured ceiling to use", path.display());
-    }
-    Ok(m)
+    Ok((run, id))
+}
+
+/// A JSON document with the sustained runs it used and the derating it applied beside its own
+/// keys; commands print it only when there are some, so documents without them are unchanged.
+#[derive(Serialize)]
+pub(crate) struct WithSustained<'a, T: Serialize, S: Serialize> {
+    #[serde(flatten)]
+    pub(crate) body: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sustained: Option<S>,
+    /// Each derated device's published `sustained_fraction`, by id.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub(crate) derated: std::collections::BTreeMap<&'a str, &'a ridge_core::provenance::Figure>,
 }
 
 /// Today's date from the system clock (UTC).

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use ridge_core::bench::sustained::SustainedSummary;
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::hardware::Hardware;
 use ridge_core::serving::{Engine, Load, Serving, ServingError, serve};
@@ -12,7 +13,7 @@ use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count};
-use super::common::{calibration, measured, print_json, unknown, workload_arg};
+use super::common::{WithSustained, calibration, measured, print_json, sustained, unknown, workload_arg};
 use super::input::InputArgs;
 use crate::format::{self, gb, percent, seconds, si, sig3};
 
@@ -81,6 +82,16 @@ pub(crate) struct EstimateArgs {
     /// (the run must have matched --hardware in the catalog).
     #[arg(long, value_name = "FILE")]
     measured: Option<std::path::PathBuf>,
+    /// A `ridge run --sustain` result file of this device, in place of --measured: its verified
+    /// ceilings with the class its sustained kernel measures (compute for TFLOP/s, memory for
+    /// GB/s) scaled by the fraction of early throughput the last quarter of windows kept; a
+    /// compute fall scales the datasheet's 16- and 8-bit peaks too (the clock slows them all).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["measured", "datasheet"])]
+    sustained: Option<std::path::PathBuf>,
+    /// Scale the device's compute peaks by its published sustained (power or thermal) fraction,
+    /// `sustained_fraction` in the catalog; refused for a device without one.
+    #[arg(long, conflicts_with = "sustained")]
+    derated: bool,
     /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, 8-bit GEMM
     /// 50%, attention 60%, streaming 89%, gathers 80%, collectives 80%); measured ceilings stay as
     /// measured.
@@ -127,10 +138,28 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         let b = c.ceil() as u32;
         s.batch = if a.expert_parallel { b.next_multiple_of(a.devices.max(1)) } else { b };
     }
-    let from_run = match &a.measured {
-        Some(p) => Some(measured(catalog, p, Some(&hardware.id))?),
+    let sustain = match &a.sustained {
+        Some(p) => Some(sustained(catalog, p, Some(&hardware.id))?),
         None => None,
     };
+    let from_run = match (&a.measured, &sustain) {
+        (Some(p), _) => Some(measured(catalog, p, Some(&hardware.id))?),
+        (None, Some(s)) => Some(s.measurement.clone()),
+        (None, None) => None,
+    };
+    // The device as it runs sustained: throttled by the run, or by the catalog's derating.
+    let as_run = match (&sustain, a.derated) {
+        (Some(s), _) => Some(s.hardware(hardware)),
+        (None, true) => Some(hardware.published_derating().ok_or_else(|| {
+            anyhow::anyhow!(
+                "--derated: the catalog publishes no sustained_fraction for {}; measure one with `ridge run --sustain` and pass it with --sustained",
+                hardware.id
+            )
+        })?),
+        (None, false) => None,
+    };
+    let hardware = as_run.as_ref().unwrap_or(hardware);
+    let summary = sustain.as_ref().map(|s| &s.summary);
     let req = EstimateRequest {
         workload,
         hardware,
@@ -157,7 +186,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
                 "the input pipeline is checked against one scale-up domain's estimate: leave out --pipeline-stages and --node"
             );
         }
-        return pipeline_cmd(catalog, a, &req, out);
+        return pipeline_cmd(catalog, a, &req, summary, out);
     }
     let mut e = estimate(&req).with_context(|| format!("cannot estimate {} on {}", workload.id, hardware.id))?;
     if let Some(o) = a.own.ownership() {
@@ -191,9 +220,10 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         }
     }
     if a.json {
-        return print_json(out, &e);
+        return json(out, &e, hardware, a.derated, summary);
     }
     print_estimate(&e, hardware, a.ops, out)?;
+    sustained_lines(hardware, a.derated, summary, out)?;
     super::input::print(&e, out)?;
     if let Some(sv) = &e.serving {
         print_serving(sv, a.replicas, out)?;
@@ -261,7 +291,13 @@ fn print_serving(sv: &Serving, replicas: u32, out: &mut dyn Write) -> Result<()>
 }
 
 /// `ridge estimate --pipeline-stages P`: the pipelined configuration, then one stage.
-fn pipeline_cmd(catalog: &Catalog, a: &EstimateArgs, req: &EstimateRequest<'_>, out: &mut dyn Write) -> Result<()> {
+fn pipeline_cmd(
+    catalog: &Catalog,
+    a: &EstimateArgs,
+    req: &EstimateRequest<'_>,
+    summary: Option<&SustainedSummary>,
+    out: &mut dyn Write,
+) -> Result<()> {
     let hw = req.hardware;
     let with_network = |n: &&ridge_core::Node| n.hardware == hw.id && n.scale_out.is_some();
     let node = match &a.node {
@@ -290,7 +326,7 @@ fn pipeline_cmd(catalog: &Catalog, a: &EstimateArgs, req: &EstimateRequest<'_>, 
     })
     .map_err(|m| anyhow::anyhow!("cannot estimate {} on {}: {m}", req.workload.id, hw.id))?;
     if a.json {
-        return print_json(out, &p);
+        return json(out, &p, hw, a.derated, summary);
     }
     let mut layout = format!("TP{} x PP{}", req.devices, a.pipeline_stages);
     if req.replicas > 1 {
@@ -322,7 +358,42 @@ fn pipeline_cmd(catalog: &Catalog, a: &EstimateArgs, req: &EstimateRequest<'_>, 
     writeln!(out, "{t}")?;
     let layers = req.workload.transformer().map_or(0, |t| t.layers.div_ceil(a.pipeline_stages));
     writeln!(out, "\none stage ({layers} layers on {} devices):", req.devices)?;
-    print_estimate(&p.stage, hw, a.ops, out)
+    print_estimate(&p.stage, hw, a.ops, out)?;
+    sustained_lines(hw, a.derated, summary, out)
+}
+
+/// The document, with the sustained run's summary or the derating beside its keys when there is
+/// one.
+fn json<T: serde::Serialize>(
+    out: &mut dyn Write,
+    body: &T,
+    hw: &Hardware,
+    derated: bool,
+    summary: Option<&SustainedSummary>,
+) -> Result<()> {
+    let derated: std::collections::BTreeMap<&str, _> =
+        hw.sustained_fraction.iter().filter(|_| derated).map(|f| (hw.id.as_str(), f)).collect();
+    if summary.is_none() && derated.is_empty() {
+        return print_json(out, body);
+    }
+    print_json(out, WithSustained { body, sustained: summary, derated })
+}
+
+/// What sustained load did to the ceilings: the run's fall, or the catalog's derating.
+fn sustained_lines(
+    hw: &Hardware,
+    derated: bool,
+    summary: Option<&SustainedSummary>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    if let Some(s) = summary {
+        writeln!(out, "\nsustained: {s}")?;
+    }
+    if let (true, Some(f)) = (derated, &hw.sustained_fraction) {
+        let source = f.source.as_deref().unwrap_or_default();
+        writeln!(out, "\nderated: compute peaks × {:.2}, the catalog's sustained fraction ({source})", f.value)?;
+    }
+    Ok(())
 }
 
 fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Write) -> Result<()> {

@@ -12,7 +12,7 @@ use ridge_core::prices::Day;
 use ridge_core::units::MICRO;
 
 use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, count_usize};
-use super::common::{calibration, measured, print_json, today, unknown, workload_arg};
+use super::common::{WithSustained, calibration, measured, print_json, sustained, today, unknown, workload_arg};
 use super::input::InputArgs;
 use crate::format::sig3;
 
@@ -130,6 +130,16 @@ pub(crate) struct MatchCmd {
     /// the datasets' for the catalog device its adapter matched; rows say `measured`.
     #[arg(long, value_name = "FILE")]
     measured: Vec<std::path::PathBuf>,
+    /// A `ridge run --sustain` result file (repeatable), in place of --measured: the run's
+    /// ceilings with the class its sustained kernel measures scaled by the fraction of early
+    /// throughput it kept (a compute fall scales the datasheet's 16- and 8-bit peaks of that
+    /// device too), for the catalog device its adapter matched; rows say `measured`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["measured", "datasheet"])]
+    sustained: Vec<std::path::PathBuf>,
+    /// Scale the compute peaks of each device that publishes a sustained (power or thermal)
+    /// fraction, `sustained_fraction` in the catalog, by it; refused when none of them does.
+    #[arg(long, conflicts_with = "sustained")]
+    derated: bool,
     /// Scale datasheet ceilings to achievable fractions per operation class (see `ridge help
     /// estimate`); rows say `calibrated`.
     #[arg(long)]
@@ -188,12 +198,41 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         bail!("--kernel-overhead-us must be a non-negative number");
     }
     let scenario = a.scenario.apply(workload.defaults);
-    let measurements =
+    let mut measurements =
         a.measured.iter().map(|p| measured(catalog, p, None)).collect::<Result<Vec<ridge_core::Measurement>>>()?;
+    let sustains = a.sustained.iter().map(|p| sustained(catalog, p, None)).collect::<Result<Vec<_>>>()?;
+    measurements.extend(sustains.iter().map(|s| s.measurement.clone()));
+    let given = if sustains.is_empty() { "measured" } else { "sustained" };
     for (i, m) in measurements.iter().enumerate() {
         if let Some(other) = measurements[..i].iter().find(|o| o.hardware == m.hardware) {
-            bail!("--measured: {} and {} both measure `{}`: give one run per device", other.id, m.id, m.hardware);
+            bail!("--{given}: {} and {} both measure `{}`: give one run per device", other.id, m.id, m.hardware);
         }
+    }
+    // The devices as they run sustained: throttled by a run, or by the catalog's derating.
+    let throttled;
+    let catalog = if sustains.is_empty() && !a.derated {
+        catalog
+    } else {
+        let mut c = catalog.clone();
+        for hw in c.hardware.iter_mut().filter(|h| a.hardware.is_empty() || a.hardware.contains(&h.id)) {
+            match sustains.iter().find(|s| s.measurement.hardware == hw.id) {
+                Some(s) => *hw = s.hardware(hw),
+                None => *hw = hw.published_derating().unwrap_or_else(|| hw.clone()),
+            }
+        }
+        throttled = c;
+        &throttled
+    };
+    let derated_ids: std::collections::BTreeMap<&str, &ridge_core::provenance::Figure> = catalog
+        .hardware
+        .iter()
+        .filter(|h| a.derated && (a.hardware.is_empty() || a.hardware.contains(&h.id)))
+        .filter_map(|h| h.sustained_fraction.as_ref().map(|f| (h.id.as_str(), f)))
+        .collect();
+    if a.derated && derated_ids.is_empty() {
+        bail!(
+            "--derated: no device asked for carries a published sustained_fraction in the catalog; measure one with `ridge run --sustain` and pass it with --sustained"
+        );
     }
     let (feed, input) = a.input.for_match(workload)?;
     let constraints = Constraints {
@@ -248,17 +287,41 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         }
         _ => anyhow::anyhow!("--{}: {}", flag(e.field), e.problem),
     })?;
-    if a.json {
+    let sustained_rows: Vec<SustainedRow<'_>> =
+        sustains.iter().map(|s| SustainedRow { hardware: &s.measurement.hardware, summary: &s.summary }).collect();
+    if a.json && (sustained_rows.is_empty() && derated_ids.is_empty()) {
         print_json(out, &result)?;
+    } else if a.json {
+        let sustained = (!sustained_rows.is_empty()).then_some(&sustained_rows);
+        print_json(out, WithSustained { body: &result, sustained, derated: derated_ids })?;
     } else if a.csv {
         out.write_all(ridge_core::csv::match_csv(&result).as_bytes())?;
     } else {
         table(&result, a.top, out)?;
+        for s in &sustained_rows {
+            writeln!(out, "sustained: {}: {}", s.hardware, s.summary)?;
+        }
+        for (id, f) in &derated_ids {
+            let source = f.source.as_deref().unwrap_or_default();
+            writeln!(
+                out,
+                "derated: {id}: compute peaks × {:.2}, the catalog's sustained fraction ({source})",
+                f.value
+            )?;
+        }
     }
     if result.rows.is_empty() {
         return Ok(1);
     }
     Ok(0)
+}
+
+/// A sustained run in `ridge match --json`: its device and summary.
+#[derive(serde::Serialize)]
+struct SustainedRow<'a> {
+    hardware: &'a str,
+    #[serde(flatten)]
+    summary: &'a ridge_core::bench::sustained::SustainedSummary,
 }
 
 /// The command-line flag of a request field.

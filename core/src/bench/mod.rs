@@ -14,6 +14,7 @@ pub mod result;
 pub mod rng;
 pub mod stats;
 pub mod storage;
+pub mod sustained;
 pub mod sweep;
 pub mod uniforms;
 

@@ -18,6 +18,7 @@ pub(super) fn resolve_confidence(hw: &mut Hardware) {
     figures.extend(hw.power.tdp_w.as_mut());
     figures.extend(hw.power.idle_w.as_mut());
     figures.extend(hw.llc_mb.as_mut());
+    figures.extend(hw.sustained_fraction.as_mut());
     figures.extend(hw.interconnect.as_mut().map(|i| &mut i.gb_per_s_per_direction));
     figures.extend(hw.host_link.as_mut().and_then(|h| h.gb_per_s_per_direction.as_mut()));
     for f in figures {
@@ -135,6 +136,14 @@ pub(super) fn validate_hardware(hw: &Hardware, c: &mut Check<'_>) {
             if f.source.as_deref().is_none_or(|s| s.trim().is_empty()) {
                 c.fail(&format!("calibration.{name}.source"), "a documented fraction names its source".into());
             }
+        }
+    }
+    if let Some(f) = &hw.sustained_fraction {
+        if !(f.value.is_finite() && f.value > 0.0 && f.value <= 1.0) {
+            c.fail("sustained_fraction", format!("must be a fraction in (0, 1], got {}", f.value));
+        }
+        if f.source.as_deref().is_none_or(|s| s.trim().is_empty()) {
+            c.fail("sustained_fraction.source", "a published derating names its source".into());
         }
     }
     let Some(host) = &hw.host_link else { return validate_prices(hw, c) };
