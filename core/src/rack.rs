@@ -301,4 +301,20 @@ mod tests {
         assert_eq!(whole_usd(999.4), "$999");
         assert_eq!(whole_usd(1_234_567.0), "$1,234,567");
     }
+
+    #[test]
+    fn the_page_s_owned_terms_without_a_rack_still_parse() {
+        let old = r#"{"mode":"owned","years":3,"usd_per_kwh":0.12,"pue":1.3,"utilization":0.7}"#;
+        let mode: crate::matching::CostMode = serde_json::from_str(old).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(mode, crate::matching::CostMode::Owned { rack: None, .. }));
+        // And they are written as before.
+        assert_eq!(serde_json::to_string(&mode).ok().as_deref(), Some(old.replace(":3,", ":3.0,").as_str()));
+        let with =
+            r#"{"mode":"owned","years":3,"usd_per_kwh":0.12,"pue":1.3,"utilization":0.7,"rack":{"kw_per_rack":40}}"#;
+        let mode: crate::matching::CostMode = serde_json::from_str(with).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(mode, crate::matching::CostMode::Owned { rack: Some(b), .. } if b == RackBudget::new(40.0, 0.0)),
+            "{mode:?}"
+        );
+    }
 }
