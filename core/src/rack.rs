@@ -141,7 +141,7 @@ impl RackBudget {
         // A relative nudge so that a budget that holds a whole number exactly is not lost to
         // rounding (40 kW of 800 W: 50, not 49.999…).
         let servers = (self.kw_per_rack * 1000.0 / server_w * (1.0 + 1e-12)).floor();
-        if !(servers >= 1.0) {
+        if servers.is_nan() || servers < 1.0 {
             return Err(RackError {
                 field: RackField::KwPerRack,
                 problem: RackProblem::TooBig {
