@@ -171,7 +171,7 @@ fn an_owned_row_costs_purchase_and_energy_through_the_facility() {
     // H100 SXM owned: $25,000 over 4 years + 700 W x 60% x PUE 1.2 = 504 W at $0.15/kWh:
     // $6,912.256 a year, $0.789070319634703 per device-hour, 4,415.04 kWh per device-year.
     let constraints = Constraints { hardware: vec!["h100-sxm".into()], ..Constraints::default() };
-    let owned = CostMode::Owned { years: 4.0, usd_per_kwh: 0.15, pue: 1.2, utilization: 0.6, tariff: None };
+    let owned = CostMode::Owned { years: 4.0, usd_per_kwh: 0.15, pue: 1.2, utilization: 0.6, tariff: None, rack: None };
     let r = ranked("bert-large", &constraints, owned);
     let row = r.rows.first().unwrap_or_else(|| panic!("{:?}", r.rejected));
     let devices = f64::from(row.devices);

@@ -185,8 +185,15 @@ fn owned_cost_is_purchase_over_the_years_plus_energy_through_the_facility() {
     let c = catalog();
     let (Some(w), Some(h100)) = (c.workload("llama-3.1-8b"), c.hardware("h100-sxm")) else { panic!("presets") };
     let mut e = run(w, h100, 2, |_| {});
-    let terms = ridge_core::cost::Ownership { years: 4.0, usd_per_kwh: 0.15, pue: 1.2, utilization: 0.6, tariff: None };
-    e.price_owned(h100, &terms).unwrap_or_else(|e| panic!("{e}"));
+    let terms = ridge_core::cost::Ownership {
+        years: 4.0,
+        usd_per_kwh: 0.15,
+        pue: 1.2,
+        utilization: 0.6,
+        tariff: None,
+        rack: None,
+    };
+    e.price_owned(h100, &terms, None).unwrap_or_else(|e| panic!("{e}"));
     let owned = e.owned.as_ref().unwrap_or_else(|| panic!("owned"));
     assert!(close(owned.usd_per_device_hour, 0.789_070_319_634_703, 1e-12), "{}", owned.usd_per_device_hour);
     assert!(close(owned.kwh_per_device_year, 4415.04, 1e-12), "{}", owned.kwh_per_device_year);

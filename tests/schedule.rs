@@ -62,6 +62,7 @@ fn an_owned_row_on_a_tariff_pays_the_mean_of_its_hours() {
         pue: 1.2,
         utilization: 0.6,
         tariff: Some(tariff("8-19=0.20,0.08")),
+        rack: None,
     };
     let r = ranked("bert-large", &constraints, owned);
     let row = r.rows.first().unwrap_or_else(|| panic!("{:?}", r.rejected));
@@ -89,7 +90,8 @@ fn night_training(
 
 #[test]
 fn an_owned_training_run_at_night_is_costed_hour_by_hour_beside_every_hour() {
-    let owned = |t| CostMode::Owned { years: 4.0, usd_per_kwh: 0.15, pue: 1.2, utilization: 0.6, tariff: Some(t) };
+    let owned =
+        |t| CostMode::Owned { years: 4.0, usd_per_kwh: 0.15, pue: 1.2, utilization: 0.6, tariff: Some(t), rack: None };
     for (purchase, night_is_cheaper) in [(25_000.0, false), (100.0, true)] {
         let row = night_training("20-7", Some(purchase), owned);
         let run = row.training.unwrap_or_else(|| panic!("a training row carries its run"));

@@ -10,6 +10,7 @@ mod fidelity;
 mod matching;
 mod model;
 mod plan;
+mod rack;
 mod row_memory;
 mod schedule;
 mod serving;

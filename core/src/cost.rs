@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::rack::{RackBudget, RackError, RackField, RackProblem, RackReport, Racking};
 use crate::tariff::{DAYS_PER_YEAR, HourlyLoad, Hours, Tariff};
 
 /// Hours in a (non-leap) year.
@@ -39,6 +40,13 @@ pub struct TcoInputs {
     /// idle in the others. Every hour when not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours: Option<Hours>,
+    /// A rack power budget the units fill ([`crate::rack`]): its racks' monthly fees join the
+    /// total. Each unit counts its `peak_w` × the budget's host overhead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rack: Option<RackBudget>,
+    /// With a rack: units to a server, so racks hold whole servers (none: each unit stands alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units_per_server: Option<u32>,
 }
 
 /// Energy and cost per year, and over the amortisation period.
@@ -68,6 +76,9 @@ pub struct TcoReport {
     /// tariff's cheapest, and what moving there saves.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cheapest: Option<CheapestHours>,
+    /// With a rack budget: units per rack, racks and their fees (in the totals above).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rack: Option<RackReport>,
 }
 
 /// The load moved to the cheapest hours of the tariff, as many a day as it runs now.
@@ -103,6 +114,8 @@ pub enum TcoField {
     Years,
     /// [`TcoInputs::hours`].
     Hours,
+    /// A field of [`TcoInputs::rack`].
+    Rack(RackField),
 }
 
 impl TcoField {
@@ -118,6 +131,9 @@ impl TcoField {
             TcoField::PurchaseUsd => "purchase_usd",
             TcoField::Years => "years",
             TcoField::Hours => "hours",
+            TcoField::Rack(RackField::KwPerRack) => "rack.kw_per_rack",
+            TcoField::Rack(RackField::UsdPerRackMonth) => "rack.usd_per_rack_month",
+            TcoField::Rack(RackField::HostOverhead) => "rack.host_overhead",
         }
     }
 }
@@ -135,7 +151,35 @@ pub struct CostError {
     /// The input at fault.
     pub field: TcoField,
     /// What is wrong with it.
-    pub problem: OutOfDomain,
+    pub problem: CostProblem,
+}
+
+/// What is wrong with an input of [`tco`].
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum CostProblem {
+    /// A value outside its domain.
+    #[error(transparent)]
+    OutOfDomain(#[from] OutOfDomain),
+    /// A unit too large for the rack.
+    #[error(transparent)]
+    Rack(RackProblem),
+}
+
+impl CostProblem {
+    /// The domain the value left, when that is the problem.
+    pub fn domain(&self) -> Option<Domain> {
+        match self {
+            CostProblem::OutOfDomain(o) | CostProblem::Rack(RackProblem::OutOfDomain(o)) => Some(o.domain),
+            CostProblem::Rack(RackProblem::TooBig { .. }) => None,
+        }
+    }
+}
+
+impl From<RackError> for CostError {
+    fn from(e: RackError) -> CostError {
+        CostError { field: TcoField::Rack(e.field), problem: CostProblem::Rack(e.problem) }
+    }
 }
 
 /// A value outside the values an input may take.
@@ -170,7 +214,11 @@ pub enum Domain {
 }
 
 fn check(field: TcoField, value: f64, ok: bool, domain: Domain) -> Result<(), CostError> {
-    if value.is_finite() && ok { Ok(()) } else { Err(CostError { field, problem: OutOfDomain { domain, value } }) }
+    if value.is_finite() && ok {
+        Ok(())
+    } else {
+        Err(CostError { field, problem: OutOfDomain { domain, value }.into() })
+    }
 }
 
 /// US dollars per million units of work (tokens, samples) at `usd_per_hour` for the hardware
@@ -193,9 +241,17 @@ pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
     if hours.count() == 0 {
         return Err(CostError {
             field: TcoField::Hours,
-            problem: OutOfDomain { domain: Domain::Positive, value: 0.0 },
+            problem: OutOfDomain { domain: Domain::Positive, value: 0.0 }.into(),
         });
     }
+    let rack = match &i.rack {
+        Some(b) => {
+            let fit = b.fit(i.peak_w, i.units_per_server)?;
+            let racks = fit.racks(i.units);
+            Some(RackReport { fit, racks, usd_per_year: racks * b.usd_per_rack_month * 12.0 })
+        }
+        None => None,
+    };
     // The load runs `utilization` of its hours; the units idle the rest of the day.
     let load = HourlyLoad {
         load_w: i.units * (i.idle_w + (i.peak_w - i.idle_w) * i.utilization),
@@ -222,7 +278,7 @@ pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
         }
     };
     let capex = i.units * i.purchase_usd / i.years;
-    let total = energy + capex;
+    let total = energy + capex + rack.map_or(0.0, |r| r.usd_per_year);
     Ok(TcoReport {
         average_power_w: average,
         facility_power_w: facility,
@@ -235,6 +291,7 @@ pub fn tco(i: &TcoInputs) -> Result<TcoReport, CostError> {
         effective_usd_per_kwh: if kwh > 0.0 { energy / kwh } else { i.usd_per_kwh },
         load_hours_per_day: hours.count(),
         cheapest,
+        rack,
     })
 }
 
@@ -252,6 +309,9 @@ pub struct Ownership {
     /// Electricity by the hour of the day; replaces `usd_per_kwh` when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tariff: Option<Tariff>,
+    /// A rack power budget the devices fill: each rack's monthly fee joins the cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rack: Option<RackBudget>,
 }
 
 /// What one owned device costs.
@@ -261,11 +321,31 @@ pub struct OwnedCost {
     pub usd_per_device_hour: f64,
     /// Energy from the grid per year, kWh.
     pub kwh_per_device_year: f64,
-    /// The terms, in words.
+    /// The terms, in words (a rack budget's racks depend on the devices: [`Racking::words`]).
     pub basis: String,
+    /// With a rack budget: how the device fills a rack, whose fees are added per configuration
+    /// ([`OwnedCost::usd_per_hour`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rack: Option<Racking>,
     /// What a training run's schedule is costed from (not written out: the terms say it).
     #[serde(skip)]
     pub schedule: Option<ScheduleTerms>,
+}
+
+impl OwnedCost {
+    /// What `devices` of this device cost per hour: each one's purchase and energy, and the
+    /// racks they fill (⌈devices / per rack⌉, each at its monthly fee).
+    pub fn usd_per_hour(&self, devices: f64) -> f64 {
+        self.usd_per_device_hour * devices + self.rack.map_or(0.0, |r| r.usd_per_hour(devices))
+    }
+
+    /// The terms for `devices` in words: the basis, then their racks.
+    pub fn basis_for(&self, devices: f64) -> String {
+        match &self.rack {
+            Some(r) => format!("{} {}", self.basis, r.words(devices)),
+            None => self.basis.clone(),
+        }
+    }
 }
 
 /// One owned device's figures for a run that works only some hours of the day
@@ -282,6 +362,8 @@ pub struct ScheduleTerms {
     pub tariff: Tariff,
     /// The purchase amortised per hour held, USD.
     pub capex_usd_per_hour: f64,
+    /// The racks the devices fill, paid every hour they are held.
+    pub rack: Option<Racking>,
 }
 
 impl ScheduleTerms {
@@ -294,7 +376,8 @@ impl ScheduleTerms {
         hours: Hours,
     ) -> Result<crate::tariff::ScheduledTraining, crate::tariff::ScheduleError> {
         let load = HourlyLoad { load_w: devices * self.load_w, idle_w: devices * self.idle_w, pue: self.pue, hours };
-        crate::tariff::scheduled_training(load_hours, &load, &self.tariff, devices * self.capex_usd_per_hour)
+        let held = devices * self.capex_usd_per_hour + self.rack.map_or(0.0, |r| r.usd_per_hour(devices));
+        crate::tariff::scheduled_training(load_hours, &load, &self.tariff, held)
     }
 }
 
@@ -314,9 +397,14 @@ pub enum OwnedCostError {
 }
 
 /// The cost per hour of owning one device of `hw`: its catalog purchase price over the years
-/// plus the [`tco`] energy at its TDP and idle power. Errors say what the catalog lacks or which
-/// term is out of range.
-pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Result<OwnedCost, OwnedCostError> {
+/// plus the [`tco`] energy at its TDP and idle power; with a rack budget, how it fills a rack
+/// (`per_server` devices to a server, when known). Errors say what the catalog lacks or which
+/// term is out of range (or that one device, or server, outgrows the rack).
+pub fn owned_device_cost(
+    hw: &crate::hardware::Hardware,
+    o: &Ownership,
+    per_server: Option<u32>,
+) -> Result<OwnedCost, OwnedCostError> {
     let purchase = hw.purchase.as_ref().ok_or(OwnedCostError::NoPurchasePrice)?;
     let tdp = hw.power.tdp_w.as_ref().map(|f| f.value).ok_or(OwnedCostError::NoTdp)?;
     let idle = hw.power.idle_w.as_ref().map(|f| f.value).unwrap_or(0.0);
@@ -331,7 +419,13 @@ pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Resul
         years: o.years,
         tariff: o.tariff,
         hours: None,
+        rack: None,
+        units_per_server: None,
     })?;
+    let rack = match o.rack {
+        Some(budget) => Some(Racking { budget, fit: budget.fit(tdp, per_server).map_err(CostError::from)? }),
+        None => None,
+    };
     let energy = match &o.tariff {
         Some(t) => format!("the tariff {t} $/kWh (${:.3}/kWh on average)", r.effective_usd_per_kwh),
         None => format!("${}/kWh", o.usd_per_kwh),
@@ -355,7 +449,9 @@ pub fn owned_device_cost(hw: &crate::hardware::Hardware, o: &Ownership) -> Resul
             pue: o.pue,
             tariff,
             capex_usd_per_hour: purchase.usd / o.years / HOURS_PER_YEAR,
+            rack,
         }),
+        rack,
     })
 }
 
@@ -375,6 +471,8 @@ mod tests {
             years: 1.0,
             tariff: None,
             hours: None,
+            rack: None,
+            units_per_server: None,
         }
     }
 
@@ -446,8 +544,35 @@ mod tests {
     }
 
     #[test]
+    fn racks_join_the_total() {
+        // 100 units of 815 W in 40 kW racks at $1,500 a month: 40,000 / 815 = 49.08, so 49 to a
+        // rack and ⌈100 / 49⌉ = 3 racks; 3 × $1,500 × 12 = $54,000 a year, beside the $59,971 of
+        // energy: $113,971 a year.
+        let rack = Some(RackBudget::new(40.0, 1500.0));
+        let r = tco(&TcoInputs { rack, ..inputs() }).unwrap_or_else(|e| panic!("{e}"));
+        let k = r.rack.unwrap_or_else(|| panic!("no rack"));
+        assert_eq!((k.fit.devices_per_rack, k.racks), (49, 3.0));
+        assert!((k.usd_per_year - 54_000.0).abs() < 1e-9);
+        assert!((r.total_usd_per_year - 113_971.0).abs() < 1.0, "{}", r.total_usd_per_year);
+        assert!((r.energy_usd_per_year - 59_971.0).abs() < 1.0);
+        // Whole servers of 8: 8 × 815 = 6,520 W, ⌊40,000 / 6,520⌋ = 6 servers = 48 units a rack;
+        let servers = tco(&TcoInputs { rack, units_per_server: Some(8), units: 196.0, ..inputs() })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let k = servers.rack.unwrap_or_else(|| panic!("no rack"));
+        // 196 units need ⌈196 / 48⌉ = 5 racks, where 49 to a rack would need 4.
+        assert_eq!((k.fit.devices_per_rack, k.fit.servers_per_rack, k.racks), (48, 6, 5.0));
+        // A unit over the rack names the rack's field.
+        let e = tco(&TcoInputs { rack: Some(RackBudget::new(0.5, 0.0)), ..inputs() }).err();
+        assert_eq!(e.as_ref().map(|e| e.field), Some(TcoField::Rack(RackField::KwPerRack)));
+        assert_eq!(
+            e.map(|e| e.to_string()).as_deref(),
+            Some("rack.kw_per_rack: one device draws 815 W (0.81 kW), more than a rack's 0.5 kW")
+        );
+    }
+
+    #[test]
     fn bad_inputs_name_the_field() {
-        let bad = |i: TcoInputs| tco(&i).err().map(|e| (e.field, e.problem.domain));
+        let bad = |i: TcoInputs| tco(&i).err().and_then(|e| e.problem.domain().map(|d| (e.field, d)));
         assert_eq!(bad(TcoInputs { utilization: 1.5, ..inputs() }), Some((TcoField::Utilization, Domain::Share)));
         assert_eq!(bad(TcoInputs { pue: 0.9, ..inputs() }), Some((TcoField::Pue, Domain::AtLeastOne)));
         assert_eq!(bad(TcoInputs { units: f64::NAN, ..inputs() }), Some((TcoField::Units, Domain::Positive)));

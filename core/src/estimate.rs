@@ -193,13 +193,19 @@ pub struct Estimate {
 
 impl Estimate {
     /// Prices the estimate as owned hardware: the cost of one device of `hw` (purchase over the
-    /// years plus energy) and, per phase, the cost per million tokens or samples of all devices.
-    pub fn price_owned(&mut self, hw: &Hardware, o: &crate::cost::Ownership) -> Result<(), OwnedCostError> {
-        let cost = crate::cost::owned_device_cost(hw, o)?;
+    /// years plus energy) and, per phase, the cost per million tokens or samples of all devices
+    /// (with a rack budget, and the racks they fill, `per_server` devices to a server).
+    pub fn price_owned(
+        &mut self,
+        hw: &Hardware,
+        o: &crate::cost::Ownership,
+        per_server: Option<u32>,
+    ) -> Result<(), OwnedCostError> {
+        let cost = crate::cost::owned_device_cost(hw, o, per_server)?;
         let devices = f64::from(self.devices) * f64::from(self.replicas);
         for p in &mut self.phases {
             if p.throughput_per_s > 0.0 {
-                p.owned_usd_per_million = Some(usd_per_million(cost.usd_per_device_hour * devices, p.throughput_per_s));
+                p.owned_usd_per_million = Some(usd_per_million(cost.usd_per_hour(devices), p.throughput_per_s));
             }
         }
         self.owned = Some(cost);

@@ -45,6 +45,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod prices;
 pub mod provenance;
+pub mod rack;
 pub mod roofline;
 pub mod serving;
 pub mod tariff;

@@ -10,6 +10,7 @@ mod matching;
 mod pg;
 mod plan;
 mod prices;
+mod rack;
 mod run;
 mod serve;
 mod serve_fleet;

@@ -91,6 +91,19 @@ pub(crate) struct OwnedArgs {
     /// Share of time at full load (with --owned): 0.7 or 70%.
     #[arg(long, default_value = "70%", value_name = "U", value_parser = parse_fraction)]
     utilization: f64,
+    /// IT power one rack may draw, kW (with --owned): it limits the devices per rack (TDP x
+    /// --host-overhead each, whole servers of the device's node preset), and a configuration
+    /// pays for the racks it fills.
+    #[arg(long, value_name = "KW", requires = "owned")]
+    rack_kw: Option<f64>,
+    /// What one rack position costs a month, USD (colocation, space, cooling; with --rack-kw).
+    #[arg(long, value_name = "USD", requires = "rack_kw")]
+    usd_per_rack_month: Option<f64>,
+    /// Power counted per device over its TDP, for the rest of the server (CPUs, NICs, fans;
+    /// with --rack-kw). Default 1.0: the TDP only, as no server's system power is in ridge's
+    /// reference material.
+    #[arg(long, value_name = "X", requires = "rack_kw")]
+    host_overhead: Option<f64>,
 }
 
 impl OwnedArgs {
@@ -102,7 +115,26 @@ impl OwnedArgs {
             pue: self.pue,
             utilization: self.utilization,
             tariff: self.tariff,
+            rack: self.rack(),
         })
+    }
+
+    /// The rack budget, when --rack-kw.
+    pub(crate) fn rack(&self) -> Option<ridge_core::rack::RackBudget> {
+        self.rack_kw.map(|kw| ridge_core::rack::RackBudget {
+            kw_per_rack: kw,
+            usd_per_rack_month: self.usd_per_rack_month.unwrap_or(0.0),
+            host_overhead: self.host_overhead.unwrap_or(ridge_core::rack::DEFAULT_HOST_OVERHEAD),
+        })
+    }
+}
+
+/// The flag of a rack budget's field (`tco`, `estimate`, `match`).
+pub(crate) fn rack_flag(f: ridge_core::rack::RackField) -> &'static str {
+    match f {
+        ridge_core::rack::RackField::KwPerRack => "rack-kw",
+        ridge_core::rack::RackField::UsdPerRackMonth => "usd-per-rack-month",
+        ridge_core::rack::RackField::HostOverhead => "host-overhead",
     }
 }
 

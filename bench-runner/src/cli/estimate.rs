@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ridge_core::bench::sustained::SustainedSummary;
+use ridge_core::cost::{CostError, OwnedCostError, TcoField};
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::hardware::Hardware;
 use ridge_core::serving::{Engine, Load, Serving, ServingError, serve};
@@ -12,7 +13,7 @@ use ridge_core::units::{GB, MICRO};
 use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
 
-use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count};
+use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, rack_flag};
 use super::common::{WithSustained, calibration, measured, print_json, sustained, unknown, workload_arg};
 use super::input::InputArgs;
 use crate::format::{self, gb, percent, seconds, si, sig3};
@@ -190,7 +191,12 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     }
     let mut e = estimate(&req).with_context(|| format!("cannot estimate {} on {}", workload.id, hardware.id))?;
     if let Some(o) = a.own.ownership() {
-        e.price_owned(hardware, &o).map_err(|m| anyhow::anyhow!("--owned: {}: {m}", hardware.id))?;
+        e.price_owned(hardware, &o, catalog.devices_per_server(&hardware.id)).map_err(|m| match m {
+            OwnedCostError::Terms(CostError { field: TcoField::Rack(f), problem }) => {
+                anyhow::anyhow!("--{}: {}: {problem}", rack_flag(f), hardware.id)
+            }
+            m => anyhow::anyhow!("--owned: {}: {m}", hardware.id),
+        })?;
     }
     if let Some((feed, demand)) = &fed {
         e.check_input(feed, demand);
@@ -484,7 +490,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
                 "owned: ${} per million {unit}s at ${:.2}/device-hour ({})",
                 sig3(usd),
                 owned.usd_per_device_hour,
-                owned.basis
+                owned.basis_for(f64::from(e.devices) * f64::from(e.replicas))
             ));
         }
         if let Some(j) = p.joules_per_unit {

@@ -263,6 +263,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
             pue: o.pue,
             utilization: o.utilization,
             tariff: o.tariff,
+            rack: o.rack,
         },
         None => CostMode::Cloud { class: a.provider_class },
     };
@@ -345,6 +346,9 @@ fn flag(field: MatchField) -> &'static str {
         MatchField::Prices => "price",
         MatchField::PurchasePrices => "purchase-price",
         MatchField::TrainHours => "train-hours",
+        MatchField::RackKw => "rack-kw",
+        MatchField::UsdPerRackMonth => "usd-per-rack-month",
+        MatchField::HostOverhead => "host-overhead",
     }
 }
 
@@ -362,7 +366,11 @@ fn price_cell(row: &ridge_core::matching::MatchRow) -> String {
             None => p.provider.clone(),
         },
         None if row.usd_per_hour.is_none() => "no public price".into(),
-        None => "owned".into(),
+        None => match row.racks {
+            Some(1) => "owned, 1 rack".into(),
+            Some(n) => format!("owned, {n} racks"),
+            None => "owned".into(),
+        },
     }
 }
 

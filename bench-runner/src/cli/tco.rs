@@ -6,10 +6,11 @@ use anyhow::{Result, bail};
 use clap::Args;
 use ridge_core::Catalog;
 use ridge_core::cost::TcoField;
+use ridge_core::rack::{RackBudget, whole_usd};
 use ridge_core::tariff::{HourlyLoad, Hours, ScheduledTraining, Tariff};
 use serde::Serialize;
 
-use super::args::parse_fraction;
+use super::args::{parse_fraction, rack_flag};
 use super::common::{print_json, unknown};
 use crate::format::sig3;
 
@@ -24,11 +25,16 @@ the tariff's cheapest would cost. --train-hours H prices a training run that nee
 load: in --hours only it takes longer (the units are held, and their purchase paid, meanwhile)
 but may draw cheaper energy.
 
+--rack-kw KW fills racks of that much IT power: units per rack = floor(KW x 1000 / (watts x
+--host-overhead)), whole servers of the --hardware's node preset; racks = ceil(units / per rack);
+with --usd-per-rack-month their fees join the total. With --nodes, --watts is the whole node's.
+
 Examples:
   ridge tco --nodes 100 --watts 815 --utilization 0.7 --usd-per-kwh 0.12
   ridge tco --nodes 100 --watts 815 --utilization 0.7 --tariff 8-19=0.20,0.08 --hours 20-7
   ridge tco --hardware h100-sxm --devices 64 --utilization 100% --tariff 8-19=0.20,0.08 --hours 20-7 --train-hours 720
-  ridge tco --hardware h100-sxm --devices 8 --utilization 60% --usd-per-kwh 0.15 --pue 1.3 --years 4";
+  ridge tco --hardware h100-sxm --devices 8 --utilization 60% --usd-per-kwh 0.15 --pue 1.3 --years 4
+  ridge tco --nodes 100 --watts 815 --utilization 0.7 --usd-per-kwh 0.12 --rack-kw 40 --usd-per-rack-month 1500";
 
 #[derive(Debug, Args)]
 pub(crate) struct TcoCmd {
@@ -74,6 +80,17 @@ pub(crate) struct TcoCmd {
     /// Years the purchase is amortised over.
     #[arg(long, default_value_t = 3.0, value_name = "Y")]
     years: f64,
+    /// IT power one rack may draw, kW: units per rack = floor(KW x 1000 / (watts x
+    /// --host-overhead)), whole servers of the --hardware's node preset; racks = ceil(units / per rack).
+    #[arg(long, value_name = "KW")]
+    rack_kw: Option<f64>,
+    /// What one rack position costs a month, USD (colocation, space, cooling; with --rack-kw).
+    #[arg(long, value_name = "USD", requires = "rack_kw")]
+    usd_per_rack_month: Option<f64>,
+    /// Power counted per device over its --watts, for the rest of the server (CPUs, NICs, fans;
+    /// with --rack-kw; not with --nodes, whose --watts is the whole node's). Default 1.0.
+    #[arg(long, value_name = "X", requires = "rack_kw", conflicts_with = "nodes")]
+    host_overhead: Option<f64>,
     /// Print JSON (with `schema_version`) instead of text.
     #[arg(long)]
     json: bool,
@@ -112,6 +129,13 @@ pub(crate) fn run(catalog: &Catalog, a: &TcoCmd, out: &mut dyn Write) -> Result<
         years: a.years,
         tariff: a.tariff,
         hours: a.hours,
+        rack: a.rack_kw.map(|kw| RackBudget {
+            kw_per_rack: kw,
+            usd_per_rack_month: a.usd_per_rack_month.unwrap_or(0.0),
+            host_overhead: a.host_overhead.unwrap_or(ridge_core::rack::DEFAULT_HOST_OVERHEAD),
+        }),
+        // Racks hold whole servers of the device's node preset (a node is a server already).
+        units_per_server: a.rack_kw.and(hw).and_then(|h| catalog.devices_per_server(&h.id)),
     };
     let r = ridge_core::cost::tco(&inputs).map_err(|e| {
         let flag = match e.field {
@@ -125,11 +149,12 @@ pub(crate) fn run(catalog: &Catalog, a: &TcoCmd, out: &mut dyn Write) -> Result<
             TcoField::PurchaseUsd => "--purchase-usd",
             TcoField::Years => "--years",
             TcoField::Hours => "--hours",
+            TcoField::Rack(f) => return anyhow::anyhow!("--{}: {}", rack_flag(f), e.problem),
         };
         anyhow::anyhow!("{flag}: {}", e.problem)
     })?;
     let training = match a.train_hours {
-        Some(h) => Some(training(&inputs, h)?),
+        Some(h) => Some(training(&inputs, &r, h)?),
         None => None,
     };
     if a.json {
@@ -189,13 +214,40 @@ pub(crate) fn run(catalog: &Catalog, a: &TcoCmd, out: &mut dyn Write) -> Result<
             "purchase           ${:.0} per unit over {} years = ${:.0} a year{source}",
             inputs.purchase_usd, inputs.years, r.capex_usd_per_year
         )?;
+    }
+    if let (Some(k), Some(b)) = (&r.rack, &inputs.rack) {
+        let f = &k.fit;
+        let each = if a.nodes.is_some() || b.host_overhead == 1.0 {
+            format!("{} W each", sig3(f.watts_per_device))
+        } else {
+            format!("{} W x {} = {} W each", sig3(peak_w), b.host_overhead, sig3(f.watts_per_device))
+        };
+        let servers = if f.devices_per_server > 1 {
+            let s = if f.servers_per_rack == 1 { "" } else { "s" };
+            format!(", {} server{s} of {}", f.servers_per_rack, f.devices_per_server)
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "racks              {} {unit} per rack ({} kW at {each}{servers}): {} rack{} at {}/month = {} a year",
+            f.devices_per_rack,
+            b.kw_per_rack,
+            k.racks,
+            if k.racks == 1.0 { "" } else { "s" },
+            whole_usd(b.usd_per_rack_month),
+            whole_usd(k.usd_per_year),
+        )?;
+    }
+    if inputs.purchase_usd > 0.0 || r.rack.is_some() {
         writeln!(out, "total per year     ${:.0} (${:.2} per hour)", r.total_usd_per_year, r.total_usd_per_hour)?;
         writeln!(out, "total over {} years ${:.0}", inputs.years, r.total_usd)?;
     }
     if let Some(t) = &training {
+        let held = if r.rack.is_some() { "purchase and racks" } else { "purchase" };
         let line = |label: &str, s: &ScheduledTraining| {
             format!(
-                "{label}{} h wall clock ({:.1} days): energy {} kWh = ${:.0}, purchase ${:.0} while held, total ${:.0}",
+                "{label}{} h wall clock ({:.1} days): energy {} kWh = ${:.0}, {held} ${:.0} while held, total ${:.0}",
                 sig3(s.wall_clock_hours),
                 s.wall_clock_hours / 24.0,
                 sig3(s.energy_kwh),
@@ -212,7 +264,7 @@ pub(crate) fn run(catalog: &Catalog, a: &TcoCmd, out: &mut dyn Write) -> Result<
             let more_or_less = |d: f64| if d >= 0.0 { format!("${d:.0} more") } else { format!("${:.0} less", -d) };
             writeln!(
                 out,
-                "  in hours {} instead of every hour: energy {}, purchase {} while held, {} in all, {:.1} days later",
+                "  in hours {} instead of every hour: energy {}, {held} {} while held, {} in all, {:.1} days later",
                 t.hours,
                 more_or_less(s.energy_usd - e.energy_usd),
                 more_or_less(s.capex_usd - e.capex_usd),
@@ -232,7 +284,7 @@ struct Training {
     every_hour: ScheduledTraining,
 }
 
-fn training(i: &ridge_core::cost::TcoInputs, load_hours: f64) -> Result<Training> {
+fn training(i: &ridge_core::cost::TcoInputs, r: &ridge_core::cost::TcoReport, load_hours: f64) -> Result<Training> {
     let tariff = match i.tariff {
         Some(t) => t,
         None => Tariff::flat(i.usd_per_kwh)?,
@@ -244,8 +296,9 @@ fn training(i: &ridge_core::cost::TcoInputs, load_hours: f64) -> Result<Training
         pue: i.pue,
         hours,
     };
-    // The purchase, amortised, for every hour the units are held.
-    let capex_per_hour = i.units * i.purchase_usd / i.years / ridge_core::cost::HOURS_PER_YEAR;
+    // The purchase, amortised, and the racks' fees, for every hour the units are held.
+    let capex_per_hour = (i.units * i.purchase_usd / i.years + r.rack.map_or(0.0, |k| k.usd_per_year))
+        / ridge_core::cost::HOURS_PER_YEAR;
     let run = |load: &HourlyLoad| {
         ridge_core::tariff::scheduled_training(load_hours, load, &tariff, capex_per_hour)
             .map_err(|e| anyhow::anyhow!("--train-hours: {e}"))

@@ -156,6 +156,11 @@ impl Catalog {
         self.nodes.iter().find(|n| n.id == id)
     }
 
+    /// Devices one server of `hardware` holds, from its node preset (racks hold whole servers).
+    pub fn devices_per_server(&self, hardware: &str) -> Option<u32> {
+        self.nodes.iter().find(|n| n.hardware == hardware).map(|n| n.devices)
+    }
+
     /// The newest reference measurement of a device, if any.
     pub fn measurement_for(&self, hardware: &str) -> Option<&Measurement> {
         self.measurements.iter().filter(|m| m.hardware == hardware).max_by(|a, b| a.date.cmp(&b.date))

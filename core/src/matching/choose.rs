@@ -14,6 +14,7 @@ use crate::memory::Footprint;
 use crate::notes::Note;
 use crate::prices::{PriceQuote, quote};
 use crate::provenance::Confidence;
+use crate::rack::Racking;
 use crate::roofline::Measurement;
 use crate::workload::Family;
 
@@ -29,12 +30,35 @@ pub(super) struct DeviceCost {
     pub(super) price: Option<PriceQuote>,
     /// Owned: what a training schedule is costed from.
     pub(super) schedule: Option<crate::cost::ScheduleTerms>,
+    /// Owned with a rack budget: how the device fills a rack.
+    pub(super) rack: Option<Racking>,
+}
+
+impl DeviceCost {
+    /// What `devices` cost per hour: each device's price and (owned) the racks they fill.
+    pub(super) fn usd_per_hour(&self, devices: u32) -> Option<f64> {
+        let n = f64::from(devices);
+        self.usd_per_hour.map(|u| u * n + self.rack.map_or(0.0, |r| r.usd_per_hour(n)))
+    }
+
+    /// The basis for `devices` in words: the device's terms, then their racks.
+    pub(super) fn basis(&self, devices: u32) -> String {
+        match &self.rack {
+            Some(r) => format!("{} {}", self.basis, r.words(f64::from(devices))),
+            None => self.basis.clone(),
+        }
+    }
 }
 
 /// Cost of one device per hour, and what it is based on. A device with no price is costed at
 /// nothing and says so (its row ranks by throughput after the priced ones), unless a budget
 /// needs a price to be checked against.
-pub(super) fn device_cost(hw: &Hardware, cost: CostMode, c: &Constraints) -> Result<DeviceCost, Reject> {
+pub(super) fn device_cost(
+    hw: &Hardware,
+    cost: CostMode,
+    c: &Constraints,
+    per_server: Option<u32>,
+) -> Result<DeviceCost, Reject> {
     match cost {
         CostMode::Cloud { class } => match quote(hw, class, c.prices.get(&hw.id).copied(), c.today) {
             Some(q) => Ok(DeviceCost {
@@ -43,6 +67,7 @@ pub(super) fn device_cost(hw: &Hardware, cost: CostMode, c: &Constraints) -> Res
                 kwh_per_year: None,
                 price: Some(q),
                 schedule: None,
+                rack: None,
             }),
             None if c.budget_usd_per_hour.is_some() => Err(Reject::NoCloudPrice { class }),
             None => Ok(DeviceCost {
@@ -54,10 +79,11 @@ pub(super) fn device_cost(hw: &Hardware, cost: CostMode, c: &Constraints) -> Res
                 kwh_per_year: None,
                 price: None,
                 schedule: None,
+                rack: None,
             }),
         },
-        CostMode::Owned { years, usd_per_kwh, pue, utilization, tariff } => {
-            let terms = crate::cost::Ownership { years, usd_per_kwh, pue, utilization, tariff };
+        CostMode::Owned { years, usd_per_kwh, pue, utilization, tariff, rack } => {
+            let terms = crate::cost::Ownership { years, usd_per_kwh, pue, utilization, tariff, rack };
             let given = c.purchase_prices.get(&hw.id).map(|&usd| {
                 let mut h = hw.clone();
                 h.purchase = Some(PurchasePrice {
@@ -69,7 +95,7 @@ pub(super) fn device_cost(hw: &Hardware, cost: CostMode, c: &Constraints) -> Res
                 h
             });
             let priced = given.as_ref().unwrap_or(hw);
-            match crate::cost::owned_device_cost(priced, &terms) {
+            match crate::cost::owned_device_cost(priced, &terms, per_server) {
                 Ok(o) => {
                     let estimate = priced.purchase.as_ref().is_some_and(|p| p.confidence == Confidence::Uncertain);
                     Ok(DeviceCost {
@@ -82,6 +108,7 @@ pub(super) fn device_cost(hw: &Hardware, cost: CostMode, c: &Constraints) -> Res
                         kwh_per_year: Some(o.kwh_per_device_year),
                         price: None,
                         schedule: o.schedule,
+                        rack: o.rack,
                     })
                 }
                 Err(error @ (OwnedCostError::NoPurchasePrice | OwnedCostError::NoTdp))
@@ -93,6 +120,7 @@ pub(super) fn device_cost(hw: &Hardware, cost: CostMode, c: &Constraints) -> Res
                         kwh_per_year: None,
                         price: None,
                         schedule: None,
+                        rack: None,
                     })
                 }
                 Err(error) => Err(Reject::Ownership { error }),
@@ -117,6 +145,8 @@ pub(super) struct Terms {
     pub(super) required_throughput: Option<f64>,
     /// Training: replicas are inside a candidate's estimate, not added.
     pub(super) training: bool,
+    /// Owned with a rack budget: the racks a configuration fills are paid too.
+    pub(super) rack: Option<Racking>,
 }
 
 /// What choosing needs of a candidate: its devices and throughput on one replica.
@@ -159,7 +189,8 @@ pub(super) fn choose(cands: &[Offer], t: &Terms) -> Result<Choice, Option<Limit>
         let (extra, limit) = replicas_for(cand, t);
         let replicas = extra.saturating_mul(cand.dp);
         let devices = cand.tp.saturating_mul(cand.pp).saturating_mul(replicas);
-        let per_hour = t.unit_cost * f64::from(devices);
+        let n = f64::from(devices);
+        let per_hour = t.unit_cost * n + t.rack.map_or(0.0, |r| r.usd_per_hour(n));
         let limit = limit.or_else(|| over_limits(devices, per_hour, t));
         if let Some(l) = limit {
             first_limit.get_or_insert(l);
@@ -221,7 +252,7 @@ pub(super) fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, R
     } else {
         req.measurements.iter().find(|m| m.hardware == hw.id).or_else(|| req.catalog.measurement_for(&hw.id))
     };
-    let cost = device_cost(hw, req.cost, c)?;
+    let cost = device_cost(hw, req.cost, c, req.catalog.devices_per_server(&hw.id))?;
     let tdp = hw.power.tdp_w.as_ref().map(|f| f.value);
     if c.power_cap_w.is_some() && tdp.is_none() {
         return Err(Reject::NoTdpForPowerCap);
@@ -241,6 +272,7 @@ pub(super) fn best_for(search: &Search<'_>, hw: &Hardware) -> Result<MatchRow, R
         power_cap_w: c.power_cap_w,
         required_throughput: c.required_throughput,
         training: search.family == Family::Training,
+        rack: cost.rack,
     };
     let offers: Vec<Offer> = cands.iter().map(Offer::of).collect();
     let choice = choose(&offers, &terms)
@@ -305,7 +337,7 @@ fn row(
     let throughput = choice.throughput;
     let layout = Layout::new(cand.tp, cand.ep, cand.pp, choice.replicas);
     let devices = layout.devices();
-    let usd_per_hour = cost.usd_per_hour.map(|u| u * f64::from(devices));
+    let usd_per_hour = cost.usd_per_hour(devices);
     // The phase that takes longest explains the row.
     let main = e.phases.iter().max_by(|a, b| a.seconds.total_cmp(&b.seconds));
     let (bound, bound_share) = match &cand.input {
@@ -341,7 +373,8 @@ fn row(
         throughput_per_device: throughput / f64::from(devices),
         usd_per_hour,
         usd_per_million: usd_per_hour.map(|u| usd_per_million(u, throughput)),
-        cost_basis: cost.basis.clone(),
+        cost_basis: cost.basis(devices),
+        racks: cost.rack.map(|r| r.fit.racks(f64::from(devices)) as u32),
         price: cost.price.clone(),
         watts,
         joules_per_unit: watts.map(|w| w / throughput),
@@ -502,6 +535,7 @@ mod tests {
             power_cap_w: None,
             required_throughput: None,
             training: false,
+            rack: None,
         }
     }
 

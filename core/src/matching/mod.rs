@@ -137,8 +137,8 @@ fn disaggregate(req: &MatchRequest<'_>, id: &str) -> Option<DisaggregatedRow> {
         },
     };
     let best = crate::serving::best_pools(&serve, c.max_devices.min(domain), c.ttft_s, c.tpot_s).ok()??;
-    let cost = choose::device_cost(hw, req.cost, c).ok()?;
-    let usd_per_hour = cost.usd_per_hour? * f64::from(best.pools.devices());
+    let cost = choose::device_cost(hw, req.cost, c, req.catalog.devices_per_server(&hw.id)).ok()?;
+    let usd_per_hour = cost.usd_per_hour(best.pools.devices())?;
     Some(DisaggregatedRow {
         hardware: hw.id.clone(),
         usd_per_million: crate::cost::usd_per_million(usd_per_hour, best.output_tokens_per_s),

@@ -37,6 +37,10 @@ pub enum CostMode {
         /// Electricity by the hour of the day; replaces `usd_per_kwh` when given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tariff: Option<crate::tariff::Tariff>,
+        /// A rack power budget: each configuration pays the monthly fees of the racks its
+        /// devices fill ([`crate::rack`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rack: Option<crate::rack::RackBudget>,
     },
 }
 
@@ -219,6 +223,12 @@ pub enum MatchField {
     PurchasePrices,
     /// `train_hours`.
     TrainHours,
+    /// `rack.kw_per_rack` (owned).
+    RackKw,
+    /// `rack.usd_per_rack_month` (owned).
+    UsdPerRackMonth,
+    /// `rack.host_overhead` (owned).
+    HostOverhead,
 }
 
 impl MatchField {
@@ -243,6 +253,9 @@ impl MatchField {
             MatchField::Prices => "prices",
             MatchField::PurchasePrices => "purchase_prices",
             MatchField::TrainHours => "train_hours",
+            MatchField::RackKw => "rack.kw_per_rack",
+            MatchField::UsdPerRackMonth => "rack.usd_per_rack_month",
+            MatchField::HostOverhead => "rack.host_overhead",
         }
     }
 }
@@ -350,7 +363,7 @@ pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
     if decoder && c.latency_s.is_some() {
         return Err(invalid(MatchField::LatencyS, Problem::DecoderLatency));
     }
-    if let CostMode::Owned { years, usd_per_kwh, pue, utilization, .. } = req.cost {
+    if let CostMode::Owned { years, usd_per_kwh, pue, utilization, rack, .. } = req.cost {
         positive(MatchField::Years, Some(years))?;
         if !(usd_per_kwh.is_finite() && usd_per_kwh >= 0.0) {
             return Err(invalid(MatchField::UsdPerKwh, Problem::Negative(usd_per_kwh)));
@@ -360,6 +373,15 @@ pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
         }
         if !(utilization.is_finite() && (0.0..=1.0).contains(&utilization)) {
             return Err(invalid(MatchField::Utilization, Problem::NotAShare(utilization)));
+        }
+        if let Some(b) = rack {
+            positive(MatchField::RackKw, Some(b.kw_per_rack))?;
+            if !(b.usd_per_rack_month.is_finite() && b.usd_per_rack_month >= 0.0) {
+                return Err(invalid(MatchField::UsdPerRackMonth, Problem::Negative(b.usd_per_rack_month)));
+            }
+            if !(b.host_overhead.is_finite() && b.host_overhead >= 1.0) {
+                return Err(invalid(MatchField::HostOverhead, Problem::BelowOne(b.host_overhead)));
+            }
         }
     } else if c.budget_purchase_usd.is_some() {
         return Err(invalid(MatchField::BudgetPurchaseUsd, Problem::PurchaseBudgetNeedsOwned));

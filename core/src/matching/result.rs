@@ -51,6 +51,10 @@ pub struct MatchRow {
     /// Where the cost comes from: provider, check date and age, or purchase and energy, or
     /// `no public price`.
     pub cost_basis: String,
+    /// Owned with a rack budget: the racks the devices fill, ⌈devices / per rack⌉ (their fees
+    /// are in `usd_per_hour`, and `cost_basis` says how many fit a rack).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub racks: Option<u32>,
     /// Cloud: the price used, its class, date and age (flagged when stale).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<crate::prices::PriceQuote>,

@@ -26,6 +26,7 @@ pub(super) fn training_schedule(
             pue: 1.0,
             tariff: Tariff::flat(0.0).ok()?,
             capex_usd_per_hour: 0.0,
+            rack: None,
         };
         none.training(devices, load_hours, h).ok().map(|r| r.wall_clock_hours * 3600.0)
     };

@@ -240,6 +240,8 @@ impl PlanInput {
             pue: e.pue.unwrap_or(d.pue),
             utilization: e.utilization.unwrap_or(d.utilization),
             tariff: e.tariff,
+            // Rack budgets are not part of a plan.
+            rack: None,
         };
         let pools = file.pools.into_iter().enumerate().map(|(i, p)| pool(i, p)).collect::<Result<_, _>>()?;
         let workloads =

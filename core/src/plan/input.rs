@@ -170,4 +170,4 @@ pub struct PlanRequest<'a> {
 
 /// The energy terms when the file gives none: those of `ridge match --owned`.
 pub const DEFAULT_ENERGY: Ownership =
-    Ownership { years: 3.0, usd_per_kwh: 0.12, pue: 1.3, utilization: 0.7, tariff: None };
+    Ownership { years: 3.0, usd_per_kwh: 0.12, pue: 1.3, utilization: 0.7, tariff: None, rack: None };

@@ -62,6 +62,8 @@ fn energy_at(hw: &Hardware, e: &Ownership, utilization: f64) -> Option<f64> {
         years: 1.0,
         tariff: e.tariff,
         hours: None,
+        rack: None,
+        units_per_server: None,
     })
     .ok()?;
     Some(r.energy_usd_per_year / HOURS_PER_YEAR)
