@@ -215,9 +215,8 @@ pub fn sustain(gpu: &Gpu, suite: Suite, opts: &Options, kernel: &str, seconds: f
     let tp = r.throughput.as_ref().ok_or_else(|| anyhow!("{kernel} reported no throughput"))?;
     let per_dispatch = tp.unit.amount(&r.work);
     let windows: Vec<f64> = w.seconds_per_dispatch.iter().map(|s| per_dispatch / s).collect();
-    let quarter = (windows.len() / 4).max(1);
-    let mean = |w: &[f64]| w.iter().sum::<f64>() / w.len() as f64;
-    let ratio = mean(&windows[windows.len() - quarter..]) / mean(&windows[..quarter]);
+    let (early, late) = ridge_core::bench::sustained::early_and_late(&windows);
+    let ratio = late / early;
     Ok(Sustained {
         kernel: kernel.into(),
         duration_s: w.duration_s,

@@ -118,6 +118,14 @@ fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len() as f64
 }
 
+/// The early and late levels of a sustained run: the means of its first and last quarter of
+/// windows (one window each when there are fewer than four). `ridge run --sustain` gives their
+/// ratio as `late_over_early`; [`summarize`] needs whole quarters.
+pub fn early_and_late(windows: &[f64]) -> (f64, f64) {
+    let quarter = (windows.len() / 4).max(1);
+    (mean(&windows[..quarter.min(windows.len())]), mean(&windows[windows.len().saturating_sub(quarter)..]))
+}
+
 /// The summary of a sustained record.
 pub fn summarize(s: &Sustained) -> Result<SustainedSummary, SustainedError> {
     let n = s.windows.len();
@@ -128,9 +136,7 @@ pub fn summarize(s: &Sustained) -> Result<SustainedSummary, SustainedError> {
     if let Some((i, &v)) = s.windows.iter().enumerate().find(|(_, v)| !(v.is_finite() && **v >= 0.0)) {
         return Err(bad(i, v));
     }
-    let quarter = n / 4;
-    let early = mean(&s.windows[..quarter]);
-    let late = mean(&s.windows[n - quarter..]);
+    let (early, late) = early_and_late(&s.windows);
     if early <= 0.0 {
         return Err(bad(0, s.windows[0]));
     }
