@@ -239,7 +239,7 @@ pub fn whole_usd(usd: f64) -> String {
         }
         out.push(c);
     }
-    format!("{}${out}", if usd < 0.0 && digits != "0" { "-" } else { "" })
+    format!("{}${out}", if usd.round() < 0.0 { "-" } else { "" })
 }
 
 #[cfg(test)]

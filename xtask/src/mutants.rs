@@ -57,20 +57,39 @@ impl Outcome {
 
 const TEST_ARGS: &[&str] = &["test", "--locked", "-q", "-p", "ridge-core", "-p", "ridge-tests"];
 
-/// Runs every mutant (or those whose `why` or file contains `filter`); fails when one is missed.
-pub fn run(root: &Path, filter: Option<&str>) -> Result<()> {
+fn read(root: &Path) -> Result<Mutants> {
     let list = root.join("xtask").join("mutants.toml");
     let text = std::fs::read_to_string(&list).with_context(|| format!("cannot read {}", list.display()))?;
-    let mutants: Mutants = toml::from_str(&text).with_context(|| format!("{}", list.display()))?;
-    let chosen: Vec<&Mutant> =
-        mutants.mutant.iter().filter(|m| filter.is_none_or(|f| m.why.contains(f) || m.file.contains(f))).collect();
-    for m in &chosen {
+    toml::from_str(&text).with_context(|| format!("{}", list.display()))
+}
+
+/// Each mutant's code occurs exactly once in its file.
+fn placed<'a>(root: &Path, chosen: impl IntoIterator<Item = &'a Mutant>) -> Result<()> {
+    for m in chosen {
         let source = std::fs::read_to_string(root.join(&m.file)).with_context(|| format!("mutant `{}`", m.why))?;
         let n = source.matches(m.find.as_str()).count();
         if n != 1 {
             bail!("mutant `{}`: `{}` occurs {n} times in {} (must be exactly once)", m.why, m.find, m.file);
         }
     }
+    Ok(())
+}
+
+/// The gate's check (step `strings`): every mutant still finds its code, so a formula that moved
+/// is noticed when it moves, not at the next mutation run.
+pub fn check(root: &Path) -> Result<()> {
+    let mutants = read(root)?;
+    placed(root, &mutants.mutant)?;
+    eprintln!("mutants: the code of all {} is where the list says", mutants.mutant.len());
+    Ok(())
+}
+
+/// Runs every mutant (or those whose `why` or file contains `filter`); fails when one is missed.
+pub fn run(root: &Path, filter: Option<&str>) -> Result<()> {
+    let mutants = read(root)?;
+    let chosen: Vec<&Mutant> =
+        mutants.mutant.iter().filter(|m| filter.is_none_or(|f| m.why.contains(f) || m.file.contains(f))).collect();
+    placed(root, chosen.iter().copied())?;
     let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
     let tree = target.join("mutants").join("tree");
     copy_tree(root, &tree)?;
