@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::rack::{RackBudget, RackError, RackField, RackProblem, RackReport, Racking};
 use crate::tariff::{DAYS_PER_YEAR, HourlyLoad, Hours, Tariff};
 
-/// Hours in a (non-leap) year.
-pub const HOURS_PER_YEAR: f64 = 8760.0;
+pub use crate::units::{Domain, HOURS_PER_YEAR, OutOfDomain};
 
 /// What `tco` needs.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -180,37 +179,6 @@ impl From<RackError> for CostError {
     fn from(e: RackError) -> CostError {
         CostError { field: TcoField::Rack(e.field), problem: CostProblem::Rack(e.problem) }
     }
-}
-
-/// A value outside the values an input may take.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, thiserror::Error)]
-#[error("must be {domain}, got {value}")]
-pub struct OutOfDomain {
-    /// The values it may take.
-    pub domain: Domain,
-    /// The value given.
-    pub value: f64,
-}
-
-/// The values a cost input may take.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
-#[serde(rename_all = "kebab-case")]
-pub enum Domain {
-    /// Above zero.
-    #[error("positive")]
-    Positive,
-    /// Zero or above.
-    #[error("zero or positive")]
-    NonNegative,
-    /// From 0 to 1.
-    #[error("between 0 and 1")]
-    Share,
-    /// From 1 up (PUE).
-    #[error("at least 1")]
-    AtLeastOne,
-    /// From 0 to the peak power (idle power).
-    #[error("between 0 and the peak power")]
-    UpToPeak,
 }
 
 fn check(field: TcoField, value: f64, ok: bool, domain: Domain) -> Result<(), CostError> {

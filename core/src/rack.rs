@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cost::{Domain, HOURS_PER_YEAR, OutOfDomain};
+use crate::units::{Domain, HOURS_PER_YEAR, OutOfDomain};
 
 /// The host overhead when none is given: the device's TDP only (see the module's documentation
 /// for why no larger figure is assumed).

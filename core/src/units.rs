@@ -13,6 +13,8 @@ pub const GB: f64 = 1e9;
 pub const TERA: f64 = 1e12;
 /// Microseconds in a second.
 pub const MICRO: f64 = 1e-6;
+/// Hours in a (non-leap) year.
+pub const HOURS_PER_YEAR: f64 = 8760.0;
 
 /// A numeric format of weights, activations, cache entries or arithmetic.
 ///
@@ -124,6 +126,37 @@ impl std::str::FromStr for Precision {
             format!("unknown precision `{s}` (expected one of {})", names.join(", "))
         })
     }
+}
+
+/// A value outside the values an input may take.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, thiserror::Error)]
+#[error("must be {domain}, got {value}")]
+pub struct OutOfDomain {
+    /// The values it may take.
+    pub domain: Domain,
+    /// The value given.
+    pub value: f64,
+}
+
+/// The values a cost input may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum Domain {
+    /// Above zero.
+    #[error("positive")]
+    Positive,
+    /// Zero or above.
+    #[error("zero or positive")]
+    NonNegative,
+    /// From 0 to 1.
+    #[error("between 0 and 1")]
+    Share,
+    /// From 1 up (PUE).
+    #[error("at least 1")]
+    AtLeastOne,
+    /// From 0 to the peak power (idle power).
+    #[error("between 0 and the peak power")]
+    UpToPeak,
 }
 
 #[cfg(test)]
