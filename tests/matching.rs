@@ -16,19 +16,27 @@ fn close(a: f64, b: f64, what: &str) {
 /// `rank` of a preset on some devices, datasheet ceilings only.
 /// `rank` on datasheets alone (also the row tests' way in).
 pub(crate) fn ranked(workload: &str, constraints: &Constraints, cost: CostMode) -> MatchResult {
-    let c = catalog();
+    rank_on(&catalog(), workload, constraints, cost).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `rank` of a preset of catalog `c` on datasheets alone, its refusal kept.
+pub(crate) fn rank_on(
+    c: &ridge_core::Catalog,
+    workload: &str,
+    constraints: &Constraints,
+    cost: CostMode,
+) -> Result<MatchResult, ridge_core::matching::MatchError> {
     let w = c.workload(workload).unwrap_or_else(|| panic!("{workload}"));
     rank(&MatchRequest {
         workload: w,
         scenario: w.defaults,
-        catalog: &c,
+        catalog: c,
         constraints,
         cost,
         datasheet_only: true,
         options: RooflineOptions::default(),
         measurements: &[],
     })
-    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Every tensor-parallel degree and batch the search may try for a decoder on one replica that
@@ -228,17 +236,8 @@ fn a_device_without_a_price_ranks_after_the_priced_by_throughput_per_device() {
     };
     let w = c.workload("llama-3.1-8b").unwrap_or_else(|| panic!("preset"));
     // The catalog changed above: ranked on it, not on a fresh one.
-    let r = ridge_core::matching::rank(&MatchRequest {
-        workload: w,
-        scenario: w.defaults,
-        catalog: &c,
-        constraints: &constraints,
-        cost: CostMode::Cloud { class: None },
-        datasheet_only: true,
-        options: RooflineOptions::default(),
-        measurements: &[],
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
+    let r =
+        rank_on(&c, "llama-3.1-8b", &constraints, CostMode::Cloud { class: None }).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(r.rows.len(), 3, "{:?}", r.rejected);
     let last = &r.rows[2];
     assert_eq!(last.hardware, "h200-sxm");

@@ -1,12 +1,12 @@
 //! Electricity by the hour in a match: owned cost on a tariff, and a training run that works only
 //! some hours of the day, against an hour-by-hour walk written here.
 
-use ridge_core::matching::{Constraints, CostMode, MatchField, MatchRequest, rank};
+use ridge_core::Family;
+use ridge_core::matching::{Constraints, CostMode, MatchField, Problem};
 use ridge_core::tariff::{Hours, Tariff};
-use ridge_core::{Family, RooflineOptions};
 
 use crate::catalog;
-use crate::matching::ranked;
+use crate::matching::{rank_on, ranked};
 
 fn close(a: f64, b: f64, what: &str) {
     assert!((a - b).abs() <= 1e-9 * a.abs().max(b.abs()), "{what}: {a} vs {b}");
@@ -132,24 +132,10 @@ fn a_rented_training_run_at_night_pays_the_same_hours_later() {
 
 #[test]
 fn hours_to_train_in_apply_to_training_only() {
-    let c = catalog();
-    let w = c.workload("llama-3.1-8b").unwrap_or_else(|| panic!("preset"));
     let constraints = Constraints { train_hours: Some(hours("20-7")), ..Constraints::default() };
-    let e = rank(&MatchRequest {
-        workload: w,
-        scenario: w.defaults,
-        catalog: &c,
-        constraints: &constraints,
-        cost: CostMode::Cloud { class: None },
-        datasheet_only: true,
-        options: RooflineOptions::default(),
-        measurements: &[],
-    })
-    .err()
-    .unwrap_or_else(|| panic!("refused"));
+    let e = rank_on(&catalog(), "llama-3.1-8b", &constraints, CostMode::Cloud { class: None })
+        .err()
+        .unwrap_or_else(|| panic!("refused"));
     assert_eq!(e.field, MatchField::TrainHours);
-    assert_eq!(
-        e.to_string(),
-        format!("train_hours: hours to train in apply to training workloads, not to the {} family", Family::Decoder)
-    );
+    assert_eq!(e.problem, Problem::TrainingOnly(Family::Decoder));
 }
