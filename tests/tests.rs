@@ -3,6 +3,7 @@
 //! GPU, HTTP or SQLite stack), so a one-line change in core is tested in seconds. The command
 //! line, the GPU suite and the service are tested in `tests/system` (`ridge-system-tests`).
 
+mod alignment;
 mod architectures;
 mod datasets;
 mod feed;

@@ -19,6 +19,10 @@ pub struct Hardware {
     pub vendor: String,
     /// `SXM`, `PCIe`, `OAM`, `board`, ...
     pub form_factor: String,
+    /// Its microarchitecture, which fixes the matrix unit's tile ([`crate::alignment`]); every
+    /// catalog entry names one, a device measured in a browser has none (no padding modelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<crate::alignment::Architecture>,
     /// Year the part shipped (or launched).
     pub launch_year: u16,
     /// Confidence of figures that do not state their own.

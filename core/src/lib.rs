@@ -24,6 +24,7 @@
 //! assert!((intensity - 2730.67).abs() < 0.01);
 //! ```
 
+pub mod alignment;
 pub mod bench;
 pub mod browser_bench;
 pub mod calibration;

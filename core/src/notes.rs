@@ -72,6 +72,29 @@ pub enum Note {
         /// The fractions used.
         fractions: Calibration,
     },
+    /// A compute-bound operation's shape is padded to the matrix unit's tile, and the padding
+    /// is a share of its arithmetic worth saying ([`crate::alignment`]).
+    Padding {
+        /// Catalog id.
+        hardware: String,
+        /// The device's architecture.
+        architecture: crate::alignment::Architecture,
+        /// The operation.
+        op: String,
+        /// Share of its matrix-unit arithmetic spent on padding.
+        share: f64,
+    },
+    /// A GEMM's leading dimensions miss the architecture's vector width.
+    UnalignedGemm {
+        /// Catalog id.
+        hardware: String,
+        /// The operation.
+        op: String,
+        /// The dimensions, with their lengths.
+        dims: Vec<crate::alignment::UnalignedDim>,
+        /// The vector width, bytes.
+        vector_bytes: u32,
+    },
     /// A phase does not fit in memory.
     DoesNotFit {
         /// Workload id.

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::alignment::{self, Architecture, UnalignedDim};
 use crate::hardware::{Hardware, HostLink};
 pub use crate::measurement::{MeasuredCeilings, Measurement};
 use crate::notes::Note;
@@ -77,6 +78,10 @@ pub struct Ceilings {
     pub scale_up_bytes_per_s: Option<Ceiling>,
     /// Scale-up per-message latency, seconds.
     pub scale_up_latency_s: f64,
+    /// The device's architecture, whose matrix unit pads GEMM and attention shapes
+    /// ([`crate::alignment`]); `None` models no padding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub architecture: Option<Architecture>,
 }
 
 fn datasheet(per_s: f64, hw: &Hardware) -> Ceiling {
@@ -100,6 +105,7 @@ impl Ceilings {
                 .as_ref()
                 .and_then(|i| i.latency_us)
                 .map_or(DEFAULT_SCALE_UP_LATENCY_S, |us| us * MICRO),
+            architecture: hw.architecture,
         }
     }
 
@@ -229,6 +235,15 @@ pub struct OpEstimate {
     pub link_bytes: f64,
     /// FLOP per device-memory byte; `None` when the operation moves no bytes.
     pub arithmetic_intensity: Option<f64>,
+    /// Share of the matrix unit's arithmetic spent on padding the shape to the architecture's
+    /// tile ([`crate::alignment`]): 0 when aligned; `None` for work that does not run on a
+    /// matrix unit, or a device whose tile is not documented. The compute time includes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding_share: Option<f64>,
+    /// A GEMM's leading dimensions whose rows are not a multiple of the architecture's vector
+    /// width (wide loads lost; the cost is measured by `ridge run`, not modelled).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unaligned: Vec<UnalignedDim>,
     /// Seconds at the compute ceiling.
     pub compute_s: f64,
     /// Seconds at the memory ceiling.
@@ -307,6 +322,8 @@ fn note(notes: &mut Vec<Note>, n: Note) {
 /// One operation's times on a roofline.
 struct Timing {
     timed_at: Option<Precision>,
+    /// Arithmetic done over arithmetic needed, on the matrix unit.
+    padding: Option<f64>,
     flops: f64,
     bytes: f64,
     link_bytes: f64,
@@ -334,6 +351,7 @@ fn time(
 ) -> Result<Timing, RooflineError> {
     let flops = op.flops();
     let bytes = op.memory_bytes();
+    let padding = padding_ratio(&op.kind, c.architecture);
     let (compute_s, timed_at) = match op.kind.compute_precision() {
         Some(p) if flops > 0.0 => {
             let (q, ceiling) = match c.compute_for(p) {
@@ -387,7 +405,7 @@ fn time(
                 (OpKind::Attention { .. }, _) => cal.attention_compute,
                 _ => 1.0,
             };
-            (flops / (ceiling.per_s * fraction), Some(q))
+            (flops * padding.unwrap_or(1.0) / (ceiling.per_s * fraction), Some(q))
         }
         _ => (0.0, None),
     };
@@ -419,8 +437,32 @@ fn time(
     if overhead_s > busy {
         bound = Bound::Overhead;
     }
-    Ok(Timing { timed_at, flops, bytes, link_bytes, compute_s, memory_s, link_s, overhead_s, bound })
+    Ok(Timing { timed_at, padding, flops, bytes, link_bytes, compute_s, memory_s, link_s, overhead_s, bound })
 }
+
+/// The arithmetic a matrix operation does on the architecture's matrix unit over what it needs
+/// (1 when aligned); `None` for other work, or without a documented tile.
+fn padding_ratio(kind: &OpKind, architecture: Option<Architecture>) -> Option<f64> {
+    let unit = architecture?.matrix_unit()?;
+    match *kind {
+        OpKind::Gemm { m, n, k, compute, .. } => unit.ratio(m, n, k, compute),
+        OpKind::Attention { heads, kv_heads, q_len, kv_len, head_dim, act, .. } => {
+            alignment::attention_ratio(&unit, heads, kv_heads, q_len, kv_len, head_dim, act)
+        }
+        _ => None,
+    }
+}
+
+/// A GEMM's leading dimensions that miss the architecture's vector width.
+fn unaligned(kind: &OpKind, architecture: Option<Architecture>) -> Vec<UnalignedDim> {
+    match (kind, architecture.and_then(Architecture::matrix_unit)) {
+        (&OpKind::Gemm { n, k, a, b, .. }, Some(unit)) => unit.unaligned(n, k, a, b),
+        _ => Vec::new(),
+    }
+}
+
+/// The padding share from which a compute-bound operation earns a note.
+pub const PADDING_NOTE_SHARE: f64 = 0.01;
 
 /// Places operations on a device's roofline, datasheet ceilings scaled by `calibration` and
 /// `kernel_overhead_s` added per kernel instance.
@@ -434,6 +476,22 @@ pub fn evaluate(
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
         let t = time(op, c, calibration, kernel_overhead_s, &mut notes)?;
+        let padding_share = t.padding.map(|r| 1.0 - 1.0 / r);
+        let unaligned = unaligned(&op.kind, c.architecture);
+        if let Some(share) = padding_share
+            && share >= PADDING_NOTE_SHARE
+            && t.bound == Bound::Compute
+            && let Some(architecture) = c.architecture
+        {
+            let (hardware, op) = (c.hardware.clone(), op.name.to_string());
+            note(&mut notes, Note::Padding { hardware, architecture, op, share });
+        }
+        if let Some(vector_bytes) = c.architecture.and_then(Architecture::matrix_unit).and_then(|u| u.vector_bytes)
+            && !unaligned.is_empty()
+        {
+            let (hardware, op, dims) = (c.hardware.clone(), op.name.to_string(), unaligned.clone());
+            note(&mut notes, Note::UnalignedGemm { hardware, op, dims, vector_bytes });
+        }
         out.push(OpEstimate {
             name: op.name.clone(),
             op: op.kind.label().into(),
@@ -444,6 +502,8 @@ pub fn evaluate(
             bytes: t.bytes,
             link_bytes: t.link_bytes,
             arithmetic_intensity: (t.bytes > 0.0).then(|| t.flops / t.bytes),
+            padding_share,
+            unaligned,
             compute_s: t.compute_s,
             memory_s: t.memory_s,
             link_s: t.link_s,
@@ -534,6 +594,7 @@ mod tests {
             device_to_host_bytes_per_s: None,
             scale_up_bytes_per_s: None,
             scale_up_latency_s: 0.0,
+            architecture: None,
         }
     }
 

@@ -65,6 +65,23 @@ impl fmt::Display for Note {
                 c.gather_memory * 100.0,
                 c.collective_link * 100.0
             ),
+            Note::Padding { hardware, architecture, op, share } => {
+                let tile = architecture.matrix_unit().map(|u| format!("{}×{} ", u.narrow, u.wide)).unwrap_or_default();
+                write!(
+                    f,
+                    "`{op}` spends {:.1}% of its matrix-unit arithmetic on padding: its shape is not a multiple of the {tile}tile of {hardware} ({}), and its time includes the padding",
+                    share * 100.0,
+                    architecture.name()
+                )
+            }
+            Note::UnalignedGemm { hardware, op, dims, vector_bytes } => {
+                let dims: Vec<String> = dims.iter().map(|d| format!("{} = {}", d.dim, d.elements)).collect();
+                write!(
+                    f,
+                    "`{op}`: {} not a multiple of {vector_bytes} bytes per row: library GEMMs on {hardware} lose their wide loads (not modelled; `ridge run` measures the penalty on a misaligned shape)",
+                    dims.join(" and "),
+                )
+            }
             Note::DoesNotFit { workload, min_devices, capacity_bytes, usable_fraction } => write!(
                 f,
                 "does not fit: {workload} needs at least {min_devices} device(s) of {:.0} GB at {:.0}% usable memory",

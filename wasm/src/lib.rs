@@ -231,6 +231,7 @@ pub fn device_roofs_impl(d: &DeviceCeilings) -> Vec<Roof> {
         device_to_host_bytes_per_s: None,
         scale_up_bytes_per_s: None,
         scale_up_latency_s: 0.0,
+        architecture: None,
     })
 }
 
