@@ -487,6 +487,9 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
         }
     }
     roofline::print_sweep(&r.kernels, out)?;
+    for a in &r.derived.gemm_alignment {
+        writeln!(out, "{}", alignment_line(a))?;
+    }
     if let Some(s) = &r.sustained {
         writeln!(
             out,
@@ -506,6 +509,29 @@ fn print_result(r: &RunResult, out: &mut dyn Write) -> Result<()> {
         crate::storage::print(s, out)?;
     }
     Ok(())
+}
+
+/// A misaligned GEMM against its aligned neighbour, and how much of the difference padding
+/// explains.
+fn alignment_line(a: &ridge_core::bench::derived::AlignmentPenalty) -> String {
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let verdict =
+        if a.slowdown <= 0.0 { "no slower".to_string() } else { format!("{} slower per useful FLOP", pct(a.slowdown)) };
+    let explained = match a.padding_share {
+        Some(p) if a.slowdown > p => format!(
+            "; padding to its kernel's tile explains {}, the rest is the faster kernels and wider loads the shape cannot use",
+            pct(p)
+        ),
+        Some(p) => format!("; padding to its kernel's tile is {}", pct(p)),
+        None => String::new(),
+    };
+    format!(
+        "alignment: {} runs {verdict} than {} ({} against {} TFLOP/s){explained}",
+        a.misaligned,
+        a.aligned,
+        sig3(a.misaligned_tflops),
+        sig3(a.aligned_tflops)
+    )
 }
 
 #[cfg(test)]

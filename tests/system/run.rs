@@ -85,6 +85,22 @@ fn quick_suite_verifies_every_kernel_on_lavapipe() {
             .all(|k| k.timing.as_ref().is_some_and(|t| t.method == TimingMethod::Host))
     );
 
+    // The misaligned GEMM (127³: only the bounds-checked 64×64×16 kernel runs it, computing
+    // 128³) beside the aligned one, per precision, and the report's line for each.
+    let pairs = &r.derived.gemm_alignment;
+    assert!(!pairs.is_empty(), "no alignment pair");
+    for a in pairs {
+        assert_eq!(a.misaligned, a.aligned.replace("128x128x128", "127x127x127"), "{a:?}");
+        let rate = |name: &str| {
+            let k = r.kernels.iter().find(|k| k.name == name).unwrap_or_else(|| panic!("{name}"));
+            k.throughput.as_ref().map_or(0.0, |t| t.flops_per_s / 1e12)
+        };
+        assert!((a.slowdown - (1.0 - rate(&a.misaligned) / rate(&a.aligned))).abs() < 1e-12, "{a:?}");
+        let padding = a.padding_share.unwrap_or(f64::NAN);
+        assert!((padding - (1.0 - 127f64.powi(3) / 128f64.powi(3))).abs() < 1e-12, "{a:?}");
+        assert!(out.contains(&format!("alignment: {} runs", a.misaligned)), "{out}");
+    }
+
     // Derived ceilings feed estimates as measured ceilings.
     let d = &r.derived.ceilings;
     assert!(d.memory_gb_per_s.is_some() && d.host_to_device_gb_per_s.is_some() && d.device_to_host_gb_per_s.is_some());

@@ -539,7 +539,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
             ops.len(),
             if all_ops { "" } else { ", slowest first (--ops lists all)" }
         )?;
-        let mut t = format::table(&["operation", "count", "time/step", "share", "FLOP/byte", "bound"]);
+        let mut t = format::table(&["operation", "count", "time/step", "share", "FLOP/byte", "padding", "bound"]);
         for o in ops.iter().take(shown) {
             t.add_row(vec![
                 o.name.to_string(),
@@ -547,6 +547,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
                 seconds(o.seconds),
                 percent(if p.seconds_per_step > 0.0 { o.seconds / p.seconds_per_step } else { 0.0 }),
                 o.arithmetic_intensity.map_or("—".into(), sig3),
+                o.padding_share.map_or("—".into(), padding),
                 o.bound.to_string(),
             ]);
         }
@@ -559,6 +560,17 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
         }
     }
     Ok(())
+}
+
+/// A padding share: `0%` when aligned, one decimal below 10% (a 3.1% waste is worth seeing).
+fn padding(share: f64) -> String {
+    if share == 0.0 {
+        "0%".into()
+    } else if share < 0.1 {
+        format!("{:.1}%", share * 100.0)
+    } else {
+        format!("{:.0}%", share * 100.0)
+    }
 }
 
 /// The ceilings an estimate used, in the title's words.

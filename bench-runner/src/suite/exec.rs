@@ -98,6 +98,7 @@ pub(super) fn failed(
         throughput: None,
         findings: Vec::new(),
         variants: Vec::new(),
+        padding_share: None,
     }
 }
 
@@ -276,6 +277,7 @@ impl<'a> Ctx<'a> {
             throughput: Some(throughput),
             findings: Vec::new(),
             variants: Vec::new(),
+            padding_share: None,
         }
     }
 

@@ -32,6 +32,16 @@ impl GemmConfig {
             GemmConfig::Portable => "portable 64x64x16/4x4".into(),
         }
     }
+
+    /// Its tile: rows and columns of C per workgroup, and K per step (the skinny kernels read K
+    /// as vec4).
+    fn tile(self) -> (usize, usize, usize) {
+        match self {
+            GemmConfig::Tiled(t) => (t.bm, t.bn, t.bk),
+            GemmConfig::Skinny(t) => (t.rows, t.bn, 4),
+            GemmConfig::Portable => kernels::PORTABLE_GEMM_TILE,
+        }
+    }
 }
 
 /// An `m`×`n`×`k` product on the device: its parameters, inputs and output.
@@ -116,6 +126,8 @@ struct Measured {
     timing: Timing,
     got: Vec<f32>,
     variants: Vec<Variant>,
+    /// The measured configuration.
+    config: GemmConfig,
 }
 
 impl Ctx<'_> {
@@ -145,14 +157,15 @@ impl Ctx<'_> {
         let b = f16_exact(k * n);
         let check = Check::new(&a, &b, (m, n, k), half);
         let problem = Problem::upload(self.gpu, (m, n, k), half, &a, &b);
-        let (outcome, variants) = match self.gemm_measure(&name, &problem, &check) {
-            Ok(Measured { timing, got, variants }) => (Ok((timing, got)), variants),
-            Err(e) => (Err(e), Vec::new()),
+        let (outcome, variants, config) = match self.gemm_measure(&name, &problem, &check) {
+            Ok(Measured { timing, got, variants, config }) => (Ok((timing, got)), variants, Some(config)),
+            Err(e) => (Err(e), Vec::new(), None),
         };
         let mut r = self.conclude(spec, outcome, |got| check.verify(got));
         // The configuration is not a parameter of the problem: runs that chose differently
         // still compare (`ridge compare` notes the difference).
         r.variants = variants;
+        r.padding_share = config.map(|c| kernels::padding_share((m, n, k), c.tile()));
         r
     }
 
@@ -182,7 +195,7 @@ impl Ctx<'_> {
         }
         let (kernel, group, workgroups) = p.build(self.gpu, configs[chosen])?;
         let timing = self.measure(&Launch { kernel: &kernel, group: &group, workgroups })?;
-        Ok(Measured { timing, got: p.read(self.gpu)?, variants })
+        Ok(Measured { timing, got: p.read(self.gpu)?, variants, config: configs[chosen] })
     }
 
     /// One configuration's trial: timed for about 5 ms, then verified.

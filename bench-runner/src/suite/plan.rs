@@ -66,6 +66,8 @@ pub(super) struct Plan {
     pub(super) f16_iters: u32,
     pub(super) intensity_elements: u64,
     pub(super) intensity_iters: Vec<u32>,
+    /// GEMM shapes. Each suite's first square shape is followed by the same less one in every
+    /// dimension: the misaligned shape whose slowdown the result's `gemm_alignment` reports.
     pub(super) gemm: Vec<(usize, usize, usize)>,
     pub(super) gather_table_bytes: u64,
     pub(super) gather_bags: usize,
@@ -139,7 +141,7 @@ impl Plan {
                 f16_iters: 32,
                 intensity_elements: 16_384,
                 intensity_iters: vec![1, 4, 16, 64, 256, 1024],
-                gemm: vec![(128, 128, 128), (4, 256, 256)],
+                gemm: vec![(128, 128, 128), (127, 127, 127), (4, 256, 256)],
                 gather_table_bytes: clamp(4 * MIB),
                 gather_bags: 1024,
                 gather_pooling: 4,
@@ -179,9 +181,15 @@ impl Plan {
                     intensity_elements: 32 * MIB / 16 * 4,
                     intensity_iters: vec![1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
                     gemm: if full {
-                        vec![(4096, 4096, 4096), (8192, 8192, 8192), (8, 8192, 8192), (32, 8192, 8192)]
+                        vec![
+                            (4096, 4096, 4096),
+                            (4095, 4095, 4095),
+                            (8192, 8192, 8192),
+                            (8, 8192, 8192),
+                            (32, 8192, 8192),
+                        ]
                     } else {
-                        vec![(4096, 4096, 4096), (8, 8192, 8192)]
+                        vec![(4096, 4096, 4096), (4095, 4095, 4095), (8, 8192, 8192)]
                     },
                     gather_table_bytes: clamp(if full { 2048 * MIB } else { 1024 * MIB }),
                     gather_bags: 262_144,

@@ -20,6 +20,71 @@ pub struct Derived {
     /// fp32 ridge point, FLOP/byte.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ridge_point_fp32: Option<f64>,
+    /// Each misaligned GEMM beside its aligned neighbour ([`AlignmentPenalty`]); one run's
+    /// measurement, not aggregated over runs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gemm_alignment: Vec<AlignmentPenalty>,
+}
+
+/// What a misaligned GEMM shape costs on the device: a verified GEMM of `m`×`n`×`k` beside the
+/// verified one of `(m+1)`×`(n+1)`×`(k+1)` at the same precision, each rate counting only the
+/// product's own FLOPs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlignmentPenalty {
+    /// Precision of both.
+    pub precision: Precision,
+    /// The aligned kernel's name.
+    pub aligned: String,
+    /// The misaligned kernel's name.
+    pub misaligned: String,
+    /// The aligned kernel's TFLOP/s.
+    pub aligned_tflops: f64,
+    /// The misaligned kernel's TFLOP/s of useful work.
+    pub misaligned_tflops: f64,
+    /// The share of the aligned rate the misaligned shape loses: `1 − misaligned / aligned`.
+    pub slowdown: f64,
+    /// The share of the misaligned kernel's arithmetic spent on padding to its tile: what
+    /// padding alone explains of the slowdown (the rest is the faster kernels the shape cannot
+    /// use, and narrower loads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding_share: Option<f64>,
+}
+
+impl AlignmentPenalty {
+    /// Pairs each verified GEMM with the verified GEMM one larger in every dimension at the
+    /// same precision.
+    pub fn pairs(kernels: &[KernelResult]) -> Vec<AlignmentPenalty> {
+        let shape = |k: &KernelResult| -> Option<(f64, f64, f64, f64)> {
+            let rate = k.throughput.as_ref()?.flops_per_s;
+            let p = |name: &str| k.params.get(name).copied();
+            Some((p("m")?, p("n")?, p("k")?, rate))
+        };
+        let gemms: Vec<(&KernelResult, (f64, f64, f64, f64))> = kernels
+            .iter()
+            .filter(|k| k.group == KernelGroup::Gemm && k.status == Status::Ok)
+            .filter_map(|k| shape(k).map(|s| (k, s)))
+            .collect();
+        let mut out = Vec::new();
+        for &(small, (m, n, k, misaligned)) in &gemms {
+            let partner = gemms.iter().find(|(big, (bm, bn, bk, _))| {
+                big.precision == small.precision && *bm == m + 1.0 && *bn == n + 1.0 && *bk == k + 1.0
+            });
+            if let Some(&(big, (_, _, _, aligned))) = partner
+                && aligned > 0.0
+            {
+                out.push(AlignmentPenalty {
+                    precision: small.precision,
+                    aligned: big.name.clone(),
+                    misaligned: small.name.clone(),
+                    aligned_tflops: aligned / TERA,
+                    misaligned_tflops: misaligned / TERA,
+                    slowdown: 1.0 - misaligned / aligned,
+                    padding_share: small.padding_share,
+                });
+            }
+        }
+        out
+    }
 }
 
 impl Derived {
@@ -80,7 +145,7 @@ impl Derived {
                 *slot = Some(figure(t.bytes_per_s / GB, k));
             }
         }
-        Derived { ridge_point_fp32: ridge_point(&d), ceilings: d }
+        Derived { ridge_point_fp32: ridge_point(&d), ceilings: d, gemm_alignment: AlignmentPenalty::pairs(kernels) }
     }
 }
 
@@ -118,7 +183,7 @@ impl Derived {
                 out.compute_tflops.insert(p, f);
             }
         }
-        Derived { ridge_point_fp32: ridge_point(&out), ceilings: out }
+        Derived { ridge_point_fp32: ridge_point(&out), ceilings: out, gemm_alignment: Vec::new() }
     }
 }
 
@@ -194,7 +259,38 @@ mod tests {
             }),
             findings: Vec::new(),
             variants: Vec::new(),
+            padding_share: None,
         }
+    }
+
+    #[test]
+    fn a_misaligned_gemm_pairs_with_its_aligned_neighbour() {
+        use KernelGroup as G;
+        use Precision::{Fp16, Fp32};
+        let gemm = |p, side: f64, tflops, padding| {
+            let mut k =
+                kernel(&format!("gemm.{p}.{side}"), G::Gemm, p, 1.0, tflops, &[("m", side), ("n", side), ("k", side)]);
+            k.padding_share = padding;
+            k
+        };
+        let mut failed = gemm(Fp16, 127.0, 1.0, Some(0.02));
+        failed.status = Status::Failed;
+        let kernels = [
+            gemm(Fp32, 128.0, 2.0, Some(0.0)),
+            gemm(Fp32, 127.0, 1.5, Some(0.023)),
+            // Another precision, a failed partner, and a shape two apart pair with nothing.
+            gemm(Fp16, 128.0, 4.0, Some(0.0)),
+            failed,
+            gemm(Fp32, 125.0, 1.0, None),
+        ];
+        let pairs = AlignmentPenalty::pairs(&kernels);
+        assert_eq!(pairs.len(), 1, "{pairs:?}");
+        let a = &pairs[0];
+        assert_eq!((a.aligned.as_str(), a.misaligned.as_str(), a.precision), ("gemm.fp32.128", "gemm.fp32.127", Fp32));
+        // 1.5 against 2.0 TFLOP/s: a quarter of the aligned rate lost, 2.3% of it padding.
+        assert!((a.slowdown - 0.25).abs() < 1e-12 && a.padding_share == Some(0.023), "{a:?}");
+        assert!((a.aligned_tflops - 2.0).abs() < 1e-12 && (a.misaligned_tflops - 1.5).abs() < 1e-12);
+        assert_eq!(Derived::from_kernels(&kernels).gemm_alignment, pairs);
     }
 
     #[test]

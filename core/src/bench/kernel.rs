@@ -291,6 +291,11 @@ pub struct KernelResult {
     /// kernels with more than one (the GEMM tilings). Empty for the others.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+    /// A GEMM's share of the measured configuration's arithmetic spent on padding the shape to
+    /// its tiles ([`crate::bench::kernels::padding_share`]): what padding alone explains of a
+    /// misaligned shape's slowdown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding_share: Option<f64>,
 }
 
 impl KernelResult {

@@ -20,6 +20,17 @@ pub const ATTENTION: &str = include_str!("../../../kernels/attention.wgsl");
 /// Arithmetic-intensity sweep.
 pub const INTENSITY: &str = include_str!("../../../kernels/intensity.wgsl");
 
+/// The portable GEMM's tile: rows and columns of C per workgroup, and K per step.
+pub const PORTABLE_GEMM_TILE: (usize, usize, usize) = (64, 64, 16);
+
+/// The share of a GEMM kernel's arithmetic spent on padding `m`×`n`×`k` to its
+/// `(rows, columns, depth)` tile: 0 when the shape is a multiple of the tile.
+pub fn padding_share((m, n, k): (usize, usize, usize), (bm, bn, bk): (usize, usize, usize)) -> f64 {
+    let up = |x: usize, t: usize| x.div_ceil(t.max(1)) * t.max(1);
+    let padded = (up(m, bm) * up(n, bn) * up(k, bk)) as f64;
+    if padded == 0.0 { 0.0 } else { 1.0 - (m * n * k) as f64 / padded }
+}
+
 /// The tiled GEMM that runs any shape (bounds-checked, 64×64 blocks, 4×4 outputs per invocation,
 /// K in steps of 16), in fp32 or (with `half`) with A and B in f16: the f16 kernel's products
 /// and sums run in f16 within each step of 16 and are accumulated in f32 across steps, so

@@ -114,3 +114,14 @@ fn a_broken_kernel_fails_validation() {
         parsed.map_or(true, |m| Validator::new(ValidationFlags::all(), Capabilities::all()).validate(&m).is_err());
     assert!(refused, "a mixed-precision accumulator passed");
 }
+
+#[test]
+fn padding_share_counts_the_tiles_a_shape_fills() {
+    // 127³ on 64×64 blocks with K in steps of 16 computes 128³: 1 − 127³/128³ = 2.33%.
+    let share = padding_share((127, 127, 127), PORTABLE_GEMM_TILE);
+    assert!((share - (1.0 - 2_048_383.0 / 2_097_152.0)).abs() < 1e-15, "{share}");
+    assert_eq!(padding_share((128, 128, 128), PORTABLE_GEMM_TILE), 0.0);
+    // One row past a 128-row block pads a whole block: 129 rows compute 256.
+    let share = padding_share((129, 128, 8), (128, 128, 8));
+    assert!((share - (1.0 - 129.0 / 256.0)).abs() < 1e-15, "{share}");
+}
