@@ -10,6 +10,7 @@ mod plan;
 
 pub use plan::{amount, tokens, usd_per_hour};
 
+use crate::alignment::Depth;
 use crate::bench::sustained::{CeilingClass, SustainedSummary};
 use crate::feed::{FeedRoof, InputCheck, SampleKind};
 use crate::matching::{Explanation, Limit, Miss, Reject, throughput_unit};
@@ -66,7 +67,13 @@ impl fmt::Display for Note {
                 c.collective_link * 100.0
             ),
             Note::Padding { hardware, architecture, op, share } => {
-                let tile = architecture.matrix_unit().map(|u| format!("{}×{} ", u.narrow, u.wide)).unwrap_or_default();
+                let tile = architecture
+                    .matrix_unit()
+                    .map(|u| match u.depth {
+                        Depth::Elements(e) => format!("{}×{}×{e} ", u.narrow, u.wide),
+                        Depth::Bytes(b) => format!("{}×{} ({b} bytes deep) ", u.narrow, u.wide),
+                    })
+                    .unwrap_or_default();
                 write!(
                     f,
                     "`{op}` spends {:.1}% of its matrix-unit arithmetic on padding: its shape is not a multiple of the {tile}tile of {hardware} ({}), and its time includes the padding",
@@ -76,9 +83,10 @@ impl fmt::Display for Note {
             }
             Note::UnalignedGemm { hardware, op, dims, vector_bytes } => {
                 let dims: Vec<String> = dims.iter().map(|d| format!("{} = {}", d.dim, d.elements)).collect();
+                let verb = if dims.len() == 1 { "is" } else { "are" };
                 write!(
                     f,
-                    "`{op}`: {} not a multiple of {vector_bytes} bytes per row: library GEMMs on {hardware} lose their wide loads (not modelled; `ridge run` measures the penalty on a misaligned shape)",
+                    "`{op}`: {} {verb} not a multiple of {vector_bytes} bytes per row: library GEMMs on {hardware} lose their wide loads (not modelled; `ridge run` measures the penalty on a misaligned shape)",
                     dims.join(" and "),
                 )
             }

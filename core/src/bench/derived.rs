@@ -275,7 +275,12 @@ mod tests {
         };
         let mut failed = gemm(Fp16, 127.0, 1.0, Some(0.02));
         failed.status = Status::Failed;
+        // One more row and column but the same depth is not the neighbour.
+        let mut shallow = gemm(Fp32, 128.0, 3.0, Some(0.0));
+        shallow.name = "gemm.fp32.128x128x127".into();
+        shallow.params.insert("k".into(), 127.0);
         let kernels = [
+            shallow,
             gemm(Fp32, 128.0, 2.0, Some(0.0)),
             gemm(Fp32, 127.0, 1.5, Some(0.023)),
             // Another precision, a failed partner, and a shape two apart pair with nothing.
