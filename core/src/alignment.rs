@@ -215,20 +215,34 @@ impl Architecture {
 /// The vector-width guidance's source, for notes.
 pub const VECTOR_WIDTH_SOURCE: &str = NVIDIA_ALIGNMENT;
 
-/// Bytes one element of `p` occupies in a matrix instruction's operand: 6-bit floats travel in
-/// 8-bit containers, 4-bit formats two to a byte.
-fn operand_bytes(p: Precision) -> Option<f64> {
+/// Half-bytes one element of `p` occupies in a matrix instruction's operand (a power of two):
+/// 6-bit floats travel in 8-bit containers, 4-bit formats two to a byte.
+fn operand_half_bytes(p: Precision) -> Option<u32> {
     match p {
         Precision::Fp64 | Precision::Fp32 => None,
-        Precision::Fp6 => Some(1.0),
-        Precision::Fp4 | Precision::Int4 => Some(0.5),
-        other => Some(other.bytes()),
+        Precision::Tf32 => Some(8),
+        Precision::Bf16 | Precision::Fp16 => Some(4),
+        Precision::Fp8 | Precision::Int8 | Precision::Fp6 => Some(2),
+        Precision::Fp4 | Precision::Int4 => Some(1),
     }
 }
 
-/// `x` rounded up to a multiple of `tile` (non-positive `x` stays as it is).
-fn round_up(x: f64, tile: f64) -> f64 {
-    if x <= 0.0 { x } else { (x / tile).ceil() * tile }
+/// `x` rounded up to a multiple of `tile` (non-positive `x` stays as it is). Rankings pad
+/// millions of shapes, so a whole `x` and a power-of-two tile (every documented tile is one) take
+/// an integer mask: `f64::ceil` is a library call on x86-64 without SSE4.1, and a division costs
+/// as much again. Fractional rows (a mixture of experts' mean tokens per expert) take the float
+/// path.
+fn round_up(x: f64, tile: u64) -> f64 {
+    if x <= 0.0 {
+        return x;
+    }
+    let (whole, t) = (x as i64, tile as i64);
+    if whole as f64 == x && tile.is_power_of_two() {
+        return ((whole + t - 1) & !(t - 1)) as f64;
+    }
+    let q = x / tile as f64;
+    let floor = q as i64 as f64;
+    (if floor < q { floor + 1.0 } else { floor }) * tile as f64
 }
 
 /// A product's shape as the matrix unit computes it.
@@ -245,11 +259,12 @@ pub struct Padded {
 impl MatrixUnit {
     /// The depth `k` pads to at precision `p`, in elements; `None` when `p` does not run on the
     /// matrix unit.
-    pub fn depth_elements(&self, p: Precision) -> Option<f64> {
-        let bytes = operand_bytes(p)?;
+    pub fn depth_elements(&self, p: Precision) -> Option<u64> {
+        let half_bytes = operand_half_bytes(p)?;
         Some(match self.depth {
-            Depth::Bytes(b) => (f64::from(b) / bytes).round().max(1.0),
-            Depth::Elements(e) => f64::from(e),
+            // Twice the bytes over the half-bytes, a power of two: a shift.
+            Depth::Bytes(b) => (u64::from(2 * b) >> half_bytes.trailing_zeros()).max(1),
+            Depth::Elements(e) => u64::from(e),
         })
     }
 
@@ -258,7 +273,7 @@ impl MatrixUnit {
     /// matrix unit.
     pub fn pad(&self, m: f64, n: f64, k: f64, p: Precision) -> Option<Padded> {
         let depth = self.depth_elements(p)?;
-        let (narrow, wide) = (f64::from(self.narrow), f64::from(self.wide));
+        let (narrow, wide) = (u64::from(self.narrow), u64::from(self.wide));
         let (pm, pn) =
             if m <= n { (round_up(m, narrow), round_up(n, wide)) } else { (round_up(m, wide), round_up(n, narrow)) };
         Some(Padded { m: pm, n: pn, k: round_up(k, depth) })

@@ -54,12 +54,14 @@ impl AlignmentPenalty {
     /// Pairs each verified GEMM with the verified GEMM one larger in every dimension at the
     /// same precision.
     pub fn pairs(kernels: &[KernelResult]) -> Vec<AlignmentPenalty> {
-        let shape = |k: &KernelResult| -> Option<(f64, f64, f64, f64)> {
+        /// A GEMM's `m`, `n`, `k` and FLOP/s.
+        type Shape = (f64, f64, f64, f64);
+        let shape = |k: &KernelResult| -> Option<Shape> {
             let rate = k.throughput.as_ref()?.flops_per_s;
             let p = |name: &str| k.params.get(name).copied();
             Some((p("m")?, p("n")?, p("k")?, rate))
         };
-        let gemms: Vec<(&KernelResult, (f64, f64, f64, f64))> = kernels
+        let gemms: Vec<(&KernelResult, Shape)> = kernels
             .iter()
             .filter(|k| k.group == KernelGroup::Gemm && k.status == Status::Ok)
             .filter_map(|k| shape(k).map(|s| (k, s)))
