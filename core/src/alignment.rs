@@ -230,15 +230,24 @@ fn operand_half_bytes(p: Precision) -> Option<u32> {
 /// `x` rounded up to a multiple of `tile` (non-positive `x` stays as it is). Rankings pad
 /// millions of shapes, so a whole `x` and a power-of-two tile (every documented tile is one) take
 /// an integer mask: `f64::ceil` is a library call on x86-64 without SSE4.1, and a division costs
-/// as much again. Fractional rows (a mixture of experts' mean tokens per expert) take the float
-/// path.
+/// as much again. Fractional rows (a serving search's mean sequences per step, a mixture of
+/// experts' mean tokens per expert) multiply by the tile's exact reciprocal.
 fn round_up(x: f64, tile: u64) -> f64 {
     if x <= 0.0 {
         return x;
     }
-    let (whole, t) = (x as i64, tile as i64);
-    if whole as f64 == x && tile.is_power_of_two() {
-        return ((whole + t - 1) & !(t - 1)) as f64;
+    let t = tile as i64;
+    if tile.is_power_of_two() {
+        let whole = x as i64;
+        if whole as f64 == x {
+            return ((whole + t - 1) & !(t - 1)) as f64;
+        }
+        // A fractional x: times 2^-log2(tile), exact, built from its exponent bits (a serving
+        // search's mean rows are fractional on every step, and a division costs 15 cycles).
+        let inverse = f64::from_bits(u64::from(1023 - tile.trailing_zeros()) << 52);
+        let q = x * inverse;
+        let floor = q as i64 as f64;
+        return (if floor < q { floor + 1.0 } else { floor }) * tile as f64;
     }
     let q = x / tile as f64;
     let floor = q as i64 as f64;
@@ -358,4 +367,30 @@ pub fn attention_ratio(
     let scores = unit.ratio(rows, kv_len, head_dim, p)?;
     let values = unit.ratio(rows, head_dim, kv_len, p)?;
     Some((scores + values) / 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_up;
+
+    #[test]
+    fn round_up_takes_whole_and_fractional_rows_to_the_next_tile() {
+        for (x, tile, want) in [
+            (1000.0, 64, 1024.0),
+            (1024.0, 64, 1024.0),
+            (1.0, 8, 8.0),
+            (2.3, 8, 8.0),
+            (8.0, 8, 8.0),
+            (8.5, 8, 16.0),
+            (127.999, 128, 128.0),
+            (128.001, 128, 256.0),
+            (0.25, 1, 1.0),
+            // A tile that is not a power of two takes the division.
+            (10.0, 12, 12.0),
+            (24.5, 12, 36.0),
+            (0.0, 8, 0.0),
+        ] {
+            assert_eq!(round_up(x, tile), want, "{x} to {tile}");
+        }
+    }
 }
