@@ -100,6 +100,10 @@ fn the_depth_tile_is_bytes_on_gpus_and_elements_on_systolic_arrays() {
     let (fp8, _) = on("h100-sxm", gemm(4096.0, 4096.0, 48.0, Precision::Fp8));
     assert_eq!(bf16.padding_share, Some(0.0));
     assert!(close(fp8.padding_share.unwrap_or(f64::NAN), 0.25), "{fp8:?}");
+    // An A100 has no fp8: fp8 arithmetic runs as fp16 and pads to fp16's 16-element depth, so
+    // k = 48 is aligned there.
+    let (o, _) = on("a100-sxm-80gb", gemm(4096.0, 4096.0, 48.0, Precision::Fp8));
+    assert_eq!((o.timed_at, o.padding_share), (Some(Precision::Fp16), Some(0.0)), "{o:?}");
     // TPU v5e's MXU is 128 deep whatever the precision: k = 1000 pads to 1024.
     let (o, _) = on("tpu-v5e", gemm(4096.0, 4096.0, 1000.0, Precision::Bf16));
     assert!(close(o.padding_share.unwrap_or(f64::NAN), 1.0 - 1000.0 / 1024.0), "{o:?}");

@@ -351,7 +351,7 @@ fn time(
 ) -> Result<Timing, RooflineError> {
     let flops = op.flops();
     let bytes = op.memory_bytes();
-    let padding = padding_ratio(&op.kind, c.architecture);
+    let mut padding = None;
     let (compute_s, timed_at) = match op.kind.compute_precision() {
         Some(p) if flops > 0.0 => {
             let (q, ceiling) = match c.compute_for(p) {
@@ -405,6 +405,9 @@ fn time(
                 (OpKind::Attention { .. }, _) => cal.attention_compute,
                 _ => 1.0,
             };
+            // Padded to the tile of the format the arithmetic runs in (fp8 on an A100 runs as
+            // fp16, 16 elements deep rather than 32).
+            padding = padding_ratio(&op.kind, c.architecture, q);
             (flops * padding.unwrap_or(1.0) / (ceiling.per_s * fraction), Some(q))
         }
         _ => (0.0, None),
@@ -440,14 +443,14 @@ fn time(
     Ok(Timing { timed_at, padding, flops, bytes, link_bytes, compute_s, memory_s, link_s, overhead_s, bound })
 }
 
-/// The arithmetic a matrix operation does on the architecture's matrix unit over what it needs
-/// (1 when aligned); `None` for other work, or without a documented tile.
-fn padding_ratio(kind: &OpKind, architecture: Option<Architecture>) -> Option<f64> {
+/// The arithmetic a matrix operation timed at `timed_at` does on the architecture's matrix unit
+/// over what it needs (1 when aligned); `None` for other work, or without a documented tile.
+fn padding_ratio(kind: &OpKind, architecture: Option<Architecture>, timed_at: Precision) -> Option<f64> {
     let unit = architecture?.matrix_unit()?;
     match *kind {
-        OpKind::Gemm { m, n, k, compute, .. } => unit.ratio(m, n, k, compute),
-        OpKind::Attention { heads, kv_heads, q_len, kv_len, head_dim, act, .. } => {
-            alignment::attention_ratio(&unit, heads, kv_heads, q_len, kv_len, head_dim, act)
+        OpKind::Gemm { m, n, k, .. } => unit.ratio(m, n, k, timed_at),
+        OpKind::Attention { heads, kv_heads, q_len, kv_len, head_dim, .. } => {
+            alignment::attention_ratio(&unit, heads, kv_heads, q_len, kv_len, head_dim, timed_at)
         }
         _ => None,
     }
