@@ -23,6 +23,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ops::OpKind;
 use crate::units::Precision;
 
 /// NVIDIA's PTX ISA: the `mma` and `wgmma` matrix shapes per architecture.
@@ -367,6 +368,27 @@ pub fn attention_ratio(
     let scores = unit.ratio(rows, kv_len, head_dim, p)?;
     let values = unit.ratio(rows, head_dim, kv_len, p)?;
     Some((scores + values) / 2.0)
+}
+
+/// The arithmetic a matrix operation timed at `timed_at` does on the architecture's matrix unit
+/// over what it needs (1 when aligned); `None` for other work, or without a documented tile.
+pub fn op_ratio(kind: &OpKind, architecture: Option<Architecture>, timed_at: Precision) -> Option<f64> {
+    let unit = architecture?.matrix_unit()?;
+    match *kind {
+        OpKind::Gemm { m, n, k, .. } => unit.ratio(m, n, k, timed_at),
+        OpKind::Attention { heads, kv_heads, q_len, kv_len, head_dim, .. } => {
+            attention_ratio(&unit, heads, kv_heads, q_len, kv_len, head_dim, timed_at)
+        }
+        _ => None,
+    }
+}
+
+/// A GEMM's leading dimensions that miss the architecture's vector width.
+pub fn op_unaligned(kind: &OpKind, architecture: Option<Architecture>) -> Vec<UnalignedDim> {
+    match (kind, architecture.and_then(Architecture::matrix_unit)) {
+        (&OpKind::Gemm { n, k, a, b, .. }, Some(unit)) => unit.unaligned(n, k, a, b),
+        _ => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -407,7 +407,7 @@ fn time(
             };
             // Padded to the tile of the format the arithmetic runs in (fp8 on an A100 runs as
             // fp16, 16 elements deep rather than 32).
-            padding = padding_ratio(&op.kind, c.architecture, q);
+            padding = alignment::op_ratio(&op.kind, c.architecture, q);
             (flops * padding.unwrap_or(1.0) / (ceiling.per_s * fraction), Some(q))
         }
         _ => (0.0, None),
@@ -443,27 +443,6 @@ fn time(
     Ok(Timing { timed_at, padding, flops, bytes, link_bytes, compute_s, memory_s, link_s, overhead_s, bound })
 }
 
-/// The arithmetic a matrix operation timed at `timed_at` does on the architecture's matrix unit
-/// over what it needs (1 when aligned); `None` for other work, or without a documented tile.
-fn padding_ratio(kind: &OpKind, architecture: Option<Architecture>, timed_at: Precision) -> Option<f64> {
-    let unit = architecture?.matrix_unit()?;
-    match *kind {
-        OpKind::Gemm { m, n, k, .. } => unit.ratio(m, n, k, timed_at),
-        OpKind::Attention { heads, kv_heads, q_len, kv_len, head_dim, .. } => {
-            alignment::attention_ratio(&unit, heads, kv_heads, q_len, kv_len, head_dim, timed_at)
-        }
-        _ => None,
-    }
-}
-
-/// A GEMM's leading dimensions that miss the architecture's vector width.
-fn unaligned(kind: &OpKind, architecture: Option<Architecture>) -> Vec<UnalignedDim> {
-    match (kind, architecture.and_then(Architecture::matrix_unit)) {
-        (&OpKind::Gemm { n, k, a, b, .. }, Some(unit)) => unit.unaligned(n, k, a, b),
-        _ => Vec::new(),
-    }
-}
-
 /// The padding share from which a compute-bound operation earns a note.
 pub const PADDING_NOTE_SHARE: f64 = 0.01;
 
@@ -480,7 +459,7 @@ pub fn evaluate(
     for op in ops {
         let t = time(op, c, calibration, kernel_overhead_s, &mut notes)?;
         let padding_share = t.padding.map(|r| 1.0 - 1.0 / r);
-        let unaligned = unaligned(&op.kind, c.architecture);
+        let unaligned = alignment::op_unaligned(&op.kind, c.architecture);
         if let Some(share) = padding_share
             && share >= PADDING_NOTE_SHARE
             && t.bound == Bound::Compute
@@ -583,49 +562,4 @@ fn summarise(operations: Vec<OpEstimate>, notes: Vec<Note>) -> Evaluation {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// 1 PFLOP/s of bf16, 1 TB/s of memory, no links.
-    fn ceilings() -> Ceilings {
-        let c = |per_s| Ceiling { per_s, basis: Basis::Datasheet, source: "test".into() };
-        Ceilings {
-            hardware: "test".into(),
-            compute_flops_per_s: [(Precision::Bf16, c(1e15))].into_iter().collect(),
-            memory_bytes_per_s: c(1e12),
-            host_to_device_bytes_per_s: None,
-            device_to_host_bytes_per_s: None,
-            scale_up_bytes_per_s: None,
-            scale_up_latency_s: 0.0,
-            architecture: None,
-        }
-    }
-
-    #[test]
-    fn each_kernel_instance_pays_the_overhead() {
-        // 10 instances of 1e6 elements, 2 bytes read and 2 written each: 4e-5 s of memory
-        // traffic; 1 us of overhead per instance adds 1e-5 s.
-        let op = Operation::new(
-            "scale",
-            10.0,
-            OpKind::Elementwise {
-                elements: 1e6,
-                read_bytes: 2.0,
-                write_bytes: 2.0,
-                flops_per_element: 1.0,
-                compute: Precision::Bf16,
-            },
-        );
-        let at = |overhead: f64| {
-            evaluate(std::slice::from_ref(&op), &ceilings(), &Calibration::NONE, overhead)
-                .unwrap_or_else(|e| panic!("{e}"))
-                .operations
-                .remove(0)
-        };
-        let o = at(1e-6);
-        assert!((o.seconds - 5e-5).abs() < 1e-15 && o.bound == Bound::Memory, "{o:?}");
-        // 10 us per instance outweighs the traffic: overhead-bound, 1.4e-4 s.
-        let o = at(1e-5);
-        assert!((o.seconds - 1.4e-4).abs() < 1e-15 && o.bound == Bound::Overhead, "{o:?}");
-    }
-}
+mod tests;
