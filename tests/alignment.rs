@@ -181,3 +181,45 @@ fn an_odd_vocabulary_misses_the_vector_width() {
     let (o, _) = on("tpu-v5e", gemm(4096.0, 4096.0, 1001.0, Precision::Bf16));
     assert!(o.unaligned.is_empty());
 }
+
+#[test]
+fn a_ranking_skips_padding_only_where_it_cannot_set_the_time() {
+    // `roofline::seconds` (a search's hot path) works the padding out only where the padded
+    // arithmetic could outlast the memory and link times; its sum must equal `evaluate`'s, which
+    // always pads, bit for bit, and the cheap bound must never fall below the padding itself.
+    // Shapes straddle the ridge on every architecture: skinny, square, odd and fractional (a
+    // serving search's mean rows), in 16- and 8-bit.
+    let c = catalog();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut draw = |lo: f64, hi: f64| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        lo * (hi / lo).powf((state >> 11) as f64 / (1u64 << 53) as f64)
+    };
+    let mut checked = 0;
+    for hw in c.hardware.iter().filter(|h| h.architecture.is_some()) {
+        let ceil = Ceilings::from_datasheet(hw);
+        for p in [Precision::Bf16, Precision::Fp8] {
+            for i in 0..60 {
+                let m = if i % 3 == 0 { draw(1.0, 300.0) } else { draw(1.0, 300.0).round() };
+                let (n, k) = (draw(8.0, 20_000.0).round(), draw(8.0, 20_000.0).round());
+                let heads = [8.0, 32.0, 64.0][i % 3];
+                for op in [gemm(m, n, k, p), attention(heads, 8.0, m, n, [64.0, 80.0, 128.0][i % 3])] {
+                    let Ok(whole) = roofline::evaluate(std::slice::from_ref(&op), &ceil, &Calibration::NONE, 0.0)
+                    else {
+                        continue;
+                    };
+                    let fast =
+                        roofline::seconds(std::slice::from_ref(&op), &ceil, &Calibration::NONE, 0.0, &mut Vec::new())
+                            .unwrap_or_else(|e| panic!("{e}"));
+                    assert_eq!(fast.to_bits(), whole.seconds.to_bits(), "{} {op:?}", hw.id);
+                    let timed_at = whole.operations[0].timed_at.unwrap_or(p);
+                    let exact = ridge_core::alignment::op_ratio(&op.kind, hw.architecture, timed_at).unwrap_or(1.0);
+                    let bound = ridge_core::alignment::op_ratio_bound(&op.kind, hw.architecture, timed_at);
+                    assert!(bound >= exact, "{} {op:?}: bound {bound} under the padding {exact}", hw.id);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 3000, "{checked} shapes checked");
+}

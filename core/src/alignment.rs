@@ -228,31 +228,28 @@ fn operand_half_bytes(p: Precision) -> Option<u32> {
     }
 }
 
-/// `x` rounded up to a multiple of `tile` (non-positive `x` stays as it is). Rankings pad
-/// millions of shapes, so a whole `x` and a power-of-two tile (every documented tile is one) take
-/// an integer mask: `f64::ceil` is a library call on x86-64 without SSE4.1, and a division costs
-/// as much again. Fractional rows (a serving search's mean sequences per step, a mixture of
-/// experts' mean tokens per expert) multiply by the tile's exact reciprocal.
+/// `x` rounded up to a multiple of `tile` (non-positive `x` stays as it is).
+///
+/// A fractional `x` is a mean over an engine's steps (a serving search's sequences per step, a
+/// mixture of experts' tokens per expert), whose counts spread over a tile and more from step to
+/// step: a whole count pads by 0 to `tile - 1` rows, evenly, so the mean pads by half a tile less
+/// half a row, and never below one tile; a mean under one row is that share of steps running
+/// one row, each padded to a tile. Rounding the mean itself up jumped by a whole tile wherever
+/// it crossed one, and a steady-state search could settle on either side of the jump. Rankings
+/// pad millions of shapes, so whole counts take integer arithmetic (a mask for a power-of-two
+/// tile, which every documented tile is): `f64::ceil` is a library call on x86-64 without
+/// SSE4.1, and a division costs as much again.
 fn round_up(x: f64, tile: u64) -> f64 {
     if x <= 0.0 {
         return x;
     }
-    let t = tile as i64;
-    if tile.is_power_of_two() {
-        let whole = x as i64;
-        if whole as f64 == x {
-            return ((whole + t - 1) & !(t - 1)) as f64;
-        }
-        // A fractional x: times 2^-log2(tile), exact, built from its exponent bits (a serving
-        // search's mean rows are fractional on every step, and a division costs 15 cycles).
-        let inverse = f64::from_bits(u64::from(1023 - tile.trailing_zeros()) << 52);
-        let q = x * inverse;
-        let floor = q as i64 as f64;
-        return (if floor < q { floor + 1.0 } else { floor }) * tile as f64;
+    let whole = x as i64;
+    let t = tile as f64;
+    if whole as f64 != x {
+        return if x < 1.0 { x * t } else { (x + (t - 1.0) / 2.0).max(t) };
     }
-    let q = x / tile as f64;
-    let floor = q as i64 as f64;
-    (if floor < q { floor + 1.0 } else { floor }) * tile as f64
+    let t = tile as i64;
+    (if tile.is_power_of_two() { (whole + t - 1) & !(t - 1) } else { (whole + t - 1) / t * t }) as f64
 }
 
 /// A product's shape as the matrix unit computes it.
@@ -364,10 +361,15 @@ pub fn attention_ratio(
     head_dim: f64,
     p: Precision,
 ) -> Option<f64> {
-    let rows = q_len * (heads / kv_heads.max(1.0)).max(1.0);
+    let rows = packed_rows(heads, kv_heads, q_len);
     let scores = unit.ratio(rows, kv_len, head_dim, p)?;
     let values = unit.ratio(rows, head_dim, kv_len, p)?;
     Some((scores + values) / 2.0)
+}
+
+/// Query rows attention packs into one tile per KV head: a group's queries share its keys.
+fn packed_rows(heads: f64, kv_heads: f64, q_len: f64) -> f64 {
+    q_len * (heads / kv_heads.max(1.0)).max(1.0)
 }
 
 /// The arithmetic a matrix operation timed at `timed_at` does on the architecture's matrix unit
@@ -380,6 +382,27 @@ pub fn op_ratio(kind: &OpKind, architecture: Option<Architecture>, timed_at: Pre
             attention_ratio(&unit, heads, kv_heads, q_len, kv_len, head_dim, timed_at)
         }
         _ => None,
+    }
+}
+
+/// A bound [`op_ratio`] never exceeds, cheaper to work out: a dimension `x` padded to a tile `t`
+/// grows to less than `x + t`. 1 where `op_ratio` is `None`.
+pub fn op_ratio_bound(kind: &OpKind, architecture: Option<Architecture>, timed_at: Precision) -> f64 {
+    let Some(unit) = architecture.and_then(Architecture::matrix_unit) else { return 1.0 };
+    let Some(depth) = unit.depth_elements(timed_at) else { return 1.0 };
+    let (narrow, wide, depth) = (f64::from(unit.narrow), f64::from(unit.wide), depth as f64);
+    // Over the product's own size, with a margin for rounding: never below the exact ratio.
+    let bound = |m: f64, n: f64, k: f64| {
+        let (small, large) = if m <= n { (m, n) } else { (n, m) };
+        (small + narrow) * (large + wide) * (k + depth) / (small * large * k) * (1.0 + 1e-9)
+    };
+    match *kind {
+        OpKind::Gemm { m, n, k, .. } if m * n * k > 0.0 => bound(m, n, k),
+        OpKind::Attention { heads, kv_heads, q_len, kv_len, head_dim, .. } if q_len * kv_len * head_dim > 0.0 => {
+            let rows = packed_rows(heads, kv_heads, q_len);
+            bound(rows, kv_len, head_dim).max(bound(rows, head_dim, kv_len))
+        }
+        _ => 1.0,
     }
 }
 
@@ -396,21 +419,24 @@ mod tests {
     use super::round_up;
 
     #[test]
-    fn round_up_takes_whole_and_fractional_rows_to_the_next_tile() {
+    fn round_up_takes_whole_rows_to_the_next_tile_and_a_mean_to_its_steps_paddings() {
         for (x, tile, want) in [
             (1000.0, 64, 1024.0),
             (1024.0, 64, 1024.0),
             (1.0, 8, 8.0),
-            (2.3, 8, 8.0),
             (8.0, 8, 8.0),
-            (8.5, 8, 16.0),
-            (127.999, 128, 128.0),
-            (128.001, 128, 256.0),
-            (0.25, 1, 1.0),
-            // A tile that is not a power of two takes the division.
-            (10.0, 12, 12.0),
-            (24.5, 12, 36.0),
+            (1000.0, 12, 1008.0),
             (0.0, 8, 0.0),
+            // A fractional mean of rows: half a tile less half a row more, at least a tile.
+            (2.25, 8, 8.0),
+            (8.5, 8, 12.0),
+            (127.75, 128, 191.25),
+            (1000.5, 64, 1032.0),
+            (24.5, 12, 30.0),
+            // A quarter of the steps run one row, padded to the tile; the rest run none.
+            (0.25, 8, 2.0),
+            (0.25, 1, 0.25),
+            (1.5, 1, 1.5),
         ] {
             assert_eq!(round_up(x, tile), want, "{x} to {tile}");
         }

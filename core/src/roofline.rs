@@ -341,18 +341,23 @@ impl Timing {
 }
 
 /// Times one operation: compute, memory and link time, the fixed overhead per instance, and
-/// which bounds it.
+/// which bounds it. `report`: the padding is wanted for itself; otherwise it is worked out only
+/// where it can change the time (an operation whose padded arithmetic could not reach its memory
+/// or link time is timed by them, padded or not: a search's decode steps are, and skipping the
+/// tile arithmetic there halves a ranking's time in padding).
 fn time(
     op: &Operation,
     c: &Ceilings,
     calibration: &Calibration,
     kernel_overhead_s: f64,
     notes: &mut Vec<Note>,
+    report: bool,
 ) -> Result<Timing, RooflineError> {
     let flops = op.flops();
     let bytes = op.memory_bytes();
-    let mut padding = None;
-    let (compute_s, timed_at) = match op.kind.compute_precision() {
+    // The arithmetic rate, FLOP/s, and the precision it runs at.
+    let asked = op.kind.compute_precision();
+    let (arithmetic_rate, timed_at) = match asked {
         Some(p) if flops > 0.0 => {
             let (q, ceiling) = match c.compute_for(p) {
                 Some(found) => found,
@@ -405,12 +410,9 @@ fn time(
                 (OpKind::Attention { .. }, _) => cal.attention_compute,
                 _ => 1.0,
             };
-            // Padded to the tile of the format the arithmetic runs in (fp8 on an A100 runs as
-            // fp16, 16 elements deep rather than 32).
-            padding = alignment::op_ratio(&op.kind, c.architecture, q);
-            (flops * padding.unwrap_or(1.0) / (ceiling.per_s * fraction), Some(q))
+            (ceiling.per_s * fraction, Some(q))
         }
-        _ => (0.0, None),
+        _ => (f64::INFINITY, None),
     };
     let memory_fraction = match (&op.kind, c.memory_bytes_per_s.basis) {
         (_, Basis::Measured) => 1.0,
@@ -432,6 +434,22 @@ fn time(
             let total = op.count * per_instance;
             (total / rate + op.count * steps * latency, total, bound)
         }
+    };
+    // Padded to the tile of the format the arithmetic runs in (fp8 on an A100 runs as fp16, 16
+    // elements deep rather than 32).
+    let unpadded_s = if timed_at.is_some() { flops / arithmetic_rate } else { 0.0 };
+    let padding = match timed_at {
+        Some(q)
+            if report
+                || unpadded_s * alignment::op_ratio_bound(&op.kind, c.architecture, q) >= memory_s.max(link_s) =>
+        {
+            alignment::op_ratio(&op.kind, c.architecture, q)
+        }
+        _ => None,
+    };
+    let compute_s = match padding {
+        Some(r) => flops * r / arithmetic_rate,
+        None => unpadded_s,
     };
     let overhead_s = op.launch_count() * kernel_overhead_s;
     let (busy, mut bound) = [(compute_s, Bound::Compute), (memory_s, Bound::Memory), (link_s, link_bound)]
@@ -457,7 +475,7 @@ pub fn evaluate(
     let mut notes = Vec::new();
     let mut out = Vec::with_capacity(ops.len());
     for op in ops {
-        let t = time(op, c, calibration, kernel_overhead_s, &mut notes)?;
+        let t = time(op, c, calibration, kernel_overhead_s, &mut notes, true)?;
         let padding_share = t.padding.map(|r| 1.0 - 1.0 / r);
         let unaligned = alignment::op_unaligned(&op.kind, c.architecture);
         if let Some(share) = padding_share
@@ -508,7 +526,7 @@ pub fn seconds(
 ) -> Result<f64, RooflineError> {
     let mut total = 0.0;
     for op in ops {
-        total += time(op, c, calibration, kernel_overhead_s, notes)?.seconds();
+        total += time(op, c, calibration, kernel_overhead_s, notes, false)?.seconds();
     }
     Ok(total)
 }

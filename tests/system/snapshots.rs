@@ -91,9 +91,9 @@ fn snapshot_match_head() {
         latency targets: time to first token 450 ms, time per output token 40.0 ms (assumed: MLPerf Inference's interactive targets; set --ttft and --tpot for your own)
         | #  | hardware      | layout | batch | throughput | $/M   | $/h   | bound       | comm | TTFT   | TPOT    | price                                              | basis     |
         |----|---------------|--------|-------|------------|-------|-------|-------------|------|--------|---------|----------------------------------------------------|-----------|
-        | 1  | mi300x        | TP4    | 64    | 1784       | 0.934 | 6.00  | compute 69% | 22%  | 170 ms | 35.4 ms | TensorWave, 197 d, stale                           | datasheet |
-        | 2  | mi325x        | TP4    | 64    | 1842       | 1.18  | 7.80  | compute 70% | 23%  | 169 ms | 34.2 ms | TensorWave, 197 d, stale                           | datasheet |
-        | 3  | gb200         | TP2    | 64    | 1871       | 1.35  | 9.08  | compute 83% | 9%   | 142 ms | 33.8 ms | Spheron (per superchip), 259 d, stale              | datasheet |
+        | 1  | mi300x        | TP4    | 64    | 1784       | 0.934 | 6.00  | compute 69% | 22%  | 169 ms | 35.4 ms | TensorWave, 197 d, stale                           | datasheet |
+        | 2  | mi325x        | TP4    | 64    | 1840       | 1.18  | 7.80  | compute 70% | 23%  | 169 ms | 34.3 ms | TensorWave, 197 d, stale                           | datasheet |
+        | 3  | gb200         | TP2    | 64    | 1872       | 1.35  | 9.08  | compute 83% | 9%   | 142 ms | 33.8 ms | Spheron (per superchip), 259 d, stale              | datasheet |
     "#]].assert_eq(&head(&out, 7));
 }
 

@@ -440,7 +440,8 @@ impl<'a> Server<'a> {
         let mut rate = concurrency / (self.step_seconds(0.0, p, p.min(budget))? * chunks(p, budget));
         let mut pt;
         let mut passes = 0;
-        let (mut damping, mut last_direction) = (1.0, 0.0);
+        let (mut damping, mut last_direction, mut turns) = (1.0, 0.0, 0);
+        let mut last_tau: Option<(f64, f64)> = None;
         loop {
             if decodes > 0.0 {
                 rate = decoding / (decodes * tau);
@@ -448,7 +449,19 @@ impl<'a> Server<'a> {
             let (next_pt, mean) = self.state(rate, tau, even, concurrency - 1.0, alongside)?;
             pt = next_pt;
             let steady = (mean / tau - 1.0).abs() <= 1e-5;
-            tau = mean;
+            // The step's length swings about its fixed point, shrinking by a near-constant factor
+            // `r` each pass (about -1/4): a secant through the last two passes steps to where the
+            // swing ends (Steffensen's acceleration), which cuts a ranking's passes by a third.
+            // Outside a contraction (`r` far from 0) it takes the plain step.
+            let next_tau = match last_tau {
+                Some((t0, m0)) if tau != t0 => {
+                    let r = (mean - m0) / (tau - t0);
+                    if r.is_finite() && r < 0.5 { tau + (mean - tau) / (1.0 - r) } else { mean }
+                }
+                _ => mean,
+            };
+            last_tau = Some((tau, mean));
+            tau = next_tau;
             let next_rate = little(&pt);
 
             let next = next_rate * decodes * mean;
@@ -463,10 +476,13 @@ impl<'a> Server<'a> {
                 break;
             }
             // Where the prefill's cap comes and goes between passes they swing: halve the step
-            // each time the direction turns.
+            // each time the direction turns, after the first turn (a first guess overshoots once).
             let direction = if decodes > 0.0 { next - decoding } else { next_rate - rate }.signum();
             if direction * last_direction < 0.0 {
-                damping *= 0.5;
+                turns += 1;
+                if turns > 1 {
+                    damping *= 0.5;
+                }
             }
             last_direction = direction;
             decoding += damping * (next - decoding);
