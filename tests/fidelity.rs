@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use ridge_core::band::BandMetric;
 use ridge_core::data::{SourceFile, parse_workloads};
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::roofline::CalibrationMode;
@@ -360,4 +361,5 @@ fn the_suite_catches_a_wrong_model() {
     assert!(datasheet > MEDIAN_LIMIT, "uncalibrated ceilings should miss the published figures: {datasheet}");
 }
 
+mod bands;
 mod serving;

@@ -264,3 +264,58 @@ fn a_part_with_no_link_to_another_is_one_device() {
     // 141 GB of bf16 weights read once per token at 819.2 GB/s: at least 172 ms per token.
     assert!(tpot_s.is_some_and(|t| t > 0.172), "{tpot_s:?}");
 }
+
+#[test]
+fn every_row_carries_its_error_band_and_close_calls_are_named() {
+    use ridge_core::band::{BandBasis, BandMetric, Trust};
+    use ridge_core::workload::Family;
+    // The decoder bands on datasheet ceilings, as the fidelity suites measured them.
+    let find = |family: Family, metric: BandMetric| {
+        let b = ridge_core::band::BANDS
+            .iter()
+            .find(|b| b.basis == BandBasis::Datasheet && b.family == family && b.metric == metric);
+        *b.unwrap_or_else(|| panic!("no {family:?} {metric:?} band"))
+    };
+    let (thr, lat) = (find(Family::Decoder, BandMetric::Throughput), find(Family::Decoder, BandMetric::Latency));
+    let c = Constraints { max_devices: 8, ..Constraints::default() };
+    let r = ranked("llama-3.1-70b", &c, CostMode::Cloud { class: None });
+    assert!(r.rows.len() >= 3);
+    for row in &r.rows {
+        let b = row.band.unwrap_or_else(|| panic!("{} has no band", row.hardware));
+        // Published throughput has come in between ridge / p90 and ridge / p10.
+        close(b.throughput_per_s.low, row.throughput_per_s / thr.high_ratio, "throughput low");
+        close(b.throughput_per_s.high, row.throughput_per_s / thr.low_ratio, "throughput high");
+        // Cost per million moves against throughput.
+        match (row.usd_per_million, b.usd_per_million) {
+            (Some(u), Some(cost)) => {
+                close(cost.low, u * thr.low_ratio, "cost low");
+                close(cost.high, u * thr.high_ratio, "cost high");
+            }
+            (None, None) => {}
+            (u, cost) => panic!("{}: cost {u:?}, its band {cost:?}", row.hardware),
+        }
+        // Latencies take the latency band.
+        let ttft = row.ttft_s.unwrap_or_default();
+        let t = b.ttft_s.unwrap_or_else(|| panic!("{} ttft band", row.hardware));
+        close(t.low, ttft / lat.high_ratio, "ttft low");
+        close(t.high, ttft / lat.low_ratio, "ttft high");
+    }
+    // Too close to call: exactly the rows whose cost band reaches the #1's, by hand.
+    let top = usd(r.rows[0].usd_per_million) * thr.high_ratio;
+    let near: Vec<u32> = r.rows[1..]
+        .iter()
+        .filter(|x| x.usd_per_million.is_some_and(|u| u * thr.low_ratio <= top))
+        .map(|x| x.rank)
+        .collect();
+    let want: Vec<u32> = if near.is_empty() { near } else { std::iter::once(1).chain(near).collect() };
+    assert_eq!(r.too_close_to_call, want);
+    assert!(r.bands.iter().any(|t| t.band == thr && !t.borrowed));
+    // An encoder has no published rows of its own: it borrows the widest throughput band.
+    let e = ranked("bert-large", &c, CostMode::Cloud { class: None });
+    let widest = ridge_core::band::BANDS
+        .iter()
+        .filter(|b| b.basis == BandBasis::Datasheet && b.metric == BandMetric::Throughput)
+        .max_by(|a, b| (a.high_ratio / a.low_ratio).total_cmp(&(b.high_ratio / b.low_ratio)))
+        .copied();
+    assert_eq!(e.bands.first().map(|t: &Trust| (t.band, t.borrowed)), widest.map(|w| (w, true)));
+}

@@ -1,7 +1,7 @@
 // The answer in one sentence, above everything else: what to rent or buy, how many, at what price
 // per million units of the workload, at what latency, bounded by what; for training, how long the
-// token budget takes and what it costs. It follows the #1 row. Words only: every figure is the
-// row's, from ridge-core.
+// token budget takes and what it costs; the cost's error band, and the rows too close to call. It
+// follows the #1 row. Words only: every figure is the row's, from ridge-core.
 
 import { si } from './chart.js';
 import { boundWords, costUnit, fmtDuration, fmtUsd } from './format.js';
@@ -61,6 +61,13 @@ export function renderAnswer(host, r, ctx) {
     put(training && row.training ? ' (' : ' at ');
     fig('usd_per_million', row.usd_per_million * cost.factor, `$${si(row.usd_per_million * cost.factor)}`);
     put(` ${cost.per}`);
+    // The error band: where published runs of such rows came in against ridge (ridge-core's band).
+    const band = row.band?.usd_per_million;
+    if (band && !(training && row.training)) {
+      put(' (likely ');
+      fig('usd_per_million_band', `${band.low * cost.factor}-${band.high * cost.factor}`, `$${si(band.low * cost.factor)}–$${si(band.high * cost.factor)}`);
+      put(', by ridge\'s record against published runs)');
+    }
     put(training && row.training ? ')' : `, $${row.usd_per_hour.toFixed(2)} an hour`);
   }
   put(': ');
@@ -80,4 +87,8 @@ export function renderAnswer(host, r, ctx) {
     fig('bound', row.bound, boundWords(row.bound));
   }
   put('.');
+  const close = r.too_close_to_call ?? [];
+  if (close.length > 1) {
+    put(` Too close to call against ${close.slice(1).map((k) => `#${k}`).join(', ')}: measure them (ridge run) before buying.`);
+  }
 }

@@ -25,6 +25,7 @@
 //! ```
 
 pub mod alignment;
+pub mod band;
 pub mod bench;
 pub mod browser_bench;
 pub mod calibration;

@@ -298,6 +298,15 @@ test('the answer in one sentence is on the first screen, follows the #1 and chan
     assert.equal(f.tpot_s[1], `${sig3(top.tpot_s * 1000)} ms`);
     assert.equal(f.bound[0], top.bound);
     assert.equal(f.bound[1], { memory: 'memory-bandwidth bound', compute: 'compute bound' }[top.bound] ?? f.bound[1]);
+    // The cost's error band: the #1's cost per million times its basis's throughput band (where
+    // published runs of decoders came in against ridge), and the rows too close to call.
+    const res = await page.evaluate(() => window.ridge.result);
+    const tb = res.bands.find((b) => b.metric === 'throughput' && b.basis === top.band.basis && b.family === 'decoder');
+    assert.equal(f.usd_per_million_band[0], `${top.usd_per_million * tb.low_ratio}-${top.usd_per_million * tb.high_ratio}`);
+    assert.equal(f.usd_per_million_band[1], `$${sig3(top.usd_per_million * tb.low_ratio)}–$${sig3(top.usd_per_million * tb.high_ratio)}`);
+    const close = res.rows.filter((x) => x.rank > 1 && x.band?.usd_per_million && x.band.usd_per_million.low <= top.usd_per_million * tb.high_ratio).map((x) => x.rank);
+    assert.deepEqual(res.too_close_to_call, close.length ? [1, ...close] : []);
+    if (close.length) assert.match(await page.textContent('#answer'), new RegExp(`Too close to call against ${close.map((k) => `#${k}`).join(', ')}: measure them`));
     assert.deepEqual(problems, []);
     await page.close();
   }

@@ -36,6 +36,25 @@ impl ServingMetric {
     }
 }
 
+fn load_serving() -> PublishedServing {
+    let text = std::fs::read_to_string(dir().join("serving.toml")).unwrap_or_else(|e| panic!("serving.toml: {e}"));
+    toml::from_str(&text).unwrap_or_else(|e| panic!("serving.toml: {e}"))
+}
+
+/// `(family, metric, ridge / published)` of every scored serving row, on `calibration`.
+pub(super) fn serving_ratios(calibration: CalibrationMode) -> Vec<(Family, BandMetric, f64)> {
+    let published = load_serving();
+    let c = catalog();
+    serving_outcomes(&published, calibration)
+        .iter()
+        .filter(|o| o.unscored.is_none())
+        .map(|o| {
+            let metric = if o.row.metric.is_latency() { BandMetric::Latency } else { BandMetric::Throughput };
+            (workload(&o.row.workload, &c.workloads).family(), metric, o.ridge / o.row.published)
+        })
+        .collect()
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ServingRow {
@@ -88,7 +107,7 @@ struct ServingOutcome<'a> {
     unscored: Option<&'static str>,
 }
 
-fn serving_outcomes(published: &PublishedServing) -> Vec<ServingOutcome<'_>> {
+fn serving_outcomes(published: &PublishedServing, calibration: CalibrationMode) -> Vec<ServingOutcome<'_>> {
     let c = catalog();
     published
         .serving
@@ -114,10 +133,7 @@ fn serving_outcomes(published: &PublishedServing) -> Vec<ServingOutcome<'_>> {
                     replicas: 1,
                     expert_parallel: false,
                     scenario: s,
-                    options: RooflineOptions {
-                        calibration: CalibrationMode::Documented,
-                        kernel_overhead_s: Engine::DEFAULT.kernel_launch_s,
-                    },
+                    options: RooflineOptions { calibration, kernel_overhead_s: Engine::DEFAULT.kernel_launch_s },
                 })
                 .unwrap_or_else(|e| panic!("{} on {}: {e}", row.workload, row.hardware));
                 let (p, d) = (e.phase(Phase::Prefill), e.phase(Phase::Decode));
@@ -137,7 +153,7 @@ fn serving_outcomes(published: &PublishedServing) -> Vec<ServingOutcome<'_>> {
                 devices: row.devices,
                 expert_parallel: false,
                 scenario: s,
-                calibration: CalibrationMode::Documented,
+                calibration,
                 engine: Engine::DEFAULT,
             };
             let mut server = Server::new(&req).unwrap_or_else(|e| panic!("{} on {}: {e}", row.workload, row.hardware));
@@ -170,9 +186,8 @@ fn serving_outcomes(published: &PublishedServing) -> Vec<ServingOutcome<'_>> {
 
 #[test]
 fn serving_tracks_published_measurements() {
-    let text = std::fs::read_to_string(dir().join("serving.toml")).unwrap_or_else(|e| panic!("serving.toml: {e}"));
-    let published: PublishedServing = toml::from_str(&text).unwrap_or_else(|e| panic!("serving.toml: {e}"));
-    let out = serving_outcomes(&published);
+    let published = load_serving();
+    let out = serving_outcomes(&published, CalibrationMode::Documented);
     let mut t = String::from(
         "| # | hardware | workload | TP | prec | in/out | load | metric | published | ridge | error |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
     );

@@ -426,6 +426,7 @@ fn row(
         input: cand.input.clone().map(Into::into),
         explanation: explanation.into(),
         // Served continuously, the static batch's peak memory is not the row's: its remark goes.
+        band: None,
         notes: match &cand.point {
             Some(_) => {
                 e.notes.iter().filter(|n| !matches!(n, Note::DoesNotFit { .. })).cloned().collect::<Vec<_>>().into()

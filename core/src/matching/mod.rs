@@ -40,6 +40,7 @@ use choose::best_for;
 use request::validate;
 use search::Search;
 
+use crate::band;
 use crate::workload::Family;
 
 /// Ranks the catalog's hardware for a workload.
@@ -89,7 +90,10 @@ pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
     });
     for (i, r) in rows.iter_mut().enumerate() {
         r.rank = i as u32 + 1;
+        let lat = [r.ttft_s, r.tpot_s, r.latency_s];
+        r.band = band::row_band(r.provenance, family, r.throughput_per_s, r.usd_per_million, lat);
     }
+    let (bands, too_close_to_call) = bands_and_close_calls(&rows, family, by_hour);
     let disaggregated = if c.disaggregated && matches!(family, Family::Decoder | Family::Moe) {
         rows.iter().filter_map(|r| disaggregate(req, &r.hardware)).collect()
     } else {
@@ -104,7 +108,32 @@ pub fn rank(req: &MatchRequest<'_>) -> Result<MatchResult, MatchError> {
         rejected,
         latency_targets,
         disaggregated,
+        bands,
+        too_close_to_call,
     })
+}
+
+/// The bands behind the rows' intervals, and the ranks whose cost per million lies within the
+/// #1's band (the #1 first), when the ranking is by cost per million and the #1 has a band.
+fn bands_and_close_calls(rows: &[MatchRow], family: Family, by_hour: bool) -> (Vec<band::Trust>, Vec<u32>) {
+    let mut bands: Vec<band::Trust> = Vec::new();
+    for r in rows.iter().filter_map(|r| r.band.as_ref()) {
+        for metric in [band::BandMetric::Throughput, band::BandMetric::Latency] {
+            if let Some(t) = band::trust(r.basis, family, metric).filter(|t| !bands.contains(t)) {
+                bands.push(t);
+            }
+        }
+    }
+    let cost = |r: &MatchRow| r.band.and_then(|b| b.usd_per_million);
+    let close = match rows.first().and_then(cost) {
+        Some(top) if !by_hour => {
+            let near: Vec<u32> =
+                rows[1..].iter().filter(|r| cost(r).is_some_and(|c| c.overlaps(&top))).map(|r| r.rank).collect();
+            if near.is_empty() { near } else { std::iter::once(1).chain(near).collect() }
+        }
+        _ => Vec::new(),
+    };
+    (bands, close)
 }
 
 /// A device's best disaggregated deployment within the device limit and its scale-up domain, at

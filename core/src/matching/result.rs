@@ -110,6 +110,10 @@ pub struct MatchRow {
     /// The bottleneck and the choice: `explanation` in words, `explanation_data` as data.
     #[serde(flatten)]
     pub explanation: Worded<Explanation>,
+    /// Where published measurements of such a row have come in, eight times in ten (the
+    /// fidelity suites' misses for its family and basis, [`crate::band`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub band: Option<crate::band::RowBand>,
     /// Remarks from the model (precision fallbacks, links crossed): `notes` in words,
     /// `notes_data` as data.
     #[serde(flatten)]
@@ -239,6 +243,12 @@ pub struct MatchResult {
     /// With `disaggregated`: each ranked device's best disaggregated deployment at the targets.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub disaggregated: Vec<DisaggregatedRow>,
+    /// The error bands the rows' intervals come from (one per basis and kind of figure used).
+    pub bands: Vec<crate::band::Trust>,
+    /// Ranks whose cost per million lies within the #1's band, the #1 included: too close to
+    /// call without a measurement (empty when the #1 stands apart, or when ranked by cost per
+    /// hour).
+    pub too_close_to_call: Vec<u32>,
 }
 
 /// A device's best disaggregated deployment: prefill and decode pools, at the highest request

@@ -1,0 +1,247 @@
+//! How far to trust an estimate: ridge's own misses on published measurements, as an interval.
+//!
+//! The fidelity suites (`tests/fidelity/published.toml` and `serving.toml`, `cargo xtask
+//! fidelity`) estimate published measured results in the scenario each was measured under. For
+//! every workload family and kind of figure (throughput or latency) and each basis (datasheet
+//! ceilings, or calibrated fractions of them), the ratio `ridge / published` over the scored rows
+//! has a 10th and a 90th percentile; [`BANDS`] holds them. An estimate `x` then says: published
+//! measurements of this kind have come in between `x / p90` and `x / p10`, eight times in ten.
+//! With fewer than ten rows the band is the smallest and largest ratio instead, and says how
+//! many rows set it. A family no published row covers borrows the widest band of its basis and
+//! kind, and says so. The test `fidelity::the_error_bands_are_the_suites_misses` fails when
+//! [`BANDS`] no longer matches the suites, and prints the table to paste here.
+//!
+//! A band is the spread of ridge's errors, not a confidence interval on one device: errors of
+//! two rows of one ranking are correlated (same model, same calibration), so two rows whose
+//! bands overlap may still be ordered right; ridge says they are too close to call and leaves
+//! the order to a measurement (`ridge run`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::roofline::Basis;
+use crate::workload::Family;
+
+/// Which kind of figure a band covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BandMetric {
+    /// Tokens or samples per second (more is better).
+    Throughput,
+    /// Time to first token, time per output token, request latency.
+    Latency,
+}
+
+/// The estimates a band was measured on: ceilings as the datasheet gives them, or scaled by the
+/// documented achievable fractions (`--calibrated`; measured ceilings take this band too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BandBasis {
+    /// Datasheet ceilings.
+    Datasheet,
+    /// Calibrated (or measured) ceilings.
+    Calibrated,
+}
+
+impl BandBasis {
+    /// The band basis of an estimate's basis.
+    pub fn of(basis: Basis) -> BandBasis {
+        match basis {
+            Basis::Datasheet => BandBasis::Datasheet,
+            Basis::Calibrated | Basis::Measured => BandBasis::Calibrated,
+        }
+    }
+}
+
+/// ridge's misses on the published rows of one family, kind of figure and basis.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBand {
+    /// The estimates' basis.
+    pub basis: BandBasis,
+    /// The workload family of the rows.
+    pub family: Family,
+    /// Throughput or latency.
+    pub metric: BandMetric,
+    /// Scored rows.
+    pub rows: u32,
+    /// `ridge / published`, 10th percentile (the smallest ratio under ten rows).
+    pub low_ratio: f64,
+    /// `ridge / published`, median.
+    pub median_ratio: f64,
+    /// `ridge / published`, 90th percentile (the largest ratio under ten rows).
+    pub high_ratio: f64,
+}
+
+/// The bands the fidelity suites measured on 2026-12-02 (`cargo xtask fidelity`: 110 scored
+/// rows, 37 of published static-batch tables and 73 of serving tables).
+#[rustfmt::skip]
+pub const BANDS: &[ErrorBand] = &[
+    // BANDS-START (the test prints this table when the suites move)
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Decoder, metric: BandMetric::Throughput, rows: 62, low_ratio: 0.965, median_ratio: 1.101, high_ratio: 1.367 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Decoder, metric: BandMetric::Latency, rows: 42, low_ratio: 0.597, median_ratio: 0.846, high_ratio: 1.044 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Moe, metric: BandMetric::Throughput, rows: 3, low_ratio: 0.883, median_ratio: 0.883, high_ratio: 1.385 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Recommender, metric: BandMetric::Throughput, rows: 3, low_ratio: 1.298, median_ratio: 1.359, high_ratio: 1.864 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Decoder, metric: BandMetric::Throughput, rows: 62, low_ratio: 1.086, median_ratio: 1.320, high_ratio: 1.982 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Decoder, metric: BandMetric::Latency, rows: 42, low_ratio: 0.435, median_ratio: 0.671, high_ratio: 0.911 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Moe, metric: BandMetric::Throughput, rows: 3, low_ratio: 1.083, median_ratio: 1.111, high_ratio: 1.618 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Recommender, metric: BandMetric::Throughput, rows: 3, low_ratio: 1.557, median_ratio: 1.619, high_ratio: 2.211 },
+    // BANDS-END
+];
+
+/// A band as applied to an estimate: which rows set it, and whether they are the family's own.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Trust {
+    /// The rows' band.
+    #[serde(flatten)]
+    pub band: ErrorBand,
+    /// No published row covers the estimate's family (or this kind of figure for it): the band
+    /// is the widest of another family.
+    pub borrowed: bool,
+}
+
+/// Where a published measurement of an estimate has come in, eight times in ten.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Lower end, in the estimate's unit.
+    pub low: f64,
+    /// Upper end, in the estimate's unit.
+    pub high: f64,
+}
+
+impl Interval {
+    /// Whether the two intervals share a point.
+    pub fn overlaps(&self, other: &Interval) -> bool {
+        self.low <= other.high && other.low <= self.high
+    }
+}
+
+impl Trust {
+    /// The interval a published measurement of `estimate` has fallen in: `estimate / p90` to
+    /// `estimate / p10` (for latency and throughput alike: both ratios are ridge over published).
+    pub fn interval(&self, estimate: f64) -> Interval {
+        Interval { low: estimate / self.band.high_ratio, high: estimate / self.band.low_ratio }
+    }
+
+    /// The interval of a cost per unit of throughput (`usd_per_hour / throughput`): it moves
+    /// against the throughput, so it is `cost × p10` to `cost × p90`.
+    pub fn cost_interval(&self, cost: f64) -> Interval {
+        Interval { low: cost * self.band.low_ratio, high: cost * self.band.high_ratio }
+    }
+}
+
+/// The band for an estimate of `family`'s `metric` on `basis`: the family's own rows, or the
+/// widest band of the basis and metric (`borrowed`); `None` only when no row of that basis and
+/// metric exists at all.
+pub fn trust(basis: BandBasis, family: Family, metric: BandMetric) -> Option<Trust> {
+    let same = |b: &&ErrorBand| b.basis == basis && b.metric == metric;
+    if let Some(band) = BANDS.iter().filter(same).find(|b| b.family == family) {
+        return Some(Trust { band: *band, borrowed: false });
+    }
+    let width = |b: &ErrorBand| b.high_ratio / b.low_ratio;
+    BANDS
+        .iter()
+        .filter(same)
+        .max_by(|a, b| width(a).total_cmp(&width(b)))
+        .map(|band| Trust { band: *band, borrowed: true })
+}
+
+/// A ranked row's figures as intervals ([`Trust::interval`]) on its basis's bands.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RowBand {
+    /// The bands' basis: the row's ceilings (measured rows take the calibrated bands).
+    pub basis: BandBasis,
+    /// Throughput, in the row's unit per second.
+    pub throughput_per_s: Interval,
+    /// Cost per million units, USD (priced rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usd_per_million: Option<Interval>,
+    /// Time to first token, seconds (decoders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttft_s: Option<Interval>,
+    /// Time per output token, seconds (decoders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tpot_s: Option<Interval>,
+    /// Seconds per batch or step (other families).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_s: Option<Interval>,
+}
+
+/// The intervals of a row of `family` on `basis`; `None` when no band covers its throughput.
+pub fn row_band(
+    basis: Basis,
+    family: Family,
+    throughput: f64,
+    usd_per_million: Option<f64>,
+    latencies: [Option<f64>; 3],
+) -> Option<RowBand> {
+    let basis = BandBasis::of(basis);
+    let t = trust(basis, family, BandMetric::Throughput)?;
+    let l = trust(basis, family, BandMetric::Latency);
+    let lat = |v: Option<f64>| v.zip(l).map(|(v, l)| l.interval(v));
+    let [ttft, tpot, latency] = latencies;
+    Some(RowBand {
+        basis,
+        throughput_per_s: t.interval(throughput),
+        usd_per_million: usd_per_million.map(|u| t.cost_interval(u)),
+        ttft_s: lat(ttft),
+        tpot_s: lat(tpot),
+        latency_s: lat(latency),
+    })
+}
+
+/// The band of `ratios`: the rows at the 10th and 90th percentile, rounded outward to whole rows
+/// (so that at least eight rows in ten lie inside it), or the smallest and largest under ten
+/// rows; and the median. `(low, median, high)`; `None` without rows.
+pub fn percentiles(ratios: &[f64]) -> Option<(f64, f64, f64)> {
+    if ratios.is_empty() {
+        return None;
+    }
+    let mut v = ratios.to_vec();
+    v.sort_by(f64::total_cmp);
+    let last = (v.len() - 1) as f64;
+    let (low, high) = if v.len() < 10 {
+        (v[0], v[v.len() - 1])
+    } else {
+        (v[(0.1 * last).floor() as usize], v[(0.9 * last).ceil() as usize])
+    };
+    let mid = 0.5 * last;
+    let median = (v[mid.floor() as usize] + v[mid.ceil() as usize]) / 2.0;
+    Some((low, median, high))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_interpolate_and_small_samples_take_their_extremes() {
+        // Eleven rows 0..=10: the 10th percentile is the second row, the 90th the tenth.
+        let v: Vec<f64> = (0..=10).map(f64::from).collect();
+        assert_eq!(percentiles(&v), Some((1.0, 5.0, 9.0)));
+        // Twelve rows 0..12: 0.1 × 11 = 1.1 rounds out to the second row, 9.9 to the eleventh
+        // (ten of twelve inside); the median is between the sixth and seventh.
+        let w: Vec<f64> = (0..12).map(f64::from).collect();
+        assert_eq!(percentiles(&w), Some((1.0, 5.5, 10.0)));
+        assert_eq!(percentiles(&[1.3, 0.8, 1.0]), Some((0.8, 1.0, 1.3)));
+        assert_eq!(percentiles(&[]), None);
+    }
+
+    #[test]
+    fn an_interval_divides_by_the_ratios_and_a_cost_moves_against_throughput() {
+        let band = ErrorBand {
+            basis: BandBasis::Calibrated,
+            family: Family::Decoder,
+            metric: BandMetric::Throughput,
+            rows: 20,
+            low_ratio: 0.8,
+            median_ratio: 1.0,
+            high_ratio: 1.25,
+        };
+        let t = Trust { band, borrowed: false };
+        // ridge says 1,000/s; published runs came in at ridge/1.25 .. ridge/0.8.
+        assert_eq!(t.interval(1000.0), Interval { low: 800.0, high: 1250.0 });
+        // $2 per million at 1,000/s: at 800/s it costs 2.5, at 1,250/s 1.6.
+        assert_eq!(t.cost_interval(2.0), Interval { low: 1.6, high: 2.5 });
+        assert!(Interval { low: 1.0, high: 2.0 }.overlaps(&Interval { low: 2.0, high: 3.0 }));
+        assert!(!Interval { low: 1.0, high: 2.0 }.overlaps(&Interval { low: 2.1, high: 3.0 }));
+    }
+}
