@@ -61,14 +61,14 @@ export function renderAnswer(host, r, ctx) {
     put(training && row.training ? ' (' : ' at ');
     fig('usd_per_million', row.usd_per_million * cost.factor, `$${si(row.usd_per_million * cost.factor)}`);
     put(` ${cost.per}`);
+    put(training && row.training ? ')' : `, $${row.usd_per_hour.toFixed(2)} an hour`);
     // The error band: where published runs of such rows came in against ridge (ridge-core's band).
     const band = row.band?.usd_per_million;
     if (band && !(training && row.training)) {
       put(' (likely ');
       fig('usd_per_million_band', `${band.low * cost.factor}-${band.high * cost.factor}`, `$${si(band.low * cost.factor)}–$${si(band.high * cost.factor)}`);
-      put(', by ridge\'s record against published runs)');
+      put(` ${cost.per} by ridge's record against published runs)`);
     }
-    put(training && row.training ? ')' : `, $${row.usd_per_hour.toFixed(2)} an hour`);
   }
   put(': ');
   if (decoder) {

@@ -88,7 +88,9 @@ function textWidth(text) {
 function box(node, x, y, anchor) {
   const w = textWidth(node.textContent) || node.textContent.length * 5.6;
   const left = anchor === 'end' ? x - w : anchor === 'middle' ? x - w / 2 : x;
-  return { x: left - 1, y: y - 9, w: w + 2, h: 12 };
+  // A pixel of margin round the glyphs' box (10px text: 10 above the baseline, 3 below), so that
+  // a font whose metrics differ a little from the canvas's still never overprints a neighbour.
+  return { x: left - 2, y: y - 11, w: w + 4, h: 15 };
 }
 
 /** The y of a polyline (screen points, x ascending or not) at `x`, or null outside it. */
