@@ -188,6 +188,54 @@ pub fn row_band(
     })
 }
 
+/// An estimated phase's time and throughput as intervals ([`Trust::interval`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PhaseBand {
+    /// The bands' basis.
+    pub basis: BandBasis,
+    /// The phase's seconds, on the latency band.
+    pub seconds: Interval,
+    /// Its throughput, on the throughput band.
+    pub throughput_per_s: Interval,
+}
+
+/// A phase's intervals for an estimate of `family` on `basis`; `None` without both bands.
+pub fn phase_band(basis: Basis, family: Family, seconds: f64, throughput: f64) -> Option<PhaseBand> {
+    let basis = BandBasis::of(basis);
+    let t = trust(basis, family, BandMetric::Throughput)?;
+    let l = trust(basis, family, BandMetric::Latency)?;
+    Some(PhaseBand { basis, seconds: l.interval(seconds), throughput_per_s: t.interval(throughput) })
+}
+
+/// A served steady state's figures as intervals.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ServingBand {
+    /// The bands' basis.
+    pub basis: BandBasis,
+    /// Time to first token, seconds.
+    pub ttft_s: Interval,
+    /// Time per output token, seconds.
+    pub tpot_s: Interval,
+    /// Request latency, seconds.
+    pub e2e_s: Interval,
+    /// Generated tokens per second of the model copy.
+    pub output_tokens_per_s: Interval,
+}
+
+/// The intervals of a served point of `family` on `basis`; `None` without both bands.
+pub fn serving_band(basis: Basis, family: Family, ttft: f64, tpot: f64, e2e: f64, tokens: f64) -> Option<ServingBand> {
+    let basis = BandBasis::of(basis);
+    let t = trust(basis, family, BandMetric::Throughput)?;
+    let l = trust(basis, family, BandMetric::Latency)?;
+    Some(ServingBand {
+        basis,
+        ttft_s: l.interval(ttft),
+        tpot_s: l.interval(tpot),
+        e2e_s: l.interval(e2e),
+        output_tokens_per_s: t.interval(tokens),
+    })
+}
+
 /// The band of `ratios`: the rows at the 10th and 90th percentile, rounded outward to whole rows
 /// (so that at least eight rows in ten lie inside it), or the smallest and largest under ten
 /// rows; and the median. `(low, median, high)`; `None` without rows.

@@ -140,6 +140,10 @@ pub struct PhaseEstimate {
     pub owned_usd_per_million: Option<f64>,
     /// One step's operations on one device.
     pub operations: Vec<OpEstimate>,
+    /// Where published measurements of such a phase have come in, eight times in ten
+    /// ([`crate::band`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band: Option<crate::band::PhaseBand>,
 }
 
 /// A workload's estimate on a device.
@@ -277,6 +281,7 @@ impl PhaseContext<'_> {
             usd_per_million: None,
             owned_usd_per_million: None,
             operations,
+            band: None,
         })
     }
 }
@@ -486,6 +491,16 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             usable_fraction: memory::USABLE_MEMORY_FRACTION,
         });
     }
+    let basis = if ceilings.any_measured() {
+        Basis::Measured
+    } else if req.options.calibration.is_active() {
+        Basis::Calibrated
+    } else {
+        Basis::Datasheet
+    };
+    for p in &mut phases {
+        p.band = crate::band::phase_band(basis, family, p.seconds, p.throughput_per_s);
+    }
     Ok(Estimate {
         workload: w.id.clone(),
         family,
@@ -496,13 +511,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         scenario: s,
         parameters: w.parameters(),
         active_parameters: w.active_parameters(),
-        basis: if ceilings.any_measured() {
-            Basis::Measured
-        } else if req.options.calibration.is_active() {
-            Basis::Calibrated
-        } else {
-            Basis::Datasheet
-        },
+        basis,
         ridge_points: ceilings.ridge_points(),
         ceilings,
         phases,

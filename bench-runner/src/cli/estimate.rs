@@ -229,6 +229,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         return json(out, &e, hardware, a.derated, summary);
     }
     print_estimate(&e, hardware, a.ops, out)?;
+    super::band::estimate(&e, out)?;
     sustained_lines(hardware, a.derated, summary, out)?;
     super::input::print(&e, out)?;
     if let Some(sv) = &e.serving {
@@ -273,6 +274,7 @@ fn print_serving(sv: &Serving, replicas: u32, out: &mut dyn Write) -> Result<()>
         sig3(p.requests_per_s),
         sig3(p.concurrency)
     )?;
+    super::band::serving(sv, out)?;
     writeln!(
         out,
         "  KV cache {} per sequence; room for {} sequences ({} with the engine's limit); saturates at {} requests/s",

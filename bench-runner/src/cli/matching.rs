@@ -435,7 +435,7 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
             "stale: the price was checked more than 90 days ago, or its source is undated; check it before relying on the row"
         )?;
     }
-    bands(r, out)?;
+    super::band::ranking(r, out)?;
     if let Some(best) = r.rows.first() {
         writeln!(out, "\nbest: {}", best.explanation)?;
         writeln!(
@@ -486,48 +486,6 @@ fn table(r: &MatchResult, top: usize, out: &mut dyn Write) -> Result<()> {
         for x in &r.rejected {
             writeln!(out, "  {}: {}", x.hardware, x.reason)?;
         }
-    }
-    Ok(())
-}
-
-/// The error bands behind the rows ([`ridge_core::band`]), and the rows too close to call.
-/// The bands of the #1's basis are printed (`--json` has them all).
-fn bands(r: &ridge_core::matching::MatchResult, out: &mut dyn Write) -> Result<()> {
-    let basis = r.rows.first().and_then(|x| x.band).map(|b| b.basis);
-    for t in r.bands.iter().filter(|t| Some(t.band.basis) == basis) {
-        let b = &t.band;
-        let (low, high) = ((1.0 / b.high_ratio - 1.0) * 100.0, (1.0 / b.low_ratio - 1.0) * 100.0);
-        let how_often = if b.rows < 10 {
-            format!("in all {} published rows", b.rows)
-        } else {
-            format!("8 times in 10 over {} rows", b.rows)
-        };
-        let borrowed = if t.borrowed {
-            format!(" ({} has no published rows: the widest band, {}'s)", r.family, b.family)
-        } else {
-            String::new()
-        };
-        writeln!(
-            out,
-            "error band ({} ceilings): published measurements of {} {} came in at {low:+.0}% to {high:+.0}% of ridge's figure, {how_often}{borrowed}",
-            match b.basis {
-                ridge_core::band::BandBasis::Datasheet => "datasheet",
-                ridge_core::band::BandBasis::Calibrated => "calibrated or measured",
-            },
-            b.family,
-            match b.metric {
-                ridge_core::band::BandMetric::Throughput => "throughput",
-                ridge_core::band::BandMetric::Latency => "latency",
-            }
-        )?;
-    }
-    if let [first, rest @ ..] = r.too_close_to_call.as_slice() {
-        let rest: Vec<String> = rest.iter().map(|k| format!("#{k}")).collect();
-        writeln!(
-            out,
-            "too close to call: {} within #{first}'s band on cost per million; measure them with `ridge run` before buying",
-            if rest.len() == 1 { format!("{} is", rest[0]) } else { format!("{} are", rest.join(", ")) }
-        )?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod args;
+mod band;
 mod catalog;
 mod common;
 mod compare;

@@ -216,6 +216,10 @@ pub struct Serving {
     pub point: ServingPoint,
     /// The steady state at concurrencies 1, 2, 4, ... up to the KV bound.
     pub curve: Vec<ServingPoint>,
+    /// Where published measurements of such a point have come in, eight times in ten
+    /// ([`crate::band`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub band: Option<crate::band::ServingBand>,
     /// Remarks: `notes` in words, `notes_data` as data.
     #[serde(flatten)]
     pub notes: Worded<Vec<Note>>,
@@ -246,6 +250,14 @@ pub fn serve(req: &ServeRequest<'_>, load: Load) -> Result<Serving, ServingError
         kv_max_concurrency: server.kv_max_concurrency,
         saturation_requests_per_s: saturation.requests_per_s,
         load,
+        band: crate::band::serving_band(
+            server.basis,
+            req.workload.family(),
+            point.ttft_s,
+            point.tpot_s,
+            point.e2e_s,
+            point.output_tokens_per_s,
+        ),
         point,
         curve,
         notes: server.notes.clone().into(),
