@@ -325,16 +325,17 @@ fn an_estimate_and_a_served_point_carry_their_bands() {
     use ridge_core::band::{BandBasis, BandMetric};
     use ridge_core::workload::Family;
     let find = |metric: BandMetric| {
-        let b = ridge_core::band::BANDS.iter().find(|b| {
-            b.basis == BandBasis::Calibrated && b.family == Family::Decoder && b.metric == metric
-        });
+        let b = ridge_core::band::BANDS
+            .iter()
+            .find(|b| b.basis == BandBasis::Calibrated && b.family == Family::Decoder && b.metric == metric);
         *b.unwrap_or_else(|| panic!("no {metric:?} band"))
     };
     let (thr, lat) = (find(BandMetric::Throughput), find(BandMetric::Latency));
     let c = catalog();
     let (w, hw) = (c.workload("llama-3.1-8b").unwrap_or_else(|| panic!("preset")), c.hardware("h100-sxm"));
     let hw = hw.unwrap_or_else(|| panic!("h100"));
-    let options = RooflineOptions { calibration: ridge_core::roofline::CalibrationMode::Documented, ..Default::default() };
+    let options =
+        RooflineOptions { calibration: ridge_core::roofline::CalibrationMode::Documented, ..Default::default() };
     let req = EstimateRequest {
         workload: w,
         hardware: hw,
@@ -353,8 +354,9 @@ fn an_estimate_and_a_served_point_carry_their_bands() {
         close(b.throughput_per_s.low, p.throughput_per_s / thr.high_ratio, "throughput low");
         close(b.throughput_per_s.high, p.throughput_per_s / thr.low_ratio, "throughput high");
     }
-    let sv = ridge_core::serving::serve(&req.serve_request(Engine::DEFAULT), ridge_core::serving::Load::Concurrency(16.0))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let sv =
+        ridge_core::serving::serve(&req.serve_request(Engine::DEFAULT), ridge_core::serving::Load::Concurrency(16.0))
+            .unwrap_or_else(|e| panic!("{e}"));
     let b = sv.band.unwrap_or_else(|| panic!("served point without a band"));
     close(b.ttft_s.high, sv.point.ttft_s / lat.low_ratio, "ttft high");
     close(b.tpot_s.low, sv.point.tpot_s / lat.high_ratio, "tpot low");

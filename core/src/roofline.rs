@@ -343,8 +343,8 @@ impl Timing {
 /// Times one operation: compute, memory and link time, the fixed overhead per instance, and
 /// which bounds it. `report`: the padding is wanted for itself; otherwise it is worked out only
 /// where it can change the time (an operation whose padded arithmetic could not reach its memory
-/// or link time is timed by them, padded or not: a search's decode steps are, and skipping the
-/// tile arithmetic there halves a ranking's time in padding).
+/// or link time is timed by them, padded or not: a search's decode steps are, and a bound of a few
+/// multiplications spares them the rounding of every dimension).
 fn time(
     op: &Operation,
     c: &Ceilings,
