@@ -66,7 +66,11 @@ fn kv_cache_per_token_matches_the_published_sizes() {
 }
 
 fn forward(t: &Transformer, batch: f64, new: f64, past: f64, s: &ridge_core::Scenario) -> Vec<Operation> {
-    t.forward_ops(PassShape { batch, new_tokens: new, past_tokens: past, logits_rows: batch, chunk: None }, s, 1)
+    t.forward_ops(
+        PassShape { batch, new_tokens: new, past_tokens: past, logits_rows: batch, spread: 0.0, chunk: None },
+        s,
+        1,
+    )
 }
 
 fn flops_of(ops: &[Operation], kind: fn(&OpKind) -> bool) -> f64 {

@@ -8,6 +8,7 @@ mod architectures;
 mod datasets;
 mod feed;
 mod fidelity;
+mod lengths;
 mod matching;
 mod model;
 mod plan;

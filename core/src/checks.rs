@@ -1,7 +1,7 @@
 //! What a scenario must satisfy to be estimated: the one home of the checks `estimate` and
 //! `estimate_pipeline` share, and of their errors.
 
-use crate::workload::{Scenario, Training};
+use crate::workload::{Family, InputSource, Scenario, Training};
 
 /// A scenario (or layout) that is not valid for the workload.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, thiserror::Error)]
@@ -43,6 +43,34 @@ pub enum ScenarioError {
     /// An encoder without a sequence length.
     #[error("an encoder needs a sequence length (prompt tokens)")]
     EncoderNeedsSequence,
+    /// Varying sequence lengths asked of a workload that is not an encoder.
+    #[error(
+        "varying sequence lengths (--lengths, --padded) are modelled for encoders only; this is a {family} workload"
+    )]
+    LengthsNeedEncoder {
+        /// The workload's family.
+        family: Family,
+    },
+    /// Device-resident inputs asked of a workload that is not a recommender.
+    #[error("--inputs applies to recommenders only (where each batch's inputs start); this is a {family} workload")]
+    InputsNeedRecommender {
+        /// The workload's family.
+        family: Family,
+    },
+    /// A length distribution no batch of sequences up to the longest can have.
+    #[error(
+        "lengths of mean {mean:.1} ± {sd:.1} tokens cannot all fit in sequences of at most {longest} tokens (--prompt-tokens, the longest): the mean must be at most {longest} and the spread at most {bound:.1} (sequences between 1 and {longest} tokens)"
+    )]
+    Lengths {
+        /// Mean tokens.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+        /// The longest sequence (`prompt_tokens`).
+        longest: u32,
+        /// The largest spread sequences of that mean between 1 and `longest` tokens can have.
+        bound: f64,
+    },
     /// A decoder without prompt or output tokens.
     #[error("a decoder needs prompt tokens and output tokens of at least 1")]
     DecoderNeedsTokens,
@@ -68,6 +96,31 @@ pub enum ScenarioError {
         /// Sequences.
         batch: u32,
     },
+}
+
+/// Options that belong to one family: varying lengths to encoders, device-resident inputs to
+/// recommenders.
+pub(crate) fn family_options(s: &Scenario, family: Family) -> Result<(), ScenarioError> {
+    if (s.lengths.is_some() || s.padded) && family != Family::Encoder {
+        return Err(ScenarioError::LengthsNeedEncoder { family });
+    }
+    if s.inputs != InputSource::Host && family != Family::Recommender {
+        return Err(ScenarioError::InputsNeedRecommender { family });
+    }
+    Ok(())
+}
+
+/// An encoder's varying lengths: a mean no longer than the longest sequence, and a spread that
+/// lengths between 1 and the longest can have (Bhatia and Davis 2000: variance at most
+/// (longest - mean)(mean - 1)).
+pub(crate) fn lengths(s: &Scenario) -> Result<(), ScenarioError> {
+    let Some(l) = s.lengths else { return Ok(()) };
+    let longest = f64::from(s.prompt_tokens);
+    let bound = ((longest - l.mean) * (l.mean - 1.0)).max(0.0).sqrt();
+    if l.mean > longest || l.sd > bound * (1.0 + 1e-9) {
+        return Err(ScenarioError::Lengths { mean: l.mean, sd: l.sd, longest: s.prompt_tokens, bound });
+    }
+    Ok(())
 }
 
 /// A training step's scenario: a sequence length, and a global batch of whole micro-batches on

@@ -313,6 +313,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     }
     let capacity = req.hardware.memory_capacity_bytes();
     let family = w.family();
+    checks::family_options(&s, family)?;
     let mut ctx = PhaseContext {
         ceilings: &ceilings,
         calibration: cal,
@@ -377,12 +378,19 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             if s.prompt_tokens == 0 {
                 return Err(ScenarioError::EncoderNeedsSequence.into());
             }
-            let seq = f64::from(s.prompt_tokens);
+            checks::lengths(&s)?;
+            // Packed (the default when lengths vary): each sequence its own length; padded or
+            // equal: every sequence the longest.
+            let (seq, spread) = match s.lengths {
+                Some(l) if !s.padded => (l.mean, l.sd),
+                _ => (f64::from(s.prompt_tokens), 0.0),
+            };
             let shape = PassShape {
                 batch: f64::from(s.batch),
                 new_tokens: seq,
                 past_tokens: 0.0,
                 logits_rows: 0.0,
+                spread,
                 chunk: None,
             };
             let ops = t.forward_ops(shape, &s, n);
@@ -414,16 +422,28 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
                     memory::transformer_inference(t, &s, context, in_flight, n, capacity)
                 }
             };
-            let prefill =
-                PassShape { batch: local, new_tokens: prompt, past_tokens: 0.0, logits_rows: local, chunk: None };
+            let prefill = PassShape {
+                batch: local,
+                new_tokens: prompt,
+                past_tokens: 0.0,
+                logits_rows: local,
+                spread: 0.0,
+                chunk: None,
+            };
             let ops = ops_for(prefill);
             phases.push(ctx.phase(Phase::Prefill, &ops, 1.0, batch * prompt, footprint_for(prompt, prompt))?);
 
             // Each decode step attends to the prompt plus the tokens generated so far; every
             // operation's cost is linear in the context, so the mean context gives the mean step.
             let mean_past = prompt + (output - 1.0) / 2.0;
-            let decode =
-                PassShape { batch: local, new_tokens: 1.0, past_tokens: mean_past, logits_rows: local, chunk: None };
+            let decode = PassShape {
+                batch: local,
+                new_tokens: 1.0,
+                past_tokens: mean_past,
+                logits_rows: local,
+                spread: 0.0,
+                chunk: None,
+            };
             let ops = ops_for(decode);
             phases.push(ctx.phase(Phase::Decode, &ops, output, batch, footprint_for(prompt + output, 1.0))?);
         }

@@ -228,6 +228,9 @@ mod tests {
             kv_cache: Precision::Bf16,
             fused_attention: true,
             offload: false,
+            inputs: crate::workload::InputSource::Host,
+            lengths: None,
+            padded: false,
         };
         let at = |recompute| {
             let training = Training { micro_batch_sequences: 1, recompute, total_tokens: None };

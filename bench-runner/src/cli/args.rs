@@ -49,6 +49,20 @@ pub(crate) struct ScenarioArgs {
     /// lookups that land there cross the host link (instead of "does not fit").
     #[arg(long)]
     pub(crate) offload: bool,
+    /// Recommenders: where each batch's inputs start. host: copied over the host link every
+    /// batch (fp32 dense features, int64 indices), as a data loader feeding the device does;
+    /// device: already in device memory (generated or staged there), no copy.
+    #[arg(long, value_name = "WHERE")]
+    pub(crate) inputs: Option<ridge_core::workload::InputSource>,
+    /// Encoders: sequence lengths vary, up to --prompt-tokens (the longest). MEAN:SD in tokens
+    /// (e.g. 170:80) or a histogram LENGTH=COUNT,... (e.g. 128=40,256=35,384=25). They run
+    /// packed, without padding, unless --padded.
+    #[arg(long, value_name = "SPEC")]
+    pub(crate) lengths: Option<ridge_core::workload::LengthSpread>,
+    /// Encoders: pad every sequence to --prompt-tokens, as a fixed-shape engine does (with
+    /// --lengths; without it every sequence is that long anyway).
+    #[arg(long)]
+    pub(crate) padded: bool,
 }
 
 impl ScenarioArgs {
@@ -64,6 +78,9 @@ impl ScenarioArgs {
             kv_cache: self.kv_cache,
             unfused_attention: self.unfused_attention,
             offload: self.offload,
+            inputs: self.inputs,
+            lengths: self.lengths,
+            padded: self.padded,
         })
     }
 }

@@ -414,6 +414,13 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
     if s.prompt_tokens > 0 {
         scenario.push_str(&format!(", prompt {}", s.prompt_tokens));
     }
+    if let Some(l) = s.lengths {
+        let how = if s.padded { "padded to the longest" } else { "packed" };
+        scenario.push_str(&format!(" (lengths {:.1} ± {:.1} tokens, {how})", l.mean, l.sd));
+    }
+    if s.inputs == ridge_core::workload::InputSource::Device {
+        scenario.push_str(", inputs on the device");
+    }
     if s.output_tokens > 0 && e.phases.iter().any(|p| p.phase == ridge_core::Phase::Decode) {
         scenario.push_str(&format!(", output {}", s.output_tokens));
     }

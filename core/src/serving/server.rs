@@ -206,6 +206,7 @@ impl<'a> Server<'a> {
             new_tokens: 1.0,
             past_tokens: (context - 1.0).max(0.0),
             logits_rows: (decoding + prompt.map_or(0.0, |c| c.sequences * ep)) / ep,
+            spread: 0.0,
             chunk: prompt,
         };
         let ops: Vec<Operation> = if self.expert_parallel {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Scenario;
+use super::{InputSource, Scenario};
 use crate::ops::{CollectiveKind, Direction, Link, OpKind, Operation};
 
 /// How a recommender's sparse features interact.
@@ -131,15 +131,18 @@ impl Dlrm {
         let a = s.activations;
         let lookups = f64::from(s.batch) * self.lookups_per_sample() / n;
 
-        let mut ops = vec![Operation::new(
-            "input.h2d",
-            1.0,
-            OpKind::HostTransfer {
-                // fp32 dense features and int64 indices cross the host link.
-                bytes: batch * f64::from(self.dense_features) * 4.0 + lookups * 8.0,
-                direction: Direction::HostToDevice,
-            },
-        )];
+        let mut ops = Vec::with_capacity(16);
+        if s.inputs == InputSource::Host {
+            ops.push(Operation::new(
+                "input.h2d",
+                1.0,
+                OpKind::HostTransfer {
+                    // fp32 dense features and int64 indices cross the host link.
+                    bytes: batch * f64::from(self.dense_features) * 4.0 + lookups * 8.0,
+                    direction: Direction::HostToDevice,
+                },
+            ));
+        }
         let spill = spill.clamp(0.0, 1.0);
         ops.push(Operation::new(
             "embedding.bags",

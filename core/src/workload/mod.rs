@@ -219,6 +219,118 @@ pub struct Scenario {
     /// the lookups that land in them cross the host link (uniform access; no hot-row cache).
     #[serde(default)]
     pub offload: bool,
+    /// Recommenders: where each batch's inputs (dense features and lookup indices) start.
+    #[serde(default, skip_serializing_if = "InputSource::is_host")]
+    pub inputs: InputSource,
+    /// Encoders: how the sequences' lengths vary (`prompt_tokens` is then the longest). Absent:
+    /// every sequence is `prompt_tokens` long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lengths: Option<LengthSpread>,
+    /// Encoders with varying lengths: pad every sequence to `prompt_tokens` (the longest) instead
+    /// of running them packed, without padding.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub padded: bool,
+}
+
+/// Where a recommender's batch inputs start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InputSource {
+    /// In host memory: every batch copies its dense features (fp32) and lookup indices (int64)
+    /// over the host link, as a data loader feeding the device does.
+    #[default]
+    Host,
+    /// Already in device memory (generated or staged there): no copy.
+    Device,
+}
+
+impl InputSource {
+    fn is_host(&self) -> bool {
+        *self == InputSource::Host
+    }
+}
+
+impl std::str::FromStr for InputSource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "host" => Ok(InputSource::Host),
+            "device" => Ok(InputSource::Device),
+            _ => Err(format!("unknown input source `{s}` (expected host or device)")),
+        }
+    }
+}
+
+/// How the lengths of a batch's sequences vary: their mean and standard deviation, in tokens.
+/// The two moments are all an encoder's cost depends on: matrix multiplies scale with the tokens
+/// (the mean), attention with the sum of squared lengths (mean² + sd²).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LengthSpread {
+    /// Mean tokens per sequence.
+    pub mean: f64,
+    /// Standard deviation of the tokens per sequence.
+    pub sd: f64,
+}
+
+/// Why a length distribution is not one.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum LengthError {
+    /// Not `MEAN:SD` or `LEN=COUNT,...`.
+    #[error("`{0}` is not MEAN:SD (e.g. 170:80) or a histogram LENGTH=COUNT,... (e.g. 128=40,256=35,384=25)")]
+    Syntax(String),
+    /// A mean below one token, or a negative or non-finite figure.
+    #[error("mean {mean} tokens and spread {sd}: the mean must be at least 1 token and the spread 0 or more")]
+    Range {
+        /// Mean tokens.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+    },
+    /// A histogram with no sequences, or a length below 1 or a negative count.
+    #[error("the histogram must count some sequences, with lengths of at least 1 token and no negative counts")]
+    Empty,
+}
+
+impl LengthSpread {
+    /// The spread of a histogram of `(length in tokens, count or share)`.
+    pub fn from_histogram(bins: &[(f64, f64)]) -> Result<LengthSpread, LengthError> {
+        let total: f64 = bins.iter().map(|b| b.1).sum();
+        let valid = |&(length, count): &(f64, f64)| length >= 1.0 && length.is_finite() && count >= 0.0;
+        if total.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !bins.iter().all(valid) {
+            return Err(LengthError::Empty);
+        }
+        let mean = bins.iter().map(|(l, c)| l * c).sum::<f64>() / total;
+        let var = bins.iter().map(|(l, c)| c * (l - mean).powi(2)).sum::<f64>() / total;
+        LengthSpread::new(mean, var.sqrt())
+    }
+
+    /// A spread of `mean` ± `sd` tokens.
+    pub fn new(mean: f64, sd: f64) -> Result<LengthSpread, LengthError> {
+        if !(mean >= 1.0 && mean.is_finite() && sd >= 0.0 && sd.is_finite()) {
+            return Err(LengthError::Range { mean, sd });
+        }
+        Ok(LengthSpread { mean, sd })
+    }
+}
+
+impl std::str::FromStr for LengthSpread {
+    type Err = LengthError;
+
+    fn from_str(text: &str) -> Result<LengthSpread, LengthError> {
+        let bad = || LengthError::Syntax(text.to_string());
+        let number = |t: &str| t.trim().parse::<f64>().map_err(|_| bad());
+        if let Some((mean, sd)) = text.split_once(':') {
+            return LengthSpread::new(number(mean)?, number(sd)?);
+        }
+        let bins = text
+            .split(',')
+            .map(|bin| bin.split_once('=').ok_or_else(bad).and_then(|(l, c)| Ok((number(l)?, number(c)?))))
+            .collect::<Result<Vec<_>, _>>()?;
+        LengthSpread::from_histogram(&bins)
+    }
 }
 
 fn default_true() -> bool {
@@ -248,6 +360,12 @@ pub struct ScenarioOverrides {
     pub unfused_attention: bool,
     /// Recommender tables that do not fit stay in host memory.
     pub offload: bool,
+    /// Where a recommender's inputs start.
+    pub inputs: Option<InputSource>,
+    /// Encoders: how the sequence lengths vary.
+    pub lengths: Option<LengthSpread>,
+    /// Encoders: pad every sequence to the longest.
+    pub padded: bool,
 }
 
 impl Scenario {
@@ -264,6 +382,9 @@ impl Scenario {
         self.kv_cache = o.kv_cache.unwrap_or(self.kv_cache);
         self.fused_attention &= !o.unfused_attention;
         self.offload |= o.offload;
+        self.inputs = o.inputs.unwrap_or(self.inputs);
+        self.lengths = o.lengths.or(self.lengths);
+        self.padded |= o.padded;
         self
     }
 }
@@ -403,6 +524,9 @@ pub struct PassShape {
     /// Rows that go through the output head (last token per sequence at inference, every token
     /// in training, none for an encoder).
     pub logits_rows: f64,
+    /// Standard deviation of `new_tokens` over the sequences, which then run packed (without
+    /// padding): attention's cost follows the sum of squared lengths. 0 when all are equal.
+    pub spread: f64,
     /// Prompt tokens processed in the same pass (continuous batching's chunked prefill): they
     /// join every matrix multiply; their attention is a kernel of its own.
     pub chunk: Option<PromptChunk>,
@@ -454,6 +578,9 @@ mod tests {
             kv_cache: Precision::Bf16,
             fused_attention: true,
             offload: false,
+            inputs: InputSource::Host,
+            lengths: None,
+            padded: false,
         };
         assert_eq!(base.with(&ScenarioOverrides::default()), base);
         let o = ScenarioOverrides {

@@ -189,7 +189,15 @@ impl Transformer {
             }
         };
         if shape.batch > 0.0 {
-            attend(["attn.sdpa", "attn.sdpa.local"], shape.batch, shape.new_tokens, shape.past_tokens);
+            // Packed sequences of varying length: as many sequences of the token-weighted mean
+            // length as keep both the tokens and the sum of squared lengths.
+            let (batch, q_len) = if shape.spread > 0.0 && shape.new_tokens > 0.0 {
+                let weighted = shape.new_tokens + shape.spread * shape.spread / shape.new_tokens;
+                (shape.batch * shape.new_tokens / weighted, weighted)
+            } else {
+                (shape.batch, shape.new_tokens)
+            };
+            attend(["attn.sdpa", "attn.sdpa.local"], batch, q_len, shape.past_tokens);
         }
         if chunk.sequences > 0.0 && chunk.tokens > 0.0 {
             attend(["attn.sdpa.prefill", "attn.sdpa.prefill.local"], chunk.sequences, chunk.tokens, chunk.past_tokens);
@@ -301,8 +309,14 @@ impl Transformer {
         let micro = f64::from(training.micro_batch_sequences.max(1));
         let seq = f64::from(s.prompt_tokens);
         let steps = f64::from(s.batch) / micro;
-        let shape =
-            PassShape { batch: micro, new_tokens: seq, past_tokens: 0.0, logits_rows: micro * seq, chunk: None };
+        let shape = PassShape {
+            batch: micro,
+            new_tokens: seq,
+            past_tokens: 0.0,
+            logits_rows: micro * seq,
+            spread: 0.0,
+            chunk: None,
+        };
         let (forward, blocks) = self.split_forward_ops(shape, s, tp, 1);
         let vocab = f64::from(self.vocab) / f64::from(tp);
         let logits = micro * seq * vocab;
@@ -412,6 +426,9 @@ mod tests {
             kv_cache: Precision::Bf16,
             fused_attention: true,
             offload: false,
+            inputs: crate::workload::InputSource::Host,
+            lengths: None,
+            padded: false,
         }
     }
 
@@ -424,7 +441,8 @@ mod tests {
     #[test]
     fn decode_flops_are_about_two_per_parameter() {
         let t = llama_7b();
-        let shape = PassShape { batch: 1.0, new_tokens: 1.0, past_tokens: 0.0, logits_rows: 1.0, chunk: None };
+        let shape =
+            PassShape { batch: 1.0, new_tokens: 1.0, past_tokens: 0.0, logits_rows: 1.0, spread: 0.0, chunk: None };
         let flops: f64 = t.forward_ops(shape, &scenario(), 1).iter().map(Operation::flops).sum();
         // 2 FLOPs per non-embedding parameter, plus a sliver of attention and element-wise work.
         let matmul_params = t.parameters() - f64::from(t.vocab * t.hidden);
@@ -434,7 +452,8 @@ mod tests {
     #[test]
     fn tensor_parallel_splits_the_work() {
         let t = llama_7b();
-        let shape = PassShape { batch: 8.0, new_tokens: 1.0, past_tokens: 512.0, logits_rows: 8.0, chunk: None };
+        let shape =
+            PassShape { batch: 8.0, new_tokens: 1.0, past_tokens: 512.0, logits_rows: 8.0, spread: 0.0, chunk: None };
         let one: f64 = t.forward_ops(shape, &scenario(), 1).iter().map(Operation::flops).sum();
         let four: f64 = t.forward_ops(shape, &scenario(), 4).iter().map(Operation::flops).sum();
         assert!(four < one / 3.9 && four > one / 4.1, "{one} {four}");
