@@ -71,19 +71,25 @@ pub struct ErrorBand {
     pub high_ratio: f64,
 }
 
-/// The bands the fidelity suites measured on 2026-12-02 (`cargo xtask fidelity`: 110 scored
-/// rows, 37 of published static-batch tables and 73 of serving tables).
+/// The bands the fidelity suites measured on 2026-12-03 (`cargo xtask fidelity`: 550 scored
+/// rows, 307 of published static-batch tables and 243 of serving tables).
 #[rustfmt::skip]
 pub const BANDS: &[ErrorBand] = &[
     // BANDS-START (the test prints this table when the suites move)
-    ErrorBand { basis: BandBasis::Calibrated, family: Family::Decoder, metric: BandMetric::Throughput, rows: 62, low_ratio: 0.965, median_ratio: 1.101, high_ratio: 1.367 },
-    ErrorBand { basis: BandBasis::Calibrated, family: Family::Decoder, metric: BandMetric::Latency, rows: 42, low_ratio: 0.597, median_ratio: 0.846, high_ratio: 1.044 },
-    ErrorBand { basis: BandBasis::Calibrated, family: Family::Moe, metric: BandMetric::Throughput, rows: 3, low_ratio: 0.883, median_ratio: 0.883, high_ratio: 1.385 },
-    ErrorBand { basis: BandBasis::Calibrated, family: Family::Recommender, metric: BandMetric::Throughput, rows: 3, low_ratio: 1.298, median_ratio: 1.359, high_ratio: 1.864 },
-    ErrorBand { basis: BandBasis::Datasheet, family: Family::Decoder, metric: BandMetric::Throughput, rows: 62, low_ratio: 1.086, median_ratio: 1.320, high_ratio: 1.982 },
-    ErrorBand { basis: BandBasis::Datasheet, family: Family::Decoder, metric: BandMetric::Latency, rows: 42, low_ratio: 0.435, median_ratio: 0.671, high_ratio: 0.911 },
-    ErrorBand { basis: BandBasis::Datasheet, family: Family::Moe, metric: BandMetric::Throughput, rows: 3, low_ratio: 1.083, median_ratio: 1.111, high_ratio: 1.618 },
-    ErrorBand { basis: BandBasis::Datasheet, family: Family::Recommender, metric: BandMetric::Throughput, rows: 3, low_ratio: 1.557, median_ratio: 1.619, high_ratio: 2.211 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Decoder, metric: BandMetric::Throughput, rows: 141, low_ratio: 0.988, median_ratio: 1.209, high_ratio: 1.697 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Decoder, metric: BandMetric::Latency, rows: 64, low_ratio: 0.536, median_ratio: 0.826, high_ratio: 1.044 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Moe, metric: BandMetric::Throughput, rows: 93, low_ratio: 0.444, median_ratio: 1.138, high_ratio: 2.308 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Moe, metric: BandMetric::Latency, rows: 11, low_ratio: 0.007, median_ratio: 0.274, high_ratio: 0.383 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Encoder, metric: BandMetric::Throughput, rows: 58, low_ratio: 0.902, median_ratio: 1.227, high_ratio: 2.031 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Encoder, metric: BandMetric::Latency, rows: 120, low_ratio: 0.541, median_ratio: 0.868, high_ratio: 1.421 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Recommender, metric: BandMetric::Throughput, rows: 63, low_ratio: 0.990, median_ratio: 1.252, high_ratio: 1.570 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Decoder, metric: BandMetric::Throughput, rows: 141, low_ratio: 1.185, median_ratio: 1.726, high_ratio: 2.546 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Decoder, metric: BandMetric::Latency, rows: 64, low_ratio: 0.416, median_ratio: 0.692, high_ratio: 0.922 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Moe, metric: BandMetric::Throughput, rows: 93, low_ratio: 0.474, median_ratio: 1.222, high_ratio: 3.184 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Moe, metric: BandMetric::Latency, rows: 11, low_ratio: 0.006, median_ratio: 0.244, high_ratio: 0.345 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Encoder, metric: BandMetric::Throughput, rows: 58, low_ratio: 1.041, median_ratio: 1.347, high_ratio: 2.403 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Encoder, metric: BandMetric::Latency, rows: 120, low_ratio: 0.423, median_ratio: 0.694, high_ratio: 0.940 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Recommender, metric: BandMetric::Throughput, rows: 63, low_ratio: 0.993, median_ratio: 1.323, high_ratio: 1.907 },
     // BANDS-END
 ];
 

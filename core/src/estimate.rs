@@ -240,6 +240,7 @@ struct PhaseContext<'a> {
     ceilings: &'a Ceilings,
     calibration: Calibration,
     kernel_overhead_s: f64,
+    step_overhead_s: f64,
     unit: ThroughputUnit,
     notes: Vec<Note>,
 }
@@ -255,8 +256,18 @@ impl PhaseContext<'_> {
         units_per_step: f64,
         footprint: Footprint,
     ) -> Result<PhaseEstimate, EstimateError> {
-        let Evaluation { operations, seconds, flops, bytes, time_share, bound, notes } =
+        let Evaluation { operations, seconds, flops, bytes, mut time_share, mut bound, notes } =
             roofline::evaluate(ops, self.ceilings, &self.calibration, self.kernel_overhead_s)?;
+        // The host's fixed time per step, on top of the device's: an overhead share of its own.
+        let device_s = seconds;
+        let seconds = device_s + self.step_overhead_s;
+        if self.step_overhead_s > 0.0 {
+            for share in time_share.values_mut() {
+                *share *= device_s / seconds;
+            }
+            *time_share.entry(Bound::Overhead).or_insert(0.0) += self.step_overhead_s / seconds;
+            bound = time_share.iter().max_by(|a, b| a.1.total_cmp(b.1)).map(|(b, _)| *b);
+        }
         for n in notes {
             if !self.notes.contains(&n) {
                 self.notes.push(n);
@@ -318,6 +329,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         ceilings: &ceilings,
         calibration: cal,
         kernel_overhead_s: req.options.kernel_overhead_s,
+        step_overhead_s: req.options.step_overhead_s,
         unit: family.throughput_unit(),
         notes: Vec::new(),
     };

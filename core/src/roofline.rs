@@ -263,6 +263,10 @@ pub struct OpEstimate {
 pub struct RooflineOptions {
     /// Fixed seconds added per kernel instance (launch, synchronisation).
     pub kernel_overhead_s: f64,
+    /// Fixed host-side seconds added per step (one batch, decode step or training step) that
+    /// the device waits for: framework dispatch, synchronisation, input staging. 0 for an engine
+    /// that keeps the device fed (CUDA graphs replayed back to back, TensorRT).
+    pub step_overhead_s: f64,
     /// Which achievable fractions scale the datasheet peaks (none by default: the roofline's
     /// upper bound).
     pub calibration: CalibrationMode,

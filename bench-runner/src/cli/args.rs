@@ -330,3 +330,27 @@ impl BatchingArg {
         }
     }
 }
+
+/// The line `estimate` prints of the scenario it estimated: batch, lengths and precisions.
+pub(crate) fn scenario_line(e: &ridge_core::Estimate) -> String {
+    let s = &e.scenario;
+    let mut scenario = format!("batch {}", s.batch);
+    if s.prompt_tokens > 0 {
+        scenario.push_str(&format!(", prompt {}", s.prompt_tokens));
+    }
+    if let Some(l) = s.lengths {
+        let how = if s.padded { "padded to the longest" } else { "packed" };
+        scenario.push_str(&format!(" (lengths {:.1} ± {:.1} tokens, {how})", l.mean, l.sd));
+    }
+    if s.inputs == ridge_core::workload::InputSource::Device {
+        scenario.push_str(", inputs on the device");
+    }
+    if s.output_tokens > 0 && e.phases.iter().any(|p| p.phase == ridge_core::Phase::Decode) {
+        scenario.push_str(&format!(", output {}", s.output_tokens));
+    }
+    let unfused = if s.fused_attention { "" } else { "; unfused attention" };
+    format!(
+        "scenario: {scenario}; weights {}, activations {}, KV cache {}{unfused}",
+        s.weights, s.activations, s.kv_cache
+    )
+}

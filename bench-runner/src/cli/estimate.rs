@@ -76,6 +76,11 @@ pub(crate) struct EstimateArgs {
     /// static batches and other families.
     #[arg(long, value_name = "US")]
     kernel_overhead_us: Option<f64>,
+    /// Host-side time per step of a static estimate the device waits for, in microseconds (framework
+    /// dispatch, synchronisation, input staging). Default 0: an engine that keeps the device fed.
+    /// An eager framework's is the time of its batch of 1 less ridge's estimate of that batch.
+    #[arg(long, value_name = "US")]
+    step_overhead_us: Option<f64>,
     /// Use datasheet ceilings even where the datasets hold a measurement of the device.
     #[arg(long, conflicts_with = "measured")]
     datasheet: bool,
@@ -115,13 +120,18 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     let hardware = catalog
         .hardware(&a.hardware)
         .ok_or_else(|| unknown("hardware", &a.hardware, catalog.hardware.iter().map(|h| h.id.clone()), "catalog"))?;
-    if let Some(us) = a.kernel_overhead_us
-        && !(us.is_finite() && us >= 0.0)
-    {
-        bail!("--kernel-overhead-us must be a non-negative number of microseconds, got {us}");
+    for (flag, us) in [("kernel", a.kernel_overhead_us), ("step", a.step_overhead_us)] {
+        if let Some(us) = us.filter(|us| !(us.is_finite() && *us >= 0.0)) {
+            bail!("--{flag}-overhead-us must be a non-negative number of microseconds, got {us}");
+        }
     }
     let decoder = matches!(workload.family(), ridge_core::Family::Decoder | ridge_core::Family::Moe);
     let continuous = decoder && a.batching == BatchingArg::Continuous && a.pipeline_stages <= 1 && a.node.is_none();
+    if continuous && a.step_overhead_us.is_some() {
+        bail!(
+            "--step-overhead-us applies to a static estimate: add --batching static (continuous batching's engine step has its own cost, --kernel-overhead-us)"
+        );
+    }
     if !continuous && (a.concurrency.is_some() || a.rate.is_some()) {
         bail!(
             "--concurrency and --rate describe continuous batching of a decoder on one scale-up domain; {} with {}",
@@ -175,6 +185,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         scenario: s,
         options: RooflineOptions {
             kernel_overhead_s: a.kernel_overhead_us.unwrap_or(0.0) * MICRO,
+            step_overhead_s: a.step_overhead_us.unwrap_or(0.0) * MICRO,
             calibration: calibration(a.calibrated),
         },
     };
@@ -410,28 +421,7 @@ fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &mut dyn Writ
         if e.replicas > 1 { format!("{} replicas of {}x", e.replicas, e.devices) } else { format!("{}x", e.devices) };
     let split = if e.expert_parallel { ", expert parallel" } else { "" };
     writeln!(out, "{} on {layout} {} ({}){split} — {} ceilings", e.workload, hw.name, hw.id, ceilings_word(e.basis))?;
-    let mut scenario = format!("batch {}", s.batch);
-    if s.prompt_tokens > 0 {
-        scenario.push_str(&format!(", prompt {}", s.prompt_tokens));
-    }
-    if let Some(l) = s.lengths {
-        let how = if s.padded { "padded to the longest" } else { "packed" };
-        scenario.push_str(&format!(" (lengths {:.1} ± {:.1} tokens, {how})", l.mean, l.sd));
-    }
-    if s.inputs == ridge_core::workload::InputSource::Device {
-        scenario.push_str(", inputs on the device");
-    }
-    if s.output_tokens > 0 && e.phases.iter().any(|p| p.phase == ridge_core::Phase::Decode) {
-        scenario.push_str(&format!(", output {}", s.output_tokens));
-    }
-    writeln!(
-        out,
-        "scenario: {scenario}; weights {}, activations {}, KV cache {}{}",
-        s.weights,
-        s.activations,
-        s.kv_cache,
-        if s.fused_attention { "" } else { "; unfused attention" }
-    )?;
+    writeln!(out, "{}", super::args::scenario_line(e))?;
     writeln!(out, "parameters: {} (active per token {})", si(e.parameters), si(e.active_parameters))?;
     writeln!(out)?;
 

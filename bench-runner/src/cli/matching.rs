@@ -276,6 +276,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         datasheet_only: a.datasheet,
         options: ridge_core::RooflineOptions {
             kernel_overhead_s: a.kernel_overhead_us * MICRO,
+            step_overhead_s: 0.0,
             calibration: calibration(a.calibrated),
         },
         measurements: &measurements,
