@@ -151,3 +151,60 @@ fn a_pipeline_step_is_its_slots_the_all_reduce_and_the_optimizer() {
         Some(PipelineError::Scenario(ScenarioError::MicroBatches { batch: 1535, micro: 1, replicas: 2 }))
     );
 }
+
+#[test]
+fn sharded_data_parallelism_splits_the_state_and_pays_its_traffic() {
+    use ridge_core::workload::{Model, Sharding};
+    let c = catalog();
+    let (Some(base), Some(hw)) = (c.workload("gpt-3-175b-training"), c.hardware("h100-sxm")) else { panic!("presets") };
+    let p = base.parameters();
+    let with = |sharding: Sharding| {
+        let mut w = base.clone();
+        if let Model::Training { training, .. } = &mut w.model {
+            training.sharding = sharding;
+        }
+        let e = estimate(&EstimateRequest {
+            workload: &w,
+            hardware: hw,
+            measurement: None,
+            devices: 8,
+            replicas: 8,
+            expert_parallel: false,
+            scenario: w.defaults,
+            options: RooflineOptions::default(),
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        e.phases[0].clone()
+    };
+    // 8-way tensor parallel, 8 replicas, bf16: per device 2 bytes of weights and of gradients
+    // and 12 of optimizer state (fp32 master and two moments) per parameter of its 1/8.
+    let per = p / 8.0;
+    let state = |s: &ridge_core::PhaseEstimate| {
+        (s.footprint.weights_bytes / per, s.footprint.gradient_bytes / per, s.footprint.optimizer_bytes / per)
+    };
+    let none = with(Sharding::None);
+    let zero1 = with(Sharding::Optimizer);
+    let zero2 = with(Sharding::Gradients);
+    let full = with(Sharding::Full);
+    let eq = |a: (f64, f64, f64), b: (f64, f64, f64)| {
+        close(a.0, b.0, 1e-12) && close(a.1, b.1, 1e-12) && close(a.2, b.2, 1e-12)
+    };
+    assert!(eq(state(&none), (2.0, 2.0, 12.0)), "{:?}", state(&none));
+    assert!(eq(state(&zero1), (2.0, 2.0, 1.5)), "{:?}", state(&zero1));
+    assert!(eq(state(&zero2), (2.0, 0.25, 1.5)), "{:?}", state(&zero2));
+    assert!(eq(state(&full), (0.25, 0.25, 1.5)), "{:?}", state(&full));
+    // Traffic over 8 replicas of a device's 2-byte gradients G: an all-reduce moves
+    // 2 x 7/8 G; a reduce-scatter or an all-gather 7/8 G each.
+    let g = per * 2.0;
+    let traffic = |s: &ridge_core::PhaseEstimate| -> f64 {
+        s.operations.iter().filter(|o| o.name.starts_with("dp.")).map(|o| o.link_bytes).sum()
+    };
+    assert!(close(traffic(&none), 2.0 * 7.0 / 8.0 * g, 1e-9), "{}", traffic(&none));
+    assert!(close(traffic(&zero1), 2.0 * 7.0 / 8.0 * g, 1e-9), "{}", traffic(&zero1));
+    assert!(close(traffic(&full), 3.0 * 7.0 / 8.0 * g, 1e-9), "{}", traffic(&full));
+    // A sharded optimizer updates an eighth of the parameters.
+    let adam = |s: &ridge_core::PhaseEstimate| {
+        s.operations.iter().find(|o| o.name == "optimizer.adam").map(|o| o.bytes).unwrap_or_else(|| panic!("adam"))
+    };
+    assert!(close(adam(&zero1), adam(&none) / 8.0, 1e-9));
+}

@@ -14,7 +14,9 @@ use crate::roofline::{
     self, Basis, Bound, Calibration, CalibrationMode, Ceilings, Evaluation, Measurement, OpEstimate, RidgePoint,
     RooflineError, RooflineOptions,
 };
-use crate::workload::{Architecture, Family, Model, PassShape, Scenario, SplitError, ThroughputUnit, Workload};
+use crate::workload::{
+    Architecture, Family, Model, PassShape, Scenario, Sharding, SplitError, ThroughputUnit, Workload,
+};
 
 /// A phase of a workload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -358,27 +360,38 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         Model::Training { transformer: t, training } => {
             t.check_split(n)?;
             checks::training(&s, training, r)?;
-            // Each replica trains its share of the global batch, then the replicas all-reduce
-            // their gradients (ring) before the optimizer step.
+            // Each replica trains its share of the global batch, then the replicas combine their
+            // gradients: all-reduced (ring), or reduce-scattered with the updated parameters
+            // all-gathered when the optimizer is sharded (the same bytes), and with parameters
+            // sharded too, all-gathered once more for the backward (FSDP, ZeRO-3).
             let local = Scenario { batch: s.batch / r, ..s };
-            let mut ops = t.training_ops(&local, training, n);
+            let mut ops = t.training_ops(&local, training, n, r);
             if r > 1 {
-                let grad_bytes = t.parameters() / f64::from(n) * s.activations.bytes();
-                ops.push(
-                    Operation::new(
-                        "dp.grad-allreduce",
-                        1.0,
-                        OpKind::Collective {
-                            kind: CollectiveKind::AllReduce,
-                            bytes: grad_bytes,
-                            group: f64::from(r),
-                            link: Link::ScaleUp,
-                        },
-                    )
-                    .with_role(Role::Backward),
-                );
+                let bytes = t.parameters() / f64::from(n) * s.activations.bytes();
+                let collectives: &[(&'static str, CollectiveKind)] = match training.sharding {
+                    Sharding::None => &[("dp.grad-allreduce", CollectiveKind::AllReduce)],
+                    Sharding::Optimizer | Sharding::Gradients => &[
+                        ("dp.grad-reduce-scatter", CollectiveKind::ReduceScatter),
+                        ("dp.param-allgather", CollectiveKind::AllGather),
+                    ],
+                    Sharding::Full => &[
+                        ("dp.param-allgather.fwd", CollectiveKind::AllGather),
+                        ("dp.param-allgather.bwd", CollectiveKind::AllGather),
+                        ("dp.grad-reduce-scatter", CollectiveKind::ReduceScatter),
+                    ],
+                };
+                for &(name, kind) in collectives {
+                    ops.push(
+                        Operation::new(
+                            name,
+                            1.0,
+                            OpKind::Collective { kind, bytes, group: f64::from(r), link: Link::ScaleUp },
+                        )
+                        .with_role(Role::Backward),
+                    );
+                }
             }
-            let footprint = memory::transformer_training(t, &s, training, n, capacity);
+            let footprint = memory::transformer_training(t, &s, training, n, r, capacity);
             let tokens = f64::from(s.batch) * f64::from(s.prompt_tokens);
             let mut p = ctx.phase(Phase::Step, &ops, 1.0, tokens, footprint)?;
             p.time_to_train_s =

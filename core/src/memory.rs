@@ -126,9 +126,17 @@ pub fn transformer_inference_expert_parallel(
 /// Transformer Models"), per block `s·b·h·(10 + 24/t + 5·a·s/(h·t))` bytes at 16-bit; a fused
 /// attention kernel does not keep the `5·a·s/(h·t)` score term, selective recomputation drops it
 /// too, and full recomputation keeps only each block's input.
-pub fn transformer_training(t: &Transformer, s: &Scenario, training: &Training, tp: u32, capacity: f64) -> Footprint {
+pub fn transformer_training(
+    t: &Transformer,
+    s: &Scenario,
+    training: &Training,
+    tp: u32,
+    replicas: u32,
+    capacity: f64,
+) -> Footprint {
     let n = f64::from(tp);
     let params = t.parameters() / n;
+    let (weights, gradients, optimizer) = training.sharding.shares(replicas);
     let a = s.activations.bytes();
     let master = if a < 4.0 { 4.0 } else { 0.0 };
     let seq = f64::from(s.prompt_tokens);
@@ -144,7 +152,15 @@ pub fn transformer_training(t: &Transformer, s: &Scenario, training: &Training, 
     };
     let logits = seq * micro * f64::from(t.vocab) / n * Precision::Fp32.bytes();
     let activations = f64::from(t.layers) * per_block_16bit * (a / 2.0) + logits;
-    Footprint::new(params * a, 0.0, activations, params * a, params * (master + 8.0), capacity, tp)
+    Footprint::new(
+        params * a * weights,
+        0.0,
+        activations,
+        params * a * gradients,
+        params * (master + 8.0) * optimizer,
+        capacity,
+        tp,
+    )
 }
 
 /// Recommender inference with tables allowed to spill to host memory: the footprint with as much
@@ -233,8 +249,13 @@ mod tests {
             padded: false,
         };
         let at = |recompute| {
-            let training = Training { micro_batch_sequences: 1, recompute, total_tokens: None };
-            transformer_training(&tiny(), &s, &training, 1, 1e9).activation_bytes
+            let training = Training {
+                micro_batch_sequences: 1,
+                recompute,
+                total_tokens: None,
+                sharding: crate::workload::Sharding::None,
+            };
+            transformer_training(&tiny(), &s, &training, 1, 1, 1e9).activation_bytes
         };
         assert_eq!(at(Recompute::Full), 2.0 * 64.0 + 160.0);
         assert_eq!(at(Recompute::Selective), 2.0 * 32.0 * 34.0 + 160.0);

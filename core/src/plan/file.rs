@@ -347,8 +347,12 @@ fn training_of(mut w: Workload, tokens: f64) -> Result<(Workload, u32), (String,
             Ok((w, batch))
         }
         (Family::Decoder, Model::Transformer(transformer)) => {
-            let training =
-                Training { micro_batch_sequences: 1, recompute: Recompute::Selective, total_tokens: Some(tokens) };
+            let training = Training {
+                micro_batch_sequences: 1,
+                recompute: Recompute::Selective,
+                total_tokens: Some(tokens),
+                sharding: crate::workload::Sharding::None,
+            };
             w.model = Model::Training { transformer, training };
             w.name = format!("{} fine-tuning", w.name);
             w.notes.push("full fine-tuning (all parameters, Adam); ridge does not model LoRA adapters".into());

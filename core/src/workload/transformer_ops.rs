@@ -302,10 +302,11 @@ impl Transformer {
         (ops, blocks)
     }
 
-    /// The operations of one training step on each of `tp` devices: per micro-batch the forward,
-    /// the loss, the backward (and the recomputation it needs), accumulated over the global
-    /// batch, then one Adam update.
-    pub fn training_ops(&self, s: &Scenario, training: &Training, tp: u32) -> Vec<Operation> {
+    /// The operations of one training step on each of `tp` tensor-parallel devices of one of
+    /// `replicas` data-parallel replicas: per micro-batch the forward, the loss, the backward
+    /// (and the recomputation it needs), accumulated over the global batch, then one Adam
+    /// update of the replica's share of the optimizer (all of it unless sharded).
+    pub fn training_ops(&self, s: &Scenario, training: &Training, tp: u32, replicas: u32) -> Vec<Operation> {
         let micro = f64::from(training.micro_batch_sequences.max(1));
         let seq = f64::from(s.prompt_tokens);
         let steps = f64::from(s.batch) / micro;
@@ -360,8 +361,12 @@ impl Transformer {
             }
         }
         ops.push(
-            Operation::new("optimizer.adam", 1.0, adam_update(self.parameters() / f64::from(tp), s.activations))
-                .with_role(Role::Optimizer),
+            Operation::new(
+                "optimizer.adam",
+                1.0,
+                adam_update(self.parameters() / f64::from(tp) * training.sharding.shares(replicas).2, s.activations),
+            )
+            .with_role(Role::Optimizer),
         );
         ops
     }
@@ -463,8 +468,13 @@ mod tests {
 
     #[test]
     fn full_recomputation_reruns_the_blocks_and_nothing_else() {
-        let training = Training { micro_batch_sequences: 1, recompute: Recompute::Full, total_tokens: None };
-        let ops = llama_7b().training_ops(&Scenario { batch: 2, ..scenario() }, &training, 2);
+        let training = Training {
+            micro_batch_sequences: 1,
+            recompute: Recompute::Full,
+            total_tokens: None,
+            sharding: crate::workload::Sharding::None,
+        };
+        let ops = llama_7b().training_ops(&Scenario { batch: 2, ..scenario() }, &training, 2, 1);
         let rerun: Vec<&str> = ops.iter().filter(|o| o.role == Role::Recompute).map(|o| o.name.as_ref()).collect();
         let blocks = [
             "block.norm",
