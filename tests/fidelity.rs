@@ -500,3 +500,4 @@ fn the_suite_catches_a_wrong_model() {
 
 mod bands;
 mod serving;
+mod training;

@@ -1,6 +1,6 @@
 //! The error bands (`ridge_core::band::BANDS`) are the fidelity suites' own misses: for each
 //! basis, family and kind of figure, the 10th and 90th percentile of `ridge / published` over
-//! the scored rows of `published.toml` and `serving.toml`.
+//! the scored rows of the static-batch, serving and training files.
 
 use ridge_core::band::{BANDS, BandBasis, ErrorBand, percentiles};
 
@@ -26,6 +26,7 @@ fn ratios(basis: BandBasis) -> Vec<(Family, BandMetric, f64)> {
         BandBasis::Calibrated => CalibrationMode::Documented,
     };
     out.extend(serving::serving_ratios(mode));
+    out.extend(training::training_ratios(mode));
     out
 }
 
