@@ -16,7 +16,7 @@ use ridge_core::data::{SourceFile, parse_workloads};
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::roofline::CalibrationMode;
 use ridge_core::serving::{Engine, ServeRequest, Server, ServingError, ServingPoint};
-use ridge_core::workload::InputSource;
+use ridge_core::workload::{InputSource, ScenarioOverrides};
 use ridge_core::{Estimate, Family, Phase, Precision, RooflineOptions, Workload};
 use serde::Deserialize;
 
@@ -253,17 +253,17 @@ fn estimate_row(row: &Row, overhead: (f64, f64)) -> (Estimate, Estimate, Family)
     let c = catalog();
     let hw = c.hardware(&row.hardware).unwrap_or_else(|| panic!("no hardware `{}`", row.hardware));
     let w = workload(&row.workload, &c.workloads);
-    let mut s = w.defaults;
-    s.batch = row.batch;
-    s.prompt_tokens = row.prompt_tokens.unwrap_or(s.prompt_tokens);
-    s.output_tokens = row.output_tokens.unwrap_or(s.output_tokens);
-    if let Some(p) = row.precision {
-        (s.weights, s.activations, s.kv_cache) = (p, p, p);
-    }
-    s.weights = row.weights.unwrap_or(s.weights);
-    s.activations = row.activations.unwrap_or(s.activations);
-    s.kv_cache = row.kv_cache.unwrap_or(s.kv_cache);
-    s.inputs = row.inputs.unwrap_or(s.inputs);
+    let s = w.defaults.with(&ScenarioOverrides {
+        batch: Some(row.batch),
+        prompt_tokens: row.prompt_tokens,
+        output_tokens: row.output_tokens,
+        precision: row.precision,
+        weights: row.weights,
+        activations: row.activations,
+        kv_cache: row.kv_cache,
+        inputs: row.inputs,
+        ..ScenarioOverrides::default()
+    });
     let at = |calibration: CalibrationMode, step_overhead_s: f64| {
         let req = EstimateRequest {
             workload: &w,

@@ -52,6 +52,24 @@ struct TrainingRow {
     note: Option<String>,
 }
 
+impl TrainingRow {
+    /// The row's workload and layout: rows of one layout on different devices are compared.
+    fn layout(&self) -> String {
+        format!(
+            "{} x{} TP{} b{} ({}) s{} {} recompute {:?} sharding {:?}",
+            self.workload,
+            self.devices,
+            self.tensor_parallel,
+            self.global_batch,
+            self.micro_batch,
+            self.sequence_length,
+            self.precision.as_str(),
+            self.recompute,
+            self.sharding
+        )
+    }
+}
+
 fn load_training() -> PublishedTraining {
     let mut all = PublishedTraining { source: Vec::new(), training: Vec::new() };
     for (_, p) in load_all::<PublishedTraining>("training") {
@@ -115,7 +133,7 @@ const TRAINING_HELD: f64 = 0.30;
 fn training_tracks_published_measurements() {
     let published = load_training();
     let mut t = String::from(
-        "| # | hardware | workload | devices | TP | batch (micro) | seq | prec | recompute | sharding | published tok/s/device | ridge | error | source |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| # | hardware | workload and layout | published tok/s/device | ridge | error | source |\n|---|---|---|---|---|---|---|\n",
     );
     let mut rows = Vec::new();
     for (i, r) in published.training.iter().enumerate() {
@@ -125,20 +143,11 @@ fn training_tracks_published_measurements() {
         assert!(ridge.is_finite() && ridge > 0.0, "{r:?}: no estimate");
         let error = ridge / r.published - 1.0;
         t.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} ({}) | {} | {} | {:?} | {:?} | {} | {:.0} | {:+.1}% | {} |\n",
+            "| {} | {} | {} | {} | {ridge:.0} | {:+.1}% | {} |\n",
             i + 1,
             r.hardware,
-            r.workload,
-            r.devices,
-            r.tensor_parallel,
-            r.global_batch,
-            r.micro_batch,
-            r.sequence_length,
-            r.precision.as_str(),
-            r.recompute,
-            r.sharding,
+            r.layout(),
             r.published,
-            ridge,
             error * 100.0,
             r.source
         ));
@@ -154,24 +163,10 @@ fn training_tracks_published_measurements() {
         TRAINING_HELD * 100.0
     );
     // Devices in the published order wherever one layout ran on several.
-    let key = |r: &TrainingRow| {
-        format!(
-            "{} x{} TP{} b{}/{} s{} {} {:?} {:?}",
-            r.workload,
-            r.devices,
-            r.tensor_parallel,
-            r.global_batch,
-            r.micro_batch,
-            r.sequence_length,
-            r.precision.as_str(),
-            r.recompute,
-            r.sharding
-        )
-    };
     let (mut pairs, mut wrong) = (0, Vec::new());
     for (i, a) in published.training.iter().enumerate() {
         for b in &published.training[i + 1..] {
-            if a.hardware == b.hardware || key(a) != key(b) || (a.published / b.published - 1.0).abs() <= TIE {
+            if a.hardware == b.hardware || a.layout() != b.layout() || (a.published / b.published - 1.0).abs() <= TIE {
                 continue;
             }
             pairs += 1;
@@ -182,7 +177,7 @@ fn training_tracks_published_measurements() {
             if (a.published > b.published) != (ra > rb) {
                 wrong.push(format!(
                     "{}: published {} {} vs {} {}, ridge {ra:.0} vs {rb:.0}",
-                    key(a),
+                    a.layout(),
                     a.hardware,
                     a.published,
                     b.hardware,
