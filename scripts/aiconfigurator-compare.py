@@ -11,6 +11,13 @@ Usage (with a python that has aiconfigurator installed):
         # issue 15's three questions (a debug build, target/debug/ridge, gives the same figures): AIConfigurator's best aggregated configuration, ridge's
         # recommendation, and AIConfigurator's own estimate of ridge's recommendation
 
+  python3 scripts/aiconfigurator-compare.py fidelity --aic .venv/bin/aiconfigurator
+        # issue 16: every static-batch row of tests/fidelity/published*.toml AIConfigurator can
+        # express (NVIDIA systems in its database; Llama-shaped and Mixtral presets, whose
+        # config.json is written from datasets/workloads.toml; bf16/fp16, fp8, fp4), run with
+        # `aiconfigurator cli estimate --estimate-mode static` at the row's batch, lengths, TP and
+        # precision, beside `ridge estimate --calibrated --batching static --datasheet --json`
+
   python3 aiconfigurator_compare.py                      # Q1-Q3, trtllm, ISL/OSL 2048/256 and 4000/1000
   python3 aiconfigurator_compare.py questions --backends trtllm,vllm,sglang --quant auto
   python3 aiconfigurator_compare.py estimate --model meta-llama/Meta-Llama-3.1-70B \
@@ -31,6 +38,7 @@ import logging
 import math
 import os
 import shutil
+import subprocess
 import sys
 import warnings
 from importlib import metadata
@@ -366,6 +374,178 @@ def compare(ridge, isl=2048, osl=256, total_gpus=TOTAL_GPUS, quant="bf16"):
     return out
 
 
+# --------------------------------------------------------------------------- fidelity rows
+# ridge hardware id -> AIConfigurator system name.
+FIDELITY_SYSTEMS = {
+    "h100-sxm": "h100_sxm",
+    "h200-sxm": "h200_sxm",
+    "a100-sxm-80gb": "a100_sxm",
+    "b200": "b200_sxm",
+    "b300": "b300_sxm",
+    "gb200": "gb200",
+    "gb300": "gb300",
+    "l40s": "l40s",
+    "l4": "l4",
+    "h100-pcie": "h100_pcie",
+    "rtx-pro-6000": "rtx_pro_6000_server",
+}
+
+# ridge precision -> AIConfigurator's (gemm, kv cache, fmha) modes. AIConfigurator has no fp16
+# mode: fp16 rows run as bfloat16 (the same width and peak on these parts).
+FIDELITY_QUANT = {
+    "fp16": ("bfloat16", "bfloat16", "bfloat16"),
+    "bf16": ("bfloat16", "bfloat16", "bfloat16"),
+    "fp8": ("fp8", "fp8", "fp8"),
+    "fp4": ("nvfp4", "fp8", "fp8"),
+}
+
+
+def fidelity_hf_config(t: dict) -> dict:
+    """A Hugging Face config.json for a ridge transformer preset (Llama and Mixtral shapes)."""
+    heads = t["heads"]
+    cfg = {
+        "model_type": "llama",
+        "architectures": ["LlamaForCausalLM"],
+        "hidden_size": t["hidden"],
+        "intermediate_size": t["ffn"],
+        "num_attention_heads": heads,
+        "num_key_value_heads": t.get("kv_heads", heads),
+        "num_hidden_layers": t["layers"],
+        "vocab_size": t["vocab"],
+        "max_position_embeddings": t["max_context"],
+        "head_dim": t.get("head_dim", t["hidden"] // heads),
+        "hidden_act": "silu",
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0,
+        "tie_word_embeddings": bool(t.get("tied_embeddings", False)),
+        "torch_dtype": "bfloat16",
+    }
+    moe = t.get("moe")
+    if moe:
+        cfg.update(
+            model_type="mixtral",
+            architectures=["MixtralForCausalLM"],
+            num_local_experts=moe["experts"],
+            num_experts_per_tok=moe["top_k"],
+        )
+    return cfg
+
+
+def fidelity_expressible(row: dict, presets: dict) -> str | None:
+    """Why AIConfigurator cannot run a row, or None."""
+    if row.get("metric") not in ("output_tokens_per_s_per_device", "first_token_ms"):
+        return "metric"
+    if row["hardware"] not in FIDELITY_SYSTEMS:
+        return "hardware"
+    t = presets.get(row["workload"], {}).get("transformer")
+    if not t or t.get("architecture") != "decoder" or t.get("ffn_kind") != "gated" or t.get("norm") != "rmsnorm":
+        return "model"
+    if t.get("moe") and set(t["moe"]) - {"experts", "top_k"}:
+        return "model"
+    if (row.get("precision") or row.get("activations")) not in FIDELITY_QUANT:
+        return "precision"
+    return None
+
+
+def fidelity_aic(aic: str, model_dir: str, row: dict) -> float:
+    precision = row.get("precision") or row.get("activations")
+    gemm, kv, fmha = FIDELITY_QUANT[precision]
+    first = row["metric"] == "first_token_ms"
+    osl = 2 if first else row["output_tokens"]
+    cmd = [
+        aic, "cli", "estimate", "--model-path", model_dir, "--system", FIDELITY_SYSTEMS[row["hardware"]],
+        "--backend", "trtllm", "--estimate-mode", "static", "--batch-size", str(row["batch"]),
+        "--isl", str(row["prompt_tokens"]), "--osl", str(osl), "--tp-size", str(row.get("devices", 1)),
+        "--gemm-quant-mode", gemm, "--kvcache-quant-mode", kv, "--fmha-quant-mode", fmha,
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    values = {}
+    for line in out.stdout.splitlines():
+        if ":" in line:
+            key, _, value = line.strip().partition(":")
+            values[key.strip()] = value.strip()
+    if "TTFT" not in values:
+        raise RuntimeError(f"aiconfigurator gave no estimate: {out.stderr.strip().splitlines()[-1:]}")
+    if first:
+        return float(values["TTFT"].split()[0])
+    return float(values["tokens/s/gpu"].replace(",", ""))
+
+
+def fidelity_ridge(ridge: str, row: dict) -> float:
+    precision = row.get("precision") or row.get("activations")
+    cmd = [
+        ridge, "estimate", "--workload", row["workload"], "--hardware", row["hardware"],
+        "--devices", str(row.get("devices", 1)), "--batch", str(row["batch"]),
+        "--prompt-tokens", str(row["prompt_tokens"]), "--output-tokens", str(row["output_tokens"]),
+        "--precision", precision, "--calibrated", "--batching", "static", "--datasheet", "--json",
+    ]
+    e = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    phases = {p["phase"]: p for p in e["phases"]}
+    if row["metric"] == "first_token_ms":
+        return phases["prefill"]["seconds"] * 1e3
+    seconds = phases["prefill"]["seconds"] + phases["decode"]["seconds"]
+    return row["batch"] * row["output_tokens"] / seconds / row.get("devices", 1)
+
+
+def fidelity(aic: str, ridge: str, as_json: bool) -> int:
+    """Every static-batch fidelity row AIConfigurator can express: ridge's and AIConfigurator's
+    errors against the published figure, and their medians."""
+    import statistics
+    import tempfile
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    presets = {w["id"]: w for w in tomllib.loads((root / "datasets/workloads.toml").read_text())["workload"]}
+    rows = []
+    for path in sorted((root / "tests/fidelity").glob("published*.toml")):
+        for r in tomllib.loads(path.read_text()).get("result", []):
+            if r.get("role") != "calibration":
+                rows.append((path.name, r))
+    skipped = {}
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for file, r in rows:
+            why = fidelity_expressible(r, presets)
+            if why:
+                skipped[why] = skipped.get(why, 0) + 1
+                continue
+            model_dir = os.path.join(tmp, r["workload"])
+            if not os.path.exists(model_dir):
+                os.makedirs(model_dir)
+                Path(model_dir, "config.json").write_text(json.dumps(fidelity_hf_config(presets[r["workload"]]["transformer"])))
+            try:
+                aic_value = fidelity_aic(aic, model_dir, r)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                skipped["aiconfigurator failed"] = skipped.get("aiconfigurator failed", 0) + 1
+                print(f"{r['hardware']} {r['workload']} b{r['batch']}: {e}", file=sys.stderr)
+                continue
+            out.append({"file": file, "row": r, "published": r["published"], "ridge": fidelity_ridge(ridge, r), "aic": aic_value})
+    if as_json:
+        print(json.dumps({"rows": out, "left_out": skipped, "versions": versions()}, indent=1, default=str))
+        return 0
+    print("| hardware | workload | devices | batch | in/out | precision | metric | published | ridge | error | AIConfigurator | error |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for o in out:
+        r = o["row"]
+
+        def err(x):
+            return f"{(x / o['published'] - 1) * 100:+.1f}%"
+
+        print(
+            f"| {r['hardware']} | {r['workload']} | {r.get('devices', 1)} | {r['batch']} | "
+            f"{r['prompt_tokens']}/{r['output_tokens']} | {r.get('precision') or r.get('activations')} | "
+            f"{r['metric']} | {o['published']} | {o['ridge']:.1f} | {err(o['ridge'])} | {o['aic']:.1f} | {err(o['aic'])} |"
+        )
+    if out:
+        def med(k):
+            return statistics.median(abs(o[k] / o["published"] - 1) for o in out) * 100
+
+        print(f"\n{len(out)} rows both express: median absolute error ridge {med('ridge'):.1f}%, AIConfigurator {med('aic'):.1f}%")
+    print(f"rows left out: {skipped}; {versions()}")
+    return 0
+
+
 # --------------------------------------------------------------------------- CLI
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -402,7 +582,14 @@ def main(argv=None):
     cp.add_argument("--isl", type=int, default=2048)
     cp.add_argument("--osl", type=int, default=256)
 
+    fp = sub.add_parser("fidelity", help="the static-batch fidelity rows both can express, ridge's and AIConfigurator's errors")
+    fp.add_argument("--aic", default="aiconfigurator", help="the aiconfigurator executable")
+    fp.add_argument("--ridge", default="target/debug/ridge", help="the ridge binary")
+    fp.add_argument("--json", action="store_true", help="print the rows as JSON")
+
     a = ap.parse_args(argv)
+    if a.cmd == "fidelity":
+        return fidelity(a.aic, a.ridge, a.json)
     if a.cmd == "compare":
         compare(a.ridge, a.isl, a.osl)
         return 0
