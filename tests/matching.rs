@@ -368,4 +368,20 @@ fn an_estimate_and_a_served_point_carry_their_bands() {
     close(b.ttft_s.high, sv.point.ttft_s / lat.low_ratio, "ttft high");
     close(b.tpot_s.low, sv.point.tpot_s / lat.high_ratio, "tpot low");
     close(b.output_tokens_per_s.high, sv.point.output_tokens_per_s / thr.low_ratio, "tokens high");
+
+    // A recommender has no latency rows: its batch time takes the reciprocal of its own
+    // throughput band (published batch time = ridge's x ridge/published), not another family's
+    // latency band.
+    let rec = *ridge_core::band::BANDS
+        .iter()
+        .find(|b| {
+            b.basis == BandBasis::Calibrated && b.family == Family::Recommender && b.metric == BandMetric::Throughput
+        })
+        .unwrap_or_else(|| panic!("no recommender band"));
+    let d = c.workload("dlrm-v2").unwrap_or_else(|| panic!("preset"));
+    let e = estimate(&EstimateRequest { workload: d, scenario: d.defaults, ..req }).unwrap_or_else(|e| panic!("{e}"));
+    let (p, b) = (&e.phases[0], e.phases[0].band.unwrap_or_else(|| panic!("no band")));
+    close(b.seconds.low, p.seconds * rec.low_ratio, "batch seconds low");
+    close(b.seconds.high, p.seconds * rec.high_ratio, "batch seconds high");
+    close(b.throughput_per_s.low, p.throughput_per_s / rec.high_ratio, "samples low");
 }

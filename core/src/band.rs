@@ -201,7 +201,9 @@ pub fn row_band(
 pub struct PhaseBand {
     /// The bands' basis.
     pub basis: BandBasis,
-    /// The phase's seconds, on the latency band.
+    /// The phase's seconds, on the family's latency band; a family with no latency rows of its
+    /// own takes the reciprocal of its throughput band instead (a phase's time is its
+    /// throughput's reciprocal, and the family's own record beats another family's).
     pub seconds: Interval,
     /// Its throughput, on the throughput band.
     pub throughput_per_s: Interval,
@@ -212,7 +214,8 @@ pub fn phase_band(basis: Basis, family: Family, seconds: f64, throughput: f64) -
     let basis = BandBasis::of(basis);
     let t = trust(basis, family, BandMetric::Throughput)?;
     let l = trust(basis, family, BandMetric::Latency)?;
-    Some(PhaseBand { basis, seconds: l.interval(seconds), throughput_per_s: t.interval(throughput) })
+    let seconds = if l.borrowed && !t.borrowed { t.cost_interval(seconds) } else { l.interval(seconds) };
+    Some(PhaseBand { basis, seconds, throughput_per_s: t.interval(throughput) })
 }
 
 /// A served steady state's figures as intervals.
