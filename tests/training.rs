@@ -208,3 +208,58 @@ fn sharded_data_parallelism_splits_the_state_and_pays_its_traffic() {
     };
     assert!(close(adam(&zero1), adam(&none) / 8.0, 1e-9));
 }
+
+#[test]
+fn lora_trains_adapters_beside_frozen_weights() {
+    use ridge_core::checks::ScenarioError;
+    use ridge_core::estimate::EstimateError;
+    use ridge_core::workload::{Lora, Model, Training};
+    let c = catalog();
+    let (Some(base), Some(hw)) = (c.workload("llama-2-7b"), c.hardware("h100-sxm")) else { panic!("presets") };
+    let with = |lora: Option<Lora>, replicas: u32| {
+        let mut w = base.clone();
+        let t = w.transformer().cloned().unwrap_or_else(|| panic!("transformer"));
+        let training = Training {
+            micro_batch_sequences: 1,
+            recompute: ridge_core::workload::Recompute::None,
+            total_tokens: None,
+            sharding: ridge_core::workload::Sharding::None,
+            lora,
+        };
+        w.model = Model::Training { transformer: t, training };
+        let mut s = w.defaults;
+        (s.batch, s.prompt_tokens) = (8, 1024);
+        estimate(&EstimateRequest {
+            workload: &w,
+            hardware: hw,
+            measurement: None,
+            devices: 1,
+            replicas,
+            expert_parallel: false,
+            scenario: s,
+            options: RooflineOptions::default(),
+        })
+        .map(|e| e.phases[0].clone())
+    };
+    let full = with(None, 2).unwrap_or_else(|e| panic!("{e}"));
+    let lora = with(Some(Lora { rank: 16 }), 2).unwrap_or_else(|e| panic!("{e}"));
+    // Llama 2 7B, per layer, its linear layers as the engines fuse them (Megatron's linear_qkv,
+    // linear_proj, linear_fc1, linear_fc2): 4096 -> 3 x 4096, 4096 -> 4096, 4096 -> 2 x 11008
+    // and 11008 -> 4096. Rank-16 adapters beside each: 16 x (in + out) parameters.
+    let per_layer = 16.0 * ((4096.0 + 12288.0) + (4096.0 + 4096.0) + (4096.0 + 22016.0) + (11008.0 + 4096.0));
+    let adapters = 32.0 * per_layer;
+    // Gradients and Adam state for the adapters only (bf16: 2 + 12 bytes each); the frozen
+    // weights stay whole.
+    assert!(close(lora.footprint.gradient_bytes, adapters * 2.0, 1e-12), "{}", lora.footprint.gradient_bytes);
+    assert!(close(lora.footprint.optimizer_bytes, adapters * 12.0, 1e-12));
+    assert!(close(lora.footprint.weights_bytes, full.footprint.weights_bytes, 1e-12));
+    // The replicas all-reduce the adapters' gradients: 2 x (2-1)/2 x their bytes.
+    let ar = lora.operations.iter().find(|o| o.name == "dp.grad-allreduce").unwrap_or_else(|| panic!("all-reduce"));
+    assert!(close(ar.link_bytes, adapters * 2.0, 1e-12), "{}", ar.link_bytes);
+    // No weight gradients for the frozen layers: about a third less arithmetic than full
+    // training's forward + two backward GEMMs, and never more than two thirds of it.
+    assert!(!lora.operations.iter().any(|o| o.name.ends_with(".wgrad") && !o.name.contains("lora.")));
+    assert!(lora.flops < full.flops * 0.72 && lora.flops > full.flops * 0.6, "{} vs {}", lora.flops, full.flops);
+    // Rank 0 and mixture-of-experts models are refused.
+    assert!(matches!(with(Some(Lora { rank: 0 }), 1), Err(EstimateError::Scenario(ScenarioError::LoraRank))));
+}

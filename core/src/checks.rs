@@ -71,6 +71,12 @@ pub enum ScenarioError {
         /// The largest spread sequences of that mean between 1 and `longest` tokens can have.
         bound: f64,
     },
+    /// LoRA with a rank of zero.
+    #[error("training.lora.rank must be at least 1")]
+    LoraRank,
+    /// LoRA on a mixture-of-experts model (adapters per expert are not modelled).
+    #[error("LoRA fine-tuning is modelled for dense transformers; this one has experts")]
+    LoraNeedsDense,
     /// A decoder without prompt or output tokens.
     #[error("a decoder needs prompt tokens and output tokens of at least 1")]
     DecoderNeedsTokens,
@@ -128,6 +134,9 @@ pub(crate) fn lengths(s: &Scenario) -> Result<(), ScenarioError> {
 pub(crate) fn training(s: &Scenario, training: &Training, replicas: u32) -> Result<u32, ScenarioError> {
     if s.prompt_tokens == 0 {
         return Err(ScenarioError::TrainingNeedsSequence);
+    }
+    if training.lora.is_some_and(|l| l.rank == 0) {
+        return Err(ScenarioError::LoraRank);
     }
     let micro = training.micro_batch_sequences.max(1);
     if !s.batch.is_multiple_of(micro.saturating_mul(replicas)) {

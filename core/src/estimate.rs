@@ -360,6 +360,9 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         Model::Training { transformer: t, training } => {
             t.check_split(n)?;
             checks::training(&s, training, r)?;
+            if training.lora.is_some() && t.moe.is_some() {
+                return Err(ScenarioError::LoraNeedsDense.into());
+            }
             // Each replica trains its share of the global batch, then the replicas combine their
             // gradients: all-reduced (ring), or reduce-scattered with the updated parameters
             // all-gathered when the optimizer is sharded (the same bytes), and with parameters
@@ -367,20 +370,23 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             let local = Scenario { batch: s.batch / r, ..s };
             let mut ops = t.training_ops(&local, training, n, r);
             if r > 1 {
-                let bytes = t.parameters() / f64::from(n) * s.activations.bytes();
-                let collectives: &[(&'static str, CollectiveKind)] = match training.sharding {
-                    Sharding::None => &[("dp.grad-allreduce", CollectiveKind::AllReduce)],
+                // Gradients (and the updated parameters ZeRO-1/2 gather) are the trained ones;
+                // FSDP gathers every parameter, frozen or not.
+                let trained = t.trainable_parameters(&local, training, n) * s.activations.bytes();
+                let all = t.parameters() / f64::from(n) * s.activations.bytes();
+                let collectives: &[(&'static str, CollectiveKind, f64)] = match training.sharding {
+                    Sharding::None => &[("dp.grad-allreduce", CollectiveKind::AllReduce, trained)],
                     Sharding::Optimizer | Sharding::Gradients => &[
-                        ("dp.grad-reduce-scatter", CollectiveKind::ReduceScatter),
-                        ("dp.param-allgather", CollectiveKind::AllGather),
+                        ("dp.grad-reduce-scatter", CollectiveKind::ReduceScatter, trained),
+                        ("dp.param-allgather", CollectiveKind::AllGather, trained),
                     ],
                     Sharding::Full => &[
-                        ("dp.param-allgather.fwd", CollectiveKind::AllGather),
-                        ("dp.param-allgather.bwd", CollectiveKind::AllGather),
-                        ("dp.grad-reduce-scatter", CollectiveKind::ReduceScatter),
+                        ("dp.param-allgather.fwd", CollectiveKind::AllGather, all),
+                        ("dp.param-allgather.bwd", CollectiveKind::AllGather, all),
+                        ("dp.grad-reduce-scatter", CollectiveKind::ReduceScatter, trained),
                     ],
                 };
-                for &(name, kind) in collectives {
+                for &(name, kind, bytes) in collectives {
                     ops.push(
                         Operation::new(
                             name,

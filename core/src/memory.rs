@@ -136,6 +136,8 @@ pub fn transformer_training(
 ) -> Footprint {
     let n = f64::from(tp);
     let params = t.parameters() / n;
+    // What is trained: every weight, or LoRA's adapters beside frozen ones.
+    let trained = t.trainable_parameters(s, training, tp);
     let (weights, gradients, optimizer) = training.sharding.shares(replicas);
     let a = s.activations.bytes();
     let master = if a < 4.0 { 4.0 } else { 0.0 };
@@ -156,8 +158,8 @@ pub fn transformer_training(
         params * a * weights,
         0.0,
         activations,
-        params * a * gradients,
-        params * (master + 8.0) * optimizer,
+        trained * a * gradients,
+        trained * (master + 8.0) * optimizer,
         capacity,
         tp,
     )
@@ -254,6 +256,7 @@ mod tests {
                 recompute,
                 total_tokens: None,
                 sharding: crate::workload::Sharding::None,
+                lora: None,
             };
             transformer_training(&tiny(), &s, &training, 1, 1, 1e9).activation_bytes
         };

@@ -133,6 +133,11 @@ pub enum PipelineError {
     /// A degree of zero.
     #[error("tensor parallel, stages and replicas must each be at least 1")]
     ZeroDegree,
+    /// Sharded data parallelism across pipeline replicas is not modelled.
+    #[error(
+        "sharded data parallelism (training.sharding) across pipeline replicas is not modelled: use sharding = \"none\" with --pipeline-stages"
+    )]
+    ShardedPipeline,
     /// A stage wider than a node.
     #[error("a stage of {devices} devices does not fit a node of {node_devices}")]
     StageTooWide {
@@ -222,6 +227,9 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
 
     if let Some(training) = training {
         let micro = checks::training(&s, training, dp)?;
+        if training.sharding != crate::workload::Sharding::None {
+            return Err(PipelineError::ShardedPipeline);
+        }
         let per_replica = s.batch / dp;
         let m = f64::from(per_replica / micro);
         let stage = run(per_replica, 1)?;
@@ -234,7 +242,8 @@ pub fn estimate_pipeline(req: &PipelineRequest<'_>) -> Result<PipelineEstimate, 
         let pipe = slots * (micro_s + sends);
         // The replicas all-reduce their gradients over the network, stage by stage (ring
         // bandwidth, the fewer latency steps of ring and tree).
-        let grads = stage.parameters / f64::from(tp) * ab;
+        // What is trained: every weight of the stage, or its LoRA adapters.
+        let grads = step.footprint.gradient_bytes;
         let r = f64::from(dp);
         let all_reduce = CollectiveKind::AllReduce.bus_factor(r) * grads / link
             + CollectiveKind::AllReduce.latency_steps(r) * net.latency_s();

@@ -90,6 +90,7 @@ fn ridge_tokens_per_device(row: &TrainingRow, calibration: CalibrationMode) -> f
         recompute: row.recompute,
         total_tokens: None,
         sharding: row.sharding,
+        lora: None,
     };
     w.model = Model::Training { transformer, training };
     let mut s = w.defaults;

@@ -352,6 +352,7 @@ fn training_of(mut w: Workload, tokens: f64) -> Result<(Workload, u32), (String,
                 recompute: Recompute::Selective,
                 total_tokens: Some(tokens),
                 sharding: crate::workload::Sharding::None,
+                lora: None,
             };
             w.model = Model::Training { transformer, training };
             w.name = format!("{} fine-tuning", w.name);

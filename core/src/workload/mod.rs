@@ -195,6 +195,20 @@ pub struct Training {
     /// How the data-parallel replicas share the training state.
     #[serde(default, skip_serializing_if = "Sharding::is_none")]
     pub sharding: Sharding,
+    /// Fine-tuning with low-rank adapters instead of every weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lora: Option<Lora>,
+}
+
+/// Low-rank adapters (LoRA; Hu et al. 2021, arXiv:2106.09685): the base weights frozen, a pair
+/// of rank-`rank` matrices trained beside every linear layer of the transformer blocks, as the
+/// engines fuse them (Megatron's linear_qkv, linear_proj, linear_fc1 and linear_fc2: one adapter
+/// on the fused query/key/value projection, one on the fused gate and up projection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lora {
+    /// The adapters' rank.
+    pub rank: u32,
 }
 
 /// How data-parallel replicas share the training state (the ZeRO stages; FSDP).

@@ -341,6 +341,9 @@ impl Transformer {
             )
             .with_role(Role::Loss),
         );
+        // LoRA: the base weights are frozen (no weight gradients, nothing to scatter into the
+        // embedding); each linear layer of the blocks trains a rank-r pair beside it.
+        let adapters = training.lora.map(|l| self.adapters(&forward, &blocks, f64::from(l.rank)));
         for (i, op) in forward.iter().enumerate() {
             let recompute = match training.recompute {
                 Recompute::None => false,
@@ -354,21 +357,84 @@ impl Transformer {
                 );
             }
             for (suffix, kind) in op.kind.backward() {
-                ops.push(
-                    Operation::new(format!("bwd.{}.{suffix}", op.name), op.count * steps, kind)
-                        .with_role(Role::Backward),
-                );
+                let frozen =
+                    adapters.is_some() && (suffix == "wgrad" || matches!(op.kind, OpKind::EmbeddingBag { .. }));
+                if !frozen {
+                    ops.push(
+                        Operation::new(format!("bwd.{}.{suffix}", op.name), op.count * steps, kind)
+                            .with_role(Role::Backward),
+                    );
+                }
             }
         }
+        let trainable = match &adapters {
+            Some((adapter_ops, params)) => {
+                for op in adapter_ops {
+                    ops.push(Operation::new(format!("fwd.{}", op.name), op.count * steps, op.kind.clone()));
+                    for (suffix, kind) in op.kind.backward() {
+                        ops.push(
+                            Operation::new(format!("bwd.{}.{suffix}", op.name), op.count * steps, kind)
+                                .with_role(Role::Backward),
+                        );
+                    }
+                }
+                *params
+            }
+            None => self.parameters() / f64::from(tp),
+        };
         ops.push(
             Operation::new(
                 "optimizer.adam",
                 1.0,
-                adam_update(self.parameters() / f64::from(tp) * training.sharding.shares(replicas).2, s.activations),
+                adam_update(trainable * training.sharding.shares(replicas).2, s.activations),
             )
             .with_role(Role::Optimizer),
         );
         ops
+    }
+
+    /// LoRA's adapters beside the linear layers (`blocks`) of a forward pass: for each, `x A`
+    /// (its input width to `rank`) and `(x A) B` (`rank` to its output width), and the
+    /// parameters they train on one device.
+    fn adapters(&self, forward: &[Operation], blocks: &std::ops::Range<usize>, rank: f64) -> (Vec<Operation>, f64) {
+        let mut ops = Vec::new();
+        let mut params = 0.0;
+        for op in &forward[blocks.clone()] {
+            if let OpKind::Gemm { m, n, k, a, .. } = op.kind {
+                let layers = op.count;
+                ops.push(Operation::new(
+                    format!("lora.{}.a", op.name),
+                    layers,
+                    OpKind::Gemm { m, n: rank, k, a, b: a, c: a, compute: a },
+                ));
+                ops.push(Operation::new(
+                    format!("lora.{}.b", op.name),
+                    layers,
+                    OpKind::Gemm { m, n, k: rank, a, b: a, c: a, compute: a },
+                ));
+                params += layers * rank * (k + n);
+            }
+        }
+        (ops, params)
+    }
+
+    /// Parameters one of `tp` tensor-parallel devices trains: LoRA's adapters, or all.
+    pub fn trainable_parameters(&self, s: &Scenario, training: &Training, tp: u32) -> f64 {
+        match training.lora {
+            Some(l) => {
+                let shape = PassShape {
+                    batch: 1.0,
+                    new_tokens: 1.0,
+                    past_tokens: 0.0,
+                    logits_rows: 1.0,
+                    spread: 0.0,
+                    chunk: None,
+                };
+                let (forward, blocks) = self.split_forward_ops(shape, s, tp, 1);
+                self.adapters(&forward, &blocks, f64::from(l.rank)).1
+            }
+            None => self.parameters() / f64::from(tp),
+        }
     }
 }
 
@@ -473,6 +539,7 @@ mod tests {
             recompute: Recompute::Full,
             total_tokens: None,
             sharding: crate::workload::Sharding::None,
+            lora: None,
         };
         let ops = llama_7b().training_ops(&Scenario { batch: 2, ..scenario() }, &training, 2, 1);
         let rerun: Vec<&str> = ops.iter().filter(|o| o.role == Role::Recompute).map(|o| o.name.as_ref()).collect();
