@@ -216,7 +216,7 @@ fn lora_trains_adapters_beside_frozen_weights() {
     use ridge_core::workload::{Lora, Model, Training};
     let c = catalog();
     let (Some(base), Some(hw)) = (c.workload("llama-2-7b"), c.hardware("h100-sxm")) else { panic!("presets") };
-    let with = |lora: Option<Lora>, replicas: u32| {
+    let with_model = |base: &ridge_core::Workload, lora: Option<Lora>, replicas: u32| {
         let mut w = base.clone();
         let t = w.transformer().cloned().unwrap_or_else(|| panic!("transformer"));
         let training = Training {
@@ -241,6 +241,7 @@ fn lora_trains_adapters_beside_frozen_weights() {
         })
         .map(|e| e.phases[0].clone())
     };
+    let with = |lora: Option<Lora>, replicas: u32| with_model(base, lora, replicas);
     let full = with(None, 2).unwrap_or_else(|e| panic!("{e}"));
     let lora = with(Some(Lora { rank: 16 }), 2).unwrap_or_else(|e| panic!("{e}"));
     // Llama 2 7B, per layer, its linear layers as the engines fuse them (Megatron's linear_qkv,
@@ -262,4 +263,9 @@ fn lora_trains_adapters_beside_frozen_weights() {
     assert!(lora.flops < full.flops * 0.72 && lora.flops > full.flops * 0.6, "{} vs {}", lora.flops, full.flops);
     // Rank 0 and mixture-of-experts models are refused.
     assert!(matches!(with(Some(Lora { rank: 0 }), 1), Err(EstimateError::Scenario(ScenarioError::LoraRank))));
+    let moe = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
+    assert!(matches!(
+        with_model(moe, Some(Lora { rank: 16 }), 1),
+        Err(EstimateError::Scenario(ScenarioError::LoraNeedsDense))
+    ));
 }
