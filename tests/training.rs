@@ -243,7 +243,8 @@ fn lora_trains_adapters_beside_frozen_weights() {
     };
     let with = |lora: Option<Lora>, replicas: u32| with_model(base, lora, replicas);
     let full = with(None, 2).unwrap_or_else(|e| panic!("{e}"));
-    let lora = with(Some(Lora { rank: 16 }), 2).unwrap_or_else(|e| panic!("{e}"));
+    let lora = with(Some(Lora { rank: 16, targets: ridge_core::workload::LoraTargets::All }), 2)
+        .unwrap_or_else(|e| panic!("{e}"));
     // Llama 2 7B, per layer, its linear layers as the engines fuse them (Megatron's linear_qkv,
     // linear_proj, linear_fc1, linear_fc2): 4096 -> 3 x 4096, 4096 -> 4096, 4096 -> 2 x 11008
     // and 11008 -> 4096. Rank-16 adapters beside each: 16 x (in + out) parameters.
@@ -261,11 +262,18 @@ fn lora_trains_adapters_beside_frozen_weights() {
     // training's forward + two backward GEMMs, and never more than two thirds of it.
     assert!(!lora.operations.iter().any(|o| o.name.ends_with(".wgrad") && !o.name.contains("lora.")));
     assert!(lora.flops < full.flops * 0.72 && lora.flops > full.flops * 0.6, "{} vs {}", lora.flops, full.flops);
+    // On the fused query/key/value projection only (NeMo's recipes): 16 x (4096 + 12288) a layer.
+    let qkv = with(Some(Lora { rank: 16, targets: ridge_core::workload::LoraTargets::Qkv }), 2)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(close(qkv.footprint.gradient_bytes, 32.0 * 16.0 * (4096.0 + 12288.0) * 2.0, 1e-12));
     // Rank 0 and mixture-of-experts models are refused.
-    assert!(matches!(with(Some(Lora { rank: 0 }), 1), Err(EstimateError::Scenario(ScenarioError::LoraRank))));
+    assert!(matches!(
+        with(Some(Lora { rank: 0, targets: ridge_core::workload::LoraTargets::All }), 1),
+        Err(EstimateError::Scenario(ScenarioError::LoraRank))
+    ));
     let moe = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
     assert!(matches!(
-        with_model(moe, Some(Lora { rank: 16 }), 1),
+        with_model(moe, Some(Lora { rank: 16, targets: ridge_core::workload::LoraTargets::All }), 1),
         Err(EstimateError::Scenario(ScenarioError::LoraNeedsDense))
     ));
 }

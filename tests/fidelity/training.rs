@@ -2,7 +2,7 @@
 //! (`tests/fidelity/training.toml`: trained tokens per second per device under a printed layout)
 //! against ridge's training step.
 
-use ridge_core::workload::{Model, Recompute, Sharding, Training};
+use ridge_core::workload::{Lora, LoraTargets, Model, Recompute, Sharding, Training};
 
 use super::*;
 
@@ -19,6 +19,8 @@ struct PublishedTraining {
 enum TrainingMetric {
     /// Trained tokens per second over all the run's devices, per device.
     TokensPerSPerDevice,
+    /// Trained tokens per second of the whole run.
+    TokensPerS,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +43,11 @@ struct TrainingRow {
     precision: Precision,
     recompute: Recompute,
     sharding: Sharding,
+    /// LoRA fine-tuning: the adapters' rank, and which layers carry them.
+    #[serde(default)]
+    lora_rank: Option<u32>,
+    #[serde(default)]
+    lora_targets: Option<LoraTargets>,
     #[allow(dead_code)]
     engine: String,
     metric: TrainingMetric,
@@ -56,7 +63,7 @@ impl TrainingRow {
     /// The row's workload and layout: rows of one layout on different devices are compared.
     fn layout(&self) -> String {
         format!(
-            "{} x{} TP{} b{} ({}) s{} {} recompute {:?} sharding {:?}",
+            "{} x{} TP{} b{} ({}) s{} {} recompute {:?} sharding {:?}{}",
             self.workload,
             self.devices,
             self.tensor_parallel,
@@ -65,7 +72,10 @@ impl TrainingRow {
             self.sequence_length,
             self.precision.as_str(),
             self.recompute,
-            self.sharding
+            self.sharding,
+            self.lora_rank
+                .map(|r| format!(" LoRA r{r} {:?}", self.lora_targets.unwrap_or_default()))
+                .unwrap_or_default()
         )
     }
 }
@@ -90,7 +100,7 @@ fn ridge_tokens_per_device(row: &TrainingRow, calibration: CalibrationMode) -> f
         recompute: row.recompute,
         total_tokens: None,
         sharding: row.sharding,
-        lora: None,
+        lora: row.lora_rank.map(|rank| Lora { rank, targets: row.lora_targets.unwrap_or_default() }),
     };
     w.model = Model::Training { transformer, training };
     let mut s = w.defaults;
@@ -115,6 +125,7 @@ fn ridge_tokens_per_device(row: &TrainingRow, calibration: CalibrationMode) -> f
     let step = e.phase(Phase::Step).unwrap_or_else(|| panic!("{}: no step", row.workload));
     match row.metric {
         TrainingMetric::TokensPerSPerDevice => step.throughput_per_s / f64::from(row.devices),
+        TrainingMetric::TokensPerS => step.throughput_per_s,
     }
 }
 
@@ -128,13 +139,13 @@ pub(super) fn training_ratios(calibration: CalibrationMode) -> Vec<(Family, Band
 }
 
 /// The training rows' median held from rising (today's, rounded up; the aim is 15%).
-const TRAINING_HELD: f64 = 0.30;
+const TRAINING_HELD: f64 = 0.25;
 
 #[test]
 fn training_tracks_published_measurements() {
     let published = load_training();
     let mut t = String::from(
-        "| # | hardware | workload and layout | published tok/s/device | ridge | error | source |\n|---|---|---|---|---|---|---|\n",
+        "| # | hardware | workload and layout | published tok/s (per device unless the whole run) | ridge | error | source |\n|---|---|---|---|---|---|---|\n",
     );
     let mut rows = Vec::new();
     for (i, r) in published.training.iter().enumerate() {

@@ -201,14 +201,28 @@ pub struct Training {
 }
 
 /// Low-rank adapters (LoRA; Hu et al. 2021, arXiv:2106.09685): the base weights frozen, a pair
-/// of rank-`rank` matrices trained beside every linear layer of the transformer blocks, as the
-/// engines fuse them (Megatron's linear_qkv, linear_proj, linear_fc1 and linear_fc2: one adapter
-/// on the fused query/key/value projection, one on the fused gate and up projection).
+/// of rank-`rank` matrices trained beside the `targets` linear layers of the transformer blocks,
+/// as the engines fuse them (Megatron's linear_qkv, linear_proj, linear_fc1 and linear_fc2: one
+/// adapter on the fused query/key/value projection, one on the fused gate and up projection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lora {
     /// The adapters' rank.
     pub rank: u32,
+    /// Which linear layers carry adapters.
+    #[serde(default)]
+    pub targets: LoraTargets,
+}
+
+/// The linear layers LoRA adapters sit beside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoraTargets {
+    /// Every linear layer of the blocks.
+    #[default]
+    All,
+    /// The fused query/key/value projection only (NeMo's and Megatron-Bridge's recipes).
+    Qkv,
 }
 
 /// How data-parallel replicas share the training state (the ZeRO stages; FSDP).

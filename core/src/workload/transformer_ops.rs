@@ -2,7 +2,7 @@
 //! devices, and one training step (forward, loss, backward, recomputation, Adam).
 
 use super::transformer::{Architecture, FfnKind, Norm, Position, Transformer};
-use super::{PassShape, PromptChunk, Recompute, Scenario, SplitError, Training};
+use super::{Lora, LoraTargets, PassShape, PromptChunk, Recompute, Scenario, SplitError, Training};
 use crate::ops::{CollectiveKind, Link, OpKind, Operation, Role};
 use crate::units::Precision;
 
@@ -343,7 +343,7 @@ impl Transformer {
         );
         // LoRA: the base weights are frozen (no weight gradients, nothing to scatter into the
         // embedding); each linear layer of the blocks trains a rank-r pair beside it.
-        let adapters = training.lora.map(|l| self.adapters(&forward, &blocks, f64::from(l.rank)));
+        let adapters = training.lora.map(|l| self.adapters(&forward, &blocks, l));
         for (i, op) in forward.iter().enumerate() {
             let recompute = match training.recompute {
                 Recompute::None => false,
@@ -396,11 +396,17 @@ impl Transformer {
     /// LoRA's adapters beside the linear layers (`blocks`) of a forward pass: for each, `x A`
     /// (its input width to `rank`) and `(x A) B` (`rank` to its output width), and the
     /// parameters they train on one device.
-    fn adapters(&self, forward: &[Operation], blocks: &std::ops::Range<usize>, rank: f64) -> (Vec<Operation>, f64) {
+    fn adapters(&self, forward: &[Operation], blocks: &std::ops::Range<usize>, lora: Lora) -> (Vec<Operation>, f64) {
+        let rank = f64::from(lora.rank);
         let mut ops = Vec::new();
         let mut params = 0.0;
         for op in &forward[blocks.clone()] {
-            if let OpKind::Gemm { m, n, k, a, .. } = op.kind {
+            let targeted = match lora.targets {
+                LoraTargets::All => true,
+                LoraTargets::Qkv => op.name == "attn.qkv",
+            };
+            if let (true, OpKind::Gemm { m, n, k, a, .. }) = (targeted, &op.kind) {
+                let (m, n, k, a) = (*m, *n, *k, *a);
                 let layers = op.count;
                 ops.push(Operation::new(
                     format!("lora.{}.a", op.name),
@@ -431,7 +437,7 @@ impl Transformer {
                     chunk: None,
                 };
                 let (forward, blocks) = self.split_forward_ops(shape, s, tp, 1);
-                self.adapters(&forward, &blocks, f64::from(l.rank)).1
+                self.adapters(&forward, &blocks, l).1
             }
             None => self.parameters() / f64::from(tp),
         }
