@@ -185,6 +185,39 @@ pub struct Operation {
     /// grouped GEMM runs every expert of a layer); `count` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launches: Option<f64>,
+    /// Which linear layer of a transformer block it is, where something needs to know.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linear: Option<Linear>,
+}
+
+/// A transformer block's linear layer, by what it is rather than by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Linear {
+    /// The fused query/key/value projection (what attention-only LoRA recipes adapt).
+    Qkv,
+}
+
+/// Which gradient a backward operation computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Gradient {
+    /// A GEMM's gradient with respect to its input (the activation).
+    Input,
+    /// A GEMM's gradient with respect to its weights.
+    Weight,
+    /// Every other operation's backward, in one kernel.
+    Whole,
+}
+
+impl Gradient {
+    /// The suffix of the backward operation's name.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Gradient::Input => "dgrad",
+            Gradient::Weight => "wgrad",
+            Gradient::Whole => "grad",
+        }
+    }
 }
 
 /// An operation's part in a step: what decides, say, which operations a pipeline's optimizer
@@ -215,7 +248,12 @@ impl Role {
 impl Operation {
     /// A forward operation run `count` times.
     pub fn new(name: impl Into<std::borrow::Cow<'static, str>>, count: f64, kind: OpKind) -> Operation {
-        Operation { name: name.into(), count, role: Role::Forward, kind, launches: None }
+        Operation { name: name.into(), count, role: Role::Forward, kind, launches: None, linear: None }
+    }
+
+    /// The same operation, known as the block's `linear` layer.
+    pub fn as_linear(self, linear: Linear) -> Operation {
+        Operation { linear: Some(linear), ..self }
     }
 
     /// The same operation launched `launches` times for all its instances (a grouped kernel).
@@ -337,15 +375,15 @@ impl OpKind {
     /// A GEMM needs two of the same size (input gradient and weight gradient); attention uses
     /// the fused backward; element-wise work reads what it read and wrote and writes its inputs'
     /// gradients; a gather scatters its gradients back; a collective repeats.
-    pub fn backward(&self) -> Vec<(&'static str, OpKind)> {
+    pub fn backward(&self) -> Vec<(Gradient, OpKind)> {
         match *self {
             OpKind::Gemm { m, n, k, a, b, c, compute } => vec![
-                ("dgrad", OpKind::Gemm { m, n: k, k: n, a: c, b, c: a, compute }),
-                ("wgrad", OpKind::Gemm { m: k, n, k: m, a, b: c, c: b, compute }),
+                (Gradient::Input, OpKind::Gemm { m, n: k, k: n, a: c, b, c: a, compute }),
+                (Gradient::Weight, OpKind::Gemm { m: k, n, k: m, a, b: c, c: b, compute }),
             ],
             OpKind::Attention { batch, heads, kv_heads, q_len, kv_len, head_dim, causal, fused, act, kv, .. } => {
                 vec![(
-                    "grad",
+                    Gradient::Whole,
                     OpKind::Attention {
                         batch,
                         heads,
@@ -362,7 +400,7 @@ impl OpKind {
                 )]
             }
             OpKind::Elementwise { elements, read_bytes, write_bytes, flops_per_element, compute } => vec![(
-                "grad",
+                Gradient::Whole,
                 OpKind::Elementwise {
                     elements,
                     read_bytes: read_bytes + write_bytes,
@@ -371,7 +409,7 @@ impl OpKind {
                     compute,
                 },
             )],
-            OpKind::EmbeddingBag { .. } | OpKind::Collective { .. } => vec![("grad", self.clone())],
+            OpKind::EmbeddingBag { .. } | OpKind::Collective { .. } => vec![(Gradient::Whole, self.clone())],
             OpKind::HostTransfer { .. } => Vec::new(),
         }
     }

@@ -3,7 +3,7 @@
 
 use super::transformer::{Architecture, FfnKind, Norm, Position, Transformer};
 use super::{Lora, LoraTargets, PassShape, PromptChunk, Recompute, Scenario, SplitError, Training};
-use crate::ops::{CollectiveKind, Link, OpKind, Operation, Role};
+use crate::ops::{CollectiveKind, Gradient, Linear, Link, OpKind, Operation, Role};
 use crate::units::Precision;
 
 impl Transformer {
@@ -111,7 +111,10 @@ impl Transformer {
         ops.push(Operation::new("block.norm", layers * norms, elementwise(tokens * h, 1.0, 1.0, norm_flops)));
         match self.mla {
             None => {
-                ops.push(Operation::new("attn.qkv", layers, gemm(tokens, h, (heads + 2.0 * kv_heads) * hd)));
+                ops.push(
+                    Operation::new("attn.qkv", layers, gemm(tokens, h, (heads + 2.0 * kv_heads) * hd))
+                        .as_linear(Linear::Qkv),
+                );
                 if self.position == Position::Rope {
                     ops.push(Operation::new(
                         "attn.rope",
@@ -356,12 +359,12 @@ impl Transformer {
                         .with_role(Role::Recompute),
                 );
             }
-            for (suffix, kind) in op.kind.backward() {
-                let frozen =
-                    adapters.is_some() && (suffix == "wgrad" || matches!(op.kind, OpKind::EmbeddingBag { .. }));
+            for (gradient, kind) in op.kind.backward() {
+                let frozen = adapters.is_some()
+                    && (gradient == Gradient::Weight || matches!(op.kind, OpKind::EmbeddingBag { .. }));
                 if !frozen {
                     ops.push(
-                        Operation::new(format!("bwd.{}.{suffix}", op.name), op.count * steps, kind)
+                        Operation::new(format!("bwd.{}.{}", op.name, gradient.suffix()), op.count * steps, kind)
                             .with_role(Role::Backward),
                     );
                 }
@@ -371,9 +374,9 @@ impl Transformer {
             Some((adapter_ops, params)) => {
                 for op in adapter_ops {
                     ops.push(Operation::new(format!("fwd.{}", op.name), op.count * steps, op.kind.clone()));
-                    for (suffix, kind) in op.kind.backward() {
+                    for (gradient, kind) in op.kind.backward() {
                         ops.push(
-                            Operation::new(format!("bwd.{}.{suffix}", op.name), op.count * steps, kind)
+                            Operation::new(format!("bwd.{}.{}", op.name, gradient.suffix()), op.count * steps, kind)
                                 .with_role(Role::Backward),
                         );
                     }
@@ -403,7 +406,7 @@ impl Transformer {
         for op in &forward[blocks.clone()] {
             let targeted = match lora.targets {
                 LoraTargets::All => true,
-                LoraTargets::Qkv => op.name == "attn.qkv",
+                LoraTargets::Qkv => op.linear == Some(Linear::Qkv),
             };
             if let (true, OpKind::Gemm { m, n, k, a, .. }) = (targeted, &op.kind) {
                 let (m, n, k, a) = (*m, *n, *k, *a);
