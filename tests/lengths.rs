@@ -85,7 +85,7 @@ fn lengths_a_batch_cannot_have_are_refused() {
     // A mean longer than the longest sequence.
     let e =
         err(run("bert-large", |s| Scenario { prompt_tokens: 128, lengths: LengthSpread::new(200.0, 0.0).ok(), ..s }));
-    assert!(matches!(e, ScenarioError::Lengths { longest: 128, .. }), "{e:?}");
+    assert!(matches!(e, ScenarioError::LengthsMean { longest: 128, .. }), "{e:?}");
     // Lengths between 1 and 384 with mean 128 spread at most sqrt(256 x 127) = 180.3.
     let e =
         err(run("bert-large", |s| Scenario { prompt_tokens: 384, lengths: LengthSpread::new(128.0, 181.0).ok(), ..s }));

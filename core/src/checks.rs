@@ -57,9 +57,19 @@ pub enum ScenarioError {
         /// The workload's family.
         family: Family,
     },
-    /// A length distribution no batch of sequences up to the longest can have.
+    /// A mean length beyond the longest sequence.
     #[error(
-        "lengths of mean {mean:.1} ± {sd:.1} tokens cannot all fit in sequences of at most {longest} tokens (--prompt-tokens, the longest): the mean must be at most {longest} and the spread at most {bound:.1} (sequences between 1 and {longest} tokens)"
+        "a mean length of {mean:.1} tokens is longer than the longest sequence, {longest} tokens (--prompt-tokens): the mean must be at most {longest}"
+    )]
+    LengthsMean {
+        /// Mean tokens.
+        mean: f64,
+        /// The longest sequence (`prompt_tokens`).
+        longest: u32,
+    },
+    /// A spread no batch of sequences between 1 token and the longest can have.
+    #[error(
+        "lengths of mean {mean:.1} ± {sd:.1} tokens cannot all lie between 1 and {longest} tokens (--prompt-tokens, the longest): with that mean the spread is at most {bound:.1}"
     )]
     Lengths {
         /// Mean tokens.
@@ -123,7 +133,10 @@ pub(crate) fn lengths(s: &Scenario) -> Result<(), ScenarioError> {
     let Some(l) = s.lengths else { return Ok(()) };
     let longest = f64::from(s.prompt_tokens);
     let bound = ((longest - l.mean) * (l.mean - 1.0)).max(0.0).sqrt();
-    if l.mean > longest || l.sd > bound * (1.0 + 1e-9) {
+    if l.mean > longest {
+        return Err(ScenarioError::LengthsMean { mean: l.mean, longest: s.prompt_tokens });
+    }
+    if l.sd > bound * (1.0 + 1e-9) {
         return Err(ScenarioError::Lengths { mean: l.mean, sd: l.sd, longest: s.prompt_tokens, bound });
     }
     Ok(())

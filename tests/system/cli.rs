@@ -490,3 +490,39 @@ fn a_reader_that_stops_early_is_not_an_error_for_text_or_json() {
         assert_eq!((code, String::from_utf8_lossy(&err).into_owned()), (0, String::new()), "{args:?}");
     }
 }
+
+#[test]
+fn lengths_inputs_and_step_overhead_are_taken_and_refused_in_the_users_terms() {
+    for (args, says) in [
+        (
+            vec!["estimate", "-w", "bert-large", "-H", "h100-sxm", "--lengths", "500:64"],
+            "longer than the longest sequence, 384 tokens",
+        ),
+        (vec!["match", "-w", "bert-large", "--lengths", "500:64"], "--lengths: a mean length of 500.0 tokens"),
+        (
+            vec!["estimate", "-w", "bert-large", "-H", "h100-sxm", "--lengths", "128:200"],
+            "with that mean the spread is at most 180.3",
+        ),
+        (vec!["estimate", "-w", "bert-large", "-H", "h100-sxm", "--lengths", "128"], "is not MEAN:SD"),
+        (vec!["match", "-w", "llama-3.1-8b", "--inputs", "device"], "--inputs: --inputs applies to recommenders only"),
+        (vec!["estimate", "-w", "dlrm-v2", "-H", "h100-sxm", "--inputs", "gpu"], "expected host or device"),
+        (
+            vec!["estimate", "-w", "llama-3.1-8b", "-H", "h100-sxm", "--step-overhead-us", "5"],
+            "applies to a static estimate",
+        ),
+        (
+            vec!["estimate", "-w", "dlrm-v2", "-H", "h100-sxm", "--step-overhead-us", "-5"],
+            "must be a non-negative number",
+        ),
+    ] {
+        let (code, out, err) = ridge(&args);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    // Taken: the scenario line says how the lengths run, and the host time shows as overhead.
+    let text = ridge(&["estimate", "-w", "bert-large", "-H", "h100-sxm", "--lengths", "128=40,256=35,384=25"]).1;
+    assert!(text.contains("(lengths 236.8 ± 101.4 tokens, packed)"), "{text}");
+    let text =
+        ridge(&["estimate", "-w", "dlrm-v2", "-H", "h100-sxm", "--inputs", "device", "--step-overhead-us", "1000"]).1;
+    assert!(text.contains("inputs on the device") && text.contains("overhead"), "{text}");
+}

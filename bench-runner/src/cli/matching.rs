@@ -350,6 +350,8 @@ fn flag(field: MatchField) -> &'static str {
         MatchField::RackKw => "rack-kw",
         MatchField::UsdPerRackMonth => "usd-per-rack-month",
         MatchField::HostOverhead => "host-overhead",
+        MatchField::Lengths => "lengths",
+        MatchField::Inputs => "inputs",
     }
 }
 

@@ -229,6 +229,10 @@ pub enum MatchField {
     UsdPerRackMonth,
     /// `rack.host_overhead` (owned).
     HostOverhead,
+    /// `scenario.lengths` and `scenario.padded` (encoders).
+    Lengths,
+    /// `scenario.inputs` (recommenders).
+    Inputs,
 }
 
 impl MatchField {
@@ -256,6 +260,8 @@ impl MatchField {
             MatchField::RackKw => "rack.kw_per_rack",
             MatchField::UsdPerRackMonth => "rack.usd_per_rack_month",
             MatchField::HostOverhead => "rack.host_overhead",
+            MatchField::Lengths => "lengths",
+            MatchField::Inputs => "inputs",
         }
     }
 }
@@ -321,6 +327,9 @@ pub enum Problem {
     /// A schedule without an hour.
     #[error("the schedule has no hour to run in")]
     NoHours,
+    /// The scenario does not suit the workload.
+    #[error("{0}")]
+    Scenario(crate::checks::ScenarioError),
 }
 
 fn invalid(field: MatchField, problem: Problem) -> MatchError {
@@ -356,6 +365,16 @@ pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
     positive(MatchField::PowerCapW, c.power_cap_w)?;
     positive(MatchField::RequiredThroughput, c.required_throughput)?;
     let family = req.workload.family();
+    let scenario = |e: crate::checks::ScenarioError| {
+        let field = if matches!(e, crate::checks::ScenarioError::InputsNeedRecommender { .. }) {
+            MatchField::Inputs
+        } else {
+            MatchField::Lengths
+        };
+        invalid(field, Problem::Scenario(e))
+    };
+    crate::checks::family_options(&req.scenario, family).map_err(scenario)?;
+    crate::checks::lengths(&req.scenario).map_err(scenario)?;
     let decoder = matches!(family, Family::Decoder | Family::Moe);
     if !decoder && (c.ttft_s.is_some() || c.tpot_s.is_some()) {
         return Err(invalid(MatchField::TtftS, Problem::DecoderTargets(family)));
