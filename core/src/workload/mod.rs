@@ -11,10 +11,14 @@ use crate::provenance::Figure;
 use crate::units::Precision;
 
 mod dlrm;
+mod inputs;
+mod training;
 mod transformer;
 mod transformer_ops;
 
 pub use dlrm::{Dlrm, Interaction};
+pub use inputs::{InputSource, LengthError, LengthSpread};
+pub use training::{Lora, LoraTargets, Recompute, Sharding, Training};
 pub use transformer::{Architecture, FfnKind, Moe, Norm, Position, Transformer};
 pub use transformer_ops::adam_update;
 
@@ -169,113 +173,6 @@ impl From<Workload> for WorkloadSpec {
     }
 }
 
-/// What activation memory the backward pass keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Recompute {
-    /// Keep every activation.
-    None,
-    /// Recompute attention in the backward pass (Korthikanti et al. 2022).
-    Selective,
-    /// Keep only each block's input; rerun the whole forward in the backward pass.
-    Full,
-}
-
-/// A training run of a transformer (Adam, mixed precision).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Training {
-    /// Sequences per micro-batch (gradient accumulation covers the rest of the global batch).
-    pub micro_batch_sequences: u32,
-    /// Activation recomputation.
-    pub recompute: Recompute,
-    /// Tokens the whole run trains on, for time-to-train.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub total_tokens: Option<f64>,
-    /// How the data-parallel replicas share the training state.
-    #[serde(default, skip_serializing_if = "Sharding::is_none")]
-    pub sharding: Sharding,
-    /// Fine-tuning with low-rank adapters instead of every weight.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lora: Option<Lora>,
-}
-
-/// Low-rank adapters (LoRA; Hu et al. 2021, arXiv:2106.09685): the base weights frozen, a pair
-/// of rank-`rank` matrices trained beside the `targets` linear layers of the transformer blocks,
-/// as the engines fuse them (Megatron's linear_qkv, linear_proj, linear_fc1 and linear_fc2: one
-/// adapter on the fused query/key/value projection, one on the fused gate and up projection).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Lora {
-    /// The adapters' rank.
-    pub rank: u32,
-    /// Which linear layers carry adapters.
-    #[serde(default)]
-    pub targets: LoraTargets,
-}
-
-/// The linear layers LoRA adapters sit beside.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LoraTargets {
-    /// Every linear layer of the blocks.
-    #[default]
-    All,
-    /// The fused query/key/value projection only (NeMo's and Megatron-Bridge's recipes).
-    Qkv,
-}
-
-/// How data-parallel replicas share the training state (the ZeRO stages; FSDP).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sharding {
-    /// Every replica holds everything and all-reduces the gradients (DDP).
-    #[default]
-    None,
-    /// Optimizer states split over the replicas (ZeRO-1; Megatron's distributed optimizer): the
-    /// gradients are reduce-scattered, each replica updates its share, and the updated
-    /// parameters are all-gathered.
-    Optimizer,
-    /// Optimizer states and gradients split (ZeRO-2); the same traffic as `optimizer`.
-    Gradients,
-    /// Parameters split too (ZeRO-3; FSDP's full shard): each layer's parameters are all-gathered
-    /// before its forward and again before its backward, and the gradients reduce-scattered.
-    Full,
-}
-
-impl Sharding {
-    fn is_none(&self) -> bool {
-        *self == Sharding::None
-    }
-
-    /// The share of (parameters, gradients, optimizer states) each of `replicas` holds.
-    pub fn shares(self, replicas: u32) -> (f64, f64, f64) {
-        let split = 1.0 / f64::from(replicas.max(1));
-        match self {
-            Sharding::None => (1.0, 1.0, 1.0),
-            Sharding::Optimizer => (1.0, 1.0, split),
-            Sharding::Gradients => (1.0, split, split),
-            Sharding::Full => (split, split, split),
-        }
-    }
-}
-
-impl std::str::FromStr for Sharding {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "none" | "ddp" => Ok(Sharding::None),
-            "optimizer" | "zero1" | "zero-1" => Ok(Sharding::Optimizer),
-            "gradients" | "zero2" | "zero-2" => Ok(Sharding::Gradients),
-            "full" | "zero3" | "zero-3" | "fsdp" => Ok(Sharding::Full),
-            _ => Err(format!(
-                "unknown sharding `{s}` (expected none (DDP), optimizer (ZeRO-1), gradients (ZeRO-2) or full (ZeRO-3, FSDP))"
-            )),
-        }
-    }
-}
-
 /// How a workload is run: batch, lengths and precisions.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -312,107 +209,6 @@ pub struct Scenario {
     /// of running them packed, without padding.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub padded: bool,
-}
-
-/// Where a recommender's batch inputs start.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum InputSource {
-    /// In host memory: every batch copies its dense features (fp32) and lookup indices (int64)
-    /// over the host link, as a data loader feeding the device does.
-    #[default]
-    Host,
-    /// Already in device memory (generated or staged there): no copy.
-    Device,
-}
-
-impl InputSource {
-    fn is_host(&self) -> bool {
-        *self == InputSource::Host
-    }
-}
-
-impl std::str::FromStr for InputSource {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "host" => Ok(InputSource::Host),
-            "device" => Ok(InputSource::Device),
-            _ => Err(format!("unknown input source `{s}` (expected host or device)")),
-        }
-    }
-}
-
-/// How the lengths of a batch's sequences vary: their mean and standard deviation, in tokens.
-/// The two moments are all an encoder's cost depends on: matrix multiplies scale with the tokens
-/// (the mean), attention with the sum of squared lengths (mean² + sd²).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LengthSpread {
-    /// Mean tokens per sequence.
-    pub mean: f64,
-    /// Standard deviation of the tokens per sequence.
-    pub sd: f64,
-}
-
-/// Why a length distribution is not one.
-#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
-#[serde(rename_all = "kebab-case")]
-pub enum LengthError {
-    /// Not `MEAN:SD` or `LEN=COUNT,...`.
-    #[error("`{0}` is not MEAN:SD (e.g. 170:80) or a histogram LENGTH=COUNT,... (e.g. 128=40,256=35,384=25)")]
-    Syntax(String),
-    /// A mean below one token, or a negative or non-finite figure.
-    #[error("mean {mean} tokens and spread {sd}: the mean must be at least 1 token and the spread 0 or more")]
-    Range {
-        /// Mean tokens.
-        mean: f64,
-        /// Standard deviation.
-        sd: f64,
-    },
-    /// A histogram with no sequences, or a length below 1 or a negative count.
-    #[error("the histogram must count some sequences, with lengths of at least 1 token and no negative counts")]
-    Empty,
-}
-
-impl LengthSpread {
-    /// The spread of a histogram of `(length in tokens, count or share)`.
-    pub fn from_histogram(bins: &[(f64, f64)]) -> Result<LengthSpread, LengthError> {
-        let total: f64 = bins.iter().map(|b| b.1).sum();
-        let valid = |&(length, count): &(f64, f64)| length >= 1.0 && length.is_finite() && count >= 0.0;
-        if total.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || !bins.iter().all(valid) {
-            return Err(LengthError::Empty);
-        }
-        let mean = bins.iter().map(|(l, c)| l * c).sum::<f64>() / total;
-        let var = bins.iter().map(|(l, c)| c * (l - mean).powi(2)).sum::<f64>() / total;
-        LengthSpread::new(mean, var.sqrt())
-    }
-
-    /// A spread of `mean` ± `sd` tokens.
-    pub fn new(mean: f64, sd: f64) -> Result<LengthSpread, LengthError> {
-        if !(mean >= 1.0 && mean.is_finite() && sd >= 0.0 && sd.is_finite()) {
-            return Err(LengthError::Range { mean, sd });
-        }
-        Ok(LengthSpread { mean, sd })
-    }
-}
-
-impl std::str::FromStr for LengthSpread {
-    type Err = LengthError;
-
-    fn from_str(text: &str) -> Result<LengthSpread, LengthError> {
-        let bad = || LengthError::Syntax(text.to_string());
-        let number = |t: &str| t.trim().parse::<f64>().map_err(|_| bad());
-        if let Some((mean, sd)) = text.split_once(':') {
-            return LengthSpread::new(number(mean)?, number(sd)?);
-        }
-        let bins = text
-            .split(',')
-            .map(|bin| bin.split_once('=').ok_or_else(bad).and_then(|(l, c)| Ok((number(l)?, number(c)?))))
-            .collect::<Result<Vec<_>, _>>()?;
-        LengthSpread::from_histogram(&bins)
-    }
 }
 
 fn default_true() -> bool {
