@@ -74,6 +74,7 @@ pub(crate) fn load_with(file: &str, text: &str) -> Result<Catalog, Vec<DataError
         "nodes.toml" => files.nodes = replaced,
         "workloads.toml" => files.workloads = replaced,
         "measurements.toml" => files.measurements = replaced,
+        "gemm-efficiency.toml" => files.efficiency = replaced,
         other => panic!("no such dataset file {other}"),
     }
     Catalog::load(files).map_err(|e| e.0)
@@ -92,6 +93,7 @@ pub(crate) fn check(
         "hardware.toml" => ridge_datasets::files().hardware.text,
         "nodes.toml" => ridge_datasets::files().nodes.text,
         "workloads.toml" => ridge_datasets::files().workloads.text,
+        "gemm-efficiency.toml" => ridge_datasets::files().efficiency.text,
         _ => ridge_datasets::files().measurements.text,
     };
     let edited = edit(original);

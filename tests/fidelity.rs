@@ -26,9 +26,9 @@ use crate::catalog;
 const MEDIAN_LIMIT: f64 = 0.15;
 /// The grown suite's medians held from rising, per family (today's figure, rounded up): the
 /// issue's aim is 15% for each.
-const HELD: [(Family, f64); 3] = [(Family::Decoder, 0.17), (Family::Encoder, 0.26), (Family::Recommender, 0.27)];
+const HELD: [(Family, f64); 3] = [(Family::Decoder, 0.15), (Family::Encoder, 0.24), (Family::Recommender, 0.26)];
 /// The same for every row together (the aim: 10%).
-const HELD_OVERALL: f64 = 0.24;
+const HELD_OVERALL: f64 = 0.23;
 /// Published figures closer than this are a tie: no order to get right.
 const TIE: f64 = 0.05;
 
@@ -249,7 +249,8 @@ fn workload(id: &str, presets: &[Workload]) -> Workload {
 
 /// One row's estimates on datasheet ceilings and calibrated, with `overhead` seconds of host
 /// time per step on each.
-fn estimate_row(row: &Row, overhead: (f64, f64)) -> (Estimate, Estimate, Family) {
+/// A row on the datasheet and on the `calibrated` basis, each with its harness overhead.
+fn estimate_row(row: &Row, overhead: (f64, f64), calibrated: CalibrationMode) -> (Estimate, Estimate, Family) {
     let c = catalog();
     let hw = c.hardware(&row.hardware).unwrap_or_else(|| panic!("no hardware `{}`", row.hardware));
     let w = workload(&row.workload, &c.workloads);
@@ -277,13 +278,13 @@ fn estimate_row(row: &Row, overhead: (f64, f64)) -> (Estimate, Estimate, Family)
         };
         estimate(&req).unwrap_or_else(|e| panic!("{} on {}: {e}", row.workload, row.hardware))
     };
-    (at(CalibrationMode::Off, overhead.0), at(CalibrationMode::Documented, overhead.1), w.family())
+    (at(CalibrationMode::Off, overhead.0), at(calibrated, overhead.1), w.family())
 }
 
 /// The host time per step of each benchmark harness that times more than the device: its
 /// calibration rows' published time less ridge's device time, on each basis (datasheet,
 /// calibrated), averaged over those rows; keyed by source.
-fn harness_overheads(published: &Published) -> BTreeMap<&str, (f64, f64)> {
+fn harness_overheads(published: &Published, calibrated: CalibrationMode) -> BTreeMap<&str, (f64, f64)> {
     let harness_of = |id: &str| published.source.iter().find(|s| s.id == id).and_then(|s| s.harness.as_deref());
     let mut by_harness: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
     for row in published.result.iter().filter(|r| r.is_calibration()) {
@@ -294,7 +295,7 @@ fn harness_overheads(published: &Published) -> BTreeMap<&str, (f64, f64)> {
             Metric::LatencyMs => row.published / 1e3,
             m => panic!("{harness}: a harness overhead calibrates on samples/s or latency rows, not {m:?}"),
         };
-        let (d, c, _) = estimate_row(row, (0.0, 0.0));
+        let (d, c, _) = estimate_row(row, (0.0, 0.0), calibrated);
         by_harness.entry(harness).or_default().push((published_s - step(&d), published_s - step(&c)));
     }
     let mut out = BTreeMap::new();
@@ -308,16 +309,16 @@ fn harness_overheads(published: &Published) -> BTreeMap<&str, (f64, f64)> {
     out
 }
 
-/// Estimates every row on both bases.
-fn outcomes(published: &Published) -> Vec<Outcome<'_>> {
-    let overheads = harness_overheads(published);
+/// Estimates every row on both bases, `calibrated` the calibrated one.
+fn outcomes(published: &Published, calibrated: CalibrationMode) -> Vec<Outcome<'_>> {
+    let overheads = harness_overheads(published, calibrated);
     published
         .result
         .iter()
         .map(|row| {
             assert!(published.source.iter().any(|s| s.id == row.source), "row cites unknown source `{}`", row.source);
             let overhead = overheads.get(row.source.as_str()).copied().unwrap_or((0.0, 0.0));
-            let (datasheet, calibrated, family) = estimate_row(row, overhead);
+            let (datasheet, calibrated, family) = estimate_row(row, overhead, calibrated);
             Outcome {
                 row,
                 family,
@@ -381,7 +382,7 @@ fn table(published: &Published, out: &[Outcome<'_>]) -> String {
 #[test]
 fn estimates_track_published_measurements() {
     let published = load();
-    let out = outcomes(&published);
+    let out = outcomes(&published, CalibrationMode::Documented);
     let scored: Vec<&Outcome<'_>> = out.iter().filter(|o| !o.row.is_calibration()).collect();
     let errors: Vec<f64> = scored.iter().map(|o| o.error().abs()).collect();
     let m = median(errors.clone());
@@ -395,7 +396,7 @@ fn estimates_track_published_measurements() {
     );
     let datasheet = median(scored.iter().map(|o| (o.datasheet / o.row.published - 1.0).abs()).collect());
     println!("median absolute error on datasheet ceilings alone: {:.1}%", datasheet * 100.0);
-    for (source, (_, calibrated)) in harness_overheads(&published) {
+    for (source, (_, calibrated)) in harness_overheads(&published, CalibrationMode::Documented) {
         println!("harness overhead of {source}: {:.1} µs per step (from its calibration rows)", calibrated * 1e6);
     }
     let rows: Vec<(Family, &str, f64)> =
@@ -491,7 +492,7 @@ fn estimates_track_published_measurements() {
 fn the_suite_catches_a_wrong_model() {
     // The suite must be able to fail: the same rows on datasheet ceilings alone miss by far more.
     let published = load();
-    let out = outcomes(&published);
+    let out = outcomes(&published, CalibrationMode::Documented);
     let datasheet = median(
         out.iter().filter(|o| !o.row.is_calibration()).map(|o| (o.datasheet / o.row.published - 1.0).abs()).collect(),
     );
@@ -500,4 +501,5 @@ fn the_suite_catches_a_wrong_model() {
 
 mod bands;
 mod serving;
+mod tables;
 mod training;

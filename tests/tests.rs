@@ -6,6 +6,7 @@
 mod alignment;
 mod architectures;
 mod datasets;
+mod efficiency;
 mod feed;
 mod fidelity;
 mod lengths;

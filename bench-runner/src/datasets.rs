@@ -6,7 +6,8 @@ use anyhow::{Context, Result};
 use ridge_core::{Catalog, SourceFile, SourceFiles};
 
 /// The built-in datasets, or those in `dir` (which must hold `hardware.toml`, `nodes.toml`,
-/// `workloads.toml` and `measurements.toml`). Invalid data is an error naming file, entry and
+/// `workloads.toml` and `measurements.toml`; `gemm-efficiency.toml` where it has one, else GEMMs
+/// are timed by the calibration's fractions). Invalid data is an error naming file, entry and
 /// field; nothing is half-loaded.
 pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let Some(dir) = dir else {
@@ -22,11 +23,14 @@ pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let (node_name, nodes) = read("nodes.toml")?;
     let (wl_name, wl) = read("workloads.toml")?;
     let (m_name, m) = read("measurements.toml")?;
+    let efficiency = dir.join("gemm-efficiency.toml");
+    let (e_name, e) = if efficiency.exists() { read("gemm-efficiency.toml")? } else { (String::new(), String::new()) };
     Catalog::load(SourceFiles {
         hardware: SourceFile { name: &hw_name, text: &hw },
         nodes: SourceFile { name: &node_name, text: &nodes },
         workloads: SourceFile { name: &wl_name, text: &wl },
         measurements: SourceFile { name: &m_name, text: &m },
+        efficiency: SourceFile { name: &e_name, text: &e },
     })
     .map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -12,6 +12,10 @@ pub enum CalibrationMode {
     /// The documented fractions: [`Calibration::DEFAULTS`], with a device's own documented
     /// fractions in their place where the catalog has them.
     Documented,
+    /// The documented fractions, with GEMMs timed by the device's measured efficiency tables
+    /// where it has them ([`crate::efficiency`]); opt-in until the fidelity suite says they beat
+    /// the fractions (the README's Fidelity section has the figures).
+    Tables,
     /// These fractions, as given, on every device.
     Custom(Calibration),
 }
@@ -21,7 +25,7 @@ impl CalibrationMode {
     pub fn fractions(&self, device: Option<&crate::hardware::DeviceCalibration>) -> Calibration {
         match self {
             CalibrationMode::Off => Calibration::NONE,
-            CalibrationMode::Documented => Calibration::DEFAULTS.for_device(device),
+            CalibrationMode::Documented | CalibrationMode::Tables => Calibration::DEFAULTS.for_device(device),
             CalibrationMode::Custom(c) => *c,
         }
     }
@@ -30,9 +34,14 @@ impl CalibrationMode {
     pub fn is_active(&self) -> bool {
         match self {
             CalibrationMode::Off => false,
-            CalibrationMode::Documented => true,
+            CalibrationMode::Documented | CalibrationMode::Tables => true,
             CalibrationMode::Custom(c) => c.is_active(),
         }
+    }
+
+    /// Whether it is the documented calibration (with or without the measured tables).
+    pub fn is_documented(&self) -> bool {
+        matches!(self, CalibrationMode::Documented | CalibrationMode::Tables)
     }
 }
 

@@ -321,6 +321,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     }
     let cal = req.options.calibration.fractions(req.hardware.calibration.as_ref());
     let mut ceilings = Ceilings::from_datasheet(req.hardware);
+    ceilings.use_gemm_tables(req.hardware, &req.options.calibration);
     if let Some(m) = req.measurement {
         ceilings.apply_measured(m);
     }
@@ -495,7 +496,7 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         }
     }
     let mut notes = ctx.notes;
-    if req.options.calibration == CalibrationMode::Documented
+    if req.options.calibration.is_documented()
         && let Some(own) = &req.hardware.calibration
     {
         let fractions: Vec<DocumentedFraction> = own
@@ -515,6 +516,9 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
     }
     if cal.is_active() {
         notes.push(Note::Calibrated { fractions: cal });
+    }
+    if let Some(n) = ceilings.gemm_tables_note() {
+        notes.push(n);
     }
     // Independent inference replicas multiply throughput (training's are in its step already).
     if family != Family::Training && r > 1 {

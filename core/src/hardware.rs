@@ -64,6 +64,10 @@ pub struct Hardware {
     /// applies it). A ratio of base to boost clock is not one: it is a bound, not a measurement.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sustained_fraction: Option<Figure>,
+    /// Measured GEMM efficiency per precision ([`crate::efficiency`]), from the catalog's
+    /// `gemm-efficiency.toml`; the documented calibration times GEMMs by them.
+    #[serde(skip)]
+    pub gemm_tables: Vec<std::sync::Arc<crate::efficiency::GemmTable>>,
 }
 
 /// Documented achievable fractions of one device's datasheet peaks, per operation class (see

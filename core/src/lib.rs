@@ -34,6 +34,7 @@ pub mod compare;
 pub mod cost;
 pub mod csv;
 pub mod data;
+pub mod efficiency;
 pub mod estimate;
 pub mod feed;
 pub mod frontier;

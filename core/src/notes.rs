@@ -72,6 +72,16 @@ pub enum Note {
         /// The fractions used.
         fractions: Calibration,
     },
+    /// GEMMs at these precisions are timed by the device's measured efficiency tables
+    /// ([`crate::efficiency`]) instead of the calibration's GEMM fractions.
+    GemmTables {
+        /// Catalog id.
+        hardware: String,
+        /// The precisions the tables time.
+        precisions: Vec<Precision>,
+        /// Where the measurements come from.
+        source: String,
+    },
     /// A compute-bound operation's shape is padded to the matrix unit's tile, and the padding
     /// is a share of its arithmetic worth saying ([`crate::alignment`]).
     Padding {

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::alignment::{self, Architecture, UnalignedDim};
+use crate::efficiency::GemmTable;
 use crate::hardware::{Hardware, HostLink};
 pub use crate::measurement::{MeasuredCeilings, Measurement};
 use crate::notes::Note;
@@ -21,6 +22,7 @@ use crate::ops::{Link, OpKind, Operation, Role};
 use crate::units::{GB, MICRO, Precision, TERA};
 
 pub use crate::calibration::{Calibration, CalibrationMode};
+pub use ridge::RidgePoint;
 
 /// Per-message latency of a scale-up link when the catalog gives none (NVLink-class).
 pub const DEFAULT_SCALE_UP_LATENCY_S: f64 = 3.0 * MICRO;
@@ -82,6 +84,15 @@ pub struct Ceilings {
     /// ([`crate::alignment`]); `None` models no padding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub architecture: Option<Architecture>,
+    /// Measured GEMM efficiency tables that time GEMMs at their precisions in place of the
+    /// calibration's fractions ([`crate::efficiency`]); empty unless the estimate uses the
+    /// documented calibration ([`Ceilings::use_gemm_tables`]).
+    #[serde(skip)]
+    pub gemm_tables: Vec<std::sync::Arc<GemmTable>>,
+    /// The shortest time one GEMM launch takes, seconds ([`crate::efficiency::GEMM_FLOOR_S`]);
+    /// 0 unless the estimate uses the documented calibration on a GPU.
+    #[serde(skip)]
+    pub gemm_floor_s: f64,
 }
 
 fn datasheet(per_s: f64, hw: &Hardware) -> Ceiling {
@@ -106,6 +117,8 @@ impl Ceilings {
                 .and_then(|i| i.latency_us)
                 .map_or(DEFAULT_SCALE_UP_LATENCY_S, |us| us * MICRO),
             architecture: hw.architecture,
+            gemm_tables: Vec::new(),
+            gemm_floor_s: 0.0,
         }
     }
 
@@ -145,39 +158,6 @@ impl Ceilings {
     pub fn compute_for(&self, p: Precision) -> Option<(Precision, &Ceiling)> {
         p.compute_fallbacks().iter().find_map(|q| self.compute_flops_per_s.get(q).map(|c| (*q, c)))
     }
-
-    /// Ridge point at a precision the device has: peak FLOP/s divided by memory bytes/s, in
-    /// FLOP/byte. Kernels below it are memory-bound.
-    pub fn ridge_point(&self, p: Precision) -> Option<f64> {
-        let peak = self.compute_flops_per_s.get(&p)?;
-        Some(peak.per_s / self.memory_bytes_per_s.per_s)
-    }
-
-    /// Ridge points of every precision the device has, against memory and against the host link.
-    pub fn ridge_points(&self) -> Vec<RidgePoint> {
-        self.compute_flops_per_s
-            .iter()
-            .map(|(&p, c)| RidgePoint {
-                precision: p,
-                memory_flop_per_byte: c.per_s / self.memory_bytes_per_s.per_s,
-                host_link_flop_per_byte: self.host_to_device_bytes_per_s.as_ref().map(|h| c.per_s / h.per_s),
-                scale_up_flop_per_byte: self.scale_up_bytes_per_s.as_ref().map(|l| c.per_s / l.per_s),
-            })
-            .collect()
-    }
-}
-
-/// Where arithmetic stops being starved by a data path, for one precision.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RidgePoint {
-    /// Precision.
-    pub precision: Precision,
-    /// Against device memory, FLOP/byte.
-    pub memory_flop_per_byte: f64,
-    /// Against the host link (data streamed from host memory), FLOP/byte.
-    pub host_link_flop_per_byte: Option<f64>,
-    /// Against the scale-up link, FLOP/byte.
-    pub scale_up_flop_per_byte: Option<f64>,
 }
 
 /// What limits an operation (or the workload) most.
@@ -361,6 +341,9 @@ fn time(
     let bytes = op.memory_bytes();
     // The arithmetic rate, FLOP/s, and the precision it runs at.
     let asked = op.kind.compute_precision();
+    // A measured table's efficiency scales compute and memory alike: it is the share of the
+    // roofline the measured kernel reached.
+    let mut measured_efficiency = None;
     let (arithmetic_rate, timed_at) = match asked {
         Some(p) if flops > 0.0 => {
             let (q, ceiling) = match c.compute_for(p) {
@@ -407,20 +390,24 @@ fn time(
                 notes.push(Note::PrecisionFallback { hardware: c.hardware.clone(), precision: p, timed_at: q });
             }
             let cal = calibration;
-            let fraction = match (&op.kind, ceiling.basis) {
-                (_, Basis::Measured) => 1.0,
-                (OpKind::Gemm { .. }, _) if q.bytes() <= 1.0 => cal.gemm_compute_8bit,
-                (OpKind::Gemm { .. }, _) => cal.gemm_compute,
-                (OpKind::Attention { .. }, _) => cal.attention_compute,
+            let table = if ceiling.basis == Basis::Measured { None } else { c.measured_efficiency(op, q) };
+            measured_efficiency = table;
+            let fraction = match (&op.kind, ceiling.basis, table) {
+                (_, Basis::Measured, _) => 1.0,
+                (_, _, Some(e)) => e,
+                (OpKind::Gemm { .. }, _, None) if q.bytes() <= 1.0 => cal.gemm_compute_8bit,
+                (OpKind::Gemm { .. }, _, None) => cal.gemm_compute,
+                (OpKind::Attention { .. }, _, None) => cal.attention_compute,
                 _ => 1.0,
             };
             (ceiling.per_s * fraction, Some(q))
         }
         _ => (f64::INFINITY, None),
     };
-    let memory_fraction = match (&op.kind, c.memory_bytes_per_s.basis) {
-        (_, Basis::Measured) => 1.0,
-        (OpKind::EmbeddingBag { .. }, _) => calibration.gather_memory,
+    let memory_fraction = match (&op.kind, c.memory_bytes_per_s.basis, measured_efficiency) {
+        (_, Basis::Measured, _) => 1.0,
+        (_, _, Some(e)) => e,
+        (OpKind::EmbeddingBag { .. }, _, None) => calibration.gather_memory,
         _ => calibration.memory,
     };
     let memory_s = bytes / (c.memory_bytes_per_s.per_s * memory_fraction);
@@ -455,7 +442,8 @@ fn time(
         Some(r) => flops * r / arithmetic_rate,
         None => unpadded_s,
     };
-    let overhead_s = op.launch_count() * kernel_overhead_s;
+    let mut overhead_s = op.launch_count() * kernel_overhead_s;
+    overhead_s += c.gemm_launch_s(op, measured_efficiency.is_some(), compute_s.max(memory_s).max(link_s));
     let (busy, mut bound) = [(compute_s, Bound::Compute), (memory_s, Bound::Memory), (link_s, link_bound)]
         .into_iter()
         .fold((0.0, Bound::Memory), |best, x| if x.0 > best.0 { x } else { best });
@@ -583,5 +571,7 @@ fn summarise(operations: Vec<OpEstimate>, notes: Vec<Note>) -> Evaluation {
     }
 }
 
+mod gemm;
+mod ridge;
 #[cfg(test)]
 mod tests;

@@ -66,6 +66,14 @@ impl fmt::Display for Note {
                 c.gather_memory * 100.0,
                 c.collective_link * 100.0
             ),
+            Note::GemmTables { hardware, precisions, source } => {
+                let p: Vec<String> = precisions.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "GEMMs at {} timed from {hardware}'s measured GEMM efficiency by shape (in place of the GEMM fractions above): {source}",
+                    p.join(", ")
+                )
+            }
             Note::Padding { hardware, architecture, op, share } => {
                 let tile = architecture
                     .matrix_unit()

@@ -9,7 +9,11 @@ use super::*;
 /// `(family, metric, ridge / published)` of every scored row of both suites, on `basis`.
 fn ratios(basis: BandBasis) -> Vec<(Family, BandMetric, f64)> {
     let published = load();
-    let mut out: Vec<(Family, BandMetric, f64)> = outcomes(&published)
+    let mode = match basis {
+        BandBasis::Datasheet => CalibrationMode::Off,
+        BandBasis::Calibrated => CalibrationMode::Documented,
+    };
+    let mut out: Vec<(Family, BandMetric, f64)> = outcomes(&published, mode)
         .iter()
         .filter(|o| !o.row.is_calibration())
         .map(|o| {
@@ -21,10 +25,6 @@ fn ratios(basis: BandBasis) -> Vec<(Family, BandMetric, f64)> {
             (o.family, metric, ridge / o.row.published)
         })
         .collect();
-    let mode = match basis {
-        BandBasis::Datasheet => CalibrationMode::Off,
-        BandBasis::Calibrated => CalibrationMode::Documented,
-    };
     out.extend(serving::serving_ratios(mode));
     out.extend(training::training_ratios(mode));
     out

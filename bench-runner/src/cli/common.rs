@@ -147,9 +147,13 @@ pub(crate) fn today() -> Option<ridge_core::prices::Day> {
 }
 
 /// The documented default fractions with --calibrated, none without.
-pub(crate) fn calibration(on: bool) -> ridge_core::roofline::CalibrationMode {
+pub(crate) fn calibration(on: bool, gemm_tables: bool) -> ridge_core::roofline::CalibrationMode {
     use ridge_core::roofline::CalibrationMode;
-    if on { CalibrationMode::Documented } else { CalibrationMode::Off }
+    match (on, gemm_tables) {
+        (false, _) => CalibrationMode::Off,
+        (true, false) => CalibrationMode::Documented,
+        (true, true) => CalibrationMode::Tables,
+    }
 }
 
 /// One line per uploaded file: stored, already stored, spooled or refused. `ridge upload` prints

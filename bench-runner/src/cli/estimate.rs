@@ -99,10 +99,18 @@ pub(crate) struct EstimateArgs {
     #[arg(long, conflicts_with = "sustained")]
     derated: bool,
     /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, 8-bit GEMM
-    /// 50%, attention 60%, streaming 89%, gathers 80%, collectives 80%); measured ceilings stay as
-    /// measured.
+    /// 50%, attention 60%, streaming 89%, gathers 80%, collectives 80%; a device's own documented
+    /// fractions where the catalog has them), and add each GEMM launch's fixed 4 µs on a GPU;
+    /// measured ceilings stay as measured.
     #[arg(long)]
     calibrated: bool,
+    /// With --calibrated: time bf16/fp16 GEMMs by the device's measured efficiency by shape
+    /// (tables distilled from NVIDIA AIConfigurator's silicon database for the A100, H100, H200,
+    /// B200, B300, GB200, GB300, L40S and RTX PRO 6000: datasets/gemm-efficiency.toml) instead of
+    /// the GEMM fraction; other devices and precisions keep the fractions. Not yet the default:
+    /// on the fidelity suite it does not beat the fractions (README, Fidelity).
+    #[arg(long, requires = "calibrated")]
+    gemm_tables: bool,
     #[command(flatten)]
     own: OwnedArgs,
     #[command(flatten)]
@@ -186,7 +194,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         options: RooflineOptions {
             kernel_overhead_s: a.kernel_overhead_us.unwrap_or(0.0) * MICRO,
             step_overhead_s: a.step_overhead_us.unwrap_or(0.0) * MICRO,
-            calibration: calibration(a.calibrated),
+            calibration: calibration(a.calibrated, a.gemm_tables),
         },
     };
     // The input pipeline: the flags, else a node preset of the device with a feed.

@@ -144,6 +144,10 @@ pub(crate) struct MatchCmd {
     /// estimate`); rows say `calibrated`.
     #[arg(long)]
     calibrated: bool,
+    /// With --calibrated: time bf16/fp16 GEMMs by each device's measured efficiency by shape
+    /// where the catalog has a table (see `ridge help estimate`).
+    #[arg(long, requires = "calibrated")]
+    gemm_tables: bool,
     /// Fixed overhead per kernel launch, in microseconds.
     #[arg(long, default_value_t = 0.0, value_name = "US")]
     kernel_overhead_us: f64,
@@ -277,7 +281,7 @@ pub(crate) fn run(catalog: &Catalog, a: &MatchCmd, out: &mut dyn Write) -> Resul
         options: ridge_core::RooflineOptions {
             kernel_overhead_s: a.kernel_overhead_us * MICRO,
             step_overhead_s: 0.0,
-            calibration: calibration(a.calibrated),
+            calibration: calibration(a.calibrated, a.gemm_tables),
         },
         measurements: &measurements,
     };

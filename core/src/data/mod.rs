@@ -9,6 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::efficiency::GemmTable;
 use crate::hardware::{Hardware, Node};
 use crate::roofline::Measurement;
 use crate::workload::{Workload, WorkloadSpec};
@@ -17,7 +18,10 @@ mod parse;
 mod validate;
 
 use parse::{Format, Json, Toml, duplicates};
-use validate::{Check, resolve_confidence, validate_hardware, validate_measurement, validate_node, validate_workload};
+use validate::{
+    Check, resolve_confidence, validate_gemm_table, validate_hardware, validate_measurement, validate_node,
+    validate_workload,
+};
 
 /// One problem in a data file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,7 +75,7 @@ pub struct SourceFile<'a> {
     pub text: &'a str,
 }
 
-/// The four data files of a catalog.
+/// The data files of a catalog.
 #[derive(Debug, Clone, Copy)]
 pub struct SourceFiles<'a> {
     /// `[[hardware]]` entries.
@@ -82,6 +86,9 @@ pub struct SourceFiles<'a> {
     pub workloads: SourceFile<'a>,
     /// `[[measurement]]` entries.
     pub measurements: SourceFile<'a>,
+    /// `[[gemm]]` entries: measured GEMM efficiency tables ([`crate::efficiency`]); a file that
+    /// is empty or only comments holds none.
+    pub efficiency: SourceFile<'a>,
 }
 
 /// Everything the datasets hold, validated.
@@ -97,13 +104,20 @@ pub struct Catalog {
     pub measurements: Vec<Measurement>,
 }
 
+/// Whether an optional data file holds no entries: empty, comments only, or `{}` (the JSON of
+/// such a file).
+fn holds_nothing(text: &str) -> bool {
+    // text: a data file's own text
+    text.trim() == "{}" || text.lines().map(str::trim).all(|l| l.is_empty() || l.starts_with('#'))
+}
+
 impl Catalog {
-    /// Parses and validates the four files; returns every problem found, or the whole catalog.
+    /// Parses and validates the files; returns every problem found, or the whole catalog.
     pub fn load(files: SourceFiles<'_>) -> Result<Catalog, DataErrors> {
         Catalog::load_as::<Toml>(files)
     }
 
-    /// [`Catalog::load`] for the same four files converted to JSON (`{"hardware": [...]}` and so
+    /// [`Catalog::load`] for the same files converted to JSON (`{"hardware": [...]}` and so
     /// on), with the same checks: the browser bundle carries them so, without a TOML parser.
     pub fn load_json(files: SourceFiles<'_>) -> Result<Catalog, DataErrors> {
         Catalog::load_as::<Json>(files)
@@ -115,6 +129,11 @@ impl Catalog {
         let nodes: Vec<Node> = F::entries(files.nodes, "node", &mut errors);
         let specs: Vec<WorkloadSpec> = F::entries(files.workloads, "workload", &mut errors);
         let measurements: Vec<Measurement> = F::entries(files.measurements, "measurement", &mut errors);
+        let tables: Vec<GemmTable> = if holds_nothing(files.efficiency.text) {
+            Vec::new()
+        } else {
+            F::entries(files.efficiency, "gemm", &mut errors)
+        };
 
         for hw in &mut hardware {
             resolve_confidence(hw);
@@ -133,6 +152,19 @@ impl Catalog {
         duplicates(files.nodes.name, nodes.iter().map(|n| n.id.as_str()), &mut errors);
         duplicates(files.workloads.name, specs.iter().map(|w| w.id.as_str()), &mut errors);
         duplicates(files.measurements.name, measurements.iter().map(|m| m.id.as_str()), &mut errors);
+        duplicates(files.efficiency.name, tables.iter().map(|t| t.id.as_str()), &mut errors);
+        for t in tables {
+            let mut c = Check::new(files.efficiency.name, &t.id, &mut errors);
+            if validate_gemm_table(&t, &hardware, &mut c)
+                && let Some(hw) = hardware.iter_mut().find(|h| h.id == t.hardware)
+            {
+                if hw.gemm_tables.iter().any(|o| o.precision == t.precision) {
+                    c.fail("precision", format!("{} has a second {} table", t.hardware, t.precision));
+                } else {
+                    hw.gemm_tables.push(std::sync::Arc::new(t));
+                }
+            }
+        }
 
         if errors.is_empty() {
             Ok(Catalog { hardware, nodes, workloads, measurements })

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use crate::efficiency::GemmTable;
 use crate::hardware::{Hardware, Node, Topology};
 use crate::provenance::Figure;
 use crate::roofline::Measurement;
@@ -37,7 +38,7 @@ impl<'a> Check<'a> {
         Check { file, entry, errors }
     }
 
-    fn fail(&mut self, field: &str, message: String) {
+    pub(super) fn fail(&mut self, field: &str, message: String) {
         self.errors.push(DataError {
             file: self.file.into(),
             entry: Some(self.entry.into()),
@@ -381,4 +382,46 @@ pub(super) fn validate_measurement(m: &Measurement, hardware_ids: &HashSet<&str>
             c.figure(field, f);
         }
     }
+}
+
+/// Checks a measured GEMM efficiency table: its own shape, a catalog device, and that the
+/// datasheet figures it is relative to are that device's (a table made against other figures
+/// would time every GEMM wrongly). True when it can be used.
+pub(super) fn validate_gemm_table(t: &GemmTable, hardware: &[Hardware], c: &mut Check<'_>) -> bool {
+    let before = c.errors.len();
+    c.slug("id", &t.id);
+    c.non_empty("source", &t.source);
+    for (field, message) in t.problems() {
+        c.fail(field, message);
+    }
+    match hardware.iter().find(|h| h.id == t.hardware) {
+        None => c.fail("hardware", format!("unknown hardware id `{}`", t.hardware)),
+        Some(hw) => {
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs();
+            // A catalog figure that is itself wrong has its own error; the table is not blamed.
+            let valid = |v: f64| v.is_finite() && v > 0.0;
+            match hw.dense_tflops.get(&t.precision) {
+                None => c.fail("precision", format!("{} publishes no {} peak", hw.id, t.precision)),
+                Some(f) if valid(f.value) && !close(t.peak_tflops, f.value) => c.fail(
+                    "peak_tflops",
+                    format!(
+                        "the table is relative to {} TFLOP/s but {} says {} at {}: import the table again",
+                        t.peak_tflops, hw.id, f.value, t.precision
+                    ),
+                ),
+                Some(_) => {}
+            }
+            let gb_per_s = hw.memory_bytes_per_s() / crate::units::GB;
+            if valid(gb_per_s) && !close(t.memory_gb_per_s, gb_per_s) {
+                c.fail(
+                    "memory_gb_per_s",
+                    format!(
+                        "the table is relative to {} GB/s but {} says {gb_per_s}: import the table again",
+                        t.memory_gb_per_s, hw.id
+                    ),
+                );
+            }
+        }
+    }
+    c.errors.len() == before
 }

@@ -14,6 +14,8 @@ fn ceilings() -> Ceilings {
         scale_up_bytes_per_s: None,
         scale_up_latency_s: 0.0,
         architecture: None,
+        gemm_tables: Vec::new(),
+        gemm_floor_s: 0.0,
     }
 }
 

@@ -91,6 +91,7 @@ impl<'a> Server<'a> {
         }
         let calibration = req.calibration.fractions(req.hardware.calibration.as_ref());
         let mut ceilings = Ceilings::from_datasheet(req.hardware);
+        ceilings.use_gemm_tables(req.hardware, &req.calibration);
         if let Some(m) = req.measurement {
             ceilings.apply_measured(m);
         }
@@ -155,6 +156,9 @@ impl<'a> Server<'a> {
         }
         if calibration != Calibration::NONE {
             notes.push(Note::Calibrated { fractions: calibration });
+        }
+        if let Some(n) = ceilings.gemm_tables_note() {
+            notes.push(n);
         }
         Ok(Server {
             transformer: t,

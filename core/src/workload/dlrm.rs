@@ -180,11 +180,15 @@ impl Dlrm {
         Self::mlp_ops(&mut ops, "bottom-mlp", batch, f64::from(self.dense_features), &self.bottom_mlp, s);
         let features = tables + 1.0;
         match self.interaction {
-            Interaction::Dot => ops.push(Operation::new(
-                "interaction.dot",
-                batch,
-                OpKind::Gemm { m: features, n: features, k: d, a, b: a, c: a, compute: a },
-            )),
+            // One batched GEMM launch: a (features × d) · (d × features) product per sample.
+            Interaction::Dot => ops.push(
+                Operation::new(
+                    "interaction.dot",
+                    batch,
+                    OpKind::Gemm { m: features, n: features, k: d, a, b: a, c: a, compute: a },
+                )
+                .grouped(1.0),
+            ),
             Interaction::Dcn { layers, low_rank } => {
                 let width = features * d;
                 let r = f64::from(low_rank);

@@ -1,0 +1,258 @@
+//! Measured GEMM efficiency: per device and precision, the share of its datasheet roofline a
+//! GEMM `C[m,n] = A[m,k] · B[k,n]` reaches, as a function of its shape, from a table of
+//! measurements (`datasets/gemm-efficiency.toml`, distilled from NVIDIA AIConfigurator's silicon
+//! database by `scripts/import-aic-gemm.py`).
+//!
+//! A table holds, at every point of a grid of shapes, `roofline / measured` where
+//! `roofline = max(2mnk / peak, ((mk + kn)·s + 2mn) / bandwidth)`: the datasheet peak and
+//! bandwidth the table states, `s` the bytes of one element at its precision
+//! ([`Precision::bytes`]) and the output in bf16. Between grid points the efficiency is
+//! interpolated linearly in the logarithms of `m`, `n` and `k` (trilinear); beyond the grid it
+//! is the nearest edge's. Small GEMMs come out far below the roofline (a kernel's fixed latency
+//! of a few microseconds) and large ones near the datasheet fractions ridge documents.
+//!
+//! With [`crate::roofline::CalibrationMode::Tables`] a GEMM on a device with a table at its precision is timed by
+//! it, compute and memory alike; other GEMMs keep the documented fractions. Under the documented
+//! calibration, with tables or without, every GEMM launch on a GPU takes its fixed time
+//! ([`GEMM_LATENCY_S`] on top of a fraction's time, [`GEMM_FLOOR_S`] at least for a table's).
+
+use serde::{Deserialize, Serialize};
+
+use crate::alignment::Architecture;
+use crate::units::Precision;
+
+/// The shortest time one GEMM kernel takes on a GPU, seconds: launch, the first loads and the
+/// write-back take this long however small the product. The tables' smallest shapes (M 1,
+/// N = K = 128, bf16) measured 2.7 µs on the A100, 2.5 on the H100, 2.3 on the H200, 1.7–2.1 on
+/// the L40S, RTX PRO 6000 and Blackwell parts; 2 µs is taken. A GEMM a table times is held to
+/// it (a table's edge value would otherwise shrink with a shape below its grid).
+pub const GEMM_FLOOR_S: f64 = 2.0e-6;
+
+/// The fixed time one GEMM launch adds to its work on a GPU when a fraction of the datasheet
+/// times it (no table, or the documented calibration without tables), seconds. In the
+/// tables, a one-to-sixteen-row GEMM whose weight is 1,024 to 16,384 wide each way took its
+/// streaming time at 89% of the datasheet bandwidth (the documented memory fraction) plus a
+/// median 3.2 µs on the H100, 3.7 on the H200, 4.3–4.8 on Blackwell parts and 8.6 on the A100
+/// (the L40S and RTX PRO 6000, whose caches held the smaller weights, none); 4 µs is taken.
+pub const GEMM_LATENCY_S: f64 = 4.0e-6;
+
+/// The GEMM floor of an architecture: [`GEMM_FLOOR_S`] for GPUs, which launch a kernel per
+/// product; none for TPUs, Gaudi and Trainium, whose compilers fuse a graph's products into
+/// programs without a launch each, and none for an unknown architecture.
+pub fn gemm_floor_s(architecture: Option<Architecture>) -> f64 {
+    match architecture {
+        Some(
+            Architecture::Volta
+            | Architecture::Turing
+            | Architecture::Ampere
+            | Architecture::Ada
+            | Architecture::Hopper
+            | Architecture::Blackwell
+            | Architecture::RtxBlackwell
+            | Architecture::Cdna2
+            | Architecture::Cdna3
+            | Architecture::Cdna4
+            | Architecture::Rdna3
+            | Architecture::AppleGpu,
+        ) => GEMM_FLOOR_S,
+        _ => 0.0,
+    }
+}
+
+/// One device's measured GEMM efficiency at one precision, as the data file holds it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GemmTable {
+    /// Entry id, e.g. `h200-sxm-bf16`.
+    pub id: String,
+    /// Catalog id of the device.
+    pub hardware: String,
+    /// Precision of the arithmetic (and of A and B).
+    pub precision: Precision,
+    /// Where the measurements come from (database, version, licence, engines).
+    pub source: String,
+    /// The datasheet peak the efficiencies are relative to, TFLOP/s (the catalog's).
+    pub peak_tflops: f64,
+    /// The datasheet bandwidth they are relative to, GB/s (the catalog's).
+    pub memory_gb_per_s: f64,
+    /// Grid rows (tokens), increasing.
+    pub m: Vec<f64>,
+    /// Grid columns of B and C, increasing.
+    pub n: Vec<f64>,
+    /// Grid shared dimensions, increasing.
+    pub k: Vec<f64>,
+    /// Efficiency in basis points (ten-thousandths of the roofline) at every grid point, `m`
+    /// slowest, then `n`, then `k`.
+    pub basis_points: Vec<u16>,
+}
+
+/// Where `x` falls on an increasing axis: the lower index and the weight of the upper one,
+/// linear in `log x`, clamped to the axis.
+fn bracket(axis: &[f64], x: f64) -> (usize, f64) {
+    let last = axis.len() - 1;
+    if x <= axis[0] {
+        return (0, 0.0);
+    }
+    if x >= axis[last] {
+        return (last - 1, 1.0);
+    }
+    let i = axis.partition_point(|&a| a <= x) - 1;
+    let (lo, hi) = (axis[i], axis[i + 1]);
+    (i, (x / lo).ln() / (hi / lo).ln())
+}
+
+impl GemmTable {
+    /// Whether it times arithmetic at `p`: its own precision, or fp16 for a bf16 table (the
+    /// same matrix-unit rate and element size).
+    pub fn serves(&self, p: Precision) -> bool {
+        self.precision == p || (self.precision == Precision::Bf16 && p == Precision::Fp16)
+    }
+
+    /// The share of the datasheet roofline a GEMM of this shape reaches (1 = the roofline).
+    pub fn efficiency(&self, m: f64, n: f64, k: f64) -> f64 {
+        let (i, wi) = bracket(&self.m, m);
+        let (j, wj) = bracket(&self.n, n);
+        let (l, wl) = bracket(&self.k, k);
+        let (nn, nk) = (self.n.len(), self.k.len());
+        let at = |a: usize, b: usize, c: usize| f64::from(self.basis_points[(a * nn + b) * nk + c]);
+        let mut sum = 0.0;
+        for (a, wa) in [(i, 1.0 - wi), (i + 1, wi)] {
+            for (b, wb) in [(j, 1.0 - wj), (j + 1, wj)] {
+                for (c, wc) in [(l, 1.0 - wl), (l + 1, wl)] {
+                    let w = wa * wb * wc;
+                    if w > 0.0 {
+                        sum += w * at(a, b, c);
+                    }
+                }
+            }
+        }
+        sum / f64::from(MAX_BASIS_POINTS)
+    }
+
+    /// The roofline the efficiencies are relative to, seconds.
+    pub fn roofline_s(&self, m: f64, n: f64, k: f64) -> f64 {
+        let s = self.precision.bytes();
+        let compute = 2.0 * m * n * k / (self.peak_tflops * crate::units::TERA);
+        let memory = ((m * k + k * n) * s + 2.0 * m * n) / (self.memory_gb_per_s * crate::units::GB);
+        compute.max(memory)
+    }
+
+    /// The measured time of one GEMM of this shape, seconds (interpolated between grid points).
+    pub fn seconds(&self, m: f64, n: f64, k: f64) -> f64 {
+        self.roofline_s(m, n, k) / self.efficiency(m, n, k)
+    }
+
+    /// What is wrong with the table's own shape: `(field, message)`.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (name, axis) in [("m", &self.m), ("n", &self.n), ("k", &self.k)] {
+            if axis.len() < 2 {
+                out.push((name, format!("needs at least two grid values, has {}", axis.len())));
+            } else if !axis.iter().all(|&x| x.is_finite() && x >= 1.0) {
+                out.push((name, "grid values must be finite and at least 1".to_string()));
+            } else if axis.windows(2).any(|w| w[1] <= w[0]) {
+                out.push((name, "grid values must increase".to_string()));
+            }
+        }
+        let cells = self.m.len() * self.n.len() * self.k.len();
+        if self.basis_points.len() != cells {
+            out.push((
+                "basis_points",
+                format!(
+                    "holds {} values; the grid has {} × {} × {} = {cells} points",
+                    self.basis_points.len(),
+                    self.m.len(),
+                    self.n.len(),
+                    self.k.len()
+                ),
+            ));
+        }
+        if let Some((i, v)) = self.basis_points.iter().enumerate().find(|(_, v)| !(1..=MAX_BASIS_POINTS).contains(*v)) {
+            out.push((
+                "basis_points",
+                format!(
+                    "value {v} at position {} is outside 1 to {MAX_BASIS_POINTS} (ten-thousandths of the roofline)",
+                    i + 1
+                ),
+            ));
+        }
+        for (name, v) in [("peak_tflops", self.peak_tflops), ("memory_gb_per_s", self.memory_gb_per_s)] {
+            if !(v.is_finite() && v > 0.0) {
+                out.push((name, format!("must be a positive number, is {v}")));
+            }
+        }
+        out
+    }
+}
+
+/// The largest efficiency a table may state, in basis points: the roofline itself. A kernel that
+/// measured faster read its operands from a cache between repetitions, which a model's weights
+/// streamed layer after layer do not; the import caps such points.
+pub const MAX_BASIS_POINTS: u16 = 10_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> GemmTable {
+        GemmTable {
+            id: "x-bf16".into(),
+            hardware: "x".into(),
+            precision: Precision::Bf16,
+            source: "hand-made".into(),
+            peak_tflops: 100.0,
+            memory_gb_per_s: 1000.0,
+            m: vec![1.0, 4.0],
+            n: vec![16.0, 64.0],
+            k: vec![16.0, 256.0],
+            // m = 1: (n16 k16, n16 k256, n64 k16, n64 k256), then m = 4.
+            basis_points: vec![1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000],
+        }
+    }
+
+    #[test]
+    fn grid_points_are_their_own_values_and_midpoints_in_log_space_average_them() {
+        let t = table();
+        assert!((t.efficiency(1.0, 16.0, 16.0) - 0.1).abs() < 1e-12);
+        assert!((t.efficiency(4.0, 64.0, 256.0) - 0.8).abs() < 1e-12);
+        // m = 2 is halfway from 1 to 4 in log space: (0.1 + 0.5) / 2.
+        assert!((t.efficiency(2.0, 16.0, 16.0) - 0.3).abs() < 1e-12);
+        // k = 64 halfway from 16 to 256: (0.1 + 0.2) / 2; n = 32 halfway too: mean of four.
+        assert!((t.efficiency(1.0, 16.0, 64.0) - 0.15).abs() < 1e-12);
+        assert!((t.efficiency(1.0, 32.0, 64.0) - 0.25).abs() < 1e-12);
+        // The centre of the cube is the mean of all eight corners.
+        assert!((t.efficiency(2.0, 32.0, 64.0) - 0.45).abs() < 1e-12);
+    }
+
+    #[test]
+    fn beyond_the_grid_the_edge_holds() {
+        let t = table();
+        assert!((t.efficiency(0.25, 1.0, 1.0) - 0.1).abs() < 1e-12);
+        assert!((t.efficiency(1e6, 1e6, 1e6) - 0.8).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_roofline_is_the_larger_of_arithmetic_and_traffic() {
+        let t = table();
+        // m = 1, n = k = 1000: 2e6 FLOP at 1e14 = 20 ns; (1e3 + 1e6)·2 + 2e3 bytes at 1e12 = 2.004 µs.
+        assert!((t.roofline_s(1.0, 1000.0, 1000.0) - 2.004e-6).abs() < 1e-15);
+        // m = n = k = 4096: 1.374e11 FLOP at 1e14 = 1.374 ms, traffic 3 · 4096² · 2 bytes = 0.1 ms.
+        let flops = 2.0 * 4096f64.powi(3);
+        assert!((t.roofline_s(4096.0, 4096.0, 4096.0) - flops / 1e14).abs() < 1e-12);
+        // fp8 halves the operands' bytes, not the bf16 output's.
+        let fp8 = GemmTable { precision: Precision::Fp8, ..t };
+        assert!((fp8.roofline_s(1.0, 1000.0, 1000.0) - 1.003e-6).abs() < 1e-15);
+    }
+
+    #[test]
+    fn a_table_names_what_is_wrong_with_its_shape() {
+        let mut t = table();
+        assert!(t.problems().is_empty());
+        t.basis_points.pop();
+        t.k = vec![16.0, 16.0];
+        let fields: Vec<&str> = t.problems().iter().map(|p| p.0).collect();
+        assert_eq!(fields, ["k", "basis_points"]);
+        let t = GemmTable { basis_points: vec![0; 8], ..table() };
+        assert_eq!(t.problems().len(), 1);
+    }
+}

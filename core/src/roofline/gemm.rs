@@ -1,0 +1,65 @@
+//! How the roofline times GEMMs beyond their arithmetic and traffic: the measured efficiency
+//! tables ([`crate::efficiency`]) and each launch's fixed time.
+
+use super::{Basis, Ceilings};
+use crate::calibration::CalibrationMode;
+use crate::efficiency::{GEMM_LATENCY_S, gemm_floor_s};
+use crate::hardware::Hardware;
+use crate::notes::Note;
+use crate::ops::{OpKind, Operation};
+use crate::units::Precision;
+
+impl Ceilings {
+    /// Takes the GEMM launch time of the device's architecture under the documented
+    /// calibration, and its measured GEMM efficiency tables too when `mode` asks for them (the
+    /// datasheet roofline and custom fractions do without either).
+    pub fn use_gemm_tables(&mut self, hw: &Hardware, mode: &CalibrationMode) {
+        if mode.is_documented() {
+            self.gemm_floor_s = gemm_floor_s(hw.architecture);
+        }
+        if matches!(mode, CalibrationMode::Tables) {
+            self.gemm_tables.clone_from(&hw.gemm_tables);
+        }
+    }
+
+    /// The measured efficiency that times `op`'s arithmetic at `p` and its traffic: a GEMM's, on
+    /// a device with a table at `p` and datasheet (not measured) bandwidth. A batched or grouped
+    /// launch of several GEMMs (a sample's products, a layer's experts) is looked up as one GEMM
+    /// that many times as deep: the same arithmetic and operand traffic in one launch, whose
+    /// fixed time it pays once.
+    pub(crate) fn measured_efficiency(&self, op: &Operation, p: Precision) -> Option<f64> {
+        let OpKind::Gemm { m, n, k, .. } = op.kind else { return None };
+        if self.memory_bytes_per_s.basis == Basis::Measured {
+            return None;
+        }
+        let table = self.gemm_tables.iter().find(|t| t.serves(p))?;
+        let per_launch = (op.count / op.launch_count()).max(1.0);
+        Some(table.efficiency(m, n, k * per_launch))
+    }
+
+    /// The seconds `op`'s GEMM launches add to `busy`, its work: on a table, the shortfall to
+    /// the floor (a measured time has its launch in it; only a shape below the grid comes out
+    /// under it); on fractions of the datasheet, which have none, each launch's fixed time.
+    pub(crate) fn gemm_launch_s(&self, op: &Operation, measured: bool, busy: f64) -> f64 {
+        if self.gemm_floor_s <= 0.0 || !matches!(op.kind, OpKind::Gemm { .. }) {
+            0.0
+        } else if measured {
+            (op.launch_count() * self.gemm_floor_s - busy).max(0.0)
+        } else {
+            op.launch_count() * GEMM_LATENCY_S
+        }
+    }
+
+    /// The note that says which GEMMs measured tables time on these ceilings, if any do.
+    pub fn gemm_tables_note(&self) -> Option<Note> {
+        let first = self.gemm_tables.first()?;
+        let mut source = first.source.clone();
+        for t in &self.gemm_tables[1..] {
+            if !source.contains(t.source.as_str()) {
+                source = format!("{source}; {}", t.source);
+            }
+        }
+        let precisions = self.gemm_tables.iter().map(|t| t.precision).collect();
+        Some(Note::GemmTables { hardware: self.hardware.clone(), precisions, source })
+    }
+}
