@@ -129,6 +129,8 @@ fn without_tables_the_fractions_time_gemms() {
         .unwrap_or_else(|e| panic!("{e}"));
     let streaming = one_row.memory_bytes() / measured.memory_bytes_per_s.per_s;
     assert!(within(e.operations[0].seconds, streaming + launch, 1e-9));
+    // ... and no note claims the tables timed anything.
+    assert_eq!(measured.gemm_tables_note(), None);
 }
 
 #[test]

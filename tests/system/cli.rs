@@ -526,3 +526,26 @@ fn lengths_inputs_and_step_overhead_are_taken_and_refused_in_the_users_terms() {
         ridge(&["estimate", "-w", "dlrm-v2", "-H", "h100-sxm", "--inputs", "device", "--step-overhead-us", "1000"]).1;
     assert!(text.contains("inputs on the device") && text.contains("overhead"), "{text}");
 }
+
+#[test]
+fn gemm_tables_are_asked_for_and_say_what_they_timed() {
+    let seconds = |v: &Value| -> Vec<f64> {
+        v["phases"].as_array().map(|p| p.iter().filter_map(|p| p["seconds"].as_f64()).collect()).unwrap_or_default()
+    };
+    let args = ["estimate", "-w", "llama-2-7b", "-H", "h100-sxm", "--calibrated", "--json"];
+    let fractions = json(&args);
+    let tables = json(&[&args[..], &["--gemm-tables"]].concat());
+    assert_ne!(seconds(&fractions), seconds(&tables));
+    let notes = tables["notes"].to_string();
+    assert!(notes.contains("measured GEMM efficiency") && notes.contains("aiconfigurator-core"), "{notes}");
+    assert!(!fractions["notes"].to_string().contains("measured GEMM efficiency"));
+    // A device without a table keeps the fractions, and says nothing of tables.
+    let mi = ["estimate", "-w", "llama-2-7b", "-H", "mi300x", "--calibrated", "--json"];
+    let (a, b) = (json(&mi), json(&[&mi[..], &["--gemm-tables"]].concat()));
+    assert_eq!(seconds(&a), seconds(&b));
+    assert!(!b["notes"].to_string().contains("measured GEMM efficiency"));
+    // Tables refine the calibration: without --calibrated they are refused, naming it.
+    let (code, _, err) = ridge(&["estimate", "-w", "llama-2-7b", "-H", "h100-sxm", "--gemm-tables"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--calibrated"), "{err}");
+}

@@ -107,8 +107,8 @@ pub(crate) struct EstimateArgs {
     /// With --calibrated: time bf16/fp16 GEMMs by the device's measured efficiency by shape
     /// (tables distilled from NVIDIA AIConfigurator's silicon database for the A100, H100, H200,
     /// B200, B300, GB200, GB300, L40S and RTX PRO 6000: datasets/gemm-efficiency.toml) instead of
-    /// the GEMM fraction; other devices and precisions keep the fractions. Not yet the default:
-    /// on the fidelity suite it does not beat the fractions (README, Fidelity).
+    /// the GEMM fraction; other devices and precisions keep the fractions. Off by default: on the
+    /// fidelity suite its estimates land no closer than the fractions' (README, Fidelity).
     #[arg(long, requires = "calibrated")]
     gemm_tables: bool,
     #[command(flatten)]

@@ -50,8 +50,12 @@ impl Ceilings {
         }
     }
 
-    /// The note that says which GEMMs measured tables time on these ceilings, if any do.
+    /// The note that says which GEMMs measured tables time on these ceilings, if any do (none
+    /// does where the bandwidth is measured: see [`Ceilings::measured_efficiency`]).
     pub fn gemm_tables_note(&self) -> Option<Note> {
+        if self.memory_bytes_per_s.basis == Basis::Measured {
+            return None;
+        }
         let first = self.gemm_tables.first()?;
         let mut source = first.source.clone();
         for t in &self.gemm_tables[1..] {
