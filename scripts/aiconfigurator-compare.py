@@ -16,7 +16,8 @@ Usage (with a python that has aiconfigurator installed):
         # express (NVIDIA systems in its database; Llama-shaped and Mixtral presets, whose
         # config.json is written from datasets/workloads.toml; bf16/fp16, fp8, fp4), run with
         # `aiconfigurator cli estimate --estimate-mode static` at the row's batch, lengths, TP and
-        # precision, beside `ridge estimate --calibrated --batching static --datasheet --json`
+        # precision, beside `ridge estimate --calibrated --batching static --datasheet --json`,
+        # with and without --gemm-tables
 
   python3 aiconfigurator_compare.py                      # Q1-Q3, trtllm, ISL/OSL 2048/256 and 4000/1000
   python3 aiconfigurator_compare.py questions --backends trtllm,vllm,sglang --quant auto
@@ -471,14 +472,14 @@ def fidelity_aic(aic: str, model_dir: str, row: dict) -> float:
     return float(values["tokens/s/gpu"].replace(",", ""))
 
 
-def fidelity_ridge(ridge: str, row: dict) -> float:
+def fidelity_ridge(ridge: str, row: dict, tables: bool = False) -> float:
     precision = row.get("precision") or row.get("activations")
     cmd = [
         ridge, "estimate", "--workload", row["workload"], "--hardware", row["hardware"],
         "--devices", str(row.get("devices", 1)), "--batch", str(row["batch"]),
         "--prompt-tokens", str(row["prompt_tokens"]), "--output-tokens", str(row["output_tokens"]),
         "--precision", precision, "--calibrated", "--batching", "static", "--datasheet", "--json",
-    ]
+    ] + (["--gemm-tables"] if tables else [])
     e = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     phases = {p["phase"]: p for p in e["phases"]}
     if row["metric"] == "first_token_ms":
@@ -520,12 +521,16 @@ def fidelity(aic: str, ridge: str, as_json: bool) -> int:
                 skipped["aiconfigurator failed"] = skipped.get("aiconfigurator failed", 0) + 1
                 print(f"{r['hardware']} {r['workload']} b{r['batch']}: {e}", file=sys.stderr)
                 continue
-            out.append({"file": file, "row": r, "published": r["published"], "ridge": fidelity_ridge(ridge, r), "aic": aic_value})
+            out.append({
+                "file": file, "row": r, "published": r["published"], "ridge": fidelity_ridge(ridge, r),
+                "ridge_tables": fidelity_ridge(ridge, r, tables=True), "aic": aic_value,
+            })
     if as_json:
         print(json.dumps({"rows": out, "left_out": skipped, "versions": versions()}, indent=1, default=str))
         return 0
-    print("| hardware | workload | devices | batch | in/out | precision | metric | published | ridge | error | AIConfigurator | error |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| hardware | workload | devices | batch | in/out | precision | metric | published | ridge | error "
+          "| ridge --gemm-tables | error | AIConfigurator | error |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for o in out:
         r = o["row"]
 
@@ -535,13 +540,17 @@ def fidelity(aic: str, ridge: str, as_json: bool) -> int:
         print(
             f"| {r['hardware']} | {r['workload']} | {r.get('devices', 1)} | {r['batch']} | "
             f"{r['prompt_tokens']}/{r['output_tokens']} | {r.get('precision') or r.get('activations')} | "
-            f"{r['metric']} | {o['published']} | {o['ridge']:.1f} | {err(o['ridge'])} | {o['aic']:.1f} | {err(o['aic'])} |"
+            f"{r['metric']} | {o['published']} | {o['ridge']:.1f} | {err(o['ridge'])} | "
+            f"{o['ridge_tables']:.1f} | {err(o['ridge_tables'])} | {o['aic']:.1f} | {err(o['aic'])} |"
         )
     if out:
         def med(k):
             return statistics.median(abs(o[k] / o["published"] - 1) for o in out) * 100
 
-        print(f"\n{len(out)} rows both express: median absolute error ridge {med('ridge'):.1f}%, AIConfigurator {med('aic'):.1f}%")
+        print(
+            f"\n{len(out)} rows both express: median absolute error ridge {med('ridge'):.1f}% "
+            f"(with --gemm-tables {med('ridge_tables'):.1f}%), AIConfigurator {med('aic'):.1f}%"
+        )
     print(f"rows left out: {skipped}; {versions()}")
     return 0
 

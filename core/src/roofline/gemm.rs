@@ -51,7 +51,8 @@ impl Ceilings {
     }
 
     /// The note that says which GEMMs measured tables time on these ceilings, if any do (none
-    /// does where the bandwidth is measured: see [`Ceilings::measured_efficiency`]).
+    /// does where the bandwidth is measured: a measured rate replaces the datasheet roofline the
+    /// tables are relative to).
     pub fn gemm_tables_note(&self) -> Option<Note> {
         if self.memory_bytes_per_s.basis == Basis::Measured {
             return None;
