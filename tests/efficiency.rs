@@ -233,6 +233,12 @@ fn a_gemm_launch_on_a_gpu_takes_its_fixed_time() {
     let streaming = op.memory_bytes() / (900e9 * cal.memory);
     let e = roofline::evaluate(std::slice::from_ref(&op), &v100, &cal, 0.0).unwrap_or_else(|e| panic!("{e}"));
     assert!(within(e.operations[0].seconds, streaming + 8.0 * GEMM_LATENCY_S, 1e-9), "{:e}", e.operations[0].seconds);
+    // A fixed time per kernel given as well (the serving engine's 5 µs) is the same launch:
+    // counted once, the larger of the two.
+    let e = roofline::evaluate(std::slice::from_ref(&op), &v100, &cal, 5e-6).unwrap_or_else(|e| panic!("{e}"));
+    assert!(within(e.operations[0].seconds, streaming + 8.0 * 5e-6, 1e-9));
+    let e = roofline::evaluate(std::slice::from_ref(&op), &v100, &cal, 1e-6).unwrap_or_else(|e| panic!("{e}"));
+    assert!(within(e.operations[0].seconds, streaming + 8.0 * GEMM_LATENCY_S, 1e-9));
     // One launch of a grouped operation pays once.
     let grouped = op.clone().grouped(1.0);
     let e = roofline::evaluate(&[grouped], &v100, &cal, 0.0).unwrap_or_else(|e| panic!("{e}"));

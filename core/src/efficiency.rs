@@ -33,7 +33,9 @@ pub const GEMM_FLOOR_S: f64 = 2.0e-6;
 /// tables, a one-to-sixteen-row GEMM whose weight is 1,024 to 16,384 wide each way took its
 /// streaming time at 89% of the datasheet bandwidth (the documented memory fraction) plus a
 /// median 3.2 µs on the H100, 3.7 on the H200, 4.3–4.8 on Blackwell parts and 8.6 on the A100
-/// (the L40S and RTX PRO 6000, whose caches held the smaller weights, none); 4 µs is taken.
+/// (the L40S and RTX PRO 6000, whose caches held the smaller weights, none); 4 µs is taken. A
+/// fixed time per kernel given as well (the serving engine's 5 µs) is the same launch: the
+/// larger of the two counts, once.
 pub const GEMM_LATENCY_S: f64 = 4.0e-6;
 
 /// The GEMM floor of an architecture: [`GEMM_FLOOR_S`] for GPUs, which launch a kernel per

@@ -442,8 +442,8 @@ fn time(
         Some(r) => flops * r / arithmetic_rate,
         None => unpadded_s,
     };
-    let mut overhead_s = op.launch_count() * kernel_overhead_s;
-    overhead_s += c.gemm_launch_s(op, measured_efficiency.is_some(), compute_s.max(memory_s).max(link_s));
+    let overhead_s =
+        c.launch_s(op, measured_efficiency.is_some(), compute_s.max(memory_s).max(link_s), kernel_overhead_s);
     let (busy, mut bound) = [(compute_s, Bound::Compute), (memory_s, Bound::Memory), (link_s, link_bound)]
         .into_iter()
         .fold((0.0, Bound::Memory), |best, x| if x.0 > best.0 { x } else { best });

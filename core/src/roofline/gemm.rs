@@ -37,16 +37,21 @@ impl Ceilings {
         Some(table.efficiency(m, n, k * per_launch))
     }
 
-    /// The seconds `op`'s GEMM launches add to `busy`, its work: on a table, the shortfall to
-    /// the floor (a measured time has its launch in it; only a shape below the grid comes out
-    /// under it); on fractions of the datasheet, which have none, each launch's fixed time.
-    pub(crate) fn gemm_launch_s(&self, op: &Operation, measured: bool, busy: f64) -> f64 {
+    /// The fixed seconds of `op`'s launches beyond `busy`, its work, given a fixed time per
+    /// kernel (`kernel_s`: the serving engine's, `--kernel-overhead-us`). A GEMM launch's fixed
+    /// time is counted once: on fractions of the datasheet, which have none, the larger of
+    /// `kernel_s` and [`GEMM_LATENCY_S`]; on a table, whose measured times have theirs, what
+    /// `kernel_s` adds beyond [`GEMM_LATENCY_S`], and the shortfall to the floor (only a shape
+    /// below the grid comes out under it). Other kernels, and GEMMs outside the documented
+    /// calibration on a GPU, take `kernel_s`.
+    pub(crate) fn launch_s(&self, op: &Operation, measured: bool, busy: f64, kernel_s: f64) -> f64 {
+        let launches = op.launch_count();
         if self.gemm_floor_s <= 0.0 || !matches!(op.kind, OpKind::Gemm { .. }) {
-            0.0
+            launches * kernel_s
         } else if measured {
-            (op.launch_count() * self.gemm_floor_s - busy).max(0.0)
+            launches * (kernel_s - GEMM_LATENCY_S).max(0.0) + (launches * self.gemm_floor_s - busy).max(0.0)
         } else {
-            op.launch_count() * GEMM_LATENCY_S
+            launches * kernel_s.max(GEMM_LATENCY_S)
         }
     }
 
