@@ -85,8 +85,8 @@ pub struct Ceilings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub architecture: Option<Architecture>,
     /// Measured GEMM efficiency tables that time GEMMs at their precisions in place of the
-    /// calibration's fractions ([`crate::efficiency`]); empty unless the estimate uses the
-    /// documented calibration ([`Ceilings::use_gemm_tables`]).
+    /// calibration's fractions ([`crate::efficiency`]); empty unless the estimate asks for them
+    /// ([`CalibrationMode::Tables`], [`Ceilings::use_gemm_tables`]).
     #[serde(skip)]
     pub gemm_tables: Vec<std::sync::Arc<GemmTable>>,
     /// The shortest time one GEMM launch takes, seconds ([`crate::efficiency::GEMM_FLOOR_S`]);
