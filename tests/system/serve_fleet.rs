@@ -116,3 +116,71 @@ fn a_device_history_marks_the_change_and_the_odd_run() {
     assert_eq!(get(&url, &format!("/api/v1/devices/{key}/history?limit=0"), None).0, 400);
     server.stop().unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// PostgreSQL only (the child run of `pg::the_service_tests_pass_on_postgresql`): an upload that
+/// the server breaks off in a lock cycle, twice, is tried again, and the client sees it stored
+/// once. A second connection holds the device's row, lets the upload wait on it, then asks for a
+/// lock the upload holds; with the server's deadlock check slower on that connection, the upload
+/// is the one broken off. The first break fails the writer's group (whose uploads are then tried
+/// one by one); the second, the upload's own transaction.
+#[test]
+fn an_upload_broken_off_in_lock_cycles_is_tried_again() {
+    let Some(base) = crate::pg::base_url() else {
+        return; // SQLite has one writer and no lock cycles
+    };
+    let d = dir("lock-cycle");
+    let server = start(&options(&d));
+    let url = server.url();
+    let (status, body) = post(&url, Some(TOKEN), &run_doc(1, 1.0, Some("Cycle GPU")));
+    assert_eq!(status, 201, "{body}");
+
+    let db_url = match crate::pg::database_for(&base, &d) {
+        ridge_bench::serve::Database::Postgres(u) => u,
+        other => panic!("{other:?}"),
+    };
+    let connect = || postgres::Client::connect(&db_url, postgres::NoTls).unwrap_or_else(|e| panic!("{e}"));
+    let (mut other, mut watch) = (connect(), connect());
+    // The device's row, locked as an update of its counts would lock it.
+    other
+        .batch_execute("SET deadlock_timeout = '20s'; BEGIN; SELECT key FROM devices FOR NO KEY UPDATE")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut wait_for_the_upload = || {
+        for _ in 0..500 {
+            let waiting: i64 = watch
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity
+                     WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE devices%'",
+                    &[],
+                )
+                .map(|r| r.get(0))
+                .unwrap_or_else(|e| panic!("{e}"));
+            if waiting > 0 {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("the upload never waited on the device's row");
+    };
+    let (status, body, locks) = std::thread::scope(|s| {
+        let upload = s.spawn(|| post(&url, Some(TOKEN), &run_doc(2, 1.0, Some("Cycle GPU"))));
+        let mut locks = Vec::new();
+        for _ in 0..2 {
+            wait_for_the_upload();
+            // The cycle: this connection now waits on the upload's insert into `runs`. The
+            // savepoint lets the table lock go and keeps the row's.
+            locks.push(other.batch_execute("SAVEPOINT s; LOCK TABLE runs IN SHARE MODE; ROLLBACK TO SAVEPOINT s"));
+        }
+        other.batch_execute("ROLLBACK").unwrap_or_else(|e| panic!("{e}"));
+        let (status, body) = upload.join().unwrap_or_else(|_| panic!("the upload panicked"));
+        (status, body, locks)
+    });
+    // The server broke the upload's transactions off, not this connection's...
+    assert!(locks.iter().all(Result::is_ok), "the other connection was broken off instead: {locks:?}");
+    // ...and the upload, tried again, was stored once.
+    assert_eq!(status, 201, "{body}");
+    let runs = get_json(&url, "/api/v1/runs")["runs"].as_array().map_or(0, Vec::len);
+    assert_eq!(runs, 2);
+    let devices = get_json(&url, "/api/v1/devices");
+    assert_eq!(devices["devices"][0]["runs"], 2, "{devices}");
+    server.stop().unwrap_or_else(|e| panic!("{e}"));
+}

@@ -50,20 +50,25 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> ApiError 
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        // Every store failure is the server's: nothing the client sent can fix it. A new kind of
-        // failure must be placed here (no catch-all).
-        let status = match &e {
-            StoreError::CreateDir { .. }
-            | StoreError::Open { .. }
-            | StoreError::NewerSchema { .. }
-            | StoreError::Writer(_)
-            | StoreError::TokenNameTaken(_)
-            | StoreError::Encode(_)
-            | StoreError::Corrupt { .. }
-            | StoreError::Backend(_)
-            | StoreError::NothingStored(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        error(status, e.to_string())
+        error(store_status(&e), e.to_string())
+    }
+}
+
+/// Every store failure is the server's: nothing the client sent can fix it. A new kind of failure
+/// must be placed here (no catch-all).
+fn store_status(e: &StoreError) -> StatusCode {
+    match e {
+        StoreError::CreateDir { .. }
+        | StoreError::Open { .. }
+        | StoreError::NewerSchema { .. }
+        | StoreError::Writer(_)
+        | StoreError::TokenNameTaken(_)
+        | StoreError::Encode(_)
+        | StoreError::Corrupt { .. }
+        | StoreError::Backend(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        // Passing: the same request a moment later gets through.
+        StoreError::Contended(_) => StatusCode::SERVICE_UNAVAILABLE,
+        StoreError::NothingStored(why) => store_status(why),
     }
 }
 

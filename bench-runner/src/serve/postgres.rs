@@ -5,11 +5,15 @@
 //! that holds it commits (PostgreSQL's `synchronous_commit = on`, its default: the commit is on
 //! disk); the same content uploaded twice, through one instance or two at once, is stored once
 //! (a unique content hash; the second insert waits for the first and finds it); nothing of a
-//! refused or failed upload is kept (each in its own savepoint). Migrations are numbered like the
-//! SQLite ones, recorded in `ridge_schema`, and applied under an advisory lock so two instances
-//! starting together do not race. Uploads are committed in groups by one writer thread with its
-//! own connection (as in the SQLite store); reads take clients from a small pool. The driver is
-//! `postgres` (the blocking face of `tokio-postgres`), called from the service's blocking threads.
+//! refused or failed upload is kept (each in its own savepoint). Writers take their locks in
+//! one order, so uploads through two instances do not wait on each other in a cycle; a
+//! transaction the server breaks off in a cycle all the same (with another client, an older
+//! ridge) is tried again, and answered 503 only when every try was broken off. Migrations are
+//! numbered like the SQLite ones, recorded in `ridge_schema`, and applied under an advisory lock
+//! so two instances starting together do not race. Uploads are committed in groups by one writer
+//! thread with its own connection (as in the SQLite store); reads take clients from a small pool.
+//! The driver is `postgres` (the blocking face of `tokio-postgres`), called from the service's
+//! blocking threads.
 
 use std::sync::Mutex;
 
@@ -25,7 +29,43 @@ use super::writer::Writer;
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
-        StoreError::Backend(describe(&e))
+        use postgres::error::SqlState;
+        let code = e.code();
+        if code == Some(&SqlState::T_R_DEADLOCK_DETECTED) || code == Some(&SqlState::T_R_SERIALIZATION_FAILURE) {
+            StoreError::Contended(describe(&e))
+        } else {
+            StoreError::Backend(describe(&e))
+        }
+    }
+}
+
+/// How many times a transaction the database failed to break a lock cycle ([`StoreError::Contended`])
+/// is run: the lock order of [`write_runs`] leaves none between uploads, and these tries cover
+/// what remains (a lock taken by a read, or by an older ridge on the same database).
+const TRIES: u32 = 4;
+
+/// Runs the transaction `f` on `c`, again while the database breaks it as part of a lock cycle.
+fn retried<T>(
+    c: &mut Client,
+    mut f: impl FnMut(&mut postgres::Transaction<'_>) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let attempt = (|| {
+            let mut tx = c.transaction()?;
+            let out = f(&mut tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        match attempt {
+            Err(StoreError::Contended(why)) if tries < TRIES => {
+                tracing::warn!(tries, reason = %why, "a write was broken off in a lock cycle; trying it again");
+                // The other writer gets ahead (1, 2, 4 ms...).
+                std::thread::sleep(std::time::Duration::from_millis(1 << (tries - 1)));
+            }
+            other => return other,
+        }
     }
 }
 
@@ -168,19 +208,32 @@ fn connect(url: &str, shown: &str) -> Result<Client, StoreError> {
     Client::connect(url, NoTls).map_err(|e| StoreError::Open { path: shown.into(), reason: describe(&e) })
 }
 
-/// The writer's connection and its prepared insert, remade when the server closed it (a
+/// The writer's connection and its prepared inserts, remade when the server closed it (a
 /// restart, a failover).
 struct Conn {
     client: Client,
-    insert: Option<postgres::Statement>,
+    insert: Option<Inserts>,
     url: String,
     shown: String,
 }
 
+/// The prepared statements of an upload: [`DEVICE_INSERT`] and [`RUN_INSERT`].
+#[derive(Clone)]
+struct Inserts {
+    device: postgres::Statement,
+    run: postgres::Statement,
+}
+
+impl Inserts {
+    fn prepare(c: &mut Client) -> Result<Inserts, StoreError> {
+        Ok(Inserts { device: c.prepare(DEVICE_INSERT)?, run: c.prepare(RUN_INSERT)? })
+    }
+}
+
 /// One transaction for the group ([`super::writer::CommitGroup`]), one statement an upload
-/// ([`write_runs`]). Should it fail (a bad upload, or a deadlock with another instance that the
-/// server broke), each upload is tried again in a transaction of its own, so one does not fail
-/// the others.
+/// ([`write_runs`]). Should it fail (a bad upload, or a transaction the server broke off), each
+/// upload is tried again in a transaction of its own ([`retried`]), so one does not fail the
+/// others.
 fn commit_group(
     conn: &mut Conn,
     group: &[&NewRun],
@@ -192,7 +245,7 @@ fn commit_group(
     }
     let insert = match &conn.insert {
         Some(s) => s.clone(),
-        None => conn.client.prepare(INSERT)?,
+        None => Inserts::prepare(&mut conn.client)?,
     };
     conn.insert = Some(insert.clone());
     let together = (|| -> Result<Vec<Inserted>, StoreError> {
@@ -208,10 +261,8 @@ fn commit_group(
 }
 
 /// One upload in a transaction of its own.
-fn alone(c: &mut Client, insert: &postgres::Statement, run: &NewRun, received: &str) -> Result<Inserted, StoreError> {
-    let mut tx = c.transaction()?;
-    let r = write_runs(&mut tx, insert, &[run], received)?;
-    tx.commit()?;
+fn alone(c: &mut Client, insert: &Inserts, run: &NewRun, received: &str) -> Result<Inserted, StoreError> {
+    let r = retried(c, |tx| write_runs(tx, insert, &[run], received))?;
     r.into_iter().next().ok_or(StoreError::Writer(WriterState::StoppedBeforeCommit))
 }
 
@@ -233,21 +284,21 @@ fn migrate(c: &mut Client) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// One upload in one statement (one round trip): the device (with no runs yet, if it is new),
-/// the run unless its content is stored already, and its body. Returns `(id, new)`; no row when
-/// the run's content was committed by another transaction after this statement's snapshot (the
-/// caller looks it up). Devices' counts and dates are brought up to date by [`DEVICE_UPDATE`],
-/// once a device a transaction.
-const INSERT: &str = "WITH dev AS (
-        INSERT INTO devices (key, fingerprint, name, catalog_id, runs, first_run, last_run)
-        VALUES ($6, $15, $7, $9, 0, $3, $3) ON CONFLICT (key) DO NOTHING
-    ), ins AS (
+/// A device, with no runs yet, unless it is stored already. Counts and dates are brought up to
+/// date by [`DEVICE_UPDATE`], once a device a transaction.
+const DEVICE_INSERT: &str = "INSERT INTO devices (key, fingerprint, name, catalog_id, runs, first_run, last_run)
+    VALUES ($1, $2, $3, $4, 0, $5, $5) ON CONFLICT (key) DO NOTHING";
+
+/// One upload in one statement (one round trip): the run unless its content is stored already,
+/// and its body. Returns `(id, new)`; no row when the run's content was committed by another
+/// transaction after this statement's snapshot (the caller looks it up).
+const RUN_INSERT: &str = "WITH ins AS (
         INSERT INTO runs (content_hash, received_at, started_at, started_unix, suite, device_key, device_name,
             backend, catalog_id, tool_version, kernels_ok, kernels_failed, uploaded_by, derived)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT (content_hash) DO NOTHING RETURNING id
     ), body AS (
-        INSERT INTO run_bodies (id, body) SELECT id, $16 FROM ins
+        INSERT INTO run_bodies (id, body) SELECT id, $15 FROM ins
     )
     SELECT id, TRUE FROM ins
     UNION ALL
@@ -263,20 +314,31 @@ const DEVICE_UPDATE: &str = "UPDATE devices SET
         last_run = CASE WHEN runs = 0 THEN $4 ELSE GREATEST(last_run, $4) END
     WHERE key = $1";
 
-/// Writes `runs` in the transaction `tx`: each run (in the order of their content hashes), then
-/// each device's count and dates (in the order of their keys). Two transactions writing the same
-/// runs or devices take their locks in the same order, so neither waits on the other in a cycle.
+/// Writes `runs` in the transaction `tx` in three passes: each new device (in the order of their
+/// keys), each run (in the order of their content hashes), then each device's count and dates
+/// (in the order of their keys). A transaction waits only on locks of its own pass or an earlier
+/// one, and within a pass takes them in one order, so two instances writing the same devices and
+/// runs never wait on each other in a cycle. (With a device inserted beside each run, in hash
+/// order, two groups with two new devices could, and the server broke one off.)
 fn write_runs(
     tx: &mut postgres::Transaction<'_>,
-    insert: &postgres::Statement,
+    insert: &Inserts,
     runs: &[&NewRun],
     received: &str,
 ) -> Result<Vec<Inserted>, StoreError> {
+    let mut firsts: std::collections::BTreeMap<&str, &NewRun> = std::collections::BTreeMap::new();
+    for r in runs {
+        firsts.entry(r.device_key.as_str()).or_insert(r);
+    }
+    for (key, r) in firsts {
+        let fingerprint = serde_json::to_string(&r.fingerprint).map_err(|e| StoreError::Encode(e.to_string()))?;
+        tx.execute(&insert.device, &[&key, &fingerprint, &r.fingerprint.name, &r.catalog_id, &r.started_at])?;
+    }
     let mut order: Vec<usize> = (0..runs.len()).collect();
     order.sort_by(|&a, &b| runs[a].content_hash.cmp(&runs[b].content_hash));
     let mut out: Vec<Option<Inserted>> = vec![None; runs.len()];
     for &i in &order {
-        out[i] = Some(insert_one(tx, insert, runs[i], received)?);
+        out[i] = Some(insert_one(tx, &insert.run, runs[i], received)?);
     }
     // Per device: how many new runs, the earliest start, and the latest run.
     let mut devices: std::collections::BTreeMap<&str, (i64, &str, &NewRun)> = std::collections::BTreeMap::new();
@@ -300,14 +362,13 @@ fn write_runs(
     Ok(out.into_iter().flatten().collect())
 }
 
-/// One upload in the transaction `tx`, through the prepared [`INSERT`].
+/// One upload in the transaction `tx`, through the prepared [`RUN_INSERT`].
 fn insert_one(
     tx: &mut postgres::Transaction<'_>,
     insert: &postgres::Statement,
     r: &NewRun,
     received: &str,
 ) -> Result<Inserted, StoreError> {
-    let fingerprint = serde_json::to_string(&r.fingerprint).map_err(|e| StoreError::Encode(e.to_string()))?;
     let derived = serde_json::to_string(&r.derived).map_err(|e| StoreError::Encode(e.to_string()))?;
     let row = tx.query_opt(
         insert,
@@ -326,7 +387,6 @@ fn insert_one(
             &i64::from(r.kernels_failed),
             &r.uploaded_by,
             &derived,
-            &fingerprint,
             &r.body,
         ],
     )?;
@@ -366,12 +426,10 @@ impl Store for PostgresStore {
 
     fn insert_many(&self, runs: Vec<NewRun>) -> Result<Vec<Inserted>, StoreError> {
         self.with(|c| {
-            let insert = c.prepare(INSERT)?;
-            let mut tx = c.transaction()?;
+            let insert = Inserts::prepare(c)?;
             let refs: Vec<&NewRun> = runs.iter().collect();
-            let out = write_runs(&mut tx, &insert, &refs, &now())?;
-            tx.commit()?;
-            Ok(out)
+            let received = now();
+            retried(c, |tx| write_runs(tx, &insert, &refs, &received))
         })
     }
 

@@ -340,6 +340,10 @@ pub enum StoreError {
     /// The backend failed; its own message.
     #[error("database: {0}")]
     Backend(String),
+    /// The database broke a lock cycle with another writer (another instance on the same
+    /// database) by failing this transaction, and tries again did not get through.
+    #[error("database: {0} (other writers held the same rows; nothing was stored, send it again)")]
+    Contended(String),
     /// The transaction that held an upload failed, so nothing of it was stored.
     #[error("nothing stored: {0}")]
     NothingStored(Box<StoreError>),
