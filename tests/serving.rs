@@ -136,11 +136,13 @@ fn closed_loops_agree_with_a_simulation_of_the_engine() {
 
 #[test]
 fn random_arrivals_agree_with_a_simulation_of_the_engine() {
-    // Poisson arrivals at half the saturation rate, and at 90% of it (the issue asks for 10%
-    // there; the mean-value model smooths out bunching the simulation has, and misses by more).
+    // Poisson arrivals at a fifth, half and 90% of the saturation rate (the issue asks for 10%).
+    // Near saturation the number in the system wanders slowly: 10,000 requests leave the
+    // simulation's own mean TTFT 10% from one seed to the next, 100,000 about 3%. At 90% a model
+    // that took a step's prompts as Poisson, not gathered by the step before, is 7.5% low.
     agree(512, 64, 8192, Load::Rate(0.2), 0.05, 5_000);
     agree(512, 64, 8192, Load::Rate(0.5), 0.05, 10_000);
-    agree(512, 64, 8192, Load::Rate(0.9), 0.30, 10_000);
+    agree(512, 64, 8192, Load::Rate(0.9), 0.05, 100_000);
     // Prompts of 2,048 tokens in a 3,072-token budget: one at a time, the rest queue.
     agree(2048, 64, 3072, Load::Rate(0.5), 0.10, 10_000);
 }

@@ -282,7 +282,22 @@ impl<'a> Server<'a> {
             }
         }
         let mean = mixed_share * tau_mix + (1.0 - mixed_share) * tau_dec;
-        let second = mixed_share * tau_mix * tau_mix + (1.0 - mixed_share) * tau_dec * tau_dec;
+        let mut second = mixed_share * tau_mix * tau_mix + (1.0 - mixed_share) * tau_dec * tau_dec;
+        if alongside == Alongside::Stream && !closed && chunk > 0.0 && m > 0.0 {
+            // A Poisson stream excites itself: each prompt a step carries lengthens it by
+            // `per_prompt`, and a longer step gathers more prompts for the next. The prompts a
+            // step carries then follow K' ~ Poisson(rate (t0 + per_prompt K)), whose variance is
+            // m / (1 - (rate per_prompt)^2) (a Poisson autoregression), wider than the two step
+            // lengths above allow; near saturation that spread is most of an arrival's wait (its
+            // residual, and the prompts that ride with it). Without it the model's TTFT at 90% of
+            // the saturation rate was 14% below the simulation's.
+            let per_prompt = (tau_mix - tau_dec).max(0.0) / (chunk / p);
+            let excite = rate * per_prompt;
+            if excite < 1.0 {
+                let var_k = m / (1.0 - excite * excite);
+                second = second.max(mean * mean + per_prompt * per_prompt * var_k);
+            }
+        }
         // A request arriving at a random moment waits out the running step (its residual,
         // longer steps being likelier to be hit), then rides the next one with the prompts that
         // arrived in the same step.
