@@ -81,7 +81,7 @@ pub const BANDS: &[ErrorBand] = &[
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Moe, metric: BandMetric::Throughput, rows: 93, low_ratio: 0.444, median_ratio: 1.138, high_ratio: 2.308 },
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Moe, metric: BandMetric::Latency, rows: 11, low_ratio: 0.007, median_ratio: 0.274, high_ratio: 0.383 },
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Encoder, metric: BandMetric::Throughput, rows: 58, low_ratio: 0.746, median_ratio: 1.058, high_ratio: 1.543 },
-    ErrorBand { basis: BandBasis::Calibrated, family: Family::Encoder, metric: BandMetric::Latency, rows: 120, low_ratio: 0.751, median_ratio: 0.996, high_ratio: 1.470 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Encoder, metric: BandMetric::Latency, rows: 120, low_ratio: 0.825, median_ratio: 0.975, high_ratio: 1.204 },
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Recommender, metric: BandMetric::Throughput, rows: 63, low_ratio: 0.990, median_ratio: 1.252, high_ratio: 1.570 },
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Training, metric: BandMetric::Throughput, rows: 55, low_ratio: 0.999, median_ratio: 1.230, high_ratio: 1.501 },
     ErrorBand { basis: BandBasis::Datasheet, family: Family::Decoder, metric: BandMetric::Throughput, rows: 141, low_ratio: 1.185, median_ratio: 1.726, high_ratio: 2.546 },

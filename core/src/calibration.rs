@@ -50,9 +50,10 @@ impl CalibrationMode {
 /// Measured ceilings are achieved figures already and are not scaled.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
-    /// Matrix multiplies at 16 bits or wider: share of the datasheet compute peak.
+    /// Matrix multiplies at 16 bits or wider, and int8 ones: share of the datasheet compute peak.
     pub gemm_compute: f64,
-    /// Matrix multiplies at 8 bits or fewer (fp8, int8, int4): share of the datasheet peak.
+    /// Matrix multiplies in 8-bit or narrower floats (fp8, fp6, fp4): share of the datasheet
+    /// peak.
     #[serde(default = "one")]
     pub gemm_compute_8bit: f64,
     /// Attention: share of the datasheet compute peak.
@@ -78,10 +79,15 @@ impl Calibration {
 
     /// Documented defaults for datacenter GPUs, from the H200 measured in this repository
     /// (`shared/reference/h200-measured-2026-11-28.md`): bf16 GEMM 765 of 989 TFLOP/s and fp32
-    /// SGEMM 51.2 of 66.9 (0.77). 8-bit GEMMs: 0.5, from TensorRT-LLM's published first-token
-    /// latencies (v0.5, batch 1, 2,048-token prompts, GPT-J 6B and Llama 2 7B in fp8): the prefill
-    /// reaches 44–47% of the fp8 datasheet peak on H100 SXM and 55–62% on L40S, well below the
-    /// 16-bit share (those four rows are kept out of the fidelity suite's median). Device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
+    /// SGEMM 51.2 of 66.9 (0.77). fp8 GEMMs (and the narrower fp6 and fp4): 0.5, from
+    /// TensorRT-LLM's published first-token latencies (v0.5, batch 1, 2,048-token prompts, GPT-J
+    /// 6B and Llama 2 7B in fp8): the prefill reaches 44–47% of the fp8 datasheet peak on H100 SXM
+    /// and 55–62% on L40S, well below the 16-bit share (those four rows are kept out of the
+    /// fidelity suite's median); AIConfigurator 0.12.0's GEMM timings agree that fp8 falls short
+    /// (H100 SXM, TensorRT-LLM 1.3.0rc20, M, N, K ≥ 4,096: a median 62% of the fp8 peak against
+    /// 78% of the bf16 one). int8 GEMMs take the 16-bit share: TensorRT-LLM's SmoothQuant int8
+    /// GEMM on A100 SXM (same database, TensorRT-LLM 1.0.0, 126 shapes with M, N, K ≥ 4,096) runs a
+    /// median 87% of the 624 TOP/s int8 peak where bf16 runs 84% of its 312, 2.08 times as fast. Device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
     /// gather 3,862 GB/s (0.80). Attention: FlashAttention-2 reports 50–73% of A100 peak (Dao,
     /// 2023), 0.6 taken. Collectives: 0.8 of the link's datasheet rate, an uncertain estimate of
     /// NCCL's bus bandwidth.
