@@ -92,25 +92,26 @@ fn with_tables_the_calibration_times_gemms_by_them_compute_and_memory_alike() {
 }
 
 #[test]
-fn int8_gemms_take_the_16_bit_share_and_fp8_its_own() {
-    // H100 SXM: 989.5 TFLOP/s bf16, 1,979 fp8 and 1,979 TOP/s int8 (dense). A 4096 x 8192 x 8192
-    // GEMM is compute bound in each; documented shares 0.77 (16-bit and int8), 0.5 (fp8), plus
-    // the launch's fixed 4 µs.
+fn each_precision_takes_its_own_share_of_its_peak() {
+    // Dense peaks: H100 SXM 989.5 TFLOP/s bf16, 1,979 fp8 and 1,979 TOP/s int8; B200 4,500 fp8
+    // and 9,000 fp4. A 4096 x 8192 x 8192 GEMM is compute bound in each; documented shares 0.77
+    // (16-bit and int8), 0.5 (fp8), 0.39 (fp4), plus the launch's fixed 4 µs.
     let (m, n, k) = (4096.0, 8192.0, 8192.0);
     let flops = 2.0 * m * n * k;
-    let c = ceilings("h100-sxm", &CalibrationMode::Documented);
     let launch = ridge_core::efficiency::GEMM_LATENCY_S;
-    for (p, peak, share) in
-        [(Precision::Bf16, 989.5e12, 0.77), (Precision::Int8, 1979e12, 0.77), (Precision::Fp8, 1979e12, 0.5)]
-    {
+    for (id, p, peak, share) in [
+        ("h100-sxm", Precision::Bf16, 989.5e12, 0.77),
+        ("h100-sxm", Precision::Int8, 1979e12, 0.77),
+        ("h100-sxm", Precision::Fp8, 1979e12, 0.5),
+        ("b200", Precision::Fp8, 4500e12, 0.5),
+        ("b200", Precision::Fp4, 9000e12, 0.39),
+    ] {
+        let c = ceilings(id, &CalibrationMode::Documented);
         let e =
             roofline::evaluate(&[gemm(m, n, k, p)], &c, &Calibration::DEFAULTS, 0.0).unwrap_or_else(|e| panic!("{e}"));
         let want = flops / (peak * share) + launch;
-        assert!(
-            within(e.operations[0].seconds, want, 1e-9),
-            "{p:?}: {:e} s, by hand {want:e} s",
-            e.operations[0].seconds
-        );
+        let got = e.operations[0].seconds;
+        assert!(within(got, want, 1e-9), "{id} {p:?}: {got:e} s, by hand {want:e} s");
     }
 }
 

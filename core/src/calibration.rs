@@ -52,10 +52,12 @@ impl CalibrationMode {
 pub struct Calibration {
     /// Matrix multiplies at 16 bits or wider, and int8 ones: share of the datasheet compute peak.
     pub gemm_compute: f64,
-    /// Matrix multiplies in 8-bit or narrower floats (fp8, fp6, fp4): share of the datasheet
-    /// peak.
+    /// Matrix multiplies in fp8, fp6 and int4: share of the datasheet peak.
     #[serde(default = "one")]
     pub gemm_compute_8bit: f64,
+    /// Matrix multiplies in fp4 (NVFP4, MXFP4): share of the datasheet peak.
+    #[serde(default = "one")]
+    pub gemm_compute_4bit: f64,
     /// Attention: share of the datasheet compute peak.
     pub attention_compute: f64,
     /// Streaming traffic (every operation but gathers): share of the datasheet bandwidth.
@@ -71,6 +73,7 @@ impl Calibration {
     pub const NONE: Calibration = Calibration {
         gemm_compute: 1.0,
         gemm_compute_8bit: 1.0,
+        gemm_compute_4bit: 1.0,
         attention_compute: 1.0,
         memory: 1.0,
         gather_memory: 1.0,
@@ -79,7 +82,7 @@ impl Calibration {
 
     /// Documented defaults for datacenter GPUs, from the H200 measured in this repository
     /// (`shared/reference/h200-measured-2026-11-28.md`): bf16 GEMM 765 of 989 TFLOP/s and fp32
-    /// SGEMM 51.2 of 66.9 (0.77). fp8 GEMMs (and the narrower fp6 and fp4): 0.5, from
+    /// SGEMM 51.2 of 66.9 (0.77). fp8 GEMMs (and fp6 and int4, unmeasured): 0.5, from
     /// TensorRT-LLM's published first-token latencies (v0.5, batch 1, 2,048-token prompts, GPT-J
     /// 6B and Llama 2 7B in fp8): the prefill reaches 44–47% of the fp8 datasheet peak on H100 SXM
     /// and 55–62% on L40S, well below the 16-bit share (those four rows are kept out of the
@@ -87,13 +90,17 @@ impl Calibration {
     /// (H100 SXM, TensorRT-LLM 1.3.0rc20, M, N, K ≥ 4,096: a median 62% of the fp8 peak against
     /// 78% of the bf16 one). int8 GEMMs take the 16-bit share: TensorRT-LLM's SmoothQuant int8
     /// GEMM on A100 SXM (same database, TensorRT-LLM 1.0.0, 126 shapes with M, N, K ≥ 4,096) runs a
-    /// median 87% of the 624 TOP/s int8 peak where bf16 runs 84% of its 312, 2.08 times as fast. Device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
+    /// median 87% of the 624 TOP/s int8 peak where bf16 runs 84% of its 312, 2.08 times as fast.
+    /// fp4 GEMMs: 0.39, the B200's NVFP4 GEMMs in the same database (TensorRT-LLM 1.3.0rc20, 675
+    /// shapes with M, N, K ≥ 4,096: a median 3,525 of 9,000 TFLOP/s, where its fp8 GEMMs run 53%
+    /// of their peak and bf16 65%); other devices' own shares are in the catalog. Device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
     /// gather 3,862 GB/s (0.80). Attention: FlashAttention-2 reports 50–73% of A100 peak (Dao,
     /// 2023), 0.6 taken. Collectives: 0.8 of the link's datasheet rate, an uncertain estimate of
     /// NCCL's bus bandwidth.
     pub const DEFAULTS: Calibration = Calibration {
         gemm_compute: 0.77,
         gemm_compute_8bit: 0.5,
+        gemm_compute_4bit: 0.39,
         attention_compute: 0.6,
         memory: 0.89,
         gather_memory: 0.8,
@@ -107,6 +114,7 @@ impl Calibration {
         Calibration {
             gemm_compute: pick(&d.gemm_compute, self.gemm_compute),
             gemm_compute_8bit: pick(&d.gemm_compute_8bit, self.gemm_compute_8bit),
+            gemm_compute_4bit: pick(&d.gemm_compute_4bit, self.gemm_compute_4bit),
             attention_compute: pick(&d.attention_compute, self.attention_compute),
             memory: pick(&d.memory, self.memory),
             gather_memory: pick(&d.gather_memory, self.gather_memory),
@@ -124,6 +132,7 @@ impl Calibration {
         [
             ("gemm_compute", self.gemm_compute),
             ("gemm_compute_8bit", self.gemm_compute_8bit),
+            ("gemm_compute_4bit", self.gemm_compute_4bit),
             ("attention_compute", self.attention_compute),
             ("memory", self.memory),
             ("gather_memory", self.gather_memory),

@@ -75,12 +75,15 @@ pub struct Hardware {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceCalibration {
-    /// Matrix multiplies at 16 bits or wider.
+    /// Matrix multiplies at 16 bits or wider, and int8 ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gemm_compute: Option<Figure>,
-    /// Matrix multiplies at 8 bits or fewer.
+    /// Matrix multiplies in fp8, fp6 and int4.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gemm_compute_8bit: Option<Figure>,
+    /// Matrix multiplies in fp4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gemm_compute_4bit: Option<Figure>,
     /// Attention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attention_compute: Option<Figure>,
@@ -97,10 +100,11 @@ pub struct DeviceCalibration {
 
 impl DeviceCalibration {
     /// Every documented fraction, by field name.
-    pub fn fields(&self) -> [(&'static str, Option<&Figure>); 6] {
+    pub fn fields(&self) -> [(&'static str, Option<&Figure>); 7] {
         [
             ("gemm_compute", self.gemm_compute.as_ref()),
             ("gemm_compute_8bit", self.gemm_compute_8bit.as_ref()),
+            ("gemm_compute_4bit", self.gemm_compute_4bit.as_ref()),
             ("attention_compute", self.attention_compute.as_ref()),
             ("memory", self.memory.as_ref()),
             ("gather_memory", self.gather_memory.as_ref()),

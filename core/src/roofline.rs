@@ -395,8 +395,9 @@ fn time(
             let fraction = match (&op.kind, ceiling.basis, table) {
                 (_, Basis::Measured, _) => 1.0,
                 (_, _, Some(e)) => e,
-                // Integer GEMMs reach the 16-bit share of their peak; 8-bit and narrower floats
-                // fall short of it ([`Calibration::DEFAULTS`]).
+                // int8 GEMMs reach the 16-bit share of their peak; fp8 falls short of it, and fp4
+                // shorter still ([`Calibration::DEFAULTS`]).
+                (OpKind::Gemm { .. }, _, None) if q == Precision::Fp4 => cal.gemm_compute_4bit,
                 (OpKind::Gemm { .. }, _, None) if q.bytes() <= 1.0 && q != Precision::Int8 => cal.gemm_compute_8bit,
                 (OpKind::Gemm { .. }, _, None) => cal.gemm_compute,
                 (OpKind::Attention { .. }, _, None) => cal.attention_compute,

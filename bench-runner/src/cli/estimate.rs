@@ -98,8 +98,8 @@ pub(crate) struct EstimateArgs {
     /// `sustained_fraction` in the catalog; refused for a device without one.
     #[arg(long, conflicts_with = "sustained")]
     derated: bool,
-    /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, fp8 and
-    /// narrower GEMM 50%, attention 60%, streaming 89%, gathers 80%, collectives 80%; a device's own documented
+    /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, fp8 GEMM
+    /// 50%, fp4 GEMM 39%, attention 60%, streaming 89%, gathers 80%, collectives 80%; a device's own documented
     /// fractions where the catalog has them), and add each GEMM launch's fixed 4 µs on a GPU;
     /// measured ceilings stay as measured.
     #[arg(long)]
