@@ -391,14 +391,23 @@ fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
     assert_eq!(cal.basis, ridge_core::Basis::Calibrated);
     assert!(cal.notes.contains(&Note::Calibrated { fractions: Calibration::DEFAULTS }), "{:?}", cal.notes);
     assert!(!plain.notes.iter().any(|n| matches!(n, Note::Calibrated { .. })));
-    // Batch-1 decode streams the weights: every operation is memory-bound, so the step takes
-    // 1/0.89 as long, to rounding, and each of its GEMM launches adds 4 µs: 32 layers of qkv,
-    // out, gate-up and down, and the logits.
+    // Batch-1 decode streams the weights and the KV cache: every operation is memory-bound, so
+    // the step takes 1/0.89 as long, its attention (the KV-cache reads) 1/0.77, to rounding, and
+    // each of its GEMM launches adds 4 µs: 32 layers of qkv, out, gate-up and down, and the logits.
+    let decode_op = |e: &Estimate, name: &str| {
+        e.phase(Phase::Decode)
+            .and_then(|p| p.operations.iter().find(|o| o.name == name).cloned())
+            .unwrap_or_else(|| panic!("no decode {name}"))
+    };
+    let (attention, attention_cal) = (decode_op(&plain, "attn.sdpa"), decode_op(&cal, "attn.sdpa"));
+    assert!(close(attention_cal.memory_s, attention.memory_s / 0.77, 1e-12));
     let (a, b) = (plain.phase(Phase::Decode), cal.phase(Phase::Decode));
     let gemms = 32.0 * 4.0 + 1.0;
     let (a, b) = (a.map(|p| p.seconds_per_step).unwrap_or(0.0), b.map(|p| p.seconds_per_step).unwrap_or(0.0));
     let launches = gemms * 4e-6;
-    assert!(close(b, a / 0.89 + launches, 0.01), "{b} vs {a} / 0.89 + {launches}");
+    let kv = attention.seconds;
+    let want = (a - kv) / 0.89 + kv / 0.77 + launches;
+    assert!(close(b, want, 0.01), "{b} vs ({a} - {kv}) / 0.89 + {kv} / 0.77 + {launches}");
     // Per operation: a GEMM's compute time grows by 1/0.77, its memory time by 1/0.89.
     let op = |e: &Estimate, name: &str| {
         e.phases[0].operations.iter().find(|o| o.name == name).cloned().unwrap_or_else(|| panic!("no {name}"))

@@ -90,6 +90,9 @@ pub struct DeviceCalibration {
     /// Streaming memory traffic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Figure>,
+    /// Attention's memory traffic (a decode step's KV-cache reads).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attention_memory: Option<Figure>,
     /// Random-row gathers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gather_memory: Option<Figure>,
@@ -100,13 +103,14 @@ pub struct DeviceCalibration {
 
 impl DeviceCalibration {
     /// Every documented fraction, by field name.
-    pub fn fields(&self) -> [(&'static str, Option<&Figure>); 7] {
+    pub fn fields(&self) -> [(&'static str, Option<&Figure>); 8] {
         [
             ("gemm_compute", self.gemm_compute.as_ref()),
             ("gemm_compute_8bit", self.gemm_compute_8bit.as_ref()),
             ("gemm_compute_4bit", self.gemm_compute_4bit.as_ref()),
             ("attention_compute", self.attention_compute.as_ref()),
             ("memory", self.memory.as_ref()),
+            ("attention_memory", self.attention_memory.as_ref()),
             ("gather_memory", self.gather_memory.as_ref()),
             ("collective_link", self.collective_link.as_ref()),
         ]

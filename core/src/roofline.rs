@@ -411,6 +411,7 @@ fn time(
         (_, Basis::Measured, _) => 1.0,
         (_, _, Some(e)) => e,
         (OpKind::EmbeddingBag { .. }, _, None) => calibration.gather_memory,
+        (OpKind::Attention { .. }, _, None) => calibration.attention_memory,
         _ => calibration.memory,
     };
     let memory_s = bytes / (c.memory_bytes_per_s.per_s * memory_fraction);

@@ -58,12 +58,13 @@ impl fmt::Display for Note {
             }
             Note::Calibrated { fractions: c } => write!(
                 f,
-                "calibrated: datasheet ceilings scaled to GEMM {:.0}% (fp8 {:.0}%, fp4 {:.0}%), attention {:.0}% of compute; streaming {:.0}%, gathers {:.0}% of bandwidth; collectives {:.0}% of the link (measured ceilings unscaled)",
+                "calibrated: datasheet ceilings scaled to GEMM {:.0}% (fp8 {:.0}%, fp4 {:.0}%), attention {:.0}% of compute; streaming {:.0}%, attention {:.0}%, gathers {:.0}% of bandwidth; collectives {:.0}% of the link (measured ceilings unscaled)",
                 c.gemm_compute * 100.0,
                 c.gemm_compute_8bit * 100.0,
                 c.gemm_compute_4bit * 100.0,
                 c.attention_compute * 100.0,
                 c.memory * 100.0,
+                c.attention_memory * 100.0,
                 c.gather_memory * 100.0,
                 c.collective_link * 100.0
             ),

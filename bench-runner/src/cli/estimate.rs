@@ -99,9 +99,10 @@ pub(crate) struct EstimateArgs {
     #[arg(long, conflicts_with = "sustained")]
     derated: bool,
     /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, fp8 GEMM
-    /// 50%, fp4 GEMM 39%, attention 60%, streaming 89%, gathers 80%, collectives 80%; a device's own documented
-    /// fractions where the catalog has them), and add each GEMM launch's fixed 4 µs on a GPU;
-    /// measured ceilings stay as measured.
+    /// 50%, fp4 GEMM 39%, attention 60% of compute; streaming 89%, attention's KV reads 77%,
+    /// gathers 80% of bandwidth; collectives 80%; a device's own documented fractions where the
+    /// catalog has them), and add each GEMM launch's fixed 4 µs on a GPU; measured ceilings stay
+    /// as measured.
     #[arg(long)]
     calibrated: bool,
     /// With --calibrated: time bf16/fp16 GEMMs by the device's measured efficiency by shape
