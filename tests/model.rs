@@ -414,6 +414,9 @@ fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
     };
     let (p, q) = (op(&plain, "ffn.up"), op(&cal, "ffn.up"));
     assert!(close(q.compute_s, p.compute_s / 0.77, 1e-12) && close(q.memory_s, p.memory_s / 0.89, 1e-12));
+    // A prompt's attention computes at 44% of the peak, and reads at 77% of the bandwidth.
+    let (p, q) = (op(&plain, "attn.sdpa"), op(&cal, "attn.sdpa"));
+    assert!(close(q.compute_s, p.compute_s / 0.44, 1e-12) && close(q.memory_s, p.memory_s / 0.77, 1e-12));
     // A measured ceiling is an achieved figure: the H200's measured bandwidth is not scaled.
     let m_plain = with(h200, true, CalibrationMode::Off).unwrap_or_else(|e| panic!("{e}"));
     let m_cal = with(h200, true, CalibrationMode::Documented).unwrap_or_else(|e| panic!("{e}"));

@@ -85,33 +85,42 @@ impl Calibration {
         collective_link: 1.0,
     };
 
-    /// Documented defaults for datacenter GPUs, from the H200 measured in this repository
-    /// (`shared/reference/h200-measured-2026-11-28.md`): bf16 GEMM 765 of 989 TFLOP/s and fp32
-    /// SGEMM 51.2 of 66.9 (0.77). fp8 GEMMs (and fp6 and int4, unmeasured): 0.5, from
-    /// TensorRT-LLM's published first-token latencies (v0.5, batch 1, 2,048-token prompts, GPT-J
-    /// 6B and Llama 2 7B in fp8): the prefill reaches 44–47% of the fp8 datasheet peak on H100 SXM
-    /// and 55–62% on L40S, well below the 16-bit share (those four rows are kept out of the
-    /// fidelity suite's median); AIConfigurator 0.12.0's GEMM timings agree that fp8 falls short
-    /// (H100 SXM, TensorRT-LLM 1.3.0rc20, M, N, K ≥ 4,096: a median 62% of the fp8 peak against
-    /// 78% of the bf16 one). int8 GEMMs take the 16-bit share: TensorRT-LLM's SmoothQuant int8
-    /// GEMM on A100 SXM (same database, TensorRT-LLM 1.0.0, 126 shapes with M, N, K ≥ 4,096) runs a
-    /// median 87% of the 624 TOP/s int8 peak where bf16 runs 84% of its 312, 2.08 times as fast.
-    /// fp4 GEMMs: 0.39, the B200's NVFP4 GEMMs in the same database (TensorRT-LLM 1.3.0rc20, 675
-    /// shapes with M, N, K ≥ 4,096: a median 3,525 of 9,000 TFLOP/s, where its fp8 GEMMs run 53%
-    /// of their peak and bf16 65%); other devices' own shares are in the catalog. Attention's
-    /// memory traffic: 0.77, the median share of the datasheet bandwidth that TensorRT-LLM's decode
-    /// attention reaches in the same database (1.3.0rc20: H100, H200, B200, B300, GB200, GB300,
-    /// L40S and RTX PRO 6000, bf16 KV cache, every call reading 200 MB or more; the devices'
-    /// medians 0.71–0.81), below a plain copy's 0.89: a decode step's reads are scattered over
-    /// KV-cache pages and split across heads. Device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row
-    /// gather 3,862 GB/s (0.80). Attention: FlashAttention-2 reports 50–73% of A100 peak (Dao,
-    /// 2023), 0.6 taken. Collectives: 0.8 of the link's datasheet rate, an uncertain estimate of
-    /// NCCL's bus bandwidth.
+    /// Documented defaults for datacenter GPUs. Most come from NVIDIA AIConfigurator 0.12.0's
+    /// silicon database (aiconfigurator-core, Apache-2.0: operations timed with TensorRT-LLM on
+    /// real GPUs), as the median over its large shapes:
+    /// - GEMMs, 16-bit and int8: 0.77, from the H200 measured in this repository
+    ///   (`shared/reference/h200-measured-2026-11-28.md`: bf16 GEMM 765 of 989 TFLOP/s, fp32
+    ///   SGEMM 51.2 of 66.9); the database agrees (H100 and H200, TensorRT-LLM 1.3.0rc20, M, N,
+    ///   K ≥ 4,096: 78%). int8 reaches the same share: TensorRT-LLM's SmoothQuant int8 GEMM on A100
+    ///   SXM (1.0.0, 126 shapes) runs a median 87% of the 624 TOP/s int8 peak where bf16 runs 84%
+    ///   of its 312.
+    /// - fp8 GEMMs (and fp6 and int4, unmeasured): 0.5, from TensorRT-LLM's published first-token
+    ///   latencies (v0.5, batch 1, 2,048-token prompts, GPT-J 6B and Llama 2 7B in fp8: 44–47% of
+    ///   the fp8 peak on H100 SXM, 55–62% on L40S; those four rows are kept out of the fidelity
+    ///   suite's median); the database agrees that fp8 falls short of bf16 (H100 SXM: 62% of the
+    ///   fp8 peak against 78% of the bf16 one).
+    /// - fp4 GEMMs: 0.39, the B200's NVFP4 GEMMs (1.3.0rc20, 675 shapes with M, N, K ≥ 4,096: a
+    ///   median 3,525 of 9,000 TFLOP/s, where its fp8 GEMMs run 53% of their peak and bf16 65%).
+    /// - Attention's compute (a prompt's causal attention): 0.44, the median over eight NVIDIA
+    ///   parts (H100, H200, B200, B300, GB200, GB300, L40S, RTX PRO 6000) of TensorRT-LLM's context
+    ///   attention in bf16, each device's median over its calls of 1 TFLOP or more (0.38–0.48);
+    ///   below the 50–73% of A100 peak FlashAttention-2 reports for its forward pass (Dao, 2023),
+    ///   which this took before.
+    /// - Attention's memory traffic (a decode step's KV-cache reads): 0.77, the median over the
+    ///   same parts of TensorRT-LLM's decode attention with a bf16 KV cache, calls reading 200 MB
+    ///   or more (device medians 0.71–0.81): below a plain copy's, the reads being scattered over
+    ///   KV-cache pages and split across heads.
+    /// - Streaming traffic: device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row gather
+    ///   3,862 GB/s (0.80), both on the H200 measured here.
+    /// - Collectives: 0.8 of the link's datasheet rate, an uncertain estimate of NCCL's bus
+    ///   bandwidth.
+    ///
+    /// Devices' own shares (`calibration` in the catalog) replace these where they have them.
     pub const DEFAULTS: Calibration = Calibration {
         gemm_compute: 0.77,
         gemm_compute_8bit: 0.5,
         gemm_compute_4bit: 0.39,
-        attention_compute: 0.6,
+        attention_compute: 0.44,
         memory: 0.89,
         attention_memory: 0.77,
         gather_memory: 0.8,

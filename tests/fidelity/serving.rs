@@ -347,10 +347,10 @@ fn serving_tracks_published_measurements() {
     assert!(wrong.is_empty(), "wrong order:\n{}", wrong.join("\n"));
     assert_eq!(known, published.known_miss.len(), "a known miss ridge now orders right: delete it");
     // The rows the engine was calibrated against hold the aims (throughput 10%; latency
-    // 15%, today's 16.9% held at 18%); the grown files are held where they stand, per family and
+    // 15%, today's 16.6% held at 17%); the grown files are held where they stand, per family and
     // figure (README says where the rows miss).
     assert!(first_thr <= 0.10, "serving.toml throughput rows' median error {:.1}% above 10%", first_thr * 100.0);
-    assert!(first_lat <= 0.18, "serving.toml latency rows' median error {:.1}% above 18%", first_lat * 100.0);
+    assert!(first_lat <= 0.17, "serving.toml latency rows' median error {:.1}% above 17%", first_lat * 100.0);
     for (family, latency, limit) in SERVING_HELD {
         let errors: Vec<f64> = scored
             .iter()
@@ -374,7 +374,7 @@ fn serving_tracks_published_measurements() {
 /// rounded up.
 const SERVING_HELD: [(Family, bool, f64); 4] = [
     (Family::Decoder, false, 0.17),
-    (Family::Decoder, true, 0.20),
-    (Family::Moe, false, 0.41),
+    (Family::Decoder, true, 0.19),
+    (Family::Moe, false, 0.39),
     (Family::Moe, true, 0.73),
 ];

@@ -99,7 +99,7 @@ pub(crate) struct EstimateArgs {
     #[arg(long, conflicts_with = "sustained")]
     derated: bool,
     /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, fp8 GEMM
-    /// 50%, fp4 GEMM 39%, attention 60% of compute; streaming 89%, attention's KV reads 77%,
+    /// 50%, fp4 GEMM 39%, attention 44% of compute; streaming 89%, attention's KV reads 77%,
     /// gathers 80% of bandwidth; collectives 80%; a device's own documented fractions where the
     /// catalog has them), and add each GEMM launch's fixed 4 µs on a GPU; measured ceilings stay
     /// as measured.
