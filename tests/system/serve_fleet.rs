@@ -122,13 +122,20 @@ fn a_device_history_marks_the_change_and_the_odd_run() {
 /// once. A second connection holds the device's row, lets the upload wait on it, then asks for a
 /// lock the upload holds; with the server's deadlock check slower on that connection, the upload
 /// is the one broken off. The first break fails the writer's group (whose uploads are then tried
-/// one by one); the second, the upload's own transaction.
+/// one by one); the second, the upload's own transaction. The server checks a waiting
+/// transaction for a cycle once, `deadlock_timeout` after it began to wait: the service's
+/// sessions get 3 s (PostgreSQL's default is 1 s), time for this test to close the cycle on a
+/// loaded machine.
 #[test]
 fn an_upload_broken_off_in_lock_cycles_is_tried_again() {
     let Some(base) = crate::pg::base_url() else {
         return; // SQLite has one writer and no lock cycles
     };
     let d = dir("lock-cycle");
+    crate::pg::execute(
+        &crate::serve::database(&d),
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET deadlock_timeout = %L', current_database(), '3s'); END $$",
+    );
     let server = start(&options(&d));
     let url = server.url();
     let (status, body) = post(&url, Some(TOKEN), &run_doc(1, 1.0, Some("Cycle GPU")));
@@ -142,7 +149,7 @@ fn an_upload_broken_off_in_lock_cycles_is_tried_again() {
     let (mut other, mut watch) = (connect(), connect());
     // The device's row, locked as an update of its counts would lock it.
     other
-        .batch_execute("SET deadlock_timeout = '20s'; BEGIN; SELECT key FROM devices FOR NO KEY UPDATE")
+        .batch_execute("SET deadlock_timeout = '60s'; BEGIN; SELECT key FROM devices FOR NO KEY UPDATE")
         .unwrap_or_else(|e| panic!("{e}"));
     let mut wait_for_the_upload = || {
         for _ in 0..500 {
