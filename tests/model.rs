@@ -367,6 +367,33 @@ fn recommender_tables_that_do_not_fit_can_spill_to_host_memory() {
 }
 
 #[test]
+fn a_recommender_pays_for_its_activations_and_the_stacked_features() {
+    // dlrm-criteo-kaggle in fp32 at batch 2048: each MLP layer's bias and ReLU read and write
+    // its output once (bottom 512, 256, 64 and 16 wide; top 512 and 256, but not the single
+    // logit), and the 26 pooled vectors and the bottom MLP's output (27 of 16 elements) are
+    // copied into one tensor before the dot interaction.
+    let c = catalog();
+    let (Some(w), Some(h100)) = (c.workload("dlrm-criteo-kaggle"), c.hardware("h100-sxm")) else { panic!("presets") };
+    let e = run(w, h100, 1, |s| s.batch = 2048);
+    let ops = &e.phases[0].operations;
+    let bytes = |name: &str| ops.iter().find(|o| o.name == name).map(|o| o.bytes);
+    for (name, width) in [
+        ("bottom-mlp.0.relu", 512.0),
+        ("bottom-mlp.1.relu", 256.0),
+        ("bottom-mlp.2.relu", 64.0),
+        ("bottom-mlp.3.relu", 16.0),
+        ("top-mlp.0.relu", 512.0),
+        ("top-mlp.1.relu", 256.0),
+    ] {
+        assert_eq!(bytes(name), Some(2048.0 * width * 4.0 * 2.0), "{name}");
+    }
+    assert_eq!(bytes("top-mlp.2.relu"), None, "the logit goes to a sigmoid, not a ReLU");
+    assert_eq!(bytes("interaction.concat"), Some(2048.0 * 27.0 * 16.0 * 4.0 * 2.0));
+    let passes = ops.iter().filter(|o| o.name.ends_with(".relu") || o.name == "interaction.concat").count();
+    assert_eq!(passes, 7);
+}
+
+#[test]
 fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
     use ridge_core::roofline::{Calibration, CalibrationMode};
     let c = catalog();

@@ -82,7 +82,7 @@ pub const BANDS: &[ErrorBand] = &[
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Moe, metric: BandMetric::Latency, rows: 11, low_ratio: 0.007, median_ratio: 0.279, high_ratio: 0.387 },
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Encoder, metric: BandMetric::Throughput, rows: 58, low_ratio: 0.736, median_ratio: 1.056, high_ratio: 1.520 },
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Encoder, metric: BandMetric::Latency, rows: 120, low_ratio: 0.836, median_ratio: 0.985, high_ratio: 1.223 },
-    ErrorBand { basis: BandBasis::Calibrated, family: Family::Recommender, metric: BandMetric::Throughput, rows: 63, low_ratio: 0.990, median_ratio: 1.252, high_ratio: 1.570 },
+    ErrorBand { basis: BandBasis::Calibrated, family: Family::Recommender, metric: BandMetric::Throughput, rows: 63, low_ratio: 0.976, median_ratio: 1.101, high_ratio: 1.268 },
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Training, metric: BandMetric::Throughput, rows: 55, low_ratio: 0.979, median_ratio: 1.192, high_ratio: 1.471 },
     ErrorBand { basis: BandBasis::Datasheet, family: Family::Decoder, metric: BandMetric::Throughput, rows: 141, low_ratio: 1.185, median_ratio: 1.726, high_ratio: 2.546 },
     ErrorBand { basis: BandBasis::Datasheet, family: Family::Decoder, metric: BandMetric::Latency, rows: 64, low_ratio: 0.416, median_ratio: 0.692, high_ratio: 0.922 },
@@ -90,7 +90,7 @@ pub const BANDS: &[ErrorBand] = &[
     ErrorBand { basis: BandBasis::Datasheet, family: Family::Moe, metric: BandMetric::Latency, rows: 11, low_ratio: 0.006, median_ratio: 0.244, high_ratio: 0.345 },
     ErrorBand { basis: BandBasis::Datasheet, family: Family::Encoder, metric: BandMetric::Throughput, rows: 58, low_ratio: 1.041, median_ratio: 1.347, high_ratio: 2.403 },
     ErrorBand { basis: BandBasis::Datasheet, family: Family::Encoder, metric: BandMetric::Latency, rows: 120, low_ratio: 0.423, median_ratio: 0.694, high_ratio: 0.940 },
-    ErrorBand { basis: BandBasis::Datasheet, family: Family::Recommender, metric: BandMetric::Throughput, rows: 63, low_ratio: 0.993, median_ratio: 1.323, high_ratio: 1.907 },
+    ErrorBand { basis: BandBasis::Datasheet, family: Family::Recommender, metric: BandMetric::Throughput, rows: 63, low_ratio: 0.989, median_ratio: 1.225, high_ratio: 1.396 },
     ErrorBand { basis: BandBasis::Datasheet, family: Family::Training, metric: BandMetric::Throughput, rows: 55, low_ratio: 1.417, median_ratio: 1.780, high_ratio: 2.508 },
     // BANDS-END
 ];

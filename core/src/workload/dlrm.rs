@@ -98,23 +98,42 @@ impl Dlrm {
 }
 
 impl Dlrm {
-    fn mlp_ops(ops: &mut Vec<Operation>, prefix: &str, batch: f64, input: f64, widths: &[u32], s: &Scenario) {
+    /// An MLP's layers: each a GEMM, then its bias and ReLU as a pass of its own over the output
+    /// (PyTorch's `nn.Linear` + `nn.ReLU`, apex's fused MLP alike: the GEMM library's epilogue
+    /// does not apply them), except after the last layer of a top MLP, whose single logit goes
+    /// to a sigmoid (`last_activated` false).
+    fn mlp_ops(
+        ops: &mut Vec<Operation>,
+        prefix: &str,
+        batch: f64,
+        input: f64,
+        widths: &[u32],
+        last_activated: bool,
+        s: &Scenario,
+    ) {
+        let a = s.activations;
         let mut prev = input;
         for (i, &width) in widths.iter().enumerate() {
             let width = f64::from(width);
             ops.push(Operation::new(
                 format!("{prefix}.{i}"),
                 1.0,
-                OpKind::Gemm {
-                    m: batch,
-                    n: width,
-                    k: prev,
-                    a: s.activations,
-                    b: s.weights,
-                    c: s.activations,
-                    compute: s.activations,
-                },
+                OpKind::Gemm { m: batch, n: width, k: prev, a, b: s.weights, c: a, compute: a },
             ));
+            if last_activated || i + 1 < widths.len() {
+                ops.push(Operation::new(
+                    format!("{prefix}.{i}.relu"),
+                    1.0,
+                    // Read, add the bias, clamp at zero, write.
+                    OpKind::Elementwise {
+                        elements: batch * width,
+                        read_bytes: a.bytes(),
+                        write_bytes: a.bytes(),
+                        flops_per_element: 2.0,
+                        compute: a,
+                    },
+                ));
+            }
             prev = width;
         }
     }
@@ -131,7 +150,7 @@ impl Dlrm {
         let a = s.activations;
         let lookups = f64::from(s.batch) * self.lookups_per_sample() / n;
 
-        let mut ops = Vec::with_capacity(16);
+        let mut ops = Vec::with_capacity(32);
         if s.inputs == InputSource::Host {
             ops.push(Operation::new(
                 "input.h2d",
@@ -177,8 +196,21 @@ impl Dlrm {
                 },
             ));
         }
-        Self::mlp_ops(&mut ops, "bottom-mlp", batch, f64::from(self.dense_features), &self.bottom_mlp, s);
+        Self::mlp_ops(&mut ops, "bottom-mlp", batch, f64::from(self.dense_features), &self.bottom_mlp, true, s);
         let features = tables + 1.0;
+        // The pooled vectors and the bottom MLP's output are stacked into one tensor (a copy)
+        // for the interaction to read.
+        ops.push(Operation::new(
+            "interaction.concat",
+            1.0,
+            OpKind::Elementwise {
+                elements: batch * features * d,
+                read_bytes: a.bytes(),
+                write_bytes: a.bytes(),
+                flops_per_element: 0.0,
+                compute: a,
+            },
+        ));
         match self.interaction {
             // One batched GEMM launch: a (features × d) · (d × features) product per sample.
             Interaction::Dot => ops.push(
@@ -209,7 +241,7 @@ impl Dlrm {
                 ));
             }
         }
-        Self::mlp_ops(&mut ops, "top-mlp", batch, self.interaction_width(), &self.top_mlp, s);
+        Self::mlp_ops(&mut ops, "top-mlp", batch, self.interaction_width(), &self.top_mlp, false, s);
         ops
     }
 }
