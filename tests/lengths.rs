@@ -1,9 +1,10 @@
-//! Encoders over sequences of varying length, and recommenders whose inputs start on the device:
-//! hand-computed operation counts, and the errors a scenario that asks for them wrongly gets.
+//! Encoders over sequences of varying length, and recommenders whose inputs start on the device or
+//! whose offloaded tables keep a hot-row cache: hand-computed operation counts, and the errors a
+//! scenario that asks for them wrongly gets.
 
 use ridge_core::checks::ScenarioError;
 use ridge_core::estimate::{EstimateError, EstimateRequest, estimate};
-use ridge_core::workload::{InputSource, LengthSpread};
+use ridge_core::workload::{CacheHits, CacheHitsError, InputSource, LengthSpread};
 use ridge_core::{Estimate, Family, RooflineOptions, Scenario};
 
 use crate::catalog;
@@ -116,4 +117,68 @@ fn device_resident_inputs_skip_the_host_copy() {
     assert_eq!(copy.link_bytes, 2048.0 * (13.0 * 4.0 + 214.0 * 8.0));
     assert!(device.phases[0].operations.iter().all(|o| o.name != "input.h2d"));
     assert!(device.phases[0].seconds < host.phases[0].seconds);
+}
+
+#[test]
+fn a_hot_row_cache_decides_which_lookups_cross_the_host_link() {
+    // dlrm-v2 in fp32 (104 GB of tables) on one H100 at batch 2048: part of the rows live in
+    // host memory. A cache serving 90% of the lookups sends the other 10% over the link:
+    // 2048 samples x 214 lookups x 10% x 128 elements x 4 bytes.
+    let fp32 = |s: Scenario| Scenario {
+        batch: 2048,
+        weights: ridge_core::Precision::Fp32,
+        offload: true,
+        inputs: InputSource::Device,
+        ..s
+    };
+    let op = |e: &Estimate, name: &str| {
+        e.phases[0].operations.iter().find(|o| o.name == name).cloned().unwrap_or_else(|| panic!("no {name}"))
+    };
+    let share = |e: &Estimate| {
+        e.notes
+            .iter()
+            .find_map(|n| match n {
+                ridge_core::notes::Note::Offload { share, lookups, .. } => Some((*share, *lookups)),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no offload note"))
+    };
+    let hits = CacheHits::new(0.9).expect("share");
+    let cached = run("dlrm-v2", |s| Scenario { cache_hits: Some(hits), ..fp32(s) }).expect("cached");
+    let want = 2048.0 * 214.0 * 0.1 * 128.0 * 4.0;
+    let link = op(&cached, "embedding.offload").link_bytes;
+    assert!((link - want).abs() <= want * 1e-9, "{link} vs {want}");
+    // The rows that live in host memory are the same; only which lookups land there changes.
+    let uniform = run("dlrm-v2", fp32).expect("uniform");
+    let (rows, lookups) = share(&uniform);
+    assert!(rows > 0.1 && (lookups - rows).abs() < 1e-12, "{rows} {lookups}");
+    let (cached_rows, cached_lookups) = share(&cached);
+    assert_eq!(cached_rows, rows);
+    assert!((cached_lookups - 0.1).abs() < 1e-12);
+    assert!(cached.phases[0].seconds < uniform.phases[0].seconds);
+    // A cache that hits just the resident rows' share is every row as likely as any other.
+    let same = CacheHits::new(1.0 - rows).expect("share");
+    let as_uniform = run("dlrm-v2", |s| Scenario { cache_hits: Some(same), ..fp32(s) }).expect("same");
+    let (a, b) = (op(&as_uniform, "embedding.offload").link_bytes, op(&uniform, "embedding.offload").link_bytes);
+    assert!((a - b).abs() <= b * 1e-9, "{a} vs {b}");
+}
+
+#[test]
+fn a_cache_hit_share_is_a_share_of_an_offloaded_recommenders_lookups() {
+    assert_eq!("90%".parse::<CacheHits>().map(CacheHits::share), Ok(0.9));
+    assert_eq!("0.25".parse::<CacheHits>().map(CacheHits::share), Ok(0.25));
+    assert_eq!("120%".parse::<CacheHits>(), Err(CacheHitsError::Range("120%".into())));
+    assert_eq!("-0.1".parse::<CacheHits>(), Err(CacheHitsError::Range("-0.1".into())));
+    assert_eq!("most".parse::<CacheHits>(), Err(CacheHitsError::Syntax("most".into())));
+    assert!(CacheHits::new(f64::NAN).is_err());
+    assert!(serde_json::from_str::<CacheHits>("1.5").is_err());
+    let err = |r: Result<Estimate, EstimateError>| match r {
+        Err(EstimateError::Scenario(e)) => e,
+        other => panic!("expected a scenario error, got {other:?}"),
+    };
+    let hits = Some(CacheHits::new(0.9).expect("share"));
+    let e = err(run("dlrm-v2", |s| Scenario { cache_hits: hits, ..s }));
+    assert_eq!(e, ScenarioError::CacheHitsNeedOffload);
+    let e = err(run("bert-large", |s| Scenario { cache_hits: hits, offload: true, ..s }));
+    assert_eq!(e, ScenarioError::CacheHitsNeedRecommender { family: Family::Encoder });
 }

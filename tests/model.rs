@@ -355,7 +355,7 @@ fn recommender_tables_that_do_not_fit_can_spill_to_host_memory() {
     assert!(close(off.bytes + off.link_bytes, want, 1e-6), "{} + {} vs {want}", off.bytes, off.link_bytes);
     assert_eq!(step.bound, Some(Bound::HostLink));
     let noted = spilled.notes.iter().find_map(|n| match n {
-        Note::Offload { share, bytes_per_device } => Some((*share, *bytes_per_device)),
+        Note::Offload { share, bytes_per_device, .. } => Some((*share, *bytes_per_device)),
         _ => None,
     });
     let (share, bytes) = noted.unwrap_or_else(|| panic!("no offload note: {:?}", spilled.notes));

@@ -71,9 +71,11 @@ pub struct ErrorBand {
     pub high_ratio: f64,
 }
 
-/// The bands the fidelity suites measured on 2026-12-03 (`cargo xtask fidelity`: 605 scored
-/// rows, 307 of published static-batch tables, 243 of serving tables and 55 of training tables).
+/// The bands the fidelity suites measured on 2026-12-03 (`cargo xtask fidelity`: 607 scored
+/// rows, 307 of published static-batch tables, 245 of serving tables and 55 of training tables).
+/// Measured ratios, not constants: one may happen to read like 1/π.
 #[rustfmt::skip]
+#[allow(clippy::approx_constant)]
 pub const BANDS: &[ErrorBand] = &[
     // BANDS-START (the test prints this table when the suites move)
     ErrorBand { basis: BandBasis::Calibrated, family: Family::Decoder, metric: BandMetric::Throughput, rows: 141, low_ratio: 0.924, median_ratio: 1.119, high_ratio: 1.560 },

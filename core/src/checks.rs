@@ -45,18 +45,31 @@ pub enum ScenarioError {
     EncoderNeedsSequence,
     /// Varying sequence lengths asked of a workload that is not an encoder.
     #[error(
-        "varying sequence lengths (--lengths, --padded) are modelled for encoders only; this is a {family} workload"
+        "varying sequence lengths (--lengths, --padded) are modelled for encoders only; this workload's family is {family}"
     )]
     LengthsNeedEncoder {
         /// The workload's family.
         family: Family,
     },
     /// Device-resident inputs asked of a workload that is not a recommender.
-    #[error("--inputs applies to recommenders only (where each batch's inputs start); this is a {family} workload")]
+    #[error(
+        "--inputs applies to recommenders only (where each batch's inputs start); this workload's family is {family}"
+    )]
     InputsNeedRecommender {
         /// The workload's family.
         family: Family,
     },
+    /// A cache hit share asked of a workload that is not a recommender.
+    #[error(
+        "--cache-hits applies to recommenders only (the lookups the device-resident rows serve); this workload's family is {family}"
+    )]
+    CacheHitsNeedRecommender {
+        /// The workload's family.
+        family: Family,
+    },
+    /// A cache hit share without offloaded tables: every lookup is on the device anyway.
+    #[error("--cache-hits needs --offload: without it every table is in device memory and every lookup hits")]
+    CacheHitsNeedOffload,
     /// A mean length beyond the longest sequence.
     #[error(
         "a mean length of {mean:.1} tokens is longer than the longest sequence, {longest} tokens (--prompt-tokens): the mean must be at most {longest}"
@@ -114,14 +127,22 @@ pub enum ScenarioError {
     },
 }
 
-/// Options that belong to one family: varying lengths to encoders, device-resident inputs to
-/// recommenders.
+/// Options that belong to one family: varying lengths to encoders, device-resident inputs and
+/// cache hits (with offloaded tables) to recommenders.
 pub(crate) fn family_options(s: &Scenario, family: Family) -> Result<(), ScenarioError> {
     if (s.lengths.is_some() || s.padded) && family != Family::Encoder {
         return Err(ScenarioError::LengthsNeedEncoder { family });
     }
     if s.inputs != InputSource::Host && family != Family::Recommender {
         return Err(ScenarioError::InputsNeedRecommender { family });
+    }
+    if s.cache_hits.is_some() {
+        if family != Family::Recommender {
+            return Err(ScenarioError::CacheHitsNeedRecommender { family });
+        }
+        if !s.offload {
+            return Err(ScenarioError::CacheHitsNeedOffload);
+        }
     }
     Ok(())
 }

@@ -485,13 +485,21 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             } else {
                 (memory::dlrm_inference(d, &s, n, capacity), 0.0)
             };
+            // The lookups that cross: the spilled rows' share when every row is as likely as any
+            // other; with a hot-row cache, the share the resident rows miss.
+            let missed = match s.cache_hits {
+                Some(h) if spill > 0.0 => 1.0 - h.share(),
+                _ => spill,
+            };
             if spill > 0.0 {
                 ctx.notes.push(Note::Offload {
                     share: spill,
                     bytes_per_device: d.embedding_params() * s.weights.bytes() / f64::from(n) * spill,
+                    lookups: missed,
+                    cached: s.cache_hits.is_some(),
                 });
             }
-            let ops = d.inference_ops(&s, n, spill);
+            let ops = d.inference_ops(&s, n, missed);
             phases.push(ctx.phase(Phase::Step, &ops, 1.0, f64::from(s.batch), footprint)?);
         }
     }

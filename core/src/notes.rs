@@ -59,6 +59,11 @@ pub enum Note {
         share: f64,
         /// Their bytes per device.
         bytes_per_device: f64,
+        /// Share of the lookups that land in host memory: `share` when every row is as likely
+        /// as any other, one less the cache hits when the resident rows are a hot-row cache.
+        lookups: f64,
+        /// Whether `lookups` is a given cache hit share rather than the rows' share.
+        cached: bool,
     },
     /// The device's own documented fractions replace the general calibration.
     DeviceCalibration {

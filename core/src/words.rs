@@ -45,12 +45,27 @@ impl fmt::Display for Note {
             Note::ContextExceeded { tokens, max_context } => {
                 write!(f, "prompt + output ({tokens}) exceed the model's trained context ({max_context})")
             }
-            Note::Offload { share, bytes_per_device } => write!(
-                f,
-                "offload: {:.0}% of each device's embedding rows ({:.1} GB) live in host memory; their lookups cross the host link (uniform access, no hot-row cache)",
-                share * 100.0,
-                bytes_per_device / GB
-            ),
+            Note::Offload { share, bytes_per_device, lookups, cached } => {
+                write!(
+                    f,
+                    "offload: {:.0}% of each device's embedding rows ({:.1} GB) live in host memory; ",
+                    share * 100.0,
+                    bytes_per_device / GB
+                )?;
+                if *cached {
+                    write!(
+                        f,
+                        "the rows kept on the device serve {:.0}% of the lookups (--cache-hits), so {:.0}% cross the host link",
+                        (1.0 - lookups) * 100.0,
+                        lookups * 100.0
+                    )
+                } else {
+                    write!(
+                        f,
+                        "their lookups cross the host link (every row as likely as any other; --cache-hits for a hot-row cache)"
+                    )
+                }
+            }
             Note::DeviceCalibration { hardware, fractions } => {
                 let used: Vec<String> =
                     fractions.iter().map(|d| format!("{} {:.0}% ({})", d.name, d.value * 100.0, d.source)).collect();

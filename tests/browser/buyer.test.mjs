@@ -624,6 +624,7 @@ test('the page and `ridge match --json` agree on every row for every workload fa
     ['encoder', 'bert-large', [], []],
     ['vision encoder', 'vit-l-16&latency=50', [], ['--latency', '50ms']],
     ['recommender', 'dlrm-v2&offload=1', [], ['--offload']],
+    ['recommender with a hot-row cache', 'dlrm-v2&offload=1&hits=90', [], ['--offload', '--cache-hits', '90%']],
     ['training', 'gpt-3-175b-training&maxdev=1024', [], ['--max-devices', '1024']],
   ];
   const families = new Set();

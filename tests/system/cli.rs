@@ -506,6 +506,16 @@ fn lengths_inputs_and_step_overhead_are_taken_and_refused_in_the_users_terms() {
         (vec!["estimate", "-w", "bert-large", "-H", "h100-sxm", "--lengths", "128"], "is not MEAN:SD"),
         (vec!["match", "-w", "llama-3.1-8b", "--inputs", "device"], "--inputs: --inputs applies to recommenders only"),
         (vec!["estimate", "-w", "dlrm-v2", "-H", "h100-sxm", "--inputs", "gpu"], "expected host or device"),
+        (vec!["estimate", "-w", "dlrm-v2", "-H", "l4", "--offload", "--cache-hits", "120%"], "got 120%"),
+        (
+            vec!["estimate", "-w", "dlrm-v2", "-H", "l4", "--offload", "--cache-hits", "most"],
+            "is not a share of lookups",
+        ),
+        (vec!["estimate", "-w", "dlrm-v2", "-H", "l4", "--cache-hits", "0.9"], "--cache-hits needs --offload"),
+        (
+            vec!["match", "-w", "bert-large", "--offload", "--cache-hits", "90%"],
+            "--cache-hits: --cache-hits applies to recommenders only",
+        ),
         (
             vec!["estimate", "-w", "llama-3.1-8b", "-H", "h100-sxm", "--step-overhead-us", "5"],
             "applies to a static estimate",
@@ -525,6 +535,8 @@ fn lengths_inputs_and_step_overhead_are_taken_and_refused_in_the_users_terms() {
     let text =
         ridge(&["estimate", "-w", "dlrm-v2", "-H", "h100-sxm", "--inputs", "device", "--step-overhead-us", "1000"]).1;
     assert!(text.contains("inputs on the device") && text.contains("overhead"), "{text}");
+    let text = ridge(&["estimate", "-w", "dlrm-v2", "-H", "l4", "--offload", "--cache-hits", "90%"]).1;
+    assert!(text.contains("serve 90% of the lookups (--cache-hits), so 10% cross the host link"), "{text}");
 }
 
 #[test]

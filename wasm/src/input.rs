@@ -28,6 +28,10 @@ pub struct Query {
     /// Recommenders: tables that do not fit stay in host memory.
     #[serde(default)]
     pub offload: bool,
+    /// Recommenders with `offload`: the share of lookups the device-resident rows serve (a
+    /// hot-row cache), from 0 to 1.
+    #[serde(default)]
+    pub cache_hits: Option<ridge_core::workload::CacheHits>,
     /// Scale datasheet ceilings by the documented achievable fractions.
     #[serde(default)]
     pub calibrated: bool,
@@ -173,6 +177,7 @@ impl Query {
             output_tokens: self.output_tokens,
             precision: self.precision,
             offload: self.offload,
+            cache_hits: self.cache_hits,
             ..Default::default()
         })
     }

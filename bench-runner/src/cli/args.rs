@@ -49,6 +49,11 @@ pub(crate) struct ScenarioArgs {
     /// lookups that land there cross the host link (instead of "does not fit").
     #[arg(long)]
     pub(crate) offload: bool,
+    /// Recommenders with --offload: the share of lookups the rows kept in device memory serve,
+    /// as a cache of the hottest rows does (e.g. 0.9 or 90%). Default: the resident rows' share
+    /// (every row as likely as any other).
+    #[arg(long, value_name = "SHARE")]
+    pub(crate) cache_hits: Option<ridge_core::workload::CacheHits>,
     /// Recommenders: where each batch's inputs start. host: copied over the host link every
     /// batch (fp32 dense features, int64 indices), as a data loader feeding the device does;
     /// device: already in device memory (generated or staged there), no copy.
@@ -78,6 +83,7 @@ impl ScenarioArgs {
             kv_cache: self.kv_cache,
             unfused_attention: self.unfused_attention,
             offload: self.offload,
+            cache_hits: self.cache_hits,
             inputs: self.inputs,
             lengths: self.lengths,
             padded: self.padded,

@@ -356,6 +356,7 @@ fn flag(field: MatchField) -> &'static str {
         MatchField::HostOverhead => "host-overhead",
         MatchField::Lengths => "lengths",
         MatchField::Inputs => "inputs",
+        MatchField::CacheHits => "cache-hits",
     }
 }
 

@@ -233,6 +233,8 @@ pub enum MatchField {
     Lengths,
     /// `scenario.inputs` (recommenders).
     Inputs,
+    /// `scenario.cache_hits` (recommenders with offloaded tables).
+    CacheHits,
 }
 
 impl MatchField {
@@ -262,6 +264,7 @@ impl MatchField {
             MatchField::HostOverhead => "rack.host_overhead",
             MatchField::Lengths => "lengths",
             MatchField::Inputs => "inputs",
+            MatchField::CacheHits => "cache_hits",
         }
     }
 }
@@ -366,10 +369,11 @@ pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
     positive(MatchField::RequiredThroughput, c.required_throughput)?;
     let family = req.workload.family();
     let scenario = |e: crate::checks::ScenarioError| {
-        let field = if matches!(e, crate::checks::ScenarioError::InputsNeedRecommender { .. }) {
-            MatchField::Inputs
-        } else {
-            MatchField::Lengths
+        use crate::checks::ScenarioError as E;
+        let field = match e {
+            E::InputsNeedRecommender { .. } => MatchField::Inputs,
+            E::CacheHitsNeedRecommender { .. } | E::CacheHitsNeedOffload => MatchField::CacheHits,
+            _ => MatchField::Lengths,
         };
         invalid(field, Problem::Scenario(e))
     };

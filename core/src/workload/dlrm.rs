@@ -140,8 +140,8 @@ impl Dlrm {
 
     /// The operations of one inference batch on each of `devices` devices: tables sharded across
     /// devices (model parallel) with an all-to-all of pooled vectors, MLPs data parallel. A
-    /// `spill` fraction of each device's table rows lives in host memory: that share of the
-    /// lookups copies its rows over the host link instead of reading device memory.
+    /// `spill` share of the lookups lands on rows in host memory: those copy their rows over the
+    /// host link instead of reading device memory.
     pub fn inference_ops(&self, s: &Scenario, devices: u32, spill: f64) -> Vec<Operation> {
         let n = f64::from(devices);
         let batch = f64::from(s.batch) / n;

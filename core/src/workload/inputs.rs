@@ -102,3 +102,63 @@ impl std::str::FromStr for LengthSpread {
         LengthSpread::from_histogram(&bins)
     }
 }
+
+/// The share of a recommender's embedding lookups that land on the rows kept in device memory
+/// when its tables do not all fit there (`offload`): a cache of the hottest rows hits more
+/// often than the rows' share, since real lookups favour few rows. Without it, every row is as
+/// likely as any other and the hits are the resident rows' share. From 0 to 1.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct CacheHits(f64);
+
+/// Why a cache hit share is not one.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheHitsError {
+    /// Not a number or a percentage.
+    #[error("`{0}` is not a share of lookups (e.g. 0.9 or 90%)")]
+    Syntax(String),
+    /// Below 0, above 1, or not finite (as given).
+    #[error("a cache hit share must be from 0 to 1 (0% to 100%), got {0}")]
+    Range(String),
+}
+
+impl CacheHits {
+    /// `share` of the lookups, from 0 to 1.
+    pub fn new(share: f64) -> Result<CacheHits, CacheHitsError> {
+        if (0.0..=1.0).contains(&share) { Ok(CacheHits(share)) } else { Err(CacheHitsError::Range(share.to_string())) }
+    }
+
+    /// The share, from 0 to 1.
+    pub fn share(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for CacheHits {
+    type Error = CacheHitsError;
+
+    fn try_from(share: f64) -> Result<CacheHits, CacheHitsError> {
+        CacheHits::new(share)
+    }
+}
+
+impl From<CacheHits> for f64 {
+    fn from(h: CacheHits) -> f64 {
+        h.0
+    }
+}
+
+impl std::str::FromStr for CacheHits {
+    type Err = CacheHitsError;
+
+    /// `0.9` or `90%`.
+    fn from_str(text: &str) -> Result<CacheHits, CacheHitsError> {
+        let (number, scale) = match text.trim().strip_suffix('%') {
+            Some(p) => (p, 100.0),
+            None => (text.trim(), 1.0),
+        };
+        let v: f64 = number.trim().parse().map_err(|_| CacheHitsError::Syntax(text.to_string()))?;
+        CacheHits::new(v / scale).map_err(|_| CacheHitsError::Range(text.trim().to_string()))
+    }
+}

@@ -17,7 +17,7 @@ mod transformer;
 mod transformer_ops;
 
 pub use dlrm::{Dlrm, Interaction};
-pub use inputs::{InputSource, LengthError, LengthSpread};
+pub use inputs::{CacheHits, CacheHitsError, InputSource, LengthError, LengthSpread};
 pub use training::{Lora, LoraTargets, Recompute, Sharding, Training};
 pub use transformer::{Architecture, FfnKind, Moe, Norm, Position, Transformer};
 pub use transformer_ops::adam_update;
@@ -195,9 +195,14 @@ pub struct Scenario {
     #[serde(default = "default_true")]
     pub fused_attention: bool,
     /// Recommenders: embedding tables that do not fit in device memory stay in host memory, and
-    /// the lookups that land in them cross the host link (uniform access; no hot-row cache).
+    /// the lookups that land in them cross the host link.
     #[serde(default)]
     pub offload: bool,
+    /// Recommenders with `offload`: the share of lookups the rows kept in device memory serve (a
+    /// cache of the hottest rows). Absent: every row as likely as any other, so the resident
+    /// rows' share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_hits: Option<CacheHits>,
     /// Recommenders: where each batch's inputs (dense features and lookup indices) start.
     #[serde(default, skip_serializing_if = "InputSource::is_host")]
     pub inputs: InputSource,
@@ -238,6 +243,8 @@ pub struct ScenarioOverrides {
     pub unfused_attention: bool,
     /// Recommender tables that do not fit stay in host memory.
     pub offload: bool,
+    /// The share of an offloaded recommender's lookups that the device-resident rows serve.
+    pub cache_hits: Option<CacheHits>,
     /// Where a recommender's inputs start.
     pub inputs: Option<InputSource>,
     /// Encoders: how the sequence lengths vary.
@@ -260,6 +267,7 @@ impl Scenario {
         self.kv_cache = o.kv_cache.unwrap_or(self.kv_cache);
         self.fused_attention &= !o.unfused_attention;
         self.offload |= o.offload;
+        self.cache_hits = o.cache_hits.or(self.cache_hits);
         self.inputs = o.inputs.unwrap_or(self.inputs);
         self.lengths = o.lengths.or(self.lengths);
         self.padded |= o.padded;
@@ -456,6 +464,7 @@ mod tests {
             kv_cache: Precision::Bf16,
             fused_attention: true,
             offload: false,
+            cache_hits: None,
             inputs: InputSource::Host,
             lengths: None,
             padded: false,

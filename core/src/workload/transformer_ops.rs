@@ -506,6 +506,7 @@ mod tests {
             kv_cache: Precision::Bf16,
             fused_attention: true,
             offload: false,
+            cache_hits: None,
             inputs: crate::workload::InputSource::Host,
             lengths: None,
             padded: false,
