@@ -38,7 +38,8 @@ export function exportInputs(s, ctx) {
     datasheet_only: s.datasheet === '1',
     calibrated: s.cal === '1',
     offload: s.offload === '1',
-    cache_hits_percent: s.offload === '1' && s.hits ? Number(s.hits) : undefined,
+    // As the ranking used it: a recommender's offloaded tables only.
+    cache_hits_percent: s.offload === '1' && ctx.workload?.dlrm ? num(s.hits) : undefined,
     measured_ceilings: s.datasheet === '1' ? 'none' : ctx.measuredFrom,
     date: ctx.date,
     ridge_version: ctx.version,
