@@ -75,6 +75,7 @@ pub(crate) fn load_with(file: &str, text: &str) -> Result<Catalog, Vec<DataError
         "workloads.toml" => files.workloads = replaced,
         "measurements.toml" => files.measurements = replaced,
         "gemm-efficiency.toml" => files.efficiency = replaced,
+        "moe-efficiency.toml" => files.moe = replaced,
         other => panic!("no such dataset file {other}"),
     }
     Catalog::load(files).map_err(|e| e.0)
@@ -94,6 +95,7 @@ pub(crate) fn check(
         "nodes.toml" => ridge_datasets::files().nodes.text,
         "workloads.toml" => ridge_datasets::files().workloads.text,
         "gemm-efficiency.toml" => ridge_datasets::files().efficiency.text,
+        "moe-efficiency.toml" => ridge_datasets::files().moe.text,
         _ => ridge_datasets::files().measurements.text,
     };
     let edited = edit(original);

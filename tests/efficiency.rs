@@ -173,6 +173,46 @@ fn an_estimate_says_which_gemms_measured_tables_timed() {
 }
 
 #[test]
+fn an_expert_table_that_does_not_fit_the_catalog_is_refused_naming_entry_and_field() {
+    let file = "moe-efficiency.toml";
+    check(
+        file,
+        |t| t.replacen("peak_tflops = 989.5", "peak_tflops = 990", 1),
+        Some("h100-sxm-bf16"),
+        Some("peak_tflops"),
+        "import the table again",
+    );
+    check(
+        file,
+        |t| t.replacen("memory_gb_per_s = 8000", "memory_gb_per_s = 7700", 1),
+        Some("b200-bf16"),
+        Some("memory_gb_per_s"),
+        "b200 says 8000",
+    );
+    check(
+        file,
+        |t| t.replacen("rows = [1, 2, 4,", "rows = [1, 4,", 1),
+        Some("h100-sxm-bf16"),
+        Some("basis_points"),
+        "the grid has 10 × 4 = 40 points",
+    );
+    check(
+        file,
+        |t| t.replacen("fixed_us = 19.1", "fixed_us = -19.1", 1),
+        Some("h100-sxm-bf16"),
+        Some("fixed_us"),
+        "-19.1",
+    );
+    check(
+        file,
+        |t| t.replacen("sizes = [2097152, 8388608,", "sizes = [8388608, 2097152,", 1),
+        Some("h100-sxm-bf16"),
+        Some("sizes"),
+        "grid values must increase",
+    );
+}
+
+#[test]
 fn a_table_that_does_not_fit_the_catalog_is_refused_naming_entry_and_field() {
     let file = "gemm-efficiency.toml";
     check(
@@ -320,4 +360,81 @@ fn a_grouped_launch_is_looked_up_as_one_deeper_gemm() {
     assert!(within(e.operations[0].seconds, want, 1e-9), "{:e} s, want {want:e} s", e.operations[0].seconds);
     // One of the eight on its own is much less efficient (its fixed time is most of it).
     assert!(t.efficiency(1.0, 4096.0, 4096.0) < 0.8 * t.efficiency(1.0, 4096.0, 32768.0));
+}
+
+/// Whole mixture-of-experts layers as AIConfigurator measured them: TensorRT-LLM 1.3.0rc20's
+/// fused MoE module on one device of `ep` with routing spread evenly
+/// (`systems/data/<system>/moe/trtllm/1.3.0rc20/moe_perf.parquet`, `distribution` balanced,
+/// `moe_tp_size` 1, column `latency` in ms, the fastest kernel; `num_tokens` all the group's):
+/// - B200, nvfp4, hidden 4096, expert width 1536, 128 experts, top-8 (Qwen3-235B-A22B's layer),
+///   EP 4, 1,024 tokens: 0.126533 ms (its min-latency kernel; CUTLASS 0.158005).
+/// - H200 SXM, fp8, the same layer, EP 4, 1,024 tokens: 0.225477 ms (CUTLASS).
+/// - H100 SXM, bf16, hidden 4096, width 14336, 8 experts, top-2 (Mixtral 8x7B's), one device,
+///   256 tokens: 1.060149 ms (CUTLASS).
+/// - H100 SXM, fp8, the same, 1,024 tokens: 0.687771 ms (CUTLASS).
+///
+/// The last field: whether the dense GEMM fractions alone miss the layer by more than the table's
+/// 25% (the B200's fp4 and the H200's fp8 layers of many small experts: by 62% and 33%; Mixtral's
+/// eight large experts on the H100 they time within 8–11%).
+const MOE_MEASURED: [(&str, &str, Precision, u32, f64, f64, bool); 4] = [
+    ("b200", "qwen3-235b-a22b", Precision::Fp4, 4, 1024.0, 0.126533e-3, true),
+    ("h200-sxm", "qwen3-235b-a22b", Precision::Fp8, 4, 1024.0, 0.225477e-3, true),
+    ("h100-sxm", "mixtral-8x7b", Precision::Bf16, 1, 256.0, 1.060149e-3, false),
+    ("h100-sxm", "mixtral-8x7b", Precision::Fp8, 1, 1024.0, 0.687771e-3, false),
+];
+
+/// One mixture-of-experts layer of `workload` at `tokens` (over all `ep` devices) on one `id`
+/// device, as ridge times it under `mode`: its expert GEMMs, activation and combine, seconds;
+/// and the note that says what timed them.
+fn moe_layer_s(
+    id: &str,
+    workload: &str,
+    p: Precision,
+    ep: u32,
+    tokens: f64,
+    mode: &CalibrationMode,
+) -> (f64, Vec<Note>) {
+    let c = catalog();
+    let w = c.workload(workload).unwrap_or_else(|| panic!("{workload} is a preset"));
+    let t = w.transformer().unwrap_or_else(|| panic!("{workload} is a transformer"));
+    let s = ridge_core::Scenario { weights: p, activations: p, ..w.defaults };
+    let shape = ridge_core::workload::PassShape {
+        batch: tokens / f64::from(ep),
+        new_tokens: 1.0,
+        past_tokens: 0.0,
+        logits_rows: 0.0,
+        spread: 0.0,
+        chunk: None,
+    };
+    let ops = if ep > 1 { t.expert_parallel_forward_ops(shape, &s, ep) } else { t.forward_ops(shape, &s, 1) };
+    let moe: Vec<Operation> =
+        ops.into_iter().filter(|o| ["moe.up", "moe.act", "moe.down", "moe.combine"].contains(&&*o.name)).collect();
+    assert_eq!(moe.len(), 4, "{workload}: up, activation, down, combine");
+    let layers = f64::from(t.moe_layers());
+    let ceilings = ceilings(id, mode);
+    let e = roofline::evaluate(&moe, &ceilings, &Calibration::DEFAULTS, 0.0).unwrap_or_else(|e| panic!("{e}"));
+    (e.seconds / layers, ceilings.expert_tables_note(&moe).into_iter().collect())
+}
+
+#[test]
+fn a_mixture_of_experts_layer_takes_about_its_measured_time() {
+    for (id, workload, p, ep, tokens, measured, fractions_miss) in MOE_MEASURED {
+        // The table holds the median over many layer shapes, these among them: within 25%.
+        let (got, notes) = moe_layer_s(id, workload, p, ep, tokens, &CalibrationMode::Documented);
+        assert!(
+            within(got, measured, 0.25),
+            "{id} {workload} {p} at {tokens}: ridge {got:e} s, measured {measured:e} s"
+        );
+        let [Note::ExpertTables { hardware, precision, source }] = &notes[..] else { panic!("{notes:?}") };
+        assert_eq!((hardware.as_str(), *precision), (id, p));
+        assert!(source.contains("AIConfigurator") && source.contains("1.3.0rc20"), "{source}");
+        // Without the table the dense GEMM fractions time them: a grouped launch over many small
+        // experts reaches far less of the roofline than one GEMM.
+        let (fractions, none) = moe_layer_s(id, workload, p, ep, tokens, &CalibrationMode::Off);
+        assert_eq!(!within(fractions, measured, 0.25), fractions_miss, "{id} {p}: fractions {fractions:e} s");
+        assert!(none.is_empty());
+    }
+    // A device without an expert table keeps the fractions, and says nothing of tables.
+    let (_, none) = moe_layer_s("mi300x", "mixtral-8x7b", Precision::Fp8, 1, 256.0, &CalibrationMode::Documented);
+    assert!(none.is_empty());
 }

@@ -6,8 +6,8 @@ use anyhow::{Context, Result};
 use ridge_core::{Catalog, SourceFile, SourceFiles};
 
 /// The built-in datasets, or those in `dir` (which must hold `hardware.toml`, `nodes.toml`,
-/// `workloads.toml` and `measurements.toml`; `gemm-efficiency.toml` where it has one, else GEMMs
-/// are timed by the calibration's fractions). Invalid data is an error naming file, entry and
+/// `workloads.toml` and `measurements.toml`; `gemm-efficiency.toml` and `moe-efficiency.toml` where
+/// it has them, else GEMMs and experts are timed by the calibration's fractions). Invalid data is an error naming file, entry and
 /// field; nothing is half-loaded.
 pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let Some(dir) = dir else {
@@ -25,12 +25,15 @@ pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let (m_name, m) = read("measurements.toml")?;
     let efficiency = dir.join("gemm-efficiency.toml");
     let (e_name, e) = if efficiency.exists() { read("gemm-efficiency.toml")? } else { (String::new(), String::new()) };
+    let moe = dir.join("moe-efficiency.toml");
+    let (moe_name, moe) = if moe.exists() { read("moe-efficiency.toml")? } else { (String::new(), String::new()) };
     Catalog::load(SourceFiles {
         hardware: SourceFile { name: &hw_name, text: &hw },
         nodes: SourceFile { name: &node_name, text: &nodes },
         workloads: SourceFile { name: &wl_name, text: &wl },
         measurements: SourceFile { name: &m_name, text: &m },
         efficiency: SourceFile { name: &e_name, text: &e },
+        moe: SourceFile { name: &moe_name, text: &moe },
     })
     .map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -187,6 +187,116 @@ impl GemmTable {
     }
 }
 
+/// One device's measured efficiency of a mixture-of-experts layer's grouped expert GEMMs at one
+/// precision, as a function of the rows each expert's GEMMs have (`datasets/moe-efficiency.toml`,
+/// distilled from NVIDIA AIConfigurator's timings of TensorRT-LLM's fused MoE layer by
+/// `scripts/import-aic-moe.py`).
+///
+/// A grouped launch over many small experts reaches far less of the roofline than one dense GEMM
+/// of the same arithmetic: its tiles are ragged, the routing and permutation sit around it, and
+/// at large batches its arithmetic runs well below the dense share (on a B200 in fp4, 23–29% of
+/// the peak at 256–1,024 rows where a dense fp4 GEMM runs 39%), and the layer has a fixed time
+/// (10–20 µs a launch) however little it computes. A layer's two expert GEMMs take
+/// `roofline / efficiency(rows)` each, the roofline [`GemmTable::roofline_s`]'s summed over
+/// every expert that received tokens, plus `fixed_us` a launch. `fixed_us` is half what the
+/// layers with the least work measured; each efficiency the median, over the measured layers
+/// whose rows per expert lie near the grid value and whose work is at least that fixed time, of
+/// `roofline / (measured - fixed - ridge's activation and combine passes)`. Between grid values
+/// the efficiency is linear in `log rows`; beyond the grid, the edge's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoeTable {
+    /// Entry id, e.g. `b200-fp4`.
+    pub id: String,
+    /// Catalog id of the device.
+    pub hardware: String,
+    /// Precision of the experts' arithmetic.
+    pub precision: Precision,
+    /// Where the measurements come from (database, version, licence, engine, kernels).
+    pub source: String,
+    /// The datasheet peak the efficiencies are relative to, TFLOP/s (the catalog's).
+    pub peak_tflops: f64,
+    /// The datasheet bandwidth they are relative to, GB/s (the catalog's).
+    pub memory_gb_per_s: f64,
+    /// Fixed time of each expert GEMM launch (two a layer), microseconds.
+    pub fixed_us: f64,
+    /// Grid of rows per expert (tokens routed to one expert in one launch), increasing.
+    pub rows: Vec<f64>,
+    /// Grid of expert GEMM sizes, weight elements `n k`, increasing.
+    pub sizes: Vec<f64>,
+    /// Efficiency in basis points at every grid point, `rows` slowest, then `sizes`.
+    pub basis_points: Vec<u16>,
+}
+
+impl MoeTable {
+    /// Whether it times expert arithmetic at `p` (a bf16 table serves fp16 too).
+    pub fn serves(&self, p: Precision) -> bool {
+        self.precision == p || (self.precision == Precision::Bf16 && p == Precision::Fp16)
+    }
+
+    /// The share of the datasheet roofline an expert GEMM of `rows` rows and a weight of `size`
+    /// elements (`n k`) reaches.
+    pub fn efficiency(&self, rows: f64, size: f64) -> f64 {
+        let (i, wi) = bracket(&self.rows, rows);
+        let (j, wj) = bracket(&self.sizes, size);
+        let nz = self.sizes.len();
+        let at = |a: usize, b: usize| f64::from(self.basis_points[a * nz + b]);
+        let mut sum = 0.0;
+        for (a, wa) in [(i, 1.0 - wi), (i + 1, wi)] {
+            for (b, wb) in [(j, 1.0 - wj), (j + 1, wj)] {
+                if wa * wb > 0.0 {
+                    sum += wa * wb * at(a, b);
+                }
+            }
+        }
+        sum / f64::from(MAX_BASIS_POINTS)
+    }
+
+    /// What is wrong with the table's own shape: `(field, message)`.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for (name, axis) in [("rows", &self.rows), ("sizes", &self.sizes)] {
+            if axis.len() < 2 {
+                out.push((name, format!("needs at least two grid values, has {}", axis.len())));
+            } else if !axis.iter().all(|&x| x.is_finite() && x >= 1.0) {
+                out.push((name, "grid values must be finite and at least 1".to_string()));
+            } else if axis.windows(2).any(|w| w[1] <= w[0]) {
+                out.push((name, "grid values must increase".to_string()));
+            }
+        }
+        let cells = self.rows.len() * self.sizes.len();
+        if self.basis_points.len() != cells {
+            out.push((
+                "basis_points",
+                format!(
+                    "holds {} values; the grid has {} × {} = {cells} points",
+                    self.basis_points.len(),
+                    self.rows.len(),
+                    self.sizes.len()
+                ),
+            ));
+        }
+        if let Some((i, v)) = self.basis_points.iter().enumerate().find(|(_, v)| !(1..=MAX_BASIS_POINTS).contains(*v)) {
+            out.push((
+                "basis_points",
+                format!(
+                    "value {v} at position {} is outside 1 to {MAX_BASIS_POINTS} (ten-thousandths of the roofline)",
+                    i + 1
+                ),
+            ));
+        }
+        for (name, v) in [("peak_tflops", self.peak_tflops), ("memory_gb_per_s", self.memory_gb_per_s)] {
+            if !(v.is_finite() && v > 0.0) {
+                out.push((name, format!("must be a positive number, is {v}")));
+            }
+        }
+        if !(self.fixed_us.is_finite() && self.fixed_us >= 0.0) {
+            out.push(("fixed_us", format!("must be a number of microseconds, 0 or more, is {}", self.fixed_us)));
+        }
+        out
+    }
+}
+
 /// The largest efficiency a table may state, in basis points: the roofline itself. A kernel that
 /// measured faster read its operands from a cache between repetitions, which a model's weights
 /// streamed layer after layer do not; the import caps such points.
@@ -244,6 +354,42 @@ mod tests {
         // fp8 halves the operands' bytes, not the bf16 output's.
         let fp8 = GemmTable { precision: Precision::Fp8, ..t };
         assert!((fp8.roofline_s(1.0, 1000.0, 1000.0) - 1.003e-6).abs() < 1e-15);
+    }
+
+    fn moe() -> MoeTable {
+        MoeTable {
+            id: "x-fp4".into(),
+            hardware: "x".into(),
+            precision: Precision::Fp4,
+            source: "hand-made".into(),
+            peak_tflops: 100.0,
+            memory_gb_per_s: 1000.0,
+            fixed_us: 10.0,
+            rows: vec![1.0, 4.0, 64.0],
+            sizes: vec![1e4, 1e6],
+            // rows 1: (size 1e4, 1e6), then rows 4, then rows 64.
+            basis_points: vec![2000, 4000, 6000, 8000, 3000, 5000],
+        }
+    }
+
+    #[test]
+    fn an_expert_table_interpolates_in_log_rows_and_holds_its_edges() {
+        let t = moe();
+        assert!((t.efficiency(4.0, 1e4) - 0.6).abs() < 1e-12);
+        assert!((t.efficiency(4.0, 1e6) - 0.8).abs() < 1e-12);
+        // 2 is halfway from 1 to 4 in log space; 16 halfway from 4 to 64; 1e5 from 1e4 to 1e6.
+        assert!((t.efficiency(2.0, 1e4) - 0.4).abs() < 1e-12);
+        assert!((t.efficiency(16.0, 1e4) - 0.45).abs() < 1e-12);
+        assert!((t.efficiency(4.0, 1e5) - 0.7).abs() < 1e-12);
+        assert!((t.efficiency(2.0, 1e5) - 0.5).abs() < 1e-12);
+        // Beyond the grid, the edges hold.
+        assert!((t.efficiency(0.5, 10.0) - 0.2).abs() < 1e-12);
+        assert!((t.efficiency(1e5, 1e9) - 0.5).abs() < 1e-12);
+        assert!(t.serves(Precision::Fp4) && !t.serves(Precision::Fp8));
+        assert!(t.problems().is_empty());
+        let bad = MoeTable { rows: vec![1.0, 1.0, 64.0], basis_points: vec![0, 1], fixed_us: -1.0, ..moe() };
+        let fields: Vec<&str> = bad.problems().iter().map(|p| p.0).collect();
+        assert_eq!(fields, ["rows", "basis_points", "basis_points", "fixed_us"]);
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub struct Hardware {
     /// `gemm-efficiency.toml`; the documented calibration times GEMMs by them.
     #[serde(skip)]
     pub gemm_tables: Vec<std::sync::Arc<crate::efficiency::GemmTable>>,
+    /// Measured efficiency of mixture-of-experts layers' grouped expert GEMMs per precision
+    /// ([`crate::efficiency::MoeTable`]), from the catalog's `moe-efficiency.toml`.
+    #[serde(skip)]
+    pub moe_tables: Vec<std::sync::Arc<crate::efficiency::MoeTable>>,
 }
 
 /// Documented achievable fractions of one device's datasheet peaks, per operation class (see

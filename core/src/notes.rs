@@ -77,6 +77,16 @@ pub enum Note {
         /// The fractions used.
         fractions: Calibration,
     },
+    /// A mixture-of-experts layer's expert GEMMs are timed by the device's measured expert
+    /// table ([`crate::efficiency::MoeTable`]) instead of the calibration's GEMM fractions.
+    ExpertTables {
+        /// Catalog id.
+        hardware: String,
+        /// The precision the table times.
+        precision: Precision,
+        /// Where the measurements come from.
+        source: String,
+    },
     /// GEMMs at these precisions are timed by the device's measured efficiency tables
     /// ([`crate::efficiency`]) instead of the calibration's GEMM fractions.
     GemmTables {

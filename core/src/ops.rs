@@ -196,6 +196,9 @@ pub struct Operation {
 pub enum Linear {
     /// The fused query/key/value projection (what attention-only LoRA recipes adapt).
     Qkv,
+    /// A mixture-of-experts layer's expert GEMMs, grouped into one launch over the experts
+    /// ([`crate::efficiency::MoeTable`] times them where the device has one).
+    Expert,
 }
 
 /// Which gradient a backward operation computes.

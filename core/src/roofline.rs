@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::alignment::{self, Architecture, UnalignedDim};
-use crate::efficiency::GemmTable;
+use crate::efficiency::{GemmTable, MoeTable};
 use crate::hardware::{Hardware, HostLink};
 pub use crate::measurement::{MeasuredCeilings, Measurement};
 use crate::notes::Note;
@@ -89,6 +89,10 @@ pub struct Ceilings {
     /// ([`CalibrationMode::Tables`], [`Ceilings::use_gemm_tables`]).
     #[serde(skip)]
     pub gemm_tables: Vec<std::sync::Arc<GemmTable>>,
+    /// Measured efficiency of mixture-of-experts layers' expert GEMMs ([`MoeTable`]): they
+    /// time those in place of the calibration's GEMM fractions under the documented calibration.
+    #[serde(skip)]
+    pub moe_tables: Vec<std::sync::Arc<MoeTable>>,
     /// The shortest time one GEMM launch takes, seconds ([`crate::efficiency::GEMM_FLOOR_S`]);
     /// 0 unless the estimate uses the documented calibration on a GPU.
     #[serde(skip)]
@@ -118,6 +122,7 @@ impl Ceilings {
                 .map_or(DEFAULT_SCALE_UP_LATENCY_S, |us| us * MICRO),
             architecture: hw.architecture,
             gemm_tables: Vec::new(),
+            moe_tables: Vec::new(),
             gemm_floor_s: 0.0,
         }
     }

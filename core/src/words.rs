@@ -83,6 +83,10 @@ impl fmt::Display for Note {
                 c.gather_memory * 100.0,
                 c.collective_link * 100.0
             ),
+            Note::ExpertTables { hardware, precision, source } => write!(
+                f,
+                "expert GEMMs at {precision} timed from {hardware}'s measured mixture-of-experts layers by rows per expert (in place of the calibrated GEMM fractions; devices without such a table keep them): {source}"
+            ),
             Note::GemmTables { hardware, precisions, source } => {
                 let p: Vec<String> = precisions.iter().map(ToString::to_string).collect();
                 write!(

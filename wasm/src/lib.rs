@@ -233,6 +233,7 @@ pub fn device_roofs_impl(d: &DeviceCeilings) -> Vec<Roof> {
         scale_up_latency_s: 0.0,
         architecture: None,
         gemm_tables: Vec::new(),
+        moe_tables: Vec::new(),
         gemm_floor_s: 0.0,
     })
 }

@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::efficiency::GemmTable;
+use crate::efficiency::{GemmTable, MoeTable};
 use crate::hardware::{Hardware, Node};
 use crate::roofline::Measurement;
 use crate::workload::{Workload, WorkloadSpec};
@@ -20,7 +20,7 @@ mod validate;
 use parse::{Format, Json, Toml, duplicates};
 use validate::{
     Check, resolve_confidence, validate_gemm_table, validate_hardware, validate_measurement, validate_node,
-    validate_workload,
+    validate_table_figures, validate_workload,
 };
 
 /// One problem in a data file.
@@ -89,6 +89,9 @@ pub struct SourceFiles<'a> {
     /// `[[gemm]]` entries: measured GEMM efficiency tables ([`crate::efficiency`]); a file that
     /// is empty or only comments holds none.
     pub efficiency: SourceFile<'a>,
+    /// `[[moe]]` entries: measured efficiency of mixture-of-experts layers' expert GEMMs
+    /// ([`crate::efficiency::MoeTable`]); a file that is empty or only comments holds none.
+    pub moe: SourceFile<'a>,
 }
 
 /// Everything the datasets hold, validated.
@@ -134,6 +137,8 @@ impl Catalog {
         } else {
             F::entries(files.efficiency, "gemm", &mut errors)
         };
+        let moe_tables: Vec<MoeTable> =
+            if holds_nothing(files.moe.text) { Vec::new() } else { F::entries(files.moe, "moe", &mut errors) };
 
         for hw in &mut hardware {
             resolve_confidence(hw);
@@ -153,6 +158,7 @@ impl Catalog {
         duplicates(files.workloads.name, specs.iter().map(|w| w.id.as_str()), &mut errors);
         duplicates(files.measurements.name, measurements.iter().map(|m| m.id.as_str()), &mut errors);
         duplicates(files.efficiency.name, tables.iter().map(|t| t.id.as_str()), &mut errors);
+        duplicates(files.moe.name, moe_tables.iter().map(|t| t.id.as_str()), &mut errors);
         for t in tables {
             let mut c = Check::new(files.efficiency.name, &t.id, &mut errors);
             if validate_gemm_table(&t, &hardware, &mut c)
@@ -162,6 +168,27 @@ impl Catalog {
                     c.fail("precision", format!("{} has a second {} table", t.hardware, t.precision));
                 } else {
                     hw.gemm_tables.push(std::sync::Arc::new(t));
+                }
+            }
+        }
+        for t in moe_tables {
+            let mut c = Check::new(files.moe.name, &t.id, &mut errors);
+            let ok = validate_table_figures(
+                &t.id,
+                &t.source,
+                t.problems(),
+                &t.hardware,
+                t.precision,
+                t.peak_tflops,
+                t.memory_gb_per_s,
+                &hardware,
+                &mut c,
+            );
+            if ok && let Some(hw) = hardware.iter_mut().find(|h| h.id == t.hardware) {
+                if hw.moe_tables.iter().any(|o| o.precision == t.precision) {
+                    c.fail("precision", format!("{} has a second {} expert table", t.hardware, t.precision));
+                } else {
+                    hw.moe_tables.push(std::sync::Arc::new(t));
                 }
             }
         }

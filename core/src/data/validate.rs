@@ -6,6 +6,7 @@ use crate::efficiency::GemmTable;
 use crate::hardware::{Hardware, Node, Topology};
 use crate::provenance::Figure;
 use crate::roofline::Measurement;
+use crate::units::Precision;
 use crate::workload::{Architecture, Interaction, ModelError, WorkloadSpec};
 
 use super::DataError;
@@ -388,36 +389,65 @@ pub(super) fn validate_measurement(m: &Measurement, hardware_ids: &HashSet<&str>
 /// datasheet figures it is relative to are that device's (a table made against other figures
 /// would time every GEMM wrongly). True when it can be used.
 pub(super) fn validate_gemm_table(t: &GemmTable, hardware: &[Hardware], c: &mut Check<'_>) -> bool {
+    let problems = t.problems();
+    validate_table_figures(
+        &t.id,
+        &t.source,
+        problems,
+        &t.hardware,
+        t.precision,
+        t.peak_tflops,
+        t.memory_gb_per_s,
+        hardware,
+        c,
+    )
+}
+
+/// The checks every measured efficiency table takes (GEMM or expert): its id and source, its own
+/// `problems`, a catalog device, and that the datasheet figures it is relative to are that
+/// device's. True when it can be used.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn validate_table_figures(
+    id: &str,
+    source: &str,
+    problems: Vec<(&'static str, String)>,
+    hardware_id: &str,
+    precision: Precision,
+    peak_tflops: f64,
+    memory_gb_per_s: f64,
+    hardware: &[Hardware],
+    c: &mut Check<'_>,
+) -> bool {
     let before = c.errors.len();
-    c.slug("id", &t.id);
-    c.non_empty("source", &t.source);
-    for (field, message) in t.problems() {
+    c.slug("id", id);
+    c.non_empty("source", source);
+    for (field, message) in problems {
         c.fail(field, message);
     }
-    match hardware.iter().find(|h| h.id == t.hardware) {
-        None => c.fail("hardware", format!("unknown hardware id `{}`", t.hardware)),
+    match hardware.iter().find(|h| h.id == hardware_id) {
+        None => c.fail("hardware", format!("unknown hardware id `{hardware_id}`")),
         Some(hw) => {
             let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs();
             // A catalog figure that is itself wrong has its own error; the table is not blamed.
             let valid = |v: f64| v.is_finite() && v > 0.0;
-            match hw.dense_tflops.get(&t.precision) {
-                None => c.fail("precision", format!("{} publishes no {} peak", hw.id, t.precision)),
-                Some(f) if valid(f.value) && !close(t.peak_tflops, f.value) => c.fail(
+            match hw.dense_tflops.get(&precision) {
+                None => c.fail("precision", format!("{} publishes no {} peak", hw.id, precision)),
+                Some(f) if valid(f.value) && !close(peak_tflops, f.value) => c.fail(
                     "peak_tflops",
                     format!(
                         "the table is relative to {} TFLOP/s but {} says {} at {}: import the table again",
-                        t.peak_tflops, hw.id, f.value, t.precision
+                        peak_tflops, hw.id, f.value, precision
                     ),
                 ),
                 Some(_) => {}
             }
             let gb_per_s = hw.memory_bytes_per_s() / crate::units::GB;
-            if valid(gb_per_s) && !close(t.memory_gb_per_s, gb_per_s) {
+            if valid(gb_per_s) && !close(memory_gb_per_s, gb_per_s) {
                 c.fail(
                     "memory_gb_per_s",
                     format!(
                         "the table is relative to {} GB/s but {} says {gb_per_s}: import the table again",
-                        t.memory_gb_per_s, hw.id
+                        memory_gb_per_s, hw.id
                     ),
                 );
             }

@@ -3,10 +3,10 @@
 
 use super::{Basis, Ceilings};
 use crate::calibration::CalibrationMode;
-use crate::efficiency::{GEMM_LATENCY_S, gemm_floor_s};
+use crate::efficiency::{GEMM_LATENCY_S, MoeTable, gemm_floor_s};
 use crate::hardware::Hardware;
 use crate::notes::Note;
-use crate::ops::{OpKind, Operation};
+use crate::ops::{Linear, OpKind, Operation};
 use crate::units::Precision;
 
 impl Ceilings {
@@ -16,14 +16,16 @@ impl Ceilings {
     pub fn use_gemm_tables(&mut self, hw: &Hardware, mode: &CalibrationMode) {
         if mode.is_documented() {
             self.gemm_floor_s = gemm_floor_s(hw.architecture);
+            self.moe_tables.clone_from(&hw.moe_tables);
         }
         if matches!(mode, CalibrationMode::Tables) {
             self.gemm_tables.clone_from(&hw.gemm_tables);
         }
     }
 
-    /// The measured efficiency that times `op`'s arithmetic at `p` and its traffic: a GEMM's, on
-    /// a device with a table at `p` and datasheet (not measured) bandwidth. A batched or grouped
+    /// The measured efficiency that times `op`'s arithmetic at `p` and its traffic: an expert
+    /// GEMM's from the device's expert table at its rows per expert, another GEMM's from its GEMM
+    /// table, on a device with a table at `p` and datasheet (not measured) bandwidth. A batched or grouped
     /// launch of several GEMMs (a sample's products, a layer's experts) is looked up as one GEMM
     /// that many times as deep: the same arithmetic and operand traffic in one launch, whose
     /// fixed time it pays once.
@@ -31,6 +33,9 @@ impl Ceilings {
         let OpKind::Gemm { m, n, k, .. } = op.kind else { return None };
         if self.memory_bytes_per_s.basis == Basis::Measured {
             return None;
+        }
+        if let Some(t) = self.expert_table(op) {
+            return Some(t.efficiency(m, n * k));
         }
         let table = self.gemm_tables.iter().find(|t| t.serves(p))?;
         let per_launch = (op.count / op.launch_count()).max(1.0);
@@ -42,10 +47,15 @@ impl Ceilings {
     /// time is counted once: on fractions of the datasheet, which have none, the larger of
     /// `kernel_s` and [`GEMM_LATENCY_S`]; on a table, whose measured times have theirs, what
     /// `kernel_s` adds beyond [`GEMM_LATENCY_S`], and the shortfall to the floor (only a shape
-    /// below the grid comes out under it). Other kernels, and GEMMs outside the documented
+    /// below the grid comes out under it); on an expert table, the larger of `kernel_s` and the
+    /// table's fixed time a launch. Other kernels, and GEMMs outside the documented
     /// calibration on a GPU, take `kernel_s`.
     pub(crate) fn launch_s(&self, op: &Operation, measured: bool, busy: f64, kernel_s: f64) -> f64 {
         let launches = op.launch_count();
+        if measured && let Some(t) = self.expert_table(op) {
+            // An expert table's fixed time is its launch's: the larger of the two, once.
+            return launches * kernel_s.max(t.fixed_us * crate::units::MICRO);
+        }
         if self.gemm_floor_s <= 0.0 || !matches!(op.kind, OpKind::Gemm { .. }) {
             launches * kernel_s
         } else if measured {
@@ -53,6 +63,25 @@ impl Ceilings {
         } else {
             launches * kernel_s.max(GEMM_LATENCY_S)
         }
+    }
+
+    /// The measured expert table that times `op`, if it is an expert GEMM and the device has one
+    /// at the precision its arithmetic runs at.
+    fn expert_table(&self, op: &Operation) -> Option<&MoeTable> {
+        if op.linear != Some(Linear::Expert) {
+            return None;
+        }
+        let (q, _) = self.compute_for(op.kind.compute_precision()?)?;
+        self.moe_tables.iter().find(|t| t.serves(q)).map(|t| &**t)
+    }
+
+    /// The note that says a measured expert table times the expert GEMMs of `ops`, if one does.
+    pub fn expert_tables_note(&self, ops: &[Operation]) -> Option<Note> {
+        if self.memory_bytes_per_s.basis == Basis::Measured {
+            return None;
+        }
+        let t = ops.iter().find_map(|o| self.expert_table(o))?;
+        Some(Note::ExpertTables { hardware: self.hardware.clone(), precision: t.precision, source: t.source.clone() })
     }
 
     /// The note that says which GEMMs measured tables time on these ceilings, if any do (none

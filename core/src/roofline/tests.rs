@@ -15,6 +15,7 @@ fn ceilings() -> Ceilings {
         scale_up_latency_s: 0.0,
         architecture: None,
         gemm_tables: Vec::new(),
+        moe_tables: Vec::new(),
         gemm_floor_s: 0.0,
     }
 }

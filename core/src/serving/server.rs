@@ -220,6 +220,12 @@ impl<'a> Server<'a> {
         };
         let s =
             roofline::seconds(&ops, &self.ceilings, &self.calibration, self.engine.kernel_launch_s, &mut self.notes)?;
+        // Checked before the note is made: a ranking times thousands of steps.
+        if !self.notes.iter().any(|n| matches!(n, Note::ExpertTables { .. }))
+            && let Some(n) = self.ceilings.expert_tables_note(&ops)
+        {
+            self.notes.push(n);
+        }
         Ok(s + self.engine.step_overhead_s)
     }
 

@@ -261,9 +261,17 @@ impl Transformer {
                 ops.push(Operation::new("ep.dispatch", layers, exchange.clone()));
             }
             // The experts of a layer run as one grouped GEMM: one launch per layer.
-            ops.push(Operation::new("moe.up", layers * active, gemm(rows, h, up_width(ffn))).grouped(layers));
+            ops.push(
+                Operation::new("moe.up", layers * active, gemm(rows, h, up_width(ffn)))
+                    .grouped(layers)
+                    .as_linear(Linear::Expert),
+            );
             ops.push(Operation::new("moe.act", layers, elementwise(assignments * ffn, act_reads, 1.0, act_flops)));
-            ops.push(Operation::new("moe.down", layers * active, gemm(rows, ffn, h)).grouped(layers));
+            ops.push(
+                Operation::new("moe.down", layers * active, gemm(rows, ffn, h))
+                    .grouped(layers)
+                    .as_linear(Linear::Expert),
+            );
             if ep > 1 {
                 ops.push(Operation::new("ep.combine", layers, exchange));
             }

@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Distil AIConfigurator's measured mixture-of-experts timings into ridge's expert-GEMM efficiency
+tables (`datasets/moe-efficiency.toml`).
+
+Not part of CI: it needs the PyPI package `aiconfigurator-core` (Apache-2.0; tested with
+0.12.0) with pandas and pyarrow, e.g.
+
+  python3 -m venv /tmp/aic && /tmp/aic/bin/pip install aiconfigurator pandas pyarrow
+  /tmp/aic/bin/python scripts/import-aic-moe.py            # rewrites datasets/moe-efficiency.toml
+  /tmp/aic/bin/python scripts/import-aic-moe.py --check    # exits 1 if the file would change
+
+CI validates the result instead: the catalog loader checks every table (its device, precision,
+grid, values, and that the datasheet figures it was made against are the catalog's).
+
+The database times TensorRT-LLM's whole fused MoE module on one device (routing, permutation,
+the experts' grouped GEMMs, the activation, the weighted un-permutation) for many shapes: tokens
+T, hidden size h, expert width I, top-k, experts E and expert-parallel size ep, with gated experts
+(an up projection 2I wide) and routing spread evenly over the experts ("balanced"). ridge times
+the same layer as two grouped GEMMs (up, down) over the experts a device holds, plus its
+activation and combine passes on the memory roofline. For every measured shape this computes, as
+ridge does,
+
+  assignments = T k / ep                      (token-expert pairs this device computes)
+  active      = E/ep (1 - (1 - k/E)^T)        (its experts that receive any token)
+  rows        = assignments / active          (rows of each expert's GEMMs)
+  roofline    = active (R(rows, h, 2I) + R(rows, I, h)),  R(m, n, k) = max(2mnk / peak,
+                ((mk + kn) s + 2mn) / bandwidth)   (the GEMM tables' roofline)
+  others      = (assignments I 3 + (T/ep) k h (1 + 1/k)) s / (0.89 bandwidth)
+                (ridge's activation and combine passes at its documented streaming share)
+
+and takes, per device and precision, the median efficiency of the shapes whose rows and expert
+size fall in each cell of a grid: rows per expert in powers of two, the expert GEMMs' weight
+elements N K (a layer counted at 1.5 h I, the mean of its up and down GEMMs) in powers of four,
+each cell from the geometric midpoint below to the one above. A layer's fixed time (half of it
+each GEMM launch: `fixed_us`) is what the 5% of shapes with the least work took; the efficiency
+comes from the shapes whose work is at least that, with the fixed time taken off:
+efficiency = roofline / (measured - others - fixed).
+`measured` is the fastest gated kernel TensorRT-LLM has for the shape (CUTLASS, its min-latency
+path, DeepGEMM; fp8 per-tensor or per-block). Every grid value is the median of measured
+shapes; a row of cells one of which has fewer than MIN_SHAPES shapes ends the grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.resources
+import pathlib
+import sys
+import tomllib
+
+import numpy as np
+import pandas as pd
+
+SYSTEMS = {
+    "h100_sxm": "h100-sxm",
+    "h200_sxm": "h200-sxm",
+    "b200_sxm": "b200",
+    "b300_sxm": "b300",
+    "gb200": "gb200",
+    "gb300": "gb300",
+    "l40s": "l40s",
+    "rtx_pro_6000_server": "rtx-pro-6000",
+}
+# AIConfigurator's MoE dtype -> ridge's precision and the bytes of one element.
+DTYPES = {
+    "bfloat16": ("bf16", 2.0),
+    "fp8": ("fp8", 1.0),
+    "fp8_block": ("fp8", 1.0),
+    "nvfp4": ("fp4", 4.25 / 8),
+}
+GATED = {"moe_torch_flow_cutlass", "moe_torch_flow_min_latency", "deepgemm", "moe_torch_flow"}
+VERSION_DIR = "1.3.0rc20"
+ROWS = [2**i for i in range(13)]
+# Weight elements of one expert GEMM (N K): a layer of hidden h and expert width I counts at
+# 1.5 h I, the mean of its up (2 h I) and down (h I) GEMMs.
+SIZES = [2**21, 2**23, 2**25, 2**27]
+MIN_SHAPES = 3
+STREAMING = 0.89
+
+
+def figure(v):
+    return float(v["value"] if isinstance(v, dict) else v)
+
+
+def roofline(m, n, k, s, peak, bw):
+    return np.maximum(2 * m * n * k / peak, ((m * k + k * n) * s + 2 * m * n) / bw)
+
+
+def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
+    out = []
+    for system, ridge_id in SYSTEMS.items():
+        path = data / system / "moe" / "trtllm" / VERSION_DIR / "moe_perf.parquet"
+        if not path.exists():
+            continue
+        hw = catalog[ridge_id]
+        bw = figure(hw["memory"]["bandwidth_gb_per_s"]) * 1e9
+        d = pd.read_parquet(path)
+        d = d[(d.distribution == "balanced") & (d.moe_tp_size == 1) & d.kernel_source.isin(GATED)]
+        for precision in ("bf16", "fp8", "fp4"):
+            x = d[d.moe_dtype.map(lambda t: DTYPES.get(t, ("", 0))[0]) == precision].copy()
+            if x.empty or precision not in hw["dense_tflops"]:
+                continue
+            s = DTYPES[x.moe_dtype.iloc[0]][1]
+            peak = figure(hw["dense_tflops"][precision]) * 1e12
+            t = x.num_tokens.astype(float)
+            k = x.topk.astype(float)
+            e = x.num_experts.astype(float)
+            ep = x.moe_ep_size.astype(float)
+            h = x.hidden_size.astype(float)
+            i = x.inter_size.astype(float)
+            assignments = t * k / ep
+            active = e / ep * (1 - (1 - k / e) ** t)
+            rows = assignments / active
+            roof = active * (roofline(rows, h, 2 * i, s, peak, bw) + roofline(rows, i, h, s, peak, bw))
+            others = (assignments * i * 3 + t / ep * k * h * (1 + 1 / k)) * s / (STREAMING * bw)
+            x["rows"] = rows
+            x["roofline"] = roof
+            x["left"] = x.latency * 1e-3 - others
+            shape = ["num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_ep_size"]
+            # The fastest kernel at each shape.
+            best = x.sort_values("left").groupby(shape).head(1)
+            # The layer's fixed time: what its least work took (the 5% of shapes with the
+            # smallest roofline), routing and launches with next to nothing to compute.
+            small = best[best.roofline <= best.roofline.quantile(0.05)]
+            fixed = float(small.left.median())
+            # The efficiency of the rest, where the work is at least that fixed time.
+            work = best[(best.roofline >= fixed) & (best.left > fixed)].copy()
+            work["efficiency"] = np.minimum(1.0, work.roofline / (work.left - fixed))
+            work["size"] = 1.5 * work.hidden_size * work.inter_size
+            grid, basis_points, shapes = [], [], []
+            for r in ROWS:
+                lo, hi = r / 2**0.5, r * 2**0.5
+                row = work[(work.rows >= lo) & (work.rows < hi)]
+                cells = [row[(row["size"] >= z / 2) & (row["size"] < z * 2)] for z in SIZES]
+                if min(len(c) for c in cells) < MIN_SHAPES:
+                    if grid:
+                        break
+                    continue
+                grid.append(r)
+                basis_points += [max(1, min(10000, round(10000 * c.efficiency.median()))) for c in cells]
+                shapes += [len(c) for c in cells]
+            if len(grid) < 2:
+                continue
+            out.append(
+                {
+                    "hardware": ridge_id,
+                    "precision": precision,
+                    "system": system,
+                    "dtypes": ", ".join(sorted(x.moe_dtype.unique())),
+                    "kernels": ", ".join(sorted(x.kernel_source.unique())),
+                    "peak_tflops": peak / 1e12,
+                    "memory_gb_per_s": bw / 1e9,
+                    "fixed_us": round(fixed * 1e6 / 2, 1),
+                    "rows": grid,
+                    "basis_points": basis_points,
+                    "shapes": shapes,
+                }
+            )
+    return out
+
+
+def render(rows: list[dict], version: str) -> str:
+    lines = [
+        "# Expert-GEMM efficiency of mixture-of-experts layers per device and precision, from measured",
+        "# timings. Generated by scripts/import-aic-moe.py (do not edit by hand; run it again). Read by",
+        "# ridge-core's catalog loader, which checks every table against hardware.toml.",
+        "#",
+        "# basis_points = 10000 x the median, over the measured layers whose rows per expert and expert",
+        "# GEMM size (weight elements N K) fall near each grid point, of roofline / (measured - fixed -",
+        "# activation and combine passes): the share of the datasheet roofline (the GEMM tables'",
+        "# definition, at the peak and bandwidth stated with the table) the experts' grouped GEMMs of a",
+        "# whole fused MoE layer reached (see the script's head). Values in rows-major order, then",
+        "# sizes. fixed_us: each of the layer's two expert GEMM launches takes this long on top (half",
+        "# what the layers with the least work took). Routing spread evenly over the experts; gated",
+        "# experts; TensorRT-LLM's kernels.",
+        "#",
+        f"# Source: NVIDIA AIConfigurator's silicon database, aiconfigurator-core {version} on PyPI",
+        "# (Apache-2.0, https://github.com/ai-dynamo/aiconfigurator): MoE module latencies measured on",
+        f"# each system with TensorRT-LLM {VERSION_DIR}.",
+    ]
+    for r in rows:
+        lines += [
+            "",
+            "[[moe]]",
+            f'id = "{r["hardware"]}-{r["precision"]}"',
+            f'hardware = "{r["hardware"]}"',
+            f'precision = "{r["precision"]}"',
+            f'source = "NVIDIA AIConfigurator silicon database (aiconfigurator-core {version}, Apache-2.0), '
+            f'system {r["system"]}: TensorRT-LLM {VERSION_DIR} MoE module ({r["dtypes"]}; {r["kernels"]}), '
+            'balanced routing"',
+            f"peak_tflops = {r['peak_tflops']:g}",
+            f"memory_gb_per_s = {r['memory_gb_per_s']:g}",
+            f"fixed_us = {r['fixed_us']:g}",
+            f"rows = [{', '.join(map(str, r['rows']))}]",
+            f"sizes = [{', '.join(map(str, SIZES))}]",
+            "basis_points = [",
+        ]
+        n = len(SIZES)
+        for j in range(0, len(r["basis_points"]), n):
+            lines.append("  " + ", ".join(map(str, r["basis_points"][j : j + n])) + ",")
+        lines += ["]", f"# measured layer shapes behind each value: {', '.join(map(str, r['shapes']))}"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="exit 1 if the file would change; write nothing")
+    ap.add_argument("--out", default="datasets/moe-efficiency.toml")
+    ap.add_argument("--hardware", default="datasets/hardware.toml")
+    args = ap.parse_args()
+    version = importlib.metadata.version("aiconfigurator-core")
+    data = pathlib.Path(str(importlib.resources.files("aiconfigurator_core"))) / "systems" / "data"
+    with open(args.hardware, "rb") as f:
+        catalog = {h["id"]: h for h in tomllib.load(f)["hardware"]}
+    text = render(tables(data, catalog), version)
+    out = pathlib.Path(args.out)
+    if args.check:
+        same = out.exists() and out.read_text() == text
+        print(f"{out}: {'up to date' if same else 'would change'}")
+        return 0 if same else 1
+    out.write_text(text)
+    print(f"wrote {out} ({len(text)} bytes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
