@@ -101,8 +101,10 @@ pub(crate) struct EstimateArgs {
     /// Scale datasheet ceilings to achievable fractions per operation class (GEMM 77%, fp8 GEMM
     /// 50%, fp4 GEMM 39%, attention 44% of compute; streaming 89%, attention's KV reads 77%,
     /// gathers 80% of bandwidth; collectives 80%; a device's own documented fractions where the
-    /// catalog has them), and add each GEMM launch's fixed 4 µs on a GPU; measured ceilings stay
-    /// as measured.
+    /// catalog has them), and add each GEMM launch's fixed 4 µs on a GPU; a mixture-of-experts
+    /// layer's expert GEMMs are timed by the device's measured expert table where the catalog has
+    /// one (NVIDIA H100 to GB300, L40S, RTX PRO 6000: datasets/moe-efficiency.toml); measured
+    /// ceilings stay as measured.
     #[arg(long)]
     calibrated: bool,
     /// With --calibrated: time bf16/fp16 GEMMs by the device's measured efficiency by shape

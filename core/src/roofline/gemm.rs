@@ -68,7 +68,7 @@ impl Ceilings {
     /// The measured expert table that times `op`, if it is an expert GEMM and the device has one
     /// at the precision its arithmetic runs at.
     fn expert_table(&self, op: &Operation) -> Option<&MoeTable> {
-        if op.linear != Some(Linear::Expert) {
+        if self.moe_tables.is_empty() || op.linear != Some(Linear::Expert) {
             return None;
         }
         let (q, _) = self.compute_for(op.kind.compute_precision()?)?;
@@ -77,7 +77,7 @@ impl Ceilings {
 
     /// The note that says a measured expert table times the expert GEMMs of `ops`, if one does.
     pub fn expert_tables_note(&self, ops: &[Operation]) -> Option<Note> {
-        if self.memory_bytes_per_s.basis == Basis::Measured {
+        if self.moe_tables.is_empty() || self.memory_bytes_per_s.basis == Basis::Measured {
             return None;
         }
         let t = ops.iter().find_map(|o| self.expert_table(o))?;
