@@ -77,6 +77,30 @@ ROWS = [2**i for i in range(13)]
 SIZES = [2**21, 2**23, 2**25, 2**27]
 MIN_SHAPES = 3
 STREAMING = 0.89
+# ridge's documented GEMM fractions (core/src/calibration.rs) and a GEMM launch's fixed time, for
+# the comparison each table's comment states.
+FRACTIONS = {"bf16": 0.77, "fp8": 0.5, "fp4": 0.39}
+GEMM_LATENCY_S = 4e-6
+
+
+def interpolate(table: list[int], rows: list[float], sizes: list[float], r, z):
+    """The table's efficiency at rows r and size z: bilinear in log r and log z, edges held."""
+
+    def bracket(axis, x):
+        x = np.clip(x, axis[0], axis[-1])
+        i = np.clip(np.searchsorted(axis, x, side="right") - 1, 0, len(axis) - 2)
+        lo, hi = np.asarray(axis)[i], np.asarray(axis)[i + 1]
+        return i, np.log(x / lo) / np.log(hi / lo)
+
+    grid = np.asarray(table, dtype=float).reshape(len(rows), len(sizes)) / 10000
+    i, wi = bracket(rows, r)
+    j, wj = bracket(sizes, z)
+    return (
+        (1 - wi) * (1 - wj) * grid[i, j]
+        + (1 - wi) * wj * grid[i, j + 1]
+        + wi * (1 - wj) * grid[i + 1, j]
+        + wi * wj * grid[i + 1, j + 1]
+    )
 
 
 def figure(v):
@@ -142,6 +166,36 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
                 shapes += [len(c) for c in cells]
             if len(grid) < 2:
                 continue
+            # How well the table gives back every measured layer it came from: ridge's layer time
+            # (two expert GEMMs by the table, their fixed time, the other passes) over the
+            # measured, against the dense GEMM fractions' time over the measured.
+            g = best
+            up = 2 * g.hidden_size * g.inter_size
+            down = g.hidden_size * g.inter_size
+            m = g.rows
+            a_ = g.num_tokens * g.topk / g.moe_ep_size
+            act = g.num_experts / g.moe_ep_size * (1 - (1 - g.topk / g.num_experts) ** g.num_tokens)
+            rest = g.latency * 1e-3 - g.left  # the activation and combine passes
+            table = (
+                act
+                * (
+                    roofline(m, g.hidden_size, 2 * g.inter_size, s, peak, bw)
+                    / interpolate(basis_points, grid, SIZES, m, up)
+                    + roofline(m, g.inter_size, g.hidden_size, s, peak, bw) / interpolate(basis_points, grid, SIZES, m, down)
+                )
+                + fixed  # two launches of half of it
+                + rest
+            )
+            flops = a_ * 6 * g.hidden_size * g.inter_size
+            weights = act * 3 * g.hidden_size * g.inter_size * s
+            fractions = (
+                np.maximum(flops / (peak * FRACTIONS[precision]), weights / (bw * STREAMING)) + 2 * GEMM_LATENCY_S + rest
+            )
+            measured = g.latency * 1e-3
+            spread = {
+                name: [round(float(q), 2) for q in np.quantile(v / measured, [0.1, 0.5, 0.9])]
+                for name, v in (("table", table), ("fractions", fractions))
+            }
             out.append(
                 {
                     "hardware": ridge_id,
@@ -155,6 +209,8 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
                     "rows": grid,
                     "basis_points": basis_points,
                     "shapes": shapes,
+                    "spread": spread,
+                    "layers": len(best),
                 }
             )
     return out
@@ -192,6 +248,9 @@ def render(rows: list[dict], version: str) -> str:
             f"peak_tflops = {r['peak_tflops']:g}",
             f"memory_gb_per_s = {r['memory_gb_per_s']:g}",
             f"fixed_us = {r['fixed_us']:g}",
+            f"# ridge / measured over the {r['layers']} measured layers (p10, median, p90): with this table "
+            f"{', '.join(map(str, r['spread']['table']))}; on the dense GEMM fractions "
+            f"{', '.join(map(str, r['spread']['fractions']))}",
             f"rows = [{', '.join(map(str, r['rows']))}]",
             f"sizes = [{', '.join(map(str, SIZES))}]",
             "basis_points = [",
