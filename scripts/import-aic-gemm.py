@@ -31,13 +31,12 @@ the best kernel a shipping engine uses. Every grid point is a measured shape; no
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import importlib.resources
 import pathlib
 import sys
-import tomllib
 
 import pandas as pd
+
+import aic_tables
 
 # AIConfigurator's system directory -> ridge's catalog id.
 SYSTEMS = {
@@ -64,8 +63,6 @@ M = [2**i for i in range(16)]
 NK = [128, 256, 512, 1024, 2048, 4096, 8192, 16384, 51200]
 
 
-def figure(v):
-    return float(v["value"] if isinstance(v, dict) else v)
 
 
 def newest(versions: list[pathlib.Path]) -> pathlib.Path:
@@ -90,11 +87,11 @@ def tables(data: pathlib.Path, catalog: dict, wanted: set[str]) -> list[dict]:
             engines.append(f"{engine_dir.name} {version.name}")
         d = pd.concat(frames)
         best = d.groupby(["gemm_dtype", "m", "n", "k"])["latency"].min()
-        bandwidth = figure(hw["memory"]["bandwidth_gb_per_s"]) * 1e9
+        bandwidth = aic_tables.figure(hw["memory"]["bandwidth_gb_per_s"]) * 1e9
         for dtype, (precision, size) in DTYPES.items():
             if precision not in wanted or dtype not in best.index.get_level_values(0):
                 continue
-            peak = figure(hw["dense_tflops"][precision]) * 1e12
+            peak = aic_tables.figure(hw["dense_tflops"][precision]) * 1e12
             t = best.loc[dtype]
             basis_points, capped = [], 0
             for m in M:
@@ -179,24 +176,13 @@ def main() -> int:
         help=f"comma-separated ridge precisions to import (of bf16, fp8, fp4; default {DEFAULT_PRECISIONS})",
     )
     args = ap.parse_args()
-    version = importlib.metadata.version("aiconfigurator-core")
-    data = pathlib.Path(str(importlib.resources.files("aiconfigurator_core"))) / "systems" / "data"
-    with open(args.hardware, "rb") as f:
-        catalog = {h["id"]: h for h in tomllib.load(f)["hardware"]}
+    version, data = aic_tables.database()
+    hardware = aic_tables.catalog(args.hardware)
     wanted = set(args.precisions.split(","))
     unknown = wanted - {p for p, _ in DTYPES.values()}
     if unknown:
         ap.error(f"unknown precision(s) {', '.join(sorted(unknown))}: choose from bf16, fp8, fp4")
-    text = render(tables(data, catalog, wanted), version)
-    out = pathlib.Path(args.out)
-    if args.check:
-        same = out.exists() and out.read_text() == text
-        print(f"{out}: {'up to date' if same else 'would change'}")
-        return 0 if same else 1
-    out.write_text(text)
-    print(f"wrote {out} ({len(text)} bytes)")
-    return 0
-
+    return aic_tables.emit(render(tables(data, hardware, wanted), version), args.out, args.check)
 
 if __name__ == "__main__":
     sys.exit(main())

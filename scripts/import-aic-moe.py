@@ -43,14 +43,13 @@ shapes; a row of cells one of which has fewer than MIN_SHAPES shapes ends the gr
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
-import importlib.resources
 import pathlib
 import sys
-import tomllib
 
 import numpy as np
 import pandas as pd
+
+import aic_tables
 
 SYSTEMS = {
     "h100_sxm": "h100-sxm",
@@ -103,8 +102,6 @@ def interpolate(table: list[int], rows: list[float], sizes: list[float], r, z):
     )
 
 
-def figure(v):
-    return float(v["value"] if isinstance(v, dict) else v)
 
 
 def roofline(m, n, k, s, peak, bw):
@@ -118,7 +115,7 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
         if not path.exists():
             continue
         hw = catalog[ridge_id]
-        bw = figure(hw["memory"]["bandwidth_gb_per_s"]) * 1e9
+        bw = aic_tables.figure(hw["memory"]["bandwidth_gb_per_s"]) * 1e9
         d = pd.read_parquet(path)
         d = d[(d.distribution == "balanced") & (d.moe_tp_size == 1) & d.kernel_source.isin(GATED)]
         for precision in ("bf16", "fp8", "fp4"):
@@ -126,7 +123,7 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
             if x.empty or precision not in hw["dense_tflops"]:
                 continue
             s = DTYPES[x.moe_dtype.iloc[0]][1]
-            peak = figure(hw["dense_tflops"][precision]) * 1e12
+            peak = aic_tables.figure(hw["dense_tflops"][precision]) * 1e12
             t = x.num_tokens.astype(float)
             k = x.topk.astype(float)
             e = x.num_experts.astype(float)
@@ -268,20 +265,8 @@ def main() -> int:
     ap.add_argument("--out", default="datasets/moe-efficiency.toml")
     ap.add_argument("--hardware", default="datasets/hardware.toml")
     args = ap.parse_args()
-    version = importlib.metadata.version("aiconfigurator-core")
-    data = pathlib.Path(str(importlib.resources.files("aiconfigurator_core"))) / "systems" / "data"
-    with open(args.hardware, "rb") as f:
-        catalog = {h["id"]: h for h in tomllib.load(f)["hardware"]}
-    text = render(tables(data, catalog), version)
-    out = pathlib.Path(args.out)
-    if args.check:
-        same = out.exists() and out.read_text() == text
-        print(f"{out}: {'up to date' if same else 'would change'}")
-        return 0 if same else 1
-    out.write_text(text)
-    print(f"wrote {out} ({len(text)} bytes)")
-    return 0
-
+    version, data = aic_tables.database()
+    return aic_tables.emit(render(tables(data, aic_tables.catalog(args.hardware)), version), args.out, args.check)
 
 if __name__ == "__main__":
     sys.exit(main())

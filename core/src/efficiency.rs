@@ -147,42 +147,12 @@ impl GemmTable {
     /// What is wrong with the table's own shape: `(field, message)`.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        for (name, axis) in [("m", &self.m), ("n", &self.n), ("k", &self.k)] {
-            if axis.len() < 2 {
-                out.push((name, format!("needs at least two grid values, has {}", axis.len())));
-            } else if !axis.iter().all(|&x| x.is_finite() && x >= 1.0) {
-                out.push((name, "grid values must be finite and at least 1".to_string()));
-            } else if axis.windows(2).any(|w| w[1] <= w[0]) {
-                out.push((name, "grid values must increase".to_string()));
-            }
-        }
-        let cells = self.m.len() * self.n.len() * self.k.len();
-        if self.basis_points.len() != cells {
-            out.push((
-                "basis_points",
-                format!(
-                    "holds {} values; the grid has {} × {} × {} = {cells} points",
-                    self.basis_points.len(),
-                    self.m.len(),
-                    self.n.len(),
-                    self.k.len()
-                ),
-            ));
-        }
-        if let Some((i, v)) = self.basis_points.iter().enumerate().find(|(_, v)| !(1..=MAX_BASIS_POINTS).contains(*v)) {
-            out.push((
-                "basis_points",
-                format!(
-                    "value {v} at position {} is outside 1 to {MAX_BASIS_POINTS} (ten-thousandths of the roofline)",
-                    i + 1
-                ),
-            ));
-        }
-        for (name, v) in [("peak_tflops", self.peak_tflops), ("memory_gb_per_s", self.memory_gb_per_s)] {
-            if !(v.is_finite() && v > 0.0) {
-                out.push((name, format!("must be a positive number, is {v}")));
-            }
-        }
+        grid_problems(
+            &[("m", &self.m), ("n", &self.n), ("k", &self.k)],
+            &self.basis_points,
+            (self.peak_tflops, self.memory_gb_per_s),
+            &mut out,
+        );
         out
     }
 }
@@ -255,45 +225,57 @@ impl MoeTable {
     /// What is wrong with the table's own shape: `(field, message)`.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        for (name, axis) in [("rows", &self.rows), ("sizes", &self.sizes)] {
-            if axis.len() < 2 {
-                out.push((name, format!("needs at least two grid values, has {}", axis.len())));
-            } else if !axis.iter().all(|&x| x.is_finite() && x >= 1.0) {
-                out.push((name, "grid values must be finite and at least 1".to_string()));
-            } else if axis.windows(2).any(|w| w[1] <= w[0]) {
-                out.push((name, "grid values must increase".to_string()));
-            }
-        }
-        let cells = self.rows.len() * self.sizes.len();
-        if self.basis_points.len() != cells {
-            out.push((
-                "basis_points",
-                format!(
-                    "holds {} values; the grid has {} × {} = {cells} points",
-                    self.basis_points.len(),
-                    self.rows.len(),
-                    self.sizes.len()
-                ),
-            ));
-        }
-        if let Some((i, v)) = self.basis_points.iter().enumerate().find(|(_, v)| !(1..=MAX_BASIS_POINTS).contains(*v)) {
-            out.push((
-                "basis_points",
-                format!(
-                    "value {v} at position {} is outside 1 to {MAX_BASIS_POINTS} (ten-thousandths of the roofline)",
-                    i + 1
-                ),
-            ));
-        }
-        for (name, v) in [("peak_tflops", self.peak_tflops), ("memory_gb_per_s", self.memory_gb_per_s)] {
-            if !(v.is_finite() && v > 0.0) {
-                out.push((name, format!("must be a positive number, is {v}")));
-            }
-        }
+        grid_problems(
+            &[("rows", &self.rows), ("sizes", &self.sizes)],
+            &self.basis_points,
+            (self.peak_tflops, self.memory_gb_per_s),
+            &mut out,
+        );
         if !(self.fixed_us.is_finite() && self.fixed_us >= 0.0) {
             out.push(("fixed_us", format!("must be a number of microseconds, 0 or more, is {}", self.fixed_us)));
         }
         out
+    }
+}
+
+/// What is wrong with a measured table's grid (`axes`, each named), its values (one per grid
+/// point, the first axis slowest) and the datasheet figures it is relative to.
+fn grid_problems(
+    axes: &[(&'static str, &Vec<f64>)],
+    basis_points: &[u16],
+    (peak_tflops, memory_gb_per_s): (f64, f64),
+    out: &mut Vec<(&'static str, String)>,
+) {
+    for &(name, axis) in axes {
+        if axis.len() < 2 {
+            out.push((name, format!("needs at least two grid values, has {}", axis.len())));
+        } else if !axis.iter().all(|&x| x.is_finite() && x >= 1.0) {
+            out.push((name, "grid values must be finite and at least 1".to_string()));
+        } else if axis.windows(2).any(|w| w[1] <= w[0]) {
+            out.push((name, "grid values must increase".to_string()));
+        }
+    }
+    let cells: usize = axes.iter().map(|(_, a)| a.len()).product();
+    if basis_points.len() != cells {
+        let sizes: Vec<String> = axes.iter().map(|(_, a)| a.len().to_string()).collect();
+        out.push((
+            "basis_points",
+            format!("holds {} values; the grid has {} = {cells} points", basis_points.len(), sizes.join(" × ")),
+        ));
+    }
+    if let Some((i, v)) = basis_points.iter().enumerate().find(|(_, v)| !(1..=MAX_BASIS_POINTS).contains(*v)) {
+        out.push((
+            "basis_points",
+            format!(
+                "value {v} at position {} is outside 1 to {MAX_BASIS_POINTS} (ten-thousandths of the roofline)",
+                i + 1
+            ),
+        ));
+    }
+    for (name, v) in [("peak_tflops", peak_tflops), ("memory_gb_per_s", memory_gb_per_s)] {
+        if !(v.is_finite() && v > 0.0) {
+            out.push((name, format!("must be a positive number, is {v}")));
+        }
     }
 }
 
