@@ -6,9 +6,9 @@ use anyhow::{Context, Result};
 use ridge_core::{Catalog, SourceFile, SourceFiles};
 
 /// The built-in datasets, or those in `dir` (which must hold `hardware.toml`, `nodes.toml`,
-/// `workloads.toml` and `measurements.toml`; `gemm-efficiency.toml` and `moe-efficiency.toml` where
-/// it has them, else GEMMs and experts are timed by the calibration's fractions). Invalid data is an error naming file, entry and
-/// field; nothing is half-loaded.
+/// `workloads.toml` and `measurements.toml`; `gemm-efficiency.toml` and `moe-efficiency.toml`
+/// where it has them, else GEMMs and experts are timed by the calibration's fractions). Invalid
+/// data is an error naming file, entry and field; nothing is half-loaded.
 pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let Some(dir) = dir else {
         return ridge_datasets::catalog()

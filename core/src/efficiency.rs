@@ -158,7 +158,8 @@ impl GemmTable {
 }
 
 /// One device's measured efficiency of a mixture-of-experts layer's grouped expert GEMMs at one
-/// precision, as a function of the rows each expert's GEMMs have (`datasets/moe-efficiency.toml`,
+/// precision, as a function of the rows each expert's GEMMs have and their size
+/// (`datasets/moe-efficiency.toml`,
 /// distilled from NVIDIA AIConfigurator's timings of TensorRT-LLM's fused MoE layer by
 /// `scripts/import-aic-moe.py`).
 ///
@@ -166,13 +167,15 @@ impl GemmTable {
 /// of the same arithmetic: its tiles are ragged, the routing and permutation sit around it, and
 /// at large batches its arithmetic runs well below the dense share (on a B200 in fp4, 16–38% of
 /// the peak at 256–1,024 rows where a dense fp4 GEMM runs 39%), and the layer has a fixed time
-/// (10–20 µs a launch) however little it computes. A layer's two expert GEMMs take
-/// `roofline / efficiency(rows)` each, the roofline [`GemmTable::roofline_s`]'s summed over
+/// (10–22 µs a launch) however little it computes. A layer's two expert GEMMs take
+/// `roofline / efficiency(rows, n k)` each, the roofline [`GemmTable::roofline_s`]'s summed over
 /// every expert that received tokens, plus `fixed_us` a launch. `fixed_us` is half what the
 /// layers with the least work measured; each efficiency the median, over the measured layers
-/// whose rows per expert lie near the grid value and whose work is at least that fixed time, of
-/// `roofline / (measured - fixed - ridge's activation and combine passes)`. Between grid values
-/// the efficiency is linear in `log rows`; beyond the grid, the edge's.
+/// whose rows per expert and expert size (a layer of hidden `h` and expert width `I` counted at
+/// `1.5 h I`, the mean of its up and down GEMMs' `n k`) lie near the grid point and whose work is
+/// at least that fixed time, of `roofline / (measured - fixed - ridge's activation and combine
+/// passes)`. Between grid points the efficiency is bilinear in `log rows` and `log size`; beyond
+/// the grid, the edge's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MoeTable {

@@ -24,11 +24,11 @@ impl Ceilings {
     }
 
     /// The measured efficiency that times `op`'s arithmetic at `p` and its traffic: an expert
-    /// GEMM's from the device's expert table at its rows per expert, another GEMM's from its GEMM
-    /// table, on a device with a table at `p` and datasheet (not measured) bandwidth. A batched or grouped
-    /// launch of several GEMMs (a sample's products, a layer's experts) is looked up as one GEMM
-    /// that many times as deep: the same arithmetic and operand traffic in one launch, whose
-    /// fixed time it pays once.
+    /// GEMM's from the device's expert table at its rows per expert and size, another GEMM's from
+    /// its GEMM table, on a device with a table at `p` and datasheet (not measured) bandwidth. A
+    /// batched or grouped launch of several GEMMs (a sample's products, a layer's experts where
+    /// no expert table has them) is looked up in the GEMM table as one GEMM that many times as
+    /// deep: the same arithmetic and operand traffic in one launch, whose fixed time it pays once.
     pub(crate) fn measured_efficiency(&self, op: &Operation, p: Precision) -> Option<f64> {
         let OpKind::Gemm { m, n, k, .. } = op.kind else { return None };
         if self.memory_bytes_per_s.basis == Basis::Measured {
