@@ -297,7 +297,7 @@ def estimate_config(model, system, tp, batch, isl, osl, quant="auto", backend="t
     _quiet()
     model = MODEL_ALIASES.get(model.lower(), model)
     system = SYSTEM_ALIASES.get(system.lower(), system)
-    q = quant_overrides(quant, backend)
+    q = quant if isinstance(quant, dict) else quant_overrides(quant, backend)
     if moe_tp is None and moe_ep is None:
         moe_tp, moe_ep = tp * attention_dp, 1  # MoE default: experts tensor-parallel over the worker (ignored for dense)
     res = cli_estimate(
@@ -555,6 +555,125 @@ def fidelity(aic: str, ridge: str, as_json: bool) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- serving rows
+# ridge precision (and KV cache) of a serving row -> AIConfigurator's quantization modes. DeepSeek
+# checkpoints are block-scaled: fp8 rows run fp8_block GEMMs; the fp4 rows NVFP4 experts beside
+# fp8_block attention GEMMs, as NVIDIA's DeepSeek-R1-0528-FP4 checkpoint holds them; their
+# attention runs in bf16.
+def serving_quant(row: dict) -> dict:
+    kv = row.get("kv_cache") or ("fp8" if row["precision"] == "fp8" else row["precision"])
+    kv_mode = {"fp8": "fp8", "fp16": "bfloat16", "bf16": "bfloat16"}[kv]
+    if row["workload"].startswith("deepseek"):
+        moe = {"fp8": "fp8_block", "fp4": "nvfp4"}[row["precision"]]
+        # Its MLA attention has no fp8 context kernels in the database for the H200: bf16 there.
+        return {"gemm_quant_mode": "fp8_block", "moe_quant_mode": moe, "kvcache_quant_mode": kv_mode,
+                "fmha_quant_mode": "bfloat16"}
+    mode = {"bf16": "bfloat16", "fp16": "bfloat16", "fp8": "fp8", "fp4": "nvfp4"}[row["precision"]]
+    return {"gemm_quant_mode": mode, "moe_quant_mode": mode, "kvcache_quant_mode": kv_mode,
+            "fmha_quant_mode": "fp8" if kv_mode == "fp8" else "bfloat16"}
+
+
+SERVING_MODELS = dict(MODEL_ALIASES, **{"deepseek-r1": "deepseek-ai/DeepSeek-R1"})
+SERVING_METRICS = {  # the row's metric -> (AIConfigurator's field, ridge's serving point field, scale to the row's unit)
+    "ttft_ms": ("ttft_ms", "ttft_s", 1e3),
+    "tpot_ms": ("tpot_ms", "tpot_s", 1e3),
+    "e2e_ms": ("request_latency_ms", "e2e_s", 1e3),
+    "output_tokens_per_s": ("tokens_per_s", "output_tokens_per_s", 1.0),
+    "output_tokens_per_s_per_device": ("tokens_per_s_per_gpu", "output_tokens_per_s_per_device", 1.0),
+}
+
+
+def serving_ridge(ridge: str, row: dict) -> float:
+    """ridge's figure for a serving row as the fidelity suite estimates it: calibrated datasheet
+    ceilings (`--datasheet`: not the bundled H200 measurement)."""
+    kv = row.get("kv_cache") or ("fp8" if row["precision"] == "fp8" else row["precision"])
+    cmd = [
+        ridge, "estimate", "--workload", row["workload"], "--hardware", row["hardware"],
+        "--devices", str(row["devices"]), "--prompt-tokens", str(row["prompt_tokens"]),
+        "--output-tokens", str(row["output_tokens"]), "--precision", row["precision"], "--kv-cache", kv,
+        "--calibrated", "--datasheet", "--concurrency", str(row["concurrency"]), "--json",
+    ]
+    cmd += ["--expert-parallel"] if row.get("expert_parallel") else []
+    cmd += ["--max-sequences", str(row["max_sequences"])] if row.get("max_sequences") else []
+    cmd += ["--token-budget", str(row["token_budget"])] if row.get("token_budget") else []
+    e = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    _, field, scale = SERVING_METRICS[row["metric"]]
+    return e["serving"]["point"][field] * scale
+
+
+def serving_aic(row: dict) -> float:
+    n = row["devices"]
+    model = resolve_model(SERVING_MODELS[row["workload"]])
+    system = FIDELITY_SYSTEMS[row["hardware"]]
+    if row.get("expert_parallel"):
+        # Attention data parallel over the devices, experts whole: AIConfigurator's batch is a rank's.
+        r = estimate_config(model, system, 1, row["concurrency"] // n, row["prompt_tokens"], row["output_tokens"],
+                            serving_quant(row), attention_dp=n, moe_tp=1, moe_ep=n)
+    else:
+        r = estimate_config(model, system, n, row["concurrency"], row["prompt_tokens"], row["output_tokens"],
+                            serving_quant(row))
+    field, _, _ = SERVING_METRICS[row["metric"]]
+    return float(r[field])
+
+
+def serving_fidelity(ridge: str, as_json: bool) -> int:
+    """Every serving fidelity row at a stated concurrency that AIConfigurator can express (NVIDIA
+    systems, models it has): ridge's and AIConfigurator's errors against the published figure."""
+    import statistics
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out, skipped = [], {}
+    for path in sorted((root / "tests/fidelity").glob("serving*.toml")):
+        for r in tomllib.loads(path.read_text()).get("serving", []):
+            why = None
+            if not r.get("concurrency") or r.get("request_rate") or r.get("batch"):
+                why = "not a stated concurrency"
+            elif r.get("role") == "calibration":
+                why = "calibration row"
+            elif r["hardware"] not in FIDELITY_SYSTEMS:
+                why = "hardware"
+            elif r["workload"] not in SERVING_MODELS:
+                why = "model"
+            if why:
+                skipped[why] = skipped.get(why, 0) + 1
+                continue
+            try:
+                aic_value = serving_aic(r)
+            except Exception as e:  # noqa: BLE001 - AIConfigurator raises many kinds; the row is left out, said
+                skipped["aiconfigurator failed"] = skipped.get("aiconfigurator failed", 0) + 1
+                print(f"{r['hardware']} {r['workload']} C{r['concurrency']} {r['metric']}: {e}", file=sys.stderr)
+                continue
+            out.append({"file": path.name, "row": r, "published": r["published"], "ridge": serving_ridge(ridge, r),
+                        "aic": aic_value})
+    if as_json:
+        print(json.dumps({"rows": out, "left_out": skipped, "versions": versions()}, indent=1, default=str))
+        return 0
+    print("| hardware | workload | devices | in/out | precision | concurrency | metric | published | ridge | error "
+          "| AIConfigurator | error |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for o in out:
+        r = o["row"]
+
+        def err(x):
+            return f"{(x / o['published'] - 1) * 100:+.1f}%"
+
+        print(
+            f"| {r['hardware']} | {r['workload']} | {r['devices']} | {r['prompt_tokens']}/{r['output_tokens']} | "
+            f"{r['precision']} | {r['concurrency']} | {r['metric']} | {o['published']} | {o['ridge']:.1f} | "
+            f"{err(o['ridge'])} | {o['aic']:.1f} | {err(o['aic'])} |"
+        )
+    if out:
+        def med(k):
+            return statistics.median(abs(o[k] / o["published"] - 1) for o in out) * 100
+
+        print(f"\n{len(out)} rows both express: median absolute error ridge {med('ridge'):.1f}%, "
+              f"AIConfigurator {med('aic'):.1f}%")
+    print(f"rows left out: {skipped}; {versions()}")
+    return 0
+
+
 # --------------------------------------------------------------------------- CLI
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -596,7 +715,14 @@ def main(argv=None):
     fp.add_argument("--ridge", default="target/debug/ridge", help="the ridge binary")
     fp.add_argument("--json", action="store_true", help="print the rows as JSON")
 
+    sp = sub.add_parser("serving-fidelity",
+                        help="the serving fidelity rows at a stated concurrency both can express, ridge's and AIConfigurator's errors")
+    sp.add_argument("--ridge", default="target/debug/ridge", help="the ridge binary")
+    sp.add_argument("--json", action="store_true", help="print the rows as JSON")
+
     a = ap.parse_args(argv)
+    if a.cmd == "serving-fidelity":
+        return serving_fidelity(a.ridge, a.json)
     if a.cmd == "fidelity":
         return fidelity(a.aic, a.ridge, a.json)
     if a.cmd == "compare":
