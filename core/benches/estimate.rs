@@ -61,21 +61,31 @@ fn bench(c: &mut Criterion) {
     // A full ranking: every device, every tensor-parallel degree and batch (decoders: requests in
     // flight, served with continuous batching, each layout's curve), with sensitivities; a
     // mixture of experts adds expert-parallel layouts, training past one node adds pipelines
-    // and data-parallel pipelines up to 1,024 devices. `static`: decoders as static batches.
+    // and data-parallel pipelines up to 1,024 devices. `static`: decoders as static batches;
+    // `calibrated`: the documented fractions, with the measured expert tables where a device
+    // has them.
+    use ridge_core::roofline::CalibrationMode;
     use ridge_core::serving::Batching;
-    for (id, max_devices, batching) in [
-        ("llama-3.1-70b", 8, Batching::Continuous),
-        ("llama-3.1-70b", 8, Batching::Static),
-        ("dlrm-v2", 8, Batching::Continuous),
-        ("llama-3.1-8b", 64, Batching::Continuous),
-        ("mixtral-8x7b", 8, Batching::Continuous),
-        ("deepseek-r1", 8, Batching::Continuous),
-        ("gpt-oss-120b", 8, Batching::Continuous),
-        ("gpt-3-175b-training", 1024, Batching::Continuous),
+    let off = CalibrationMode::Off;
+    for (id, max_devices, batching, calibration) in [
+        ("llama-3.1-70b", 8, Batching::Continuous, off),
+        ("llama-3.1-70b", 8, Batching::Static, off),
+        ("dlrm-v2", 8, Batching::Continuous, off),
+        ("llama-3.1-8b", 64, Batching::Continuous, off),
+        ("mixtral-8x7b", 8, Batching::Continuous, off),
+        ("mixtral-8x7b", 8, Batching::Continuous, CalibrationMode::Documented),
+        ("deepseek-r1", 8, Batching::Continuous, off),
+        ("gpt-oss-120b", 8, Batching::Continuous, off),
+        ("gpt-oss-120b", 8, Batching::Continuous, CalibrationMode::Documented),
+        ("gpt-3-175b-training", 1024, Batching::Continuous, off),
     ] {
         let Some(w) = cat.workload(id) else { panic!("preset {id}") };
         let constraints = ridge_core::matching::Constraints { max_devices, batching, ..Default::default() };
-        let mode = if batching == Batching::Static { "/static" } else { "" };
+        let mut mode = if batching == Batching::Static { "/static" } else { "" }.to_string();
+        if calibration.is_documented() {
+            mode.push_str("/calibrated");
+        }
+        let options = RooflineOptions { calibration, ..RooflineOptions::default() };
         c.bench_function(&format!("rank/{id}/max-devices-{max_devices}{mode}"), |b| {
             b.iter(|| {
                 let req = ridge_core::matching::MatchRequest {
@@ -85,7 +95,7 @@ fn bench(c: &mut Criterion) {
                     constraints: &constraints,
                     cost: ridge_core::matching::CostMode::Cloud { class: None },
                     datasheet_only: false,
-                    options: RooflineOptions::default(),
+                    options,
                     measurements: &[],
                 };
                 ridge_core::matching::rank(&req)
