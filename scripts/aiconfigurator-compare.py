@@ -488,10 +488,21 @@ def fidelity_ridge(ridge: str, row: dict, tables: bool = False) -> float:
     return row["batch"] * row["output_tokens"] / seconds / row.get("devices", 1)
 
 
+def error(o: dict, key: str) -> str:
+    """A compared row's signed error of `key` against its published figure."""
+    return f"{(o[key] / o['published'] - 1) * 100:+.1f}%"
+
+
+def median_error(out: list, key: str) -> float:
+    """The median absolute error of `key` over compared rows, percent."""
+    import statistics
+
+    return statistics.median(abs(o[key] / o["published"] - 1) for o in out) * 100
+
+
 def fidelity(aic: str, ridge: str, as_json: bool) -> int:
     """Every static-batch fidelity row AIConfigurator can express: ridge's and AIConfigurator's
     errors against the published figure, and their medians."""
-    import statistics
     import tempfile
     import tomllib
     from pathlib import Path
@@ -534,22 +545,16 @@ def fidelity(aic: str, ridge: str, as_json: bool) -> int:
     for o in out:
         r = o["row"]
 
-        def err(x):
-            return f"{(x / o['published'] - 1) * 100:+.1f}%"
-
         print(
             f"| {r['hardware']} | {r['workload']} | {r.get('devices', 1)} | {r['batch']} | "
             f"{r['prompt_tokens']}/{r['output_tokens']} | {r.get('precision') or r.get('activations')} | "
-            f"{r['metric']} | {o['published']} | {o['ridge']:.1f} | {err(o['ridge'])} | "
-            f"{o['ridge_tables']:.1f} | {err(o['ridge_tables'])} | {o['aic']:.1f} | {err(o['aic'])} |"
+            f"{r['metric']} | {o['published']} | {o['ridge']:.1f} | {error(o, 'ridge')} | "
+            f"{o['ridge_tables']:.1f} | {error(o, 'ridge_tables')} | {o['aic']:.1f} | {error(o, 'aic')} |"
         )
     if out:
-        def med(k):
-            return statistics.median(abs(o[k] / o["published"] - 1) for o in out) * 100
-
         print(
-            f"\n{len(out)} rows both express: median absolute error ridge {med('ridge'):.1f}% "
-            f"(with --gemm-tables {med('ridge_tables'):.1f}%), AIConfigurator {med('aic'):.1f}%"
+            f"\n{len(out)} rows both express: median absolute error ridge {median_error(out, 'ridge'):.1f}% "
+            f"(with --gemm-tables {median_error(out, 'ridge_tables'):.1f}%), AIConfigurator {median_error(out, 'aic'):.1f}%"
         )
     print(f"rows left out: {skipped}; {versions()}")
     return 0
@@ -619,7 +624,6 @@ def serving_aic(row: dict) -> float:
 def serving_fidelity(ridge: str, as_json: bool) -> int:
     """Every serving fidelity row at a stated concurrency that AIConfigurator can express (NVIDIA
     systems, models it has): ridge's and AIConfigurator's errors against the published figure."""
-    import statistics
     import tomllib
     from pathlib import Path
 
@@ -656,20 +660,14 @@ def serving_fidelity(ridge: str, as_json: bool) -> int:
     for o in out:
         r = o["row"]
 
-        def err(x):
-            return f"{(x / o['published'] - 1) * 100:+.1f}%"
-
         print(
             f"| {r['hardware']} | {r['workload']} | {r['devices']} | {r['prompt_tokens']}/{r['output_tokens']} | "
             f"{r['precision']} | {r['concurrency']} | {r['metric']} | {o['published']} | {o['ridge']:.1f} | "
-            f"{err(o['ridge'])} | {o['aic']:.1f} | {err(o['aic'])} |"
+            f"{error(o, 'ridge')} | {o['aic']:.1f} | {error(o, 'aic')} |"
         )
     if out:
-        def med(k):
-            return statistics.median(abs(o[k] / o["published"] - 1) for o in out) * 100
-
-        print(f"\n{len(out)} rows both express: median absolute error ridge {med('ridge'):.1f}%, "
-              f"AIConfigurator {med('aic'):.1f}%")
+        print(f"\n{len(out)} rows both express: median absolute error ridge {median_error(out, 'ridge'):.1f}%, "
+              f"AIConfigurator {median_error(out, 'aic'):.1f}%")
     print(f"rows left out: {skipped}; {versions()}")
     return 0
 
