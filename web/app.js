@@ -23,7 +23,7 @@ const form = $('inputs');
 const FIELDS = {
   w: 'workload', precision: 'precision', batch: 'batch', prompt: 'prompt', output: 'output',
   maxdev: 'maxdev', tput: 'tput', rate: 'rate', ttft: 'ttft', tpot: 'tpot', latency: 'latency', budget: 'budget',
-  batching: 'batching', hits: 'hits',
+  batching: 'batching', hits: 'hits', imb: 'imb',
   power: 'power', cls: 'cls', years: 'years', kwh: 'kwh', pue: 'pue', util: 'util',
   udmem: 'udmem', udprice: 'udprice', udbuy: 'udbuy', udwatts: 'udwatts',
 };
@@ -125,6 +125,8 @@ function matchInput(s) {
       offload: s.offload === '1',
       // A hot-row cache applies to a recommender's offloaded tables only.
       cache_hits: s.offload === '1' && familyOf(s)?.family === 'recommender' && num(s.hits) !== undefined ? num(s.hits) / 100 : undefined,
+      // Routing imbalance applies to a mixture-of-experts model only.
+      expert_imbalance: familyOf(s)?.family === 'moe' ? num(s.imb) : undefined,
       calibrated: s.cal === '1',
       measurements: s.datasheet === '1' ? [] : app.measurements,
     },

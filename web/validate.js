@@ -6,6 +6,7 @@
 const RULES = {
   maxdev: { label: 'Max devices', int: true, min: 1 },
   batch: { label: 'Batch', int: true, min: 1 },
+  imb: { label: 'Expert imbalance', min: 1, when: 'decoder' },
   prompt: { label: 'Prompt tokens', int: true, min: 1 },
   output: { label: 'Output tokens', int: true, min: 1, when: 'decoder' },
   tput: { label: 'Required throughput', unit: '', min: 0, open: true },

@@ -27,6 +27,24 @@ pub enum ScenarioError {
     /// Expert parallelism asked of a workload that is not mixture-of-experts inference.
     #[error("expert parallelism is modelled for mixture-of-experts inference only")]
     ExpertParallelNeedsMoe,
+    /// A routing imbalance asked of a workload without experts.
+    #[error(
+        "--expert-imbalance applies to mixture-of-experts models (how unevenly routed tokens land on expert-parallel devices); this workload's family is {family}"
+    )]
+    ExpertImbalanceNeedsMoe {
+        /// The workload's family.
+        family: Family,
+    },
+    /// A routing imbalance beyond every routed token on one device.
+    #[error(
+        "an expert imbalance of {ratio} is more than {devices} expert-parallel devices can have: with every routed token on one device it is {devices}"
+    )]
+    ExpertImbalanceAboveDevices {
+        /// The busiest device's routed tokens over the mean, as given.
+        ratio: f64,
+        /// Expert-parallel devices.
+        devices: u32,
+    },
     /// Expert parallelism splits the sequences; the batch does not split.
     #[error(
         "expert parallel over {devices} devices splits the sequences: the batch ({batch}) must be a multiple of {devices}"
@@ -136,6 +154,9 @@ pub(crate) fn family_options(s: &Scenario, family: Family) -> Result<(), Scenari
     if s.inputs != InputSource::Host && family != Family::Recommender {
         return Err(ScenarioError::InputsNeedRecommender { family });
     }
+    if s.expert_imbalance.is_some() && family != Family::Moe {
+        return Err(ScenarioError::ExpertImbalanceNeedsMoe { family });
+    }
     if s.cache_hits.is_some() {
         if family != Family::Recommender {
             return Err(ScenarioError::CacheHitsNeedRecommender { family });
@@ -145,6 +166,16 @@ pub(crate) fn family_options(s: &Scenario, family: Family) -> Result<(), Scenari
         }
     }
     Ok(())
+}
+
+/// A routing imbalance `devices` expert-parallel devices can have: at most all on one.
+pub(crate) fn expert_imbalance(s: &Scenario, devices: u32) -> Result<(), ScenarioError> {
+    match s.expert_imbalance {
+        Some(i) if i.ratio() > f64::from(devices) => {
+            Err(ScenarioError::ExpertImbalanceAboveDevices { ratio: i.ratio(), devices })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// An encoder's varying lengths: a mean no longer than the longest sequence, and a spread that

@@ -352,8 +352,12 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
             Model::Transformer(t) if family == Family::Moe => t.check_expert_split(n)?,
             _ => return Err(ScenarioError::ExpertParallelNeedsMoe.into()),
         }
+        checks::expert_imbalance(&s, n)?;
         if !s.batch.is_multiple_of(n) {
             return Err(ScenarioError::ExpertParallelBatch { devices: n, batch: s.batch }.into());
+        }
+        if n > 1 {
+            ctx.notes.push(Note::RoutingImbalance { devices: n, given: s.expert_imbalance.map(|i| i.ratio()) });
         }
     }
     let mut phases = Vec::new();

@@ -250,6 +250,7 @@ mod tests {
             inputs: crate::workload::InputSource::Host,
             lengths: None,
             padded: false,
+            expert_imbalance: None,
         };
         let at = |recompute| {
             let training = Training {

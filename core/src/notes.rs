@@ -87,6 +87,14 @@ pub enum Note {
         /// Where the measurements come from.
         source: String,
     },
+    /// Under expert parallelism the step waits for the busiest device: how busy it is taken to be.
+    RoutingImbalance {
+        /// Expert-parallel devices.
+        devices: u32,
+        /// The busiest device's routed tokens over the mean as given (`--expert-imbalance`);
+        /// `None`: uniformly random routing's, step by step.
+        given: Option<f64>,
+    },
     /// GEMMs at these precisions are timed by the device's measured efficiency tables
     /// ([`crate::efficiency`]) instead of the calibration's GEMM fractions.
     GemmTables {

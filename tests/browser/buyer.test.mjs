@@ -621,6 +621,7 @@ test('the page and `ridge match --json` agree on every row for every workload fa
     ['decoder', 'llama-3.1-70b', [], []],
     ['decoder, owned, fp8', 'qwen3-32b&mode=owned&precision=fp8', [], ['--owned', '--years', '3', '--usd-per-kwh', '0.12', '--pue', '1.3', '--utilization', '70%', '--precision', 'fp8']],
     ['mixture of experts', 'deepseek-r1&ttft=2000&tpot=50', [], ['--ttft', '2s', '--tpot', '50ms']],
+    ['mixture of experts, routed unevenly', 'deepseek-r1&ttft=2000&tpot=50&imb=1.5', [], ['--ttft', '2s', '--tpot', '50ms', '--expert-imbalance', '1.5']],
     ['encoder', 'bert-large', [], []],
     ['vision encoder', 'vit-l-16&latency=50', [], ['--latency', '50ms']],
     ['recommender', 'dlrm-v2&offload=1', [], ['--offload']],

@@ -32,6 +32,10 @@ pub struct Query {
     /// hot-row cache), from 0 to 1.
     #[serde(default)]
     pub cache_hits: Option<ridge_core::workload::CacheHits>,
+    /// Mixture-of-experts on expert-parallel devices: the busiest device's routed tokens over
+    /// the mean (at least 1). Absent: what uniformly random routing gives.
+    #[serde(default)]
+    pub expert_imbalance: Option<ridge_core::workload::ExpertImbalance>,
     /// Scale datasheet ceilings by the documented achievable fractions.
     #[serde(default)]
     pub calibrated: bool,
@@ -178,6 +182,7 @@ impl Query {
             precision: self.precision,
             offload: self.offload,
             cache_hits: self.cache_hits,
+            expert_imbalance: self.expert_imbalance,
             ..Default::default()
         })
     }

@@ -357,6 +357,7 @@ fn flag(field: MatchField) -> &'static str {
         MatchField::Lengths => "lengths",
         MatchField::Inputs => "inputs",
         MatchField::CacheHits => "cache-hits",
+        MatchField::ExpertImbalance => "expert-imbalance",
     }
 }
 

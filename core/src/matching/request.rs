@@ -235,6 +235,8 @@ pub enum MatchField {
     Inputs,
     /// `scenario.cache_hits` (recommenders with offloaded tables).
     CacheHits,
+    /// `scenario.expert_imbalance` (mixture-of-experts).
+    ExpertImbalance,
 }
 
 impl MatchField {
@@ -265,6 +267,7 @@ impl MatchField {
             MatchField::Lengths => "lengths",
             MatchField::Inputs => "inputs",
             MatchField::CacheHits => "cache_hits",
+            MatchField::ExpertImbalance => "expert_imbalance",
         }
     }
 }
@@ -373,6 +376,7 @@ pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
         let field = match e {
             E::InputsNeedRecommender { .. } => MatchField::Inputs,
             E::CacheHitsNeedRecommender { .. } | E::CacheHitsNeedOffload => MatchField::CacheHits,
+            E::ExpertImbalanceNeedsMoe { .. } => MatchField::ExpertImbalance,
             _ => MatchField::Lengths,
         };
         invalid(field, Problem::Scenario(e))

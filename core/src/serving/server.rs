@@ -61,6 +61,7 @@ impl<'a> Server<'a> {
             return Err(ScenarioError::NoDevices.into());
         }
         checks::decoder(&s)?;
+        checks::family_options(&s, family)?;
         let e = req.engine;
         if e.token_budget < 1 {
             return Err(ServingError::Engine { what: "token budget", least: 1.0, value: f64::from(e.token_budget) });
@@ -86,6 +87,7 @@ impl<'a> Server<'a> {
         }
         if req.expert_parallel {
             t.check_expert_split(n)?;
+            checks::expert_imbalance(&s, n)?;
         } else {
             t.check_split(n)?;
         }
@@ -220,6 +222,15 @@ impl<'a> Server<'a> {
         };
         let s =
             roofline::seconds(&ops, &self.ceilings, &self.calibration, self.engine.kernel_launch_s, &mut self.notes)?;
+        if self.expert_parallel
+            && self.devices > 1
+            && !self.notes.iter().any(|n| matches!(n, Note::RoutingImbalance { .. }))
+        {
+            self.notes.push(Note::RoutingImbalance {
+                devices: self.devices,
+                given: self.scenario.expert_imbalance.map(|i| i.ratio()),
+            });
+        }
         // Checked before the note is made: a ranking times thousands of steps.
         if !self.notes.iter().any(|n| matches!(n, Note::ExpertTables { .. }))
             && let Some(n) = self.ceilings.expert_tables_note(&ops)

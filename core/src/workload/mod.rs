@@ -12,12 +12,14 @@ use crate::units::Precision;
 
 mod dlrm;
 mod inputs;
+mod routing;
 mod training;
 mod transformer;
 mod transformer_ops;
 
 pub use dlrm::{Dlrm, Interaction};
 pub use inputs::{CacheHits, CacheHitsError, InputSource, LengthError, LengthSpread};
+pub use routing::{ExpertImbalance, ExpertImbalanceError, expected_max_of_normals, uniform_routing_imbalance};
 pub use training::{Lora, LoraTargets, Recompute, Sharding, Training};
 pub use transformer::{Architecture, FfnKind, Moe, Norm, Position, Transformer};
 pub use transformer_ops::adam_update;
@@ -214,6 +216,11 @@ pub struct Scenario {
     /// of running them packed, without padding.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub padded: bool,
+    /// Mixture-of-experts on expert-parallel devices: the busiest device's routed tokens over
+    /// the mean. Absent: what uniformly random routing of each step's tokens gives
+    /// ([`uniform_routing_imbalance`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expert_imbalance: Option<ExpertImbalance>,
 }
 
 fn default_true() -> bool {
@@ -251,6 +258,8 @@ pub struct ScenarioOverrides {
     pub lengths: Option<LengthSpread>,
     /// Encoders: pad every sequence to the longest.
     pub padded: bool,
+    /// Mixture-of-experts: the busiest expert-parallel device's routed tokens over the mean.
+    pub expert_imbalance: Option<ExpertImbalance>,
 }
 
 impl Scenario {
@@ -271,6 +280,7 @@ impl Scenario {
         self.inputs = o.inputs.unwrap_or(self.inputs);
         self.lengths = o.lengths.or(self.lengths);
         self.padded |= o.padded;
+        self.expert_imbalance = o.expert_imbalance.or(self.expert_imbalance);
         self
     }
 }
@@ -468,6 +478,7 @@ mod tests {
             inputs: InputSource::Host,
             lengths: None,
             padded: false,
+            expert_imbalance: None,
         };
         assert_eq!(base.with(&ScenarioOverrides::default()), base);
         let o = ScenarioOverrides {

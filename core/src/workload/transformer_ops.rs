@@ -242,18 +242,25 @@ impl Transformer {
             ));
             // Tensor parallel: every device sees this pass's tokens and a slice of every
             // expert. Expert parallel: this device holds E/ep whole experts and computes the
-            // assignments of every device's tokens routed to them (balanced: 1/ep of all);
-            // the tokens travel there and back in two all-to-alls per layer.
+            // assignments of every device's tokens routed to them; the tokens travel there and
+            // back in two all-to-alls per layer. The step waits for the busiest device, so these
+            // are its operations: `imbalance` times the mean share (1/ep) of the assignments.
             let e = f64::from(ep);
             let routed = tokens * e;
             let here = experts / e;
-            let assignments = routed * k / e;
-            // Expected distinct experts hit when each token picks k of E uniformly.
-            let active = here * (1.0 - (1.0 - k / experts).powf(routed));
+            let imbalance = match (ep, s.expert_imbalance) {
+                (1, _) => 1.0,
+                (_, Some(i)) => i.ratio().min(e),
+                (_, None) => super::uniform_routing_imbalance(routed * k, ep),
+            };
+            let assignments = routed * k / e * imbalance;
+            // Expected distinct experts hit when each token picks k of E uniformly (the busiest
+            // device as if it saw `imbalance` times the tokens).
+            let active = here * (1.0 - (1.0 - k / experts).powf(routed * imbalance));
             let rows = assignments / active;
             let exchange = OpKind::Collective {
                 kind: CollectiveKind::AllToAll,
-                bytes: tokens * k * h * ab,
+                bytes: tokens * k * h * ab * imbalance,
                 group: e,
                 link: Link::ScaleUp,
             };
@@ -518,6 +525,7 @@ mod tests {
             inputs: crate::workload::InputSource::Host,
             lengths: None,
             padded: false,
+            expert_imbalance: None,
         }
     }
 

@@ -1,0 +1,221 @@
+//! How unevenly a mixture-of-experts layer's routed tokens land on its expert-parallel devices.
+//!
+//! Under expert parallelism each device holds E/ep whole experts and computes every assignment
+//! routed to them, so a step waits for the busiest device. ridge describes that device: its
+//! routed assignments are `imbalance` times the mean. The default is what uniformly random
+//! routing gives a step of N assignments over R devices: each device's count is binomial
+//! (N, 1/R), and the busiest of R is expected at the mean plus the expected largest of R
+//! standard normals times the count's standard deviation. Trained routers aim at that (their
+//! load-balancing losses and bias terms push every expert towards an equal share), so it is the
+//! floor a real batch sits on: a measured imbalance (an engine's expert-load statistics) goes in
+//! its place with `--expert-imbalance`.
+
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+/// The busiest expert-parallel device's routed tokens over the mean: 1 is perfectly even, R
+/// (the devices) all on one. At least 1.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct ExpertImbalance(f64);
+
+/// Why an expert imbalance is not one.
+#[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpertImbalanceError {
+    /// Not a number.
+    #[error("`{0}` is not an expert imbalance (the busiest device's routed tokens over the mean, e.g. 1.3)")]
+    Syntax(String),
+    /// Below 1 or not finite (as given).
+    #[error("an expert imbalance is the busiest device's routed tokens over the mean: at least 1 (1 is even), got {0}")]
+    Range(String),
+}
+
+impl ExpertImbalance {
+    /// The busiest device's routed tokens over the mean; at least 1.
+    pub fn new(ratio: f64) -> Result<ExpertImbalance, ExpertImbalanceError> {
+        if ratio.is_finite() && ratio >= 1.0 {
+            Ok(ExpertImbalance(ratio))
+        } else {
+            Err(ExpertImbalanceError::Range(ratio.to_string()))
+        }
+    }
+
+    /// The ratio, at least 1.
+    pub fn ratio(self) -> f64 {
+        self.0
+    }
+}
+
+impl TryFrom<f64> for ExpertImbalance {
+    type Error = ExpertImbalanceError;
+
+    fn try_from(ratio: f64) -> Result<ExpertImbalance, ExpertImbalanceError> {
+        ExpertImbalance::new(ratio)
+    }
+}
+
+impl From<ExpertImbalance> for f64 {
+    fn from(i: ExpertImbalance) -> f64 {
+        i.0
+    }
+}
+
+impl std::str::FromStr for ExpertImbalance {
+    type Err = ExpertImbalanceError;
+
+    /// `1.3` (or `1.3x`).
+    fn from_str(text: &str) -> Result<ExpertImbalance, ExpertImbalanceError> {
+        let t = text.trim();
+        let number = t.strip_suffix(['x', 'X']).unwrap_or(t).trim();
+        let v: f64 = number.parse().map_err(|_| ExpertImbalanceError::Syntax(text.to_string()))?;
+        ExpertImbalance::new(v).map_err(|_| ExpertImbalanceError::Range(t.to_string()))
+    }
+}
+
+/// Devices the expected-maximum table covers; more are integrated on their own.
+const TABLE: usize = 1024;
+
+/// `∫ x · r · φ(x) · Φ(x)^(r-1) dx` over [-9, 9] by Simpson's rule, for every r in `rs`
+/// (ascending), sharing φ and Φ at each point.
+fn integrate(rs: &[usize]) -> Vec<f64> {
+    const STEPS: usize = 3600;
+    let (lo, hi) = (-9.0_f64, 9.0_f64);
+    let dx = (hi - lo) / STEPS as f64;
+    let mut sums = vec![0.0; rs.len()];
+    for i in 0..=STEPS {
+        let x = lo + dx * i as f64;
+        let weight = if i == 0 || i == STEPS {
+            1.0
+        } else if i % 2 == 1 {
+            4.0
+        } else {
+            2.0
+        };
+        let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+        let cdf = 0.5 * (1.0 + libm::erf(x / std::f64::consts::SQRT_2));
+        for (sum, &r) in sums.iter_mut().zip(rs) {
+            *sum += weight * x * r as f64 * pdf * cdf.powi(r as i32 - 1);
+        }
+    }
+    sums.into_iter().map(|s| s * dx / 3.0).collect()
+}
+
+/// The expected largest of `r` independent standard normal draws (0 for one).
+pub fn expected_max_of_normals(r: u32) -> f64 {
+    static MAXIMA: OnceLock<Vec<f64>> = OnceLock::new();
+    let r = r.max(1) as usize;
+    if r == 1 {
+        return 0.0;
+    }
+    if r <= TABLE {
+        return MAXIMA.get_or_init(|| integrate(&(0..=TABLE).collect::<Vec<_>>()))[r];
+    }
+    integrate(&[r])[0]
+}
+
+/// The busiest of `devices` expert-parallel devices' share of `assignments` routed uniformly at
+/// random, over the mean share: `1 + z_R · sqrt(N p (1 - p)) / (N p)` with p = 1/R, at most R
+/// (every assignment on one device). 1 for one device or no assignments. The normal
+/// approximation of each device's binomial count: within 3% of a simulation from tens of
+/// assignments a device up; below that it runs low (a decode step's experts there are bound by
+/// reading their weights, which the extra rows do not change).
+pub fn uniform_routing_imbalance(assignments: f64, devices: u32) -> f64 {
+    if devices <= 1 || assignments.is_nan() || assignments <= 0.0 {
+        return 1.0;
+    }
+    let r = f64::from(devices);
+    let p = r.recip();
+    let mean = assignments * p;
+    let sd = (assignments * p * (1.0 - p)).sqrt();
+    (1.0 + expected_max_of_normals(devices) * sd / mean).min(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_expected_maxima_match_their_closed_forms_and_the_published_table() {
+        // Closed forms for n = 2 to 5 (Teichroew 1956; Bose and Gupta 1959): 1/sqrt(pi),
+        // 3/(2 sqrt(pi)), 3/(2 sqrt(pi)) (1 + 2/pi asin(1/3)), 5/(4 sqrt(pi)) (1 + 6/pi asin(1/3)).
+        let (pi, a) = (std::f64::consts::PI, (1.0_f64 / 3.0).asin());
+        let closed = [
+            (2, 1.0 / pi.sqrt()),
+            (3, 1.5 / pi.sqrt()),
+            (4, 1.5 / pi.sqrt() * (1.0 + 2.0 / pi * a)),
+            (5, 1.25 / pi.sqrt() * (1.0 + 6.0 / pi * a)),
+        ];
+        // Harter (1961), Table 1, for 8 and 16.
+        for (n, published) in closed.into_iter().chain([(8, 1.423_60), (16, 1.765_99)]) {
+            let ours = expected_max_of_normals(n);
+            assert!((ours - published).abs() < 2e-5, "n = {n}: {ours} against {published}");
+        }
+        // Past the table, integrated on its own: just above where the table left off.
+        let (last, next) = (expected_max_of_normals(1024), expected_max_of_normals(1025));
+        assert!(next > last && next - last < 1e-3, "{last} then {next}");
+    }
+
+    /// The busiest device's load over the mean, averaged over `trials` simulated steps: each of
+    /// `tokens` tokens picks `k` distinct experts of `experts` uniformly at random, and device d
+    /// holds experts d·E/R to (d+1)·E/R - 1.
+    fn simulated(experts: usize, k: usize, devices: usize, tokens: usize, trials: usize) -> f64 {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: usize| {
+            // xorshift64*: a plain generator, independent of the formula under test.
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as usize % n
+        };
+        let per_device = experts / devices;
+        let mut total = 0.0;
+        for _ in 0..trials {
+            let mut load = vec![0usize; devices];
+            for _ in 0..tokens {
+                let mut picked: Vec<usize> = Vec::with_capacity(k);
+                while picked.len() < k {
+                    let e = next(experts);
+                    if !picked.contains(&e) {
+                        picked.push(e);
+                    }
+                }
+                for e in picked {
+                    load[e / per_device] += 1;
+                }
+            }
+            let max = load.iter().copied().max().unwrap_or(0) as f64;
+            total += max / (tokens * k) as f64 * devices as f64;
+        }
+        total / trials as f64
+    }
+
+    #[test]
+    fn uniform_routing_gives_the_busiest_device_what_a_simulation_of_it_does() {
+        // (experts, top-k, devices, tokens): Mixtral-like on 4 and 8 devices at decode, a
+        // DeepSeek-like layer at a large prefill step and at a small decode step.
+        for (experts, k, devices, tokens) in [(8, 2, 4, 256), (8, 2, 8, 64), (256, 8, 8, 3072), (256, 8, 32, 64)] {
+            let sim = simulated(experts, k, devices, tokens, 4000);
+            let ours = uniform_routing_imbalance((tokens * k) as f64, devices as u32);
+            assert!(
+                (ours / sim - 1.0).abs() < 0.03,
+                "E{experts} k{k} on {devices} at {tokens} tokens: {ours} against {sim}"
+            );
+        }
+        assert_eq!(uniform_routing_imbalance(100.0, 1), 1.0);
+        assert_eq!(uniform_routing_imbalance(0.0, 8), 1.0);
+        // One assignment over 4 devices is all on one, 4 times the mean; the normal
+        // approximation, made for tens of assignments a device and more, stays inside 1 to 4.
+        assert!((1.0..=4.0).contains(&uniform_routing_imbalance(1.0, 4)));
+    }
+
+    #[test]
+    fn an_imbalance_is_a_ratio_of_at_least_one() {
+        assert_eq!("1.3".parse::<ExpertImbalance>().map(ExpertImbalance::ratio), Ok(1.3));
+        assert_eq!("1.25x".parse::<ExpertImbalance>().map(ExpertImbalance::ratio), Ok(1.25));
+        assert_eq!("0.9".parse::<ExpertImbalance>(), Err(ExpertImbalanceError::Range("0.9".into())));
+        assert_eq!("lots".parse::<ExpertImbalance>(), Err(ExpertImbalanceError::Syntax("lots".into())));
+        assert!(ExpertImbalance::new(f64::INFINITY).is_err());
+        assert!(serde_json::from_str::<ExpertImbalance>("0.5").is_err());
+    }
+}
