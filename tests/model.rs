@@ -461,29 +461,33 @@ fn calibration_scales_datasheet_ceilings_per_operation_class_and_says_so() {
     );
 }
 
+/// Mixtral 8x7B on 8 H100 at batch 64 (1,024 prompt and 128 output tokens), expert or tensor
+/// parallel, with a routing imbalance if given.
+fn mixtral_on_eight(w: &Workload, ep: bool, imbalance: Option<f64>) -> Result<Estimate, ridge_core::EstimateError> {
+    let c = catalog();
+    let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
+    let mut s = w.defaults;
+    (s.batch, s.prompt_tokens, s.output_tokens) = (64, 1024, 128);
+    s.expert_imbalance = imbalance.map(|r| ExpertImbalance::new(r).unwrap_or_else(|e| panic!("{e}")));
+    estimate(&EstimateRequest {
+        workload: w,
+        hardware: hw,
+        measurement: None,
+        devices: 8,
+        replicas: 1,
+        expert_parallel: ep,
+        scenario: s,
+        options: RooflineOptions::default(),
+    })
+}
+
 #[test]
 fn expert_parallel_sends_tokens_to_their_experts_and_back() {
     let c = catalog();
     let w = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
-    let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
     let t = w.transformer().unwrap_or_else(|| panic!("transformer"));
-    let at = |ep: bool| {
-        let mut s = w.defaults;
-        (s.batch, s.prompt_tokens, s.output_tokens) = (64, 1024, 128);
-        // Routed evenly: every device as busy as the mean.
-        s.expert_imbalance = Some(ExpertImbalance::new(1.0).unwrap_or_else(|e| panic!("{e}")));
-        estimate(&EstimateRequest {
-            workload: w,
-            hardware: hw,
-            measurement: None,
-            devices: 8,
-            replicas: 1,
-            expert_parallel: ep,
-            scenario: s,
-            options: RooflineOptions::default(),
-        })
-        .unwrap_or_else(|e| panic!("{e}"))
-    };
+    // Routed evenly: every device as busy as the mean.
+    let at = |ep: bool| mixtral_on_eight(w, ep, Some(1.0)).unwrap_or_else(|e| panic!("{e}"));
     let (ep, tp) = (at(true), at(false));
     let decode = ep.phase(Phase::Decode).unwrap_or_else(|| panic!("decode"));
     let op = |name: &str| decode.operations.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("{name}"));
@@ -516,21 +520,7 @@ fn the_busiest_expert_parallel_device_sets_the_step() {
     let w = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
     let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
     let t = w.transformer().unwrap_or_else(|| panic!("transformer"));
-    let run = |ep: bool, imbalance: Option<f64>| {
-        let mut s = w.defaults;
-        (s.batch, s.prompt_tokens, s.output_tokens) = (64, 1024, 128);
-        s.expert_imbalance = imbalance.map(|r| ExpertImbalance::new(r).unwrap_or_else(|e| panic!("{e}")));
-        estimate(&EstimateRequest {
-            workload: w,
-            hardware: hw,
-            measurement: None,
-            devices: 8,
-            replicas: 1,
-            expert_parallel: ep,
-            scenario: s,
-            options: RooflineOptions::default(),
-        })
-    };
+    let run = |ep: bool, imbalance: Option<f64>| mixtral_on_eight(w, ep, imbalance);
     let decode = |e: &ridge_core::Estimate| e.phase(Phase::Decode).unwrap_or_else(|| panic!("decode")).clone();
     let op = |p: &ridge_core::PhaseEstimate, name: &str| {
         p.operations.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("{name}")).clone()
