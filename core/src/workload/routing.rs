@@ -76,13 +76,14 @@ impl std::str::FromStr for ExpertImbalance {
 /// Devices the expected-maximum table covers; more are integrated on their own.
 const TABLE: usize = 1024;
 
-/// `∫ x · r · φ(x) · Φ(x)^(r-1) dx` over [-9, 9] by Simpson's rule, for every r in `rs`
-/// (ascending), sharing φ and Φ at each point.
-fn integrate(rs: &[usize]) -> Vec<f64> {
-    const STEPS: usize = 3600;
+/// `∫ x · r · φ(x) · Φ(x)^(r-1) dx` over [-9, 9] by Simpson's rule (1,200 intervals: finer ones
+/// change nothing past the 12th digit), for every r from 0 to `last`, sharing φ and Φ at each
+/// point and building Φ^(r-1) by one product per r (the table costs about 2 ms once).
+fn integrate(last: usize) -> Vec<f64> {
+    const STEPS: usize = 1200;
     let (lo, hi) = (-9.0_f64, 9.0_f64);
     let dx = (hi - lo) / STEPS as f64;
-    let mut sums = vec![0.0; rs.len()];
+    let mut sums = vec![0.0; last + 1];
     for i in 0..=STEPS {
         let x = lo + dx * i as f64;
         let weight = if i == 0 || i == STEPS {
@@ -94,8 +95,11 @@ fn integrate(rs: &[usize]) -> Vec<f64> {
         };
         let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
         let cdf = 0.5 * (1.0 + libm::erf(x / std::f64::consts::SQRT_2));
-        for (sum, &r) in sums.iter_mut().zip(rs) {
-            *sum += weight * x * r as f64 * pdf * cdf.powi(r as i32 - 1);
+        let base = weight * x * pdf;
+        let mut power = 1.0; // Φ(x)^(r-1)
+        for (r, sum) in sums.iter_mut().enumerate().skip(1) {
+            *sum += base * r as f64 * power;
+            power *= cdf;
         }
     }
     sums.into_iter().map(|s| s * dx / 3.0).collect()
@@ -109,9 +113,9 @@ pub fn expected_max_of_normals(r: u32) -> f64 {
         return 0.0;
     }
     if r <= TABLE {
-        return MAXIMA.get_or_init(|| integrate(&(0..=TABLE).collect::<Vec<_>>()))[r];
+        return MAXIMA.get_or_init(|| integrate(TABLE))[r];
     }
-    integrate(&[r])[0]
+    integrate(r)[r]
 }
 
 /// The busiest of `devices` expert-parallel devices' share of `assignments` routed uniformly at
