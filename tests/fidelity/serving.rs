@@ -394,7 +394,8 @@ const SERVING_HELD: [(Family, bool, f64); 4] = [
     (Family::Decoder, true, 0.19),
     // 0.39 until the DeepSeek-R1 best-practice rows ran at the engine limits their commands
     // state (3,072 and 1,024 sequences) instead of ridge's default 256: 38.5% -> 40.0%; then
-    // 0.41 until the measured expert tables timed the experts' grouped GEMMs: 40.0% -> 37.1%.
+    // 0.41 until the measured expert tables timed the experts' grouped GEMMs: 40.0% -> 37.1%
+    // (37.2% since the busiest expert-parallel device takes random routing's share).
     (Family::Moe, false, 0.38),
     (Family::Moe, true, 0.69),
 ];
