@@ -229,6 +229,8 @@ function showFamily(s) {
   const fam = info?.family ?? 'decoder';
   const decoder = info?.generates ?? true;
   document.body.dataset.family = decoder ? 'decoder' : 'batch';
+  // Mixture-of-experts only: the routing imbalance field.
+  document.body.dataset.moe = fam === 'moe' ? '1' : '0';
   document.body.dataset.mode = s.mode || 'cloud';
   $('tput-unit').textContent = `(${info?.throughput_unit ?? 'generated tokens/s'})`;
   if (w) {
@@ -396,6 +398,7 @@ function update() {
   showFamily(s);
   const info = familyOf(s);
   const applies = new Set([(info?.generates ?? true) ? 'decoder' : 'batch', s.mode === 'owned' ? 'owned' : 'cloud']);
+  if (info?.family === 'moe') applies.add('moe');
   if (app.userDevice) applies.add('device');
   const bad = validateFields(applies, info?.throughput_unit ?? 'generated tokens/s');
   app.lastKey = stateKey();
@@ -547,7 +550,8 @@ async function main() {
     let workload = workloadById(s.w);
     if (s.custom) { try { workload = JSON.parse(s.custom); } catch { /* reported by the ranking */ } }
     const decoder = familyOf(s)?.generates ?? true;
-    return exportInputs(s, { workload, decoder, prices: app.prices, purchases: app.purchases, measuredFrom: app.measuredFrom, version: version(), date, url: (flushAddress(), location.href) });
+    const moe = familyOf(s)?.family === 'moe';
+    return exportInputs(s, { workload, decoder, moe, prices: app.prices, purchases: app.purchases, measuredFrom: app.measuredFrom, version: version(), date, url: (flushAddress(), location.href) });
   };
   // The rows compared side by side go with both: `# compare N:` lines in the CSV's head, a
   // `comparison` list in the JSON.

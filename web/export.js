@@ -40,7 +40,8 @@ export function exportInputs(s, ctx) {
     offload: s.offload === '1',
     // As the ranking used it: a recommender's offloaded tables only.
     cache_hits_percent: s.offload === '1' && ctx.workload?.dlrm ? num(s.hits) : undefined,
-    expert_imbalance: ctx.workload?.transformer?.moe ? num(s.imb) : undefined,
+    // As the ranking used it: a mixture-of-experts model's only.
+    expert_imbalance: ctx.moe ? num(s.imb) : undefined,
     measured_ceilings: s.datasheet === '1' ? 'none' : ctx.measuredFrom,
     date: ctx.date,
     ridge_version: ctx.version,

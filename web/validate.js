@@ -2,11 +2,11 @@
 // sits beside the field (aria-describedby, aria-invalid) and names what was typed.
 
 // id -> what the field holds. `int`: a whole number; `min` with `open`: strictly above it.
-// `when` (decoder, batch, owned, cloud, device): the field applies only then.
+// `when` (decoder, batch, moe, owned, cloud, device): the field applies only then.
 const RULES = {
   maxdev: { label: 'Max devices', int: true, min: 1 },
   batch: { label: 'Batch', int: true, min: 1 },
-  imb: { label: 'Expert imbalance', min: 1, when: 'decoder' },
+  imb: { label: 'Expert imbalance', min: 1, when: 'moe' },
   prompt: { label: 'Prompt tokens', int: true, min: 1 },
   output: { label: 'Output tokens', int: true, min: 1, when: 'decoder' },
   tput: { label: 'Required throughput', unit: '', min: 0, open: true },

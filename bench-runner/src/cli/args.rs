@@ -72,7 +72,7 @@ pub(crate) struct ScenarioArgs {
     /// the mean (e.g. 1.3, from an engine's expert-load statistics); the step waits for that
     /// device's experts and exchanges. At least 1, at most the expert-parallel devices. Default:
     /// what uniformly random routing of each step's tokens gives (the expected busiest of the
-    /// devices: 1.08 for 512 assignments over 4, 1.01 for 24,576 over 8)
+    /// devices: 1.08 for 512 assignments over 4, 1.02 for 24,576 over 8)
     #[arg(long, value_name = "RATIO")]
     pub(crate) expert_imbalance: Option<ridge_core::workload::ExpertImbalance>,
 }

@@ -121,9 +121,10 @@ pub fn expected_max_of_normals(r: u32) -> f64 {
 /// The busiest of `devices` expert-parallel devices' share of `assignments` routed uniformly at
 /// random, over the mean share: `1 + z_R · sqrt(N p (1 - p)) / (N p)` with p = 1/R, at most R
 /// (every assignment on one device). 1 for one device or no assignments. The normal
-/// approximation of each device's binomial count: within 3% of a simulation from tens of
-/// assignments a device up; below that it runs low (a decode step's experts there are bound by
-/// reading their weights, which the extra rows do not change).
+/// approximation of each device's binomial count: its excess over 1 within 12% of a
+/// simulation's (1-7% low) from tens of assignments a device up; below that it runs lower (a
+/// decode step's experts there are bound by reading their weights, which extra rows do not
+/// change).
 pub fn uniform_routing_imbalance(assignments: f64, devices: u32) -> f64 {
     if devices <= 1 || assignments.is_nan() || assignments <= 0.0 {
         return 1.0;
@@ -201,8 +202,11 @@ mod tests {
         for (experts, k, devices, tokens) in [(8, 2, 4, 256), (8, 2, 8, 64), (256, 8, 8, 3072), (256, 8, 32, 64)] {
             let sim = simulated(experts, k, devices, tokens, 4000);
             let ours = uniform_routing_imbalance((tokens * k) as f64, devices as u32);
+            // On the excess over even routing (what a mistake in the formula moves): the normal
+            // approximation of whole counts runs 1-7% low on it in these cases.
+            let (excess, simulated_excess) = (ours - 1.0, sim - 1.0);
             assert!(
-                (ours / sim - 1.0).abs() < 0.03,
+                (excess / simulated_excess - 1.0).abs() < 0.12,
                 "E{experts} k{k} on {devices} at {tokens} tokens: {ours} against {sim}"
             );
         }
