@@ -145,9 +145,20 @@ test('bad input is reported beside the field in its own units and the stale rank
   const [other, problems2] = await open('?w=no-such-model');
   assert.match(await other.textContent('#notice'), /^Unknown workload `no-such-model`; showing the default, Llama 3\.1 70B/);
   assert.ok(await other.isVisible('#notice'));
-  assert.deepEqual([...problems, ...problems2], []);
+  // The routing imbalance applies to a mixture-of-experts model only: checked there; hidden and
+  // not checked for a dense one, whose ranking it does not stop.
+  const [moe, problems3] = await open('?w=mixtral-8x7b');
+  await typeInto(moe, '#imb', '0.5');
+  assert.match(await moe.textContent('#imb-error'), /^Expert imbalance must be at least 1 \(got 0\.5\)$/);
+  assert.equal(await moe.locator('#ranking tbody tr').count(), 0);
+  const [dense, problems4] = await open('?w=llama-3.1-70b&imb=0.5');
+  assert.equal(await dense.isVisible('#imb'), false);
+  assert.ok(await dense.locator('#ranking tbody tr').count() > 0);
+  assert.deepEqual([...problems, ...problems2, ...problems3, ...problems4], []);
   await page.close();
   await other.close();
+  await moe.close();
+  await dense.close();
 });
 
 test('figures read in units a buyer uses: s above 1000 ms, devices spelled, $ per unit explained, names not ids (issue 18)', async () => {
