@@ -7,6 +7,7 @@ mod alignment;
 mod architectures;
 mod datasets;
 mod efficiency;
+mod experts;
 mod feed;
 mod fidelity;
 mod lengths;

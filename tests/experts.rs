@@ -1,0 +1,124 @@
+//! Mixture-of-experts layouts by hand: expert parallelism's exchanges and weights, and the
+//! busiest expert-parallel device that sets a step.
+
+use ridge_core::checks::ScenarioError;
+use ridge_core::estimate::{EstimateRequest, estimate};
+use ridge_core::workload::ExpertImbalance;
+use ridge_core::{Estimate, Phase, RooflineOptions, Workload};
+
+use crate::catalog;
+use crate::model::close;
+
+/// Mixtral 8x7B on 8 H100 at batch 64 (1,024 prompt and 128 output tokens), expert or tensor
+/// parallel, with a routing imbalance if given.
+fn mixtral_on_eight(w: &Workload, ep: bool, imbalance: Option<f64>) -> Result<Estimate, ridge_core::EstimateError> {
+    let c = catalog();
+    let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
+    let mut s = w.defaults;
+    (s.batch, s.prompt_tokens, s.output_tokens) = (64, 1024, 128);
+    s.expert_imbalance = imbalance.map(|r| ExpertImbalance::new(r).unwrap_or_else(|e| panic!("{e}")));
+    estimate(&EstimateRequest {
+        workload: w,
+        hardware: hw,
+        measurement: None,
+        devices: 8,
+        replicas: 1,
+        expert_parallel: ep,
+        scenario: s,
+        options: RooflineOptions::default(),
+    })
+}
+
+#[test]
+fn expert_parallel_sends_tokens_to_their_experts_and_back() {
+    let c = catalog();
+    let w = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
+    let t = w.transformer().unwrap_or_else(|| panic!("transformer"));
+    // Routed evenly: every device as busy as the mean.
+    let at = |ep: bool| mixtral_on_eight(w, ep, Some(1.0)).unwrap_or_else(|e| panic!("{e}"));
+    let (ep, tp) = (at(true), at(false));
+    let decode = ep.phase(Phase::Decode).unwrap_or_else(|| panic!("decode"));
+    let op = |name: &str| decode.operations.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("{name}"));
+    // Each device runs 8 of the 64 sequences; each of its 8 tokens goes to 2 experts, and 7/8 of
+    // those copies leave the device, there and back, every layer.
+    let (h, layers) = (f64::from(t.hidden), f64::from(t.layers));
+    let sent = 8.0 * 2.0 * h * 2.0 * 7.0 / 8.0;
+    assert!(close(op("ep.dispatch").link_bytes, layers * sent, 1e-9), "{}", op("ep.dispatch").link_bytes);
+    assert!(close(op("ep.combine").link_bytes, layers * sent, 1e-9));
+    assert!(decode.operations.iter().all(|o| o.name != "tp.all-reduce"), "no tensor-parallel all-reduce");
+    // One whole expert per device (8 experts over 8 devices): the 64 tokens x 2 routes hit every
+    // expert, so each device reads its expert's weights once per layer.
+    let expert = 3.0 * h * f64::from(t.ffn) * 2.0;
+    let up_down = op("moe.up").bytes + op("moe.down").bytes;
+    assert!(up_down >= layers * expert && up_down < layers * expert * 1.05, "{up_down} vs {}", layers * expert);
+    // Weights per device: everything but the experts, plus one eighth of them; less than whole,
+    // more than tensor parallel's eighth of everything.
+    let weights = decode.footprint.weights_bytes;
+    assert!(close(weights, t.expert_parallel_parameters(8) * 2.0, 1e-12));
+    let tp_weights = tp.phase(Phase::Decode).map(|p| p.footprint.weights_bytes).unwrap_or_default();
+    assert!(weights > tp_weights && weights < w.parameters() * 2.0, "{weights} vs {tp_weights}");
+    // Same work in all: the generated tokens are the global batch's.
+    assert_eq!(ep.scenario.batch, 64);
+    assert!(ep.expert_parallel && !tp.expert_parallel);
+}
+
+#[test]
+fn the_busiest_expert_parallel_device_sets_the_step() {
+    let c = catalog();
+    let w = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
+    let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
+    let t = w.transformer().unwrap_or_else(|| panic!("transformer"));
+    let run = |ep: bool, imbalance: Option<f64>| mixtral_on_eight(w, ep, imbalance);
+    let decode = |e: &ridge_core::Estimate| e.phase(Phase::Decode).unwrap_or_else(|| panic!("decode")).clone();
+    let op = |p: &ridge_core::PhaseEstimate, name: &str| {
+        p.operations.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("{name}")).clone()
+    };
+    let (h, ffn, layers) = (f64::from(t.hidden), f64::from(t.ffn), f64::from(t.layers));
+    // A decode step: 64 tokens x 2 routes = 128 assignments over 8 devices, 16 a device on
+    // average. Uniformly random, a device's count is binomial (128, 1/8): sd sqrt(14), and the
+    // busiest of 8 sits 1.42360 sd above the mean (Harter 1961), so at 1.33294 times it.
+    let default = decode(&run(true, None).unwrap_or_else(|e| panic!("{e}")));
+    let busiest = 1.0 + 1.423_60 * 14.0_f64.sqrt() / 16.0;
+    let sent = 8.0 * 2.0 * h * 2.0 * 7.0 / 8.0;
+    let dispatch = op(&default, "ep.dispatch").link_bytes;
+    assert!(close(dispatch, layers * sent * busiest, 1e-4), "{dispatch} vs {}", layers * sent * busiest);
+    // Told twice the mean, the busiest device computes 32 assignments a layer: each a gated
+    // up projection (h to 2 x ffn) and a down projection (ffn to h), 2 FLOP a multiply-add.
+    let twice = decode(&run(true, Some(2.0)).unwrap_or_else(|e| panic!("{e}")));
+    let up = op(&twice, "moe.up").flops;
+    let down = op(&twice, "moe.down").flops;
+    assert!(close(up, layers * 32.0 * 2.0 * h * 2.0 * ffn, 1e-9), "{up}");
+    assert!(close(down, layers * 32.0 * 2.0 * ffn * h, 1e-9), "{down}");
+    assert!(close(op(&twice, "ep.combine").link_bytes, layers * sent * 2.0, 1e-9));
+    assert!(twice.seconds > default.seconds);
+    // Tensor parallel splits every expert over every device: no device is busier.
+    let tp = |i| decode(&run(false, i).unwrap_or_else(|e| panic!("{e}"))).seconds;
+    assert_eq!(tp(Some(2.0)), tp(None));
+    // Nine times the mean is more than eight devices can be given; a dense model has no experts.
+    let nine = run(true, Some(9.0)).err();
+    assert!(
+        matches!(
+            nine,
+            Some(ridge_core::EstimateError::Scenario(ScenarioError::ExpertImbalanceAboveDevices { devices: 8, .. }))
+        ),
+        "{nine:?}"
+    );
+    let dense = c.workload("llama-3.1-8b").unwrap_or_else(|| panic!("preset"));
+    let mut s = dense.defaults;
+    s.expert_imbalance = Some(ExpertImbalance::new(1.2).unwrap_or_else(|e| panic!("{e}")));
+    let e = estimate(&EstimateRequest {
+        workload: dense,
+        hardware: hw,
+        measurement: None,
+        devices: 1,
+        replicas: 1,
+        expert_parallel: false,
+        scenario: s,
+        options: RooflineOptions::default(),
+    })
+    .err();
+    assert!(
+        matches!(e, Some(ridge_core::EstimateError::Scenario(ScenarioError::ExpertImbalanceNeedsMoe { .. }))),
+        "{e:?}"
+    );
+}
