@@ -7,6 +7,7 @@ mod alignment;
 mod architectures;
 mod datasets;
 mod efficiency;
+mod engines;
 mod experts;
 mod feed;
 mod fidelity;

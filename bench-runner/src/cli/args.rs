@@ -345,6 +345,16 @@ impl BatchingArg {
     }
 }
 
+/// `--engine`: whose limits a continuous-batching engine runs with where none are given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EngineArg {
+    /// vLLM's defaults: 8,192 tokens a step, 256 sequences, KV blocks taken as contexts grow.
+    Vllm,
+    /// What `trtllm-bench throughput` sets without --max_batch_size/--max_num_tokens: TensorRT-LLM's
+    /// heuristic from the KV cache's whole requests, chunked prefill off, whole requests admitted.
+    TrtllmBench,
+}
+
 /// The line `estimate` prints of the scenario it estimated: batch, lengths and precisions.
 pub(crate) fn scenario_line(e: &ridge_core::Estimate) -> String {
     let s = &e.scenario;

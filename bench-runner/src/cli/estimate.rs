@@ -8,12 +8,12 @@ use ridge_core::bench::sustained::SustainedSummary;
 use ridge_core::cost::{CostError, OwnedCostError, TcoField};
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::hardware::Hardware;
-use ridge_core::serving::{Engine, Load, Serving, ServingError, serve};
+use ridge_core::serving::{Engine, KvAdmission, Load, Serving, ServingError, serve};
 use ridge_core::units::{GB, MICRO};
 use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
 
-use super::args::{BatchingArg, OwnedArgs, ScenarioArgs, count, rack_flag};
+use super::args::{BatchingArg, EngineArg, OwnedArgs, ScenarioArgs, count, rack_flag};
 use super::common::{WithSustained, calibration, measured, print_json, sustained, unknown, workload_arg};
 use super::input::InputArgs;
 use crate::format::{self, gb, percent, seconds, si, sig3};
@@ -63,14 +63,22 @@ pub(crate) struct EstimateArgs {
     /// Continuous batching: requests arriving at random (Poisson), per second.
     #[arg(long, value_name = "R")]
     rate: Option<f64>,
+    /// Continuous batching: whose limits the engine runs with where --token-budget and
+    /// --max-sequences are not given: `vllm` (8,192 tokens a step, 256 sequences, KV blocks
+    /// taken as contexts grow) or `trtllm-bench` (TensorRT-LLM's benchmark heuristic: as many
+    /// whole requests as its estimate of the KV cache holds, up to 4,096 per attention rank,
+    /// rounded up; tokens a step to match, chunked prefill off; each request's whole KV cache
+    /// taken at admission; without --kv-cache, an fp8 cache for fp4 weights).
+    #[arg(long, value_enum, default_value_t = EngineArg::Vllm)]
+    engine: EngineArg,
     /// Continuous batching: most tokens an engine step processes, decodes and prompt chunk
-    /// together (vLLM's max_num_batched_tokens).
-    #[arg(long, value_name = "T", default_value_t = ridge_core::serving::DEFAULT_TOKEN_BUDGET, value_parser = count)]
-    token_budget: u32,
+    /// together (vLLM's max_num_batched_tokens). Default: --engine's.
+    #[arg(long, value_name = "T", value_parser = count)]
+    token_budget: Option<u32>,
     /// Continuous batching: most sequences in flight (vLLM's max_num_seqs); the KV cache may
-    /// bound them lower.
-    #[arg(long, value_name = "N", default_value_t = ridge_core::serving::DEFAULT_MAX_SEQUENCES, value_parser = count)]
-    max_sequences: u32,
+    /// bound them lower. Default: --engine's.
+    #[arg(long, value_name = "N", value_parser = count)]
+    max_sequences: Option<u32>,
     /// Fixed cost per kernel instance, in microseconds. Default: 5 with continuous batching
     /// (launch, ramp and tail of small kernels; calibrated on a published measurement), 0 for
     /// static batches and other families.
@@ -150,7 +158,17 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
             if decoder { "--batching static or --pipeline-stages" } else { "no decode phase" }
         );
     }
+    if !continuous && a.engine != EngineArg::Vllm {
+        bail!(
+            "--engine sets the limits of continuous batching of a decoder on one scale-up domain; {} with {}",
+            workload.id,
+            if decoder { "--batching static or --pipeline-stages" } else { "no decode phase" }
+        );
+    }
     let mut s = a.scenario.apply(workload.defaults);
+    if a.engine == EngineArg::TrtllmBench && a.scenario.kv_cache.is_none() {
+        s.kv_cache = Engine::trtllm_bench_kv_cache(s.weights);
+    }
     // Served continuously, the per-phase table is a static batch of the requests in flight
     // (whole shares of them per device when expert parallel).
     if continuous
@@ -230,11 +248,17 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
             (Some(c), None) => Load::Concurrency(c),
             (None, None) => Load::Concurrency(f64::from(s.batch)),
         };
+        let limits = match (a.engine, workload.transformer()) {
+            (EngineArg::TrtllmBench, Some(t)) => {
+                Engine::trtllm_bench(t, &s, hardware.memory_capacity_bytes(), a.devices, a.expert_parallel)
+            }
+            _ => Engine::DEFAULT,
+        };
         let engine = Engine {
-            token_budget: a.token_budget,
-            max_sequences: a.max_sequences,
+            token_budget: a.token_budget.unwrap_or(limits.token_budget),
+            max_sequences: a.max_sequences.unwrap_or(limits.max_sequences),
             kernel_launch_s: a.kernel_overhead_us.map_or(Engine::DEFAULT.kernel_launch_s, |us| us * MICRO),
-            ..Engine::DEFAULT
+            ..limits
         };
         let served = serve(&req.serve_request(engine), load);
         match served {
@@ -272,9 +296,13 @@ fn print_serving(sv: &Serving, replicas: u32, out: &mut dyn Write) -> Result<()>
     };
     writeln!(out)?;
     let copy = if replicas > 1 { format!(", per model copy of {replicas} replicas") } else { String::new() };
+    let admitted = match sv.engine.kv_admission {
+        KvAdmission::OnDemand => "",
+        KvAdmission::WholeRequest => ", whole requests' KV cache taken at admission",
+    };
     writeln!(
         out,
-        "continuous batching ({load}{copy}; {}-token steps, at most {} sequences, {} us per kernel):",
+        "continuous batching ({load}{copy}; {}-token steps, at most {} sequences{admitted}, {} us per kernel):",
         sv.engine.token_budget,
         sv.engine.max_sequences,
         sig3(sv.engine.kernel_launch_s / MICRO)

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::units::MICRO;
+use crate::units::{MICRO, Precision};
+use crate::workload::{Scenario, Transformer};
 
 /// How a decoder's requests are batched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -14,6 +15,20 @@ pub enum Batching {
     /// A batch prefilled together, then decoded together until the last sequence ends: offline
     /// batch jobs, and the static benchmarks of older engines.
     Static,
+}
+
+/// When an engine takes the KV-cache blocks of a sequence it admits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum KvAdmission {
+    /// Block by block as the context grows, preempting a sequence when the cache is full (vLLM,
+    /// SGLang): a sequence holds its context so far, on average its prompt and half its output.
+    #[default]
+    OnDemand,
+    /// Its whole prompt and output at admission, so that no running sequence is ever evicted
+    /// (TensorRT-LLM's capacity scheduler policy `GUARANTEED_NO_EVICT`, its default and what
+    /// `trtllm-bench` sets).
+    WholeRequest,
 }
 
 /// Token budget per engine step when none is given: vLLM's default `max_num_batched_tokens` for
@@ -46,6 +61,8 @@ pub struct Engine {
     /// Most sequences the engine runs at once (vLLM's `max_num_seqs`, TensorRT-LLM's
     /// `max_batch_size`), whatever room the KV cache has.
     pub max_sequences: u32,
+    /// When a sequence's KV cache is taken: as it grows, or whole at admission.
+    pub kv_admission: KvAdmission,
 }
 
 impl Engine {
@@ -68,7 +85,83 @@ impl Engine {
         kernel_launch_s: DEFAULT_KERNEL_LAUNCH_S,
         step_overhead_s: DEFAULT_STEP_OVERHEAD_S,
         max_sequences: DEFAULT_MAX_SEQUENCES,
+        kv_admission: KvAdmission::OnDemand,
     };
+
+    /// The KV cache's precision `trtllm-bench` stores where none is given: fp8 for fp8 and NVFP4
+    /// checkpoints (`_KV_CACHE_MAP` in `tensorrt_llm/bench/benchmark/utils/general.py`), else the
+    /// weights' own.
+    pub fn trtllm_bench_kv_cache(weights: Precision) -> Precision {
+        match weights {
+            Precision::Fp4 => Precision::Fp8,
+            p => p,
+        }
+    }
+
+    /// The engine `trtllm-bench throughput` runs `t` with when given no `max_batch_size` and
+    /// `max_num_tokens`: TensorRT-LLM's published heuristic (`tensorrt_llm/bench/build/tuning.py`,
+    /// `calc_engine_setting` and `finetune_setting`, unchanged in substance from 0.17 to 1.x), on
+    /// `devices` of `memory_bytes` each, attention data parallel over them when
+    /// `attention_data_parallel` (each rank then its own batch and cache), else tensor parallel.
+    ///
+    /// The heuristic's own estimate of the whole requests the KV cache holds: 95% of the memory
+    /// the weights leave (parameters at 0.5, 1 or 2 bytes for NVFP4, fp8, else; per rank: one
+    /// device and 1/ranks of the weights), over prompt + output tokens of keys and values on every
+    /// layer (at least one key/value head per device; MLA's latent once), sliding windows
+    /// ignored. Per rank it takes a batch of those requests, at most 4,096, rounded up (to 32
+    /// below 256, at least 64; to 128 below 1,024; else to 256) and a token budget of that batch
+    /// times 1 + prompt/output, at most 32,768, rounded up (to 256 below 4,096, at least 2,048;
+    /// to 512 below 8,192; else to 1,024), and, chunked prefill being off, at least one whole
+    /// prompt beside the batch. Its capacity scheduler admits whole requests
+    /// (`GUARANTEED_NO_EVICT`), so ridge's own cache of whole requests binds where it is smaller.
+    pub fn trtllm_bench(
+        t: &Transformer,
+        s: &Scenario,
+        memory_bytes: f64,
+        devices: u32,
+        attention_data_parallel: bool,
+    ) -> Engine {
+        let width = |p: Precision| match p {
+            Precision::Fp4 => 0.5,
+            Precision::Fp8 => 1.0,
+            _ => 2.0,
+        };
+        let n = f64::from(devices.max(1));
+        let layers = f64::from(t.layers);
+        let per_token = match t.mla {
+            Some(m) => layers * m.cached_per_token(),
+            None => 2.0 * layers * f64::from(t.kv_heads().max(devices)) * f64::from(t.head_dim()),
+        } * width(s.kv_cache);
+        let weights = t.parameters() * width(s.weights);
+        let (memory, weights, ranks) =
+            if attention_data_parallel { (memory_bytes, weights / n, n) } else { (memory_bytes * n, weights, 1.0) };
+        let (prompt, output) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens.max(1)));
+        let requests = ((memory - weights) * 0.95 / (per_token * (prompt + output))).max(0.0);
+        let round_up = |x: f64, step: f64| step * (x / step).ceil();
+        let raw_batch = requests.min(4096.0);
+        let batch = if raw_batch < 256.0 {
+            round_up(raw_batch, 32.0).max(64.0)
+        } else if raw_batch < 1024.0 {
+            round_up(raw_batch, 128.0)
+        } else {
+            round_up(raw_batch, 256.0)
+        };
+        let raw_tokens = (raw_batch * (1.0 + prompt / output)).min(32768.0);
+        let tokens = if raw_tokens < 4096.0 {
+            round_up(raw_tokens, 256.0).max(2048.0)
+        } else if raw_tokens < 8192.0 {
+            round_up(raw_tokens, 512.0)
+        } else {
+            round_up(raw_tokens, 1024.0)
+        };
+        let tokens = tokens.max(prompt + batch);
+        Engine {
+            max_sequences: (batch * ranks) as u32,
+            token_budget: (tokens * ranks).min(f64::from(u32::MAX)) as u32,
+            kv_admission: KvAdmission::WholeRequest,
+            ..Engine::DEFAULT
+        }
+    }
 }
 
 impl Default for Engine {

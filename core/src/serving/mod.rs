@@ -34,7 +34,7 @@ mod simulate;
 pub use disagg::{Deployment, Disaggregated, Pools, best_pools};
 pub use engine::{
     Batching, DEFAULT_KERNEL_LAUNCH_S, DEFAULT_KV_BLOCK_TOKENS, DEFAULT_MAX_SEQUENCES, DEFAULT_STEP_OVERHEAD_S,
-    DEFAULT_TOKEN_BUDGET, Engine, Load,
+    DEFAULT_TOKEN_BUDGET, Engine, KvAdmission, Load,
 };
 pub use server::Server;
 pub use simulate::{Simulation, SimulationError, simulate};

@@ -2,7 +2,7 @@
 //! state (requests in flight held fixed).
 
 use super::rate::GridPoint;
-use super::{Engine, ServeRequest, ServingError, ServingPoint};
+use super::{Engine, KvAdmission, ServeRequest, ServingError, ServingPoint};
 use crate::checks::{self, ScenarioError};
 use crate::memory;
 use crate::notes::Note;
@@ -117,12 +117,16 @@ impl<'a> Server<'a> {
             (n, (f.weights_bytes, f.activation_bytes))
         };
         let (weights_bytes, activation_bytes) = fixed;
-        // Contexts in the system run evenly from P to P+O: a mean of P + O/2, and half a block
-        // lost to rounding per sequence (local-attention layers hold at most their window).
+        // Taken as they grow, contexts in the system run evenly from P to P+O: a mean of P + O/2,
+        // and half a block lost to rounding per sequence. Taken whole, P + O in whole blocks.
+        // (Local-attention layers hold at most their window.)
         let block = f64::from(e.kv_block_tokens);
+        let held = match e.kv_admission {
+            KvAdmission::OnDemand => p + o / 2.0 + block / 2.0,
+            KvAdmission::WholeRequest => ((p + o) / block).ceil() * block,
+        };
         let kv_bytes_per_sequence =
-            memory::transformer_inference(t, &one, p + o / 2.0 + block / 2.0, 0.0, local_devices, capacity)
-                .kv_cache_bytes;
+            memory::transformer_inference(t, &one, held, 0.0, local_devices, capacity).kv_cache_bytes;
         let usable = capacity * memory::USABLE_MEMORY_FRACTION;
         let room = usable - weights_bytes - activation_bytes;
         // Expert parallel: each device holds the KV cache of its share of the sequences.
