@@ -561,3 +561,33 @@ fn gemm_tables_are_asked_for_and_say_what_they_timed() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--calibrated"), "{err}");
 }
+
+#[test]
+fn the_trtllm_bench_engine_sizes_itself_and_only_for_continuous_batching() {
+    // Llama 3.1 8B in fp8 on one 80 GB H100, 1,000 + 1,000 tokens: trtllm-bench's heuristic
+    // holds (80e9 - 8.03e9) x 0.95 / (65,536 x 2,000) = 521.6 whole requests, a batch of 640
+    // and 2,048 tokens a step (tests/engines.rs works it through).
+    let base = ["estimate", "-w", "llama-3.1-8b", "-H", "h100-sxm", "--precision", "fp8", "-p", "1000", "-o", "1000"];
+    let v = json(&[&base[..], &["--engine", "trtllm-bench", "--concurrency", "400", "--json"]].concat());
+    let engine = &v["serving"]["engine"];
+    assert_eq!((engine["max_sequences"].as_u64(), engine["token_budget"].as_u64()), (Some(640), Some(2048)));
+    assert_eq!(engine["kv_admission"], "whole-request");
+    // A limit given overrides the preset's; vLLM's defaults take contexts as they grow.
+    let v = json(
+        &[&base[..], &["--engine", "trtllm-bench", "--max-sequences", "300", "--concurrency", "300", "--json"]]
+            .concat(),
+    );
+    assert_eq!(v["serving"]["engine"]["max_sequences"].as_u64(), Some(300));
+    let v = json(&[&base[..], &["--concurrency", "200", "--json"]].concat());
+    assert_eq!(v["serving"]["engine"]["kv_admission"], "on-demand");
+    // trtllm-bench stores an NVFP4 model's cache in fp8; a --kv-cache given stands.
+    let fp4 = ["estimate", "-w", "llama-3.1-8b", "-H", "b200", "--precision", "fp4", "--engine", "trtllm-bench"];
+    let v = json(&[&fp4[..], &["--concurrency", "100", "--json"]].concat());
+    assert_eq!((&v["scenario"]["weights"], &v["scenario"]["kv_cache"]), (&Value::from("fp4"), &Value::from("fp8")));
+    let v = json(&[&fp4[..], &["--kv-cache", "fp4", "--concurrency", "100", "--json"]].concat());
+    assert_eq!(v["scenario"]["kv_cache"], "fp4");
+    // A static batch has no engine to size.
+    let (code, _, err) = ridge(&[&base[..], &["--engine", "trtllm-bench", "--batching", "static"]].concat());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--engine") && err.contains("--batching static"), "{err}");
+}
