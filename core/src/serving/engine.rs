@@ -137,23 +137,15 @@ impl Engine {
             if attention_data_parallel { (memory_bytes, weights / n, n) } else { (memory_bytes * n, weights, 1.0) };
         let (prompt, output) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens.max(1)));
         let requests = ((memory - weights) * 0.95 / (per_token * (prompt + output))).max(0.0);
-        let round_up = |x: f64, step: f64| step * (x / step).ceil();
+        // Rounded up to the step of the first tier the value is below.
+        let round_up = |x: f64, tiers: [(f64, f64); 3]| {
+            let step = tiers.iter().find(|(below, _)| x < *below).map_or(1.0, |t| t.1);
+            step * (x / step).ceil()
+        };
         let raw_batch = requests.min(4096.0);
-        let batch = if raw_batch < 256.0 {
-            round_up(raw_batch, 32.0).max(64.0)
-        } else if raw_batch < 1024.0 {
-            round_up(raw_batch, 128.0)
-        } else {
-            round_up(raw_batch, 256.0)
-        };
+        let batch = round_up(raw_batch, [(256.0, 32.0), (1024.0, 128.0), (f64::INFINITY, 256.0)]).max(64.0);
         let raw_tokens = (raw_batch * (1.0 + prompt / output)).min(32768.0);
-        let tokens = if raw_tokens < 4096.0 {
-            round_up(raw_tokens, 256.0).max(2048.0)
-        } else if raw_tokens < 8192.0 {
-            round_up(raw_tokens, 512.0)
-        } else {
-            round_up(raw_tokens, 1024.0)
-        };
+        let tokens = round_up(raw_tokens, [(4096.0, 256.0), (8192.0, 512.0), (f64::INFINITY, 1024.0)]).max(2048.0);
         let tokens = tokens.max(prompt + batch);
         Engine {
             max_sequences: (batch * ranks) as u32,
