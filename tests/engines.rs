@@ -1,7 +1,7 @@
-//! Engine presets: the limits `trtllm-bench` sets by its own heuristic, worked by hand, and the
-//! KV cache an engine that admits whole requests holds.
+//! Engine presets: the limits `trtllm-bench` sets by its own heuristic, worked by hand, the KV
+//! cache an engine that admits whole requests holds, and the engine full.
 
-use ridge_core::serving::{Engine, KvAdmission};
+use ridge_core::serving::{Engine, KvAdmission, Load, Server, simulate};
 use ridge_core::workload::Transformer;
 use ridge_core::{Catalog, Precision, Scenario, Workload};
 
@@ -85,4 +85,29 @@ fn an_engine_that_admits_whole_requests_holds_fewer_of_them() {
     let (grown, whole) = (f64::from(held(KvAdmission::OnDemand)), f64::from(held(KvAdmission::WholeRequest)));
     let ratio = whole / grown;
     assert!((ratio - 2184.0 / 2304.0).abs() < 0.002, "{whole} whole requests against {grown} growing: {ratio}");
+}
+
+#[test]
+fn the_engine_full_is_its_most_sequences_in_flight() {
+    let c = catalog();
+    let (w, _) = model(&c, "llama-3.1-8b");
+    let req = ridge_core::serving::ServeRequest {
+        workload: w,
+        hardware: c.hardware("h100-sxm").unwrap_or_else(|| panic!("no h100-sxm")),
+        measurement: None,
+        devices: 1,
+        expert_parallel: false,
+        scenario: w.defaults,
+        calibration: ridge_core::roofline::CalibrationMode::Off,
+        engine: Engine { max_sequences: 96, ..Engine::DEFAULT },
+    };
+    // An engine limited to 96 sequences, its cache holding more: full is 96 in flight, in the
+    // model and in the simulation (the same requests, the same seed).
+    let full = ridge_core::serving::serve(&req, Load::Full).unwrap_or_else(|e| panic!("{e}"));
+    let at = ridge_core::serving::serve(&req, Load::Concurrency(96.0)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(full.kv_max_concurrency > 96, "{}", full.kv_max_concurrency);
+    assert_eq!((full.point.concurrency, full.point.tpot_s), (96.0, at.point.tpot_s));
+    let mut server = Server::new(&req).unwrap_or_else(|e| panic!("{e}"));
+    let simulated = |s: &mut Server<'_>, load| simulate(s, load, 100, 300, 7).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(simulated(&mut server, Load::Full), simulated(&mut server, Load::Concurrency(96.0)));
 }

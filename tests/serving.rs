@@ -96,6 +96,7 @@ fn agree(prompt: u32, output: u32, budget: u32, load: Load, tolerance: f64, requ
     let (a, rate) = match load {
         // The simulation's closed loop spreads its users over the engine's steps.
         Load::Concurrency(n) => (s.at_concurrency_spread(n), None),
+        Load::Full => (s.at_concurrency_spread(f64::from(s.max_concurrency())), None),
         Load::Rate(share) => {
             // Here a rate is a share of the saturation rate.
             let r = s.saturation().unwrap_or_else(|e| panic!("{e}")).requests_per_s * share;

@@ -586,6 +586,13 @@ fn the_trtllm_bench_engine_sizes_itself_and_only_for_continuous_batching() {
     assert_eq!((&v["scenario"]["weights"], &v["scenario"]["kv_cache"]), (&Value::from("fp4"), &Value::from("fp8")));
     let v = json(&[&fp4[..], &["--kv-cache", "fp4", "--concurrency", "100", "--json"]].concat());
     assert_eq!(v["scenario"]["kv_cache"], "fp4");
+    // `--concurrency full` runs as many as the engine holds, and says so; other words are refused.
+    let v = json(&[&base[..], &["--engine", "trtllm-bench", "--concurrency", "full", "--json"]].concat());
+    let serving = &v["serving"];
+    assert_eq!(serving["load"], "full");
+    assert_eq!(serving["point"]["concurrency"].as_f64(), serving["max_concurrency"].as_f64());
+    let (code, _, err) = ridge(&[&base[..], &["--concurrency", "lots"]].concat());
+    assert!(code == 2 && err.contains("`lots` is not a number of requests or `full`"), "{err}");
     // A static batch has no engine to size.
     let (code, _, err) = ridge(&[&base[..], &["--engine", "trtllm-bench", "--batching", "static"]].concat());
     assert_eq!(code, 2, "{err}");

@@ -345,6 +345,25 @@ impl BatchingArg {
     }
 }
 
+/// `--concurrency`: requests kept in flight, or as many as the engine holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ConcurrencyArg {
+    /// This many (checked by the model: a positive number).
+    Requests(f64),
+    /// `full`: the engine's most sequences in flight (an offline run fed at an infinite rate).
+    Full,
+}
+
+/// Parses `--concurrency`: a number of requests, or `full`.
+pub(crate) fn concurrency(s: &str) -> std::result::Result<ConcurrencyArg, String> {
+    match s.trim() {
+        "full" => Ok(ConcurrencyArg::Full),
+        t => {
+            t.parse().map(ConcurrencyArg::Requests).map_err(|_| format!("`{s}` is not a number of requests or `full`"))
+        }
+    }
+}
+
 /// `--engine`: whose limits a continuous-batching engine runs with where none are given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum EngineArg {

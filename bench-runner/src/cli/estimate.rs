@@ -13,7 +13,7 @@ use ridge_core::units::{GB, MICRO};
 use ridge_core::workload::ThroughputUnit;
 use ridge_core::{Catalog, Estimate, Precision, RooflineOptions};
 
-use super::args::{BatchingArg, EngineArg, OwnedArgs, ScenarioArgs, count, rack_flag};
+use super::args::{BatchingArg, ConcurrencyArg, EngineArg, OwnedArgs, ScenarioArgs, concurrency, count, rack_flag};
 use super::common::{WithSustained, calibration, measured, print_json, sustained, unknown, workload_arg};
 use super::input::InputArgs;
 use crate::format::{self, gb, percent, seconds, si, sig3};
@@ -57,9 +57,11 @@ pub(crate) struct EstimateArgs {
     /// end: offline jobs). The per-phase table is the static batch's either way.
     #[arg(long, value_enum, default_value_t = BatchingArg::Continuous)]
     batching: BatchingArg,
-    /// Continuous batching: requests kept in flight, a closed loop of users (default: --batch).
-    #[arg(long, value_name = "C", conflicts_with = "rate")]
-    concurrency: Option<f64>,
+    /// Continuous batching: requests kept in flight, a closed loop of users (default: --batch),
+    /// or `full`: as many as the engine holds at once (its --max-sequences or its KV cache), an
+    /// offline run fed at an infinite rate.
+    #[arg(long, value_name = "C", conflicts_with = "rate", value_parser = concurrency)]
+    concurrency: Option<ConcurrencyArg>,
     /// Continuous batching: requests arriving at random (Poisson), per second.
     #[arg(long, value_name = "R")]
     rate: Option<f64>,
@@ -173,9 +175,13 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     // (whole shares of them per device when expert parallel).
     if continuous
         && a.scenario.batch.is_none()
-        && let Some(c) = a.concurrency.filter(|c| c.is_finite() && *c >= 1.0)
+        && let Some(arg) = a.concurrency
     {
-        let b = c.ceil() as u32;
+        // The engine full: its size is known once it is built; the table keeps the batch.
+        let b = match arg {
+            ConcurrencyArg::Requests(c) if c.is_finite() && c >= 1.0 => c.ceil() as u32,
+            _ => s.batch,
+        };
         s.batch = if a.expert_parallel { b.next_multiple_of(a.devices.max(1)) } else { b };
     }
     let sustain = match &a.sustained {
@@ -245,7 +251,8 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     if continuous {
         let load = match (a.concurrency, a.rate) {
             (_, Some(r)) => Load::Rate(r),
-            (Some(c), None) => Load::Concurrency(c),
+            (Some(ConcurrencyArg::Requests(c)), None) => Load::Concurrency(c),
+            (Some(ConcurrencyArg::Full), None) => Load::Full,
             (None, None) => Load::Concurrency(f64::from(s.batch)),
         };
         let limits = match (a.engine, workload.transformer()) {
@@ -293,6 +300,7 @@ fn print_serving(sv: &Serving, replicas: u32, out: &mut dyn Write) -> Result<()>
     let load = match sv.load {
         Load::Concurrency(c) => format!("{} requests in flight", sig3(c)),
         Load::Rate(r) => format!("{} requests/s arriving at random", sig3(r)),
+        Load::Full => format!("the engine full: {} requests in flight", sig3(p.concurrency)),
     };
     writeln!(out)?;
     let copy = if replicas > 1 { format!(", per model copy of {replicas} replicas") } else { String::new() };

@@ -171,4 +171,7 @@ pub enum Load {
     Concurrency(f64),
     /// Requests arriving at random (Poisson) at this many per second.
     Rate(f64),
+    /// As many requests in the system as the engine runs at once, always: an offline run fed
+    /// at an infinite rate (`trtllm-bench throughput`, vLLM's throughput benchmark).
+    Full,
 }

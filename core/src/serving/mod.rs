@@ -231,6 +231,7 @@ pub fn serve(req: &ServeRequest<'_>, load: Load) -> Result<Serving, ServingError
     let point = match load {
         Load::Concurrency(c) => server.at_concurrency(c)?,
         Load::Rate(r) => server.at_rate(r)?,
+        Load::Full => server.at_concurrency(f64::from(server.max_concurrency()))?,
     };
     let saturation = server.saturation()?;
     let curve = server.curve(u32::MAX)?;

@@ -75,10 +75,15 @@ pub fn simulate(
     let mut future: VecDeque<f64> = VecDeque::new();
     let mut issued = 0usize;
     let mut ramp: VecDeque<usize> = VecDeque::new();
-    let rate = match load {
-        Load::Rate(r) if r.is_finite() && r > 0.0 => Some(r),
-        Load::Rate(r) => return Err(ServingError::Load { what: "rate", value: r }.into()),
-        Load::Concurrency(c) if c.is_finite() && c >= 1.0 => {
+    let users = match load {
+        Load::Rate(_) => None,
+        Load::Concurrency(c) => Some(c),
+        Load::Full => Some(f64::from(server.max_concurrency)),
+    };
+    let rate = match (load, users) {
+        (Load::Rate(r), _) if r.is_finite() && r > 0.0 => Some(r),
+        (Load::Rate(r), _) => return Err(ServingError::Load { what: "rate", value: r }.into()),
+        (_, Some(c)) if c.is_finite() && c >= 1.0 => {
             let c = c.round() as usize;
             if c > max_in_system {
                 return Err(ServingError::OverCapacity { concurrency: c as f64, max: server.max_concurrency }.into());
@@ -90,7 +95,7 @@ pub fn simulate(
             issued = ramp.len();
             None
         }
-        Load::Concurrency(c) => return Err(ServingError::Load { what: "concurrency", value: c }.into()),
+        (_, c) => return Err(ServingError::Load { what: "concurrency", value: c.unwrap_or(0.0) }.into()),
     };
     // Exponential gaps between Poisson arrivals: -ln(1-u)/rate.
     let mut gap = |r: f64| -(1.0 - uniform()).ln() / r;
