@@ -40,7 +40,10 @@ pub const DEFAULT_KV_BLOCK_TOKENS: u32 = 16;
 /// Fixed cost per kernel instance in a step, seconds, with decode steps captured as CUDA graphs
 /// (vLLM, SGLang and TensorRT-LLM do by default): see [`Engine::DEFAULT`].
 pub const DEFAULT_KERNEL_LAUNCH_S: f64 = 5.0 * MICRO;
-/// Most sequences in flight when none is given: vLLM's default `max_num_seqs`.
+/// Most sequences in flight when none is given: vLLM's default `max_num_seqs` on devices under
+/// 70 GiB and on the A100 (`get_batch_defaults` in `vllm/engine/arg_utils.py`; recent releases
+/// give larger devices 1,024, with the 8,192-token budget above). ridge keeps 256 on every device:
+/// the larger limit would move every ranking's concurrency and is left for its own change.
 pub const DEFAULT_MAX_SEQUENCES: u32 = 256;
 /// Host time per step that the GPU waits for (scheduling, sampling, output processing), seconds.
 /// See [`Engine::DEFAULT`].
