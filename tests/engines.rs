@@ -32,11 +32,15 @@ fn trtllm_bench_sizes_a_tensor_parallel_engine_from_its_own_kv_estimate() {
     assert!((requests - 521.6).abs() < 0.1, "{requests}");
     let e = Engine::trtllm_bench(t, &scenario(w, Precision::Fp8, 1000, 1000), 80e9, 1, false);
     assert_eq!((e.max_sequences, e.token_budget, e.kv_admission), (640, 2048, KvAdmission::WholeRequest));
-    // Short prompts, long outputs: the same engine rounds 80 GB's 521.6 / 2 requests up to 32s.
-    // 4,096 + 128 tokens a request: (80e9 - 8.03e9) x 0.95 / (65,536 x 4,224) = 246.9 requests,
-    // a batch of 256; tokens 246.9 x (1 + 128/4,096) = 254.6, at least 2,048.
+    // Short prompts, long outputs, 128 + 4,096 tokens a request: (80e9 - 8.03e9) x 0.95 /
+    // (65,536 x 4,224) = 247.0 requests, rounded up to 32s: a batch of 256; tokens 247.0 x
+    // (1 + 128/4,096) = 254.7, at least 2,048.
     let e = Engine::trtllm_bench(t, &scenario(w, Precision::Fp8, 128, 4096), 80e9, 1, false);
     assert_eq!((e.max_sequences, e.token_budget), (256, 2048));
+    // Long both ways, 16,384 + 16,384: 31.8 requests, rounded up to 32 and raised to the least
+    // batch, 64; tokens 63.7, raised to 2,048, then to a whole prompt beside the batch, 16,448.
+    let e = Engine::trtllm_bench(t, &scenario(w, Precision::Fp8, 16384, 16384), 80e9, 1, false);
+    assert_eq!((e.max_sequences, e.token_budget), (64, 16384 + 64));
 }
 
 #[test]

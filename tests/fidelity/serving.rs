@@ -110,8 +110,9 @@ struct ServingRow {
     /// as `max_sequences`).
     #[serde(default)]
     token_budget: Option<u32>,
-    /// How the engine set its own limits where the row states none: `trtllm-bench` (its
-    /// published heuristic, `Engine::trtllm_bench`); otherwise ridge's defaults (vLLM's).
+    /// The engine that ran: `trtllm-bench` (its published heuristic where the row states no
+    /// limits, `Engine::trtllm_bench`, and whole requests admitted); otherwise ridge's defaults
+    /// (vLLM's) where the row states no limits.
     #[serde(default)]
     limits: Option<Limits>,
     metric: ServingMetric,
@@ -218,9 +219,15 @@ fn serving_outcomes(published: &PublishedServing, calibration: CalibrationMode) 
                     ..Engine::DEFAULT
                 },
             };
-            if row.limits == Some(Limits::TrtllmBench) && row.max_sequences.is_none() && row.token_budget.is_none() {
+            if row.limits == Some(Limits::TrtllmBench) {
+                // trtllm-bench's own limits where the row states none, whole requests admitted.
                 let t = w.transformer().unwrap_or_else(|| panic!("{}: not a transformer", row.workload));
-                req.engine = Engine::trtllm_bench(t, &s, hw.memory_capacity_bytes(), row.devices, row.expert_parallel);
+                let own = Engine::trtllm_bench(t, &s, hw.memory_capacity_bytes(), row.devices, row.expert_parallel);
+                req.engine = Engine {
+                    max_sequences: row.max_sequences.unwrap_or(own.max_sequences),
+                    token_budget: row.token_budget.unwrap_or(own.token_budget),
+                    ..own
+                };
             }
             let mut server = Server::new(&req).unwrap_or_else(|e| panic!("{} on {}: {e}", row.workload, row.hardware));
             let full = || f64::from(server.max_concurrency());

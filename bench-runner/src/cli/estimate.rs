@@ -177,7 +177,8 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         && a.scenario.batch.is_none()
         && let Some(arg) = a.concurrency
     {
-        // The engine full: its size is known once it is built; the table keeps the batch.
+        // The engine full: its size is known once it is built, so the table keeps its batch
+        // (not the requests in flight).
         let b = match arg {
             ConcurrencyArg::Requests(c) if c.is_finite() && c >= 1.0 => c.ceil() as u32,
             _ => s.batch,

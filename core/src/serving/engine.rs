@@ -91,8 +91,9 @@ impl Engine {
         kv_admission: KvAdmission::OnDemand,
     };
 
-    /// The KV cache's precision `trtllm-bench` stores where none is given: fp8 for fp8 and NVFP4
-    /// checkpoints (`_KV_CACHE_MAP` in `tensorrt_llm/bench/benchmark/utils/general.py`), else the
+    /// The KV cache's precision a `trtllm-bench` run of an fp8 or NVFP4 checkpoint stores where
+    /// none is given: fp8 (NVIDIA's ModelOpt checkpoints carry an fp8 `kv_cache_quant_algo`, and
+    /// `trtllm-bench`'s `_KV_CACHE_MAP` maps both to fp8 where a checkpoint sets none); else the
     /// weights' own.
     pub fn trtllm_bench_kv_cache(weights: Precision) -> Precision {
         match weights {
@@ -102,12 +103,18 @@ impl Engine {
     }
 
     /// The engine `trtllm-bench throughput` runs `t` with when given no `max_batch_size` and
-    /// `max_num_tokens`: TensorRT-LLM's published heuristic (`tensorrt_llm/bench/build/tuning.py`,
-    /// `calc_engine_setting` and `finetune_setting`, unchanged in substance from 0.17 to 1.x), on
-    /// `devices` of `memory_bytes` each, attention data parallel over them when
+    /// `max_num_tokens`: TensorRT-LLM's published heuristic (`calc_engine_setting` and
+    /// `finetune_setting`, as in `tensorrt_llm/bench/tuning/heuristics.py`: the releases whose
+    /// estimate knows MLA's latent and attention data parallelism; the older
+    /// `bench/build/tuning.py` counted every key/value head of an MLA model and pooled the
+    /// devices' memory, which would cap DeepSeek-R1 on 4 B200 at 64 sequences, far below what the
+    /// published throughput needs), on `devices` of `memory_bytes` each (the catalog's figure,
+    /// where trtllm-bench reads the driver's), attention data parallel over them when
     /// `attention_data_parallel` (each rank then its own batch and cache), else tensor parallel.
+    /// The runtime then tunes the batch it really runs below these limits; ridge runs them.
     ///
-    /// The heuristic's own estimate of the whole requests the KV cache holds: 95% of the memory
+    /// The heuristic's own estimate of the whole requests the KV cache holds: 95% (the
+    /// `--kv_cache_free_gpu_mem_fraction` TensorRT-LLM's performance pages run) of the memory
     /// the weights leave (parameters at 0.5, 1 or 2 bytes for NVFP4, fp8, else; per rank: one
     /// device and 1/ranks of the weights), over prompt + output tokens of keys and values on every
     /// layer (at least one key/value head per device; MLA's latent once), sliding windows
@@ -115,7 +122,7 @@ impl Engine {
     /// below 256, at least 64; to 128 below 1,024; else to 256) and a token budget of that batch
     /// times 1 + prompt/output, at most 32,768, rounded up (to 256 below 4,096, at least 2,048;
     /// to 512 below 8,192; else to 1,024), and, chunked prefill being off, at least one whole
-    /// prompt beside the batch. Its capacity scheduler admits whole requests
+    /// prompt beside the batch (the PyTorch backend's rule). Its capacity scheduler admits whole requests
     /// (`GUARANTEED_NO_EVICT`), so ridge's own cache of whole requests binds where it is smaller.
     pub fn trtllm_bench(
         t: &Transformer,

@@ -202,7 +202,8 @@ pub struct Serving {
     pub basis: Basis,
     /// Weights on each device, bytes.
     pub weights_bytes_per_device: f64,
-    /// KV cache of one sequence at the mean context, whole blocks, on each device holding it.
+    /// KV cache one sequence holds (at the mean context taken as it grows, or its whole prompt and
+    /// output taken at admission), on each device holding it.
     pub kv_bytes_per_sequence: f64,
     /// The most sequences the KV cache holds.
     pub kv_max_concurrency: u32,
