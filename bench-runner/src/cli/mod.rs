@@ -17,6 +17,7 @@ mod compare;
 mod estimate;
 mod input;
 mod matching;
+mod phases;
 mod plan;
 mod run;
 mod service;
