@@ -8,6 +8,8 @@ Not part of CI: it needs the PyPI package `aiconfigurator-core` (Apache-2.0; tes
   python3 -m venv /tmp/aic && /tmp/aic/bin/pip install aiconfigurator pandas pyarrow
   /tmp/aic/bin/python scripts/import-aic-moe.py            # rewrites datasets/moe-efficiency.toml
   /tmp/aic/bin/python scripts/import-aic-moe.py --check    # exits 1 if the file would change
+  /tmp/aic/bin/python scripts/import-aic-moe.py --report   # ridge / measured on the catalog's MoE
+                                                           # models' layer shapes; writes nothing
 
 CI validates the result instead: the catalog loader checks every table (its device, precision,
 grid, values, and that the datasheet figures it was made against are the catalog's).
@@ -45,6 +47,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import sys
+import tomllib
 
 import numpy as np
 import pandas as pd
@@ -189,6 +192,7 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
                 np.maximum(flops / (peak * FRACTIONS[precision]), weights / (bw * STREAMING)) + 2 * GEMM_LATENCY_S + rest
             )
             measured = g.latency * 1e-3
+            shapes_seen = g.assign(ratio=table / measured)
             spread = {
                 name: [round(float(q), 2) for q in np.quantile(v / measured, [0.1, 0.5, 0.9])]
                 for name, v in (("table", table), ("fractions", fractions))
@@ -208,6 +212,8 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
                     "shapes": shapes,
                     "spread": spread,
                     "layers": len(best),
+                    "ratios": shapes_seen[["hidden_size", "inter_size", "num_experts", "topk", "moe_ep_size",
+                                           "num_tokens", "ratio"]],
                 }
             )
     return out
@@ -259,13 +265,46 @@ def render(rows: list[dict], version: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def report(rows: list[dict], workloads: str) -> str:
+    """How well each table gives back the measured layers of the catalog's mixture-of-experts
+    models (their hidden size, expert width, experts and top-k, where the database measured that
+    shape): ridge / measured (p10, median, p90) per expert-parallel size, and by tokens."""
+    with open(workloads, "rb") as f:
+        presets = tomllib.load(f)["workload"]
+    models = {}
+    for w in presets:
+        t = w.get("transformer") or {}
+        if t.get("moe"):
+            m = t["moe"]
+            models.setdefault((t["hidden"], m.get("expert_ffn", t["ffn"]), m["experts"], m["top_k"]), w["id"])
+    out = ["| table | model | ep | layers | ridge/measured p10 | median | p90 | median, tokens < 256 | median, tokens >= 256 |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        x = r["ratios"]
+        for (h, i, e, k), name in models.items():
+            m = x[(x.hidden_size == h) & (x.inter_size == i) & (x.num_experts == e) & (x.topk == k)]
+            for ep, y in m.groupby("moe_ep_size"):
+                q = np.quantile(y.ratio, [0.1, 0.5, 0.9])
+                lo, hi = y[y.num_tokens < 256].ratio, y[y.num_tokens >= 256].ratio
+                med = [f"{v.median():.2f}" if len(v) else "-" for v in (lo, hi)]
+                out.append(f"| {r['hardware']}-{r['precision']} | {name} | {ep} | {len(y)} | {q[0]:.2f} | {q[1]:.2f} "
+                           f"| {q[2]:.2f} | {med[0]} | {med[1]} |")
+    return "\n".join(out)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="exit 1 if the file would change; write nothing")
     ap.add_argument("--out", default="datasets/moe-efficiency.toml")
     ap.add_argument("--hardware", default="datasets/hardware.toml")
+    ap.add_argument("--report", action="store_true",
+                    help="print how well the tables give back the catalog's MoE models' measured layers; write nothing")
+    ap.add_argument("--workloads", default="datasets/workloads.toml")
     args = ap.parse_args()
     version, data = aic_tables.database()
+    if args.report:
+        print(report(tables(data, aic_tables.catalog(args.hardware)), args.workloads))
+        return 0
     return aic_tables.emit(render(tables(data, aic_tables.catalog(args.hardware)), version), args.out, args.check)
 
 if __name__ == "__main__":
