@@ -123,6 +123,16 @@ def fidelity_ridge(ridge: str, row: dict, tables: bool = False) -> float:
     return row["batch"] * row["output_tokens"] / seconds / row.get("devices", 1)
 
 
+def json_or_head(out: list, skipped: dict, as_json: bool, columns: list[str]) -> bool:
+    """Prints the rows as JSON (True), or the head of their Markdown table (False)."""
+    if as_json:
+        print(json.dumps({"rows": out, "left_out": skipped, "versions": versions()}, indent=1, default=str))
+        return True
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    return False
+
+
 def error(o: dict, key: str) -> str:
     """A compared row's signed error of `key` against its published figure."""
     return f"{(o[key] / o['published'] - 1) * 100:+.1f}%"
@@ -171,12 +181,10 @@ def fidelity(aic: str, ridge: str, as_json: bool) -> int:
                 "file": file, "row": r, "published": r["published"], "ridge": fidelity_ridge(ridge, r),
                 "ridge_tables": fidelity_ridge(ridge, r, tables=True), "aic": aic_value,
             })
-    if as_json:
-        print(json.dumps({"rows": out, "left_out": skipped, "versions": versions()}, indent=1, default=str))
+    if json_or_head(out, skipped, as_json, ["hardware", "workload", "devices", "batch", "in/out", "precision", "metric",
+                                            "published", "ridge", "error", "ridge --gemm-tables", "error",
+                                            "AIConfigurator", "error"]):
         return 0
-    print("| hardware | workload | devices | batch | in/out | precision | metric | published | ridge | error "
-          "| ridge --gemm-tables | error | AIConfigurator | error |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for o in out:
         r = o["row"]
 
@@ -315,12 +323,9 @@ def serving_fidelity(ridge: str, as_json: bool, workload: str | None = None) -> 
                 continue
             out.append({"file": path.name, "row": r, "published": r["published"], "ridge": ridge_value,
                         "aic": aic_value})
-    if as_json:
-        print(json.dumps({"rows": out, "left_out": skipped, "versions": versions()}, indent=1, default=str))
+    if json_or_head(out, skipped, as_json, ["hardware", "workload", "devices", "in/out", "precision", "concurrency",
+                                            "metric", "published", "ridge", "error", "AIConfigurator", "error"]):
         return 0
-    print("| hardware | workload | devices | in/out | precision | concurrency | metric | published | ridge | error "
-          "| AIConfigurator | error |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for o in out:
         r = o["row"]
 
