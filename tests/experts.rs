@@ -4,7 +4,7 @@
 use ridge_core::checks::ScenarioError;
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::workload::ExpertImbalance;
-use ridge_core::{Estimate, Phase, RooflineOptions, Workload};
+use ridge_core::{Estimate, Phase, Precision, RooflineOptions, Workload};
 
 use crate::catalog;
 use crate::model::close;
@@ -12,10 +12,21 @@ use crate::model::close;
 /// Mixtral 8x7B on 8 H100 at batch 64 (1,024 prompt and 128 output tokens), expert or tensor
 /// parallel, with a routing imbalance if given.
 fn mixtral_on_eight(w: &Workload, ep: bool, imbalance: Option<f64>) -> Result<Estimate, ridge_core::EstimateError> {
+    mixtral_on_eight_at(w, ep, imbalance, w.defaults.activations)
+}
+
+/// The same with weights, activations and KV cache at `precision`.
+fn mixtral_on_eight_at(
+    w: &Workload,
+    ep: bool,
+    imbalance: Option<f64>,
+    precision: Precision,
+) -> Result<Estimate, ridge_core::EstimateError> {
     let c = catalog();
     let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
     let mut s = w.defaults;
     (s.batch, s.prompt_tokens, s.output_tokens) = (64, 1024, 128);
+    (s.weights, s.activations, s.kv_cache) = (precision, precision, precision);
     s.expert_imbalance = imbalance.map(|r| ExpertImbalance::new(r).unwrap_or_else(|e| panic!("{e}")));
     estimate(&EstimateRequest {
         workload: w,
@@ -60,6 +71,47 @@ fn expert_parallel_sends_tokens_to_their_experts_and_back() {
     // Same work in all: the generated tokens are the global batch's.
     assert_eq!(ep.scenario.batch, 64);
     assert!(ep.expert_parallel && !tp.expert_parallel);
+}
+
+#[test]
+fn fp8_gemms_leave_a_decoders_hidden_states_in_16_bits() {
+    let c = catalog();
+    let w = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
+    let t = w.transformer().unwrap_or_else(|| panic!("transformer"));
+    let (h, layers) = (f64::from(t.hidden), f64::from(t.layers));
+    let decode = |ep: bool| {
+        let e = mixtral_on_eight_at(w, ep, Some(1.0), Precision::Fp8).unwrap_or_else(|e| panic!("{e}"));
+        e.phase(Phase::Decode).unwrap_or_else(|| panic!("decode")).clone()
+    };
+    let op = |p: &ridge_core::PhaseEstimate, name: &str| {
+        p.operations.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("{name}")).clone()
+    };
+    // Expert parallel: each device's 8 tokens go to 2 experts, 7/8 of the copies off the device,
+    // out in fp8 (1 byte an element) and back in bf16 (2).
+    let ep = decode(true);
+    let copies = 8.0 * 2.0 * h * 7.0 / 8.0;
+    assert!(close(op(&ep, "ep.dispatch").link_bytes, layers * copies, 1e-9), "{}", op(&ep, "ep.dispatch").link_bytes);
+    assert!(close(op(&ep, "ep.combine").link_bytes, layers * copies * 2.0, 1e-9));
+    // Two norms a layer, each reading and writing its 8 tokens' hidden states in bf16.
+    assert!(close(op(&ep, "block.norm").bytes, layers * 2.0 * 8.0 * h * 2.0 * 2.0, 1e-9));
+    // Tensor parallel: two all-reduces a layer of the 64 tokens' bf16 hidden states, a ring's
+    // 2 (n - 1) / n of them over the link.
+    let tp = decode(false);
+    let all_reduce = op(&tp, "tp.all-reduce").link_bytes;
+    assert!(close(all_reduce, layers * 2.0 * 64.0 * h * 2.0 * 2.0 * 7.0 / 8.0, 1e-9), "{all_reduce}");
+    // An int8 encoder keeps its GEMMs' precision between them (TensorRT's fused skip connection
+    // and layer norm): BERT-Large at batch 8, 384 tokens, one byte an element.
+    let bert = c.workload("bert-large").unwrap_or_else(|| panic!("preset"));
+    let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
+    let e = crate::model::run(bert, hw, 1, |s| {
+        (s.batch, s.prompt_tokens) = (8, 384);
+        (s.weights, s.activations) = (Precision::Int8, Precision::Int8);
+    });
+    let p = e.phases.first().unwrap_or_else(|| panic!("a phase"));
+    let bt = bert.transformer().unwrap_or_else(|| panic!("transformer"));
+    let norm = op(p, "block.norm");
+    let elements = norm.count * 8.0 * 384.0 * f64::from(bt.hidden);
+    assert!(close(norm.bytes, elements * 2.0, 1e-9), "{} vs {}", norm.bytes, elements * 2.0);
 }
 
 #[test]

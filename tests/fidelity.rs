@@ -26,9 +26,12 @@ use crate::catalog;
 const MEDIAN_LIMIT: f64 = 0.15;
 /// The grown suite's medians held from rising, per family (today's figure, rounded up): the
 /// issue's aim is 15% for each.
-const HELD: [(Family, f64); 3] = [(Family::Decoder, 0.12), (Family::Encoder, 0.11), (Family::Recommender, 0.11)];
-/// The same for every row together (the aim: 10%).
-const HELD_OVERALL: f64 = 0.12;
+// Decoder 0.12 until a decoder's hidden states stayed in 16 bits beside fp8 and fp4 GEMMs
+// (norms, residual adds, the tensor-parallel all-reduce, the experts' return): 11.7% -> 10.0%.
+const HELD: [(Family, f64); 3] = [(Family::Decoder, 0.11), (Family::Encoder, 0.11), (Family::Recommender, 0.11)];
+/// The same for every row together (the aim: 10%; 0.12 until the 16-bit hidden states: 11.1% ->
+/// 10.1%).
+const HELD_OVERALL: f64 = 0.11;
 /// Published figures closer than this are a tie: no order to get right.
 const TIE: f64 = 0.05;
 

@@ -390,10 +390,11 @@ fn serving_tracks_published_measurements() {
     assert!(wrong.is_empty(), "wrong order:\n{}", wrong.join("\n"));
     assert_eq!(known, published.known_miss.len(), "a known miss ridge now orders right: delete it");
     // The rows the engine was calibrated against hold the aims (throughput 10%; latency
-    // 15%, today's 16.6% held at 17%); the grown files are held where they stand, per family and
-    // figure (README says where the rows miss).
+    // 15%, held at 17% until a decoder's hidden states stayed in 16 bits: 16.6% -> 14.4%); the
+    // grown files are held where they stand, per family and figure (README says where the rows
+    // miss).
     assert!(first_thr <= 0.10, "serving.toml throughput rows' median error {:.1}% above 10%", first_thr * 100.0);
-    assert!(first_lat <= 0.17, "serving.toml latency rows' median error {:.1}% above 17%", first_lat * 100.0);
+    assert!(first_lat <= 0.15, "serving.toml latency rows' median error {:.1}% above 15%", first_lat * 100.0);
     for (family, latency, limit) in SERVING_HELD {
         let errors: Vec<f64> = scored
             .iter()
@@ -418,15 +419,20 @@ fn serving_tracks_published_measurements() {
 const SERVING_HELD: [(Family, bool, f64); 4] = [
     // 0.17 until the trtllm-bench rows ran at the limits trtllm-bench sets (its heuristic, whole
     // requests admitted, an fp8 cache for NVFP4) instead of vLLM's 256 sequences: 16.6% -> 11.8%.
-    (Family::Decoder, false, 0.12),
-    (Family::Decoder, true, 0.19),
+    // Then 0.12 (and latency 0.19) until a decoder's hidden states stayed in 16 bits beside fp8
+    // and fp4 GEMMs (norms, residual adds, the tensor-parallel all-reduce, the experts' return
+    // all-to-all): throughput 11.8% -> 7.2%, latency 18.0% -> 16.3%.
+    (Family::Decoder, false, 0.08),
+    (Family::Decoder, true, 0.17),
     // 0.39 until the DeepSeek-R1 best-practice rows ran at the engine limits their commands
     // state (3,072 and 1,024 sequences) instead of ridge's default 256: 38.5% -> 40.0%; then
     // 0.41 until the measured expert tables timed the experts' grouped GEMMs: 40.0% -> 37.1%
     // (37.2% since the busiest expert-parallel device takes random routing's share); then
     // 0.38 until the trtllm-bench rows ran at trtllm-bench's own limits, thousands of
     // sequences where vLLM's 256 had held ridge below its too-fast mixture-of-experts steps:
-    // 37.2% -> 51.0% (README: where the rows miss).
-    (Family::Moe, false, 0.52),
-    (Family::Moe, true, 0.69),
+    // 37.2% -> 51.0% (README: where the rows miss); then 0.52 until the 16-bit hidden states:
+    // 51.0% -> 39.4%.
+    (Family::Moe, false, 0.40),
+    // 0.69 until the 16-bit hidden states: 68.2% -> 67.3%.
+    (Family::Moe, true, 0.68),
 ];

@@ -138,8 +138,10 @@ pub(super) fn training_ratios(calibration: CalibrationMode) -> Vec<(Family, Band
         .collect()
 }
 
-/// The training rows' median held from rising (today's, rounded up; the aim is 15%).
-const TRAINING_HELD: f64 = 0.20;
+/// The training rows' median held from rising (today's, rounded up; the aim is 15%). 0.20
+/// until a decoder's hidden states stayed in 16 bits beside fp8 GEMMs (the tensor-parallel
+/// all-reduce, norms, residual adds): 19.2% -> 17.4%.
+const TRAINING_HELD: f64 = 0.18;
 
 #[test]
 fn training_tracks_published_measurements() {

@@ -76,14 +76,27 @@ impl Transformer {
         let tokens = shape.batch * shape.new_tokens + chunk.sequences * chunk.tokens;
         let layers = f64::from(self.layers);
         let ab = a.bytes();
+        // A decoder's hidden states between the GEMMs stay in 16 bits where its GEMMs run
+        // narrower: the LLM engines quantize a GEMM's input inside its own kernels and keep the
+        // residual stream, norms, rotary embedding, the tensor-parallel all-reduce and the
+        // experts' weighted sum (and its return all-to-all) in bf16 (TensorRT-LLM, vLLM and
+        // SGLang; DeepEP's combine). Encoders keep their GEMMs' precision: TensorRT's BERT
+        // plugins (MLPerf's) fuse the skip connection and layer norm with int8 and fp8 input
+        // and output.
+        let sb = if ab < 2.0 && self.architecture == Architecture::Decoder { Precision::Bf16.bytes() } else { ab };
         let gemm = |m: f64, k: f64, n: f64| OpKind::Gemm { m, n, k, a, b: w, c: a, compute: a };
-        let elementwise = |elements: f64, reads: f64, writes: f64, flops: f64| OpKind::Elementwise {
-            elements,
-            read_bytes: reads * ab,
-            write_bytes: writes * ab,
-            flops_per_element: flops,
-            compute: a,
+        let pass = |bytes: f64| {
+            move |elements: f64, reads: f64, writes: f64, flops: f64| OpKind::Elementwise {
+                elements,
+                read_bytes: reads * bytes,
+                write_bytes: writes * bytes,
+                flops_per_element: flops,
+                compute: a,
+            }
         };
+        // Passes on GEMM inputs (an activation function, quantized for the next GEMM) and on the
+        // 16-bit hidden states.
+        let (elementwise, stream) = (pass(ab), pass(sb));
         let norm_flops = match self.norm {
             Norm::Rmsnorm => 4.0,
             Norm::Layernorm => 7.0,
@@ -103,12 +116,12 @@ impl Transformer {
             )),
         }
         if self.architecture == Architecture::Encoder {
-            ops.push(Operation::new("embed.norm", 1.0, elementwise(tokens * h, 1.0, 1.0, norm_flops)));
+            ops.push(Operation::new("embed.norm", 1.0, stream(tokens * h, 1.0, 1.0, norm_flops)));
         }
 
         let block_start = ops.len();
         let norms = self.norms_per_layer();
-        ops.push(Operation::new("block.norm", layers * norms, elementwise(tokens * h, 1.0, 1.0, norm_flops)));
+        ops.push(Operation::new("block.norm", layers * norms, stream(tokens * h, 1.0, 1.0, norm_flops)));
         match self.mla {
             None => {
                 ops.push(
@@ -119,7 +132,7 @@ impl Transformer {
                     ops.push(Operation::new(
                         "attn.rope",
                         layers,
-                        elementwise(tokens * (heads + kv_heads) * hd, 1.0, 1.0, 3.0),
+                        stream(tokens * (heads + kv_heads) * hd, 1.0, 1.0, 3.0),
                     ));
                 }
             }
@@ -141,11 +154,7 @@ impl Transformer {
                 let per_head = f64::from(m.qk_nope_head_dim + m.v_head_dim);
                 ops.push(Operation::new("attn.kv-up", layers, gemm(tokens, kv_lora, heads * per_head)));
                 let rope = f64::from(m.qk_rope_head_dim);
-                ops.push(Operation::new(
-                    "attn.rope",
-                    layers,
-                    elementwise(tokens * (heads + 1.0) * rope, 1.0, 1.0, 3.0),
-                ));
+                ops.push(Operation::new("attn.rope", layers, stream(tokens * (heads + 1.0) * rope, 1.0, 1.0, 3.0)));
             }
         }
         let causal = self.architecture == Architecture::Decoder;
@@ -258,14 +267,16 @@ impl Transformer {
             // device as if it saw `imbalance` times the tokens).
             let active = here * (1.0 - (1.0 - k / experts).powf(routed * imbalance));
             let rows = assignments / active;
-            let exchange = OpKind::Collective {
+            // Out at the GEMMs' input precision (the engines quantize before dispatching), back
+            // in 16 bits.
+            let exchange = |bytes: f64| OpKind::Collective {
                 kind: CollectiveKind::AllToAll,
-                bytes: tokens * k * h * ab * imbalance,
+                bytes: tokens * k * h * bytes * imbalance,
                 group: e,
                 link: Link::ScaleUp,
             };
             if ep > 1 {
-                ops.push(Operation::new("ep.dispatch", layers, exchange.clone()));
+                ops.push(Operation::new("ep.dispatch", layers, exchange(ab)));
             }
             // The experts of a layer run as one grouped GEMM: one launch per layer.
             ops.push(
@@ -280,9 +291,9 @@ impl Transformer {
                     .as_linear(Linear::Expert),
             );
             if ep > 1 {
-                ops.push(Operation::new("ep.combine", layers, exchange));
+                ops.push(Operation::new("ep.combine", layers, exchange(sb)));
             }
-            ops.push(Operation::new("moe.combine", layers, elementwise(tokens * k * h, 1.0, k.recip(), 1.0)));
+            ops.push(Operation::new("moe.combine", layers, stream(tokens * k * h, 1.0, k.recip(), 1.0)));
             // Shared experts: every token, on every device that holds its tokens (one fused FFN).
             dense(
                 &mut ops,
@@ -291,7 +302,7 @@ impl Transformer {
                 f64::from(moe.shared_experts) * ffn,
             );
         }
-        ops.push(Operation::new("block.residual", layers * 2.0, elementwise(tokens * h, 2.0, 1.0, 1.0)));
+        ops.push(Operation::new("block.residual", layers * 2.0, stream(tokens * h, 2.0, 1.0, 1.0)));
         if tp > 1 {
             let all_reduces = if self.parallel_residual { 1.0 } else { 2.0 };
             ops.push(Operation::new(
@@ -299,7 +310,7 @@ impl Transformer {
                 layers * all_reduces,
                 OpKind::Collective {
                     kind: CollectiveKind::AllReduce,
-                    bytes: tokens * h * ab,
+                    bytes: tokens * h * sb,
                     group: t,
                     link: Link::ScaleUp,
                 },
@@ -308,7 +319,7 @@ impl Transformer {
 
         let blocks = block_start..ops.len();
         if shape.logits_rows > 0.0 && self.architecture == Architecture::Decoder {
-            ops.push(Operation::new("head.norm", 1.0, elementwise(shape.logits_rows * h, 1.0, 1.0, norm_flops)));
+            ops.push(Operation::new("head.norm", 1.0, stream(shape.logits_rows * h, 1.0, 1.0, norm_flops)));
             ops.push(Operation::new("head.logits", 1.0, gemm(shape.logits_rows, h, f64::from(self.vocab) / t)));
         }
         if self.pooler {
