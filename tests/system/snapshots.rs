@@ -135,10 +135,10 @@ fn snapshot_estimate_pipeline() {
         llama-3.1-405b on 16 x NVIDIA H100 SXM (TP8 x PP2, 16 devices over 8x-h100-sxm)
         | figure                | value                  |
         |-----------------------|------------------------|
-        | throughput            | 359 generated tokens/s |
-        | time to first token   | 615 ms                 |
-        | time per output token | 19.9 ms                |
-        | communication         | 23.1% of the time      |
+        | throughput            | 347 generated tokens/s |
+        | time to first token   | 798 ms                 |
+        | time per output token | 20.0 ms                |
+        | communication         | 24.8% of the time      |
         | memory per device     | 26.8 GB (fits)         |
 
         one stage (63 layers on 8 devices):
