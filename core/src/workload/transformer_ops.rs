@@ -79,10 +79,9 @@ impl Transformer {
         // A decoder's hidden states between the GEMMs stay in 16 bits where its GEMMs run
         // narrower: the LLM engines quantize a GEMM's input inside its own kernels and keep the
         // residual stream, norms, rotary embedding, the tensor-parallel all-reduce and the
-        // experts' weighted sum (and its return all-to-all) in bf16 (TensorRT-LLM, vLLM and
-        // SGLang; DeepEP's combine). Encoders keep their GEMMs' precision: TensorRT's BERT
-        // plugins (MLPerf's) fuse the skip connection and layer norm with int8 and fp8 input
-        // and output.
+        // experts' weighted sum (and its return all-to-all) in bf16 (TensorRT-LLM, vLLM, SGLang;
+        // DeepEP's combine). Encoders keep their GEMMs' precision: TensorRT's BERT plugins
+        // (MLPerf's) fuse the skip connection and layer norm with int8 and fp8 in and out.
         let sb = if ab < 2.0 && self.architecture == Architecture::Decoder { Precision::Bf16.bytes() } else { ab };
         let gemm = |m: f64, k: f64, n: f64| OpKind::Gemm { m, n, k, a, b: w, c: a, compute: a };
         let pass = |bytes: f64| {
