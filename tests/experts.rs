@@ -127,10 +127,12 @@ fn the_busiest_expert_parallel_device_sets_the_step() {
     };
     let (h, ffn, layers) = (f64::from(t.hidden), f64::from(t.ffn), f64::from(t.layers));
     // A decode step: 64 tokens x 2 routes = 128 assignments over 8 devices, 16 a device on
-    // average. Uniformly random, a device's count is binomial (128, 1/8): sd sqrt(14), and the
-    // busiest of 8 sits 1.42360 sd above the mean (Harter 1961), so at 1.33294 times it.
+    // average. Uniformly random, a device's count would be binomial (128, 1/8), the busiest at
+    // 1.33 times the mean; with the router's calibrated skew (c = 2.16 over experts, one expert
+    // a device) it would be 1 + 1.42 x 2.17, past what one device can take: a token routes at
+    // most once to its one expert, 64 of the 128, 4 times the mean of 16.
     let default = decode(&run(true, None).unwrap_or_else(|e| panic!("{e}")));
-    let busiest = 1.0 + 1.423_60 * 14.0_f64.sqrt() / 16.0;
+    let busiest = 4.0;
     let sent = 8.0 * 2.0 * h * 2.0 * 7.0 / 8.0;
     let dispatch = op(&default, "ep.dispatch").link_bytes;
     assert!(close(dispatch, layers * sent * busiest, 1e-4), "{dispatch} vs {}", layers * sent * busiest);
@@ -142,7 +144,8 @@ fn the_busiest_expert_parallel_device_sets_the_step() {
     assert!(close(up, layers * 32.0 * 2.0 * h * 2.0 * ffn, 1e-9), "{up}");
     assert!(close(down, layers * 32.0 * 2.0 * ffn * h, 1e-9), "{down}");
     assert!(close(op(&twice, "ep.combine").link_bytes, layers * sent * 2.0, 1e-9));
-    assert!(twice.seconds > default.seconds);
+    // Twice the mean is less busy than the default's four times.
+    assert!(twice.seconds < default.seconds);
     // Tensor parallel splits every expert over every device: no device is busier.
     let tp = |i| decode(&run(false, i).unwrap_or_else(|e| panic!("{e}"))).seconds;
     assert_eq!(tp(Some(2.0)), tp(None));

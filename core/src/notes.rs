@@ -92,7 +92,7 @@ pub enum Note {
         /// Expert-parallel devices.
         devices: u32,
         /// The busiest device's routed tokens over the mean as given (`--expert-imbalance`);
-        /// `None`: uniformly random routing's, step by step.
+        /// `None`: ridge's calibrated default, step by step ([`crate::workload::routed_imbalance`]).
         given: Option<f64>,
     },
     /// GEMMs at these precisions are timed by the device's measured efficiency tables

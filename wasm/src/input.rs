@@ -33,7 +33,7 @@ pub struct Query {
     #[serde(default)]
     pub cache_hits: Option<ridge_core::workload::CacheHits>,
     /// Mixture-of-experts on expert-parallel devices: the busiest device's routed tokens over
-    /// the mean (at least 1). Absent: what uniformly random routing gives.
+    /// the mean (at least 1). Absent: ridge's calibrated default (`routed_imbalance`).
     #[serde(default)]
     pub expert_imbalance: Option<ridge_core::workload::ExpertImbalance>,
     /// Scale datasheet ceilings by the documented achievable fractions.

@@ -19,7 +19,10 @@ mod transformer_ops;
 
 pub use dlrm::{Dlrm, Interaction};
 pub use inputs::{CacheHits, CacheHitsError, InputSource, LengthError, LengthSpread};
-pub use routing::{ExpertImbalance, ExpertImbalanceError, expected_max_of_normals, uniform_routing_imbalance};
+pub use routing::{
+    ExpertImbalance, ExpertImbalanceError, PUBLISHED_BUSIEST, PublishedBusiest, expected_max_of_normals,
+    routed_imbalance, router_popularity_cv, uniform_routing_imbalance,
+};
 pub use training::{Lora, LoraTargets, Recompute, Sharding, Training};
 pub use transformer::{Architecture, FfnKind, Moe, Norm, Position, Transformer};
 pub use transformer_ops::adam_update;
@@ -217,8 +220,8 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub padded: bool,
     /// Mixture-of-experts on expert-parallel devices: the busiest device's routed tokens over
-    /// the mean. Absent: what uniformly random routing of each step's tokens gives
-    /// ([`uniform_routing_imbalance`]).
+    /// the mean. Absent: what a trained router's skew and each step's draw give
+    /// ([`routed_imbalance`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expert_imbalance: Option<ExpertImbalance>,
 }

@@ -2,13 +2,13 @@
 //!
 //! Under expert parallelism each device holds E/ep whole experts and computes every assignment
 //! routed to them, so a step waits for the busiest device. ridge describes that device: its
-//! routed assignments are `imbalance` times the mean. The default is what uniformly random
-//! routing gives a step of N assignments over R devices: each device's count is binomial
-//! (N, 1/R), and the busiest of R is expected at the mean plus the expected largest of R
-//! standard normals times the count's standard deviation. Trained routers aim at that (their
-//! load-balancing losses and bias terms push every expert towards an equal share), so it is the
-//! floor a real batch sits on: a measured imbalance (an engine's expert-load statistics) goes in
-//! its place with `--expert-imbalance`.
+//! routed assignments are `imbalance` times the mean. Two things make it busier than the mean
+//! ([`routed_imbalance`]): trained routers favour some experts over others (each expert's share
+//! of the assignments is its popularity, fixed for a model on a kind of text), and each step's
+//! tokens are a random draw from those shares. The first is a documented calibration from the
+//! one published measurement of it; the second is counting (uniformly random routing gives only
+//! that: [`uniform_routing_imbalance`]). An engine's own expert-load statistics go in their
+//! place with `--expert-imbalance`.
 
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
@@ -136,6 +136,72 @@ pub fn uniform_routing_imbalance(assignments: f64, devices: u32) -> f64 {
     (1.0 + expected_max_of_normals(devices) * sd / mean).min(r)
 }
 
+/// The spread of a trained router's expert popularity: the coefficient of variation of the
+/// experts' shares of a layer's assignments, derived from the one published measurement of a
+/// busiest device ([`PUBLISHED_BUSIEST`]) by [`routed_imbalance`]'s own formula.
+pub fn router_popularity_cv() -> f64 {
+    static CV: OnceLock<f64> = OnceLock::new();
+    *CV.get_or_init(|| {
+        let p = PUBLISHED_BUSIEST;
+        let (e, r) = (f64::from(p.experts), f64::from(p.devices));
+        let per_device = e / r;
+        let assignments = f64::from(p.tokens_per_device) * r * f64::from(p.top_k);
+        // (ratio - 1) / z_R is the busiest device's share's standard deviation over the mean:
+        // take counting's part out, and what is left is the devices' popularity.
+        let sd = (p.ratio - 1.0) / expected_max_of_normals(p.devices);
+        let counting = (1.0 - r.recip()) * r / assignments;
+        ((sd * sd - counting).max(0.0) * per_device * (e - 1.0) / (e - per_device)).sqrt()
+    })
+}
+
+/// A published busiest expert-parallel device: the ratio of its routed tokens to the mean.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PublishedBusiest {
+    /// Busiest over mean, averaged over the layers.
+    pub ratio: f64,
+    /// Routed experts of a layer.
+    pub experts: u32,
+    /// Experts each token is routed to.
+    pub top_k: u32,
+    /// Expert-parallel devices.
+    pub devices: u32,
+    /// Tokens a device routes each step.
+    pub tokens_per_device: u32,
+}
+
+/// TensorRT-LLM's measurement of DeepSeek-R1 on 32 GB200 without its load balancer (NVIDIA,
+/// "Scaling Expert Parallelism in TensorRT-LLM (Part 1)", Table 1: expert parallel 32, 1,024
+/// tokens a device, a translation dataset): the busiest device took 2.56 times the mean
+/// averaged over the layers (1.46 to 3.46 by layer).
+pub const PUBLISHED_BUSIEST: PublishedBusiest =
+    PublishedBusiest { ratio: 2.56, experts: 256, top_k: 8, devices: 32, tokens_per_device: 1024 };
+
+/// The busiest of `devices` expert-parallel devices' share of a step's `assignments`, over the
+/// mean share, for `experts` routed experts of which each token takes `top_k`: devices hold
+/// E/R experts each, and a device's share varies by the popularity of the experts it holds
+/// (coefficient of variation c = [`router_popularity_cv`] over the experts; over E/R of them
+/// drawn from E, c² / (E/R) · (E − E/R) / (E − 1)) and by counting (binomial, as
+/// [`uniform_routing_imbalance`]); the busiest sits the expected largest of R standard normals
+/// times the two spreads together above the mean: `1 + z_R sqrt(popularity + counting)`. At
+/// most what one device can get: every token's min(E/R, k) routes on it, min(E/R, k) · R / k
+/// times the mean. 1 for one device or no assignments.
+///
+/// The one measurement calibrates c for every model. It agrees with NVIDIA AIConfigurator's
+/// default skewed routing (a power law, α 1.01 for DeepSeek's 256 experts, 1.2 for others'; see
+/// the tests), and is an extrapolation for models with few experts (Mixtral's 8).
+pub fn routed_imbalance(assignments: f64, experts: f64, top_k: f64, devices: u32) -> f64 {
+    if devices <= 1 || assignments.is_nan() || assignments <= 0.0 || experts.is_nan() || experts <= 1.0 {
+        return 1.0;
+    }
+    let r = f64::from(devices);
+    let per_device = (experts / r).max(1.0);
+    let c = router_popularity_cv();
+    let popularity = c * c / per_device * ((experts - per_device) / (experts - 1.0)).max(0.0);
+    let counting = (1.0 - r.recip()) * r / assignments;
+    let most = (per_device.min(top_k.max(1.0)) * r / top_k.max(1.0)).min(r);
+    (1.0 + expected_max_of_normals(devices) * (popularity + counting).sqrt()).min(most)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +281,78 @@ mod tests {
         // One assignment over 4 devices is all on one, 4 times the mean; the normal
         // approximation, made for tens of assignments a device and more, stays inside 1 to 4.
         assert!((1.0..=4.0).contains(&uniform_routing_imbalance(1.0, 4)));
+    }
+
+    #[test]
+    fn the_router_skew_is_calibrated_from_the_published_busiest_device() {
+        // By hand: z_32 = 2.06978 (Harter 1961); the busiest device's standard deviation over
+        // the mean is 1.56 / 2.06978 = 0.753703, squared 0.568069; counting takes
+        // (31/32) x 32 / 262,144 = 1.18256e-4 of it; over 8 experts of 256,
+        // c^2 = 0.567951 x 8 x 255 / 248 = 4.67186, c = 2.16145.
+        let c = router_popularity_cv();
+        assert!((c - 2.16145).abs() < 1e-3, "{c}");
+        // Given back at the published scenario: 32,768 tokens x 8 routes over 32 devices.
+        let back = routed_imbalance(32768.0 * 8.0, 256.0, 8.0, 32);
+        assert!((back - 2.56).abs() < 1e-9, "{back}");
+        // DeepSeek-R1 on 4 devices at 4,096 tokens: 64 experts a device,
+        // popularity 4.67186 / 64 x 192 / 255 = 0.0549631, counting 0.75 x 4 / 32,768 =
+        // 9.155e-5, z_4 = 1.02938: 1 + 1.02938 x sqrt(0.0550547) = 1.24153.
+        let four = routed_imbalance(4096.0 * 8.0, 256.0, 8.0, 4);
+        assert!((four - 1.24153).abs() < 2e-4, "{four}");
+        // Mixtral on 8 devices: one expert each, and a token routes at most once to it: at most
+        // 1 x 8 / 2 = 4 times the mean, which the popularity alone would pass.
+        assert_eq!(routed_imbalance(256.0 * 2.0, 8.0, 2.0, 8), 4.0);
+        // One device, or nothing routed, is even.
+        assert_eq!(routed_imbalance(512.0, 128.0, 8.0, 1), 1.0);
+        assert_eq!(routed_imbalance(0.0, 128.0, 8.0, 8), 1.0);
+    }
+
+    /// AIConfigurator's skewed routing for its measured MoE layers, as its collector draws it
+    /// (`power_law_logits_v3`): each expert's load drawn from a power law of exponent `alpha`
+    /// between 1 and 0.8 x tokens, scaled to tokens x k in all, experts placed E/R a device in
+    /// turn; the busiest device over the mean, averaged over `trials` draws.
+    fn power_law(experts: usize, devices: usize, tokens: usize, alpha: f64, trials: usize) -> f64 {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut uniform = || {
+            state ^= state >> 12;
+            state ^= state << 25;
+            state ^= state >> 27;
+            (state.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (lo, hi) = (1.0_f64, 0.8 * tokens as f64);
+        let a = 1.0 - alpha;
+        let mut total = 0.0;
+        for _ in 0..trials {
+            let loads: Vec<f64> =
+                (0..experts).map(|_| ((hi.powf(a) - lo.powf(a)) * uniform() + lo.powf(a)).powf(a.recip())).collect();
+            let all: f64 = loads.iter().sum();
+            let per = experts / devices;
+            let busiest = loads.chunks(per).map(|d| d.iter().sum::<f64>()).fold(0.0, f64::max);
+            total += busiest / all * devices as f64;
+        }
+        total / trials as f64
+    }
+
+    #[test]
+    fn the_calibrated_skew_agrees_with_aiconfigurators_skewed_routing() {
+        // Its default exponents: 1.01 for DeepSeek's 256 experts, 1.2 for 128-expert models
+        // (Qwen3, Llama 4 Maverick, gpt-oss-120b). The excess over even, at a 1,024- and a
+        // 4,096-token step on 4 and 8 devices, within 30% (by hand at 4,096: 0.24 and 0.51
+        // against its 0.23 and 0.48 for DeepSeek; 0.34 and 0.72 against 0.48 and 0.98 for
+        // 128 experts, where its tail grows with the step's tokens).
+        for (experts, k, alpha) in [(256, 8, 1.01), (128, 8, 1.2)] {
+            for devices in [4, 8] {
+                for tokens in [1024, 4096] {
+                    let theirs = power_law(experts, devices, tokens, alpha, 2000);
+                    let ours = routed_imbalance((tokens * k) as f64, experts as f64, k as f64, devices as u32);
+                    let ratio = (ours - 1.0) / (theirs - 1.0);
+                    assert!(
+                        (0.7..1.3).contains(&ratio),
+                        "E{experts} on {devices} at {tokens}: {ours} against {theirs}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -259,7 +259,7 @@ impl Transformer {
             let imbalance = match (ep, s.expert_imbalance) {
                 (1, _) => 1.0,
                 (_, Some(i)) => i.ratio().min(e),
-                (_, None) => super::uniform_routing_imbalance(routed * k, ep),
+                (_, None) => super::routed_imbalance(routed * k, experts, k, ep),
             };
             let assignments = routed * k / e * imbalance;
             // Expected distinct experts hit when each token picks k of E uniformly (the busiest
