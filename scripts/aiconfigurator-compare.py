@@ -221,6 +221,7 @@ def ridge_pick(ridge, workload, hardware, ttft_ms, tpot_ms, isl, osl, total_gpus
     return {
         "command": " ".join(cmd),
         "layout": row["layout_text"], "tensor_parallel": lay["tensor_parallel"], "expert_parallel": lay["expert_parallel"],
+        "expert_split": lay.get("expert_split", "whole"),
         "requests_in_flight": row["batch"], "tokens_per_s_per_gpu": row["throughput_per_device"],
         "ttft_ms": row["ttft_s"] * 1e3, "tpot_ms": row["tpot_s"] * 1e3,
     }
@@ -237,10 +238,12 @@ def compare(ridge, isl=2048, osl=256, total_gpus=TOTAL_GPUS, quant="bf16"):
         pick = ridge_pick(ridge, workload, hardware, q["ttft"], q["tpot"], isl, osl, total_gpus)
         ep = pick["expert_parallel"]
         if ep > 1:
-            # ridge's EP layout: attention data parallel over the devices, experts split whole;
-            # AIConfigurator counts the batch per attention-DP rank.
+            # ridge's EP layout: attention data parallel over the devices, experts split whole
+            # (AIConfigurator's moe_ep) or each by width (its moe_tp); it counts the batch per
+            # attention-DP rank.
+            moe_tp, moe_ep = (ep, 1) if pick["expert_split"] == "width" else (1, ep)
             est = estimate_config(q["model"], q["system"], 1, max(1, pick["requests_in_flight"] // ep), isl, osl, quant,
-                                  "trtllm", 1, None, ep, 1, ep)
+                                  "trtllm", 1, None, ep, moe_tp, moe_ep)
         else:
             est = estimate_config(q["model"], q["system"], pick["tensor_parallel"], pick["requests_in_flight"], isl, osl,
                                   quant, "trtllm")

@@ -3,7 +3,7 @@
 
 use ridge_core::checks::ScenarioError;
 use ridge_core::estimate::{EstimateRequest, estimate};
-use ridge_core::workload::ExpertImbalance;
+use ridge_core::workload::{ExpertImbalance, ExpertSplit};
 use ridge_core::{Estimate, Phase, Precision, RooflineOptions, Workload};
 
 use crate::catalog;
@@ -176,4 +176,87 @@ fn the_busiest_expert_parallel_device_sets_the_step() {
         matches!(e, Some(ridge_core::EstimateError::Scenario(ScenarioError::ExpertImbalanceNeedsMoe { .. }))),
         "{e:?}"
     );
+}
+
+#[test]
+fn experts_split_by_width_gather_every_token_and_scatter_the_sums() {
+    let c = catalog();
+    let w = c.workload("mixtral-8x7b").unwrap_or_else(|| panic!("preset"));
+    let hw = c.hardware("h100-sxm").unwrap_or_else(|| panic!("h100"));
+    let t = w.transformer().unwrap_or_else(|| panic!("transformer"));
+    let (h, ffn, layers) = (f64::from(t.hidden), f64::from(t.ffn), f64::from(t.layers));
+    let run = |devices: u32, batch: u32, ep: bool, split: ExpertSplit, imbalance: Option<f64>| {
+        let mut s = w.defaults;
+        (s.batch, s.prompt_tokens, s.output_tokens) = (batch, 1024, 128);
+        s.expert_split = split;
+        s.expert_imbalance = imbalance.map(|r| ExpertImbalance::new(r).unwrap_or_else(|e| panic!("{e}")));
+        estimate(&EstimateRequest {
+            workload: w,
+            hardware: hw,
+            measurement: None,
+            devices,
+            replicas: 1,
+            expert_parallel: ep,
+            scenario: s,
+            options: RooflineOptions::default(),
+        })
+    };
+    let width = run(8, 64, true, ExpertSplit::Width, None).unwrap_or_else(|e| panic!("{e}"));
+    let decode = width.phase(Phase::Decode).unwrap_or_else(|| panic!("decode"));
+    let op = |name: &str| decode.operations.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("{name}"));
+    // Each device's 8 tokens (bf16, 2 bytes an element) gathered to all 8 devices: a ring moves
+    // 7/8 of the 64 tokens' hidden states through each device; the experts' partial sums of the
+    // 64 tokens come back the same way, reduce-scattered.
+    let gathered = 64.0 * h * 2.0 * 7.0 / 8.0;
+    assert!(close(op("ep.dispatch").link_bytes, layers * gathered, 1e-9), "{}", op("ep.dispatch").link_bytes);
+    assert!(close(op("ep.combine").link_bytes, layers * gathered, 1e-9));
+    // Every device computes all 64 tokens x 2 routes on its eighth of every expert: a gated up
+    // projection (h to 2 x ffn/8) and a down projection (ffn/8 to h), no device busier.
+    let assignments = 64.0 * 2.0;
+    assert!(close(op("moe.up").flops, layers * assignments * 2.0 * h * 2.0 * ffn / 8.0, 1e-9));
+    assert!(close(op("moe.down").flops, layers * assignments * 2.0 * ffn / 8.0 * h, 1e-9));
+    // It holds an eighth of every expert: as many weights as an eighth of them whole.
+    assert!(close(decode.footprint.weights_bytes, t.expert_parallel_parameters(8) * 2.0, 1e-12));
+    // Whole experts under the router's skew wait for the busiest device; split by width, Mixtral
+    // steps faster.
+    let whole = run(8, 64, true, ExpertSplit::Whole, None).unwrap_or_else(|e| panic!("{e}"));
+    let step = |e: &Estimate| e.phase(Phase::Decode).map_or(0.0, |p| p.seconds);
+    assert!(step(&width) < step(&whole), "{} vs {}", step(&width), step(&whole));
+    // Refused: by width without expert parallelism, an imbalance where no device is busier, and
+    // an expert width (14,336) that 3 devices do not split evenly.
+    let refused = |r: Result<Estimate, ridge_core::EstimateError>| match r {
+        Err(ridge_core::EstimateError::Scenario(e)) => Some(e),
+        _ => None,
+    };
+    assert_eq!(
+        refused(run(8, 64, false, ExpertSplit::Width, None)),
+        Some(ScenarioError::ExpertSplitNeedsExpertParallel)
+    );
+    assert_eq!(refused(run(8, 64, true, ExpertSplit::Width, Some(1.5))), Some(ScenarioError::ExpertImbalanceWithWidth));
+    let uneven = run(3, 63, true, ExpertSplit::Width, None).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(uneven.contains("expert width") && uneven.contains("14336"), "{uneven}");
+    // No device is busier, so none sees more distinct experts: Qwen3-235B over 8 devices at one
+    // sequence each, 8 tokens x 8 routes over 128 experts, hits 128 (1 - (15/16)^8) of them a
+    // layer on every device (its eighth of each), as many as uniform routing gives.
+    let qwen = c.workload("qwen3-235b-a22b").unwrap_or_else(|| panic!("preset"));
+    let mut s = qwen.defaults;
+    (s.batch, s.prompt_tokens, s.output_tokens, s.expert_split) = (8, 1024, 128, ExpertSplit::Width);
+    let q = estimate(&EstimateRequest {
+        workload: qwen,
+        hardware: hw,
+        measurement: None,
+        devices: 8,
+        replicas: 1,
+        expert_parallel: true,
+        scenario: s,
+        options: RooflineOptions::default(),
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let qd = q.phase(Phase::Decode).unwrap_or_else(|| panic!("decode"));
+    let up = qd.operations.iter().find(|o| o.name == "moe.up").map_or(0.0, |o| o.count);
+    let moe_layers = f64::from(qwen.transformer().map_or(0, |t| t.moe_layers()));
+    let hit = 128.0 * (1.0 - (15.0_f64 / 16.0).powi(8));
+    assert!(close(up, moe_layers * hit, 1e-9), "{up} vs {}", moe_layers * hit);
+    assert_eq!("width".parse::<ExpertSplit>(), Ok(ExpertSplit::Width));
+    assert!("halves".parse::<ExpertSplit>().is_err());
 }

@@ -1,7 +1,7 @@
 //! What a scenario must satisfy to be estimated: the one home of the checks `estimate` and
 //! `estimate_pipeline` share, and of their errors.
 
-use crate::workload::{Family, InputSource, Scenario, Training};
+use crate::workload::{ExpertSplit, Family, InputSource, Scenario, Training};
 
 /// A scenario (or layout) that is not valid for the workload.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, thiserror::Error)]
@@ -45,6 +45,16 @@ pub enum ScenarioError {
         /// Expert-parallel devices.
         devices: u32,
     },
+    /// Experts split by width without expert parallelism.
+    #[error(
+        "--expert-split width splits every expert over expert-parallel devices: it needs --expert-parallel (tensor parallel already splits every expert)"
+    )]
+    ExpertSplitNeedsExpertParallel,
+    /// A routing imbalance with experts split by width, where every device computes every token.
+    #[error(
+        "--expert-imbalance is how unevenly routed tokens land on devices holding whole experts; with --expert-split width every device computes every token on its share of every expert"
+    )]
+    ExpertImbalanceWithWidth,
     /// Expert parallelism splits the sequences; the batch does not split.
     #[error(
         "expert parallel over {devices} devices splits the sequences: the batch ({batch}) must be a multiple of {devices}"
@@ -168,8 +178,21 @@ pub(crate) fn family_options(s: &Scenario, family: Family) -> Result<(), Scenari
     Ok(())
 }
 
-/// A routing imbalance `devices` expert-parallel devices can have: at most all on one.
+/// How the experts are split, for a layout that is (`expert_parallel`) or is not expert
+/// parallel: by width only over expert-parallel devices.
+pub(crate) fn expert_split(s: &Scenario, expert_parallel: bool) -> Result<(), ScenarioError> {
+    if s.expert_split == ExpertSplit::Width && !expert_parallel {
+        return Err(ScenarioError::ExpertSplitNeedsExpertParallel);
+    }
+    Ok(())
+}
+
+/// A routing imbalance `devices` expert-parallel devices can have: at most all on one, and
+/// none where the experts are split by width.
 pub(crate) fn expert_imbalance(s: &Scenario, devices: u32) -> Result<(), ScenarioError> {
+    if s.expert_imbalance.is_some() && s.expert_split == ExpertSplit::Width {
+        return Err(ScenarioError::ExpertImbalanceWithWidth);
+    }
     match s.expert_imbalance {
         Some(i) if i.ratio() > f64::from(devices) => {
             Err(ScenarioError::ExpertImbalanceAboveDevices { ratio: i.ratio(), devices })

@@ -35,7 +35,8 @@ use crate::matching::{MatchResult, MatchRow};
 /// | `layout_text` | the layout in words, e.g. `TP4 x DP2` |
 /// | `kwh_per_year` | energy a year, kWh |
 /// | `cost_basis` | where the cost comes from (provider and date, or purchase and energy) |
-pub const MATCH_COLUMNS: [&str; 24] = [
+/// | `expert_split` | with expert parallelism, the experts `whole` or split by `width` |
+pub const MATCH_COLUMNS: [&str; 25] = [
     "rank",
     "hardware",
     "devices",
@@ -60,6 +61,7 @@ pub const MATCH_COLUMNS: [&str; 24] = [
     "layout_text",
     "kwh_per_year",
     "cost_basis",
+    "expert_split",
 ];
 
 /// One field, quoted where RFC 4180 needs it.
@@ -86,7 +88,7 @@ fn optional(v: Option<f64>) -> String {
     v.map(number).unwrap_or_default()
 }
 
-fn match_row(x: &MatchRow) -> [String; 24] {
+fn match_row(x: &MatchRow) -> [String; 25] {
     [
         x.rank.to_string(),
         x.hardware.clone(),
@@ -112,6 +114,7 @@ fn match_row(x: &MatchRow) -> [String; 24] {
         x.layout_text.clone(),
         optional(x.kwh_per_year),
         x.cost_basis.clone(),
+        x.layout.expert_split.to_string(),
     ]
 }
 

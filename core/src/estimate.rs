@@ -347,16 +347,17 @@ pub fn estimate(req: &EstimateRequest<'_>) -> Result<Estimate, EstimateError> {
         });
     }
     let ep = req.expert_parallel;
+    checks::expert_split(&s, ep)?;
     if ep {
         match &w.model {
-            Model::Transformer(t) if family == Family::Moe => t.check_expert_split(n)?,
+            Model::Transformer(t) if family == Family::Moe => t.check_expert_split(n, s.expert_split)?,
             _ => return Err(ScenarioError::ExpertParallelNeedsMoe.into()),
         }
         checks::expert_imbalance(&s, n)?;
         if !s.batch.is_multiple_of(n) {
             return Err(ScenarioError::ExpertParallelBatch { devices: n, batch: s.batch }.into());
         }
-        if n > 1 {
+        if n > 1 && s.expert_split.is_whole() {
             ctx.notes.push(Note::RoutingImbalance { devices: n, given: s.expert_imbalance.map(|i| i.ratio()) });
         }
     }

@@ -251,6 +251,7 @@ mod tests {
             lengths: None,
             padded: false,
             expert_imbalance: None,
+            expert_split: Default::default(),
         };
         let at = |recompute| {
             let training = Training {

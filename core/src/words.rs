@@ -210,10 +210,12 @@ fn reached(figures: &[(&str, Option<f64>)]) -> String {
     shown.join(", ")
 }
 
-/// `TP4` or `EP4`: the devices of one model copy.
+/// `TP4`, `EP4` or `ETP4`: the devices of one model copy.
 fn copy(layout: &crate::matching::Layout) -> String {
-    if layout.expert_parallel > 1 {
+    if layout.expert_parallel > 1 && layout.expert_split.is_whole() {
         format!("EP{}", layout.expert_parallel)
+    } else if layout.expert_parallel > 1 {
+        format!("ETP{}", layout.expert_parallel)
     } else {
         format!("TP{}", layout.tensor_parallel)
     }

@@ -107,8 +107,8 @@ test('the page loads without console errors and ranks like `ridge match --json`'
 
 test('a mixture of experts is ranked with expert-parallel layouts, like the command line', async () => {
   const [page, problems] = await open();
-  // Qwen3-235B's 128 experts: expert parallel over 8 leads on most devices (Mixtral's 8, one a
-  // device, leave the busiest device too busy for it to win anywhere).
+  // Qwen3-235B's 128 experts: expert parallel over 8 leads on most devices (whole experts, `EP8`,
+  // on the first).
   await page.selectOption('#workload', 'qwen3-235b-a22b');
   const web = await rows(page);
   sameRows(web, cli(['-w', 'qwen3-235b-a22b']).rows, 5);

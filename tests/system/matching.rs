@@ -413,9 +413,12 @@ fn mixture_of_experts_is_ranked_with_expert_parallel_layouts_too() {
         assert_eq!(r["devices"].as_u64(), Some(tp * ep * replicas), "{r}");
         if ep > 1 {
             saw_ep = true;
-            assert!(r["layout_text"].as_str().unwrap_or_default().contains(&format!("EP{ep}")), "{r}");
-            // The row is `ridge estimate --expert-parallel` served with the same devices and
-            // requests in flight.
+            // Experts whole (`EP4`) or each split by width (`ETP4`, `expert_split` in the JSON).
+            let split = r["layout"]["expert_split"].as_str().unwrap_or("whole").to_string();
+            let text = if split == "width" { format!("ETP{ep}") } else { format!("EP{ep}") };
+            assert_eq!(r["layout_text"].as_str(), Some(text.as_str()), "{r}");
+            // The row is `ridge estimate --expert-parallel --expert-split` served with the same
+            // devices and requests in flight.
             let (n, batch) = (ep.to_string(), r["batch"].as_u64().unwrap_or(0).to_string());
             let (code, out, err) = ridge(&[
                 "estimate",
@@ -426,6 +429,8 @@ fn mixture_of_experts_is_ranked_with_expert_parallel_layouts_too() {
                 "-n",
                 &n,
                 "--expert-parallel",
+                "--expert-split",
+                &split,
                 "--concurrency",
                 &batch,
                 "--json",
@@ -437,10 +442,8 @@ fn mixture_of_experts_is_ranked_with_expert_parallel_layouts_too() {
             close(per_replica, num(&e["serving"]["point"], "output_tokens_per_s"), "throughput");
         }
     }
-    // gpt-oss-120b's 128 small experts are most of its weights, and a device holding 64 or 16 of
-    // them is busy little more than the mean: expert parallel wins on at least one of these
-    // devices. (Mixtral's 8, one or two a device, leave the busiest device far busier: tensor
-    // parallel wins there.)
+    // gpt-oss-120b's 128 small experts are most of its weights: expert parallel (whole experts or
+    // each split by width) wins on at least one of these devices.
     assert!(saw_ep, "{v}");
 }
 

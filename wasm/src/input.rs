@@ -66,6 +66,10 @@ pub struct EstimateInput {
     /// Mixture-of-experts: the devices run expert parallel instead of tensor parallel.
     #[serde(default)]
     pub expert_parallel: bool,
+    /// With `expert_parallel`: the experts whole (`whole`, the default) or each split by width
+    /// (`width`).
+    #[serde(default)]
+    pub expert_split: ridge_core::workload::ExpertSplit,
     /// Batch override.
     #[serde(default)]
     pub batch: Option<u32>,
@@ -113,6 +117,7 @@ impl RowInput {
             devices: Some(l.tensor_parallel * l.expert_parallel),
             replicas: Some(l.replicas),
             expert_parallel: l.expert_parallel > 1,
+            expert_split: l.expert_split,
             batch: Some(self.batch),
             // The roofline plots the row's operations: the static estimate holds them.
             batching: ridge_core::serving::Batching::Static,

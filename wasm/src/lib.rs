@@ -79,7 +79,7 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
         devices: input.devices.unwrap_or(1),
         replicas: input.replicas.unwrap_or(1),
         expert_parallel: input.expert_parallel,
-        scenario: q.scenario(workload, input.batch),
+        scenario: ridge_core::Scenario { expert_split: input.expert_split, ..q.scenario(workload, input.batch) },
         options: q.options(),
     };
     let mut e = ridge_core::estimate::estimate(&req).map_err(|e| e.to_string())?;

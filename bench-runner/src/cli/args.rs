@@ -96,6 +96,8 @@ impl ScenarioArgs {
             lengths: self.lengths,
             padded: self.padded,
             expert_imbalance: self.expert_imbalance,
+            // `estimate --expert-split`; `match` tries both.
+            expert_split: None,
         })
     }
 }

@@ -39,6 +39,14 @@ pub(crate) struct EstimateArgs {
     /// exchanged by two all-to-alls per layer); the batch must be a multiple of --devices.
     #[arg(long, conflicts_with = "pipeline_stages")]
     expert_parallel: bool,
+    /// With --expert-parallel: how the devices split the experts. `whole`: E/N whole experts a
+    /// device, tokens sent to their experts and back by two all-to-alls, the busiest device
+    /// setting the step. `width`: every expert split by width over the devices, each layer
+    /// all-gathering every device's tokens and reduce-scattering the experts' outputs
+    /// (TensorRT-LLM's attention data parallel with MoE tensor parallel); no device is busier
+    /// than another
+    #[arg(long, value_name = "SPLIT", default_value = "whole", requires = "expert_parallel")]
+    expert_split: ridge_core::workload::ExpertSplit,
     /// Pipeline stages across nodes: each stage is --devices tensor-parallel devices of one node
     /// of the device's node preset (its scale-out network carries the activations between
     /// stages); decoders keep P micro-batches of batch/P sequences in flight, training runs a
@@ -168,6 +176,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         );
     }
     let mut s = a.scenario.apply(workload.defaults);
+    s.expert_split = a.expert_split;
     if a.engine == EngineArg::TrtllmBench && a.scenario.kv_cache.is_none() {
         s.kv_cache = Engine::trtllm_bench_kv_cache(s.weights);
     }

@@ -14,7 +14,11 @@ pub(super) fn print_estimate(e: &Estimate, hw: &Hardware, all_ops: bool, out: &m
     let s = &e.scenario;
     let layout =
         if e.replicas > 1 { format!("{} replicas of {}x", e.replicas, e.devices) } else { format!("{}x", e.devices) };
-    let split = if e.expert_parallel { ", expert parallel" } else { "" };
+    let split = match (e.expert_parallel, e.scenario.expert_split) {
+        (false, _) => "",
+        (true, ridge_core::workload::ExpertSplit::Whole) => ", expert parallel",
+        (true, ridge_core::workload::ExpertSplit::Width) => ", expert parallel with every expert split by width",
+    };
     writeln!(out, "{} on {layout} {} ({}){split} — {} ceilings", e.workload, hw.name, hw.id, ceilings_word(e.basis))?;
     writeln!(out, "{}", super::args::scenario_line(e))?;
     writeln!(out, "parameters: {} (active per token {})", si(e.parameters), si(e.active_parameters))?;

@@ -8,7 +8,7 @@ use crate::estimate::{Estimate, Phase};
 use crate::feed::{InputCheck, InputDemand, InputFeed, SampleKind, alone_s, check_feed};
 use crate::memory::Footprint;
 use crate::serving::ServingPoint;
-use crate::workload::Family;
+use crate::workload::{ExpertSplit, Family};
 
 /// One evaluated (tensor-parallel degree, batch) on one replica.
 #[derive(Debug, Clone)]
@@ -17,6 +17,8 @@ pub(super) struct Candidate {
     pub(super) tp: u32,
     /// Mixture-of-experts: the `tp` devices are expert parallel.
     pub(super) ep: bool,
+    /// With `ep`: how the devices split the experts.
+    pub(super) split: ExpertSplit,
     /// Pipeline stages across nodes (1: none).
     pub(super) pp: u32,
     /// Estimated as a pipeline across nodes (`pp` stages, training's `dp` pipelines).
@@ -46,6 +48,13 @@ pub(super) struct Candidate {
     /// The input pipeline against the device, when a feed and a demand are given; the figures
     /// above are then the fed ones.
     pub(super) input: Option<InputCheck>,
+}
+
+impl Candidate {
+    /// Its layout, `replicas` times.
+    pub(super) fn layout(&self, replicas: u32) -> Layout {
+        Layout::new(self.tp, self.ep, self.pp, replicas).with_split(self.split)
+    }
 }
 
 /// Throughput and latencies of an estimate, as matching counts them.
@@ -145,7 +154,7 @@ impl Search<'_> {
                 return true;
             }
             misses.push(Miss::LatencyMissed {
-                layout: Layout::new(cand.tp, cand.ep, cand.pp, cand.dp),
+                layout: cand.layout(cand.dp),
                 batch: cand.batch,
                 ttft_s: cand.ttft,
                 tpot_s: cand.tpot,

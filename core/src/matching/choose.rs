@@ -2,7 +2,6 @@
 //! meets the limits), and the figures the row reports about it.
 
 use super::explain::{Explanation, scaling_curve};
-use super::layout::Layout;
 use super::reasons::{Limit, Miss, Reject};
 use super::request::Constraints;
 use super::request::CostMode;
@@ -335,7 +334,7 @@ fn row(
     let c = search.req.constraints;
     let cand = &cands[choice.index];
     let throughput = choice.throughput;
-    let layout = Layout::new(cand.tp, cand.ep, cand.pp, choice.replicas);
+    let layout = cand.layout(choice.replicas);
     let devices = layout.devices();
     let usd_per_hour = cost.usd_per_hour(devices);
     // The phase that takes longest explains the row.
@@ -352,7 +351,7 @@ fn row(
         bandwidth_plus_10: sensitivity(search, hw, measurement, cand, 1.1, 1.0),
         compute_plus_10: sensitivity(search, hw, measurement, cand, 1.0, 1.1),
     };
-    let scaling = scaling_curve(cands, Layout::new(cand.tp, cand.ep, cand.pp, 1), c.max_devices, search.family);
+    let scaling = scaling_curve(cands, cand.layout(1), c.max_devices, search.family);
     let explanation = Explanation::new(hw, layout, cand.batch, bound, bound_share, cand.comm_share, &scaling);
     let watts = hw.power.tdp_w.as_ref().map(|f| f.value * f64::from(devices));
     let memory = row_memory(hw, cand, e);
@@ -474,7 +473,7 @@ fn sensitivity(
     let (h, m) = scaled(hw, measurement, bandwidth, compute);
     let moved = if cand.point.is_some() {
         search
-            .server(&h, m.as_ref(), cand.tp, cand.ep)
+            .server(&h, m.as_ref(), cand.tp, cand.ep, cand.split)
             .ok()
             .and_then(|mut sv| sv.at_concurrency(f64::from(cand.batch)).ok())
             .map(|p| p.output_tokens_per_s)
@@ -482,7 +481,7 @@ fn sensitivity(
         search.pipeline(&h, m.as_ref(), cand.tp, cand.pp, cand.dp, cand.batch).map(|p| p.throughput_per_s).ok()
     } else {
         search
-            .estimate(&h, m.as_ref(), cand.tp, cand.dp, cand.ep, cand.batch)
+            .estimate(&h, m.as_ref(), cand.tp, cand.dp, cand.ep.then_some(cand.split), cand.batch)
             .ok()
             .map(|x| measure(&x, search.family).0)
     };

@@ -6,25 +6,26 @@ use super::layout::{Layout, ScalePoint};
 use super::search::Candidate;
 use crate::hardware::Hardware;
 use crate::roofline::Bound;
-use crate::workload::Family;
+use crate::workload::{ExpertSplit, Family};
 
 /// Best throughput per (tensor-parallel, pipeline, data-parallel) configuration, then
 /// (inference) replicas of the chosen configuration up to the device limit, with efficiency
 /// against the smallest configuration that fits.
 pub(super) fn scaling_curve(cands: &[Candidate], chosen: Layout, max_devices: u32, family: Family) -> Vec<ScalePoint> {
     let mut points: Vec<ScalePoint> = Vec::new();
-    let mut configs: Vec<(u32, u32, u32, bool)> = cands.iter().map(|c| (c.tp, c.pp, c.dp, c.ep)).collect();
+    let mut configs: Vec<(u32, u32, u32, bool, ExpertSplit)> =
+        cands.iter().map(|c| (c.tp, c.pp, c.dp, c.ep, c.split)).collect();
     configs.sort_unstable();
     configs.dedup();
-    for (tp, pp, dp, ep) in configs {
+    for (tp, pp, dp, ep, split) in configs {
         let best = cands
             .iter()
-            .filter(|c| c.tp == tp && c.pp == pp && c.dp == dp && c.ep == ep)
+            .filter(|c| c.tp == tp && c.pp == pp && c.dp == dp && c.ep == ep && c.split == split)
             .max_by(|a, b| a.throughput.total_cmp(&b.throughput));
         if let Some(best) = best {
             points.push(ScalePoint {
                 devices: tp * pp * dp,
-                layout: Layout::new(tp, ep, pp, dp),
+                layout: Layout::new(tp, ep, pp, dp).with_split(split),
                 batch: best.batch,
                 throughput_per_s: best.throughput,
                 efficiency: 0.0,

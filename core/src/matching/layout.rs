@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::workload::ExpertSplit;
+
 /// How the devices of a configuration are arranged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layout {
@@ -11,6 +13,10 @@ pub struct Layout {
     /// attention data parallel over the sequences); 1: none.
     #[serde(default = "one")]
     pub expert_parallel: u32,
+    /// With expert parallelism: the experts whole (E/N a device) or each split by width over the
+    /// devices.
+    #[serde(default, skip_serializing_if = "ExpertSplit::is_whole")]
+    pub expert_split: ExpertSplit,
     /// Pipeline stages, each of `tensor_parallel` devices on its own node (1: no pipeline).
     #[serde(default = "one")]
     pub pipeline_stages: u32,
@@ -31,7 +37,12 @@ impl Layout {
     /// `n` devices, tensor parallel or (`ep`) expert parallel, in `pp` stages, `replicas` times.
     pub fn new(n: u32, ep: bool, pp: u32, replicas: u32) -> Layout {
         let (tensor_parallel, expert_parallel) = if ep { (1, n) } else { (n, 1) };
-        Layout { tensor_parallel, expert_parallel, pipeline_stages: pp, replicas }
+        Layout { tensor_parallel, expert_parallel, expert_split: ExpertSplit::Whole, pipeline_stages: pp, replicas }
+    }
+
+    /// This layout with its expert-parallel devices splitting the experts as `split` says.
+    pub fn with_split(self, split: ExpertSplit) -> Layout {
+        Layout { expert_split: split, ..self }
     }
 }
 
@@ -42,7 +53,10 @@ impl std::fmt::Display for Layout {
             parts.push(format!("TP{}", self.tensor_parallel));
         }
         if self.expert_parallel > 1 {
-            parts.push(format!("EP{}", self.expert_parallel));
+            parts.push(match self.expert_split {
+                ExpertSplit::Whole => format!("EP{}", self.expert_parallel),
+                ExpertSplit::Width => format!("ETP{}", self.expert_parallel),
+            });
         }
         if self.pipeline_stages > 1 {
             parts.push(format!("PP{}", self.pipeline_stages));

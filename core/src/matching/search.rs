@@ -12,7 +12,7 @@ use crate::hardware::Hardware;
 use crate::pipeline::{PipelineEstimate, PipelineRequest, estimate_pipeline};
 use crate::roofline::{Bound, Measurement};
 use crate::serving::{Batching, Engine, ServeRequest, Server, ServingError, ServingPoint};
-use crate::workload::{Family, Scenario};
+use crate::workload::{ExpertSplit, Family, Scenario};
 
 fn fits(e: &Estimate) -> bool {
     e.phases.iter().all(|p| p.fits)
@@ -24,24 +24,26 @@ pub(super) struct Search<'a> {
 }
 
 impl Search<'_> {
+    /// `experts`: the devices expert parallel, splitting the experts so; `None`: tensor parallel.
     pub(super) fn estimate(
         &self,
         hw: &Hardware,
         m: Option<&Measurement>,
         tp: u32,
         dp: u32,
-        ep: bool,
+        experts: Option<ExpertSplit>,
         batch: u32,
     ) -> Result<Estimate, EstimateError> {
         let mut scenario = self.req.scenario;
         scenario.batch = batch;
+        scenario.expert_split = experts.unwrap_or_default();
         estimate(&EstimateRequest {
             workload: self.req.workload,
             hardware: hw,
             measurement: m,
             devices: tp,
             replicas: dp,
-            expert_parallel: ep,
+            expert_parallel: experts.is_some(),
             scenario,
             options: self.req.options,
         })
@@ -60,6 +62,7 @@ impl Search<'_> {
         m: Option<&'b Measurement>,
         tp: u32,
         ep: bool,
+        split: ExpertSplit,
     ) -> Result<Server<'b>, ServingError> {
         let o = self.req.options;
         let engine = Engine {
@@ -76,7 +79,7 @@ impl Search<'_> {
             measurement: m,
             devices: tp,
             expert_parallel: ep,
-            scenario: self.req.scenario,
+            scenario: Scenario { expert_split: split, ..self.req.scenario },
             calibration: o.calibration,
             engine,
         })
@@ -128,8 +131,9 @@ impl Search<'_> {
     }
 
     /// Mixture-of-experts inference: expert-parallel device counts (powers of two from 2 inside
-    /// the scale-up domain, where the all-to-alls run, that split the experts evenly).
-    fn ep_degrees(&self, hw: &Hardware) -> Vec<u32> {
+    /// the scale-up domain, where the exchanges run) and splits of the experts (whole, by width)
+    /// that split them evenly.
+    fn ep_degrees(&self, hw: &Hardware) -> Vec<(u32, ExpertSplit)> {
         let Some(t) = self.req.workload.transformer() else { return Vec::new() };
         if self.family != Family::Moe {
             return Vec::new();
@@ -139,8 +143,10 @@ impl Search<'_> {
         let mut v = Vec::new();
         let mut n = 2u32;
         while n <= limit {
-            if t.check_expert_split(n).is_ok() {
-                v.push(n);
+            for split in [ExpertSplit::Whole, ExpertSplit::Width] {
+                if t.check_expert_split(n, split).is_ok() {
+                    v.push((n, split));
+                }
             }
             n *= 2;
         }
@@ -172,20 +178,21 @@ impl Search<'_> {
         let c = self.req.constraints;
         let mut out = Vec::new();
         let mut misses = Vec::new();
-        let mut configs: Vec<(u32, u32, bool)> = self
+        let whole = ExpertSplit::Whole;
+        let mut configs: Vec<(u32, u32, bool, ExpertSplit)> = self
             .tp_degrees(hw)
             .into_iter()
-            .flat_map(|tp| self.dp_degrees(hw, tp).into_iter().map(move |dp| (tp, dp, false)))
+            .flat_map(|tp| self.dp_degrees(hw, tp).into_iter().map(move |dp| (tp, dp, false, whole)))
             .collect();
-        configs.extend(self.ep_degrees(hw).into_iter().map(|n| (n, 1, true)));
+        configs.extend(self.ep_degrees(hw).into_iter().map(|(n, split)| (n, 1, true, split)));
         let continuous = self.continuous();
-        for (tp, dp, ep) in configs {
-            let layout = Layout::new(tp, ep, 1, dp);
+        for (tp, dp, ep, split) in configs {
+            let layout = Layout::new(tp, ep, 1, dp).with_split(split);
             // Continuous batching: the layout's engine, its points computed up to the first
             // that misses the targets (the chosen layout's whole curve comes in `complete`).
             let mut served = None;
             if continuous {
-                match self.server(hw, m, tp, ep) {
+                match self.server(hw, m, tp, ep, split) {
                     Ok(sv) => served = Some(sv),
                     Err(ServingError::DoesNotFit { min_devices, .. }) => {
                         misses.push(Miss::DoesNotFit { layout, batch: 1, needs_devices: min_devices });
@@ -229,8 +236,9 @@ impl Search<'_> {
                     // The static estimate waits until this candidate is chosen.
                     Some(p) => (None, p.output_tokens_per_s, Some(p.ttft_s), Some(p.tpot_s), None),
                     None => {
-                        let e =
-                            self.estimate(hw, m, tp, dp, ep, batch).map_err(|error| Some(Miss::Refused { error }))?;
+                        let e = self
+                            .estimate(hw, m, tp, dp, ep.then_some(split), batch)
+                            .map_err(|error| Some(Miss::Refused { error }))?;
                         if !fits(&e) {
                             let need = e.phases.iter().map(|p| p.footprint.min_devices).max().unwrap_or(1);
                             return Err(Some(Miss::DoesNotFit { layout, batch, needs_devices: need }));
@@ -258,6 +266,7 @@ impl Search<'_> {
                 Ok((throughput > 0.0).then(|| Candidate {
                     tp,
                     ep,
+                    split,
                     pp: 1,
                     pipelined: false,
                     dp,
@@ -349,7 +358,7 @@ impl Search<'_> {
         cand: &mut Candidate,
     ) -> Result<(), EstimateError> {
         if cand.estimate.is_none() {
-            let e = self.estimate(hw, m, cand.tp, cand.dp, cand.ep, cand.batch)?;
+            let e = self.estimate(hw, m, cand.tp, cand.dp, cand.ep.then_some(cand.split), cand.batch)?;
             cand.comm_share = communication_share(&e);
             cand.estimate = Some(e);
         }
@@ -357,7 +366,10 @@ impl Search<'_> {
         if cand.point.is_some() {
             // The points the search computed for this layout are reused.
             let known = std::mem::take(&mut cand.curve);
-            match self.server(hw, m, cand.tp, cand.ep).and_then(|mut sv| sv.curve_from(self.max_batch(), &known)) {
+            match self
+                .server(hw, m, cand.tp, cand.ep, cand.split)
+                .and_then(|mut sv| sv.curve_from(self.max_batch(), &known))
+            {
                 Ok(curve) => cand.curve = curve,
                 Err(e) => {
                     if let Some(error) = as_estimate_error(e) {
@@ -406,6 +418,7 @@ impl Search<'_> {
                         out.push(Candidate {
                             tp,
                             ep: false,
+                            split: ExpertSplit::Whole,
                             pp,
                             pipelined: true,
                             dp: 1,
@@ -465,6 +478,7 @@ impl Search<'_> {
                                 out.push(Candidate {
                                     tp,
                                     ep: false,
+                                    split: ExpertSplit::Whole,
                                     pp,
                                     pipelined: true,
                                     dp,

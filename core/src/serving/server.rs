@@ -85,8 +85,9 @@ impl<'a> Server<'a> {
         {
             return Err(ScenarioError::Calibration { field, value }.into());
         }
+        checks::expert_split(&s, req.expert_parallel)?;
         if req.expert_parallel {
-            t.check_expert_split(n)?;
+            t.check_expert_split(n, s.expert_split)?;
             checks::expert_imbalance(&s, n)?;
         } else {
             t.check_split(n)?;
@@ -228,6 +229,7 @@ impl<'a> Server<'a> {
             roofline::seconds(&ops, &self.ceilings, &self.calibration, self.engine.kernel_launch_s, &mut self.notes)?;
         if self.expert_parallel
             && self.devices > 1
+            && self.scenario.expert_split.is_whole()
             && !self.notes.iter().any(|n| matches!(n, Note::RoutingImbalance { .. }))
         {
             self.notes.push(Note::RoutingImbalance {

@@ -11,6 +11,7 @@ use crate::provenance::Figure;
 use crate::units::Precision;
 
 mod dlrm;
+mod experts;
 mod inputs;
 mod routing;
 mod training;
@@ -18,6 +19,7 @@ mod transformer;
 mod transformer_ops;
 
 pub use dlrm::{Dlrm, Interaction};
+pub use experts::{ExpertSplit, ExpertSplitError};
 pub use inputs::{CacheHits, CacheHitsError, InputSource, LengthError, LengthSpread};
 pub use routing::{
     ExpertImbalance, ExpertImbalanceError, PUBLISHED_BUSIEST, PublishedBusiest, expected_max_of_normals,
@@ -224,6 +226,10 @@ pub struct Scenario {
     /// ([`routed_imbalance`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expert_imbalance: Option<ExpertImbalance>,
+    /// Mixture-of-experts on expert-parallel devices: the experts whole (E/N a device, the
+    /// default) or each split by width over the devices.
+    #[serde(default, skip_serializing_if = "ExpertSplit::is_whole")]
+    pub expert_split: ExpertSplit,
 }
 
 fn default_true() -> bool {
@@ -263,6 +269,8 @@ pub struct ScenarioOverrides {
     pub padded: bool,
     /// Mixture-of-experts: the busiest expert-parallel device's routed tokens over the mean.
     pub expert_imbalance: Option<ExpertImbalance>,
+    /// Mixture-of-experts: how expert-parallel devices split the experts.
+    pub expert_split: Option<ExpertSplit>,
 }
 
 impl Scenario {
@@ -284,6 +292,7 @@ impl Scenario {
         self.lengths = o.lengths.or(self.lengths);
         self.padded |= o.padded;
         self.expert_imbalance = o.expert_imbalance.or(self.expert_imbalance);
+        self.expert_split = o.expert_split.unwrap_or(self.expert_split);
         self
     }
 }
@@ -482,6 +491,7 @@ mod tests {
             lengths: None,
             padded: false,
             expert_imbalance: None,
+            expert_split: ExpertSplit::Whole,
         };
         assert_eq!(base.with(&ScenarioOverrides::default()), base);
         let o = ScenarioOverrides {

@@ -2,7 +2,7 @@
 //! devices, and one training step (forward, loss, backward, recomputation, Adam).
 
 use super::transformer::{Architecture, FfnKind, Norm, Position, Transformer};
-use super::{Lora, LoraTargets, PassShape, PromptChunk, Recompute, Scenario, SplitError, Training};
+use super::{ExpertSplit, Lora, LoraTargets, PassShape, PromptChunk, Recompute, Scenario, SplitError, Training};
 use crate::ops::{CollectiveKind, Gradient, Linear, Link, OpKind, Operation, Role};
 use crate::units::Precision;
 
@@ -30,36 +30,9 @@ impl Transformer {
         self.split_forward_ops(shape, s, tp, 1).0
     }
 
-    /// The operations of one forward pass on each of `ep` expert-parallel devices of a
-    /// mixture-of-experts model: everything but the experts data parallel (each device runs
-    /// `shape`, its 1/ep of the sequences, with the attention, norms and embeddings whole), the
-    /// experts split whole across the devices (E/ep each), and each layer's routed tokens sent
-    /// to their experts' devices and back by two all-to-alls. A dense model gets `forward_ops`.
-    pub fn expert_parallel_forward_ops(&self, shape: PassShape, s: &Scenario, ep: u32) -> Vec<Operation> {
-        self.split_forward_ops(shape, s, 1, if self.moe.is_some() { ep.max(1) } else { 1 }).0
-    }
-
-    /// Checks that `ep` devices can hold the experts in equal whole shares.
-    pub fn check_expert_split(&self, ep: u32) -> Result<(), SplitError> {
-        match self.moe {
-            None => Err(SplitError::NotMoe),
-            Some(m) if ep == 0 || !m.experts.is_multiple_of(ep) => {
-                Err(SplitError::Uneven { what: "experts", value: m.experts, devices: ep })
-            }
-            Some(_) => Ok(()),
-        }
-    }
-
-    /// Parameters one expert-parallel device holds: everything but the experts, plus its share.
-    pub fn expert_parallel_parameters(&self, ep: u32) -> f64 {
-        let e = f64::from(ep.max(1));
-        let experts = self.experts();
-        self.parameters() - f64::from(self.moe_layers()) * experts * self.expert_params() * (1.0 - 1.0 / e)
-    }
-
     /// The forward pass's operations, and which of them are inside the transformer blocks (what
     /// full recomputation reruns): all but the embedding before them and the head after.
-    fn split_forward_ops(
+    pub(super) fn split_forward_ops(
         &self,
         shape: PassShape,
         s: &Scenario,
@@ -249,50 +222,62 @@ impl Transformer {
                 OpKind::Gemm { m: tokens, n: experts, k: h, a, b: a, c: a, compute: a },
             ));
             // Tensor parallel: every device sees this pass's tokens and a slice of every
-            // expert. Expert parallel: this device holds E/ep whole experts and computes the
-            // assignments of every device's tokens routed to them; the tokens travel there and
-            // back in two all-to-alls per layer. The step waits for the busiest device, so these
-            // are its operations: `imbalance` times the mean share (1/ep) of the assignments.
+            // expert. Expert parallel, whole experts: this device holds E/ep of them and computes
+            // the assignments of every device's tokens routed to them; the tokens travel there
+            // and back in two all-to-alls per layer. The step waits for the busiest device, so
+            // these are its operations: `imbalance` times the mean share (1/ep). By width: every
+            // device computes every device's tokens on its 1/ep of every expert, gathered before
+            // and reduce-scattered after; no device is busier.
             let e = f64::from(ep);
+            let width = ep > 1 && s.expert_split == ExpertSplit::Width;
             let routed = tokens * e;
-            let here = experts / e;
+            let (here, eff) = if width { (experts, ffn / e) } else { (experts / e, ffn) };
             let imbalance = match (ep, s.expert_imbalance) {
                 (1, _) => 1.0,
+                _ if width => 1.0,
                 (_, Some(i)) => i.ratio().min(e),
                 (_, None) => super::routed_imbalance(routed * k, experts, k, ep),
             };
-            let assignments = routed * k / e * imbalance;
+            let assignments = if width { routed * k } else { routed * k / e * imbalance };
             // Expected distinct experts hit when each token picks k of E uniformly (the busiest
             // device as if it saw `imbalance` times the tokens).
             let active = here * (1.0 - (1.0 - k / experts).powf(routed * imbalance));
             let rows = assignments / active;
             // Out at the GEMMs' input precision (the engines quantize before dispatching), back
             // in 16 bits.
-            let exchange = |bytes: f64| OpKind::Collective {
-                kind: CollectiveKind::AllToAll,
-                bytes: tokens * k * h * bytes * imbalance,
+            let exchange = |kind, bytes: f64| OpKind::Collective {
+                kind,
+                bytes: if width { routed * h * bytes } else { tokens * k * h * bytes * imbalance },
                 group: e,
                 link: Link::ScaleUp,
             };
+            let (out, back) = if width {
+                (CollectiveKind::AllGather, CollectiveKind::ReduceScatter)
+            } else {
+                (CollectiveKind::AllToAll, CollectiveKind::AllToAll)
+            };
             if ep > 1 {
-                ops.push(Operation::new("ep.dispatch", layers, exchange(ab)));
+                ops.push(Operation::new("ep.dispatch", layers, exchange(out, ab)));
             }
             // The experts of a layer run as one grouped GEMM: one launch per layer.
             ops.push(
-                Operation::new("moe.up", layers * active, gemm(rows, h, up_width(ffn)))
+                Operation::new("moe.up", layers * active, gemm(rows, h, up_width(eff)))
                     .grouped(layers)
                     .as_linear(Linear::Expert),
             );
-            ops.push(Operation::new("moe.act", layers, elementwise(assignments * ffn, act_reads, 1.0, act_flops)));
+            ops.push(Operation::new("moe.act", layers, elementwise(assignments * eff, act_reads, 1.0, act_flops)));
             ops.push(
-                Operation::new("moe.down", layers * active, gemm(rows, ffn, h))
+                Operation::new("moe.down", layers * active, gemm(rows, eff, h))
                     .grouped(layers)
                     .as_linear(Linear::Expert),
             );
             if ep > 1 {
-                ops.push(Operation::new("ep.combine", layers, exchange(sb)));
+                ops.push(Operation::new("ep.combine", layers, exchange(back, sb)));
             }
-            ops.push(Operation::new("moe.combine", layers, stream(tokens * k * h, 1.0, k.recip(), 1.0)));
+            // The weighted sum of each token's k outputs: by width, of every device's tokens'
+            // partial outputs, before they are reduce-scattered.
+            let summed = if width { routed } else { tokens };
+            ops.push(Operation::new("moe.combine", layers, stream(summed * k * h, 1.0, k.recip(), 1.0)));
             // Shared experts: every token, on every device that holds its tokens (one fused FFN).
             dense(
                 &mut ops,
@@ -536,6 +521,7 @@ mod tests {
             lengths: None,
             padded: false,
             expert_imbalance: None,
+            expert_split: Default::default(),
         }
     }
 
