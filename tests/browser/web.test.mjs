@@ -107,7 +107,7 @@ test('the page loads without console errors and ranks like `ridge match --json`'
 
 test('a mixture of experts is ranked with expert-parallel layouts, like the command line', async () => {
   const [page, problems] = await open();
-  // Qwen3-235B's 128 experts: expert parallel over 8 leads on most devices (whole experts, `EP8`,
+  // Qwen3-235B's 128 experts: expert parallel over 8 leads on many devices (whole experts, `EP8`,
   // on the first).
   await page.selectOption('#workload', 'qwen3-235b-a22b');
   const web = await rows(page);
