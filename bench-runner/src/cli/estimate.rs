@@ -44,9 +44,9 @@ pub(crate) struct EstimateArgs {
     /// setting the step. `width`: every expert split by width over the devices, each layer
     /// all-gathering every device's tokens and reduce-scattering the experts' outputs
     /// (TensorRT-LLM's attention data parallel with MoE tensor parallel); no device is busier
-    /// than another
-    #[arg(long, value_name = "SPLIT", default_value = "whole", requires = "expert_parallel")]
-    expert_split: ridge_core::workload::ExpertSplit,
+    /// than another. Default: the workload's (`whole` for every preset)
+    #[arg(long, value_name = "SPLIT", requires = "expert_parallel")]
+    expert_split: Option<ridge_core::workload::ExpertSplit>,
     /// Pipeline stages across nodes: each stage is --devices tensor-parallel devices of one node
     /// of the device's node preset (its scale-out network carries the activations between
     /// stages); decoders keep P micro-batches of batch/P sequences in flight, training runs a
@@ -176,7 +176,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
         );
     }
     let mut s = a.scenario.apply(workload.defaults);
-    s.expert_split = a.expert_split;
+    s.expert_split = a.expert_split.unwrap_or(s.expert_split);
     if a.engine == EngineArg::TrtllmBench && a.scenario.kv_cache.is_none() {
         s.kv_cache = Engine::trtllm_bench_kv_cache(s.weights);
     }
