@@ -37,9 +37,17 @@ each cell from the geometric midpoint below to the one above. A layer's fixed ti
 each GEMM launch: `fixed_us`) is what the 5% of shapes with the least work took; the efficiency
 comes from the shapes whose work is at least that, with the fixed time taken off:
 efficiency = roofline / (measured - others - fixed).
-`measured` is the fastest gated kernel TensorRT-LLM has for the shape (CUTLASS, its min-latency
-path, DeepGEMM; fp8 per-tensor or per-block). Every grid value is the median of measured
-shapes; a row of cells one of which has fewer than MIN_SHAPES shapes ends the grid.
+`measured` is the faster of the gated kernels TensorRT-LLM runs by default for the shape
+(CUTLASS; DeepGEMM where the database has only it, fp8 per-block on Blackwell; fp8 per-tensor
+or per-block). Not its min-latency path (TRTLLM-Gen kernels, `moe_torch_flow_min_latency`): an
+engine runs those only when configured to (`moe_config.backend: TRTLLM`), and on the B200 they
+time a layer at 0.78 of CUTLASS's (median; 0.42 to 1.53), so a table that took the faster of
+the two timed every default engine's experts too fast. Every grid value is the median of
+measured shapes; a row of cells one of which has fewer than MIN_SHAPES shapes ends the grid.
+
+Each table also holds `expert_parallel_scale`: per expert-parallel group (EP_GROUPS) and rows
+band, the median share of the table's efficiency that group's measured layers reached (every
+expert size pooled). ridge multiplies the efficiency by it, interpolated in log ep and log rows.
 """
 
 from __future__ import annotations
@@ -71,13 +79,24 @@ DTYPES = {
     "fp8_block": ("fp8", 1.0),
     "nvfp4": ("fp4", 4.25 / 8),
 }
-GATED = {"moe_torch_flow_cutlass", "moe_torch_flow_min_latency", "deepgemm", "moe_torch_flow"}
+GATED = {"moe_torch_flow_cutlass", "deepgemm", "moe_torch_flow"}
 VERSION_DIR = "1.3.0rc20"
 ROWS = [2**i for i in range(13)]
 # Weight elements of one expert GEMM (N K): a layer of hidden h and expert width I counts at
 # 1.5 h I, the mean of its up (2 h I) and down (h I) GEMMs.
 SIZES = [2**21, 2**23, 2**25, 2**27]
 MIN_SHAPES = 3
+# Expert-parallel sizes, each with its own table: the measured layers of one device among `ep`
+# that split the experts whole (the last group: 16 and more). The same rows per expert and expert
+# size run slower the more devices the experts are split over (on the B200 at fp4, DeepSeek-V3's
+# layer at 32 rows an expert reached 75% of the bandwidth roofline on one device, 38% as one of
+# four), so one table over every size mistimes all of them.
+EP_GROUPS = [(1, 1), (2, 2), (4, 4), (8, 8), (16, 1 << 20)]
+
+
+def ep_group(ep):
+    """The index in EP_GROUPS of each expert-parallel size."""
+    return np.searchsorted([lo for lo, _ in EP_GROUPS], ep, side="right") - 1
 STREAMING = 0.89
 # ridge's documented GEMM fractions (core/src/calibration.rs) and a GEMM launch's fixed time, for
 # the comparison each table's comment states.
@@ -120,7 +139,10 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
         hw = catalog[ridge_id]
         bw = aic_tables.figure(hw["memory"]["bandwidth_gb_per_s"]) * 1e9
         d = pd.read_parquet(path)
-        d = d[(d.distribution == "balanced") & (d.moe_tp_size == 1) & d.kernel_source.isin(GATED)]
+        # Experts whole over ep devices. Not the layers split by width (moe_tp_size > 1): with
+        # them the one-device tables timed Mixtral's eight large experts 38% slow on the H100.
+        d = d[(d.distribution == "balanced") & (d.moe_tp_size == 1) & d.kernel_source.isin(GATED)].copy()
+        d["width"] = d.inter_size / d.moe_tp_size
         for precision in ("bf16", "fp8", "fp4"):
             x = d[d.moe_dtype.map(lambda t: DTYPES.get(t, ("", 0))[0]) == precision].copy()
             if x.empty or precision not in hw["dense_tflops"]:
@@ -132,7 +154,7 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
             e = x.num_experts.astype(float)
             ep = x.moe_ep_size.astype(float)
             h = x.hidden_size.astype(float)
-            i = x.inter_size.astype(float)
+            i = x.width.astype(float)
             assignments = t * k / ep
             active = e / ep * (1 - (1 - k / e) ** t)
             rows = assignments / active
@@ -141,82 +163,108 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
             x["rows"] = rows
             x["roofline"] = roof
             x["left"] = x.latency * 1e-3 - others
-            shape = ["num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_ep_size"]
-            # The fastest kernel at each shape.
-            best = x.sort_values("left").groupby(shape).head(1)
-            # The layer's fixed time: what its least work took (the 5% of shapes with the
-            # smallest roofline), routing and launches with next to nothing to compute.
-            small = best[best.roofline <= best.roofline.quantile(0.05)]
-            fixed = float(small.left.median())
-            # The efficiency of the rest, where the work is at least that fixed time.
-            work = best[(best.roofline >= fixed) & (best.left > fixed)].copy()
-            work["efficiency"] = np.minimum(1.0, work.roofline / (work.left - fixed))
-            work["size"] = 1.5 * work.hidden_size * work.inter_size
-            grid, basis_points, shapes = [], [], []
-            for r in ROWS:
-                lo, hi = r / 2**0.5, r * 2**0.5
-                row = work[(work.rows >= lo) & (work.rows < hi)]
-                cells = [row[(row["size"] >= z / 2) & (row["size"] < z * 2)] for z in SIZES]
-                if min(len(c) for c in cells) < MIN_SHAPES:
-                    if grid:
-                        break
-                    continue
-                grid.append(r)
-                basis_points += [max(1, min(10000, round(10000 * c.efficiency.median()))) for c in cells]
-                shapes += [len(c) for c in cells]
-            if len(grid) < 2:
-                continue
-            # How well the table gives back every measured layer it came from: ridge's layer time
-            # (two expert GEMMs by the table, their fixed time, the other passes) over the
-            # measured, against the dense GEMM fractions' time over the measured.
-            g = best
-            up = 2 * g.hidden_size * g.inter_size
-            down = g.hidden_size * g.inter_size
-            m = g.rows
-            a_ = g.num_tokens * g.topk / g.moe_ep_size
-            act = g.num_experts / g.moe_ep_size * (1 - (1 - g.topk / g.num_experts) ** g.num_tokens)
-            rest = g.latency * 1e-3 - g.left  # the activation and combine passes
-            table = (
-                act
-                * (
-                    roofline(m, g.hidden_size, 2 * g.inter_size, s, peak, bw)
-                    / interpolate(basis_points, grid, SIZES, m, up)
-                    + roofline(m, g.inter_size, g.hidden_size, s, peak, bw) / interpolate(basis_points, grid, SIZES, m, down)
-                )
-                + fixed  # two launches of half of it
-                + rest
-            )
-            flops = a_ * 6 * g.hidden_size * g.inter_size
-            weights = act * 3 * g.hidden_size * g.inter_size * s
-            fractions = (
-                np.maximum(flops / (peak * FRACTIONS[precision]), weights / (bw * STREAMING)) + 2 * GEMM_LATENCY_S + rest
-            )
-            measured = g.latency * 1e-3
-            shapes_seen = g.assign(ratio=table / measured)
-            spread = {
-                name: [round(float(q), 2) for q in np.quantile(v / measured, [0.1, 0.5, 0.9])]
-                for name, v in (("table", table), ("fractions", fractions))
-            }
-            out.append(
-                {
-                    "hardware": ridge_id,
-                    "precision": precision,
-                    "system": system,
-                    "dtypes": ", ".join(sorted(x.moe_dtype.unique())),
-                    "kernels": ", ".join(sorted(x.kernel_source.unique())),
-                    "peak_tflops": peak / 1e12,
-                    "memory_gb_per_s": bw / 1e9,
-                    "fixed_us": round(fixed * 1e6 / 2, 1),
-                    "rows": grid,
-                    "basis_points": basis_points,
-                    "shapes": shapes,
-                    "spread": spread,
-                    "layers": len(best),
-                    "ratios": shapes_seen[["hidden_size", "inter_size", "num_experts", "topk", "moe_ep_size",
-                                           "num_tokens", "ratio"]],
-                }
-            )
+            table = one_table(x, s, peak, bw, precision)
+            if table:
+                out.append(dict(table, hardware=ridge_id, system=system))
     return out
+
+
+def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str) -> dict | None:
+    """The table of the measured layers `x` (one device and precision, one expert-parallel group),
+    with how well it gives them back; None where too few shapes fill two rows of the grid."""
+    if x.empty:
+        return None
+    shape = ["num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_ep_size", "moe_tp_size"]
+    # The faster default kernel at each shape.
+    best = x.sort_values("left").groupby(shape).head(1)
+    # The layer's fixed time: what its least work took (the 5% of shapes with the smallest
+    # roofline), routing and launches with next to nothing to compute.
+    small = best[best.roofline <= best.roofline.quantile(0.05)]
+    fixed = float(small.left.median())
+    # The efficiency of the rest, where the work is at least that fixed time.
+    work = best[(best.roofline >= fixed) & (best.left > fixed)].copy()
+    work["efficiency"] = np.minimum(1.0, work.roofline / (work.left - fixed))
+    work["size"] = 1.5 * work.hidden_size * work.width
+    grid, basis_points, shapes = [], [], []
+    for r in ROWS:
+        lo, hi = r / 2**0.5, r * 2**0.5
+        row = work[(work.rows >= lo) & (work.rows < hi)]
+        cells = [row[(row["size"] >= z / 2) & (row["size"] < z * 2)] for z in SIZES]
+        if min(len(c) for c in cells) < MIN_SHAPES:
+            if grid:
+                break
+            continue
+        grid.append(r)
+        basis_points += [max(1, min(10000, round(10000 * c.efficiency.median()))) for c in cells]
+        shapes += [len(c) for c in cells]
+    if len(grid) < 2:
+        return None
+    # The share of the table's efficiency the layers of each expert-parallel group reached, per
+    # rows band (every size pooled): measured efficiency over the table's at the layer's rows and
+    # size, the median per cell; a cell with too few layers takes its group's nearest band's.
+    work["group"] = ep_group(work.moe_ep_size)
+    work["share"] = work.efficiency / interpolate(basis_points, grid, SIZES, work.rows, work["size"])
+    scale = []
+    for gi in range(len(EP_GROUPS)):
+        mine = work[work.group == gi]
+        cells = []
+        for r in grid:
+            c = mine[(mine.rows >= r / 2**0.5) & (mine.rows < r * 2**0.5)]
+            cells.append(float(c.share.median()) if len(c) >= MIN_SHAPES else None)
+        known = [i for i, v in enumerate(cells) if v is not None]
+        if not known:
+            cells = [1.0] * len(grid)
+        else:
+            cells = [cells[min(known, key=lambda k: abs(k - i))] for i in range(len(grid))]
+        scale += [max(1, min(65535, round(10000 * v))) for v in cells]
+    # How well the table gives back every measured layer it came from: ridge's layer time (two
+    # expert GEMMs by the table, their fixed time, the other passes) over the measured, against
+    # the dense GEMM fractions' time over the measured.
+    g = best
+    up = 2 * g.hidden_size * g.width
+    down = g.hidden_size * g.width
+    m = g.rows
+    a_ = g.num_tokens * g.topk / g.moe_ep_size
+    act = g.num_experts / g.moe_ep_size * (1 - (1 - g.topk / g.num_experts) ** g.num_tokens)
+    rest = g.latency * 1e-3 - g.left  # the activation and combine passes
+    share = interpolate(scale, [lo for lo, _ in EP_GROUPS], grid, g.moe_ep_size, m)
+
+    def eff(size):
+        return np.minimum(1.0, interpolate(basis_points, grid, SIZES, m, size) * share)
+
+    table = (
+        act
+        * (
+            roofline(m, g.hidden_size, 2 * g.width, s, peak, bw) / eff(up)
+            + roofline(m, g.width, g.hidden_size, s, peak, bw) / eff(down)
+        )
+        + fixed  # two launches of half of it
+        + rest
+    )
+    flops = a_ * 6 * g.hidden_size * g.width
+    weights = act * 3 * g.hidden_size * g.width * s
+    fractions = np.maximum(flops / (peak * FRACTIONS[precision]), weights / (bw * STREAMING)) + 2 * GEMM_LATENCY_S + rest
+    measured = g.latency * 1e-3
+    return {
+        "precision": precision,
+        "dtypes": ", ".join(sorted(x.moe_dtype.unique())),
+        "kernels": ", ".join(sorted(x.kernel_source.unique())),
+        "peak_tflops": peak / 1e12,
+        "memory_gb_per_s": bw / 1e9,
+        "fixed_us": round(fixed * 1e6 / 2, 1),
+        "rows": grid,
+        "basis_points": basis_points,
+        "scale": scale,
+        "shapes": shapes,
+        "spread": {
+            name: [round(float(q), 2) for q in np.quantile(v / measured, [0.1, 0.5, 0.9])]
+            for name, v in (("table", table), ("fractions", fractions))
+        },
+        "layers": len(best),
+        "ratios": g.assign(ratio=table / measured)[
+            ["hidden_size", "inter_size", "num_experts", "topk", "moe_ep_size", "moe_tp_size", "num_tokens", "ratio"]
+        ],
+    }
 
 
 def render(rows: list[dict], version: str) -> str:
@@ -232,7 +280,9 @@ def render(rows: list[dict], version: str) -> str:
         "# whole fused MoE layer reached (see the script's head). Values in rows-major order, then",
         "# sizes. fixed_us: each of the layer's two expert GEMM launches takes this long on top (half",
         "# what the layers with the least work took). Routing spread evenly over the experts; gated",
-        "# experts; TensorRT-LLM's kernels.",
+        "# experts; TensorRT-LLM's default kernels (CUTLASS; DeepGEMM where only it was measured), not its",
+        "# opt-in min-latency path. expert_parallel_scale: the efficiency's multiplier on one device of",
+        "# each expert_parallel size (devices splitting the experts whole), per rows grid point.",
         "#",
         f"# Source: NVIDIA AIConfigurator's silicon database, aiconfigurator-core {version} on PyPI",
         "# (Apache-2.0, https://github.com/ai-dynamo/aiconfigurator): MoE module latencies measured on",
@@ -262,6 +312,16 @@ def render(rows: list[dict], version: str) -> str:
         for j in range(0, len(r["basis_points"]), n):
             lines.append("  " + ", ".join(map(str, r["basis_points"][j : j + n])) + ",")
         lines += ["]", f"# measured layer shapes behind each value: {', '.join(map(str, r['shapes']))}"]
+        lines += [
+            f"# share of the efficiency above that one device of each expert-parallel size reached, per rows "
+            f"(the last: {EP_GROUPS[-1][0]} or more)",
+            f"expert_parallel = [{', '.join(str(lo) for lo, _ in EP_GROUPS)}]",
+            "expert_parallel_scale = [",
+        ]
+        n = len(r["rows"])
+        for j in range(0, len(r["scale"]), n):
+            lines.append("  " + ", ".join(map(str, r["scale"][j : j + n])) + ",")
+        lines.append("]")
     return "\n".join(lines) + "\n"
 
 
@@ -277,17 +337,18 @@ def report(rows: list[dict], workloads: str) -> str:
         if t.get("moe"):
             m = t["moe"]
             models.setdefault((t["hidden"], m.get("expert_ffn", t["ffn"]), m["experts"], m["top_k"]), w["id"])
-    out = ["| table | model | ep | layers | ridge/measured p10 | median | p90 | median, tokens < 256 | median, tokens >= 256 |",
+    out = ["| table | model | layout | layers | ridge/measured p10 | median | p90 | median, tokens < 256 | median, tokens >= 256 |",
            "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         x = r["ratios"]
         for (h, i, e, k), name in models.items():
             m = x[(x.hidden_size == h) & (x.inter_size == i) & (x.num_experts == e) & (x.topk == k)]
-            for ep, y in m.groupby("moe_ep_size"):
+            for (ep, tp), y in m.groupby(["moe_ep_size", "moe_tp_size"]):
                 q = np.quantile(y.ratio, [0.1, 0.5, 0.9])
                 lo, hi = y[y.num_tokens < 256].ratio, y[y.num_tokens >= 256].ratio
                 med = [f"{v.median():.2f}" if len(v) else "-" for v in (lo, hi)]
-                out.append(f"| {r['hardware']}-{r['precision']} | {name} | {ep} | {len(y)} | {q[0]:.2f} | {q[1]:.2f} "
+                layout = f"TP{tp}" if tp > 1 else f"EP{ep}"
+                out.append(f"| {r['hardware']}-{r['precision']} | {name} | {layout} | {len(y)} | {q[0]:.2f} | {q[1]:.2f} "
                            f"| {q[2]:.2f} | {med[0]} | {med[1]} |")
     return "\n".join(out)
 

@@ -210,6 +210,13 @@ fn an_expert_table_that_does_not_fit_the_catalog_is_refused_naming_entry_and_fie
         Some("sizes"),
         "grid values must increase",
     );
+    check(
+        file,
+        |t| t.replacen("expert_parallel = [1, 2, 4, 8, 16]", "expert_parallel = [1, 2, 4, 8]", 1),
+        Some("h100-sxm-bf16"),
+        Some("expert_parallel_scale"),
+        "expert_parallel × rows has 4 × 11 = 44",
+    );
 }
 
 #[test]
@@ -365,19 +372,25 @@ fn a_grouped_launch_is_looked_up_as_one_deeper_gemm() {
 /// Whole mixture-of-experts layers as AIConfigurator measured them: TensorRT-LLM 1.3.0rc20's
 /// fused MoE module on one device of `ep` with routing spread evenly
 /// (`systems/data/<system>/moe/trtllm/1.3.0rc20/moe_perf.parquet`, `distribution` balanced,
-/// `moe_tp_size` 1, column `latency` in ms, the fastest kernel; `num_tokens` all the group's):
+/// `moe_tp_size` 1, column `latency` in ms, TensorRT-LLM's default CUTLASS kernel; `num_tokens`
+/// all the group's):
 /// - B200, nvfp4, hidden 4096, expert width 1536, 128 experts, top-8 (Qwen3-235B-A22B's layer),
-///   EP 4, 1,024 tokens: 0.126533 ms (its min-latency kernel; CUTLASS 0.158005).
+///   EP 4, 1,024 tokens: 0.158005 ms (CUTLASS; its opt-in min-latency kernel 0.126533).
 /// - H200 SXM, fp8, the same layer, EP 4, 1,024 tokens: 0.225477 ms (CUTLASS).
+/// - B200, nvfp4, hidden 7168, expert width 2048, 256 experts, top-8 (DeepSeek-R1's layer), EP 8,
+///   128 tokens: 0.278075 ms (CUTLASS). A device of eight reaches far less of the table's
+///   efficiency at few rows an expert than one of four or one alone (its `expert_parallel_scale`
+///   0.60 to 0.65 at 2 to 16 rows, one of four's 0.99 to 1.15, one alone's 1.06 to 1.15).
 /// - H100 SXM, bf16, hidden 4096, width 14336, 8 experts, top-2 (Mixtral 8x7B's), one device,
 ///   256 tokens: 1.060149 ms (CUTLASS).
 /// - H100 SXM, fp8, the same, 1,024 tokens: 0.687771 ms (CUTLASS).
 ///
 /// The last field: whether the dense GEMM fractions alone miss the layer by more than the table's
-/// 25% (the B200's fp4 and the H200's fp8 layers of many small experts: by 62% and 33%; Mixtral's
+/// 25% (the B200's fp4 and the H200's fp8 layers of many small experts; Mixtral's
 /// eight large experts on the H100 they time within 8–11%).
-const MOE_MEASURED: [(&str, &str, Precision, u32, f64, f64, bool); 4] = [
-    ("b200", "qwen3-235b-a22b", Precision::Fp4, 4, 1024.0, 0.126533e-3, true),
+const MOE_MEASURED: [(&str, &str, Precision, u32, f64, f64, bool); 5] = [
+    ("b200", "deepseek-r1", Precision::Fp4, 8, 128.0, 0.278075e-3, true),
+    ("b200", "qwen3-235b-a22b", Precision::Fp4, 4, 1024.0, 0.158005e-3, true),
     ("h200-sxm", "qwen3-235b-a22b", Precision::Fp8, 4, 1024.0, 0.225477e-3, true),
     ("h100-sxm", "mixtral-8x7b", Precision::Bf16, 1, 256.0, 1.060149e-3, false),
     ("h100-sxm", "mixtral-8x7b", Precision::Fp8, 1, 1024.0, 0.687771e-3, false),

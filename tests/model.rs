@@ -524,3 +524,30 @@ fn an_all_reduce_takes_the_fewer_latency_steps_of_ring_and_tree() {
     assert!(close(op.link_s, expected, 1e-12), "{} vs {expected}", op.link_s);
     assert!(close(op.link_bytes, op.count * 16.0 * 4096.0 * 2.0 * 2.0 * 7.0 / 8.0, 1e-12));
 }
+
+#[test]
+fn a_four_bit_model_attends_at_eight_bits() {
+    // Llama 3.1 8B in fp4 on one B200, one 16,384-token prompt: the prefill's attention is
+    // compute-bound, and no engine runs attention's products below 8 bits, so it is timed at
+    // the fp8 peak (4,500 TFLOP/s, datasheet) while the GEMMs run at fp4's (9,000).
+    let c = catalog();
+    let w = c.workload("llama-3.1-8b").unwrap_or_else(|| panic!("preset"));
+    let t = w.transformer().unwrap_or_else(|| panic!("transformer"));
+    let hw = c.hardware("b200").unwrap_or_else(|| panic!("b200"));
+    let e = run(w, hw, 1, |s| {
+        (s.batch, s.prompt_tokens, s.output_tokens) = (1, 16384, 1);
+        (s.weights, s.activations, s.kv_cache) = (Precision::Fp4, Precision::Fp4, Precision::Fp4);
+    });
+    let prefill = e.phase(Phase::Prefill).unwrap_or_else(|| panic!("prefill"));
+    let op = |name: &str| prefill.operations.iter().find(|o| o.name == name).unwrap_or_else(|| panic!("{name}"));
+    let sdpa = op("attn.sdpa");
+    // 4 FLOP per head dimension per scored pair; causal: 16,384 x 16,385 / 2 pairs a head.
+    let (heads, hd, layers) = (f64::from(t.heads), f64::from(t.head_dim()), f64::from(t.layers));
+    let flops = layers * 4.0 * heads * hd * 16384.0 * 16385.0 / 2.0;
+    assert!(close(sdpa.flops, flops, 1e-9), "{} vs {flops}", sdpa.flops);
+    assert_eq!(sdpa.timed_at, Some(Precision::Fp8));
+    assert!(close(sdpa.compute_s, flops / 4.5e15, 1e-9), "{}", sdpa.compute_s);
+    let up = op("ffn.up");
+    assert_eq!(up.timed_at, Some(Precision::Fp4));
+    assert!(close(up.compute_s, up.flops / 9e15, 1e-6), "{}", up.compute_s);
+}

@@ -103,6 +103,23 @@ fn bracket(axis: &[f64], x: f64) -> (usize, f64) {
     (i, (x / lo).ln() / (hi / lo).ln())
 }
 
+/// A grid's value at `(x, y)` from `values` in basis points (`xs` slowest): bilinear in `log x`
+/// and `log y`, the edges held beyond the grid; as a fraction.
+fn bilinear(xs: &[f64], ys: &[f64], values: &[u16], x: f64, y: f64) -> f64 {
+    let (i, wi) = bracket(xs, x);
+    let (j, wj) = bracket(ys, y);
+    let ny = ys.len();
+    let mut sum = 0.0;
+    for (a, wa) in [(i, 1.0 - wi), (i + 1, wi)] {
+        for (b, wb) in [(j, 1.0 - wj), (j + 1, wj)] {
+            if wa * wb > 0.0 {
+                sum += wa * wb * f64::from(values[a * ny + b]);
+            }
+        }
+    }
+    sum / f64::from(MAX_BASIS_POINTS)
+}
+
 impl GemmTable {
     /// Whether it times arithmetic at `p`: its own precision, or fp16 for a bf16 table (the
     /// same matrix-unit rate and element size).
@@ -176,6 +193,13 @@ impl GemmTable {
 /// at least that fixed time, of `roofline / (measured - fixed - ridge's activation and combine
 /// passes)`. Between grid points the efficiency is bilinear in `log rows` and `log size`; beyond
 /// the grid, the edge's.
+///
+/// The same rows and size run at a different share of the roofline depending on how many
+/// devices split the experts whole (on the B200 at fp4, DeepSeek-V3's layer at 32 rows an expert
+/// took 0.62 ms on one device of two, 0.52 ms on one of four with half the weights): where the
+/// table has `expert_parallel` sizes, the efficiency is multiplied by `expert_parallel_scale`,
+/// the median share of the table's efficiency that size's measured layers reached at each rows
+/// grid point (bilinear in `log ep` and `log rows`, edges held), and capped at the roofline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MoeTable {
@@ -199,6 +223,14 @@ pub struct MoeTable {
     pub sizes: Vec<f64>,
     /// Efficiency in basis points at every grid point, `rows` slowest, then `sizes`.
     pub basis_points: Vec<u16>,
+    /// Grid of expert-parallel sizes `expert_parallel_scale` is given at (devices splitting the
+    /// experts whole; 1: one device holds them all), increasing; empty where the table has none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expert_parallel: Vec<f64>,
+    /// The efficiency's multiplier at every `expert_parallel` size and `rows` grid point, in basis
+    /// points (10,000 = 1), the size slowest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expert_parallel_scale: Vec<u16>,
 }
 
 impl MoeTable {
@@ -208,21 +240,15 @@ impl MoeTable {
     }
 
     /// The share of the datasheet roofline an expert GEMM of `rows` rows and a weight of `size`
-    /// elements (`n k`) reaches.
-    pub fn efficiency(&self, rows: f64, size: f64) -> f64 {
-        let (i, wi) = bracket(&self.rows, rows);
-        let (j, wj) = bracket(&self.sizes, size);
-        let nz = self.sizes.len();
-        let at = |a: usize, b: usize| f64::from(self.basis_points[a * nz + b]);
-        let mut sum = 0.0;
-        for (a, wa) in [(i, 1.0 - wi), (i + 1, wi)] {
-            for (b, wb) in [(j, 1.0 - wj), (j + 1, wj)] {
-                if wa * wb > 0.0 {
-                    sum += wa * wb * at(a, b);
-                }
-            }
+    /// elements (`n k`) reaches on one of `ep` devices splitting the experts whole (1: every
+    /// expert on this device, whole or split by width).
+    pub fn efficiency(&self, rows: f64, size: f64, ep: u32) -> f64 {
+        let base = bilinear(&self.rows, &self.sizes, &self.basis_points, rows, size);
+        if self.expert_parallel.is_empty() {
+            return base;
         }
-        sum / f64::from(MAX_BASIS_POINTS)
+        let scale = bilinear(&self.expert_parallel, &self.rows, &self.expert_parallel_scale, f64::from(ep), rows);
+        (base * scale).min(1.0)
     }
 
     /// What is wrong with the table's own shape: `(field, message)`.
@@ -237,6 +263,24 @@ impl MoeTable {
         if !(self.fixed_us.is_finite() && self.fixed_us >= 0.0) {
             out.push(("fixed_us", format!("must be a number of microseconds, 0 or more, is {}", self.fixed_us)));
         }
+        if !(self.expert_parallel.is_empty() && self.expert_parallel_scale.is_empty()) {
+            axis_problems("expert_parallel", &self.expert_parallel, &mut out);
+            let cells = self.expert_parallel.len() * self.rows.len();
+            if self.expert_parallel_scale.len() != cells {
+                out.push((
+                    "expert_parallel_scale",
+                    format!(
+                        "holds {} values; expert_parallel × rows has {} × {} = {cells}",
+                        self.expert_parallel_scale.len(),
+                        self.expert_parallel.len(),
+                        self.rows.len()
+                    ),
+                ));
+            }
+            if self.expert_parallel_scale.contains(&0) {
+                out.push(("expert_parallel_scale", "every value must be at least 1 (ten-thousandths)".to_string()));
+            }
+        }
         out
     }
 }
@@ -250,13 +294,7 @@ fn grid_problems(
     out: &mut Vec<(&'static str, String)>,
 ) {
     for &(name, axis) in axes {
-        if axis.len() < 2 {
-            out.push((name, format!("needs at least two grid values, has {}", axis.len())));
-        } else if !axis.iter().all(|&x| x.is_finite() && x >= 1.0) {
-            out.push((name, "grid values must be finite and at least 1".to_string()));
-        } else if axis.windows(2).any(|w| w[1] <= w[0]) {
-            out.push((name, "grid values must increase".to_string()));
-        }
+        axis_problems(name, axis, out);
     }
     let cells: usize = axes.iter().map(|(_, a)| a.len()).product();
     if basis_points.len() != cells {
@@ -279,6 +317,17 @@ fn grid_problems(
         if !(v.is_finite() && v > 0.0) {
             out.push((name, format!("must be a positive number, is {v}")));
         }
+    }
+}
+
+/// What is wrong with one grid axis `name`: at least two values, finite, at least 1, increasing.
+fn axis_problems(name: &'static str, axis: &[f64], out: &mut Vec<(&'static str, String)>) {
+    if axis.len() < 2 {
+        out.push((name, format!("needs at least two grid values, has {}", axis.len())));
+    } else if !axis.iter().all(|&x| x.is_finite() && x >= 1.0) {
+        out.push((name, "grid values must be finite and at least 1".to_string()));
+    } else if axis.windows(2).any(|w| w[1] <= w[0]) {
+        out.push((name, "grid values must increase".to_string()));
     }
 }
 
@@ -354,27 +403,56 @@ mod tests {
             sizes: vec![1e4, 1e6],
             // rows 1: (size 1e4, 1e6), then rows 4, then rows 64.
             basis_points: vec![2000, 4000, 6000, 8000, 3000, 5000],
+            expert_parallel: Vec::new(),
+            expert_parallel_scale: Vec::new(),
         }
     }
 
     #[test]
     fn an_expert_table_interpolates_in_log_rows_and_holds_its_edges() {
         let t = moe();
-        assert!((t.efficiency(4.0, 1e4) - 0.6).abs() < 1e-12);
-        assert!((t.efficiency(4.0, 1e6) - 0.8).abs() < 1e-12);
+        assert!((t.efficiency(4.0, 1e4, 1) - 0.6).abs() < 1e-12);
+        assert!((t.efficiency(4.0, 1e6, 1) - 0.8).abs() < 1e-12);
         // 2 is halfway from 1 to 4 in log space; 16 halfway from 4 to 64; 1e5 from 1e4 to 1e6.
-        assert!((t.efficiency(2.0, 1e4) - 0.4).abs() < 1e-12);
-        assert!((t.efficiency(16.0, 1e4) - 0.45).abs() < 1e-12);
-        assert!((t.efficiency(4.0, 1e5) - 0.7).abs() < 1e-12);
-        assert!((t.efficiency(2.0, 1e5) - 0.5).abs() < 1e-12);
+        assert!((t.efficiency(2.0, 1e4, 1) - 0.4).abs() < 1e-12);
+        assert!((t.efficiency(16.0, 1e4, 1) - 0.45).abs() < 1e-12);
+        assert!((t.efficiency(4.0, 1e5, 1) - 0.7).abs() < 1e-12);
+        assert!((t.efficiency(2.0, 1e5, 1) - 0.5).abs() < 1e-12);
         // Beyond the grid, the edges hold.
-        assert!((t.efficiency(0.5, 10.0) - 0.2).abs() < 1e-12);
-        assert!((t.efficiency(1e5, 1e9) - 0.5).abs() < 1e-12);
+        assert!((t.efficiency(0.5, 10.0, 1) - 0.2).abs() < 1e-12);
+        assert!((t.efficiency(1e5, 1e9, 1) - 0.5).abs() < 1e-12);
         assert!(t.serves(Precision::Fp4) && !t.serves(Precision::Fp8));
         assert!(t.problems().is_empty());
         let bad = MoeTable { rows: vec![1.0, 1.0, 64.0], basis_points: vec![0, 1], fixed_us: -1.0, ..moe() };
         let fields: Vec<&str> = bad.problems().iter().map(|p| p.0).collect();
         assert_eq!(fields, ["rows", "basis_points", "basis_points", "fixed_us"]);
+    }
+
+    #[test]
+    fn the_expert_parallel_scale_multiplies_by_devices_and_rows_and_caps_at_the_roofline() {
+        // Scale on ep 1 and 4 (rows 1, 4, 64): one device 1.5x at every rows; four devices 0.5x
+        // at 1 and 4 rows, 0.8x at 64.
+        let t = MoeTable {
+            expert_parallel: vec![1.0, 4.0],
+            expert_parallel_scale: vec![15000, 15000, 15000, 5000, 5000, 8000],
+            ..moe()
+        };
+        assert!(t.problems().is_empty());
+        // rows 4, size 1e4: 0.6 on the grid; x1.5 = 0.9 on one device, x0.5 = 0.3 on four.
+        assert!((t.efficiency(4.0, 1e4, 1) - 0.9).abs() < 1e-12);
+        assert!((t.efficiency(4.0, 1e4, 4) - 0.3).abs() < 1e-12);
+        // Two devices: halfway in log ep, scale 1.0.
+        assert!((t.efficiency(4.0, 1e4, 2) - 0.6).abs() < 1e-12);
+        // Sixteen: the edge (four devices) holds. Rows 16, halfway from 4 to 64 in log rows:
+        // the grid's 0.45 times a scale of 0.65.
+        assert!((t.efficiency(16.0, 1e4, 16) - 0.45 * 0.65).abs() < 1e-12);
+        // 0.8 x 1.5 would pass the roofline: capped at 1.
+        assert_eq!(t.efficiency(4.0, 1e6, 1), 1.0);
+        let bad = MoeTable { expert_parallel: vec![4.0, 2.0], expert_parallel_scale: vec![0; 5], ..t.clone() };
+        let fields: Vec<&str> = bad.problems().iter().map(|p| p.0).collect();
+        assert_eq!(fields, ["expert_parallel", "expert_parallel_scale", "expert_parallel_scale"]);
+        let half = MoeTable { expert_parallel_scale: Vec::new(), ..t };
+        assert_eq!(half.problems().len(), 1, "a grid without its values");
     }
 
     #[test]

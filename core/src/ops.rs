@@ -198,7 +198,11 @@ pub enum Linear {
     Qkv,
     /// A mixture-of-experts layer's expert GEMMs, grouped into one launch over the experts
     /// ([`crate::efficiency::MoeTable`] times them where the device has one).
-    Expert,
+    Expert {
+        /// Devices splitting the layer's experts whole, this one among them (1: every expert
+        /// on this device, whole or split by width).
+        devices: u32,
+    },
 }
 
 /// Which gradient a backward operation computes.
@@ -354,7 +358,14 @@ impl OpKind {
     pub fn compute_precision(&self) -> Option<Precision> {
         match *self {
             OpKind::Gemm { compute, .. } => Some(compute),
-            OpKind::Attention { act, .. } => Some(act),
+            // No engine runs attention's products in fewer than 8 bits (FlashAttention-3,
+            // TensorRT-LLM's, FlashInfer's and vLLM's kernels stop at fp8): 4- and 6-bit models
+            // attend at 8 bits.
+            OpKind::Attention { act, .. } => Some(match act {
+                Precision::Fp4 | Precision::Fp6 => Precision::Fp8,
+                Precision::Int4 => Precision::Int8,
+                p => p,
+            }),
             OpKind::Elementwise { compute, .. } => Some(compute),
             OpKind::EmbeddingBag { out, .. } => Some(out),
             OpKind::Collective { .. } | OpKind::HostTransfer { .. } => None,

@@ -34,8 +34,8 @@ impl Ceilings {
         if self.memory_bytes_per_s.basis == Basis::Measured {
             return None;
         }
-        if let Some(t) = self.expert_table(op) {
-            return Some(t.efficiency(m, n * k));
+        if let (Some(t), Some(Linear::Expert { devices })) = (self.expert_table(op), op.linear) {
+            return Some(t.efficiency(m, n * k, devices));
         }
         let table = self.gemm_tables.iter().find(|t| t.serves(p))?;
         let per_launch = (op.count / op.launch_count()).max(1.0);
@@ -68,7 +68,7 @@ impl Ceilings {
     /// The measured expert table that times `op`, if it is an expert GEMM and the device has one
     /// at the precision its arithmetic runs at.
     fn expert_table(&self, op: &Operation) -> Option<&MoeTable> {
-        if self.moe_tables.is_empty() || op.linear != Some(Linear::Expert) {
+        if self.moe_tables.is_empty() || !matches!(op.linear, Some(Linear::Expert { .. })) {
             return None;
         }
         let (q, _) = self.compute_for(op.kind.compute_precision()?)?;

@@ -259,17 +259,19 @@ impl Transformer {
             if ep > 1 {
                 ops.push(Operation::new("ep.dispatch", layers, exchange(out, ab)));
             }
-            // The experts of a layer run as one grouped GEMM: one launch per layer.
+            // The experts of a layer run as one grouped GEMM: one launch per layer. Split by
+            // width, every device holds every expert (a slice of each).
+            let expert = Linear::Expert { devices: if width { 1 } else { ep } };
             ops.push(
                 Operation::new("moe.up", layers * active, gemm(rows, h, up_width(eff)))
                     .grouped(layers)
-                    .as_linear(Linear::Expert),
+                    .as_linear(expert),
             );
             ops.push(Operation::new("moe.act", layers, elementwise(assignments * eff, act_reads, 1.0, act_flops)));
             ops.push(
                 Operation::new("moe.down", layers * active, gemm(rows, eff, h))
                     .grouped(layers)
-                    .as_linear(Linear::Expert),
+                    .as_linear(expert),
             );
             if ep > 1 {
                 ops.push(Operation::new("ep.combine", layers, exchange(back, sb)));
