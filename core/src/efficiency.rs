@@ -182,9 +182,9 @@ impl GemmTable {
 ///
 /// A grouped launch over many small experts reaches far less of the roofline than one dense GEMM
 /// of the same arithmetic: its tiles are ragged, the routing and permutation sit around it, and
-/// at large batches its arithmetic runs well below the dense share (on a B200 in fp4, 16–38% of
+/// at large batches its arithmetic runs well below the dense share (on a B200 in fp4, 10–40% of
 /// the peak at 256–1,024 rows where a dense fp4 GEMM runs 39%), and the layer has a fixed time
-/// (10–22 µs a launch) however little it computes. A layer's two expert GEMMs take
+/// (13–22 µs a launch) however little it computes. A layer's two expert GEMMs take
 /// `roofline / efficiency(rows, n k)` each, the roofline [`GemmTable::roofline_s`]'s summed over
 /// every expert that received tokens, plus `fixed_us` a launch. `fixed_us` is half what the
 /// layers with the least work measured; each efficiency the median, over the measured layers

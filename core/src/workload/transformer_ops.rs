@@ -268,11 +268,7 @@ impl Transformer {
                     .as_linear(expert),
             );
             ops.push(Operation::new("moe.act", layers, elementwise(assignments * eff, act_reads, 1.0, act_flops)));
-            ops.push(
-                Operation::new("moe.down", layers * active, gemm(rows, eff, h))
-                    .grouped(layers)
-                    .as_linear(expert),
-            );
+            ops.push(Operation::new("moe.down", layers * active, gemm(rows, eff, h)).grouped(layers).as_linear(expert));
             if ep > 1 {
                 ops.push(Operation::new("ep.combine", layers, exchange(back, sb)));
             }
