@@ -86,22 +86,22 @@ ROWS = [2**i for i in range(13)]
 # 1.5 h I, the mean of its up (2 h I) and down (h I) GEMMs.
 SIZES = [2**21, 2**23, 2**25, 2**27]
 MIN_SHAPES = 3
-# Expert-parallel sizes, each with its own table: the measured layers of one device among `ep`
-# that split the experts whole (the last group: 16 and more). The same rows per expert and expert
-# size run slower the more devices the experts are split over (on the B200 at fp4, DeepSeek-V3's
-# layer at 32 rows an expert reached 75% of the bandwidth roofline on one device, 38% as one of
-# four), so one table over every size mistimes all of them.
+# Expert-parallel groups of the scale: the measured layers of one device among `ep` that split
+# the experts whole (the last group: 16 and more). The same rows per expert and expert size run at
+# a different share of the roofline depending on how many devices split the experts (on the B200
+# in NVFP4, DeepSeek-V3's layer at 32 rows an expert takes 1.18 ms on one device and 0.52 ms on
+# one of four, with a quarter of the weights), which one grid over every size mixes.
 EP_GROUPS = [(1, 1), (2, 2), (4, 4), (8, 8), (16, 1 << 20)]
-
-
-def ep_group(ep):
-    """The index in EP_GROUPS of each expert-parallel size."""
-    return np.searchsorted([lo for lo, _ in EP_GROUPS], ep, side="right") - 1
 STREAMING = 0.89
 # ridge's documented GEMM fractions (core/src/calibration.rs) and a GEMM launch's fixed time, for
 # the comparison each table's comment states.
 FRACTIONS = {"bf16": 0.77, "fp8": 0.5, "fp4": 0.39}
 GEMM_LATENCY_S = 4e-6
+
+
+def ep_group(ep):
+    """The index in EP_GROUPS of each expert-parallel size."""
+    return np.searchsorted([lo for lo, _ in EP_GROUPS], ep, side="right") - 1
 
 
 def interpolate(table: list[int], rows: list[float], sizes: list[float], r, z):
@@ -139,10 +139,10 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
         hw = catalog[ridge_id]
         bw = aic_tables.figure(hw["memory"]["bandwidth_gb_per_s"]) * 1e9
         d = pd.read_parquet(path)
-        # Experts whole over ep devices. Not the layers split by width (moe_tp_size > 1): with
-        # them the one-device tables timed Mixtral's eight large experts 38% slow on the H100.
-        d = d[(d.distribution == "balanced") & (d.moe_tp_size == 1) & d.kernel_source.isin(GATED)].copy()
-        d["width"] = d.inter_size / d.moe_tp_size
+        # Experts whole over ep devices. Not the layers split by width (moe_tp_size > 1): pooled
+        # with them (at the width one device holds), the tables timed Mixtral's eight large
+        # experts 38% slow on the H100.
+        d = d[(d.distribution == "balanced") & (d.moe_tp_size == 1) & d.kernel_source.isin(GATED)]
         for precision in ("bf16", "fp8", "fp4"):
             x = d[d.moe_dtype.map(lambda t: DTYPES.get(t, ("", 0))[0]) == precision].copy()
             if x.empty or precision not in hw["dense_tflops"]:
@@ -154,7 +154,7 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
             e = x.num_experts.astype(float)
             ep = x.moe_ep_size.astype(float)
             h = x.hidden_size.astype(float)
-            i = x.width.astype(float)
+            i = x.inter_size.astype(float)
             assignments = t * k / ep
             active = e / ep * (1 - (1 - k / e) ** t)
             rows = assignments / active
@@ -170,11 +170,11 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
 
 
 def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str) -> dict | None:
-    """The table of the measured layers `x` (one device and precision, one expert-parallel group),
-    with how well it gives them back; None where too few shapes fill two rows of the grid."""
+    """The table of the measured layers `x` (one device and precision) with its expert-parallel
+    scale, and how well it gives them back; None where too few shapes fill two rows of the grid."""
     if x.empty:
         return None
-    shape = ["num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_ep_size", "moe_tp_size"]
+    shape = ["num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_ep_size"]
     # The faster default kernel at each shape.
     best = x.sort_values("left").groupby(shape).head(1)
     # The layer's fixed time: what its least work took (the 5% of shapes with the smallest
@@ -184,7 +184,7 @@ def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str)
     # The efficiency of the rest, where the work is at least that fixed time.
     work = best[(best.roofline >= fixed) & (best.left > fixed)].copy()
     work["efficiency"] = np.minimum(1.0, work.roofline / (work.left - fixed))
-    work["size"] = 1.5 * work.hidden_size * work.width
+    work["size"] = 1.5 * work.hidden_size * work.inter_size
     grid, basis_points, shapes = [], [], []
     for r in ROWS:
         lo, hi = r / 2**0.5, r * 2**0.5
@@ -221,8 +221,8 @@ def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str)
     # expert GEMMs by the table, their fixed time, the other passes) over the measured, against
     # the dense GEMM fractions' time over the measured.
     g = best
-    up = 2 * g.hidden_size * g.width
-    down = g.hidden_size * g.width
+    up = 2 * g.hidden_size * g.inter_size
+    down = g.hidden_size * g.inter_size
     m = g.rows
     a_ = g.num_tokens * g.topk / g.moe_ep_size
     act = g.num_experts / g.moe_ep_size * (1 - (1 - g.topk / g.num_experts) ** g.num_tokens)
@@ -235,14 +235,14 @@ def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str)
     table = (
         act
         * (
-            roofline(m, g.hidden_size, 2 * g.width, s, peak, bw) / eff(up)
-            + roofline(m, g.width, g.hidden_size, s, peak, bw) / eff(down)
+            roofline(m, g.hidden_size, 2 * g.inter_size, s, peak, bw) / eff(up)
+            + roofline(m, g.inter_size, g.hidden_size, s, peak, bw) / eff(down)
         )
         + fixed  # two launches of half of it
         + rest
     )
-    flops = a_ * 6 * g.hidden_size * g.width
-    weights = act * 3 * g.hidden_size * g.width * s
+    flops = a_ * 6 * g.hidden_size * g.inter_size
+    weights = act * 3 * g.hidden_size * g.inter_size * s
     fractions = np.maximum(flops / (peak * FRACTIONS[precision]), weights / (bw * STREAMING)) + 2 * GEMM_LATENCY_S + rest
     measured = g.latency * 1e-3
     return {
@@ -262,7 +262,7 @@ def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str)
         },
         "layers": len(best),
         "ratios": g.assign(ratio=table / measured)[
-            ["hidden_size", "inter_size", "num_experts", "topk", "moe_ep_size", "moe_tp_size", "num_tokens", "ratio"]
+            ["hidden_size", "inter_size", "num_experts", "topk", "moe_ep_size", "num_tokens", "ratio"]
         ],
     }
 
@@ -337,18 +337,17 @@ def report(rows: list[dict], workloads: str) -> str:
         if t.get("moe"):
             m = t["moe"]
             models.setdefault((t["hidden"], m.get("expert_ffn", t["ffn"]), m["experts"], m["top_k"]), w["id"])
-    out = ["| table | model | layout | layers | ridge/measured p10 | median | p90 | median, tokens < 256 | median, tokens >= 256 |",
+    out = ["| table | model | ep | layers | ridge/measured p10 | median | p90 | median, tokens < 256 | median, tokens >= 256 |",
            "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         x = r["ratios"]
         for (h, i, e, k), name in models.items():
             m = x[(x.hidden_size == h) & (x.inter_size == i) & (x.num_experts == e) & (x.topk == k)]
-            for (ep, tp), y in m.groupby(["moe_ep_size", "moe_tp_size"]):
+            for ep, y in m.groupby("moe_ep_size"):
                 q = np.quantile(y.ratio, [0.1, 0.5, 0.9])
                 lo, hi = y[y.num_tokens < 256].ratio, y[y.num_tokens >= 256].ratio
                 med = [f"{v.median():.2f}" if len(v) else "-" for v in (lo, hi)]
-                layout = f"TP{tp}" if tp > 1 else f"EP{ep}"
-                out.append(f"| {r['hardware']}-{r['precision']} | {name} | {layout} | {len(y)} | {q[0]:.2f} | {q[1]:.2f} "
+                out.append(f"| {r['hardware']}-{r['precision']} | {name} | {ep} | {len(y)} | {q[0]:.2f} | {q[1]:.2f} "
                            f"| {q[2]:.2f} | {med[0]} | {med[1]} |")
     return "\n".join(out)
 

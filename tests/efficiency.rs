@@ -380,7 +380,7 @@ fn a_grouped_launch_is_looked_up_as_one_deeper_gemm() {
 /// - B200, nvfp4, hidden 7168, expert width 2048, 256 experts, top-8 (DeepSeek-R1's layer), EP 8,
 ///   128 tokens: 0.278075 ms (CUTLASS). A device of eight reaches far less of the table's
 ///   efficiency at few rows an expert than one of four or one alone (its `expert_parallel_scale`
-///   0.60 to 0.65 at 2 to 16 rows, one of four's 0.99 to 1.15, one alone's 1.06 to 1.15).
+///   0.60 to 0.65 at 2 to 16 rows, one of four's 0.99 to 1.09, one alone's 1.06 to 1.15).
 /// - H100 SXM, bf16, hidden 4096, width 14336, 8 experts, top-2 (Mixtral 8x7B's), one device,
 ///   256 tokens: 1.060149 ms (CUTLASS).
 /// - H100 SXM, fp8, the same, 1,024 tokens: 0.687771 ms (CUTLASS).
