@@ -85,7 +85,7 @@ impl fmt::Display for Note {
             ),
             Note::ExpertTables { hardware, precision, source } => write!(
                 f,
-                "expert GEMMs at {precision} timed from {hardware}'s measured mixture-of-experts layers by rows per expert and expert size (in place of the calibrated GEMM fractions; devices without such a table keep them): {source}"
+                "expert GEMMs at {precision} timed from {hardware}'s measured mixture-of-experts layers by rows per expert, expert size and expert-parallel devices (in place of the calibrated GEMM fractions; devices without such a table keep them): {source}"
             ),
             Note::RoutingImbalance { devices, given: Some(ratio) } => write!(
                 f,
