@@ -30,6 +30,7 @@ fn attention(heads: f64, kv_heads: f64, q_len: f64, kv_len: f64, head_dim: f64) 
             backward: false,
             act: Precision::Bf16,
             kv: Precision::Bf16,
+            latent: false,
         },
     )
 }

@@ -76,6 +76,7 @@ pub(crate) fn load_with(file: &str, text: &str) -> Result<Catalog, Vec<DataError
         "measurements.toml" => files.measurements = replaced,
         "gemm-efficiency.toml" => files.efficiency = replaced,
         "moe-efficiency.toml" => files.moe = replaced,
+        "attention-efficiency.toml" => files.attention = replaced,
         other => panic!("no such dataset file {other}"),
     }
     Catalog::load(files).map_err(|e| e.0)
@@ -96,6 +97,7 @@ pub(crate) fn check(
         "workloads.toml" => ridge_datasets::files().workloads.text,
         "gemm-efficiency.toml" => ridge_datasets::files().efficiency.text,
         "moe-efficiency.toml" => ridge_datasets::files().moe.text,
+        "attention-efficiency.toml" => ridge_datasets::files().attention.text,
         _ => ridge_datasets::files().measurements.text,
     };
     let edited = edit(original);

@@ -6,6 +6,7 @@
 mod alignment;
 mod architectures;
 mod datasets;
+mod decode_attention;
 mod efficiency;
 mod engines;
 mod experts;

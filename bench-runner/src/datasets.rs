@@ -6,8 +6,9 @@ use anyhow::{Context, Result};
 use ridge_core::{Catalog, SourceFile, SourceFiles};
 
 /// The built-in datasets, or those in `dir` (which must hold `hardware.toml`, `nodes.toml`,
-/// `workloads.toml` and `measurements.toml`; `gemm-efficiency.toml` and `moe-efficiency.toml`
-/// where it has them, else GEMMs and experts are timed by the calibration's fractions). Invalid
+/// `workloads.toml` and `measurements.toml`; `gemm-efficiency.toml`, `moe-efficiency.toml` and
+/// `attention-efficiency.toml` where it has them, else GEMMs, experts and decode attention are
+/// timed by the calibration's fractions). Invalid
 /// data is an error naming file, entry and field; nothing is half-loaded.
 pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let Some(dir) = dir else {
@@ -27,6 +28,9 @@ pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let (e_name, e) = if efficiency.exists() { read("gemm-efficiency.toml")? } else { (String::new(), String::new()) };
     let moe = dir.join("moe-efficiency.toml");
     let (moe_name, moe) = if moe.exists() { read("moe-efficiency.toml")? } else { (String::new(), String::new()) };
+    let attention = dir.join("attention-efficiency.toml");
+    let (a_name, a) =
+        if attention.exists() { read("attention-efficiency.toml")? } else { (String::new(), String::new()) };
     Catalog::load(SourceFiles {
         hardware: SourceFile { name: &hw_name, text: &hw },
         nodes: SourceFile { name: &node_name, text: &nodes },
@@ -34,6 +38,7 @@ pub fn load(dir: Option<&Path>) -> Result<Catalog> {
         measurements: SourceFile { name: &m_name, text: &m },
         efficiency: SourceFile { name: &e_name, text: &e },
         moe: SourceFile { name: &moe_name, text: &moe },
+        attention: SourceFile { name: &a_name, text: &a },
     })
     .map_err(|e| anyhow::anyhow!("{e}"))
 }

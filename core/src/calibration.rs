@@ -110,6 +110,8 @@ impl Calibration {
     ///   same parts of TensorRT-LLM's decode attention with a bf16 KV cache, calls reading 200 MB
     ///   or more (device medians 0.71–0.81): below a plain copy's, the reads being scattered over
     ///   KV-cache pages and split across heads.
+    ///   Smaller calls reach far less (see [`crate::efficiency::AttentionTable`], which times the
+    ///   decode attention of the devices it has tables for in place of both attention fractions).
     /// - Streaming traffic: device copy 4,277 of 4,800 GB/s (0.89); a random 512-byte-row gather
     ///   3,862 GB/s (0.80), both on the H200 measured here.
     /// - Collectives: 0.8 of the link's datasheet rate, an uncertain estimate of NCCL's bus

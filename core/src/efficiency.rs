@@ -21,6 +21,9 @@ use serde::{Deserialize, Serialize};
 use crate::alignment::Architecture;
 use crate::units::Precision;
 
+mod attention;
+pub use attention::{AttentionKind, AttentionTable};
+
 /// The shortest time one GEMM kernel takes on a GPU, seconds: launch, the first loads and the
 /// write-back take this long however small the product. The tables' smallest shapes (M 1,
 /// N = K = 128, bf16) measured 2.7 µs on the A100, 2.5 on the H100, 2.3 on the H200, 1.7–2.1 on

@@ -270,7 +270,11 @@ impl PhaseContext<'_> {
             *time_share.entry(Bound::Overhead).or_insert(0.0) += self.step_overhead_s / seconds;
             bound = time_share.iter().max_by(|a, b| a.1.total_cmp(b.1)).map(|(b, _)| *b);
         }
-        for n in notes.into_iter().chain(self.ceilings.expert_tables_note(ops)) {
+        for n in notes
+            .into_iter()
+            .chain(self.ceilings.expert_tables_note(ops))
+            .chain(self.ceilings.attention_tables_note(ops))
+        {
             if !self.notes.contains(&n) {
                 self.notes.push(n);
             }

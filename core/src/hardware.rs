@@ -72,6 +72,10 @@ pub struct Hardware {
     /// ([`crate::efficiency::MoeTable`]), from the catalog's `moe-efficiency.toml`.
     #[serde(skip)]
     pub moe_tables: Vec<std::sync::Arc<crate::efficiency::MoeTable>>,
+    /// Measured decode attention per kind and KV-cache precision
+    /// ([`crate::efficiency::AttentionTable`]), from the catalog's `attention-efficiency.toml`.
+    #[serde(skip)]
+    pub attention_tables: Vec<std::sync::Arc<crate::efficiency::AttentionTable>>,
 }
 
 /// Documented achievable fractions of one device's datasheet peaks, per operation class (see

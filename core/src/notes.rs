@@ -87,6 +87,16 @@ pub enum Note {
         /// Where the measurements come from.
         source: String,
     },
+    /// Decode attention is timed by the device's measured decode attention table
+    /// ([`crate::efficiency::AttentionTable`]) instead of the calibration's attention fractions.
+    AttentionTables {
+        /// Catalog id.
+        hardware: String,
+        /// The KV-cache precision the table times.
+        kv: Precision,
+        /// Where the measurements come from.
+        source: String,
+    },
     /// Under expert parallelism the step waits for the busiest device: how busy it is taken to be.
     RoutingImbalance {
         /// Expert-parallel devices.

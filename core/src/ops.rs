@@ -120,6 +120,10 @@ pub enum OpKind {
         act: Precision,
         /// Precision of the cached keys and values.
         kv: Precision,
+        /// Multi-head latent attention run absorbed (every query head against one cached latent
+        /// per token: `kv_heads` and `head_dim` then describe the latent); measured decode
+        /// tables time it apart from grouped-query attention.
+        latent: bool,
     },
     /// Element-wise or normalisation work over `elements` elements.
     Elementwise {
@@ -319,7 +323,20 @@ impl OpKind {
     pub fn memory_bytes(&self) -> f64 {
         match *self {
             OpKind::Gemm { m, n, k, a, b, c, .. } => m * k * a.bytes() + k * n * b.bytes() + m * n * c.bytes(),
-            OpKind::Attention { batch, heads, kv_heads, q_len, kv_len, head_dim, causal, fused, backward, act, kv } => {
+            OpKind::Attention {
+                batch,
+                heads,
+                kv_heads,
+                q_len,
+                kv_len,
+                head_dim,
+                causal,
+                fused,
+                backward,
+                act,
+                kv,
+                ..
+            } => {
                 let q_sized = batch * heads * q_len * head_dim * act.bytes();
                 let kv_sized = batch * kv_heads * kv_len * head_dim * kv.bytes();
                 let new_kv = batch * kv_heads * q_len * head_dim * kv.bytes();
@@ -395,7 +412,20 @@ impl OpKind {
                 (Gradient::Input, OpKind::Gemm { m, n: k, k: n, a: c, b, c: a, compute }),
                 (Gradient::Weight, OpKind::Gemm { m: k, n, k: m, a, b: c, c: b, compute }),
             ],
-            OpKind::Attention { batch, heads, kv_heads, q_len, kv_len, head_dim, causal, fused, act, kv, .. } => {
+            OpKind::Attention {
+                batch,
+                heads,
+                kv_heads,
+                q_len,
+                kv_len,
+                head_dim,
+                causal,
+                fused,
+                act,
+                kv,
+                latent,
+                ..
+            } => {
                 vec![(
                     Gradient::Whole,
                     OpKind::Attention {
@@ -410,6 +440,7 @@ impl OpKind {
                         backward: true,
                         act,
                         kv,
+                        latent,
                     },
                 )]
             }
@@ -467,6 +498,7 @@ mod tests {
             backward: false,
             act: Bf16,
             kv: Fp8,
+            latent: false,
         };
         assert_eq!(a.flops(), 4.0 * 2.0 * 64.0 * 10.0);
         // Q and O: 2 * (2 heads * 64 * 2 B); K and V cache: 2 * (10 * 64 * 1 B); new K, V: 2 * 64.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::alignment::{self, Architecture, UnalignedDim};
-use crate::efficiency::{GemmTable, MoeTable};
+use crate::efficiency::{AttentionTable, GemmTable, MoeTable};
 use crate::hardware::{Hardware, HostLink};
 pub use crate::measurement::{MeasuredCeilings, Measurement};
 use crate::notes::Note;
@@ -93,6 +93,10 @@ pub struct Ceilings {
     /// time those in place of the calibration's GEMM fractions under the documented calibration.
     #[serde(skip)]
     pub moe_tables: Vec<std::sync::Arc<MoeTable>>,
+    /// Measured decode attention ([`AttentionTable`]): times decode attention in place of the
+    /// calibration's attention fractions under the documented calibration.
+    #[serde(skip)]
+    pub attention_tables: Vec<std::sync::Arc<AttentionTable>>,
     /// The shortest time one GEMM launch takes, seconds ([`crate::efficiency::GEMM_FLOOR_S`]);
     /// 0 unless the estimate uses the documented calibration on a GPU.
     #[serde(skip)]
@@ -123,6 +127,7 @@ impl Ceilings {
             architecture: hw.architecture,
             gemm_tables: Vec::new(),
             moe_tables: Vec::new(),
+            attention_tables: Vec::new(),
             gemm_floor_s: 0.0,
         }
     }

@@ -87,6 +87,10 @@ impl fmt::Display for Note {
                 f,
                 "expert GEMMs at {precision} timed from {hardware}'s measured mixture-of-experts layers by rows per expert, expert size and expert-parallel devices (in place of the calibrated GEMM fractions; devices without such a table keep them): {source}"
             ),
+            Note::AttentionTables { hardware, kv, source } => write!(
+                f,
+                "decode attention over a {kv} KV cache timed from {hardware}'s measured decode attention by sequences, key/value heads and keys (in place of the calibrated attention fractions; devices without such a table keep them): {source}"
+            ),
             Note::RoutingImbalance { devices, given: Some(ratio) } => write!(
                 f,
                 "expert parallel over {devices} devices: the busiest device's experts and exchanges are timed at {ratio}x the mean routed tokens (--expert-imbalance)"

@@ -121,8 +121,9 @@ pub(crate) struct EstimateArgs {
     /// gathers 80% of bandwidth; collectives 80%; a device's own documented fractions where the
     /// catalog has them), and add each GEMM launch's fixed 4 µs on a GPU; a mixture-of-experts
     /// layer's expert GEMMs are timed by the device's measured expert table where the catalog has
-    /// one (NVIDIA H100 to GB300, L40S, RTX PRO 6000: datasets/moe-efficiency.toml); measured
-    /// ceilings stay as measured.
+    /// one (NVIDIA H100 to GB300, L40S, RTX PRO 6000: datasets/moe-efficiency.toml), and decode
+    /// attention by its measured decode attention table (the same devices, bf16 and fp8 KV
+    /// caches: datasets/attention-efficiency.toml); measured ceilings stay as measured.
     #[arg(long)]
     calibrated: bool,
     /// With --calibrated: time bf16/fp16 GEMMs by the device's measured efficiency by shape

@@ -27,6 +27,7 @@ impl Ctx<'_> {
             backward: false,
             act: Precision::Fp32,
             kv: Precision::Fp32,
+            latent: false,
         }
         .flops();
         let q_elems = s.batch * s.heads * s.q_len * D;

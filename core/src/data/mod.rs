@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::efficiency::{GemmTable, MoeTable};
+use crate::efficiency::{AttentionTable, GemmTable, MoeTable};
 use crate::hardware::{Hardware, Node};
 use crate::roofline::Measurement;
 use crate::workload::{Workload, WorkloadSpec};
@@ -92,6 +92,9 @@ pub struct SourceFiles<'a> {
     /// `[[moe]]` entries: measured efficiency of mixture-of-experts layers' expert GEMMs
     /// ([`crate::efficiency::MoeTable`]); a file that is empty or only comments holds none.
     pub moe: SourceFile<'a>,
+    /// `[[attention]]` entries: measured decode attention ([`crate::efficiency::AttentionTable`]);
+    /// a file that is empty or only comments holds none.
+    pub attention: SourceFile<'a>,
 }
 
 /// Everything the datasets hold, validated.
@@ -139,6 +142,11 @@ impl Catalog {
         };
         let moe_tables: Vec<MoeTable> =
             if holds_nothing(files.moe.text) { Vec::new() } else { F::entries(files.moe, "moe", &mut errors) };
+        let attention_tables: Vec<AttentionTable> = if holds_nothing(files.attention.text) {
+            Vec::new()
+        } else {
+            F::entries(files.attention, "attention", &mut errors)
+        };
 
         for hw in &mut hardware {
             resolve_confidence(hw);
@@ -159,6 +167,7 @@ impl Catalog {
         duplicates(files.measurements.name, measurements.iter().map(|m| m.id.as_str()), &mut errors);
         duplicates(files.efficiency.name, tables.iter().map(|t| t.id.as_str()), &mut errors);
         duplicates(files.moe.name, moe_tables.iter().map(|t| t.id.as_str()), &mut errors);
+        duplicates(files.attention.name, attention_tables.iter().map(|t| t.id.as_str()), &mut errors);
         for t in tables {
             let mut c = Check::new(files.efficiency.name, &t.id, &mut errors);
             if validate_gemm_table(&t, &hardware, &mut c)
@@ -189,6 +198,27 @@ impl Catalog {
                     c.fail("precision", format!("{} has a second {} expert table", t.hardware, t.precision));
                 } else {
                     hw.moe_tables.push(std::sync::Arc::new(t));
+                }
+            }
+        }
+        for t in attention_tables {
+            let mut c = Check::new(files.attention.name, &t.id, &mut errors);
+            let ok = validate_table_figures(
+                &t.id,
+                &t.source,
+                t.problems(),
+                &t.hardware,
+                t.kv,
+                t.peak_tflops,
+                t.memory_gb_per_s,
+                &hardware,
+                &mut c,
+            );
+            if ok && let Some(hw) = hardware.iter_mut().find(|h| h.id == t.hardware) {
+                if hw.attention_tables.iter().any(|o| o.kind == t.kind && o.kv == t.kv) {
+                    c.fail("kv", format!("{} has a second {:?} attention table at {}", t.hardware, t.kind, t.kv));
+                } else {
+                    hw.attention_tables.push(std::sync::Arc::new(t));
                 }
             }
         }

@@ -1,9 +1,9 @@
-//! How the roofline times GEMMs beyond their arithmetic and traffic: the measured efficiency
-//! tables ([`crate::efficiency`]) and each launch's fixed time.
+//! How the roofline times GEMMs and decode attention beyond their arithmetic and traffic: the
+//! measured efficiency tables ([`crate::efficiency`]) and each launch's fixed time.
 
 use super::{Basis, Ceilings};
 use crate::calibration::CalibrationMode;
-use crate::efficiency::{GEMM_LATENCY_S, MoeTable, gemm_floor_s};
+use crate::efficiency::{AttentionKind, AttentionTable, GEMM_LATENCY_S, MoeTable, gemm_floor_s};
 use crate::hardware::Hardware;
 use crate::notes::Note;
 use crate::ops::{Linear, OpKind, Operation};
@@ -17,6 +17,7 @@ impl Ceilings {
         if mode.is_documented() {
             self.gemm_floor_s = gemm_floor_s(hw.architecture);
             self.moe_tables.clone_from(&hw.moe_tables);
+            self.attention_tables.clone_from(&hw.attention_tables);
         }
         if matches!(mode, CalibrationMode::Tables) {
             self.gemm_tables.clone_from(&hw.gemm_tables);
@@ -30,10 +31,15 @@ impl Ceilings {
     /// no expert table has them) is looked up in the GEMM table as one GEMM that many times as
     /// deep: the same arithmetic and operand traffic in one launch, whose fixed time it pays once.
     pub(crate) fn measured_efficiency(&self, op: &Operation, p: Precision) -> Option<f64> {
-        let OpKind::Gemm { m, n, k, .. } = op.kind else { return None };
         if self.memory_bytes_per_s.basis == Basis::Measured {
             return None;
         }
+        if let OpKind::Attention { batch, heads, kv_heads, kv_len, latent, .. } = op.kind {
+            let t = self.attention_table(op, p)?;
+            let items = if latent { batch } else { batch * kv_heads };
+            return Some(t.efficiency(heads, items, kv_len));
+        }
+        let OpKind::Gemm { m, n, k, .. } = op.kind else { return None };
         if let (Some(t), Some(Linear::Expert { devices })) = (self.expert_table(op), op.linear) {
             return Some(t.efficiency(m, n * k, devices));
         }
@@ -56,6 +62,10 @@ impl Ceilings {
             // An expert table's fixed time is its launch's: the larger of the two, once.
             return launches * kernel_s.max(t.fixed_us * crate::units::MICRO);
         }
+        if measured && let Some(t) = op.kind.compute_precision().and_then(|p| self.attention_table(op, p)) {
+            // So is a decode attention table's.
+            return launches * kernel_s.max(t.fixed_us * crate::units::MICRO);
+        }
         if self.gemm_floor_s <= 0.0 || !matches!(op.kind, OpKind::Gemm { .. }) {
             launches * kernel_s
         } else if measured {
@@ -73,6 +83,32 @@ impl Ceilings {
         }
         let (q, _) = self.compute_for(op.kind.compute_precision()?)?;
         self.moe_tables.iter().find(|t| t.serves(q)).map(|t| &**t)
+    }
+
+    /// The measured decode attention table that times `op`, its arithmetic at `p`: a decode call
+    /// (one query a sequence, fused, forward) over a KV cache at a precision the device has a
+    /// table of that kind for. A latent table's efficiencies are relative to the peak at the KV
+    /// cache's precision (TensorRT-LLM's fp8 MLA kernels compute in fp8), so it times only
+    /// arithmetic at that precision; grouped attention is bound by its traffic, at any `p`.
+    fn attention_table(&self, op: &Operation, p: Precision) -> Option<&AttentionTable> {
+        let OpKind::Attention { q_len, fused, backward, kv, latent, .. } = op.kind else { return None };
+        if self.attention_tables.is_empty() || q_len > 1.0 || !fused || backward {
+            return None;
+        }
+        let kind = if latent { AttentionKind::Latent } else { AttentionKind::Grouped };
+        let t = self.attention_tables.iter().find(|t| t.serves(kind, kv))?;
+        let relative = t.kv == p || (t.kv == Precision::Bf16 && p == Precision::Fp16);
+        (kind == AttentionKind::Grouped || relative).then_some(&**t)
+    }
+
+    /// The note that says a measured decode attention table times the decode attention of
+    /// `ops`, if one does.
+    pub fn attention_tables_note(&self, ops: &[Operation]) -> Option<Note> {
+        if self.attention_tables.is_empty() || self.memory_bytes_per_s.basis == Basis::Measured {
+            return None;
+        }
+        let t = ops.iter().find_map(|o| self.attention_table(o, o.kind.compute_precision()?))?;
+        Some(Note::AttentionTables { hardware: self.hardware.clone(), kv: t.kv, source: t.source.clone() })
     }
 
     /// The note that says a measured expert table times the expert GEMMs of `ops`, if one does.

@@ -16,6 +16,7 @@ fn ceilings() -> Ceilings {
         architecture: None,
         gemm_tables: Vec::new(),
         moe_tables: Vec::new(),
+        attention_tables: Vec::new(),
         gemm_floor_s: 0.0,
     }
 }

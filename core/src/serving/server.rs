@@ -243,6 +243,11 @@ impl<'a> Server<'a> {
         {
             self.notes.push(n);
         }
+        if !self.notes.iter().any(|n| matches!(n, Note::AttentionTables { .. }))
+            && let Some(n) = self.ceilings.attention_tables_note(&ops)
+        {
+            self.notes.push(n);
+        }
         Ok(s + self.engine.step_overhead_s)
     }
 

@@ -135,13 +135,13 @@ impl Transformer {
             // Grouped-query attention; MLA as the engines run it: one query token against the
             // cached latent (absorbed: a single key/value "head" of the latent, read once, with
             // 576 + 512 multiply-adds per scored pair), longer passes on decompressed heads.
-            let (kv_heads, head_dim) = match self.mla {
-                None => (kv_heads, hd),
+            let (kv_heads, head_dim, latent) = match self.mla {
+                None => (kv_heads, hd, false),
                 Some(m) if q_len <= 1.0 => {
                     let dim = (m.cached_per_token() + f64::from(m.kv_lora_rank)) / 2.0;
-                    (m.cached_per_token() / (2.0 * dim), dim)
+                    (m.cached_per_token() / (2.0 * dim), dim, true)
                 }
-                Some(m) => (heads, f64::from(m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) / 2.0),
+                Some(m) => (heads, f64::from(m.qk_nope_head_dim + m.qk_rope_head_dim + m.v_head_dim) / 2.0, false),
             };
             // A window shorter than the context: each query sees at most `window` keys (passes
             // longer than the window in blocks of it).
@@ -161,6 +161,7 @@ impl Transformer {
                 backward: false,
                 act: a,
                 kv: kvp,
+                latent,
             }
         };
         let full_layers = layers - local.map_or(0.0, |l| l.0);
