@@ -26,16 +26,40 @@ use ridge_core::workload::PassShape;
 use crate::catalog;
 use crate::datasets::check;
 
-/// (device, workload, devices (tensor parallel; expert parallel for DeepSeek), precision of
-/// weights, activations and cache, sequences on the device, cached tokens, measured seconds, and
-/// whether the calibrated attention fractions alone miss it by more than 25%)
-const MEASURED: [(&str, &str, u32, Precision, f64, f64, f64, bool); 6] = [
-    ("h200-sxm", "llama-3.1-70b", 2, Precision::Fp8, 64.0, 4095.0, 0.078539e-3, false),
-    ("h200-sxm", "llama-3.1-8b", 1, Precision::Bf16, 64.0, 511.0, 0.067829e-3, true),
-    ("b200", "llama-3.1-70b", 1, Precision::Fp8, 128.0, 1023.0, 0.053061e-3, false),
-    ("h200-sxm", "deepseek-r1", 8, Precision::Fp8, 64.0, 2047.0, 0.073013e-3, true),
-    ("b200", "deepseek-r1", 8, Precision::Fp8, 256.0, 1023.0, 0.070763e-3, true),
-    ("h100-sxm", "deepseek-r1", 8, Precision::Bf16, 32.0, 4095.0, 0.090779e-3, false),
+/// One measured decode attention call.
+struct Call {
+    /// Device.
+    device: &'static str,
+    /// Workload preset.
+    workload: &'static str,
+    /// Devices (tensor parallel; expert parallel for DeepSeek, its attention data parallel).
+    devices: u32,
+    /// Precision of weights, activations and KV cache.
+    precision: Precision,
+    /// Sequences on the device.
+    sequences: f64,
+    /// Cached tokens per sequence.
+    past: f64,
+    /// The database's time.
+    measured_s: f64,
+    /// Whether the calibrated attention fractions alone miss it by more than 25%.
+    fractions_miss: bool,
+}
+
+const fn call(
+    (device, workload, devices, precision): (&'static str, &'static str, u32, Precision),
+    (sequences, past, measured_s, fractions_miss): (f64, f64, f64, bool),
+) -> Call {
+    Call { device, workload, devices, precision, sequences, past, measured_s, fractions_miss }
+}
+
+const MEASURED: [Call; 6] = [
+    call(("h200-sxm", "llama-3.1-70b", 2, Precision::Fp8), (64.0, 4095.0, 0.078539e-3, false)),
+    call(("h200-sxm", "llama-3.1-8b", 1, Precision::Bf16), (64.0, 511.0, 0.067829e-3, true)),
+    call(("b200", "llama-3.1-70b", 1, Precision::Fp8), (128.0, 1023.0, 0.053061e-3, false)),
+    call(("h200-sxm", "deepseek-r1", 8, Precision::Fp8), (64.0, 2047.0, 0.073013e-3, true)),
+    call(("b200", "deepseek-r1", 8, Precision::Fp8), (256.0, 1023.0, 0.070763e-3, true)),
+    call(("h100-sxm", "deepseek-r1", 8, Precision::Bf16), (32.0, 4095.0, 0.090779e-3, false)),
 ];
 
 /// One layer's decode attention of `workload` on one `id` device of `devices`, `sequences` on
@@ -71,7 +95,9 @@ fn within(got: f64, want: f64, tolerance: f64) -> bool {
 
 #[test]
 fn a_decode_attention_call_takes_about_its_measured_time() {
-    for (id, workload, devices, p, sequences, past, measured, fractions_miss) in MEASURED {
+    for c in MEASURED {
+        let Call { device: id, workload, devices, precision: p, sequences, past, measured_s: measured, fractions_miss } =
+            c;
         let key = (id, workload, devices, p);
         let (got, op, notes) = decode_attention_s(key, sequences, past, &CalibrationMode::Documented);
         // Every grid point is the median of the calls near it (grouped: all group sizes of
