@@ -62,8 +62,8 @@ fn bench(c: &mut Criterion) {
     // flight, served with continuous batching, each layout's curve), with sensitivities; a
     // mixture of experts adds expert-parallel layouts, training past one node adds pipelines
     // and data-parallel pipelines up to 1,024 devices. `static`: decoders as static batches;
-    // `calibrated`: the documented fractions, with the measured expert tables where a device
-    // has them.
+    // `calibrated`: the documented fractions, with the measured expert and decode attention
+    // tables where a device has them.
     use ridge_core::roofline::CalibrationMode;
     use ridge_core::serving::Batching;
     let off = CalibrationMode::Off;
