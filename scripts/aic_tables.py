@@ -1,4 +1,4 @@
-"""What scripts/import-aic-gemm.py and scripts/import-aic-moe.py share: where AIConfigurator's
+"""What scripts/import-aic-gemm.py, scripts/import-aic-moe.py and scripts/import-aic-attention.py
 silicon database is, ridge's catalog, and writing a generated file (or checking it is current)."""
 
 from __future__ import annotations
@@ -7,6 +7,20 @@ import importlib.metadata
 import importlib.resources
 import pathlib
 import tomllib
+
+# AIConfigurator's system directory -> ridge's catalog id: every system the importers read (a
+# system without a table's operation at the imported engine version is skipped).
+SYSTEMS = {
+    "a100_sxm": "a100-sxm-80gb",
+    "h100_sxm": "h100-sxm",
+    "h200_sxm": "h200-sxm",
+    "b200_sxm": "b200",
+    "b300_sxm": "b300",
+    "gb200": "gb200",
+    "gb300": "gb300",
+    "l40s": "l40s",
+    "rtx_pro_6000_server": "rtx-pro-6000",
+}
 
 
 def figure(v):

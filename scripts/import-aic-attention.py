@@ -54,16 +54,7 @@ import pandas as pd
 
 import aic_tables
 
-SYSTEMS = {
-    "h100_sxm": "h100-sxm",
-    "h200_sxm": "h200-sxm",
-    "b200_sxm": "b200",
-    "b300_sxm": "b300",
-    "gb200": "gb200",
-    "gb300": "gb300",
-    "l40s": "l40s",
-    "rtx_pro_6000_server": "rtx-pro-6000",
-}
+SYSTEMS = aic_tables.SYSTEMS
 VERSION_DIR = "1.3.0rc20"
 # AIConfigurator's KV-cache dtype -> ridge's precision and bytes per element.
 KV = {"bfloat16": ("bf16", 2.0), "fp8": ("fp8", 1.0)}

@@ -38,18 +38,7 @@ import pandas as pd
 
 import aic_tables
 
-# AIConfigurator's system directory -> ridge's catalog id.
-SYSTEMS = {
-    "a100_sxm": "a100-sxm-80gb",
-    "h100_sxm": "h100-sxm",
-    "h200_sxm": "h200-sxm",
-    "b200_sxm": "b200",
-    "b300_sxm": "b300",
-    "gb200": "gb200",
-    "gb300": "gb300",
-    "l40s": "l40s",
-    "rtx_pro_6000_server": "rtx-pro-6000",
-}
+SYSTEMS = aic_tables.SYSTEMS
 # AIConfigurator's GEMM dtype -> ridge's precision and the bytes of one element.
 DTYPES = {"bfloat16": ("bf16", 2.0), "fp8": ("fp8", 1.0), "nvfp4": ("fp4", 4.25 / 8)}
 # What ridge imports by default: bf16 only. The database's fp8 and nvfp4 timings have a floor of
