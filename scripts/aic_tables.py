@@ -1,5 +1,5 @@
 """What scripts/import-aic-gemm.py, scripts/import-aic-moe.py and scripts/import-aic-attention.py
-silicon database is, ridge's catalog, and writing a generated file (or checking it is current)."""
+share: where AIConfigurator's silicon database is, ridge's catalog, and writing a generated file (or checking it is current)."""
 
 from __future__ import annotations
 
