@@ -30,6 +30,9 @@ impl Ceilings {
     /// batched or grouped launch of several GEMMs (a sample's products, a layer's experts where
     /// no expert table has them) is looked up in the GEMM table as one GEMM that many times as
     /// deep: the same arithmetic and operand traffic in one launch, whose fixed time it pays once.
+    /// A decode attention call's comes from the device's decode attention table of its kind and
+    /// KV-cache precision, at its work items (latent: sequences; grouped: sequences × key/value
+    /// heads), keys per sequence and query heads.
     pub(crate) fn measured_efficiency(&self, op: &Operation, p: Precision) -> Option<f64> {
         if self.memory_bytes_per_s.basis == Basis::Measured {
             return None;
