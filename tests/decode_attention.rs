@@ -111,8 +111,8 @@ fn a_decode_attention_call_takes_about_its_measured_time() {
         let [Note::AttentionTables { hardware, kv: noted, source }] = &notes[..] else { panic!("{notes:?}") };
         assert_eq!((hardware.as_str(), *noted), (id, kv));
         assert!(source.contains("AIConfigurator") && source.contains("1.3.0rc20"), "{source}");
-        // Without the table the fractions time it: a call of this size reaches far less of the
-        // datasheet than the big calls the fractions come from.
+        // Without the table the fractions time it, and miss the calls that reach far less of
+        // the datasheet than the big calls the fractions come from (`fractions_miss`).
         let (fractions, _, none) = decode_attention_s(key, sequences, past, &CalibrationMode::Off);
         assert_eq!(!within(fractions, measured, 0.25), fractions_miss, "{id} {workload}: fractions {fractions:e} s");
         assert!(none.is_empty());
