@@ -6,9 +6,16 @@ use std::path::Path;
 
 fn main() {
     let out = std::env::var_os("OUT_DIR").map(std::path::PathBuf::from).unwrap_or_default();
-    for name in
-        ["hardware", "nodes", "workloads", "measurements", "gemm-efficiency", "moe-efficiency", "attention-efficiency"]
-    {
+    for name in [
+        "hardware",
+        "nodes",
+        "workloads",
+        "measurements",
+        "gemm-efficiency",
+        "moe-efficiency",
+        "attention-efficiency",
+        "collectives",
+    ] {
         let source = Path::new(name).with_extension("toml");
         println!("cargo::rerun-if-changed={}", source.display());
         let text = std::fs::read_to_string(&source).unwrap_or_default();

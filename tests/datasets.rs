@@ -77,6 +77,7 @@ pub(crate) fn load_with(file: &str, text: &str) -> Result<Catalog, Vec<DataError
         "gemm-efficiency.toml" => files.efficiency = replaced,
         "moe-efficiency.toml" => files.moe = replaced,
         "attention-efficiency.toml" => files.attention = replaced,
+        "collectives.toml" => files.collectives = replaced,
         other => panic!("no such dataset file {other}"),
     }
     Catalog::load(files).map_err(|e| e.0)
@@ -98,6 +99,7 @@ pub(crate) fn check(
         "gemm-efficiency.toml" => ridge_datasets::files().efficiency.text,
         "moe-efficiency.toml" => ridge_datasets::files().moe.text,
         "attention-efficiency.toml" => ridge_datasets::files().attention.text,
+        "collectives.toml" => ridge_datasets::files().collectives.text,
         _ => ridge_datasets::files().measurements.text,
     };
     let edited = edit(original);

@@ -5,6 +5,7 @@
 
 mod alignment;
 mod architectures;
+mod collectives;
 mod datasets;
 mod decode_attention;
 mod efficiency;

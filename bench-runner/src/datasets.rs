@@ -6,9 +6,9 @@ use anyhow::{Context, Result};
 use ridge_core::{Catalog, SourceFile, SourceFiles};
 
 /// The built-in datasets, or those in `dir` (which must hold `hardware.toml`, `nodes.toml`,
-/// `workloads.toml` and `measurements.toml`; `gemm-efficiency.toml`, `moe-efficiency.toml` and
-/// `attention-efficiency.toml` where it has them, else GEMMs, experts and decode attention are
-/// timed by the calibration's fractions). Invalid
+/// `workloads.toml` and `measurements.toml`; `gemm-efficiency.toml`, `moe-efficiency.toml`,
+/// `attention-efficiency.toml` and `collectives.toml` where it has them, else GEMMs, experts and
+/// decode attention are timed by the calibration's fractions and collectives by the ring model). Invalid
 /// data is an error naming file, entry and field; nothing is half-loaded.
 pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let Some(dir) = dir else {
@@ -31,6 +31,8 @@ pub fn load(dir: Option<&Path>) -> Result<Catalog> {
     let attention = dir.join("attention-efficiency.toml");
     let (a_name, a) =
         if attention.exists() { read("attention-efficiency.toml")? } else { (String::new(), String::new()) };
+    let collectives = dir.join("collectives.toml");
+    let (c_name, c) = if collectives.exists() { read("collectives.toml")? } else { (String::new(), String::new()) };
     Catalog::load(SourceFiles {
         hardware: SourceFile { name: &hw_name, text: &hw },
         nodes: SourceFile { name: &node_name, text: &nodes },
@@ -39,6 +41,7 @@ pub fn load(dir: Option<&Path>) -> Result<Catalog> {
         efficiency: SourceFile { name: &e_name, text: &e },
         moe: SourceFile { name: &moe_name, text: &moe },
         attention: SourceFile { name: &a_name, text: &a },
+        collectives: SourceFile { name: &c_name, text: &c },
     })
     .map_err(|e| anyhow::anyhow!("{e}"))
 }

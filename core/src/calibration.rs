@@ -13,8 +13,9 @@ pub enum CalibrationMode {
     /// fractions in their place where the catalog has them.
     Documented,
     /// The documented fractions, with GEMMs timed by the device's measured efficiency tables
-    /// where it has them ([`crate::efficiency`]); opt-in until the fidelity suite says they beat
-    /// the fractions (the README's Fidelity section has the figures).
+    /// and collectives inside a node by its measured collectives where it has them
+    /// ([`crate::efficiency`]); opt-in until the fidelity suite says they beat the fractions and
+    /// the ring model (the README's Fidelity section has the figures).
     Tables,
     /// These fractions, as given, on every device.
     Custom(Calibration),

@@ -22,7 +22,9 @@ use crate::alignment::Architecture;
 use crate::units::Precision;
 
 mod attention;
+mod collective;
 pub use attention::{AttentionKind, AttentionTable};
+pub use collective::CollectiveTable;
 
 /// The shortest time one GEMM kernel takes on a GPU, seconds: launch, the first loads and the
 /// write-back take this long however small the product. The tables' smallest shapes (M 1,

@@ -274,6 +274,7 @@ impl PhaseContext<'_> {
             .into_iter()
             .chain(self.ceilings.expert_tables_note(ops))
             .chain(self.ceilings.attention_tables_note(ops))
+            .chain(self.ceilings.collective_tables_notes(ops))
         {
             if !self.notes.contains(&n) {
                 self.notes.push(n);

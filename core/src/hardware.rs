@@ -76,6 +76,10 @@ pub struct Hardware {
     /// ([`crate::efficiency::AttentionTable`]), from the catalog's `attention-efficiency.toml`.
     #[serde(skip)]
     pub attention_tables: Vec<std::sync::Arc<crate::efficiency::AttentionTable>>,
+    /// Measured collectives inside a node per collective and number of devices
+    /// ([`crate::efficiency::CollectiveTable`]), from the catalog's `collectives.toml`.
+    #[serde(skip)]
+    pub collective_tables: Vec<std::sync::Arc<crate::efficiency::CollectiveTable>>,
 }
 
 /// Documented achievable fractions of one device's datasheet peaks, per operation class (see

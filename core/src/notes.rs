@@ -6,6 +6,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::calibration::Calibration;
+use crate::ops::CollectiveKind;
 use crate::units::Precision;
 
 /// A remark on an estimate.
@@ -94,6 +95,17 @@ pub enum Note {
         hardware: String,
         /// The KV-cache precision the table times.
         kv: Precision,
+        /// Where the measurements come from.
+        source: String,
+    },
+    /// Measured collectives time a collective of the estimate in place of the ring model.
+    CollectiveTables {
+        /// Catalog id.
+        hardware: String,
+        /// The collective the table times.
+        collective: CollectiveKind,
+        /// On this many devices.
+        devices: u32,
         /// Where the measurements come from.
         source: String,
     },

@@ -36,6 +36,16 @@ pub enum CollectiveKind {
 }
 
 impl CollectiveKind {
+    /// Its name as the data files and notes write it (`all-reduce`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            CollectiveKind::AllReduce => "all-reduce",
+            CollectiveKind::AllGather => "all-gather",
+            CollectiveKind::ReduceScatter => "reduce-scatter",
+            CollectiveKind::AllToAll => "all-to-all",
+        }
+    }
+
     /// Bytes each device sends over its link per payload byte on a ring of `group` devices
     /// (the algorithm bandwidth factor): `2(n-1)/n` for all-reduce, `(n-1)/n` otherwise.
     pub fn bus_factor(self, group: f64) -> f64 {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::alignment::{self, Architecture, UnalignedDim};
-use crate::efficiency::{AttentionTable, GemmTable, MoeTable};
+use crate::efficiency::{AttentionTable, CollectiveTable, GemmTable, MoeTable};
 use crate::hardware::{Hardware, HostLink};
 pub use crate::measurement::{MeasuredCeilings, Measurement};
 use crate::notes::Note;
@@ -97,6 +97,10 @@ pub struct Ceilings {
     /// calibration's attention fractions under the documented calibration.
     #[serde(skip)]
     pub attention_tables: Vec<std::sync::Arc<AttentionTable>>,
+    /// Measured collectives ([`CollectiveTable`]): time a collective on the scale-up link of as
+    /// many devices as a table has in place of the ring model under the documented calibration.
+    #[serde(skip)]
+    pub collective_tables: Vec<std::sync::Arc<CollectiveTable>>,
     /// The shortest time one GEMM launch takes, seconds ([`crate::efficiency::GEMM_FLOOR_S`]);
     /// 0 unless the estimate uses the documented calibration on a GPU.
     #[serde(skip)]
@@ -128,6 +132,7 @@ impl Ceilings {
             gemm_tables: Vec::new(),
             moe_tables: Vec::new(),
             attention_tables: Vec::new(),
+            collective_tables: Vec::new(),
             gemm_floor_s: 0.0,
         }
     }
@@ -425,9 +430,13 @@ fn time(
         _ => calibration.memory,
     };
     let memory_s = bytes / (c.memory_bytes_per_s.per_s * memory_fraction);
-    let (link_s, link_bytes, link_bound) = match op.kind.link_bytes() {
-        None => (0.0, 0.0, Bound::Interconnect),
-        Some((link, per_instance)) => {
+    let (link_s, link_bytes, link_bound) = match (op.kind.link_bytes(), c.collective_table(op), &op.kind) {
+        (None, ..) => (0.0, 0.0, Bound::Interconnect),
+        // A measured call's time less its fixed time, which [`Ceilings::launch_s`] counts.
+        (Some((_, per_instance)), Some(t), OpKind::Collective { bytes, .. }) => {
+            (op.count * (t.seconds(*bytes) - t.fixed_s()).max(0.0), op.count * per_instance, Bound::Interconnect)
+        }
+        (Some((link, per_instance)), ..) => {
             let (mut rate, latency, bound) = link_rate(op, link, c, notes)?;
             if matches!(op.kind, OpKind::Collective { .. }) && bound == Bound::Interconnect {
                 rate *= calibration.collective_link;

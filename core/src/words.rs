@@ -91,6 +91,11 @@ impl fmt::Display for Note {
                 f,
                 "decode attention over a {kv} KV cache timed from {hardware}'s measured decode attention by sequences, key/value heads and keys (in place of the calibrated attention fractions; devices without such a table keep them): {source}"
             ),
+            Note::CollectiveTables { hardware, collective, devices, source } => write!(
+                f,
+                "{} on {devices} devices timed from {hardware}'s measured collectives by message size (in place of the ring model at the calibrated link fraction; other collectives, groups and devices keep it): {source}",
+                collective.name()
+            ),
             Note::RoutingImbalance { devices, given: Some(ratio) } => write!(
                 f,
                 "expert parallel over {devices} devices: the busiest device's experts and exchanges are timed at {ratio}x the mean routed tokens (--expert-imbalance)"

@@ -235,6 +235,7 @@ pub fn device_roofs_impl(d: &DeviceCeilings) -> Vec<Roof> {
         gemm_tables: Vec::new(),
         moe_tables: Vec::new(),
         attention_tables: Vec::new(),
+        collective_tables: Vec::new(),
         gemm_floor_s: 0.0,
     })
 }

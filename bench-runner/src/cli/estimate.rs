@@ -129,8 +129,11 @@ pub(crate) struct EstimateArgs {
     /// With --calibrated: time bf16/fp16 GEMMs by the device's measured efficiency by shape
     /// (tables distilled from NVIDIA AIConfigurator's silicon database for the A100, H100, H200,
     /// B200, B300, GB200, GB300, L40S and RTX PRO 6000: datasets/gemm-efficiency.toml) instead of
-    /// the GEMM fraction; other devices and precisions keep the fractions. Off by default: on the
-    /// fidelity suite its estimates land no closer than the fractions' (README, Fidelity).
+    /// the GEMM fraction, and an all-reduce, all-gather or reduce-scatter inside a node by its
+    /// measured time at its message size where the device has a table for that many devices
+    /// (A100, H100 to GB300: datasets/collectives.toml) instead of the ring model; other
+    /// devices, precisions and collectives keep the fractions and the ring. Off by default: on
+    /// the fidelity suite its estimates land no closer than the fractions' (README, Fidelity).
     #[arg(long, requires = "calibrated")]
     gemm_tables: bool,
     #[command(flatten)]

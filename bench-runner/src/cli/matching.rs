@@ -144,8 +144,9 @@ pub(crate) struct MatchCmd {
     /// estimate`); rows say `calibrated`.
     #[arg(long)]
     calibrated: bool,
-    /// With --calibrated: time bf16/fp16 GEMMs by each device's measured efficiency by shape
-    /// where the catalog has a table (see `ridge help estimate`).
+    /// With --calibrated: time bf16/fp16 GEMMs by each device's measured efficiency by shape,
+    /// and collectives inside a node by their measured times, where the catalog has a table
+    /// (see `ridge help estimate`).
     #[arg(long, requires = "calibrated")]
     gemm_tables: bool,
     /// Fixed overhead per kernel launch, in microseconds.

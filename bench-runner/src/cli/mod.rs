@@ -59,8 +59,8 @@ Examples:
 #[command(name = "ridge", version, after_help = AFTER_HELP, max_term_width = 100)]
 pub struct Cli {
     /// Load datasets from DIR (hardware.toml, nodes.toml, workloads.toml, measurements.toml, and
-    /// gemm-efficiency.toml, moe-efficiency.toml and attention-efficiency.toml where DIR has them)
-    /// instead of the copies built into ridge; validates them first.
+    /// gemm-efficiency.toml, moe-efficiency.toml, attention-efficiency.toml and collectives.toml
+    /// where DIR has them) instead of the copies built into ridge; validates them first.
     #[arg(long, global = true, value_name = "DIR")]
     pub datasets: Option<PathBuf>,
 

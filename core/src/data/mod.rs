@@ -9,7 +9,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::efficiency::{AttentionTable, GemmTable, MoeTable};
+use crate::efficiency::{AttentionTable, CollectiveTable, GemmTable, MoeTable};
 use crate::hardware::{Hardware, Node};
 use crate::roofline::Measurement;
 use crate::workload::{Workload, WorkloadSpec};
@@ -19,8 +19,8 @@ mod validate;
 
 use parse::{Format, Json, Toml, duplicates};
 use validate::{
-    Check, resolve_confidence, validate_gemm_table, validate_hardware, validate_measurement, validate_node,
-    validate_table_figures, validate_workload,
+    Check, resolve_confidence, validate_collective_table, validate_gemm_table, validate_hardware, validate_measurement,
+    validate_node, validate_table_figures, validate_workload,
 };
 
 /// One problem in a data file.
@@ -95,6 +95,9 @@ pub struct SourceFiles<'a> {
     /// `[[attention]]` entries: measured decode attention ([`crate::efficiency::AttentionTable`]);
     /// a file that is empty or only comments holds none.
     pub attention: SourceFile<'a>,
+    /// `[[collective]]` entries: measured collectives inside a node
+    /// ([`crate::efficiency::CollectiveTable`]); a file that is empty or only comments holds none.
+    pub collectives: SourceFile<'a>,
 }
 
 /// Everything the datasets hold, validated.
@@ -147,6 +150,11 @@ impl Catalog {
         } else {
             F::entries(files.attention, "attention", &mut errors)
         };
+        let collective_tables: Vec<CollectiveTable> = if holds_nothing(files.collectives.text) {
+            Vec::new()
+        } else {
+            F::entries(files.collectives, "collective", &mut errors)
+        };
 
         for hw in &mut hardware {
             resolve_confidence(hw);
@@ -168,6 +176,7 @@ impl Catalog {
         duplicates(files.efficiency.name, tables.iter().map(|t| t.id.as_str()), &mut errors);
         duplicates(files.moe.name, moe_tables.iter().map(|t| t.id.as_str()), &mut errors);
         duplicates(files.attention.name, attention_tables.iter().map(|t| t.id.as_str()), &mut errors);
+        duplicates(files.collectives.name, collective_tables.iter().map(|t| t.id.as_str()), &mut errors);
         for t in tables {
             let mut c = Check::new(files.efficiency.name, &t.id, &mut errors);
             if validate_gemm_table(&t, &hardware, &mut c)
@@ -219,6 +228,21 @@ impl Catalog {
                     c.fail("kv", format!("{} has a second {:?} attention table at {}", t.hardware, t.kind, t.kv));
                 } else {
                     hw.attention_tables.push(std::sync::Arc::new(t));
+                }
+            }
+        }
+        for t in collective_tables {
+            let mut c = Check::new(files.collectives.name, &t.id, &mut errors);
+            if validate_collective_table(&t, &hardware, &mut c)
+                && let Some(hw) = hardware.iter_mut().find(|h| h.id == t.hardware)
+            {
+                if hw.collective_tables.iter().any(|o| o.collective == t.collective && o.devices == t.devices) {
+                    c.fail(
+                        "devices",
+                        format!("{} has a second {:?} table on {} devices", t.hardware, t.collective, t.devices),
+                    );
+                } else {
+                    hw.collective_tables.push(std::sync::Arc::new(t));
                 }
             }
         }

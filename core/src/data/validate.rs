@@ -403,6 +403,25 @@ pub(super) fn validate_gemm_table(t: &GemmTable, hardware: &[Hardware], c: &mut 
     )
 }
 
+/// The checks a measured collective table takes: its id and source, its own `problems` and a
+/// catalog device. True when it can be used.
+pub(super) fn validate_collective_table(
+    t: &crate::efficiency::CollectiveTable,
+    hardware: &[Hardware],
+    c: &mut Check<'_>,
+) -> bool {
+    let before = c.errors.len();
+    c.slug("id", &t.id);
+    c.non_empty("source", &t.source);
+    for (field, message) in t.problems() {
+        c.fail(field, message);
+    }
+    if !hardware.iter().any(|h| h.id == t.hardware) {
+        c.fail("hardware", format!("unknown hardware id `{}`", t.hardware));
+    }
+    c.errors.len() == before
+}
+
 /// The checks every measured efficiency table takes (GEMM or expert): its id and source, its own
 /// `problems`, a catalog device, and that the datasheet figures it is relative to are that
 /// device's. True when it can be used.

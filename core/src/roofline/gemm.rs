@@ -1,12 +1,12 @@
-//! How the roofline times GEMMs and decode attention beyond their arithmetic and traffic: the
-//! measured efficiency tables ([`crate::efficiency`]) and each launch's fixed time.
+//! How the roofline times GEMMs, decode attention and collectives beyond their arithmetic and
+//! traffic: the measured tables ([`crate::efficiency`]) and each launch's fixed time.
 
 use super::{Basis, Ceilings};
 use crate::calibration::CalibrationMode;
-use crate::efficiency::{AttentionKind, AttentionTable, GEMM_LATENCY_S, MoeTable, gemm_floor_s};
+use crate::efficiency::{AttentionKind, AttentionTable, CollectiveTable, GEMM_LATENCY_S, MoeTable, gemm_floor_s};
 use crate::hardware::Hardware;
 use crate::notes::Note;
-use crate::ops::{Linear, OpKind, Operation};
+use crate::ops::{Linear, Link, OpKind, Operation};
 use crate::units::Precision;
 
 impl Ceilings {
@@ -21,6 +21,7 @@ impl Ceilings {
         }
         if matches!(mode, CalibrationMode::Tables) {
             self.gemm_tables.clone_from(&hw.gemm_tables);
+            self.collective_tables.clone_from(&hw.collective_tables);
         }
     }
 
@@ -65,6 +66,10 @@ impl Ceilings {
             // An expert table's fixed time is its launch's: the larger of the two, once.
             return launches * kernel_s.max(t.fixed_us * crate::units::MICRO);
         }
+        if let Some(t) = self.collective_table(op) {
+            // A measured collective's smallest message's time is its launch's (and its hops').
+            return launches * kernel_s.max(t.fixed_s());
+        }
         if measured && let Some(t) = op.kind.compute_precision().and_then(|p| self.attention_table(op, p)) {
             // So is a decode attention table's.
             return launches * kernel_s.max(t.fixed_us * crate::units::MICRO);
@@ -102,6 +107,37 @@ impl Ceilings {
         let t = self.attention_tables.iter().find(|t| t.serves(kind, kv))?;
         let relative = t.kv == p || (t.kv == Precision::Bf16 && p == Precision::Fp16);
         (kind == AttentionKind::Grouped || relative).then_some(&**t)
+    }
+
+    /// The measured collective table that times `op`, if it is a collective on the device's
+    /// scale-up fabric of as many devices as a table of its kind has, and the fabric's rate is
+    /// the datasheet's (a measured rate is the user's own figure). A device without a fabric
+    /// (PCIe) keeps the ring model over its host link: its collectives are its server's PCIe
+    /// topology's, which the catalog does not describe.
+    pub(crate) fn collective_table(&self, op: &Operation) -> Option<&CollectiveTable> {
+        let OpKind::Collective { kind, group, link: Link::ScaleUp, .. } = op.kind else { return None };
+        let datasheet_fabric = self.scale_up_bytes_per_s.as_ref().is_some_and(|c| c.basis != Basis::Measured);
+        if self.collective_tables.is_empty() || !datasheet_fabric {
+            return None;
+        }
+        self.collective_tables.iter().find(|t| t.serves(kind, group)).map(|t| &**t)
+    }
+
+    /// The notes that say which measured collective tables time collectives of `ops`.
+    pub fn collective_tables_notes(&self, ops: &[Operation]) -> Vec<Note> {
+        let mut out: Vec<Note> = Vec::new();
+        for t in ops.iter().filter_map(|o| self.collective_table(o)) {
+            let n = Note::CollectiveTables {
+                hardware: self.hardware.clone(),
+                collective: t.collective,
+                devices: t.devices,
+                source: t.source.clone(),
+            };
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
     }
 
     /// The note that says a measured decode attention table times the decode attention of

@@ -17,6 +17,7 @@ fn ceilings() -> Ceilings {
         gemm_tables: Vec::new(),
         moe_tables: Vec::new(),
         attention_tables: Vec::new(),
+        collective_tables: Vec::new(),
         gemm_floor_s: 0.0,
     }
 }

@@ -248,6 +248,9 @@ impl<'a> Server<'a> {
         {
             self.notes.push(n);
         }
+        if !self.notes.iter().any(|n| matches!(n, Note::CollectiveTables { .. })) {
+            self.notes.extend(self.ceilings.collective_tables_notes(&ops));
+        }
         Ok(s + self.engine.step_overhead_s)
     }
 
