@@ -216,6 +216,13 @@ def serving_quant(row: dict) -> dict:
         # Its MLA attention has no fp8 context kernels in the database for the H200: bf16 there.
         return {"gemm_quant_mode": "fp8_block", "moe_quant_mode": moe, "kvcache_quant_mode": kv_mode,
                 "fmha_quant_mode": "bfloat16"}
+    if row["workload"].startswith("gpt-oss"):
+        # The MXFP4 checkpoint: bf16 GEMMs beside MXFP4 experts, which AIConfigurator times with
+        # fp8 (MXFP8) inputs on Blackwell (its TensorRT-LLM default there) and bf16 inputs on
+        # Hopper (the only MXFP4 MoE kernel its Hopper data holds).
+        blackwell = row["hardware"] in ("b200", "b300", "gb200", "gb300", "rtx-pro-6000")
+        return {"gemm_quant_mode": "bfloat16", "moe_quant_mode": "w4a8_mxfp4_mxfp8" if blackwell else "w4a16_mxfp4",
+                "kvcache_quant_mode": kv_mode, "fmha_quant_mode": "fp8" if kv_mode == "fp8" else "bfloat16"}
     mode = {"bf16": "bfloat16", "fp16": "bfloat16", "fp8": "fp8", "fp4": "nvfp4"}[row["precision"]]
     return {"gemm_quant_mode": mode, "moe_quant_mode": mode, "kvcache_quant_mode": kv_mode,
             "fmha_quant_mode": "fp8" if kv_mode == "fp8" else "bfloat16"}
@@ -250,6 +257,8 @@ def serving_ridge(ridge: str, row: dict) -> tuple[float, dict]:
         "--calibrated", "--datasheet", "--concurrency", "full" if full else str(row["concurrency"]), "--json",
     ]
     cmd += ["--kv-cache", kv] if kv else []
+    cmd += ["--activations", row["activations"]] if row.get("activations") else []
+    cmd += ["--wide-attention", row["wide_attention"]] if row.get("wide_attention") else []
     cmd += ["--engine", "trtllm-bench"] if full else []
     cmd += ["--expert-parallel"] if row.get("expert_parallel") else []
     cmd += ["--max-sequences", str(row["max_sequences"])] if row.get("max_sequences") else []

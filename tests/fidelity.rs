@@ -16,7 +16,7 @@ use ridge_core::data::{SourceFile, parse_workloads};
 use ridge_core::estimate::{EstimateRequest, estimate};
 use ridge_core::roofline::CalibrationMode;
 use ridge_core::serving::{Engine, ServeRequest, Server, ServingError, ServingPoint};
-use ridge_core::workload::{InputSource, ScenarioOverrides};
+use ridge_core::workload::{InputSource, ScenarioOverrides, WideAttention};
 use ridge_core::{Estimate, Family, Phase, Precision, RooflineOptions, Workload};
 use serde::Deserialize;
 

@@ -23,6 +23,7 @@ mod schedule;
 mod serving;
 mod sustained;
 mod training;
+mod wide_attention;
 
 use ridge_core::Catalog;
 

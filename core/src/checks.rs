@@ -73,6 +73,13 @@ pub enum ScenarioError {
     EncoderNeedsSequence,
     /// Varying sequence lengths asked of a workload that is not an encoder.
     #[error(
+        "--wide-attention keeps a quantized transformer's attention projections in bf16 at inference; this workload's family is {family}"
+    )]
+    WideAttentionNeedsTransformer {
+        /// The workload's family.
+        family: Family,
+    },
+    #[error(
         "varying sequence lengths (--lengths, --padded) are modelled for encoders only; this workload's family is {family}"
     )]
     LengthsNeedEncoder {
@@ -166,6 +173,9 @@ pub(crate) fn family_options(s: &Scenario, family: Family) -> Result<(), Scenari
     }
     if s.expert_imbalance.is_some() && family != Family::Moe {
         return Err(ScenarioError::ExpertImbalanceNeedsMoe { family });
+    }
+    if !s.wide_attention.is_none() && !matches!(family, Family::Decoder | Family::Moe | Family::Encoder) {
+        return Err(ScenarioError::WideAttentionNeedsTransformer { family });
     }
     if s.cache_hits.is_some() {
         if family != Family::Recommender {

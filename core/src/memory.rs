@@ -85,7 +85,7 @@ pub fn transformer_inference(
     let n = f64::from(tp);
     let batch = f64::from(s.batch);
     let hd = f64::from(t.head_dim());
-    let weights = t.parameters() * s.weights.bytes() / n;
+    let weights = s.weight_bytes(t.parameters(), t.wide_parameters(s.wide_attention)) / n;
     let kv = t.kv_elements(context, tp) * batch * s.kv_cache.bytes();
     let tokens = batch * in_flight;
     let h = f64::from(t.hidden);
@@ -116,7 +116,7 @@ pub fn transformer_inference_expert_parallel(
 ) -> Footprint {
     let local = Scenario { batch: s.batch / ep.max(1), ..*s };
     let f = transformer_inference(t, &local, context, in_flight, 1, capacity);
-    let weights = t.expert_parallel_parameters(ep) * s.weights.bytes();
+    let weights = s.weight_bytes(t.expert_parallel_parameters(ep), t.wide_parameters(s.wide_attention));
     Footprint::new(weights, f.kv_cache_bytes, f.activation_bytes, 0.0, 0.0, capacity, ep)
 }
 
@@ -252,6 +252,7 @@ mod tests {
             padded: false,
             expert_imbalance: None,
             expert_split: Default::default(),
+            wide_attention: Default::default(),
         };
         let at = |recompute| {
             let training = Training {

@@ -76,6 +76,14 @@ pub(crate) struct ScenarioArgs {
     /// DeepSeek-R1 over 4 devices, 1.34 and 1.72 for a 128-expert model over 4 and 8
     #[arg(long, value_name = "RATIO")]
     pub(crate) expert_imbalance: Option<ridge_core::workload::ExpertImbalance>,
+    /// Quantized transformers: the attention projections the checkpoint keeps in bf16 while its
+    /// other weights are narrower; their weights are stored, and their GEMMs run, in bf16.
+    /// `inputs`: the query and key/value projections (NVIDIA's DeepSeek-R1 NVFP4 v2
+    /// checkpoints); `all`: the output projection too (gpt-oss, whose MXFP4 checkpoints quantize
+    /// only the experts); `none`: every weight at --weights. Nothing changes with 16-bit or wider
+    /// weights. Default: the workload's (`all` for the gpt-oss presets, `none` for the others)
+    #[arg(long, value_name = "WHICH")]
+    pub(crate) wide_attention: Option<ridge_core::workload::WideAttention>,
 }
 
 impl ScenarioArgs {
@@ -96,6 +104,7 @@ impl ScenarioArgs {
             lengths: self.lengths,
             padded: self.padded,
             expert_imbalance: self.expert_imbalance,
+            wide_attention: self.wide_attention,
             // `estimate --expert-split`; `match` tries both.
             expert_split: None,
         })

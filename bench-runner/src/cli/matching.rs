@@ -359,6 +359,7 @@ fn flag(field: MatchField) -> &'static str {
         MatchField::Inputs => "inputs",
         MatchField::CacheHits => "cache-hits",
         MatchField::ExpertImbalance => "expert-imbalance",
+        MatchField::WideAttention => "wide-attention",
     }
 }
 

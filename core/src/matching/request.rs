@@ -237,6 +237,8 @@ pub enum MatchField {
     CacheHits,
     /// `scenario.expert_imbalance` (mixture-of-experts).
     ExpertImbalance,
+    /// `scenario.wide_attention` (quantized transformers).
+    WideAttention,
 }
 
 impl MatchField {
@@ -268,6 +270,7 @@ impl MatchField {
             MatchField::Inputs => "inputs",
             MatchField::CacheHits => "cache_hits",
             MatchField::ExpertImbalance => "expert_imbalance",
+            MatchField::WideAttention => "wide_attention",
         }
     }
 }
@@ -377,6 +380,7 @@ pub(super) fn validate(req: &MatchRequest<'_>) -> Result<(), MatchError> {
             E::InputsNeedRecommender { .. } => MatchField::Inputs,
             E::CacheHitsNeedRecommender { .. } | E::CacheHitsNeedOffload => MatchField::CacheHits,
             E::ExpertImbalanceNeedsMoe { .. } => MatchField::ExpertImbalance,
+            E::WideAttentionNeedsTransformer { .. } => MatchField::WideAttention,
             _ => MatchField::Lengths,
         };
         invalid(field, Problem::Scenario(e))

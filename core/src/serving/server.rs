@@ -112,7 +112,13 @@ impl<'a> Server<'a> {
         let one = Scenario { batch: 1, ..s };
         let (local_devices, fixed) = if req.expert_parallel {
             let f = memory::transformer_inference_expert_parallel(t, &one, 0.0, budget, 1, capacity);
-            (1, (t.expert_parallel_parameters(n) * s.weights.bytes(), f.activation_bytes))
+            (
+                1,
+                (
+                    s.weight_bytes(t.expert_parallel_parameters(n), t.wide_parameters(s.wide_attention)),
+                    f.activation_bytes,
+                ),
+            )
         } else {
             let f = memory::transformer_inference(t, &one, 0.0, budget, n, capacity);
             (n, (f.weights_bytes, f.activation_bytes))

@@ -13,6 +13,7 @@ use crate::units::Precision;
 mod dlrm;
 mod experts;
 mod inputs;
+mod quantized;
 mod routing;
 mod training;
 mod transformer;
@@ -21,6 +22,7 @@ mod transformer_ops;
 pub use dlrm::{Dlrm, Interaction};
 pub use experts::{ExpertSplit, ExpertSplitError};
 pub use inputs::{CacheHits, CacheHitsError, InputSource, LengthError, LengthSpread};
+pub use quantized::WideAttention;
 pub use routing::{
     ExpertImbalance, ExpertImbalanceError, PUBLISHED_BUSIEST, PublishedBusiest, expected_max_of_normals,
     routed_imbalance, router_popularity_cv, uniform_routing_imbalance,
@@ -230,6 +232,10 @@ pub struct Scenario {
     /// default) or each split by width over the devices.
     #[serde(default, skip_serializing_if = "ExpertSplit::is_whole")]
     pub expert_split: ExpertSplit,
+    /// Transformers with weights narrower than 16 bits: the attention projections the
+    /// checkpoint keeps in bf16 (their weights and GEMMs).
+    #[serde(default, skip_serializing_if = "WideAttention::is_none")]
+    pub wide_attention: WideAttention,
 }
 
 fn default_true() -> bool {
@@ -271,6 +277,8 @@ pub struct ScenarioOverrides {
     pub expert_imbalance: Option<ExpertImbalance>,
     /// Mixture-of-experts: how expert-parallel devices split the experts.
     pub expert_split: Option<ExpertSplit>,
+    /// The attention projections a quantized checkpoint keeps in bf16.
+    pub wide_attention: Option<WideAttention>,
 }
 
 impl Scenario {
@@ -293,7 +301,16 @@ impl Scenario {
         self.padded |= o.padded;
         self.expert_imbalance = o.expert_imbalance.or(self.expert_imbalance);
         self.expert_split = o.expert_split.unwrap_or(self.expert_split);
+        self.wide_attention = o.wide_attention.unwrap_or(self.wide_attention);
         self
+    }
+
+    /// Bytes of `parameters` weights of which `wide` are attention projections this scenario
+    /// keeps in bf16 ([`Scenario::wide_attention`]; counted by [`Transformer::wide_parameters`]).
+    pub fn weight_bytes(&self, parameters: f64, wide: f64) -> f64 {
+        let w = self.weights.bytes();
+        let wide_bytes = w.max(Precision::Bf16.bytes());
+        (parameters - wide) * w + wide * wide_bytes
     }
 }
 
@@ -492,6 +509,7 @@ mod tests {
             padded: false,
             expert_imbalance: None,
             expert_split: ExpertSplit::Whole,
+            wide_attention: WideAttention::None,
         };
         assert_eq!(base.with(&ScenarioOverrides::default()), base);
         let o = ScenarioOverrides {

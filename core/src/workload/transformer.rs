@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::WideAttention;
+
 /// Decoder or encoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -260,6 +262,22 @@ impl Transformer {
         let weights = h * q + 2.0 * h * kv + q * h;
         let biases = if self.bias { q + 2.0 * kv + h } else { 0.0 };
         weights + biases + extras
+    }
+
+    /// Weights of the attention projections (every layer's) that `wide` keeps in bf16: the
+    /// query and key/value projections, and with [`WideAttention::All`] the output projection;
+    /// their biases and norms with them.
+    pub fn wide_parameters(&self, wide: WideAttention) -> f64 {
+        let output = match self.mla {
+            Some(m) => f64::from(self.heads * m.v_head_dim) * self.h(),
+            None => f64::from(self.heads * self.head_dim()) * self.h() + if self.bias { self.h() } else { 0.0 },
+        };
+        let per_layer = match wide {
+            WideAttention::None => 0.0,
+            WideAttention::Inputs => self.attention_params() - output,
+            WideAttention::All => self.attention_params(),
+        };
+        f64::from(self.layers) * per_layer
     }
 
     /// Feed-forward width of one expert (the dense width for a dense model).

@@ -2,7 +2,9 @@
 //! devices, and one training step (forward, loss, backward, recomputation, Adam).
 
 use super::transformer::{Architecture, FfnKind, Norm, Position, Transformer};
-use super::{ExpertSplit, Lora, LoraTargets, PassShape, PromptChunk, Recompute, Scenario, SplitError, Training};
+use super::{
+    ExpertSplit, Lora, LoraTargets, PassShape, PromptChunk, Recompute, Scenario, SplitError, Training, WideAttention,
+};
 use crate::ops::{CollectiveKind, Gradient, Linear, Link, OpKind, Operation, Role};
 use crate::units::Precision;
 
@@ -57,6 +59,17 @@ impl Transformer {
         // (MLPerf's) fuse the skip connection and layer norm with int8 and fp8 in and out.
         let sb = if ab < 2.0 && self.architecture == Architecture::Decoder { Precision::Bf16.bytes() } else { ab };
         let gemm = |m: f64, k: f64, n: f64| OpKind::Gemm { m, n, k, a, b: w, c: a, compute: a };
+        // The attention projections a quantized checkpoint keeps in bf16: bf16 weights, inputs
+        // and arithmetic (`wide_in` the query and key/value projections, `wide_out` the output).
+        let narrow = w.bytes() < Precision::Bf16.bytes();
+        let (wide_in, wide_out) = match s.wide_attention {
+            WideAttention::None => (false, false),
+            WideAttention::Inputs => (narrow, false),
+            WideAttention::All => (narrow, narrow),
+        };
+        let p16 = if a.bytes() < Precision::Bf16.bytes() { Precision::Bf16 } else { a };
+        let wide_gemm = |m: f64, k: f64, n: f64| OpKind::Gemm { m, n, k, a: p16, b: p16, c: p16, compute: p16 };
+        let attn_in = |m: f64, k: f64, n: f64| if wide_in { wide_gemm(m, k, n) } else { gemm(m, k, n) };
         let pass = |bytes: f64| {
             move |elements: f64, reads: f64, writes: f64, flops: f64| OpKind::Elementwise {
                 elements,
@@ -97,7 +110,7 @@ impl Transformer {
         match self.mla {
             None => {
                 ops.push(
-                    Operation::new("attn.qkv", layers, gemm(tokens, h, (heads + 2.0 * kv_heads) * hd))
+                    Operation::new("attn.qkv", layers, attn_in(tokens, h, (heads + 2.0 * kv_heads) * hd))
                         .as_linear(Linear::Qkv),
                 );
                 if self.position == Position::Rope {
@@ -116,15 +129,15 @@ impl Transformer {
                 match m.q_lora_rank {
                     Some(r) => {
                         let r = f64::from(r);
-                        ops.push(Operation::new("attn.q-down", layers, gemm(tokens, h, r)));
-                        ops.push(Operation::new("attn.q-up", layers, gemm(tokens, r, heads * qk)));
+                        ops.push(Operation::new("attn.q-down", layers, attn_in(tokens, h, r)));
+                        ops.push(Operation::new("attn.q-up", layers, attn_in(tokens, r, heads * qk)));
                     }
-                    None => ops.push(Operation::new("attn.q", layers, gemm(tokens, h, heads * qk))),
+                    None => ops.push(Operation::new("attn.q", layers, attn_in(tokens, h, heads * qk))),
                 }
-                ops.push(Operation::new("attn.kv-down", layers, gemm(tokens, h, m.cached_per_token())));
+                ops.push(Operation::new("attn.kv-down", layers, attn_in(tokens, h, m.cached_per_token())));
                 let kv_lora = f64::from(m.kv_lora_rank);
                 let per_head = f64::from(m.qk_nope_head_dim + m.v_head_dim);
-                ops.push(Operation::new("attn.kv-up", layers, gemm(tokens, kv_lora, heads * per_head)));
+                ops.push(Operation::new("attn.kv-up", layers, attn_in(tokens, kv_lora, heads * per_head)));
                 let rope = f64::from(m.qk_rope_head_dim);
                 ops.push(Operation::new("attn.rope", layers, stream(tokens * (heads + 1.0) * rope, 1.0, 1.0, 3.0)));
             }
@@ -191,7 +204,8 @@ impl Transformer {
             Some(m) => heads * f64::from(m.v_head_dim),
             None => heads * hd,
         };
-        ops.push(Operation::new("attn.out", layers, gemm(tokens, out_width, h)));
+        let out = if wide_out { wide_gemm(tokens, out_width, h) } else { gemm(tokens, out_width, h) };
+        ops.push(Operation::new("attn.out", layers, out));
 
         let (act_reads, act_flops) = match self.ffn_kind {
             FfnKind::Gated => (2.0, 6.0),
@@ -521,6 +535,7 @@ mod tests {
             padded: false,
             expert_imbalance: None,
             expert_split: Default::default(),
+            wide_attention: Default::default(),
         }
     }
 
