@@ -21,6 +21,7 @@ use ridge_core::workload::WideAttention;
 use ridge_core::{Estimate, EstimateError, Phase, Precision, RooflineOptions, Scenario};
 
 use crate::catalog;
+use crate::model::run;
 
 #[test]
 fn the_wide_projections_are_the_checkpoints_own() {
@@ -38,37 +39,22 @@ fn the_wide_projections_are_the_checkpoints_own() {
 
 /// `workload` on `devices` B200 at fp4 weights, fp8 activations and KV cache, batch 64 of
 /// 1,024 + 128 tokens, keeping `wide` in bf16.
-fn on_b200(workload: &str, devices: u32, wide: WideAttention) -> Result<Estimate, EstimateError> {
+fn on_b200(workload: &str, devices: u32, wide: WideAttention) -> Estimate {
     let c = catalog();
     let w = c.workload(workload).unwrap_or_else(|| panic!("{workload} is a preset"));
     let hw = c.hardware("b200").unwrap_or_else(|| panic!("b200"));
-    let scenario = Scenario {
-        batch: 64,
-        prompt_tokens: 1024,
-        output_tokens: 128,
-        weights: Precision::Fp4,
-        activations: Precision::Fp8,
-        kv_cache: Precision::Fp8,
-        wide_attention: wide,
-        ..w.defaults
-    };
-    estimate(&EstimateRequest {
-        workload: w,
-        hardware: hw,
-        measurement: None,
-        devices,
-        replicas: 1,
-        expert_parallel: false,
-        scenario,
-        options: RooflineOptions::default(),
+    run(w, hw, devices, |s| {
+        (s.batch, s.prompt_tokens, s.output_tokens) = (64, 1024, 128);
+        (s.weights, s.activations, s.kv_cache) = (Precision::Fp4, Precision::Fp8, Precision::Fp8);
+        s.wide_attention = wide;
     })
 }
 
 #[test]
 fn wide_projections_are_stored_and_run_in_bf16() {
-    let none = on_b200("deepseek-r1", 8, WideAttention::None).unwrap_or_else(|e| panic!("{e}"));
-    let inputs = on_b200("deepseek-r1", 8, WideAttention::Inputs).unwrap_or_else(|e| panic!("{e}"));
-    let all = on_b200("deepseek-r1", 8, WideAttention::All).unwrap_or_else(|e| panic!("{e}"));
+    let none = on_b200("deepseek-r1", 8, WideAttention::None);
+    let inputs = on_b200("deepseek-r1", 8, WideAttention::Inputs);
+    let all = on_b200("deepseek-r1", 8, WideAttention::All);
     let decode = |e: &Estimate| e.phase(Phase::Decode).cloned().unwrap_or_else(|| panic!("a decode phase"));
     // Each device holds an eighth of the projections, at 2 bytes instead of fp4's 4.25 bits.
     let weights = |e: &Estimate| decode(e).footprint.weights_bytes;
@@ -106,27 +92,26 @@ fn wide_projections_are_stored_and_run_in_bf16() {
 fn wide_attention_is_a_transformers_and_needs_narrow_weights() {
     let c = catalog();
     let hw = c.hardware("b200").unwrap_or_else(|| panic!("b200"));
-    let run = |id: &str, weights: Precision, wide: WideAttention| {
-        let w = c.workload(id).unwrap_or_else(|| panic!("{id} is a preset"));
-        let scenario = Scenario { weights, wide_attention: wide, ..w.defaults };
-        estimate(&EstimateRequest {
-            workload: w,
-            hardware: hw,
-            measurement: None,
-            devices: 1,
-            replicas: 1,
-            expert_parallel: false,
-            scenario,
-            options: RooflineOptions::default(),
-        })
-    };
-    let e = run("dlrm-v2", Precision::Fp8, WideAttention::All).err();
+    let dlrm = c.workload("dlrm-v2").unwrap_or_else(|| panic!("dlrm-v2 is a preset"));
+    let e = estimate(&EstimateRequest {
+        workload: dlrm,
+        hardware: hw,
+        measurement: None,
+        devices: 1,
+        replicas: 1,
+        expert_parallel: false,
+        scenario: Scenario { weights: Precision::Fp8, wide_attention: WideAttention::All, ..dlrm.defaults },
+        options: RooflineOptions::default(),
+    })
+    .err();
     assert!(matches!(e, Some(EstimateError::Scenario(ScenarioError::WideAttentionNeedsTransformer { .. }))), "{e:?}");
     // With 16-bit weights there is nothing narrower to keep wide: the same estimate.
-    let time =
-        |wide| run("llama-3.1-8b", Precision::Bf16, wide).map(|e| e.phases.iter().map(|p| p.seconds).sum::<f64>()).ok();
+    let llama = c.workload("llama-3.1-8b").unwrap_or_else(|| panic!("llama-3.1-8b is a preset"));
+    let time = |wide| {
+        let e = run(llama, hw, 1, |s| (s.weights, s.wide_attention) = (Precision::Bf16, wide));
+        e.phases.iter().map(|p| p.seconds).sum::<f64>()
+    };
     assert_eq!(time(WideAttention::All), time(WideAttention::None));
-    assert!(time(WideAttention::None).is_some());
     // The gpt-oss presets keep their checkpoints' bf16 attention by default.
     for id in ["gpt-oss-20b", "gpt-oss-120b"] {
         let w = c.workload(id).unwrap_or_else(|| panic!("{id} is a preset"));
