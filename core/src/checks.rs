@@ -71,7 +71,7 @@ pub enum ScenarioError {
     /// An encoder without a sequence length.
     #[error("an encoder needs a sequence length (prompt tokens)")]
     EncoderNeedsSequence,
-    /// Varying sequence lengths asked of a workload that is not an encoder.
+    /// Attention projections kept wide asked of a workload that is not a transformer at inference.
     #[error(
         "--wide-attention keeps a quantized transformer's attention projections in bf16 at inference; this workload's family is {family}"
     )]
@@ -79,6 +79,7 @@ pub enum ScenarioError {
         /// The workload's family.
         family: Family,
     },
+    /// Varying sequence lengths asked of a workload that is not an encoder.
     #[error(
         "varying sequence lengths (--lengths, --padded) are modelled for encoders only; this workload's family is {family}"
     )]

@@ -17,7 +17,8 @@ pub enum WideAttention {
     /// `exclude_modules`).
     Inputs,
     /// Every attention projection, the output too: gpt-oss, whose MXFP4 checkpoints quantize
-    /// only the experts; NVIDIA's first DeepSeek-R1 FP4 checkpoints.
+    /// only the experts; NVIDIA's DeepSeek-R1-0528 FP4 (v1), whose exclusions name the whole
+    /// attention block (as AIConfigurator 0.12.0 reads them).
     All,
 }
 
