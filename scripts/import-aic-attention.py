@@ -32,11 +32,12 @@ is roofline / (measured - fixed), capped at 1. The tables are the median efficie
 near each grid point (within half a grid step on each axis, in the logarithm):
 
   grouped: work items  = B G (a sequence's key/value head: the kernels' unit of work) and keys
-           per sequence L, both in powers of 2; every group size H/G from 1 to 16 of head
-           dimension 128 (every catalog decoder's but gpt-oss's 64 and GPT-J's 256) pooled (the
+           per sequence L, both in powers of 2; every group size H/G from 1 to 16 pooled (the
            times collapse onto B G and L: 64/8 heads at 64 sequences, 16/2 at 256 and 8/1 at
-           512 take 0.093 ms each at 1,024 keys on the H200). Group sizes over 16 run another,
-           slower path and are left out (no catalog model has them).
+           512 take 0.093 ms each at 1,024 keys on the H200), one table per head dimension D of
+           HEAD_DIMS (128, every catalog decoder's but gpt-oss's and GPT-J's; 64, gpt-oss's).
+           Group sizes over 16 run another, slower path and are left out (no catalog model has
+           them).
   latent:  query heads on the device H (16, 32, 64, 128), sequences B and keys L (powers of 2).
 
 A grid cell without calls (long contexts at many sequences do not fit in memory) takes the
@@ -63,7 +64,11 @@ KEYS = [2.0**i for i in range(1, 18)]  # 2 .. 131,072 keys per sequence
 LATENT_HEADS = [16.0, 32.0, 64.0, 128.0]
 SEQUENCES = [2.0**i for i in range(11)]  # 1 .. 1,024
 MAX_GROUP = 16
-HEAD_DIM = 128
+# Grouped tables per head dimension: 128 (every catalog decoder's but gpt-oss's and GPT-J's) and
+# 64 (gpt-oss's). The times do not collapse across head dimensions: on the B200 at 2,048
+# sequences of 8 key/value heads and 64 keys a call takes 0.154 ms at 64 and 0.173 ms at 128, not
+# half, so a 64-wide head read from the 128 table was timed up to twice too fast.
+HEAD_DIMS = [128, 64]
 # MLA as ridge times it (DeepSeek-V3's shape): 512 latent + 64 rotary elements cached per token,
 # a scored pair's 576 + 512 multiply-adds as a head dimension of 544 (K and V).
 LATENT_CACHED = 576.0
@@ -178,17 +183,17 @@ def tables(catalog: dict) -> list[dict]:
         base = data / system
         gqa = base / "attention" / "trtllm" / VERSION_DIR / "generation_attention_perf.parquet"
         mla = base / "mla" / "trtllm" / VERSION_DIR / "generation_mla_perf.parquet"
-        for kind, path in (("grouped", gqa), ("latent", mla)):
+        for kind, path, dims in (("grouped", gqa, HEAD_DIMS), ("latent", mla, [None])):
             if not path.exists():
                 continue
             d = pd.read_parquet(path)
-            for dtype, (kv, s) in KV.items():
+            for (dtype, (kv, s)), head_dim in ((k, hd) for k in KV.items() for hd in dims):
                 if kv not in hw["dense_tflops"]:
                     continue
                 x = d[d.kv_cache_dtype == dtype].copy()
                 peak = aic_tables.figure(hw["dense_tflops"][kv]) * 1e12
                 if kind == "grouped":
-                    x = x[(x.window_size == 0) & (x.head_dim == HEAD_DIM) & (x.num_heads <= MAX_GROUP * x.num_key_value_heads)]
+                    x = x[(x.window_size == 0) & (x.head_dim == head_dim) & (x.num_heads <= MAX_GROUP * x.num_key_value_heads)]
                     x = x.copy()
                     x["items"] = x.batch_size * x.num_key_value_heads
                     flops, bytes_ = grouped_roofline(x, s, s, peak, bw)
@@ -203,10 +208,12 @@ def tables(catalog: dict) -> list[dict]:
                 roof = np.maximum(flops / peak, bytes_ / bw).to_numpy()
                 t = table(x, kind, roof, flops.to_numpy(), bytes_.to_numpy(), peak, bw, axes)
                 dtypes = f"generation attention, KV cache {dtype}" if kind == "grouped" else f"MLA generation, KV cache {dtype}"
+                suffix = f"-d{head_dim}" if head_dim not in (None, 128) else ""
                 out.append(
                     dict(
                         t,
-                        id=f"{ridge_id}-{kind}-{kv}",
+                        id=f"{ridge_id}-{kind}-{kv}{suffix}",
+                        head_dim=head_dim,
                         hardware=ridge_id,
                         system=system,
                         kind=kind,
@@ -255,6 +262,10 @@ def render(rows: list[dict], version: str) -> str:
             f'system {r["system"]}: TensorRT-LLM {VERSION_DIR} {r["what"]}"',
             f"peak_tflops = {fmt(r['peak'])}",
             f"memory_gb_per_s = {fmt(r['bandwidth'])}",
+        ]
+        if r["head_dim"] is not None:
+            lines.append(f"head_dim = {r['head_dim']}")
+        lines += [
             f"fixed_us = {r['fixed_us']}",
             f"# ridge / measured over the {r['calls']} measured calls (p10, median, p90): with this table "
             f"{r['fit']}; on the attention fractions {r['before']}",

@@ -224,7 +224,7 @@ impl Catalog {
                 &mut c,
             );
             if ok && let Some(hw) = hardware.iter_mut().find(|h| h.id == t.hardware) {
-                if hw.attention_tables.iter().any(|o| o.kind == t.kind && o.kv == t.kv) {
+                if hw.attention_tables.iter().any(|o| o.kind == t.kind && o.kv == t.kv && o.head_dim == t.head_dim) {
                     c.fail("kv", format!("{} has a second {:?} attention table at {}", t.hardware, t.kind, t.kv));
                 } else {
                     hw.attention_tables.push(std::sync::Arc::new(t));

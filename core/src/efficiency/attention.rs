@@ -52,6 +52,11 @@ pub struct AttentionTable {
     pub peak_tflops: f64,
     /// The datasheet bandwidth they are relative to, GB/s (the catalog's).
     pub memory_gb_per_s: f64,
+    /// Grouped tables: the head dimension of the calls it was made from (128 for most decoders,
+    /// 64 for gpt-oss): a call takes the table nearest its own. Latent tables have none (MLA's
+    /// latent is one shape).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_dim: Option<f64>,
     /// Fixed time of each call, microseconds.
     pub fixed_us: f64,
     /// Latent tables: grid of query heads on the device, increasing; empty for grouped tables.
@@ -104,6 +109,18 @@ impl AttentionTable {
             }
             AttentionKind::Grouped => {}
         }
+        match (self.kind, self.head_dim) {
+            (AttentionKind::Grouped, Some(d)) if !(d.is_finite() && d >= 1.0) => {
+                out.push(("head_dim", format!("must be a head dimension of 1 or more, is {d}")));
+            }
+            (AttentionKind::Grouped, None) => {
+                out.push(("head_dim", "a grouped table names the head dimension of its calls".to_string()));
+            }
+            (AttentionKind::Latent, Some(_)) => {
+                out.push(("head_dim", "a latent table has no head dimension (MLA's latent is one shape)".to_string()));
+            }
+            _ => {}
+        }
         grid_problems(&axes, &self.basis_points, (self.peak_tflops, self.memory_gb_per_s), &mut out);
         if !(self.fixed_us.is_finite() && self.fixed_us >= 0.0) {
             out.push(("fixed_us", format!("must be a number of microseconds, 0 or more, is {}", self.fixed_us)));
@@ -125,6 +142,7 @@ mod tests {
             source: "hand-made".into(),
             peak_tflops: 1000.0,
             memory_gb_per_s: 1000.0,
+            head_dim: None,
             fixed_us: 10.0,
             heads: vec![16.0, 128.0],
             items: vec![1.0, 16.0],
@@ -154,6 +172,7 @@ mod tests {
         let t = AttentionTable {
             kind: AttentionKind::Grouped,
             heads: Vec::new(),
+            head_dim: Some(128.0),
             basis_points: vec![100, 1000, 400, 4000],
             ..latent()
         };
@@ -170,7 +189,11 @@ mod tests {
         let fields = |t: &AttentionTable| t.problems().into_iter().map(|(f, _)| f).collect::<Vec<_>>();
         assert!(latent().problems().is_empty());
         assert_eq!(fields(&AttentionTable { heads: Vec::new(), ..latent() }), ["heads", "basis_points"]);
-        assert_eq!(fields(&AttentionTable { kind: AttentionKind::Grouped, ..latent() }), ["heads", "basis_points"]);
+        assert_eq!(
+            fields(&AttentionTable { kind: AttentionKind::Grouped, ..latent() }),
+            ["heads", "basis_points", "head_dim"]
+        );
+        assert_eq!(fields(&AttentionTable { head_dim: Some(128.0), ..latent() }), ["head_dim"]);
         assert_eq!(fields(&AttentionTable { fixed_us: -1.0, ..latent() }), ["fixed_us"]);
         assert_eq!(fields(&AttentionTable { keys: vec![2048.0, 2.0], ..latent() }), ["keys"]);
     }

@@ -99,12 +99,19 @@ impl Ceilings {
     /// cache's precision (TensorRT-LLM's fp8 MLA kernels compute in fp8), so it times only
     /// arithmetic at that precision; grouped attention is bound by its traffic, at any `p`.
     fn attention_table(&self, op: &Operation, p: Precision) -> Option<&AttentionTable> {
-        let OpKind::Attention { q_len, fused, backward, kv, latent, .. } = op.kind else { return None };
+        let OpKind::Attention { q_len, fused, backward, kv, latent, head_dim, .. } = op.kind else { return None };
         if self.attention_tables.is_empty() || q_len > 1.0 || !fused || backward {
             return None;
         }
         let kind = if latent { AttentionKind::Latent } else { AttentionKind::Grouped };
-        let t = self.attention_tables.iter().find(|t| t.serves(kind, kv))?;
+        // The table of the nearest head dimension (in the logarithm): a 64-wide head's call does
+        // not take half a 128-wide one's time.
+        let distance = |t: &AttentionTable| t.head_dim.map_or(0.0, |d| (d / head_dim.max(1.0)).ln().abs());
+        let t = self
+            .attention_tables
+            .iter()
+            .filter(|t| t.serves(kind, kv))
+            .min_by(|a, b| distance(a).total_cmp(&distance(b)))?;
         let relative = t.kv == p || (t.kv == Precision::Bf16 && p == Precision::Fp16);
         (kind == AttentionKind::Grouped || relative).then_some(&**t)
     }
