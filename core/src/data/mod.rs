@@ -225,7 +225,8 @@ impl Catalog {
             );
             if ok && let Some(hw) = hardware.iter_mut().find(|h| h.id == t.hardware) {
                 if hw.attention_tables.iter().any(|o| o.kind == t.kind && o.kv == t.kv && o.head_dim == t.head_dim) {
-                    c.fail("kv", format!("{} has a second {:?} attention table at {}", t.hardware, t.kind, t.kv));
+                    let dim = t.head_dim.map(|d| format!(" of head dimension {d}")).unwrap_or_default();
+                    c.fail("kv", format!("{} has a second {:?} attention table at {}{dim}", t.hardware, t.kind, t.kv));
                 } else {
                     hw.attention_tables.push(std::sync::Arc::new(t));
                 }

@@ -191,7 +191,7 @@ mod tests {
         assert_eq!(fields(&AttentionTable { heads: Vec::new(), ..latent() }), ["heads", "basis_points"]);
         assert_eq!(
             fields(&AttentionTable { kind: AttentionKind::Grouped, ..latent() }),
-            ["heads", "basis_points", "head_dim"]
+            ["heads", "head_dim", "basis_points"]
         );
         assert_eq!(fields(&AttentionTable { head_dim: Some(128.0), ..latent() }), ["head_dim"]);
         assert_eq!(fields(&AttentionTable { fixed_us: -1.0, ..latent() }), ["fixed_us"]);
