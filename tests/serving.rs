@@ -102,6 +102,7 @@ fn agree(prompt: u32, output: u32, budget: u32, load: Load, tolerance: f64, requ
             let r = s.saturation().unwrap_or_else(|e| panic!("{e}")).requests_per_s * share;
             (s.at_rate(r), Some(r))
         }
+        Load::Offline(_) => unreachable!("offline runs have their own test"),
     };
     let a = a.unwrap_or_else(|e| panic!("{e}"));
     let sim_load = rate.map_or(load, Load::Rate);

@@ -182,6 +182,11 @@ pub enum Load {
     /// Requests arriving at random (Poisson) at this many per second.
     Rate(f64),
     /// As many requests in the system as the engine runs at once, always: an offline run fed
-    /// at an infinite rate (`trtllm-bench throughput`, vLLM's throughput benchmark).
+    /// at an infinite rate, in its steady state.
     Full,
+    /// This many requests queued at once and run to the last one's end: an offline
+    /// benchmark's whole run (`trtllm-bench throughput`'s dataset, vLLM's throughput benchmark's
+    /// prompts), its throughput the run's output tokens over the run's length, ramp-up and drain
+    /// included.
+    Offline(u32),
 }

@@ -27,6 +27,7 @@
 
 mod disagg;
 mod engine;
+mod offline;
 mod rate;
 mod server;
 mod simulate;
@@ -233,6 +234,7 @@ pub fn serve(req: &ServeRequest<'_>, load: Load) -> Result<Serving, ServingError
         Load::Concurrency(c) => server.at_concurrency(c)?,
         Load::Rate(r) => server.at_rate(r)?,
         Load::Full => server.at_concurrency(f64::from(server.max_concurrency()))?,
+        Load::Offline(n) => server.offline_run(n)?,
     };
     let saturation = server.saturation()?;
     let curve = server.curve(u32::MAX)?;

@@ -29,6 +29,8 @@ pub struct Simulation {
     /// Sequences decoding: the time average over the measured span, up to the last arrival
     /// (after which the engine drains).
     pub decoding: f64,
+    /// Seconds from the start to the last request's end.
+    pub run_s: f64,
 }
 
 /// Why a simulation cannot run.
@@ -50,7 +52,8 @@ struct Request {
 }
 
 /// Runs the engine of `server` under `load` until `warmup + requests` requests have ended,
-/// measuring the last `requests` of them (in order of arrival). `seed` fixes the arrivals.
+/// measuring the last `requests` of them (in order of arrival). `seed` fixes the arrivals. An
+/// offline load queues all `warmup + requests` at the start (its own count is not used).
 pub fn simulate(
     server: &mut Server<'_>,
     load: Load,
@@ -76,11 +79,17 @@ pub fn simulate(
     let mut issued = 0usize;
     let mut ramp: VecDeque<usize> = VecDeque::new();
     let users = match load {
-        Load::Rate(_) => None,
+        Load::Rate(_) | Load::Offline(_) => None,
         Load::Concurrency(c) => Some(c),
         Load::Full => Some(f64::from(server.max_concurrency)),
     };
     let rate = match (load, users) {
+        // An offline run: every request queued at the start, none after.
+        (Load::Offline(_), _) => {
+            waiting.extend(std::iter::repeat_n(0.0, total));
+            issued = total;
+            None
+        }
         (Load::Rate(r), _) if r.is_finite() && r > 0.0 => Some(r),
         (Load::Rate(r), _) => return Err(ServingError::Load { what: "rate", value: r }.into()),
         (_, Some(c)) if c.is_finite() && c >= 1.0 => {
@@ -204,6 +213,7 @@ pub fn simulate(
         e2e_s: mean(|m| m.2),
         requests_per_s: if span > 0.0 { (n - 1.0).max(1.0) / span } else { 0.0 },
         decoding: if decoded.1 > 0.0 { decoded.0 / decoded.1 } else { 0.0 },
+        run_s: clock,
     })
 }
 
