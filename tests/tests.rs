@@ -16,6 +16,7 @@ mod fidelity;
 mod lengths;
 mod matching;
 mod model;
+mod offline;
 mod plan;
 mod rack;
 mod row_memory;
