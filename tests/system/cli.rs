@@ -593,6 +593,17 @@ fn the_trtllm_bench_engine_sizes_itself_and_only_for_continuous_batching() {
     assert_eq!(serving["point"]["concurrency"].as_f64(), serving["max_concurrency"].as_f64());
     let (code, _, err) = ridge(&[&base[..], &["--concurrency", "lots"]].concat());
     assert!(code == 2 && err.contains("`lots` is not a number of requests or `full`"), "{err}");
+    // `--requests N`: an offline run of N requests to its end, its throughput the run's: below
+    // the full engine's steady state when the engine holds the whole run at once (640 > 600).
+    let v = json(&[&base[..], &["--engine", "trtllm-bench", "--requests", "600", "--json"]].concat());
+    assert_eq!(v["serving"]["load"], serde_json::json!({"offline": 600}));
+    let run = v["serving"]["point"]["output_tokens_per_s"].as_f64().unwrap_or_default();
+    let steady = serving["point"]["output_tokens_per_s"].as_f64().unwrap_or_default();
+    assert!(run > 0.0 && run < steady, "run {run} vs steady {steady}");
+    for bad in [&["--requests", "0"][..], &["--requests", "10", "--concurrency", "5"][..]] {
+        let (code, _, err) = ridge(&[&base[..], bad].concat());
+        assert!(code == 2 && err.contains("--requests"), "{err}");
+    }
     // A static batch has no engine to size.
     let (code, _, err) = ridge(&[&base[..], &["--engine", "trtllm-bench", "--batching", "static"]].concat());
     assert_eq!(code, 2, "{err}");

@@ -83,6 +83,10 @@ pub struct EstimateInput {
     /// Continuous batching: Poisson arrivals per second instead of a concurrency.
     #[serde(default)]
     pub rate: Option<f64>,
+    /// Continuous batching: an offline run of this many requests queued at once, run to the
+    /// last one's end (`ridge estimate --requests`), instead of a concurrency or rate.
+    #[serde(default)]
+    pub requests: Option<u32>,
     /// Devices besides the catalog's (the page's benchmarked device), as [`MatchInput`] takes.
     #[serde(default)]
     pub extra_hardware: Vec<ridge_core::Hardware>,
@@ -123,6 +127,7 @@ impl RowInput {
             batching: ridge_core::serving::Batching::Static,
             concurrency: None,
             rate: None,
+            requests: None,
             extra_hardware: self.extra_hardware.clone(),
         }
     }

@@ -87,10 +87,14 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
     use ridge_core::serving::{Batching, Engine, Load, ServingError, serve};
     let decoder = matches!(workload.family(), Family::Decoder | Family::Moe);
     if decoder && input.batching == Batching::Continuous {
-        let load = match (input.concurrency, input.rate) {
-            (_, Some(r)) => Load::Rate(r),
-            (Some(c), None) => Load::Concurrency(c),
-            (None, None) => Load::Concurrency(f64::from(req.scenario.batch)),
+        let load = match (input.concurrency, input.rate, input.requests) {
+            (None, None, Some(n)) => Load::Offline(n),
+            (_, _, Some(_)) => {
+                return Err("requests is an offline run of its own: give it without concurrency or rate".into());
+            }
+            (_, Some(r), None) => Load::Rate(r),
+            (Some(c), None, None) => Load::Concurrency(c),
+            (None, None, None) => Load::Concurrency(f64::from(req.scenario.batch)),
         };
         match serve(&req.serve_request(Engine::DEFAULT), load) {
             Ok(sv) => e.serving = Some(sv),
@@ -98,9 +102,9 @@ pub fn estimate_impl(input: &EstimateInput) -> Result<ridge_core::Estimate, Stri
             Err(ServingError::DoesNotFit { .. }) => {}
             Err(error) => return Err(error.to_string()),
         }
-    } else if input.concurrency.is_some() || input.rate.is_some() {
+    } else if input.concurrency.is_some() || input.rate.is_some() || input.requests.is_some() {
         return Err(format!(
-            "concurrency and rate describe continuous batching of a decoder; {} with {}",
+            "concurrency, rate and requests describe continuous batching of a decoder; {} with {}",
             workload.id,
             if decoder { "static batching" } else { "no decode phase" }
         ));

@@ -38,6 +38,23 @@ fn a_decoders_estimate_is_served_as_ridge_estimate_serves_it() {
 }
 
 #[test]
+fn an_offline_run_of_requests_is_served_whole() {
+    // `requests`: the load is that run, its throughput the run's (ridge estimate --requests).
+    let run = estimate_json_impl(r#"{"query":{"workload":"llama-3.1-8b"},"hardware":"h100-sxm","requests":500}"#);
+    let v: serde_json::Value = serde_json::from_str(&run.unwrap_or_else(|e| panic!("{e}"))).unwrap_or_default();
+    assert_eq!(v["serving"]["load"], serde_json::json!({"offline": 500}), "{v}");
+    let tokens = v["serving"]["point"]["output_tokens_per_s"].as_f64().unwrap_or_default();
+    let requests = v["serving"]["point"]["requests_per_s"].as_f64().unwrap_or_default();
+    // Every request yields the preset's 256 output tokens.
+    assert!(tokens > 0.0 && (tokens / requests - 256.0).abs() < 1e-9, "{v}");
+    let both =
+        estimate_json_impl(r#"{"query":{"workload":"llama-3.1-8b"},"hardware":"h100-sxm","requests":5,"rate":2}"#);
+    assert!(both.err().unwrap_or_default().starts_with("requests is an offline run of its own"));
+    let zero = estimate_json_impl(r#"{"query":{"workload":"llama-3.1-8b"},"hardware":"h100-sxm","requests":0}"#);
+    assert_eq!(zero.err().unwrap_or_default(), "requests must be a positive number, got 0");
+}
+
+#[test]
 fn the_page_exports_the_csv_of_ridge_match() {
     let input: MatchInput = serde_json::from_str(r#"{"query":{"workload":"dlrm-v2"},"constraints":{"max_devices":2}}"#)
         .unwrap_or_else(|e| panic!("{e}"));

@@ -73,6 +73,15 @@ pub(crate) struct EstimateArgs {
     /// Continuous batching: requests arriving at random (Poisson), per second.
     #[arg(long, value_name = "R")]
     rate: Option<f64>,
+    /// Continuous batching: an offline run of N requests, all queued at the start and run to the
+    /// last one's end, as `trtllm-bench throughput` and vLLM's throughput benchmark run their
+    /// datasets. Throughput is the run's output tokens over its whole length, so the ramp-up
+    /// (prompts going through while few sequences decode) and the drain (the last ones ending
+    /// in a half-empty engine) count; TTFT, TPOT and request time are means over its requests,
+    /// each waiting from the start. Without it, `--concurrency full` is the full engine's
+    /// steady state.
+    #[arg(long, value_name = "N", conflicts_with_all = ["rate", "concurrency"], value_parser = count)]
+    requests: Option<u32>,
     /// Continuous batching: whose limits the engine runs with where --token-budget and
     /// --max-sequences are not given: `vllm` (8,192 tokens a step, 256 sequences, KV blocks
     /// taken as contexts grow) or `trtllm-bench` (TensorRT-LLM's benchmark heuristic: as many
@@ -165,9 +174,9 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
             "--step-overhead-us applies to a static estimate: add --batching static (continuous batching's engine step has its own cost, --kernel-overhead-us)"
         );
     }
-    if !continuous && (a.concurrency.is_some() || a.rate.is_some()) {
+    if !continuous && (a.concurrency.is_some() || a.rate.is_some() || a.requests.is_some()) {
         bail!(
-            "--concurrency and --rate describe continuous batching of a decoder on one scale-up domain; {} with {}",
+            "--concurrency, --rate and --requests describe continuous batching of a decoder on one scale-up domain; {} with {}",
             workload.id,
             if decoder { "--batching static or --pipeline-stages" } else { "no decode phase" }
         );
@@ -264,6 +273,7 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     let mut unserved = None;
     if continuous {
         let load = match (a.concurrency, a.rate) {
+            _ if let Some(n) = a.requests => Load::Offline(n),
             (_, Some(r)) => Load::Rate(r),
             (Some(ConcurrencyArg::Requests(c)), None) => Load::Concurrency(c),
             (Some(ConcurrencyArg::Full), None) => Load::Full,
@@ -315,6 +325,9 @@ fn print_serving(sv: &Serving, replicas: u32, out: &mut dyn Write) -> Result<()>
         Load::Concurrency(c) => format!("{} requests in flight", sig3(c)),
         Load::Rate(r) => format!("{} requests/s arriving at random", sig3(r)),
         Load::Full => format!("the engine full: {} requests in flight", sig3(p.concurrency)),
+        Load::Offline(n) => {
+            format!("an offline run of {n} requests queued at once, {} in the system on average", sig3(p.concurrency))
+        }
     };
     writeln!(out)?;
     let copy = if replicas > 1 { format!(", per model copy of {replicas} replicas") } else { String::new() };
