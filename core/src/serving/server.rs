@@ -31,6 +31,8 @@ pub struct Server<'a> {
     /// Disaggregated serving's decode pool: requests arrive with their prompt cached, and no
     /// step carries a prompt chunk.
     pub(super) decode_only: bool,
+    /// The last step's operations: a buffer kept between steps.
+    pub(super) ops: Vec<Operation>,
 }
 
 /// Who can arrive alongside a request, to ride its step or queue before it.
@@ -190,6 +192,7 @@ impl<'a> Server<'a> {
             basis,
             grid: None,
             decode_only: false,
+            ops: Vec::with_capacity(32),
         })
     }
 
@@ -226,13 +229,22 @@ impl<'a> Server<'a> {
             spread: 0.0,
             chunk: prompt,
         };
-        let ops: Vec<Operation> = if self.expert_parallel {
-            t.expert_parallel_forward_ops(shape, &self.scenario, self.devices)
+        // One buffer for every step's operations (a ranking times thousands of steps).
+        let mut ops = std::mem::take(&mut self.ops);
+        if self.expert_parallel {
+            t.step_ops_into(shape, &self.scenario, 1, t.moe.map_or(1, |_| self.devices.max(1)), &mut ops);
         } else {
-            t.forward_ops(shape, &self.scenario, self.devices)
+            t.step_ops_into(shape, &self.scenario, self.devices, 1, &mut ops);
+        }
+        let timed =
+            roofline::seconds(&ops, &self.ceilings, &self.calibration, self.engine.kernel_launch_s, &mut self.notes);
+        let s = match timed {
+            Ok(s) => s,
+            Err(e) => {
+                self.ops = ops;
+                return Err(e.into());
+            }
         };
-        let s =
-            roofline::seconds(&ops, &self.ceilings, &self.calibration, self.engine.kernel_launch_s, &mut self.notes)?;
         if self.expert_parallel
             && self.devices > 1
             && self.scenario.expert_split.is_whole()
@@ -257,6 +269,7 @@ impl<'a> Server<'a> {
         if !self.notes.iter().any(|n| matches!(n, Note::CollectiveTables { .. })) {
             self.notes.extend(self.ceilings.collective_tables_notes(&ops));
         }
+        self.ops = ops;
         Ok(s + self.engine.step_overhead_s)
     }
 
@@ -314,7 +327,11 @@ impl<'a> Server<'a> {
             for _ in 0..2 {
                 let (stay, leave) = ((-rate * tau_dec).exp(), (-rate * tau_mix).exp());
                 let share = 1.0 - leave / (1.0 - stay + leave);
+                let before = chunk;
                 (chunk, mixed_share) = share_to_chunk(share);
+                if (chunk - before).abs() < 0.5 {
+                    break;
+                }
                 tau_mix = self.step_seconds(decoding, context, chunk)?;
             }
         }
@@ -473,6 +490,7 @@ impl<'a> Server<'a> {
         if !(concurrency.is_finite() && concurrency > 0.0) {
             return Err(ServingError::Load { what: "concurrency", value: concurrency });
         }
+
         if concurrency > f64::from(self.max_concurrency) {
             return Err(ServingError::OverCapacity { concurrency, max: self.max_concurrency });
         }

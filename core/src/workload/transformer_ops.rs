@@ -41,6 +41,27 @@ impl Transformer {
         tp: u32,
         ep: u32,
     ) -> (Vec<Operation>, std::ops::Range<usize>) {
+        let mut ops = Vec::with_capacity(32);
+        let blocks = self.split_forward_ops_into(shape, s, tp, ep, &mut ops);
+        (ops, blocks)
+    }
+
+    /// [`Transformer::forward_ops`] (tensor parallel over `tp`) or
+    /// [`Transformer::expert_parallel_forward_ops`] (`ep` > 1) written into `ops`, cleared first: an
+    /// engine that times thousands of steps keeps one buffer rather than allocating one a step.
+    pub fn step_ops_into(&self, shape: PassShape, s: &Scenario, tp: u32, ep: u32, ops: &mut Vec<Operation>) {
+        self.split_forward_ops_into(shape, s, tp, ep, ops);
+    }
+
+    fn split_forward_ops_into(
+        &self,
+        shape: PassShape,
+        s: &Scenario,
+        tp: u32,
+        ep: u32,
+        ops: &mut Vec<Operation>,
+    ) -> std::ops::Range<usize> {
+        ops.clear();
         let t = f64::from(tp);
         let (w, a, kvp) = (s.weights, s.activations, s.kv_cache);
         let h = self.h();
@@ -87,7 +108,6 @@ impl Transformer {
             Norm::Layernorm => 7.0,
         };
 
-        let mut ops = Vec::with_capacity(32);
         let lookups_per_token = 1.0
             + if self.position == Position::Learned { 1.0 } else { 0.0 }
             + if self.token_types.is_some() { 1.0 } else { 0.0 };
@@ -225,7 +245,7 @@ impl Transformer {
                 ops.push(Operation::new(names[2], n, gemm(tokens, width, h)));
             }
         };
-        dense(&mut ops, ["ffn.up", "ffn.act", "ffn.down"], dense_layers, f64::from(self.ffn) / t);
+        dense(ops, ["ffn.up", "ffn.act", "ffn.down"], dense_layers, f64::from(self.ffn) / t);
         if let Some(moe) = self.moe {
             let layers = moe_layers;
             let ffn = f64::from(self.expert_ffn()) / t;
@@ -293,7 +313,7 @@ impl Transformer {
             ops.push(Operation::new("moe.combine", layers, stream(summed * k * h, 1.0, k.recip(), 1.0)));
             // Shared experts: every token, on every device that holds its tokens (one fused FFN).
             dense(
-                &mut ops,
+                ops,
                 ["moe.shared.up", "moe.shared.act", "moe.shared.down"],
                 layers,
                 f64::from(moe.shared_experts) * ffn,
@@ -325,7 +345,7 @@ impl Transformer {
         if let Some(c) = self.classes {
             ops.push(Operation::new("head.classes", 1.0, gemm(shape.batch, h, f64::from(c))));
         }
-        (ops, blocks)
+        blocks
     }
 
     /// The operations of one training step on each of `tp` tensor-parallel devices of one of
