@@ -254,8 +254,14 @@ def serving_ridge(ridge: str, row: dict) -> tuple[float, dict]:
         ridge, "estimate", "--workload", row["workload"], "--hardware", row["hardware"],
         "--devices", str(row["devices"]), "--prompt-tokens", str(row["prompt_tokens"]),
         "--output-tokens", str(row["output_tokens"]), "--precision", row["precision"],
-        "--calibrated", "--datasheet", "--concurrency", "full" if full else str(row["concurrency"]), "--json",
+        "--calibrated", "--datasheet", "--json",
     ]
+    # An offline row with its run's requests runs to its end, as the suite runs it; else the
+    # engine full (or the stated concurrency).
+    if row.get("requests") and not row.get("concurrency"):
+        cmd += ["--requests", str(row["requests"])]
+    else:
+        cmd += ["--concurrency", "full" if full else str(row["concurrency"])]
     cmd += ["--kv-cache", kv] if kv else []
     cmd += ["--activations", row["activations"]] if row.get("activations") else []
     cmd += ["--wide-attention", row["wide_attention"]] if row.get("wide_attention") else []
@@ -271,13 +277,15 @@ def serving_ridge(ridge: str, row: dict) -> tuple[float, dict]:
 def serving_aic(row: dict, ridge_serving: dict) -> float:
     """AIConfigurator's figure for a serving row. A `limits = "trtllm-bench"` row states no
     concurrency: it runs at the concurrency and token budget ridge's trtllm-bench heuristic gives
-    (the same engine for both, so the two differ only in their step times)."""
+    (the same engine for both, so the two differ only in their step times), no more than the
+    run's requests. AIConfigurator has no finite run: its figure is that engine's steady state,
+    where ridge's steps the row's run to its end."""
     n = row["devices"]
     model = resolve_model(SERVING_MODELS[row["workload"]])
     system = FIDELITY_SYSTEMS[row["hardware"]]
     concurrency, ctx_tokens = row.get("concurrency"), None
     if row.get("limits") == "trtllm-bench":
-        concurrency = round(ridge_serving["point"]["concurrency"])
+        concurrency = min(ridge_serving["max_concurrency"], row.get("requests") or ridge_serving["max_concurrency"])
         ctx_tokens = ridge_serving["engine"]["token_budget"]
     if row.get("expert_parallel"):
         # Attention data parallel over the devices, experts whole: AIConfigurator's batch is a rank's.
