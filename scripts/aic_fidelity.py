@@ -244,6 +244,14 @@ SERVING_METRICS = {  # the row's metric -> (AIConfigurator's field, ridge's serv
 }
 
 
+def load_label(row: dict) -> str:
+    """A serving row's load as the tables print it: a concurrency, an offline run of its
+    requests, or the engine full."""
+    if row.get("concurrency"):
+        return f"C{row['concurrency']}"
+    return f"run of {row['requests']}" if row.get("requests") else "full"
+
+
 def serving_ridge(ridge: str, row: dict) -> tuple[float, dict]:
     """ridge's figure for a serving row as the fidelity suite estimates it: calibrated datasheet
     ceilings (`--datasheet`: not the bundled H200 measurement); with it, ridge's serving JSON (the
@@ -329,18 +337,18 @@ def serving_fidelity(ridge: str, as_json: bool, workload: str | None = None) -> 
                 ridge_value, ridge_serving = serving_ridge(ridge, r)
             except subprocess.CalledProcessError as e:  # e.g. more in flight than the KV cache holds
                 skipped["ridge refused"] = skipped.get("ridge refused", 0) + 1
-                print(f"{r['hardware']} {r['workload']} C{r.get('concurrency') or 'full'}: {e.stderr.strip()}",
+                print(f"{r['hardware']} {r['workload']} {load_label(r)}: {e.stderr.strip()}",
                       file=sys.stderr)
                 continue
             try:
                 aic_value = serving_aic(r, ridge_serving)
             except Exception as e:  # noqa: BLE001 - AIConfigurator raises many kinds; the row is left out, said
                 skipped["aiconfigurator failed"] = skipped.get("aiconfigurator failed", 0) + 1
-                print(f"{r['hardware']} {r['workload']} C{r.get('concurrency') or 'full'} {r['metric']}: {e}", file=sys.stderr)
+                print(f"{r['hardware']} {r['workload']} {load_label(r)} {r['metric']}: {e}", file=sys.stderr)
                 continue
             out.append({"file": path.name, "row": r, "published": r["published"], "ridge": ridge_value,
                         "aic": aic_value})
-    if json_or_head(out, skipped, as_json, ["hardware", "workload", "devices", "in/out", "precision", "concurrency",
+    if json_or_head(out, skipped, as_json, ["hardware", "workload", "devices", "in/out", "precision", "load",
                                             "metric", "published", "ridge", "error", "AIConfigurator", "error"]):
         return 0
     for o in out:
@@ -348,7 +356,7 @@ def serving_fidelity(ridge: str, as_json: bool, workload: str | None = None) -> 
 
         print(
             f"| {r['hardware']} | {r['workload']} | {r['devices']} | {r['prompt_tokens']}/{r['output_tokens']} | "
-            f"{r['precision']} | {r.get('concurrency') or 'full'} | {r['metric']} | {o['published']} | {o['ridge']:.1f} | "
+            f"{r['precision']} | {load_label(r)} | {r['metric']} | {o['published']} | {o['ridge']:.1f} | "
             f"{error(o, 'ridge')} | {o['aic']:.1f} | {error(o, 'aic')} |"
         )
     if out:

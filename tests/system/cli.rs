@@ -600,6 +600,13 @@ fn the_trtllm_bench_engine_sizes_itself_and_only_for_continuous_batching() {
     let run = v["serving"]["point"]["output_tokens_per_s"].as_f64().unwrap_or_default();
     let steady = serving["point"]["output_tokens_per_s"].as_f64().unwrap_or_default();
     assert!(run > 0.0 && run < steady, "run {run} vs steady {steady}");
+    // Expert parallel: the per-phase table's batch is a whole share a device, as with `full`.
+    let ep = ["estimate", "-w", "deepseek-r1", "-H", "b200", "-n", "4", "--expert-parallel", "--precision", "fp4"];
+    let v = json(&[&ep[..], &["--engine", "trtllm-bench", "--requests", "1000", "--json"]].concat());
+    assert_eq!(
+        (v["scenario"]["batch"].as_u64(), &v["serving"]["load"]),
+        (Some(4), &serde_json::json!({"offline": 1000}))
+    );
     for bad in [&["--requests", "0"][..], &["--requests", "10", "--concurrency", "5"][..]] {
         let (code, _, err) = ridge(&[&base[..], bad].concat());
         assert!(code == 2 && err.contains("--requests"), "{err}");

@@ -195,14 +195,11 @@ pub(crate) fn run(catalog: &Catalog, a: &EstimateArgs, out: &mut dyn Write) -> R
     }
     // Served continuously, the per-phase table is a static batch of the requests in flight
     // (whole shares of them per device when expert parallel).
-    if continuous
-        && a.scenario.batch.is_none()
-        && let Some(arg) = a.concurrency
-    {
-        // The engine full: its size is known once it is built, so the table keeps its batch
-        // (not the requests in flight).
-        let b = match arg {
-            ConcurrencyArg::Requests(c) if c.is_finite() && c >= 1.0 => c.ceil() as u32,
+    if continuous && a.scenario.batch.is_none() && (a.concurrency.is_some() || a.requests.is_some()) {
+        // The engine full, or an offline run: its size is known once it is built, so the table
+        // keeps its batch (not the requests in flight).
+        let b = match a.concurrency {
+            Some(ConcurrencyArg::Requests(c)) if c.is_finite() && c >= 1.0 => c.ceil() as u32,
             _ => s.batch,
         };
         s.batch = if a.expert_parallel { b.next_multiple_of(a.devices.max(1)) } else { b };
