@@ -63,13 +63,19 @@ import pandas as pd
 import aic_tables
 
 SYSTEMS = aic_tables.SYSTEMS
-# AIConfigurator's MoE dtype -> ridge's precision and the bytes of one element.
+# AIConfigurator's MoE dtype -> ridge's precision of the arithmetic (and the inputs) and the bytes
+# of one input element, and where the weights are narrower, their precision and bytes (gpt-oss's
+# MXFP4 experts: with bf16 inputs on Hopper and Blackwell, with MXFP8 ones on Blackwell).
 DTYPES = {
-    "bfloat16": ("bf16", 2.0),
-    "fp8": ("fp8", 1.0),
-    "fp8_block": ("fp8", 1.0),
-    "nvfp4": ("fp4", 4.25 / 8),
+    "bfloat16": ("bf16", 2.0, None, 2.0),
+    "fp8": ("fp8", 1.0, None, 1.0),
+    "fp8_block": ("fp8", 1.0, None, 1.0),
+    "nvfp4": ("fp4", 4.25 / 8, None, 4.25 / 8),
+    "w4a16_mxfp4": ("bf16", 2.0, "fp4", 4.25 / 8),
+    "w4a8_mxfp4_mxfp8": ("fp8", 1.0, "fp4", 4.25 / 8),
 }
+# The tables: (arithmetic, weights), weights None where they are the arithmetic's.
+KINDS = [("bf16", None), ("fp8", None), ("fp4", None), ("bf16", "fp4"), ("fp8", "fp4")]
 GATED = {"moe_torch_flow_cutlass", "deepgemm", "moe_torch_flow"}
 VERSION_DIR = "1.3.0rc20"
 ROWS = [2**i for i in range(13)]
@@ -104,6 +110,9 @@ def interpolate(table: list[int], rows: list[float], sizes: list[float], r, z):
         lo, hi = np.asarray(axis)[i], np.asarray(axis)[i + 1]
         return i, np.log(x / lo) / np.log(hi / lo)
 
+    if len(sizes) == 1:
+        # One size measured: held for every size (as ridge holds a grid's edges).
+        sizes, table = [sizes[0], 2 * sizes[0]], [v for v in table for _ in range(2)]
     grid = np.asarray(table, dtype=float).reshape(len(rows), len(sizes)) / 10000
     i, wi = bracket(rows, r)
     j, wj = bracket(sizes, z)
@@ -117,8 +126,11 @@ def interpolate(table: list[int], rows: list[float], sizes: list[float], r, z):
 
 
 
-def roofline(m, n, k, s, peak, bw):
-    return np.maximum(2 * m * n * k / peak, ((m * k + k * n) * s + 2 * m * n) / bw)
+def roofline(m, n, k, s, peak, bw, sw=None):
+    """The GEMM tables' roofline: inputs of `s` bytes an element, weights of `sw` (`s` unless
+    narrower), a 16-bit output."""
+    sw = s if sw is None else sw
+    return np.maximum(2 * m * n * k / peak, (m * k * s + k * n * sw + 2 * m * n) / bw)
 
 
 def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
@@ -134,11 +146,12 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
         # with them (at the width one device holds), the tables timed Mixtral's eight large
         # experts 38% slow on the H100.
         d = d[(d.distribution == "balanced") & (d.moe_tp_size == 1) & d.kernel_source.isin(GATED)]
-        for precision in ("bf16", "fp8", "fp4"):
-            x = d[d.moe_dtype.map(lambda t: DTYPES.get(t, ("", 0))[0]) == precision].copy()
+        for precision, weights in KINDS:
+            kind = d.moe_dtype.map(lambda t: DTYPES.get(t, ("", 0, None, 0))[::2])
+            x = d[kind == (precision, weights)].copy()
             if x.empty or precision not in hw["dense_tflops"]:
                 continue
-            s = DTYPES[x.moe_dtype.iloc[0]][1]
+            _, s, _, sw = DTYPES[x.moe_dtype.iloc[0]]
             peak = aic_tables.figure(hw["dense_tflops"][precision]) * 1e12
             t = x.num_tokens.astype(float)
             k = x.topk.astype(float)
@@ -149,20 +162,22 @@ def tables(data: pathlib.Path, catalog: dict) -> list[dict]:
             assignments = t * k / ep
             active = e / ep * (1 - (1 - k / e) ** t)
             rows = assignments / active
-            roof = active * (roofline(rows, h, 2 * i, s, peak, bw) + roofline(rows, i, h, s, peak, bw))
+            roof = active * (roofline(rows, h, 2 * i, s, peak, bw, sw) + roofline(rows, i, h, s, peak, bw, sw))
             others = (assignments * i * 3 + t / ep * k * h * (1 + 1 / k)) * s / (STREAMING * bw)
             x["rows"] = rows
             x["roofline"] = roof
             x["left"] = x.latency * 1e-3 - others
-            table = one_table(x, s, peak, bw, precision)
+            table = one_table(x, s, peak, bw, precision, sw)
             if table:
-                out.append(dict(table, hardware=ridge_id, system=system))
+                out.append(dict(table, hardware=ridge_id, system=system, weights=weights))
     return out
 
 
-def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str) -> dict | None:
+def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str, sw: float) -> dict | None:
     """The table of the measured layers `x` (one device and precision) with its expert-parallel
-    scale, and how well it gives them back; None where too few shapes fill two rows of the grid."""
+    scale, and how well it gives them back; None where too few shapes fill two rows of the grid.
+    Its sizes are those of SIZES the layers measured fall near (gpt-oss's MXFP4 kernels were
+    measured at its one expert shape only: a table of one size)."""
     if x.empty:
         return None
     shape = ["num_tokens", "hidden_size", "inter_size", "topk", "num_experts", "moe_ep_size"]
@@ -176,11 +191,12 @@ def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str)
     work = best[(best.roofline >= fixed) & (best.left > fixed)].copy()
     work["efficiency"] = np.minimum(1.0, work.roofline / (work.left - fixed))
     work["size"] = 1.5 * work.hidden_size * work.inter_size
+    sizes = [z for z in SIZES if ((work["size"] >= z / 2) & (work["size"] < z * 2)).any()]
     grid, basis_points, shapes = [], [], []
     for r in ROWS:
         lo, hi = r / 2**0.5, r * 2**0.5
         row = work[(work.rows >= lo) & (work.rows < hi)]
-        cells = [row[(row["size"] >= z / 2) & (row["size"] < z * 2)] for z in SIZES]
+        cells = [row[(row["size"] >= z / 2) & (row["size"] < z * 2)] for z in sizes]
         if min(len(c) for c in cells) < MIN_SHAPES:
             if grid:
                 break
@@ -194,7 +210,7 @@ def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str)
     # rows band (every size pooled): measured efficiency over the table's at the layer's rows and
     # size, the median per cell; a cell with too few layers takes its group's nearest band's.
     work["group"] = ep_group(work.moe_ep_size)
-    work["share"] = work.efficiency / interpolate(basis_points, grid, SIZES, work.rows, work["size"])
+    work["share"] = work.efficiency / interpolate(basis_points, grid, sizes, work.rows, work["size"])
     scale = []
     for gi in range(len(EP_GROUPS)):
         mine = work[work.group == gi]
@@ -221,19 +237,19 @@ def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str)
     share = interpolate(scale, [lo for lo, _ in EP_GROUPS], grid, g.moe_ep_size, m)
 
     def eff(size):
-        return np.minimum(1.0, interpolate(basis_points, grid, SIZES, m, size) * share)
+        return np.minimum(1.0, interpolate(basis_points, grid, sizes, m, size) * share)
 
     table = (
         act
         * (
-            roofline(m, g.hidden_size, 2 * g.inter_size, s, peak, bw) / eff(up)
-            + roofline(m, g.inter_size, g.hidden_size, s, peak, bw) / eff(down)
+            roofline(m, g.hidden_size, 2 * g.inter_size, s, peak, bw, sw) / eff(up)
+            + roofline(m, g.inter_size, g.hidden_size, s, peak, bw, sw) / eff(down)
         )
         + fixed  # two launches of half of it
         + rest
     )
     flops = a_ * 6 * g.hidden_size * g.inter_size
-    weights = act * 3 * g.hidden_size * g.inter_size * s
+    weights = act * 3 * g.hidden_size * g.inter_size * sw
     fractions = np.maximum(flops / (peak * FRACTIONS[precision]), weights / (bw * STREAMING)) + 2 * GEMM_LATENCY_S + rest
     measured = g.latency * 1e-3
     return {
@@ -244,6 +260,7 @@ def one_table(x: pd.DataFrame, s: float, peak: float, bw: float, precision: str)
         "memory_gb_per_s": bw / 1e9,
         "fixed_us": round(fixed * 1e6 / 2, 1),
         "rows": grid,
+        "sizes": sizes,
         "basis_points": basis_points,
         "scale": scale,
         "shapes": shapes,
@@ -280,12 +297,16 @@ def render(rows: list[dict], version: str) -> str:
         f"# each system with TensorRT-LLM {VERSION_DIR}.",
     ]
     for r in rows:
+        narrow = r["weights"]
         lines += [
             "",
             "[[moe]]",
-            f'id = "{r["hardware"]}-{r["precision"]}"',
+            f'id = "{r["hardware"]}-{"mxfp4-" if narrow else ""}{r["precision"]}"',
             f'hardware = "{r["hardware"]}"',
             f'precision = "{r["precision"]}"',
+        ]
+        lines += [f'weights = "{narrow}"'] if narrow else []
+        lines += [
             f'source = "NVIDIA AIConfigurator silicon database (aiconfigurator-core {version}, Apache-2.0), '
             f'system {r["system"]}: TensorRT-LLM {VERSION_DIR} MoE module ({r["dtypes"]}; {r["kernels"]}), '
             'balanced routing"',
@@ -296,10 +317,10 @@ def render(rows: list[dict], version: str) -> str:
             f"{', '.join(map(str, r['spread']['table']))}; on the dense GEMM fractions "
             f"{', '.join(map(str, r['spread']['fractions']))}",
             f"rows = [{', '.join(map(str, r['rows']))}]",
-            f"sizes = [{', '.join(map(str, SIZES))}]",
+            f"sizes = [{', '.join(map(str, r['sizes']))}]",
             "basis_points = [",
         ]
-        n = len(SIZES)
+        n = len(r["sizes"])
         for j in range(0, len(r["basis_points"]), n):
             lines.append("  " + ", ".join(map(str, r["basis_points"][j : j + n])) + ",")
         lines += ["]", f"# measured layer shapes behind each value: {', '.join(map(str, r['shapes']))}"]
@@ -338,7 +359,8 @@ def report(rows: list[dict], workloads: str) -> str:
                 q = np.quantile(y.ratio, [0.1, 0.5, 0.9])
                 lo, hi = y[y.num_tokens < 256].ratio, y[y.num_tokens >= 256].ratio
                 med = [f"{v.median():.2f}" if len(v) else "-" for v in (lo, hi)]
-                out.append(f"| {r['hardware']}-{r['precision']} | {name} | {ep} | {len(y)} | {q[0]:.2f} | {q[1]:.2f} "
+                table = f"{r['hardware']}-{'mxfp4-' if r['weights'] else ''}{r['precision']}"
+                out.append(f"| {table} | {name} | {ep} | {len(y)} | {q[0]:.2f} | {q[1]:.2f} "
                            f"| {q[2]:.2f} | {med[0]} | {med[1]} |")
     return "\n".join(out)
 

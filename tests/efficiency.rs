@@ -407,10 +407,22 @@ fn moe_layer_s(
     tokens: f64,
     mode: &CalibrationMode,
 ) -> (f64, Vec<Note>) {
+    moe_layer_mixed_s(id, workload, (p, p), ep, tokens, mode)
+}
+
+/// [`moe_layer_s`] with the experts' weights and inputs at their own precisions.
+fn moe_layer_mixed_s(
+    id: &str,
+    workload: &str,
+    (weights, activations): (Precision, Precision),
+    ep: u32,
+    tokens: f64,
+    mode: &CalibrationMode,
+) -> (f64, Vec<Note>) {
     let c = catalog();
     let w = c.workload(workload).unwrap_or_else(|| panic!("{workload} is a preset"));
     let t = w.transformer().unwrap_or_else(|| panic!("{workload} is a transformer"));
-    let s = ridge_core::Scenario { weights: p, activations: p, ..w.defaults };
+    let s = ridge_core::Scenario { weights, activations, ..w.defaults };
     let shape = ridge_core::workload::PassShape {
         batch: tokens / f64::from(ep),
         new_tokens: 1.0,
@@ -450,4 +462,44 @@ fn a_mixture_of_experts_layer_takes_about_its_measured_time() {
     // A device without an expert table keeps the fractions, and says nothing of tables.
     let (_, none) = moe_layer_s("mi300x", "mixtral-8x7b", Precision::Fp8, 1, 256.0, &CalibrationMode::Documented);
     assert!(none.is_empty());
+}
+
+/// gpt-oss's MXFP4 experts as AIConfigurator measured them (the same database and conditions as
+/// [`MOE_MEASURED`], hidden 2880, expert width 2880, top-4): `(device, preset, inputs, ep,
+/// tokens, measured seconds)`.
+/// - H200 SXM, `w4a16_mxfp4` (bf16 inputs), gpt-oss-20b's 32 experts, one device: 4,096 tokens
+///   2.200368 ms, 1,024 tokens 0.598219 ms.
+/// - H100 SXM, `w4a16_mxfp4`, gpt-oss-120b's 128 experts, EP 4, 1,024 tokens: 0.616043 ms.
+/// - B200, `w4a8_mxfp4_mxfp8` (MXFP8 inputs), gpt-oss-120b, EP 2, 1,024 tokens: 0.223189 ms;
+///   gpt-oss-20b, one device, 4,096 tokens: 0.431941 ms.
+const MXFP4_MEASURED: [(&str, &str, Precision, u32, f64, f64); 5] = [
+    ("h200-sxm", "gpt-oss-20b", Precision::Bf16, 1, 4096.0, 2.200368e-3),
+    ("h200-sxm", "gpt-oss-20b", Precision::Bf16, 1, 1024.0, 0.598219e-3),
+    ("h100-sxm", "gpt-oss-120b", Precision::Bf16, 4, 1024.0, 0.616043e-3),
+    ("b200", "gpt-oss-120b", Precision::Fp8, 2, 1024.0, 0.223189e-3),
+    ("b200", "gpt-oss-20b", Precision::Fp8, 1, 4096.0, 0.431941e-3),
+];
+
+#[test]
+fn mxfp4_experts_take_the_table_measured_with_their_weights() {
+    for (id, workload, inputs, ep, tokens, measured) in MXFP4_MEASURED {
+        let (got, notes) =
+            moe_layer_mixed_s(id, workload, (Precision::Fp4, inputs), ep, tokens, &CalibrationMode::Documented);
+        assert!(within(got, measured, 0.25), "{id} {workload} at {tokens}: ridge {got:e} s, measured {measured:e} s");
+        let [Note::ExpertTables { precision, source, .. }] = &notes[..] else { panic!("{notes:?}") };
+        assert_eq!(*precision, inputs);
+        assert!(source.contains("mxfp4"), "{source}");
+    }
+    // Weights at the arithmetic's precision keep that arithmetic's table, measured on other
+    // kernels: the H200's bf16 table times gpt-oss-20b's bf16 experts, not the MXFP4 one.
+    let (_, notes) = moe_layer_mixed_s(
+        "h200-sxm",
+        "gpt-oss-20b",
+        (Precision::Bf16, Precision::Bf16),
+        1,
+        4096.0,
+        &CalibrationMode::Documented,
+    );
+    let [Note::ExpertTables { source, .. }] = &notes[..] else { panic!("{notes:?}") };
+    assert!(!source.contains("mxfp4") && source.contains("bfloat16"), "{source}");
 }

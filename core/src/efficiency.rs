@@ -97,7 +97,8 @@ pub struct GemmTable {
 /// linear in `log x`, clamped to the axis.
 fn bracket(axis: &[f64], x: f64) -> (usize, f64) {
     let last = axis.len() - 1;
-    if x <= axis[0] {
+    // One grid value (an expert table measured at one expert size): held everywhere.
+    if last == 0 || x <= axis[0] {
         return (0, 0.0);
     }
     if x >= axis[last] {
@@ -214,6 +215,12 @@ pub struct MoeTable {
     pub hardware: String,
     /// Precision of the experts' arithmetic.
     pub precision: Precision,
+    /// Precision of the experts' weights where the kernels measured stored them narrower than
+    /// their arithmetic (gpt-oss's MXFP4 experts with bf16 or MXFP8 inputs); absent: the
+    /// arithmetic's. Such a table times expert GEMMs with those weights; a table without it
+    /// times the others at its arithmetic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weights: Option<Precision>,
     /// Where the measurements come from (database, version, licence, engine, kernels).
     pub source: String,
     /// The datasheet peak the efficiencies are relative to, TFLOP/s (the catalog's).
@@ -224,7 +231,8 @@ pub struct MoeTable {
     pub fixed_us: f64,
     /// Grid of rows per expert (tokens routed to one expert in one launch), increasing.
     pub rows: Vec<f64>,
-    /// Grid of expert GEMM sizes, weight elements `n k`, increasing.
+    /// Grid of expert GEMM sizes, weight elements `n k`, increasing; one size where only one was
+    /// measured (held for every size).
     pub sizes: Vec<f64>,
     /// Efficiency in basis points at every grid point, `rows` slowest, then `sizes`.
     pub basis_points: Vec<u16>,
@@ -259,12 +267,20 @@ impl MoeTable {
     /// What is wrong with the table's own shape: `(field, message)`.
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        grid_problems(
-            &[("rows", &self.rows), ("sizes", &self.sizes)],
+        grid_problems_with(
+            &[("rows", &self.rows, 2), ("sizes", &self.sizes, 1)],
             &self.basis_points,
             (self.peak_tflops, self.memory_gb_per_s),
             &mut out,
         );
+        if let Some(w) = self.weights
+            && w.bytes() >= self.precision.bytes()
+        {
+            out.push((
+                "weights",
+                format!("{w} weights are not narrower than the {} arithmetic: leave `weights` out", self.precision),
+            ));
+        }
         if !(self.fixed_us.is_finite() && self.fixed_us >= 0.0) {
             out.push(("fixed_us", format!("must be a number of microseconds, 0 or more, is {}", self.fixed_us)));
         }
@@ -295,12 +311,25 @@ impl MoeTable {
 fn grid_problems(
     axes: &[(&'static str, &Vec<f64>)],
     basis_points: &[u16],
+    figures: (f64, f64),
+    out: &mut Vec<(&'static str, String)>,
+) {
+    let axes: Vec<(&'static str, &Vec<f64>, usize)> = axes.iter().map(|&(name, axis)| (name, axis, 2)).collect();
+    grid_problems_with(&axes, basis_points, figures, out);
+}
+
+/// [`grid_problems`] with the fewest grid values each axis may have.
+fn grid_problems_with(
+    axes: &[(&'static str, &Vec<f64>, usize)],
+    basis_points: &[u16],
     (peak_tflops, memory_gb_per_s): (f64, f64),
     out: &mut Vec<(&'static str, String)>,
 ) {
-    for &(name, axis) in axes {
-        axis_problems(name, axis, out);
+    for &(name, axis, least) in axes {
+        axis_problems_least(name, axis, least, out);
     }
+    let axes: Vec<(&'static str, &Vec<f64>)> = axes.iter().map(|&(name, axis, _)| (name, axis)).collect();
+    let axes = &axes[..];
     let cells: usize = axes.iter().map(|(_, a)| a.len()).product();
     if basis_points.len() != cells {
         let sizes: Vec<String> = axes.iter().map(|(_, a)| a.len().to_string()).collect();
@@ -327,8 +356,13 @@ fn grid_problems(
 
 /// What is wrong with one grid axis `name`: at least two values, finite, at least 1, increasing.
 fn axis_problems(name: &'static str, axis: &[f64], out: &mut Vec<(&'static str, String)>) {
-    if axis.len() < 2 {
-        out.push((name, format!("needs at least two grid values, has {}", axis.len())));
+    axis_problems_least(name, axis, 2, out);
+}
+
+fn axis_problems_least(name: &'static str, axis: &[f64], least: usize, out: &mut Vec<(&'static str, String)>) {
+    if axis.len() < least {
+        let values = if least == 1 { "one grid value" } else { "two grid values" };
+        out.push((name, format!("needs at least {values}, has {}", axis.len())));
     } else if !axis.iter().all(|&x| x.is_finite() && x >= 1.0) {
         out.push((name, "grid values must be finite and at least 1".to_string()));
     } else if axis.windows(2).any(|w| w[1] <= w[0]) {
@@ -400,6 +434,7 @@ mod tests {
             id: "x-fp4".into(),
             hardware: "x".into(),
             precision: Precision::Fp4,
+            weights: None,
             source: "hand-made".into(),
             peak_tflops: 100.0,
             memory_gb_per_s: 1000.0,
@@ -431,6 +466,28 @@ mod tests {
         let bad = MoeTable { rows: vec![1.0, 1.0, 64.0], basis_points: vec![0, 1], fixed_us: -1.0, ..moe() };
         let fields: Vec<&str> = bad.problems().iter().map(|p| p.0).collect();
         assert_eq!(fields, ["rows", "basis_points", "basis_points", "fixed_us"]);
+    }
+
+    #[test]
+    fn a_table_of_one_expert_size_holds_it_for_every_size() {
+        // Measured at one size (gpt-oss's experts only): rows still interpolate, sizes hold.
+        let t = MoeTable {
+            precision: Precision::Bf16,
+            weights: Some(Precision::Fp4),
+            sizes: vec![1e6],
+            basis_points: vec![2000, 4000, 6000],
+            ..moe()
+        };
+        assert!(t.problems().is_empty(), "{:?}", t.problems());
+        for size in [1e3, 1e6, 1e9] {
+            assert!((t.efficiency(2.0, size, 1) - 0.3).abs() < 1e-12, "size {size}");
+            assert!((t.efficiency(16.0, size, 1) - 0.5).abs() < 1e-12, "size {size}");
+        }
+        // No size at all, or weights no narrower than the arithmetic, are refused.
+        let none = MoeTable { sizes: Vec::new(), basis_points: Vec::new(), ..t.clone() };
+        assert!(none.problems().iter().any(|p| p.0 == "sizes" && p.1.contains("at least one grid value")));
+        let wide = MoeTable { weights: Some(Precision::Bf16), ..t };
+        assert_eq!(wide.problems().iter().map(|p| p.0).collect::<Vec<_>>(), ["weights"]);
     }
 
     #[test]

@@ -203,8 +203,9 @@ impl Catalog {
                 &mut c,
             );
             if ok && let Some(hw) = hardware.iter_mut().find(|h| h.id == t.hardware) {
-                if hw.moe_tables.iter().any(|o| o.precision == t.precision) {
-                    c.fail("precision", format!("{} has a second {} expert table", t.hardware, t.precision));
+                if hw.moe_tables.iter().any(|o| o.precision == t.precision && o.weights == t.weights) {
+                    let weights = t.weights.map_or(String::new(), |w| format!(" ({w} weights)"));
+                    c.fail("precision", format!("{} has a second {} expert table{weights}", t.hardware, t.precision));
                 } else {
                     hw.moe_tables.push(std::sync::Arc::new(t));
                 }

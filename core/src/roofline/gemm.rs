@@ -84,13 +84,22 @@ impl Ceilings {
     }
 
     /// The measured expert table that times `op`, if it is an expert GEMM and the device has one
-    /// at the precision its arithmetic runs at.
+    /// at the precision its arithmetic runs at: the one measured with its weights' precision where
+    /// they are narrower (MXFP4 experts with bf16 inputs), else the one of that arithmetic.
     fn expert_table(&self, op: &Operation) -> Option<&MoeTable> {
         if self.moe_tables.is_empty() || !matches!(op.linear, Some(Linear::Expert { .. })) {
             return None;
         }
         let (q, _) = self.compute_for(op.kind.compute_precision()?)?;
-        self.moe_tables.iter().find(|t| t.serves(q)).map(|t| &**t)
+        let weights = match op.kind {
+            OpKind::Gemm { b, .. } => Some(b),
+            _ => None,
+        };
+        let serving = || self.moe_tables.iter().filter(move |t| t.serves(q));
+        serving()
+            .find(|t| t.weights.is_some() && t.weights == weights)
+            .or_else(|| serving().find(|t| t.weights.is_none()))
+            .map(|t| &**t)
     }
 
     /// The measured decode attention table that times `op`, its arithmetic at `p`: a decode call
