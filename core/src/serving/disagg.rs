@@ -277,3 +277,45 @@ pub fn best_pools(
     }
     Ok(best)
 }
+
+impl Server<'_> {
+    /// [`Server::state`] of a decode pool: every step only decodes; an arriving request (its
+    /// prompt already cached) joins at the next step.
+    pub(super) fn decode_state(
+        &mut self,
+        rate: f64,
+        tau: f64,
+        closed: bool,
+        busy: f64,
+    ) -> Result<(ServingPoint, f64), ServingError> {
+        let s = self.scenario;
+        let (p, o) = (f64::from(s.prompt_tokens), f64::from(s.output_tokens));
+        let decoding = rate * (o - 1.0) * tau;
+        let step = self.step_seconds(decoding, p + o / 2.0, 0.0)?;
+        let queue_s = if closed { 0.0 } else { busy * step / 2.0 };
+        let e2e_s = queue_s + (o - 1.0) * step;
+        let mut point = ServingPoint {
+            concurrency: rate * e2e_s,
+            requests_per_s: rate,
+            ttft_s: queue_s,
+            tpot_s: step,
+            e2e_s,
+            queue_s,
+            output_tokens_per_s: rate * o,
+            output_tokens_per_s_per_device: rate * o / f64::from(self.devices),
+            tokens_per_s_per_user: if step > 0.0 { 1.0 / step } else { 0.0 },
+            decoding,
+            chunk_tokens: 0.0,
+            mixed_share: 0.0,
+            decode_step_s: step,
+            mixed_step_s: step,
+            weights_bytes_per_device: 0.0,
+            activation_bytes_per_device: 0.0,
+            kv_bytes_per_device: 0.0,
+            memory_bytes_per_device: 0.0,
+            prefill_bound: false,
+        };
+        self.hold(&mut point, rate * e2e_s);
+        Ok((point, step))
+    }
+}

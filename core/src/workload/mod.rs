@@ -16,6 +16,7 @@ mod inputs;
 mod quantized;
 mod routing;
 mod training;
+mod training_ops;
 mod transformer;
 mod transformer_ops;
 
@@ -28,8 +29,8 @@ pub use routing::{
     routed_imbalance, router_popularity_cv, uniform_routing_imbalance,
 };
 pub use training::{Lora, LoraTargets, Recompute, Sharding, Training};
+pub use training_ops::adam_update;
 pub use transformer::{Architecture, FfnKind, Moe, Norm, Position, Transformer};
-pub use transformer_ops::adam_update;
 
 /// A workload preset: a model, how it is run, and where its configuration comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
