@@ -146,8 +146,13 @@ fn a_long_run_tends_to_the_steady_state_and_a_short_one_falls_short_of_it() {
 }
 
 #[test]
-fn an_empty_run_is_refused() {
+fn an_empty_run_or_an_endless_one_is_refused() {
     let c = catalog();
     let mut s = server(&request(&c, 512, 64, Engine::DEFAULT));
     assert_eq!(s.offline_run(0), Err(ServingError::Load { what: "requests", value: 0.0 }));
+    let most = ridge_core::serving::MAX_OFFLINE_REQUESTS;
+    let too_long = s.offline_run(most + 1);
+    assert_eq!(too_long, Err(ServingError::RunTooLong { requests: most + 1, most }));
+    let words = too_long.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(words.contains("10000001 requests") && words.contains("steady state"), "{words}");
 }

@@ -607,6 +607,8 @@ fn the_trtllm_bench_engine_sizes_itself_and_only_for_continuous_batching() {
         (v["scenario"]["batch"].as_u64(), &v["serving"]["load"]),
         (Some(4), &serde_json::json!({"offline": 1000}))
     );
+    let (code, _, err) = ridge(&[&base[..], &["--requests", "10000001"]].concat());
+    assert!(code != 0 && err.contains("10000001 requests") && err.contains("steady state"), "{err}");
     for bad in [&["--requests", "0"][..], &["--requests", "10", "--concurrency", "5"][..]] {
         let (code, _, err) = ridge(&[&base[..], bad].concat());
         assert!(code == 2 && err.contains("--requests"), "{err}");

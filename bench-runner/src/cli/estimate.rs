@@ -78,8 +78,8 @@ pub(crate) struct EstimateArgs {
     /// datasets. Throughput is the run's output tokens over its whole length, so the ramp-up
     /// (prompts going through while few sequences decode) and the drain (the last ones ending
     /// in a half-empty engine) count; TTFT, TPOT and request time are means over its requests,
-    /// each waiting from the start. Without it, `--concurrency full` is the full engine's
-    /// steady state.
+    /// each waiting from the start. At most 10,000,000 requests; without it (or for a longer
+    /// run), `--concurrency full` is the full engine's steady state.
     #[arg(long, value_name = "N", conflicts_with_all = ["rate", "concurrency"], value_parser = count)]
     requests: Option<u32>,
     /// Continuous batching: whose limits the engine runs with where --token-budget and

@@ -38,6 +38,11 @@ pub use engine::{
     DEFAULT_TOKEN_BUDGET, Engine, KvAdmission, Load,
 };
 pub use server::Server;
+
+/// The most requests an offline run ([`Load::Offline`]) is stepped through: ten million take a
+/// few seconds; published runs have thousands, and a longer one is the full engine's steady state
+/// ([`Load::Full`]) within a few percent (`tests/offline.rs`).
+pub const MAX_OFFLINE_REQUESTS: u32 = 10_000_000;
 pub use simulate::{Simulation, SimulationError, simulate};
 
 use serde::{Deserialize, Serialize};
@@ -124,6 +129,17 @@ pub enum ServingError {
         concurrency: f64,
         /// The most the KV cache holds.
         max: u32,
+    },
+    /// An offline run of more requests than ridge steps through: a run that long is the full
+    /// engine's steady state.
+    #[error(
+        "an offline run of {requests} requests is longer than ridge steps through (at most {most}): a run that long is the full engine's steady state (concurrency full)"
+    )]
+    RunTooLong {
+        /// Requests asked for.
+        requests: u32,
+        /// The most an offline run takes ([`MAX_OFFLINE_REQUESTS`]).
+        most: u32,
     },
     /// Requests arrive faster than the engine can serve them: no steady state.
     #[error("{rate} requests/s is beyond what the engine serves (saturation at {saturation:.3} requests/s)")]

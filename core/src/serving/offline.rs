@@ -46,6 +46,9 @@ impl Server<'_> {
         if requests == 0 {
             return Err(ServingError::Load { what: "requests", value: 0.0 });
         }
+        if requests > super::MAX_OFFLINE_REQUESTS {
+            return Err(ServingError::RunTooLong { requests, most: super::MAX_OFFLINE_REQUESTS });
+        }
         let s = self.scenario;
         let p = f64::from(s.prompt_tokens);
         let o = s.output_tokens.max(1);
