@@ -15,6 +15,7 @@ mod run;
 mod serve;
 mod serve_fleet;
 mod serve_limits;
+mod serving_cli;
 mod snapshots;
 mod sustained;
 mod tariff;

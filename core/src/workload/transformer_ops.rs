@@ -40,18 +40,15 @@ impl Transformer {
         ep: u32,
     ) -> (Vec<Operation>, std::ops::Range<usize>) {
         let mut ops = Vec::with_capacity(32);
-        let blocks = self.split_forward_ops_into(shape, s, tp, ep, &mut ops);
+        let blocks = self.step_ops_into(shape, s, tp, ep, &mut ops);
         (ops, blocks)
     }
 
     /// [`Transformer::forward_ops`] (tensor parallel over `tp`) or
     /// [`Transformer::expert_parallel_forward_ops`] (`ep` > 1) written into `ops`, cleared first: an
     /// engine that times thousands of steps keeps one buffer rather than allocating one a step.
-    pub fn step_ops_into(&self, shape: PassShape, s: &Scenario, tp: u32, ep: u32, ops: &mut Vec<Operation>) {
-        self.split_forward_ops_into(shape, s, tp, ep, ops);
-    }
-
-    fn split_forward_ops_into(
+    /// Returns which of them are inside the transformer blocks.
+    pub fn step_ops_into(
         &self,
         shape: PassShape,
         s: &Scenario,
